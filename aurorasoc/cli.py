@@ -1,0 +1,37 @@
+"""The ``aurorasoc`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from aurorasoc.commands import doctor as doctor_cmd
+from aurorasoc.commands import users as users_cmd
+from aurorasoc.commands.common import console, fail
+
+app = typer.Typer(
+    name="aurorasoc",
+    help="AuroraSOC: AI-assisted Security Operations Center.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(users_cmd.app, name="users")
+app.command("doctor")(doctor_cmd.doctor)
+
+
+@app.command("migrate")
+def migrate() -> None:
+    """Apply database migrations up to the latest revision (alembic upgrade head)."""
+    from sqlalchemy.exc import OperationalError
+
+    from aurorasoc.config.settings import get_settings
+    from aurorasoc.core.migrate import upgrade
+
+    try:
+        upgrade()
+    except (OperationalError, OSError) as exc:
+        fail(f"migration failed: {str(getattr(exc, 'orig', exc)).splitlines()[0]}")
+    console.print(f"database at head ({get_settings().database_url.split('://')[0]})")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``aurorasoc`` CLI, one module per group."""

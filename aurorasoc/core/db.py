@@ -1,0 +1,111 @@
+"""Async engine, session factory and database reachability probe.
+
+SQLite (embedded default) gets WAL, enforced foreign keys and a busy timeout so concurrent
+API requests and background workers do not trip over each other; PostgreSQL goes through asyncpg.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from aurorasoc.config.settings import Settings, get_settings
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The configured database cannot be reached."""
+
+
+_engine: AsyncEngine | None = None
+_session_factory: async_sessionmaker[AsyncSession] | None = None
+_probe_cache: tuple[float, bool] | None = None
+PROBE_TTL_SECONDS = 5.0
+PROBE_TIMEOUT_SECONDS = 2.0
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine_from_settings(settings: Settings | None = None, *, url: str | None = None) -> AsyncEngine:
+    """Build an engine for ``url`` (default: the configured database)."""
+    settings = settings or get_settings()
+    url = url or settings.database_url
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs = {"connect_args": {"timeout": 5}}
+    else:
+        kwargs.update(pool_size=10, max_overflow=20, connect_args={"timeout": PROBE_TIMEOUT_SECONDS * 5})
+    engine = create_async_engine(url, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def get_engine() -> AsyncEngine:
+    global _engine
+    if _engine is None:
+        _engine = create_engine_from_settings()
+    return _engine
+
+
+def get_session_factory() -> async_sessionmaker[AsyncSession]:
+    global _session_factory
+    if _session_factory is None:
+        _session_factory = async_sessionmaker(get_engine(), expire_on_commit=False)
+    return _session_factory
+
+
+@asynccontextmanager
+async def session_scope() -> AsyncIterator[AsyncSession]:
+    """A session that commits on success and rolls back on error."""
+    async with get_session_factory()() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+async def probe_database(*, force: bool = False) -> bool:
+    """``SELECT 1`` with a short timeout; the answer is cached for a few seconds."""
+    global _probe_cache
+    now = time.monotonic()
+    if not force and _probe_cache is not None and now - _probe_cache[0] < PROBE_TTL_SECONDS:
+        return _probe_cache[1]
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+            async with get_engine().connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        ok = True
+    except Exception:
+        ok = False
+    _probe_cache = (time.monotonic(), ok)
+    return ok
+
+
+async def dispose_engine() -> None:
+    """Close pooled connections and forget the engine (settings may have changed)."""
+    global _engine, _session_factory, _probe_cache
+    if _engine is not None:
+        await _engine.dispose()
+    _engine = None
+    _session_factory = None
+    _probe_cache = None

@@ -1,0 +1,197 @@
+"""SQLAlchemy 2 typed ORM: the tables of the foundation (spec §4).
+
+Enum-valued columns hold the enum's string value so rows compare equal to plain strings
+(``alert.severity == "high"``). Primary keys are UUIDs generated client-side at flush.
+Later domains add their tables in their own modules and migrations.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from aurorasoc.core.types import JSONType, UTCDateTime, utcnow
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    pass
+
+
+class _Keyed:
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class _Mutable(_Keyed):
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class UserModel(_Mutable, Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    display_name: Mapped[str | None] = mapped_column(String(128))
+    email: Mapped[str | None] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32), nullable=False)
+    auth_provider: Mapped[str] = mapped_column(String(32), default="local", nullable=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiKeyModel(_Mutable, Base):
+    __tablename__ = "api_keys"
+
+    service_name: Mapped[str] = mapped_column(String(128), nullable=False)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    key_prefix: Mapped[str] = mapped_column(String(32), nullable=False)
+    permissions: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RevokedTokenModel(Base):
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class CaseModel(_Mutable, Base):
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_severity", "status", "severity"),)
+
+    title: Mapped[str] = mapped_column(String(500), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(32), default="medium", nullable=False)
+    status: Mapped[str] = mapped_column(String(32), default="open", nullable=False)
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
+    assigned_agent: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(32), default="manual", nullable=False)
+    cps_involved: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    mitre_techniques: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    iocs: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    affected_assets: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    recommendations: Mapped[list[Any]] = mapped_column(JSONType, default=list, nullable=False)
+    resolution_notes: Mapped[str | None] = mapped_column(Text)
+    status_before_approval: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict, nullable=False)
+
+    timeline: Mapped[list[TimelineEntryModel]] = relationship(
+        back_populates="case",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="TimelineEntryModel.timestamp",
+    )
+
+
+class TimelineEntryModel(_Keyed, Base):
+    __tablename__ = "case_timeline"
+    __table_args__ = (Index("ix_case_timeline_case_ts", "case_id", "timestamp"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    actor: Mapped[str] = mapped_column(String(128), nullable=False)
+    details: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    case: Mapped[CaseModel] = relationship(back_populates="timeline")
+
+
+class AlertModel(_Mutable, Base):
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_severity_status_created", "severity", "status", "created_at"),
+        Index("ix_alerts_created_at", "created_at"),
+        Index("ix_alerts_dedup_hash", "dedup_hash"),
+        Index("ix_alerts_case_id", "case_id"),
+        Index("ix_alerts_source", "source"),
+    )
+
+    title: Mapped[str] = mapped_column(String(500), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(32), default="medium", nullable=False)
+    status: Mapped[str] = mapped_column(String(32), default="new", nullable=False)
+    source: Mapped[str] = mapped_column(String(128), default="manual", nullable=False)
+    asset_type: Mapped[str | None] = mapped_column(String(32))
+    affected_assets: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    iocs: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    mitre_techniques: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    raw_log: Mapped[str | None] = mapped_column(Text)
+    assigned_agent: Mapped[str | None] = mapped_column(String(64))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="SET NULL"))
+    dedup_hash: Mapped[str | None] = mapped_column(String(64))
+    occurrence_count: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    resolution: Mapped[str | None] = mapped_column(String(32))
+    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("alerts.id", ondelete="SET NULL"))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    origin_site: Mapped[str | None] = mapped_column(String(128))
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict, nullable=False)
+
+
+class IOCModel(_Mutable, Base):
+    __tablename__ = "iocs"
+    __table_args__ = (UniqueConstraint("type", "value", name="uq_iocs_type_value"),)
+
+    type: Mapped[str] = mapped_column(String(32), nullable=False)
+    value: Mapped[str] = mapped_column(String(2048), nullable=False)
+    source: Mapped[str] = mapped_column(String(64), default="manual", nullable=False)
+    confidence: Mapped[float] = mapped_column(Float, default=0.5, nullable=False)
+    status: Mapped[str] = mapped_column(String(32), default="active", nullable=False)
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    tlp: Mapped[str] = mapped_column(String(16), default="amber", nullable=False)
+    sightings: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    origin_site: Mapped[str | None] = mapped_column(String(128))
+
+
+class AlertIOCModel(Base):
+    __tablename__ = "alert_iocs"
+
+    alert_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
+    ioc_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("iocs.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AuditLogModel(_Keyed, Base):
+    __tablename__ = "audit_logs"
+    __table_args__ = (
+        Index("ix_audit_logs_timestamp", "timestamp"),
+        Index("ix_audit_logs_resource", "resource_type", "resource_id"),
+    )
+
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    actor: Mapped[str] = mapped_column(String(128), nullable=False)
+    actor_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    resource_type: Mapped[str | None] = mapped_column(String(64))
+    resource_id: Mapped[str | None] = mapped_column(String(128))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    mode: Mapped[str | None] = mapped_column(String(16))
+
+
+class SystemSettingModel(Base):
+    __tablename__ = "system_settings"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType, nullable=True)
+    updated_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

@@ -1,0 +1,175 @@
+"""Shared fixtures: transactional database sessions (SQLite and PostgreSQL), settings, services."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from unittest.mock import AsyncMock, MagicMock
+from urllib.parse import urlparse
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from aurorasoc.config.settings import reset_settings
+from aurorasoc.core.models import AlertModel, Base
+
+TEST_JWT_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+SERVICE_URLS = {
+    "postgresql": os.environ.get("AURORA_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+    "redis": os.environ.get("AURORA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    "nats": os.environ.get("AURORA_TEST_NATS_URL", "nats://127.0.0.1:4222"),
+    "mqtt": os.environ.get("AURORA_TEST_MQTT_URL", "mqtt://127.0.0.1:1883"),
+}
+_DEFAULT_PORTS = {"postgresql": 5432, "redis": 6379, "nats": 4222, "mqtt": 1883}
+
+
+def require_service(name: str) -> str:
+    """The URL of a real service for an integration test.
+
+    Unreachable → skip with the reason, or fail when ``AURORA_REQUIRE_SERVICES=1`` (CI).
+    """
+    url = SERVICE_URLS[name]
+    parsed = urlparse(url.replace("+asyncpg", ""))
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or _DEFAULT_PORTS[name]
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError as exc:
+        reason = f"{name} not reachable at {host}:{port} ({exc})"
+        if os.environ.get("AURORA_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{reason}; AURORA_REQUIRE_SERVICES=1 forbids skipping")
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets a private data dir and a fixed JWT key; nothing leaks from the host env."""
+    for key in list(os.environ):
+        if key.startswith(("AURORA_", "MQTT_", "FEDERATION_", "THREAT_INTEL_")) and not key.startswith("AURORA_TEST_"):
+            if key != "AURORA_REQUIRE_SERVICES":
+                monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AURORA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("AURORA_MODE", "real")
+    monkeypatch.setenv("JWT_SECRET_KEY", TEST_JWT_SECRET)
+    monkeypatch.delenv("API_SERVICE_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    reset_settings()
+    yield
+    reset_settings()
+
+
+@pytest.fixture
+def settings():  # type: ignore[no-untyped-def]
+    from aurorasoc.config.settings import get_settings
+
+    return get_settings()
+
+
+def _sqlite_savepoint_recipe(engine: AsyncEngine) -> None:
+    """pysqlite's SAVEPOINT support needs SQLAlchemy to issue BEGIN itself."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")  # as in production (aurorasoc.core.db)
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN")
+
+
+async def _transactional_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        await conn.run_sync(Base.metadata.create_all)
+        session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            await session.close()
+            await outer.rollback()
+    await engine.dispose()
+
+
+@pytest.fixture
+async def db_session() -> AsyncIterator[AsyncSession]:
+    """In-memory SQLite session inside one outer transaction, rolled back after the test."""
+    engine = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
+    _sqlite_savepoint_recipe(engine)
+    async for session in _transactional_session(engine):
+        yield session
+
+
+@pytest.fixture
+async def pg_session() -> AsyncIterator[AsyncSession]:
+    """The same transactional session on a real PostgreSQL (integration)."""
+    url = require_service("postgresql")
+    engine = create_async_engine(url)
+    async for session in _transactional_session(engine):
+        yield session
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def any_db_session(request: pytest.FixtureRequest) -> AsyncSession:
+    """Runs a persistence test once on SQLite and once on PostgreSQL."""
+    name = "pg_session" if request.param == "postgresql" else "db_session"
+    session: AsyncSession = request.getfixturevalue(name)
+    return session
+
+
+def _seed_alerts() -> list[AlertModel]:
+    now = datetime.now(UTC)
+    alerts = []
+    for i, severity in enumerate(["critical", "high", "medium", "low"] * 3):
+        alerts.append(
+            AlertModel(
+                title=f"Seeded {severity} alert {i}",
+                severity=severity,
+                status="new",
+                source="network" if i % 2 else "endpoint",
+                description=f"seed alert number {i}",
+                iocs=[f"10.0.0.{i + 1}"],
+                mitre_techniques=["T1110.001"] if severity == "high" else [],
+                created_at=now - timedelta(minutes=i),
+            )
+        )
+    return alerts
+
+
+@pytest.fixture
+async def populated_db(db_session: AsyncSession) -> AsyncSession:
+    """``db_session`` pre-loaded with 12 alerts: 3 each of critical, high, medium and low."""
+    db_session.add_all(_seed_alerts())
+    await db_session.commit()
+    return db_session
+
+
+@pytest.fixture
+def fake_redis() -> tuple[MagicMock, AsyncMock]:
+    """``(client, script)``: a sync client mock whose registered Lua script is async."""
+    client = MagicMock()
+    script = AsyncMock(return_value=1)
+    client.register_script.return_value = script
+    return client, script
+
+
+@pytest.fixture
+async def app_db() -> AsyncIterator[None]:
+    """The process-wide database (a temp SQLite file from settings) with the full schema.
+
+    For code that opens its own sessions through ``aurorasoc.core.db`` (auth, services, API).
+    """
+    from aurorasoc.core.db import dispose_engine, get_engine
+
+    await dispose_engine()
+    async with get_engine().begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    yield
+    await dispose_engine()
