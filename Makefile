@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/aurorasoc doctor
+	$(BIN)/aurorasoc serve
 
 lint: install
 	$(BIN)/ruff check .

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from aurorasoc.commands import doctor as doctor_cmd
+from aurorasoc.commands import serve as serve_cmd
 from aurorasoc.commands import users as users_cmd
 from aurorasoc.commands.common import console, fail
 
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(users_cmd.app, name="users")
 app.command("doctor")(doctor_cmd.doctor)
+app.command("serve")(serve_cmd.serve)
 
 
 @app.command("migrate")

@@ -20,7 +20,9 @@ from aurorasoc.core.models import AlertModel, Base
 
 TEST_JWT_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 SERVICE_URLS = {
-    "postgresql": os.environ.get("AURORA_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+    "postgresql": os.environ.get(
+        "AURORA_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    ),
     "redis": os.environ.get("AURORA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     "nats": os.environ.get("AURORA_TEST_NATS_URL", "nats://127.0.0.1:4222"),
     "mqtt": os.environ.get("AURORA_TEST_MQTT_URL", "mqtt://127.0.0.1:1883"),
@@ -49,10 +51,10 @@ def require_service(name: str) -> str:
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test gets a private data dir and a fixed JWT key; nothing leaks from the host env."""
+    keep = ("AURORA_TEST_", "AURORA_REQUIRE_SERVICES")
     for key in list(os.environ):
-        if key.startswith(("AURORA_", "MQTT_", "FEDERATION_", "THREAT_INTEL_")) and not key.startswith("AURORA_TEST_"):
-            if key != "AURORA_REQUIRE_SERVICES":
-                monkeypatch.delenv(key, raising=False)
+        if key.startswith(("AURORA_", "MQTT_", "FEDERATION_", "THREAT_INTEL_")) and not key.startswith(keep):
+            monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("AURORA_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("AURORA_MODE", "real")
     monkeypatch.setenv("JWT_SECRET_KEY", TEST_JWT_SECRET)
@@ -173,3 +175,49 @@ async def app_db() -> AsyncIterator[None]:
         await conn.run_sync(Base.metadata.create_all)
     yield
     await dispose_engine()
+
+
+@pytest.fixture
+async def app(app_db):  # type: ignore[no-untyped-def]
+    """``create_app()`` over the temp SQLite file, with its lifespan running."""
+    from aurorasoc.api.main import create_app
+    from aurorasoc.core import runtime
+
+    runtime.reset_mode()
+    application = create_app()
+    async with application.router.lifespan_context(application):
+        yield application
+    runtime.reset_mode()
+
+
+@pytest.fixture
+async def client(app):  # type: ignore[no-untyped-def]
+    from httpx import ASGITransport, AsyncClient
+
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
+
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+async def role_headers(app_db) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """A user per role (named after it) and Bearer headers for each: ``role_headers["analyst"]``."""
+    from aurorasoc.core.auth import create_token
+    from aurorasoc.core.db import session_scope
+    from aurorasoc.models.domain import Role
+    from aurorasoc.services.users import UserService
+
+    headers = {}
+    async with session_scope() as session:
+        service = UserService(session)
+        for role in Role:
+            await service.create(role.value, TEST_PASSWORD, role)
+            headers[role.value] = {"Authorization": f"Bearer {create_token(role.value, role)}"}
+    return headers
+
+
+@pytest.fixture
+def admin_headers(role_headers) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return role_headers["admin"]

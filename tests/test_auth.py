@@ -57,7 +57,9 @@ class TestTokenValidation:
         assert len(claims["jti"]) == 32
 
     def test_each_token_gets_a_fresh_jti(self):
-        assert _claims(create_token("u", Role.VIEWER))["jti"] != _claims(create_token("u", Role.VIEWER))["jti"]
+        assert (
+            _claims(create_token("u", Role.VIEWER))["jti"] != _claims(create_token("u", Role.VIEWER))["jti"]
+        )
 
     def test_default_lifetime_follows_jwt_expiry_hours(self, monkeypatch):
         from aurorasoc.config.settings import reset_settings
@@ -198,7 +200,9 @@ class TestRequirePermission:
 
     async def test_all_permissions_present_is_allowed(self, client):
         await _user("analyst-1", Role.ANALYST)
-        resp = await client.post("/promote", headers={"Authorization": f"Bearer {create_token('analyst-1', Role.ANALYST)}"})
+        resp = await client.post(
+            "/promote", headers={"Authorization": f"Bearer {create_token('analyst-1', Role.ANALYST)}"}
+        )
         assert resp.status_code == 200
 
     def test_unknown_permission_is_a_programming_error(self):
@@ -217,7 +221,9 @@ class TestPrincipalResolution:
 
     async def test_disabled_user_is_401(self, client):
         await _user("mallory", Role.ANALYST, active=False)
-        resp = await client.get("/who", headers={"Authorization": f"Bearer {create_token('mallory', Role.ANALYST)}"})
+        resp = await client.get(
+            "/who", headers={"Authorization": f"Bearer {create_token('mallory', Role.ANALYST)}"}
+        )
         assert resp.status_code == 401
 
     async def test_revoked_token_is_401(self, client):
@@ -237,7 +243,12 @@ class TestPrincipalResolution:
     async def test_api_key_principal_and_revocation(self, client):
         raw = generate_api_key()
         async with session_scope() as session:
-            key = ApiKeyModel(service_name="forwarder", key_hash=hash_api_key(raw), key_prefix="ak_x", permissions=["alerts:write"])
+            key = ApiKeyModel(
+                service_name="forwarder",
+                key_hash=hash_api_key(raw),
+                key_prefix="ak_x",
+                permissions=["alerts:write"],
+            )
             session.add(key)
         resp = await client.get("/who", headers={"X-API-Key": raw})
         assert resp.json() == {"username": "forwarder", "role": "api_service", "provider": "api_key"}

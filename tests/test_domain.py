@@ -79,7 +79,9 @@ class TestRole:
 
 class TestCPSDevice:
     def test_valid_device(self):
-        device = CPSDevice(device_id="esp32_gw_01", name="Gateway", device_type="gateway", firmware_stack="zephyr")
+        device = CPSDevice(
+            device_id="esp32_gw_01", name="Gateway", device_type="gateway", firmware_stack="zephyr"
+        )
         assert device.firmware_stack is FirmwareStack.ZEPHYR
 
     @pytest.mark.parametrize("device_id", ["bad/id", "", "x" * 65, "dev id"])
@@ -90,8 +92,20 @@ class TestCPSDevice:
 
 class TestPlaybookDefinition:
     def test_name_must_be_kebab_case(self):
-        step = {"name": "notify_team", "action": "notify", "action_class": "write_internal", "parameters": {}, "timeout": 5}
-        base = {"description": "d", "severity_filter": "high", "enabled": True, "requires_approval": False, "steps": [step]}
+        step = {
+            "name": "notify_team",
+            "action": "notify",
+            "action_class": "write_internal",
+            "parameters": {},
+            "timeout": 5,
+        }
+        base = {
+            "description": "d",
+            "severity_filter": "high",
+            "enabled": True,
+            "requires_approval": False,
+            "steps": [step],
+        }
         assert PlaybookDefinition(name="brute-force-mitigation", **base).name == "brute-force-mitigation"
         with pytest.raises(ValidationError):
             PlaybookDefinition(name="Brute_Force", **base)
@@ -99,5 +113,10 @@ class TestPlaybookDefinition:
     def test_requires_at_least_one_step(self):
         with pytest.raises(ValidationError):
             PlaybookDefinition(
-                name="p", description="d", severity_filter="low", enabled=True, requires_approval=False, steps=[]
+                name="p",
+                description="d",
+                severity_filter="low",
+                enabled=True,
+                requires_approval=False,
+                steps=[],
             )

@@ -35,7 +35,9 @@ async def test_create_alert(db_session):
     db_session.add(alert)
     await db_session.commit()
     # Assert
-    result = await db_session.execute(select(AlertModel).where(AlertModel.title == "Suspicious SSH brute force"))
+    result = await db_session.execute(
+        select(AlertModel).where(AlertModel.title == "Suspicious SSH brute force")
+    )
     fetched = result.scalar_one()
     assert fetched.id is not None  # UUID was auto-generated
     assert fetched.severity == "high"
@@ -81,7 +83,9 @@ async def test_query_critical_alerts(populated_db):
 
 class TestPopulatedDb:
     async def test_has_exactly_twelve_alerts_three_per_severity(self, populated_db):
-        rows = await populated_db.execute(select(AlertModel.severity, func.count()).group_by(AlertModel.severity))
+        rows = await populated_db.execute(
+            select(AlertModel.severity, func.count()).group_by(AlertModel.severity)
+        )
         assert dict(rows.all()) == {"critical": 3, "high": 3, "medium": 3, "low": 3}
 
     async def test_has_no_other_rows(self, populated_db):

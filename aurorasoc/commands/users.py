@@ -28,7 +28,9 @@ def _read_password(from_stdin: bool) -> str:
 @app.command("create")
 def create(
     username: str = typer.Argument(..., help="Login name: 3-64 of letters, digits, . _ @ -"),
-    role: str = typer.Option("analyst", "--role", "-r", help="admin | analyst | operator | viewer | api_service"),
+    role: str = typer.Option(
+        "analyst", "--role", "-r", help="admin | analyst | operator | viewer | api_service"
+    ),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin"),
     display_name: str | None = typer.Option(None, "--display-name"),
     email: str | None = typer.Option(None, "--email"),
@@ -40,7 +42,9 @@ def create(
 
     async def _create() -> None:
         async with session_scope() as session:
-            await UserService(session).create(username, password, parsed, display_name=display_name, email=email)
+            await UserService(session).create(
+                username, password, parsed, display_name=display_name, email=email
+            )
 
     run(_create)
     console.print(f"created user [bold]{username}[/bold] with role {parsed.value}")

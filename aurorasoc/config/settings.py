@@ -176,7 +176,9 @@ class SchedulerSettings(_Group):
 
 
 class ObservabilitySettings(_Group):
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field("INFO", alias="AURORA_LOG_LEVEL")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", alias="AURORA_LOG_LEVEL"
+    )
     log_format: Literal["json", "console"] = Field("json", alias="AURORA_LOG_FORMAT")
     metrics_enabled: bool = Field(True, alias="AURORA_METRICS_ENABLED")
     otlp_endpoint: str = Field("", alias="AURORA_OTLP_ENDPOINT")

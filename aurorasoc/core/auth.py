@@ -207,13 +207,19 @@ async def principal_from_api_key(raw_key: str) -> Principal:
     now = datetime.now(UTC)
     cached = _key_cache.get(digest)
     ttl = settings.auth.api_key_cache_ttl_seconds
-    if cached and time.monotonic() - cached.cached_at < ttl and (not cached.expires_at or cached.expires_at > now):
+    if (
+        cached
+        and time.monotonic() - cached.cached_at < ttl
+        and (not cached.expires_at or cached.expires_at > now)
+    ):
         await _touch_key(cached.principal.key_id)
         return cached.principal
     from aurorasoc.core.db import get_session_factory
 
     async with get_session_factory()() as session:
-        key = (await session.execute(select(ApiKeyModel).where(ApiKeyModel.key_hash == digest))).scalar_one_or_none()
+        key = (
+            await session.execute(select(ApiKeyModel).where(ApiKeyModel.key_hash == digest))
+        ).scalar_one_or_none()
     if key is None or key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
         raise _unauthorized("Invalid, revoked or expired API key")
     principal = Principal(

@@ -100,7 +100,9 @@ class TimelineEntryModel(_Keyed, Base):
     __tablename__ = "case_timeline"
     __table_args__ = (Index("ix_case_timeline_case_ts", "case_id", "timestamp"),)
 
-    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False
+    )
     action: Mapped[str] = mapped_column(String(64), nullable=False)
     actor: Mapped[str] = mapped_column(String(128), nullable=False)
     details: Mapped[str | None] = mapped_column(Text)
@@ -165,8 +167,12 @@ class IOCModel(_Mutable, Base):
 class AlertIOCModel(Base):
     __tablename__ = "alert_iocs"
 
-    alert_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
-    ioc_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("iocs.id", ondelete="CASCADE"), primary_key=True)
+    alert_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    ioc_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("iocs.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class AuditLogModel(_Keyed, Base):

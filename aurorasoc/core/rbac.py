@@ -90,9 +90,13 @@ _OPERATOR = frozenset(
     }
 )
 
-_VIEWER = frozenset({"alerts:read", "cases:read", "agents:read", "reports:read", "dashboard:read", "ws:alerts"})
+_VIEWER = frozenset(
+    {"alerts:read", "cases:read", "agents:read", "reports:read", "dashboard:read", "ws:alerts"}
+)
 
-_API_SERVICE = frozenset({"alerts:read", "alerts:write", "iocs:read", "iocs:write", "siem:read", "siem:write"})
+_API_SERVICE = frozenset(
+    {"alerts:read", "alerts:write", "iocs:read", "iocs:write", "siem:read", "siem:write"}
+)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(ALL_PERMISSIONS) | {WILDCARD},

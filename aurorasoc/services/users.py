@@ -44,7 +44,9 @@ class UserService:
 
     async def list(self, *, skip: int = 0, limit: int = 200) -> tuple[Sequence[UserModel], int]:
         total = await self.session.scalar(select(func.count()).select_from(UserModel)) or 0
-        rows = await self.session.execute(select(UserModel).order_by(UserModel.username).offset(skip).limit(limit))
+        rows = await self.session.execute(
+            select(UserModel).order_by(UserModel.username).offset(skip).limit(limit)
+        )
         return rows.scalars().all(), total
 
     async def count(self) -> int:

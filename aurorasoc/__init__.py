@@ -1,0 +1,3 @@
+"""AuroraSOC: AI-assisted Security Operations Center."""
+
+__version__ = "0.1.0"

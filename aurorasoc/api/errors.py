@@ -1,0 +1,43 @@
+"""Exception → HTTP mapping, so every error body is ``{"detail": str | {"code", "message", …}}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from aurorasoc.core.db import DatabaseUnavailable
+from aurorasoc.core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+DATABASE_UNAVAILABLE = {
+    "code": "database_unavailable",
+    "message": "The database is not reachable; live data is unavailable.",
+}
+
+
+def database_unavailable_response() -> JSONResponse:
+    return JSONResponse(status_code=503, content={"detail": DATABASE_UNAVAILABLE})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail()})
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def _db_down(_request: Request, _exc: DatabaseUnavailable) -> JSONResponse:
+        return database_unavailable_response()
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _db_error(_request: Request, exc: DBAPIError) -> JSONResponse:
+        from aurorasoc.core.db import probe_database
+
+        if not await probe_database(force=True):
+            return database_unavailable_response()
+        log.exception("database error", exc_info=exc)
+        return JSONResponse(status_code=500, content={"detail": "Internal server error"})

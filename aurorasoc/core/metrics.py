@@ -1,0 +1,22 @@
+"""Prometheus metrics of this process (names from spec §22)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests handled", ["method", "route", "status"])
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+ALERTS_CREATED = Counter("alerts_created_total", "Alerts created", ["severity", "source"])
+ALERTS_DEDUPLICATED = Counter("alerts_deduplicated_total", "Alert submissions merged into an existing alert")
+CASES_CREATED = Counter("cases_created_total", "Cases created", ["source"])
+RATE_LIMIT_FALLBACK = Gauge(
+    "rate_limit_fallback_active", "1 while the rate limiter uses its in-memory fallback"
+)
+RATE_LIMITED = Counter("rate_limited_total", "Requests rejected by the rate limiter", ["scope"])
+WS_CONNECTIONS = Gauge("ws_connections", "Open WebSocket connections", ["channel"])
+BUS_PUBLISH_FAILURES = Counter("bus_publish_failures_total", "Bus messages dropped after retries", ["stream"])

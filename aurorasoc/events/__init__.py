@@ -1,0 +1,1 @@
+"""Event bus: streams between ingest, detection, alert pipeline, agents and WebSockets."""

@@ -1,0 +1,56 @@
+"""The event bus interface (spec §12) and the process-wide bus."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+
+@dataclass
+class BusMessage:
+    id: str
+    stream: str
+    data: dict[str, Any]
+    timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
+    deliveries: int = 1
+
+
+Handler = Callable[[BusMessage], Awaitable[None]]
+
+
+class EventBus(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def publish(self, stream: str, data: dict[str, Any]) -> str: ...
+
+    def subscribe(
+        self,
+        stream: str,
+        group: str,
+        handler: Handler,
+        *,
+        consumer: str | None = None,
+        batch_size: int = 10,
+    ) -> None: ...
+
+
+_bus: EventBus | None = None
+
+
+def get_bus() -> EventBus:
+    """The bus of this process: in-process unless Redis is configured (set at app start)."""
+    global _bus
+    if _bus is None:
+        from aurorasoc.events.inprocess import InProcessBus
+
+        _bus = InProcessBus()
+    return _bus
+
+
+def set_bus(bus: EventBus | None) -> None:
+    global _bus
+    _bus = bus

@@ -1,0 +1,1 @@
+"""AuroraSOC services."""
