@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from aurorasoc import __version__
+from aurorasoc.api import ws
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
-from aurorasoc.api.routers import system
+from aurorasoc.api.routers import alert_cases, alerts, audit, auth, cases, system, users
 from aurorasoc.config.settings import Settings, get_settings
 from aurorasoc.core import runtime
 from aurorasoc.core.db import dispose_engine, get_session_factory, probe_database
@@ -80,7 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     app.include_router(system.public)
-    app.include_router(system.router, prefix=API_PREFIX)
+    for module in (system, auth, users, audit, alerts, alert_cases, cases, ws):
+        app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def landing() -> str:

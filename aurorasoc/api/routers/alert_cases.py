@@ -1,0 +1,7 @@
+"""Routes under /alerts (being implemented)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/alerts", tags=["alerts"])

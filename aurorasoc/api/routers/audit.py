@@ -1,0 +1,7 @@
+"""Routes under /audit (being implemented)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/audit", tags=["audit"])
