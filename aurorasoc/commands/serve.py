@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+from types import FrameType
 
 import typer
 
@@ -74,4 +76,12 @@ def serve(
     console.print(f"AuroraSOC on http://{host}:{port}  (mode {settings.mode}, docs at /api/v1/docs)")
     from aurorasoc.api.main import create_app
 
+    # uvicorn drains requests and runs the shutdown lifespan, then re-raises the signal it caught;
+    # these handlers turn that re-raise into a normal exit so supervisors see status 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit_cleanly)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)

@@ -1,0 +1,71 @@
+"""Run a real ``aurorasoc serve`` process on a free loopback port (fuzzing, benchmarks)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_PASSWORD = "live-server-password-0123"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def live_server(data_dir: Path, *, pin_core: int | None = None, **env: str) -> Iterator[str]:
+    """Yield the base URL of a freshly migrated server whose admin password is ADMIN_PASSWORD."""
+    port = free_port()
+    environ = {
+        **os.environ,
+        "AURORA_DATA_DIR": str(data_dir),
+        "AURORA_MODE": "real",
+        "AURORA_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "AURORA_RATE_LIMIT_REQUESTS": "100000000",
+        "AURORA_LOG_LEVEL": "WARNING",
+        "AURORA_SCHEDULER_ENABLED": "false",
+        **env,
+    }
+    cmd = [sys.executable, "-m", "aurorasoc.cli", "serve", "--port", str(port)]
+    if pin_core is not None and Path("/usr/bin/taskset").exists():
+        cmd = ["taskset", "-c", str(pin_core), *cmd]
+    proc = subprocess.Popen(cmd, env=environ, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not become healthy within 30 s")
+
+
+def admin_token(base: str) -> str:
+    resp = httpx.post(
+        f"{base}/api/v1/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD}, timeout=10
+    )
+    resp.raise_for_status()
+    return str(resp.json()["access_token"])
