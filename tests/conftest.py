@@ -221,3 +221,20 @@ async def role_headers(app_db) -> dict[str, dict[str, str]]:  # type: ignore[no-
 @pytest.fixture
 def admin_headers(role_headers) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return role_headers["admin"]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    """Say plainly how many tests against real services ran, so CI logs prove they were not skipped."""
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if "integration" in getattr(report, "keywords", {}) and report.when in ("call", "setup"):
+                if outcome != "passed" or report.when == "call":
+                    counts[outcome] = counts.get(outcome, 0) + 1
+    if counts:
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        required = os.environ.get("AURORA_REQUIRE_SERVICES") == "1"
+        terminalreporter.write_line(
+            f"integration tests against real services (PostgreSQL/Redis/NATS/MQTT): {summary}"
+            f"{' [AURORA_REQUIRE_SERVICES=1]' if required else ''}"
+        )

@@ -36,6 +36,8 @@ def test_no_server_errors_or_schema_violations(tmp_path: Path) -> None:
             "1",
             "--hypothesis-deadline",
             "5000",
+            "--experimental",
+            "openapi-3.1",
             "--no-color",
             *[arg for path in EXCLUDED_PATHS for arg in ("--exclude-path", path)],
         ]

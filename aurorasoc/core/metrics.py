@@ -17,6 +17,6 @@ CASES_CREATED = Counter("cases_created_total", "Cases created", ["source"])
 RATE_LIMIT_FALLBACK = Gauge(
     "rate_limit_fallback_active", "1 while the rate limiter uses its in-memory fallback"
 )
-RATE_LIMITED = Counter("rate_limited_total", "Requests rejected by the rate limiter", ["scope"])
+RATE_LIMITED = Counter("rate_limit_rejections_total", "Requests rejected by the rate limiter", ["scope"])
 WS_CONNECTIONS = Gauge("ws_connections", "Open WebSocket connections", ["channel"])
 BUS_PUBLISH_FAILURES = Counter("bus_publish_failures_total", "Bus messages dropped after retries", ["stream"])
