@@ -14,6 +14,7 @@ from aurorasoc import __version__
 from aurorasoc.api import ws
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
+from aurorasoc.api.rate_limit import RateLimitMiddleware
 from aurorasoc.api.routers import alert_cases, alerts, audit, auth, cases, system, users
 from aurorasoc.config.settings import Settings, get_settings
 from aurorasoc.core import runtime
@@ -52,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await ws.close_all()
         await bus.close()
         set_bus(None)
         await close_redis()
@@ -76,7 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.consumers = []
+    app.state.consumers = [ws.register_alert_feed]
+    app.add_middleware(RateLimitMiddleware, settings=settings.ratelimit)  # inner: 429s keep X-Request-ID
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
 

@@ -1,7 +1,78 @@
-"""WebSocket channels (being implemented)."""
+"""WebSocket channels (spec §11): authenticated, server → client feeds from the event bus.
+
+Each API process reads a channel's stream through its own consumer group
+``<group>:<hostname>:<pid>`` (created from ``$`` at start, destroyed at shutdown), so every
+replica's sockets see every message. ``register_alert_feed`` is appended to
+``app.state.consumers`` and wires the bus to the channel's ``ConnectionManager``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import os
+import socket
+
+from fastapi import APIRouter, HTTPException, WebSocket
+from starlette.status import WS_1008_POLICY_VIOLATION
+
+from aurorasoc.api.ws_manager import ConnectionManager
+from aurorasoc.core.auth import Principal, resolve_principal
+from aurorasoc.events.bus import BusMessage, EventBus
+from aurorasoc.services.alert_events import ALERTS_STREAM
 
 router = APIRouter()
+
+alerts_manager = ConnectionManager("alerts")
+MANAGERS = (alerts_manager,)
+
+
+def process_group(base: str) -> str:
+    """The per-process consumer group of a WebSocket feed (``api-ws-alerts:<host>:<pid>``)."""
+    return f"{base}:{socket.gethostname()}:{os.getpid()}"
+
+
+def register_alert_feed(bus: EventBus, manager: ConnectionManager = alerts_manager) -> None:
+    """Broadcast every ``aurora:alerts`` message (already in the §11 shape) to ``manager``."""
+
+    async def _forward(message: BusMessage) -> None:
+        await manager.broadcast(message.data)
+
+    bus.subscribe(ALERTS_STREAM, process_group("api-ws-alerts"), _forward)
+
+
+async def close_all() -> None:
+    """Close every socket of every channel (API shutdown)."""
+    for manager in MANAGERS:
+        await manager.close_all()
+
+
+async def _authorize(websocket: WebSocket, permission: str) -> Principal | None:
+    """Principal per §7.1 (header, API key, cookie, or ``?token=``) holding ``permission``."""
+    try:
+        principal = await resolve_principal(
+            websocket.headers, websocket.cookies, websocket.query_params.get("token")
+        )
+    except HTTPException:
+        return None
+    if principal is None or not principal.can(permission):
+        return None
+    return principal
+
+
+async def _serve(websocket: WebSocket, manager: ConnectionManager, permission: str) -> None:
+    """Authenticate, join the channel and answer pings until the client leaves.
+
+    Refused sockets are accepted and then closed with 1008, so browsers can read the code
+    (a handshake rejection only surfaces as an opaque 1006).
+    """
+    if await _authorize(websocket, permission) is None:
+        await websocket.accept()
+        await websocket.close(code=WS_1008_POLICY_VIOLATION, reason="Not authorized")
+        return
+    if await manager.connect(websocket):
+        await manager.listen(websocket)
+
+
+@router.websocket("/ws/alerts")
+async def alerts_feed(websocket: WebSocket) -> None:
+    """Live alert changes (created / updated / deduplicated). Permission: ws:alerts"""
+    await _serve(websocket, alerts_manager, "ws:alerts")

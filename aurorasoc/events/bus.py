@@ -42,12 +42,20 @@ _bus: EventBus | None = None
 
 
 def get_bus() -> EventBus:
-    """The bus of this process: in-process unless Redis is configured (set at app start)."""
+    """The bus of this process: Redis Streams when ``AURORA_REDIS_URL`` is set, else in-process."""
     global _bus
     if _bus is None:
-        from aurorasoc.events.inprocess import InProcessBus
+        from aurorasoc.config.settings import get_settings
 
-        _bus = InProcessBus()
+        redis_url = get_settings().messaging.redis_url
+        if redis_url:
+            from aurorasoc.events.redis_streams import RedisStreamsBus
+
+            _bus = RedisStreamsBus(redis_url)
+        else:
+            from aurorasoc.events.inprocess import InProcessBus
+
+            _bus = InProcessBus()
     return _bus
 
 
