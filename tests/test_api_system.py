@@ -70,7 +70,9 @@ class TestSystemMode:
         assert body["read_data_source"] == "unavailable"
 
     async def test_change_needs_settings_manage(self, client, role_headers):
-        resp = await client.put("/api/v1/system/mode", json={"mode": "dry_run"}, headers=role_headers["analyst"])
+        resp = await client.put(
+            "/api/v1/system/mode", json={"mode": "dry_run"}, headers=role_headers["analyst"]
+        )
         assert resp.status_code == 403
 
     async def test_admin_changes_mode_and_it_is_audited(self, client, admin_headers):
@@ -79,7 +81,9 @@ class TestSystemMode:
         assert resp.json()["mode"] == "dry_run"
         assert resp.json()["is_mutations_allowed"] is False
         async with session_scope() as session:
-            entry = (await session.execute(select(AuditLogModel).where(AuditLogModel.action == "mode.change"))).scalar_one()
+            entry = (
+                await session.execute(select(AuditLogModel).where(AuditLogModel.action == "mode.change"))
+            ).scalar_one()
             stored = await session.get(SystemSettingModel, "runtime_mode")
         assert entry.details == {"before": "real", "after": "dry_run"}
         assert entry.actor == "admin"

@@ -125,9 +125,46 @@ class UserService:
         user = await self.find(username)
         if user is None or not user.is_active or not verify_password(user.password_hash, password):
             return None
+        await self.record_login(user, password)
+        return user
+
+    async def record_login(self, user: UserModel, password: str) -> None:
+        """After a verified login: stamp ``last_login_at`` and upgrade a stale hash."""
         if user.password_hash and needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         user.last_login_at = datetime.now(UTC)
+        await self.session.flush()
+
+    async def change_own_password(self, username: str, current: str, new: str) -> UserModel:
+        """Self-service change: the current password must be proven first."""
+        user = await self.get(username)
+        if user.auth_provider != "local":
+            raise InvalidInput(f"user '{username}' signs in through {user.auth_provider}; no local password")
+        if not verify_password(user.password_hash, current):
+            raise InvalidInput("current password is incorrect", code="wrong_password")
+        return await self.set_password(username, new)
+
+    async def update(
+        self,
+        username: str,
+        *,
+        role: Role | str | None = None,
+        is_active: bool | None = None,
+        password: str | None = None,
+        profile: dict[str, str | None] | None = None,
+    ) -> UserModel:
+        """Apply an admin edit; ``profile`` holds the ``display_name``/``email`` keys to set."""
+        user = await self.get(username)
+        if role is not None:
+            await self.set_role(username, role)
+        if is_active is not None:
+            await self.set_active(username, is_active)
+        if password is not None:
+            await self.set_password(username, password)
+        for field, value in (profile or {}).items():
+            if field not in {"display_name", "email"}:
+                raise InvalidInput(f"'{field}' is not an editable profile field")
+            setattr(user, field, value)
         await self.session.flush()
         return user
 
