@@ -65,6 +65,14 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     reset_settings()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real Argon2id, minimal cost: production defaults take ~75 ms per hash, too slow per test."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr("aurorasoc.core.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def settings():  # type: ignore[no-untyped-def]
     from aurorasoc.config.settings import get_settings
