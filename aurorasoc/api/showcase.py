@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from fastapi import Response
 
 SHOWCASE_DIR = Path(__file__).resolve().parent.parent / "data" / "showcase"
 SHOWCASE_HEADER = "X-Aurora-Data-Source"
@@ -28,3 +29,8 @@ def load_showcase(name: str) -> list[dict[str, Any]]:
 
 def find_showcase(name: str, row_id: str) -> dict[str, Any] | None:
     return next((row for row in load_showcase(name) if str(row.get("id")) == row_id), None)
+
+
+def stamp_source(response: Response, source: str) -> None:
+    """Every DB-backed read says where its data came from (header ``X-Aurora-Data-Source``)."""
+    response.headers[SHOWCASE_HEADER] = source

@@ -1,0 +1,1 @@
+"""Detection: ingestion, normalisation, Sigma evaluation and IOC extraction."""

@@ -1,0 +1,165 @@
+"""AlertService: the one door every alert comes through (spec §14.1).
+
+Canonicalise, dedup on ``sha256(title|source|sorted(iocs))`` against open alerts, insert, type
+and link IOCs. Services flush; the caller commits and then publishes the alert event, so
+consumers never observe uncommitted rows.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aurorasoc.core.errors import InvalidInput, NotFound
+from aurorasoc.core.metrics import ALERTS_CREATED, ALERTS_DEDUPLICATED
+from aurorasoc.core.models import AlertModel
+from aurorasoc.detection.iocs_extract import canonicalize_iocs, canonicalize_techniques
+from aurorasoc.models.domain import AlertCreate, AlertStatus
+from aurorasoc.services.alert_filters import AlertFilters
+from aurorasoc.services.iocs import link_iocs, upsert_iocs
+
+log = structlog.get_logger(__name__)
+
+CLOSED_STATUSES = (AlertStatus.RESOLVED.value, AlertStatus.FALSE_POSITIVE.value)
+MAX_LOG_IDS = 100
+EDITABLE_FIELDS = ("status", "severity", "assigned_agent", "resolution")
+
+
+def dedup_hash(title: str, source: str, iocs: list[str]) -> str:
+    """The documented formula, over the canonical IOC list (so order and case do not matter)."""
+    return hashlib.sha256(f"{title}|{source}|{sorted(iocs)}".encode()).hexdigest()
+
+
+def _snapshot(alert: AlertModel, fields: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(alert, name) for name in fields}
+
+
+class AlertService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, data: AlertCreate) -> tuple[AlertModel, bool]:
+        """Insert a new alert, or fold a repeat into the open one; True when a row was created."""
+        iocs = canonicalize_iocs(data.iocs)
+        digest = dedup_hash(data.title, data.source, iocs)
+        existing = await self._open_duplicate(digest)
+        if existing is not None:
+            self._absorb(existing, data)
+            await self.session.flush()
+            ALERTS_DEDUPLICATED.inc()
+            return existing, False
+        now = datetime.now(UTC)
+        alert = AlertModel(
+            title=data.title,
+            description=data.description,
+            severity=data.severity.value,
+            source=data.source,
+            asset_type=data.asset_type.value if data.asset_type else None,
+            affected_assets=list(dict.fromkeys(data.affected_assets)),
+            iocs=iocs,
+            mitre_techniques=canonicalize_techniques(data.mitre_techniques),
+            raw_log=data.raw_log,
+            origin_site=data.origin_site,
+            metadata_=dict(data.metadata),
+            dedup_hash=digest,
+            first_seen_at=now,
+            last_seen_at=now,
+            created_at=now,
+        )
+        self.session.add(alert)
+        await self.session.flush()
+        await link_iocs(self.session, alert.id, await upsert_iocs(self.session, iocs, source=data.source))
+        ALERTS_CREATED.labels(alert.severity, alert.source).inc()
+        log.info(
+            "alert_created",
+            alert_id=str(alert.id),
+            severity=alert.severity,
+            source=alert.source,
+            dedup_hash=digest,
+        )
+        return alert, True
+
+    async def create_many(self, items: Sequence[AlertCreate]) -> builtins.list[tuple[AlertModel, bool]]:
+        """Batch ingest; repeats inside the batch dedup against each other as well."""
+        return [await self.create(item) for item in items]
+
+    async def _open_duplicate(self, digest: str) -> AlertModel | None:
+        result = await self.session.execute(
+            select(AlertModel)
+            .where(AlertModel.dedup_hash == digest, AlertModel.status.not_in(CLOSED_STATUSES))
+            .order_by(AlertModel.created_at.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    @staticmethod
+    def _absorb(alert: AlertModel, data: AlertCreate) -> None:
+        alert.occurrence_count += 1
+        alert.last_seen_at = datetime.now(UTC)
+        new_ids = data.metadata.get("log_ids")
+        if isinstance(new_ids, list) and new_ids:
+            metadata = dict(alert.metadata_ or {})
+            merged = list(dict.fromkeys([*metadata.get("log_ids", []), *map(str, new_ids)]))
+            metadata["log_ids"] = merged[-MAX_LOG_IDS:]
+            alert.metadata_ = metadata
+
+    async def get(self, alert_id: uuid.UUID) -> AlertModel:
+        alert = await self.session.get(AlertModel, alert_id)
+        if alert is None:
+            raise NotFound(f"alert {alert_id} does not exist")
+        return alert
+
+    async def list(
+        self, filters: AlertFilters, *, skip: int = 0, limit: int = 50
+    ) -> tuple[builtins.list[AlertModel], int]:
+        clauses = filters.clauses()
+        total = await self.session.scalar(select(func.count()).select_from(AlertModel).where(*clauses)) or 0
+        rows = await self.session.execute(
+            select(AlertModel).where(*clauses).order_by(*filters.order_by()).offset(skip).limit(limit)
+        )
+        return builtins.list(rows.scalars()), total
+
+    async def update(self, alert: AlertModel, changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Apply an analyst edit; returns ``{"before", "after"}`` of the changed fields."""
+        unknown = set(changes) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise InvalidInput(f"fields cannot be edited: {', '.join(sorted(unknown))}")
+        status = changes.get("status", alert.status)
+        if changes.get("resolution") and status not in CLOSED_STATUSES:
+            raise InvalidInput("a resolution needs status 'resolved' or 'false_positive'")
+        before = _snapshot(alert, builtins.list(changes))
+        for name, value in changes.items():
+            setattr(alert, name, getattr(value, "value", value))
+        await self.session.flush()
+        return {"before": before, "after": _snapshot(alert, builtins.list(changes))}
+
+    async def acknowledge(self, alert: AlertModel, username: str) -> dict[str, dict[str, Any]]:
+        """Known-benign: resolved with resolution ``benign`` and who acknowledged it when."""
+        fields = ["status", "resolution", "acknowledged_by", "acknowledged_at"]
+        before = _snapshot(alert, fields)
+        alert.status = AlertStatus.RESOLVED.value
+        alert.resolution = "benign"
+        alert.acknowledged_by = username
+        alert.acknowledged_at = datetime.now(UTC)
+        await self.session.flush()
+        return {"before": before, "after": _snapshot(alert, fields)}
+
+    async def bulk_set_status(
+        self, alert_ids: Sequence[uuid.UUID], status: AlertStatus
+    ) -> tuple[builtins.list[AlertModel], builtins.list[uuid.UUID]]:
+        """Set ``status`` on every existing alert; returns (updated alerts, ids that do not exist)."""
+        wanted = builtins.list(dict.fromkeys(alert_ids))
+        rows = await self.session.execute(select(AlertModel).where(AlertModel.id.in_(wanted)))
+        found = {alert.id: alert for alert in rows.scalars()}
+        for alert in found.values():
+            alert.status = status.value
+        await self.session.flush()
+        return builtins.list(found.values()), [i for i in wanted if i not in found]
