@@ -70,7 +70,8 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real Argon2id, minimal cost: production defaults take ~75 ms per hash, too slow per test."""
     from argon2 import PasswordHasher
 
-    monkeypatch.setattr("aurorasoc.core.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr("aurorasoc.core.passwords._hasher", fast)
 
 
 @pytest.fixture
@@ -236,9 +237,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
     counts: dict[str, int] = {}
     for outcome in ("passed", "failed", "skipped", "error"):
         for report in terminalreporter.stats.get(outcome, []):
-            if "integration" in getattr(report, "keywords", {}) and report.when in ("call", "setup"):
-                if outcome != "passed" or report.when == "call":
-                    counts[outcome] = counts.get(outcome, 0) + 1
+            # a passed test reports at "call"; a skipped or broken one may stop at "setup"
+            counted_phase = report.when == "call" or (outcome != "passed" and report.when == "setup")
+            if "integration" in getattr(report, "keywords", {}) and counted_phase:
+                counts[outcome] = counts.get(outcome, 0) + 1
     if counts:
         summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
         required = os.environ.get("AURORA_REQUIRE_SERVICES") == "1"

@@ -41,5 +41,5 @@ def test_no_server_errors_or_schema_violations(tmp_path: Path) -> None:
             "--no-color",
             *[arg for path in EXCLUDED_PATHS for arg in ("--exclude-path", path)],
         ]
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)  # noqa: S603
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

@@ -60,7 +60,7 @@ class TestDedup:
         assert alert.metadata_["log_ids"][-1] == "2-49"
 
     async def test_hash_is_the_documented_formula(self):
-        expected = hashlib.sha256("t|s|['1.2.3.4', 'a.example']".encode()).hexdigest()
+        expected = hashlib.sha256(b"t|s|['1.2.3.4', 'a.example']").hexdigest()
         assert dedup_hash("t", "s", ["a.example", "1.2.3.4"]) == expected
 
     async def test_stored_hash_uses_canonical_iocs(self, db_session):

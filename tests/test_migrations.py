@@ -35,7 +35,9 @@ def _drift(async_url: str) -> list:
         engine = create_async_engine(async_url)
         async with engine.connect() as conn:
             diff = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata)
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata
+                )
             )
         await engine.dispose()
         return diff
@@ -69,4 +71,3 @@ class TestPostgresMigrations:
             _round_trip(url)
         finally:
             migrate.downgrade(url)
-
