@@ -1,0 +1,229 @@
+"""Tests for the /api/v1/cases routes and alert promote / case-link."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from aurorasoc.core import runtime
+from aurorasoc.core.api_keys import generate_api_key, hash_api_key
+from aurorasoc.core.db import session_scope
+from aurorasoc.core.models import ApiKeyModel, AuditLogModel, CaseModel
+
+URL = "/api/v1/cases"
+
+
+async def _alert(client, headers, **overrides):
+    body = {
+        "title": "Beacon to C2",
+        "source": "suricata",
+        "severity": "medium",
+        "iocs": ["198.51.100.9"],
+        **overrides,
+    }
+    resp = await client.post("/api/v1/alerts", json=body, headers=headers)
+    return resp.json()
+
+
+async def _case(client, headers, **overrides):
+    resp = await client.post(
+        URL, json={"title": "Investigation", "severity": "low", **overrides}, headers=headers
+    )
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+async def _api_key(permissions: list[str]) -> dict[str, str]:
+    raw = generate_api_key()
+    async with session_scope() as session:
+        session.add(
+            ApiKeyModel(
+                service_name="svc", key_hash=hash_api_key(raw), key_prefix="ak_c", permissions=permissions
+            )
+        )
+    return {"X-API-Key": raw}
+
+
+async def _db_down():
+    return False
+
+
+class TestCreate:
+    async def test_from_alerts_links_and_merges(self, client, role_headers):
+        h = role_headers["analyst"]
+        a = await _alert(client, h, severity="critical", mitre_techniques=["T1071.001"])
+        b = await _alert(client, h, title="Other", iocs=["evil.example.com"])
+        case = await _case(client, h, alert_ids=[a["id"], b["id"]])
+        assert case["severity"] == "critical"
+        assert set(case["iocs"]) == {"198.51.100.9", "evil.example.com"}
+        assert case["mitre_techniques"] == ["T1071.001"]
+        detail = (await client.get(f"{URL}/{case['id']}", headers=h)).json()
+        assert {x["id"] for x in detail["alerts"]} == {a["id"], b["id"]}
+        assert [t["action"] for t in detail["timeline"]] == ["case_created", "alert_linked", "alert_linked"]
+        assert detail["approvals"] == [] and detail["data_source"] == "database"
+
+    async def test_unknown_alert_is_404_and_nothing_persists(self, client, admin_headers):
+        resp = await client.post(
+            URL, json={"title": "x", "alert_ids": [str(uuid.uuid4())]}, headers=admin_headers
+        )
+        assert resp.status_code == 404
+        async with session_scope() as session:
+            assert await session.scalar(select(func.count()).select_from(CaseModel)) == 0
+
+    async def test_audited(self, client, admin_headers):
+        case = await _case(client, admin_headers)
+        async with session_scope() as session:
+            entry = (
+                await session.execute(select(AuditLogModel).where(AuditLogModel.action == "case.create"))
+            ).scalar_one()
+        assert entry.resource_id == case["id"] and entry.details["after"]["title"] == "Investigation"
+
+
+class TestList:
+    async def test_filters_and_totals(self, client, admin_headers):
+        for i, severity in enumerate(["low", "high", "high"]):
+            await _case(client, admin_headers, title=f"case {i}", severity=severity)
+        page = (await client.get(URL, params={"severity": "high", "limit": 1}, headers=admin_headers)).json()
+        assert page["total"] == 2 and len(page["items"]) == 1
+        assert (await client.get(URL, params={"q": "CASE 0"}, headers=admin_headers)).json()["total"] == 1
+        assert (await client.get(URL, params={"status": "closed"}, headers=admin_headers)).json()[
+            "total"
+        ] == 0
+
+
+class TestLifecycle:
+    async def test_legal_transition_writes_timeline_and_audit(self, client, admin_headers):
+        case = await _case(client, admin_headers)
+        resp = await client.patch(
+            f"{URL}/{case['id']}", json={"status": "in_progress"}, headers=admin_headers
+        )
+        assert resp.json()["status"] == "in_progress"
+        timeline = (await client.get(f"{URL}/{case['id']}/timeline", headers=admin_headers)).json()
+        assert timeline[-1]["action"] == "status_changed"
+        async with session_scope() as session:
+            entry = (
+                await session.execute(select(AuditLogModel).where(AuditLogModel.action == "case.update"))
+            ).scalar_one()
+        assert entry.details == {"before": {"status": "open"}, "after": {"status": "in_progress"}}
+
+    async def test_illegal_transition_is_409_with_allowed_states(self, client, admin_headers):
+        case = await _case(client, admin_headers)
+        await client.patch(f"{URL}/{case['id']}", json={"status": "contained"}, headers=admin_headers)
+        resp = await client.patch(
+            f"{URL}/{case['id']}", json={"status": "pending_approval"}, headers=admin_headers
+        )
+        assert resp.status_code == 409
+        assert resp.json()["detail"]["code"] == "invalid_transition"
+        assert "in_progress" in resp.json()["detail"]["allowed"]
+
+    async def test_resolving_needs_cases_close(self, client, admin_headers):
+        case = await _case(client, admin_headers)
+        writer = await _api_key(["cases:read", "cases:write"])
+        resp = await client.patch(f"{URL}/{case['id']}", json={"status": "resolved"}, headers=writer)
+        assert resp.status_code == 403 and "cases:close" in resp.text
+        ok = await client.patch(f"{URL}/{case['id']}", json={"status": "contained"}, headers=writer)
+        assert ok.status_code == 200
+
+    async def test_close_then_reopen_clears_closed_at(self, client, role_headers):
+        h = role_headers["analyst"]
+        case = await _case(client, h)
+        closed = (
+            await client.post(f"{URL}/{case['id']}/close", json={"resolution_notes": "benign"}, headers=h)
+        ).json()
+        assert closed["status"] == "closed" and closed["closed_at"] and closed["resolution_notes"] == "benign"
+        again = await client.post(f"{URL}/{case['id']}/close", json={}, headers=h)
+        assert again.status_code == 409
+        reopened = (
+            await client.patch(f"{URL}/{case['id']}", json={"status": "in_progress"}, headers=h)
+        ).json()
+        assert reopened["status"] == "in_progress" and reopened["closed_at"] is None
+
+    async def test_comment_and_assign(self, client, admin_headers):
+        case = await _case(client, admin_headers)
+        comment = await client.post(
+            f"{URL}/{case['id']}/comments", json={"text": "Looks like a pentest"}, headers=admin_headers
+        )
+        assert comment.status_code == 201 and comment.json()["action"] == "comment"
+        assigned = (
+            await client.post(
+                f"{URL}/{case['id']}/assign", json={"assigned_to": "analyst"}, headers=admin_headers
+            )
+        ).json()
+        assert assigned["assigned_to"] == "analyst"
+        blank = await client.post(f"{URL}/{case['id']}/comments", json={"text": "   "}, headers=admin_headers)
+        assert blank.status_code == 422
+
+    async def test_empty_patch_and_unknown_case(self, client, admin_headers):
+        case = await _case(client, admin_headers)
+        assert (await client.patch(f"{URL}/{case['id']}", json={}, headers=admin_headers)).status_code == 422
+        assert (await client.get(f"{URL}/{uuid.uuid4()}", headers=admin_headers)).status_code == 404
+
+
+class TestPromoteAndLink:
+    async def test_promote_creates_in_progress_case(self, client, role_headers):
+        h = role_headers["analyst"]
+        alert = await _alert(client, h)
+        preview = await client.post(f"/api/v1/alerts/{alert['id']}/promote?preview=true", json={}, headers=h)
+        assert preview.status_code == 200 and preview.json()["preview"] is True
+        assert (await client.get(f"/api/v1/alerts/{alert['id']}", headers=h)).json()["case_id"] is None
+        resp = await client.post(
+            f"/api/v1/alerts/{alert['id']}/promote", json={"severity": "high"}, headers=h
+        )
+        assert resp.status_code == 201
+        case = resp.json()
+        assert (case["status"], case["source"], case["severity"]) == (
+            "in_progress",
+            "alert_promotion",
+            "high",
+        )
+        refreshed = (await client.get(f"/api/v1/alerts/{alert['id']}", headers=h)).json()
+        assert refreshed["case_id"] == case["id"] and refreshed["status"] == "escalated"
+        again = await client.post(f"/api/v1/alerts/{alert['id']}/promote", json={}, headers=h)
+        assert again.status_code == 409 and again.json()["detail"]["case_id"] == case["id"]
+
+    async def test_case_link_and_closed_case_refuses(self, client, admin_headers):
+        alert = await _alert(client, admin_headers)
+        case = await _case(client, admin_headers)
+        resp = await client.post(
+            f"/api/v1/alerts/{alert['id']}/case-link", json={"case_id": case["id"]}, headers=admin_headers
+        )
+        assert resp.json() == {"alert_id": alert["id"], "case_id": case["id"]}
+        other = await _alert(client, admin_headers, title="Other")
+        await client.post(f"{URL}/{case['id']}/close", json={}, headers=admin_headers)
+        refused = await client.post(
+            f"/api/v1/alerts/{other['id']}/case-link", json={"case_id": case["id"]}, headers=admin_headers
+        )
+        assert refused.status_code == 409
+
+    async def test_operator_cannot_promote(self, client, role_headers, admin_headers):
+        alert = await _alert(client, admin_headers)
+        resp = await client.post(
+            f"/api/v1/alerts/{alert['id']}/promote", json={}, headers=role_headers["operator"]
+        )
+        assert resp.status_code == 403
+
+
+class TestModes:
+    async def test_viewer_reads_but_cannot_write(self, client, role_headers):
+        assert (await client.get(URL, headers=role_headers["viewer"])).status_code == 200
+        resp = await client.post(URL, json={"title": "x"}, headers=role_headers["viewer"])
+        assert resp.status_code == 403
+
+    async def test_dry_run_blocks_case_creation(self, client, admin_headers):
+        runtime.set_mode("dry_run")
+        resp = await client.post(URL, json={"title": "x"}, headers=admin_headers)
+        assert resp.status_code == 409 and resp.json()["detail"]["mode"] == "dry_run"
+
+    async def test_dummy_with_db_down_serves_showcase(self, client, admin_headers, monkeypatch):
+        runtime.set_mode("dummy")
+        monkeypatch.setattr("aurorasoc.api.deps.probe_database", _db_down)
+        page = (await client.get(URL, headers=admin_headers)).json()
+        assert page["data_source"] == "showcase" and page["total"] == 5
+        detail = await client.get(f"{URL}/{page['items'][0]['id']}", headers=admin_headers)
+        assert detail.json()["timeline"] and detail.headers["x-aurora-data-source"] == "showcase"
+
+    async def test_dry_run_with_db_down_is_503(self, client, admin_headers, monkeypatch):
+        runtime.set_mode("dry_run")
+        monkeypatch.setattr("aurorasoc.api.deps.probe_database", _db_down)
+        assert (await client.get(URL, headers=admin_headers)).status_code == 503
