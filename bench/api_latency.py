@@ -149,9 +149,9 @@ async def measure_batch(client: httpx.AsyncClient, n: int, size: int = 500) -> f
 async def main(args: argparse.Namespace) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="aurora-bench-"))
     os.environ.update({"AURORA_DATA_DIR": str(data_dir), "AURORA_MODE": "real"})
-    from aurorasoc.core.migrate import upgrade
+    from aurorasoc.core.migrate import upgrade_async
 
-    upgrade()
+    await upgrade_async()
     seed_seconds = await seed(args.alerts)
     with live_server(data_dir, pin_core=0) as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:

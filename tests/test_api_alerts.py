@@ -273,3 +273,22 @@ class TestModes:
     async def test_live_reads_carry_database_source_header(self, client, admin_headers):
         resp = await client.get(URL, headers=admin_headers)
         assert resp.headers["x-aurora-data-source"] == "database"
+
+
+class TestConcurrentDedup:
+    async def test_simultaneous_repeats_make_one_alert(self, client, admin_headers):
+        responses = await asyncio.gather(*(client.post(URL, json=_body(), headers=admin_headers) for _ in range(20)))
+        assert sorted(r.status_code for r in responses).count(201) == 1
+        page = (await client.get(URL, headers=admin_headers)).json()
+        assert page["total"] == 1
+        assert page["items"][0]["occurrence_count"] == 20
+
+    async def test_reopening_a_superseded_alert_is_409(self, client, admin_headers):
+        first = await _post(client, admin_headers)
+        await client.patch(f"{URL}/{first['id']}", json={"status": "resolved"}, headers=admin_headers)
+        second = await _post(client, admin_headers)
+        assert second["id"] != first["id"]
+        resp = await client.patch(f"{URL}/{first['id']}", json={"status": "new"}, headers=admin_headers)
+        assert resp.status_code == 409
+        assert resp.json()["detail"]["code"] == "duplicate_open_alert"
+        assert (await client.get(f"{URL}/{first['id']}", headers=admin_headers)).json()["status"] == "resolved"

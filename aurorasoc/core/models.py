@@ -11,11 +11,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from aurorasoc.core.types import JSONType, UTCDateTime, utcnow
+
+OPEN_ALERT_PREDICATE = "status NOT IN ('resolved', 'false_positive')"
 
 
 class Base(AsyncAttrs, DeclarativeBase):
@@ -118,6 +120,14 @@ class AlertModel(_Mutable, Base):
         Index("ix_alerts_severity_status_created", "severity", "status", "created_at"),
         Index("ix_alerts_created_at", "created_at"),
         Index("ix_alerts_dedup_hash", "dedup_hash"),
+        # At most one *open* alert per dedup hash: makes dedup atomic under concurrent ingest.
+        Index(
+            "uq_alerts_open_dedup_hash",
+            "dedup_hash",
+            unique=True,
+            sqlite_where=text(OPEN_ALERT_PREDICATE),
+            postgresql_where=text(OPEN_ALERT_PREDICATE),
+        ),
         Index("ix_alerts_case_id", "case_id"),
         Index("ix_alerts_source", "source"),
     )

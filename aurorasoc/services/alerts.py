@@ -15,12 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.errors import InvalidInput, NotFound
+from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.metrics import ALERTS_CREATED, ALERTS_DEDUPLICATED
-from aurorasoc.core.models import AlertModel
+from aurorasoc.core.models import OPEN_ALERT_PREDICATE, AlertModel
+from aurorasoc.core.upsert import dialect_insert
 from aurorasoc.detection.iocs_extract import canonicalize_iocs, canonicalize_techniques
 from aurorasoc.models.domain import AlertCreate, AlertStatus
 from aurorasoc.services.alert_filters import AlertFilters
@@ -47,20 +49,21 @@ class AlertService:
         self.session = session
 
     async def create(self, data: AlertCreate) -> tuple[AlertModel, bool]:
-        """Insert a new alert, or fold a repeat into the open one; True when a row was created."""
+        """Insert a new alert, or fold a repeat into the open one; True when a row was created.
+
+        One ``INSERT … ON CONFLICT`` against the partial unique index on open alerts' dedup hash
+        makes this atomic: concurrent submissions of the same alert never create two open rows.
+        """
         iocs = canonicalize_iocs(data.iocs)
         digest = dedup_hash(data.title, data.source, iocs)
-        existing = await self._open_duplicate(digest)
-        if existing is not None:
-            self._absorb(existing, data)
-            await self.session.flush()
-            ALERTS_DEDUPLICATED.inc()
-            return existing, False
         now = datetime.now(UTC)
-        alert = AlertModel(
+        new_id = uuid.uuid4()
+        stmt = dialect_insert(self.session, AlertModel).values(
+            id=new_id,
             title=data.title,
             description=data.description,
             severity=data.severity.value,
+            status=AlertStatus.NEW.value,
             source=data.source,
             asset_type=data.asset_type.value if data.asset_type else None,
             affected_assets=list(dict.fromkeys(data.affected_assets)),
@@ -70,12 +73,29 @@ class AlertService:
             origin_site=data.origin_site,
             metadata_=dict(data.metadata),
             dedup_hash=digest,
+            occurrence_count=1,
             first_seen_at=now,
             last_seen_at=now,
             created_at=now,
+            updated_at=now,
         )
-        self.session.add(alert)
-        await self.session.flush()
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[AlertModel.dedup_hash],
+            index_where=text(OPEN_ALERT_PREDICATE),
+            set_={
+                "occurrence_count": AlertModel.occurrence_count + 1,
+                "last_seen_at": now,
+                "updated_at": now,
+            },
+        )
+        result = await self.session.scalars(
+            stmt.returning(AlertModel), execution_options={"populate_existing": True}
+        )
+        alert = result.one()
+        if alert.id != new_id:
+            await self._merge_log_ids(alert, data.metadata.get("log_ids"))
+            ALERTS_DEDUPLICATED.inc()
+            return alert, False
         await link_iocs(self.session, alert.id, await upsert_iocs(self.session, iocs, source=data.source))
         ALERTS_CREATED.labels(alert.severity, alert.source).inc()
         log.info(
@@ -91,25 +111,14 @@ class AlertService:
         """Batch ingest; repeats inside the batch dedup against each other as well."""
         return [await self.create(item) for item in items]
 
-    async def _open_duplicate(self, digest: str) -> AlertModel | None:
-        result = await self.session.execute(
-            select(AlertModel)
-            .where(AlertModel.dedup_hash == digest, AlertModel.status.not_in(CLOSED_STATUSES))
-            .order_by(AlertModel.created_at.desc())
-            .limit(1)
-        )
-        return result.scalar_one_or_none()
-
-    @staticmethod
-    def _absorb(alert: AlertModel, data: AlertCreate) -> None:
-        alert.occurrence_count += 1
-        alert.last_seen_at = datetime.now(UTC)
-        new_ids = data.metadata.get("log_ids")
-        if isinstance(new_ids, list) and new_ids:
-            metadata = dict(alert.metadata_ or {})
-            merged = list(dict.fromkeys([*metadata.get("log_ids", []), *map(str, new_ids)]))
-            metadata["log_ids"] = merged[-MAX_LOG_IDS:]
-            alert.metadata_ = metadata
+    async def _merge_log_ids(self, alert: AlertModel, new_ids: Any) -> None:
+        if not isinstance(new_ids, builtins.list) or not new_ids:
+            return
+        metadata = dict(alert.metadata_ or {})
+        merged = builtins.list(dict.fromkeys([*metadata.get("log_ids", []), *map(str, new_ids)]))
+        metadata["log_ids"] = merged[-MAX_LOG_IDS:]
+        alert.metadata_ = metadata
+        await self.session.flush()
 
     async def get(self, alert_id: uuid.UUID) -> AlertModel:
         alert = await self.session.get(AlertModel, alert_id)
@@ -138,8 +147,20 @@ class AlertService:
         before = _snapshot(alert, builtins.list(changes))
         for name, value in changes.items():
             setattr(alert, name, getattr(value, "value", value))
-        await self.session.flush()
+        await self._flush_reopen_safely(alert)
         return {"before": before, "after": _snapshot(alert, builtins.list(changes))}
+
+    async def _flush_reopen_safely(self, alert: AlertModel) -> None:
+        """Reopening an alert while a newer open alert holds its dedup hash is refused (409)."""
+        alert_id = str(alert.id)  # read before the flush: a failed flush leaves the session unusable
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            raise Conflict(
+                "another open alert already has this alert's dedup hash; resolve or link that one instead",
+                code="duplicate_open_alert",
+                alert_id=alert_id,
+            ) from None
 
     async def acknowledge(self, alert: AlertModel, username: str) -> dict[str, dict[str, Any]]:
         """Known-benign: resolved with resolution ``benign`` and who acknowledged it when."""
@@ -161,5 +182,5 @@ class AlertService:
         found = {alert.id: alert for alert in rows.scalars()}
         for alert in found.values():
             alert.status = status.value
-        await self.session.flush()
+            await self._flush_reopen_safely(alert)
         return builtins.list(found.values()), [i for i in wanted if i not in found]

@@ -5,49 +5,51 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.models import AlertIOCModel, IOCModel
+from aurorasoc.core.upsert import dialect_insert
 from aurorasoc.detection.iocs_extract import classify_ioc
 
 
 async def upsert_iocs(
     session: AsyncSession, values: Iterable[str], *, source: str, confidence: float = 0.5
 ) -> list[IOCModel]:
-    """Insert new typed IOCs, or bump ``sightings``/``last_seen`` and keep the max confidence."""
-    typed = {t: None for v in values if (t := classify_ioc(v)) is not None}
+    """One atomic upsert: new IOCs are inserted, known ones get a sighting and the max confidence."""
+    typed = list(dict.fromkeys(t for v in values if (t := classify_ioc(v)) is not None))
     if not typed:
         return []
     now = datetime.now(UTC)
-    rows: list[IOCModel] = []
-    for ioc_type, value in typed:
-        existing = (
-            await session.execute(
-                select(IOCModel).where(IOCModel.type == ioc_type.value, IOCModel.value == value)
-            )
-        ).scalar_one_or_none()
-        if existing is None:
-            existing = IOCModel(type=ioc_type.value, value=value, source=source, confidence=confidence)
-            session.add(existing)
-        else:
-            existing.sightings += 1
-            existing.last_seen = now
-            existing.confidence = max(existing.confidence, confidence)
-        rows.append(existing)
-    await session.flush()
-    return rows
+    fresh = {"source": source, "confidence": confidence, "status": "active", "tags": [], "tlp": "amber"}
+    stamps = {"sightings": 1, "first_seen": now, "last_seen": now, "created_at": now, "updated_at": now}
+    rows: list[dict[str, Any]] = [
+        {"id": uuid.uuid4(), "type": ioc_type.value, "value": value, **fresh, **stamps}
+        for ioc_type, value in typed
+    ]
+    stmt = dialect_insert(session, IOCModel).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[IOCModel.type, IOCModel.value],
+        set_={
+            "sightings": IOCModel.sightings + 1,
+            "last_seen": now,
+            "updated_at": now,
+            "confidence": case(
+                (stmt.excluded.confidence > IOCModel.confidence, stmt.excluded.confidence),
+                else_=IOCModel.confidence,
+            ),
+        },
+    )
+    result = await session.scalars(stmt.returning(IOCModel), execution_options={"populate_existing": True})
+    return list(result)
 
 
 async def link_iocs(session: AsyncSession, alert_id: uuid.UUID, iocs: Iterable[IOCModel]) -> None:
-    linked = set(
-        (
-            await session.execute(select(AlertIOCModel.ioc_id).where(AlertIOCModel.alert_id == alert_id))
-        ).scalars()
-    )
-    session.add_all(AlertIOCModel(alert_id=alert_id, ioc_id=ioc.id) for ioc in iocs if ioc.id not in linked)
-    await session.flush()
+    links = [{"alert_id": alert_id, "ioc_id": ioc.id} for ioc in iocs]
+    if links:
+        await session.execute(dialect_insert(session, AlertIOCModel).values(links).on_conflict_do_nothing())
 
 
 async def iocs_for_alert(session: AsyncSession, alert_id: uuid.UUID) -> list[IOCModel]:

@@ -1,99 +1,101 @@
-"""Alert → case actions: promote an alert to a new case, link it to an existing one (spec §10)."""
+"""Alert → case routes under /alerts: promote an alert to a case, link it to one (spec §10).
+
+Both are operator writes marked "pv": ``?preview=true`` validates the same way (404/409) and
+describes the effects without persisting anything.
+"""
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
-from aurorasoc.api.deps import DbSession, OperatorOrPreview, client_ip
+from aurorasoc.api.deps import DbSession, OperatorOrPreview
+from aurorasoc.api.routers.cases import audit_change
 from aurorasoc.api.schemas.cases import CaseLinkBody, CaseLinkOut, CaseOut, PromoteBody
 from aurorasoc.api.schemas.common import Preview
-from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, require_permission
+from aurorasoc.models.domain import AlertStatus, CaseStatus
 from aurorasoc.services.alert_events import publish_alert_event
-from aurorasoc.services.alerts import AlertService
 from aurorasoc.services.cases import CaseService
 
-router = APIRouter(prefix="/alerts", tags=["alerts"])
-_BOTH = require_permission("alerts:write", "cases:write")
+router = APIRouter(prefix="/alerts", tags=["alerts", "cases"])
+
+# Declared before OperatorOrPreview in each signature, so a missing permission wins over the mode.
+AlertCaseWriter = Annotated[Principal, Depends(require_permission("alerts:write", "cases:write"))]
+AlertId = Annotated[uuid.UUID, Path(description="Alert id")]
 
 
 @router.post(
     "/{alert_id}/promote",
-    response_model=CaseOut | Preview,
     status_code=status.HTTP_201_CREATED,
-    summary="Promote an alert to a new case; ?preview=true. Permission: alerts:write, cases:write",
+    response_model=CaseOut | Preview,
+    summary="Promote an alert to a new in-progress case. Permission: alerts:write + cases:write",
 )
 async def promote_alert(
-    alert_id: uuid.UUID,
-    body: PromoteBody,
-    write: OperatorOrPreview,
+    alert_id: AlertId,
     request: Request,
     response: Response,
     session: DbSession,
-    principal: Principal = Depends(_BOTH),
+    principal: AlertCaseWriter,
+    write: OperatorOrPreview,
+    body: PromoteBody | None = None,
 ) -> CaseOut | Preview:
-    alert = await AlertService(session).get(alert_id)
-    CaseService.check_promotable(alert)
+    """409 ``alert_in_case`` (with ``case_id``) when the alert already belongs to a case."""
+    body = body or PromoteBody()
+    service = CaseService(session)
+    alert = await service.get_alert(alert_id)
+    service.check_promotable(alert)
     if write.preview:
         response.status_code = status.HTTP_200_OK
-        effect = {
-            "create_case": {"title": body.title or alert.title, "status": "in_progress"},
-            "alert_status": "escalated",
-        }
-        return Preview(mode=write.mode, effects=[effect])
-    case = await CaseService(session).promote_alert(
+        effects = [
+            {
+                "action": "create_case",
+                "title": body.title or alert.title,
+                "status": CaseStatus.IN_PROGRESS.value,
+            },
+            {"action": "link_alert", "alert_id": str(alert.id)},
+            {"action": "update_alert", "alert_id": str(alert.id), "status": AlertStatus.ESCALATED.value},
+        ]
+        return Preview(mode=write.mode, effects=effects)
+    before = {"status": alert.status, "case_id": None}
+    promoted = await service.promote_alert(
         alert, principal.username, title=body.title, severity=body.severity, assigned_to=body.assigned_to
     )
-    details = {"case_id": str(case.id)}
-    await AuditService(session).record(
-        principal.username,
-        principal.actor_type,
-        "alert.promote",
-        "alert",
-        str(alert.id),
-        details,
-        ip=client_ip(request),
-    )
+    details = {"before": before, "after": {"status": alert.status, "case_id": str(promoted.id)}}
+    await audit_change(session, request, principal, "alert.promote", ("alert", str(alert.id)), details)
+    out = CaseOut.model_validate(promoted)
     await session.commit()
     await publish_alert_event(alert, "updated")
-    return CaseOut.model_validate(case)
+    return out
 
 
 @router.post(
     "/{alert_id}/case-link",
     response_model=CaseLinkOut | Preview,
-    summary="Link an alert to an existing case; ?preview=true. Permission: alerts:write, cases:write",
+    summary="Link an alert to an existing (not closed) case. Permission: alerts:write + cases:write",
 )
-async def link_alert(
-    alert_id: uuid.UUID,
+async def link_alert_to_case(
+    alert_id: AlertId,
     body: CaseLinkBody,
-    write: OperatorOrPreview,
     request: Request,
     session: DbSession,
-    principal: Principal = Depends(_BOTH),
+    principal: AlertCaseWriter,
+    write: OperatorOrPreview,
 ) -> CaseLinkOut | Preview:
-    alert = await AlertService(session).get(alert_id)
+    """409 ``case_closed`` for a closed case; linking to the alert's own case changes nothing."""
     service = CaseService(session)
-    case = await service.get(body.case_id)
-    service.check_linkable(case)
+    alert = await service.get_alert(alert_id)
+    target = await service.get(body.case_id)
+    service.check_linkable(target)
     if write.preview:
-        return Preview(
-            mode=write.mode, effects=[{"link": {"alert_id": str(alert.id), "case_id": str(case.id)}}]
-        )
-    previous = alert.case_id
-    await service.link_alert(case, alert, principal.username)
-    details = {"case_id": str(case.id), "previous_case_id": str(previous) if previous else None}
-    await AuditService(session).record(
-        principal.username,
-        principal.actor_type,
-        "alert.link",
-        "alert",
-        str(alert.id),
-        details,
-        ip=client_ip(request),
-    )
-    await session.commit()
-    await publish_alert_event(alert, "updated")
-    return CaseLinkOut(alert_id=alert.id, case_id=case.id)
+        effects = [{"action": "link_alert", "alert_id": str(alert.id), "case_id": str(target.id)}]
+        return Preview(mode=write.mode, effects=effects)
+    previous = str(alert.case_id) if alert.case_id else None
+    if await service.link_alert(target, alert, principal.username):
+        details = {"before": {"case_id": previous}, "after": {"case_id": str(target.id)}}
+        await audit_change(session, request, principal, "alert.link", ("alert", str(alert.id)), details)
+        await session.commit()
+        await publish_alert_event(alert, "updated")
+    return CaseLinkOut(alert_id=alert.id, case_id=target.id)

@@ -1,11 +1,12 @@
-"""Cases: list, create from alerts, detail with timeline, lifecycle edits, comments (spec §10, §14.3)."""
+"""Routes under /cases: list, create, detail, lifecycle changes, comments (spec §10, §14.3)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.api.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
 from aurorasoc.api.schemas.cases import (
@@ -20,66 +21,112 @@ from aurorasoc.api.schemas.cases import (
     TimelineEntryOut,
 )
 from aurorasoc.api.schemas.common import Page
-from aurorasoc.api.showcase import find_showcase, load_showcase, stamp_source
+from aurorasoc.api.showcase import SHOWCASE_HEADER, find_showcase, load_showcase
 from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.errors import NotFound, PermissionDenied
+from aurorasoc.core.errors import NotFound
 from aurorasoc.core.models import CaseModel
-from aurorasoc.core.rbac import has_permission
 from aurorasoc.models.domain import CaseStatus, Severity
-from aurorasoc.services import case_lifecycle as lifecycle
+from aurorasoc.services import case_lifecycle
+from aurorasoc.services.alert_events import publish_alert_event
 from aurorasoc.services.cases import CaseFilters, CaseService, SortKey
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
+ReadCases = require_permission("cases:read")
+WriteCases = require_permission("cases:write")
+CloseCases = require_permission("cases:close")
+CaseId = Annotated[uuid.UUID, Path(description="Case id")]
+SORT_PATTERN = r"^-?(updated_at|created_at|severity|status|title)$"
 
-def case_filters(
-    status_: list[CaseStatus] = Query([], alias="status", description="Repeatable"),
+
+async def audit_change(
+    session: AsyncSession,
+    request: Request,
+    principal: Principal,
+    action: str,
+    resource: tuple[str, str],
+    details: dict[str, Any],
+) -> None:
+    """One audit row per state change, committed with it (spec §22)."""
+    await AuditService(session).record(
+        principal.username,
+        principal.actor_type,
+        action,
+        resource[0],
+        resource[1],
+        details,
+        ip=client_ip(request),
+    )
+
+
+async def case_detail(service: CaseService, found: CaseModel) -> CaseDetail:
+    timeline = await service.timeline(found.id)
+    alerts = await service.alerts(found.id)
+    return CaseDetail(
+        **CaseOut.model_validate(found).model_dump(),
+        timeline=[TimelineEntryOut.model_validate(e) for e in timeline],
+        alerts=[CaseAlertRef.model_validate(a) for a in alerts],
+    )
+
+
+def showcase_case(case_id: uuid.UUID) -> CaseDetail:
+    row = find_showcase("cases", str(case_id))
+    if row is None:
+        raise NotFound(f"case {case_id} does not exist", case_id=str(case_id))
+    return CaseDetail.model_validate({**row, "data_source": "showcase"})
+
+
+@router.get(
+    "",
+    response_model=Page[CaseOut],
+    summary="List cases, most recently updated first. Permission: cases:read",
+    dependencies=[Depends(ReadCases)],
+)
+async def list_cases(
+    session: DbSession,
+    paging: Paging,
+    source: DataSourceDep,
+    response: Response,
+    status_filter: list[CaseStatus] = Query([], alias="status", description="Repeatable"),
     severity: list[Severity] = Query([], description="Repeatable"),
     assigned_to: str | None = Query(None, max_length=64),
-    q: str | None = Query(None, max_length=200, description="Case-insensitive text in title or description"),
-    sort: SortKey = "updated_at",
-    order: str = Query("desc", pattern="^(asc|desc)$"),
-) -> CaseFilters:
-    return CaseFilters(status_, severity, assigned_to, q, sort, order == "desc")
-
-
-@router.get("", response_model=Page[CaseOut], summary="List cases. Permission: cases:read")
-async def list_cases(
-    response: Response,
-    session: DbSession,
-    source: DataSourceDep,
-    paging: Paging,
-    filters: CaseFilters = Depends(case_filters),
-    _: Principal = Depends(require_permission("cases:read")),
+    q: str | None = Query(None, min_length=1, max_length=200, description="Text in title or description"),
+    sort: str = Query("-updated_at", pattern=SORT_PATTERN, description="Field, '-' for descending"),
 ) -> Page[CaseOut]:
-    stamp_source(response, source)
+    response.headers[SHOWCASE_HEADER] = source
+    filters = CaseFilters(
+        status=status_filter,
+        severity=severity,
+        assigned_to=assigned_to,
+        q=q,
+        sort=cast(SortKey, sort.lstrip("-")),
+        descending=sort.startswith("-"),
+    )
     if source == "showcase":
         rows = filters.apply(load_showcase("cases"))
-        items = [CaseOut.model_validate(r) for r in rows[paging.skip : paging.skip + paging.limit]]
-        return Page(
-            items=items, total=len(rows), skip=paging.skip, limit=paging.limit, data_source="showcase"
+        page_rows = rows[paging.skip : paging.skip + paging.limit]
+        items = [CaseOut.model_validate(row) for row in page_rows]
+        return Page[CaseOut](
+            items=items, total=len(rows), skip=paging.skip, limit=paging.limit, data_source=source
         )
-    cases, total = await CaseService(session).list(filters, skip=paging.skip, limit=paging.limit)
-    return Page(
-        items=[CaseOut.model_validate(c) for c in cases], total=total, skip=paging.skip, limit=paging.limit
-    )
+    found, total = await CaseService(session).list(filters, skip=paging.skip, limit=paging.limit)
+    items = [CaseOut.model_validate(row) for row in found]
+    return Page[CaseOut](items=items, total=total, skip=paging.skip, limit=paging.limit, data_source=source)
 
 
 @router.post(
     "",
-    response_model=CaseOut,
     status_code=status.HTTP_201_CREATED,
-    summary="Create a case, optionally from alerts. Permission: cases:write",
-    dependencies=[Depends(require_mutations)],
+    response_model=CaseOut,
+    summary="Open a case, optionally linking alerts. Permission: cases:write",
+    dependencies=[Depends(WriteCases), Depends(require_mutations)],
 )
 async def create_case(
-    body: CaseCreateBody,
-    request: Request,
-    session: DbSession,
-    principal: Principal = Depends(require_permission("cases:write")),
+    body: CaseCreateBody, request: Request, session: DbSession, principal: Principal = Depends(WriteCases)
 ) -> CaseOut:
-    case = await CaseService(session).create(
+    service = CaseService(session)
+    created = await service.create(
         title=body.title,
         severity=body.severity,
         actor=principal.username,
@@ -87,160 +134,151 @@ async def create_case(
         alert_ids=body.alert_ids,
         assigned_to=body.assigned_to,
     )
-    details = {
-        "after": CaseOut.model_validate(case).audit_snapshot(),
-        "alert_ids": [str(i) for i in body.alert_ids],
-    }
-    await _audit(session, principal, request, "case.create", case, details)
+    out = CaseOut.model_validate(created)
+    linked = await service.alerts(created.id)
+    details = {"after": out.audit_snapshot(), "alert_ids": [str(a.id) for a in linked]}
+    await audit_change(session, request, principal, "case.create", ("case", str(created.id)), details)
     await session.commit()
-    return CaseOut.model_validate(case)
+    for alert in linked:
+        await publish_alert_event(alert, "updated")
+    return out
 
 
 @router.get(
-    "/{case_id}", response_model=CaseDetail, summary="Case with timeline and alerts. Permission: cases:read"
+    "/{case_id}",
+    response_model=CaseDetail,
+    summary="A case with its timeline, alerts and related work. Permission: cases:read",
+    dependencies=[Depends(ReadCases)],
 )
 async def get_case(
-    case_id: uuid.UUID,
-    response: Response,
-    session: DbSession,
-    source: DataSourceDep,
-    _: Principal = Depends(require_permission("cases:read")),
+    case_id: CaseId, session: DbSession, source: DataSourceDep, response: Response
 ) -> CaseDetail:
-    stamp_source(response, source)
+    response.headers[SHOWCASE_HEADER] = source
     if source == "showcase":
-        row = find_showcase("cases", str(case_id))
-        if row is None:
-            raise NotFound(f"case {case_id} does not exist")
-        return CaseDetail.model_validate({**row, "data_source": "showcase"})
+        return showcase_case(case_id)
     service = CaseService(session)
-    case = await service.get(case_id)
-    return CaseDetail.model_validate(
-        {
-            **CaseOut.model_validate(case).model_dump(),
-            "timeline": [TimelineEntryOut.model_validate(t) for t in await service.timeline(case_id)],
-            "alerts": [CaseAlertRef.model_validate(a) for a in await service.alerts(case_id)],
-        }
-    )
+    return await case_detail(service, await service.get(case_id))
+
+
+async def _apply_update(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    changes: dict[str, Any],
+) -> CaseOut:
+    """Shared by PATCH and /assign: lifecycle check, the cases:close rule, audit, commit."""
+    service = CaseService(session)
+    found = await service.get(case_id)
+    if "status" in changes:
+        needed = case_lifecycle.required_permission(found.status, changes["status"])
+        # The one body-dependent permission: resolving, closing or reopening needs cases:close.
+        if needed and not principal.can(needed):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"Missing permission: {needed}")
+    before, after = await service.update(found, changes, principal.username)
+    if after:
+        action = "case.close" if after.get("status") == CaseStatus.CLOSED.value else "case.update"
+        details = {"before": before, "after": after}
+        await audit_change(session, request, principal, action, ("case", str(found.id)), details)
+    out = CaseOut.model_validate(found)
+    await session.commit()
+    return out
 
 
 @router.patch(
     "/{case_id}",
     response_model=CaseOut,
-    summary="Edit a case; status moves follow the lifecycle (409 lists allowed next states). "
-    "Permission: cases:write (+cases:close to resolve, close or reopen)",
-    dependencies=[Depends(require_mutations)],
+    summary="Edit a case or move it through its lifecycle. Permission: cases:write "
+    "(+ cases:close to resolve, close or reopen)",
+    dependencies=[Depends(WriteCases), Depends(require_mutations)],
 )
-async def patch_case(
-    case_id: uuid.UUID,
+async def update_case(
+    case_id: CaseId,
     body: CaseUpdate,
     request: Request,
     session: DbSession,
-    principal: Principal = Depends(require_permission("cases:write")),
+    principal: Principal = Depends(WriteCases),
 ) -> CaseOut:
-    service = CaseService(session)
-    case = await service.get(case_id)
-    changes = body.changes()
-    if "status" in changes:
-        _require_for_transition(principal, case.status, changes["status"])
-    before, after = await service.update(case, changes, principal.username)
-    await _audit(session, principal, request, "case.update", case, {"before": before, "after": after})
-    await session.commit()
-    return CaseOut.model_validate(case)
-
-
-def _require_for_transition(principal: Principal, current: str, target: CaseStatus) -> None:
-    """Resolving, closing and reopening need ``cases:close``; which one applies depends on the body."""
-    needed = lifecycle.required_permission(current, target)
-    if needed and not has_permission(principal.permissions, needed):
-        raise PermissionDenied(f"Missing permission: {needed}")
+    """Illegal transitions → 409 listing the allowed next states; same status is a no-op."""
+    return await _apply_update(request, session, principal, case_id, body.changes())
 
 
 @router.get(
     "/{case_id}/timeline",
     response_model=list[TimelineEntryOut],
-    summary="Case timeline, oldest first. Permission: cases:read",
-    dependencies=[Depends(require_permission("cases:read"))],
+    summary="A case's timeline, oldest first. Permission: cases:read",
+    dependencies=[Depends(ReadCases)],
 )
 async def get_timeline(
-    case_id: uuid.UUID, session: DbSession, _source: DataSourceDep
+    case_id: CaseId, session: DbSession, source: DataSourceDep, response: Response
 ) -> list[TimelineEntryOut]:
+    response.headers[SHOWCASE_HEADER] = source
+    if source == "showcase":
+        return showcase_case(case_id).timeline
     service = CaseService(session)
-    await service.get(case_id)
-    return [TimelineEntryOut.model_validate(t) for t in await service.timeline(case_id)]
+    found = await service.get(case_id)
+    return [TimelineEntryOut.model_validate(e) for e in await service.timeline(found.id)]
 
 
 @router.post(
     "/{case_id}/comments",
-    response_model=TimelineEntryOut,
     status_code=status.HTTP_201_CREATED,
-    summary="Add a comment to the timeline. Permission: cases:write",
-    dependencies=[Depends(require_mutations)],
+    response_model=TimelineEntryOut,
+    summary="Add a comment to a case's timeline. Permission: cases:write",
+    dependencies=[Depends(WriteCases), Depends(require_mutations)],
 )
 async def add_comment(
-    case_id: uuid.UUID,
+    case_id: CaseId,
     body: CommentCreate,
     request: Request,
     session: DbSession,
-    principal: Principal = Depends(require_permission("cases:write")),
+    principal: Principal = Depends(WriteCases),
 ) -> TimelineEntryOut:
     service = CaseService(session)
-    case = await service.get(case_id)
-    entry = await service.add_comment(case, body.text, principal.username)
-    await _audit(session, principal, request, "case.update", case, {"comment": body.text[:200]})
+    found = await service.get(case_id)
+    entry = await service.add_comment(found, body.text, principal.username)
+    out = TimelineEntryOut.model_validate(entry)
+    details = {"comment_id": str(entry.id)}
+    await audit_change(session, request, principal, "case.update", ("case", str(found.id)), details)
     await session.commit()
-    return TimelineEntryOut.model_validate(entry)
+    return out
 
 
 @router.post(
     "/{case_id}/assign",
     response_model=CaseOut,
-    summary="Assign (or unassign with null). Permission: cases:write",
-    dependencies=[Depends(require_mutations)],
+    summary="Assign (or unassign with null) a case. Permission: cases:write",
+    dependencies=[Depends(WriteCases), Depends(require_mutations)],
 )
 async def assign_case(
-    case_id: uuid.UUID,
+    case_id: CaseId,
     body: AssignBody,
     request: Request,
     session: DbSession,
-    principal: Principal = Depends(require_permission("cases:write")),
+    principal: Principal = Depends(WriteCases),
 ) -> CaseOut:
-    service = CaseService(session)
-    case = await service.get(case_id)
-    before, after = await service.update(case, {"assigned_to": body.assigned_to}, principal.username)
-    await _audit(session, principal, request, "case.update", case, {"before": before, "after": after})
-    await session.commit()
-    return CaseOut.model_validate(case)
+    return await _apply_update(request, session, principal, case_id, {"assigned_to": body.assigned_to})
 
 
 @router.post(
     "/{case_id}/close",
     response_model=CaseOut,
-    summary="Close a case (409 when already closed). Permission: cases:close",
-    dependencies=[Depends(require_mutations)],
+    summary="Close a case from any open status (409 when already closed). Permission: cases:close",
+    dependencies=[Depends(CloseCases), Depends(require_mutations)],
 )
 async def close_case(
-    case_id: uuid.UUID,
-    body: CloseBody,
+    case_id: CaseId,
     request: Request,
     session: DbSession,
-    principal: Principal = Depends(require_permission("cases:close")),
+    body: CloseBody | None = None,
+    principal: Principal = Depends(CloseCases),
 ) -> CaseOut:
     service = CaseService(session)
-    case = await service.get(case_id)
-    before, after = await service.close(case, principal.username, body.resolution_notes)
-    await _audit(session, principal, request, "case.close", case, {"before": before, "after": after})
+    found = await service.get(case_id)
+    notes = body.resolution_notes if body else None
+    before, after = await service.close(found, principal.username, notes)
+    details = {"before": before, "after": after}
+    await audit_change(session, request, principal, "case.close", ("case", str(found.id)), details)
+    out = CaseOut.model_validate(found)
     await session.commit()
-    return CaseOut.model_validate(case)
-
-
-async def _audit(
-    session: DbSession,
-    principal: Principal,
-    request: Request,
-    action: str,
-    case: CaseModel,
-    details: dict[str, Any],
-) -> None:
-    await AuditService(session).record(
-        principal.username, principal.actor_type, action, "case", str(case.id), details, ip=client_ip(request)
-    )
+    return out
