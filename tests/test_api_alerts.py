@@ -277,7 +277,9 @@ class TestModes:
 
 class TestConcurrentDedup:
     async def test_simultaneous_repeats_make_one_alert(self, client, admin_headers):
-        responses = await asyncio.gather(*(client.post(URL, json=_body(), headers=admin_headers) for _ in range(20)))
+        responses = await asyncio.gather(
+            *(client.post(URL, json=_body(), headers=admin_headers) for _ in range(20))
+        )
         assert sorted(r.status_code for r in responses).count(201) == 1
         page = (await client.get(URL, headers=admin_headers)).json()
         assert page["total"] == 1
@@ -291,4 +293,6 @@ class TestConcurrentDedup:
         resp = await client.patch(f"{URL}/{first['id']}", json={"status": "new"}, headers=admin_headers)
         assert resp.status_code == 409
         assert resp.json()["detail"]["code"] == "duplicate_open_alert"
-        assert (await client.get(f"{URL}/{first['id']}", headers=admin_headers)).json()["status"] == "resolved"
+        assert (await client.get(f"{URL}/{first['id']}", headers=admin_headers)).json()[
+            "status"
+        ] == "resolved"
