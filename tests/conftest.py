@@ -61,6 +61,10 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     monkeypatch.delenv("API_SERVICE_KEY", raising=False)
     monkeypatch.chdir(tmp_path)
     reset_settings()
+    from aurorasoc.core.auth import purge_api_key_cache, purge_principal_cache
+
+    purge_principal_cache()
+    purge_api_key_cache()
     yield
     reset_settings()
 

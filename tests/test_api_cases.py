@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from aurorasoc.core import runtime
 from aurorasoc.core.api_keys import generate_api_key, hash_api_key
 from aurorasoc.core.db import session_scope
-from aurorasoc.core.models import ApiKeyModel, AuditLogModel, CaseModel
+from aurorasoc.core.models import AlertModel, ApiKeyModel, AuditLogModel, CaseModel
+from aurorasoc.models.domain import CaseStatus, Severity
+from aurorasoc.services.cases import CaseFilters, CaseService
 
 URL = "/api/v1/cases"
 
@@ -213,7 +215,9 @@ class TestModes:
     async def test_dry_run_blocks_case_creation(self, client, admin_headers):
         runtime.set_mode("dry_run")
         resp = await client.post(URL, json={"title": "x"}, headers=admin_headers)
-        assert resp.status_code == 409 and resp.json()["detail"]["mode"] == "dry_run"
+        assert resp.status_code == 409
+        assert resp.json()["detail"]["code"] == "mode_blocks_mutation"
+        assert resp.json()["detail"]["mode"] == "dry_run"
 
     async def test_dummy_with_db_down_serves_showcase(self, client, admin_headers, monkeypatch):
         runtime.set_mode("dummy")
@@ -227,3 +231,87 @@ class TestModes:
         runtime.set_mode("dry_run")
         monkeypatch.setattr("aurorasoc.api.deps.probe_database", _db_down)
         assert (await client.get(URL, headers=admin_headers)).status_code == 503
+
+
+class TestApiDetails:
+    async def test_pages_do_not_overlap_and_severity_sort(self, client, admin_headers):
+        for severity in ["low", "critical", "medium"]:
+            await _case(client, admin_headers, severity=severity)
+        params = {"sort": "-severity", "limit": 2}
+        first = (await client.get(URL, params=params, headers=admin_headers)).json()
+        second = (await client.get(URL, params={**params, "skip": 2}, headers=admin_headers)).json()
+        severities = [c["severity"] for c in first["items"] + second["items"]]
+        assert severities == ["critical", "medium", "low"] and first["total"] == second["total"] == 3
+
+    async def test_status_change_wording_and_audit_ip(self, client, admin_headers):
+        case = await _case(client, admin_headers)
+        changes = {"status": "in_progress", "severity": "high", "assigned_to": "analyst"}
+        await client.patch(f"{URL}/{case['id']}", json=changes, headers=admin_headers)
+        timeline = (await client.get(f"{URL}/{case['id']}/timeline", headers=admin_headers)).json()
+        details = {t["action"]: t["details"] for t in timeline}
+        assert details["status_changed"] == "Status open → in_progress"
+        assert details["severity_changed"] == "Severity low → high"
+        assert details["assignment_changed"] == "Assignment unassigned → analyst"
+        async with session_scope() as session:
+            entry = (
+                await session.execute(select(AuditLogModel).where(AuditLogModel.action == "case.update"))
+            ).scalar_one()
+        assert entry.ip and entry.details["after"]["severity"] == "high"
+
+    async def test_same_status_is_a_noop(self, client, admin_headers):
+        case = await _case(client, admin_headers)
+        resp = await client.patch(f"{URL}/{case['id']}", json={"status": "open"}, headers=admin_headers)
+        assert resp.status_code == 200
+        timeline = (await client.get(f"{URL}/{case['id']}/timeline", headers=admin_headers)).json()
+        assert [t["action"] for t in timeline] == ["case_created"]
+
+    async def test_previews_persist_nothing(self, client, admin_headers):
+        alert = await _alert(client, admin_headers)
+        await client.post(f"/api/v1/alerts/{alert['id']}/promote?preview=true", headers=admin_headers)
+        async with session_scope() as session:
+            assert await session.scalar(select(func.count()).select_from(CaseModel)) == 0
+        case = await _case(client, admin_headers)
+        preview = await client.post(
+            f"/api/v1/alerts/{alert['id']}/case-link?preview=true",
+            json={"case_id": case["id"]},
+            headers=admin_headers,
+        )
+        assert preview.status_code == 200 and preview.json()["effects"][0]["action"] == "link_alert"
+        assert (await client.get(f"/api/v1/alerts/{alert['id']}", headers=admin_headers)).json()[
+            "case_id"
+        ] is None
+
+
+class TestCaseService:
+    async def test_link_alert_moves_it_and_merges(self, db_session):
+        alert = AlertModel(title="Beacon", severity="critical", source="zeek", iocs=["192.0.2.7"])
+        db_session.add(alert)
+        await db_session.flush()
+        service = CaseService(db_session)
+        first = await service.create(title="First", severity="low", actor="a", alert_ids=[alert.id])
+        second = await service.create(title="Second", severity=Severity.LOW, actor="a")
+        assert await service.link_alert(second, alert, "a") is True
+        assert await service.link_alert(second, alert, "a") is False
+        assert (alert.case_id, second.severity, second.iocs) == (second.id, "critical", ["192.0.2.7"])
+        linked = (await service.timeline(second.id))[-1]
+        assert linked.action == "alert_linked" and linked.data["previous_case_id"] == str(first.id)
+
+    async def test_legacy_status_counts_as_in_progress(self, db_session):
+        db_session.add(CaseModel(title="Old", severity="medium", status="investigating"))
+        await db_session.flush()
+        service = CaseService(db_session)
+        rows, total = await service.list(CaseFilters(status=[CaseStatus.IN_PROGRESS]), skip=0, limit=10)
+        assert total == 1
+        before, after = await service.update(rows[0], {"status": "escalated"}, "a")
+        assert (before, after, rows[0].status) == ({}, {}, "investigating")
+        await service.update(rows[0], {"status": "contained"}, "a")
+        assert rows[0].status == "contained"
+
+    async def test_showcase_rows_filter_like_sql(self):
+        rows = [
+            {"title": "Phish", "severity": "low", "status": "open", "updated_at": "2026-01-01"},
+            {"title": "Ransom", "severity": "critical", "status": "escalated", "updated_at": "2026-01-02"},
+        ]
+        kept = CaseFilters(status=[CaseStatus.IN_PROGRESS], q="rans").apply(rows)
+        assert [r["title"] for r in kept] == ["Ransom"]
+        assert [r["title"] for r in CaseFilters(sort="severity").apply(rows)] == ["Ransom", "Phish"]

@@ -168,8 +168,41 @@ def extract_credentials(request_headers: Any, cookies: Any) -> tuple[str | None,
     return cookies.get("access_token") or None, None
 
 
+# Resolved JWT principals, by jti. Saves two queries per request; logout and user changes in
+# this process purge at once, other processes see them within the TTL (like the API-key cache).
+TOKEN_PRINCIPAL_CACHE_SECONDS = 5.0
+_token_cache: dict[str, tuple[Principal, float]] = {}
+
+
+def purge_principal_cache(*, username: str | None = None, jti: str | None = None) -> None:
+    """Forget cached sessions of one token, one user, or (no arguments) everyone."""
+    if username is None and jti is None:
+        _token_cache.clear()
+        return
+    stale = [
+        k
+        for k, (p, _) in _token_cache.items()
+        if k == jti or (username is not None and p.username == username)
+    ]
+    for key in stale:
+        _token_cache.pop(key, None)
+
+
 async def principal_from_jwt(token: str) -> Principal:
     payload = decode_token(token)
+    cached = _token_cache.get(payload.jti)
+    if cached and time.monotonic() - cached[1] < TOKEN_PRINCIPAL_CACHE_SECONDS:
+        return cached[0]
+    principal, verified = await _load_jwt_principal(payload)
+    if verified:
+        if len(_token_cache) > 50_000:
+            _token_cache.clear()
+        _token_cache[payload.jti] = (principal, time.monotonic())
+    return principal
+
+
+async def _load_jwt_principal(payload: TokenPayload) -> tuple[Principal, bool]:
+    """The principal, and whether the database confirmed it (only confirmed ones are cached)."""
     from aurorasoc.core.db import get_session_factory
 
     role = payload.role
@@ -182,13 +215,14 @@ async def principal_from_jwt(token: str) -> Principal:
                 await session.execute(select(UserModel).where(UserModel.username == payload.sub))
             ).scalar_one_or_none()
     except (SQLAlchemyError, OSError):
-        user = None  # database down: trust the signature; reads degrade per runtime mode
+        verified = False  # database down: trust the signature; reads degrade per runtime mode
     else:
         if user is None or not user.is_active:
             raise _unauthorized("Account is disabled or no longer exists")
         role = Role(user.role)
         provider = "oidc" if user.auth_provider == "oidc" else "local"
-    return Principal(
+        verified = True
+    principal = Principal(
         username=payload.sub,
         role=role,
         permissions=ROLE_PERMISSIONS[role],
@@ -196,6 +230,7 @@ async def principal_from_jwt(token: str) -> Principal:
         jti=payload.jti,
         token_exp=payload.exp,
     )
+    return principal, verified
 
 
 async def principal_from_api_key(raw_key: str) -> Principal:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.core.auth import purge_principal_cache
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.models import UserModel
 from aurorasoc.core.passwords import (
@@ -91,6 +92,7 @@ class UserService:
             await self._ensure_not_last_admin(user)
         user.role = new_role.value
         await self.session.flush()
+        purge_principal_cache(username=username)
         return user
 
     async def set_active(self, username: str, active: bool) -> UserModel:
@@ -99,6 +101,7 @@ class UserService:
             await self._ensure_not_last_admin(user)
         user.is_active = active
         await self.session.flush()
+        purge_principal_cache(username=username)
         return user
 
     async def set_password(self, username: str, password: str) -> UserModel:
@@ -119,6 +122,7 @@ class UserService:
             await self._ensure_not_last_admin(user)
         await self.session.delete(user)
         await self.session.flush()
+        purge_principal_cache(username=username)
 
     async def authenticate(self, username: str, password: str) -> UserModel | None:
         """The active local user with this password, or None. Upgrades stale hashes."""
@@ -166,6 +170,7 @@ class UserService:
                 raise InvalidInput(f"'{field}' is not an editable profile field")
             setattr(user, field, value)
         await self.session.flush()
+        purge_principal_cache(username=username)
         return user
 
     async def _ensure_not_last_admin(self, user: UserModel) -> None:
