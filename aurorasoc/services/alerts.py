@@ -15,17 +15,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.metrics import ALERTS_CREATED, ALERTS_DEDUPLICATED
-from aurorasoc.core.models import OPEN_ALERT_PREDICATE, AlertModel
-from aurorasoc.core.upsert import dialect_insert
+from aurorasoc.core.models import AlertModel
 from aurorasoc.detection.iocs_extract import canonicalize_iocs, canonicalize_techniques
 from aurorasoc.models.domain import AlertCreate, AlertStatus
 from aurorasoc.services.alert_filters import AlertFilters
+from aurorasoc.services.alert_sql import alert_upsert
 from aurorasoc.services.iocs import link_iocs, upsert_iocs
 
 log = structlog.get_logger(__name__)
@@ -58,7 +58,8 @@ class AlertService:
         digest = dedup_hash(data.title, data.source, iocs)
         now = datetime.now(UTC)
         new_id = uuid.uuid4()
-        stmt = dialect_insert(self.session, AlertModel).values(
+        row = dict.fromkeys(c.name for c in AlertModel.__table__.columns if c.name != "occurrence_count")
+        row.update(
             id=new_id,
             title=data.title,
             description=data.description,
@@ -71,25 +72,17 @@ class AlertService:
             mitre_techniques=canonicalize_techniques(data.mitre_techniques),
             raw_log=data.raw_log,
             origin_site=data.origin_site,
-            metadata_=dict(data.metadata),
+            metadata=dict(data.metadata),
             dedup_hash=digest,
-            occurrence_count=1,
             first_seen_at=now,
             last_seen_at=now,
             created_at=now,
             updated_at=now,
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[AlertModel.dedup_hash],
-            index_where=text(OPEN_ALERT_PREDICATE),
-            set_={
-                "occurrence_count": AlertModel.occurrence_count + 1,
-                "last_seen_at": now,
-                "updated_at": now,
-            },
-        )
         result = await self.session.scalars(
-            stmt.returning(AlertModel), execution_options={"populate_existing": True}
+            select(AlertModel).from_statement(alert_upsert()),
+            row,
+            execution_options={"populate_existing": True},
         )
         alert = result.one()
         if alert.id != new_id:

@@ -5,51 +5,44 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.models import AlertIOCModel, IOCModel
-from aurorasoc.core.upsert import dialect_insert
 from aurorasoc.detection.iocs_extract import classify_ioc
+from aurorasoc.services.alert_sql import alert_ioc_link, ioc_upsert
 
 
 async def upsert_iocs(
     session: AsyncSession, values: Iterable[str], *, source: str, confidence: float = 0.5
 ) -> list[IOCModel]:
-    """One atomic upsert: new IOCs are inserted, known ones get a sighting and the max confidence."""
+    """Atomic per-IOC upsert: new IOCs are inserted, known ones get a sighting and the max confidence."""
     typed = list(dict.fromkeys(t for v in values if (t := classify_ioc(v)) is not None))
-    if not typed:
-        return []
     now = datetime.now(UTC)
     fresh = {"source": source, "confidence": confidence, "status": "active", "tags": [], "tlp": "amber"}
     stamps = {"sightings": 1, "first_seen": now, "last_seen": now, "created_at": now, "updated_at": now}
-    rows: list[dict[str, Any]] = [
-        {"id": uuid.uuid4(), "type": ioc_type.value, "value": value, **fresh, **stamps}
-        for ioc_type, value in typed
-    ]
-    stmt = dialect_insert(session, IOCModel).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[IOCModel.type, IOCModel.value],
-        set_={
-            "sightings": IOCModel.sightings + 1,
-            "last_seen": now,
-            "updated_at": now,
-            "confidence": case(
-                (stmt.excluded.confidence > IOCModel.confidence, stmt.excluded.confidence),
-                else_=IOCModel.confidence,
-            ),
-        },
-    )
-    result = await session.scalars(stmt.returning(IOCModel), execution_options={"populate_existing": True})
-    return list(result)
+    statement = select(IOCModel).from_statement(ioc_upsert())
+    rows = []
+    for ioc_type, value in typed:
+        params = {
+            "id": uuid.uuid4(),
+            "type": ioc_type.value,
+            "value": value,
+            "description": None,
+            "origin_site": None,
+        }
+        result = await session.scalars(
+            statement, {**params, **fresh, **stamps}, execution_options={"populate_existing": True}
+        )
+        rows.append(result.one())
+    return rows
 
 
 async def link_iocs(session: AsyncSession, alert_id: uuid.UUID, iocs: Iterable[IOCModel]) -> None:
     links = [{"alert_id": alert_id, "ioc_id": ioc.id} for ioc in iocs]
     if links:
-        await session.execute(dialect_insert(session, AlertIOCModel).values(links).on_conflict_do_nothing())
+        await session.execute(alert_ioc_link(), links)
 
 
 async def iocs_for_alert(session: AsyncSession, alert_id: uuid.UUID) -> list[IOCModel]:
