@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
+import pytest
 from sqlalchemy import select
 
 from aurorasoc.core.db import session_scope
@@ -97,3 +100,63 @@ class TestSystemMode:
     async def test_unknown_mode_is_422(self, client, admin_headers):
         resp = await client.put("/api/v1/system/mode", json={"mode": "chaos"}, headers=admin_headers)
         assert resp.status_code == 422
+
+
+class TestHealthWithRealServices:
+    """Configured brokers are probed, not assumed (integration: real NATS, Mosquitto, Redis)."""
+
+    @pytest.fixture
+    async def configured_client(self, monkeypatch, app_db):
+        from conftest import require_service
+        from httpx import ASGITransport, AsyncClient
+
+        from aurorasoc.api.main import create_app
+        from aurorasoc.config.settings import reset_settings
+
+        mqtt = urlparse(require_service("mqtt"))
+        monkeypatch.setenv("AURORA_NATS_URL", require_service("nats"))
+        monkeypatch.setenv("AURORA_REDIS_URL", require_service("redis"))
+        monkeypatch.setenv("MQTT_ENABLED", "true")
+        monkeypatch.setenv("MQTT_HOST", mqtt.hostname or "127.0.0.1")
+        monkeypatch.setenv("MQTT_PORT", str(mqtt.port or 1883))
+        reset_settings()
+        app = create_app()
+        transport = ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            AsyncClient(transport=transport, base_url="http://testserver") as client,
+        ):
+            yield client
+
+    @pytest.mark.integration
+    async def test_reports_reachable_brokers_up(self, configured_client):
+        body = (await configured_client.get("/health")).json()
+        assert (body["redis"], body["nats"], body["mqtt"]) == ("up", "up", "up")
+
+    @pytest.mark.integration
+    async def test_unreachable_broker_reports_down(self, configured_client, monkeypatch):
+        from aurorasoc.config.settings import reset_settings
+
+        monkeypatch.setenv("AURORA_NATS_URL", "nats://127.0.0.1:1")
+        reset_settings()
+        assert (await configured_client.get("/health")).json()["nats"] == "down"
+
+    @pytest.mark.integration
+    async def test_mode_change_is_on_the_audit_stream(self, configured_client, role_headers):
+        import orjson
+        import redis.asyncio as aioredis
+        from conftest import SERVICE_URLS
+
+        reader = aioredis.from_url(SERVICE_URLS["redis"])
+        last = await reader.xrevrange("aurora:audit", count=1)
+        start = last[0][0] if last else "0-0"
+        resp = await configured_client.put(
+            "/api/v1/system/mode", json={"mode": "dry_run"}, headers=role_headers["admin"]
+        )
+        assert resp.status_code == 200
+        entries = await reader.xrange(
+            "aurora:audit", min=f"({start.decode() if isinstance(start, bytes) else start}"
+        )
+        await reader.aclose()
+        actions = [orjson.loads(fields[b"data"]) for _, fields in entries]
+        assert any(a["action"] == "mode.change" and a["details"]["after"] == "dry_run" for a in actions)

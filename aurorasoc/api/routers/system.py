@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -15,6 +16,7 @@ from aurorasoc.config.settings import get_settings
 from aurorasoc.core import runtime
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.db import probe_database
+from aurorasoc.core.probes import tcp_reachable, url_reachable
 from aurorasoc.core.redis import get_redis
 from aurorasoc.models.domain import RuntimeMode, SystemMode
 from aurorasoc.services.system import change_mode
@@ -46,6 +48,12 @@ async def _redis_state() -> Up:
         return "down"
 
 
+async def _broker_state(configured: bool, probe: Callable[[], Awaitable[bool]]) -> Up:
+    if not configured:
+        return "disabled"
+    return "up" if await probe() else "down"
+
+
 async def _health() -> Health:
     settings = get_settings()
     return Health(
@@ -53,8 +61,12 @@ async def _health() -> Health:
         mode=runtime.current_mode(),
         database="up" if await probe_database() else "down",
         redis=await _redis_state(),
-        nats="disabled" if not settings.messaging.nats_url else "down",
-        mqtt="disabled" if not settings.mqtt.enabled else "down",
+        nats=await _broker_state(
+            bool(settings.messaging.nats_url), lambda: url_reachable(settings.messaging.nats_url, 4222)
+        ),
+        mqtt=await _broker_state(
+            settings.mqtt.enabled, lambda: tcp_reachable(settings.mqtt.host, settings.mqtt.port)
+        ),
     )
 
 
