@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from urllib.parse import urlparse
 
-
 PROBE_TIMEOUT_SECONDS = 1.0
 
 
