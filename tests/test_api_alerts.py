@@ -175,11 +175,22 @@ class TestTriage:
 
     async def test_patch_validation(self, client, admin_headers):
         alert = await _post(client, admin_headers)
-        assert (await client.patch(f"{URL}/{alert['id']}", json={}, headers=admin_headers)).status_code == 422
+        assert (await client.patch(f"{URL}/{alert['id']}", json={}, headers=admin_headers)).status_code == 400
+        for field in ("status", "severity"):
+            resp = await client.patch(f"{URL}/{alert['id']}", json={field: None}, headers=admin_headers)
+            assert resp.status_code == 422
         resp = await client.patch(
             f"{URL}/{alert['id']}", json={"resolution": "benign"}, headers=admin_headers
         )
         assert resp.status_code == 400
+
+    async def test_null_unassigns_the_agent(self, client, admin_headers):
+        alert = await _post(client, admin_headers)
+        url = f"{URL}/{alert['id']}"
+        assigned = await client.patch(url, json={"assigned_agent": "threat_hunter"}, headers=admin_headers)
+        assert assigned.json()["assigned_agent"] == "threat_hunter"
+        cleared = await client.patch(url, json={"assigned_agent": None}, headers=admin_headers)
+        assert cleared.status_code == 200 and cleared.json()["assigned_agent"] is None
 
     async def test_acknowledge(self, client, role_headers):
         alert = await _post(client, role_headers["analyst"])

@@ -91,6 +91,16 @@ class TestIOCLinking:
         assert ioc.sightings == 2
         assert await _count(any_db_session, AlertIOCModel) == 2
 
+    async def test_batch_counts_a_sighting_per_new_alert(self, any_db_session):
+        results = await AlertService(any_db_session).create_many(
+            [_alert(), _alert(title="Other alert, same IP"), _alert()]
+        )
+        assert [created for _, created in results] == [True, True, False]
+        ioc = (await any_db_session.execute(select(IOCModel))).scalar_one()
+        assert (ioc.sightings, ioc.source) == (2, "linux")
+        links = (await any_db_session.execute(select(AlertIOCModel.alert_id))).scalars()
+        assert set(links) == {results[0][0].id, results[1][0].id}
+
     async def test_techniques_canonicalised(self, any_db_session):
         alert, _ = await AlertService(any_db_session).create(
             _alert(mitre_techniques=["t1110.001", "bogus", "T1110.001"])

@@ -40,18 +40,20 @@ def alert_upsert() -> TextualSelect:
 
 
 @cache
-def ioc_upsert() -> TextualSelect:
-    """Insert a typed IOC, or count a sighting (max confidence, newest last_seen); returns the row."""
+def ioc_upsert() -> TextClause:
+    """Insert a typed IOC, or add the row's ``sightings`` (max confidence, newest last_seen).
+
+    Run as an executemany, one row per distinct IOC of a batch carrying how many new alerts saw it.
+    """
     table: Table = IOCModel.__table__  # type: ignore[assignment]
     names = [c.name for c in table.columns]
     sql = (
         f"INSERT INTO iocs ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "  # noqa: S608
-        "ON CONFLICT (type, value) DO UPDATE SET sightings = iocs.sightings + 1, "
+        "ON CONFLICT (type, value) DO UPDATE SET sightings = iocs.sightings + excluded.sightings, "
         "last_seen = excluded.last_seen, updated_at = excluded.updated_at, confidence = CASE "
-        "WHEN excluded.confidence > iocs.confidence THEN excluded.confidence ELSE iocs.confidence END "
-        f"RETURNING {', '.join(names)}"
+        "WHEN excluded.confidence > iocs.confidence THEN excluded.confidence ELSE iocs.confidence END"
     )
-    return _typed(table, names, sql).columns(*table.columns)
+    return _typed(table, names, sql)
 
 
 @cache

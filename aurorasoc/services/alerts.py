@@ -26,7 +26,7 @@ from aurorasoc.detection.iocs_extract import canonicalize_iocs, canonicalize_tec
 from aurorasoc.models.domain import AlertCreate, AlertStatus
 from aurorasoc.services.alert_filters import AlertFilters
 from aurorasoc.services.alert_sql import alert_upsert
-from aurorasoc.services.iocs import link_iocs, upsert_iocs
+from aurorasoc.services.iocs import index_alert_iocs
 
 log = structlog.get_logger(__name__)
 
@@ -44,65 +44,75 @@ def _snapshot(alert: AlertModel, fields: Sequence[str]) -> dict[str, Any]:
     return {name: getattr(alert, name) for name in fields}
 
 
+def _insert_row(data: AlertCreate) -> dict[str, Any]:
+    """Column values (by column name, so ``metadata``) of the alert ``data`` would create."""
+    iocs = canonicalize_iocs(data.iocs)
+    digest = dedup_hash(data.title, data.source, iocs)
+    now = datetime.now(UTC)
+    row = dict.fromkeys(c.name for c in AlertModel.__table__.columns if c.name != "occurrence_count")
+    row.update(
+        id=uuid.uuid4(),
+        title=data.title,
+        description=data.description,
+        severity=data.severity.value,
+        status=AlertStatus.NEW.value,
+        source=data.source,
+        asset_type=data.asset_type.value if data.asset_type else None,
+        affected_assets=list(dict.fromkeys(data.affected_assets)),
+        iocs=iocs,
+        mitre_techniques=canonicalize_techniques(data.mitre_techniques),
+        raw_log=data.raw_log,
+        origin_site=data.origin_site,
+        metadata=dict(data.metadata),
+        dedup_hash=digest,
+        first_seen_at=now,
+        last_seen_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    return row
+
+
 class AlertService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def create(self, data: AlertCreate) -> tuple[AlertModel, bool]:
-        """Insert a new alert, or fold a repeat into the open one; True when a row was created.
+        """Insert a new alert, or fold a repeat into the open one; True when a row was created."""
+        return (await self.create_many([data]))[0]
 
-        One ``INSERT … ON CONFLICT`` against the partial unique index on open alerts' dedup hash
-        makes this atomic: concurrent submissions of the same alert never create two open rows.
+    async def create_many(self, items: Sequence[AlertCreate]) -> builtins.list[tuple[AlertModel, bool]]:
+        """Ingest in order; repeats inside the batch dedup against each other as well.
+
+        Each alert is one ``INSERT … ON CONFLICT`` against the partial unique index on open alerts'
+        dedup hash, so concurrent submissions never create two open rows. The IOCs of all new
+        alerts are then typed, upserted and linked together (a fixed number of statements).
         """
-        iocs = canonicalize_iocs(data.iocs)
-        digest = dedup_hash(data.title, data.source, iocs)
-        now = datetime.now(UTC)
-        new_id = uuid.uuid4()
-        row = dict.fromkeys(c.name for c in AlertModel.__table__.columns if c.name != "occurrence_count")
-        row.update(
-            id=new_id,
-            title=data.title,
-            description=data.description,
-            severity=data.severity.value,
-            status=AlertStatus.NEW.value,
-            source=data.source,
-            asset_type=data.asset_type.value if data.asset_type else None,
-            affected_assets=list(dict.fromkeys(data.affected_assets)),
-            iocs=iocs,
-            mitre_techniques=canonicalize_techniques(data.mitre_techniques),
-            raw_log=data.raw_log,
-            origin_site=data.origin_site,
-            metadata=dict(data.metadata),
-            dedup_hash=digest,
-            first_seen_at=now,
-            last_seen_at=now,
-            created_at=now,
-            updated_at=now,
-        )
+        results = [await self._upsert(item) for item in items]
+        await index_alert_iocs(self.session, [alert for alert, created in results if created])
+        return results
+
+    async def _upsert(self, data: AlertCreate) -> tuple[AlertModel, bool]:
+        row = _insert_row(data)
         result = await self.session.scalars(
             select(AlertModel).from_statement(alert_upsert()),
             row,
             execution_options={"populate_existing": True},
         )
         alert = result.one()
-        if alert.id != new_id:
+        if alert.id != row["id"]:
             await self._merge_log_ids(alert, data.metadata.get("log_ids"))
             ALERTS_DEDUPLICATED.inc()
             return alert, False
-        await link_iocs(self.session, alert.id, await upsert_iocs(self.session, iocs, source=data.source))
         ALERTS_CREATED.labels(alert.severity, alert.source).inc()
         log.info(
             "alert_created",
             alert_id=str(alert.id),
             severity=alert.severity,
             source=alert.source,
-            dedup_hash=digest,
+            dedup_hash=alert.dedup_hash,
         )
         return alert, True
-
-    async def create_many(self, items: Sequence[AlertCreate]) -> builtins.list[tuple[AlertModel, bool]]:
-        """Batch ingest; repeats inside the batch dedup against each other as well."""
-        return [await self.create(item) for item in items]
 
     async def _merge_log_ids(self, alert: AlertModel, new_ids: Any) -> None:
         if not isinstance(new_ids, builtins.list) or not new_ids:
@@ -131,6 +141,8 @@ class AlertService:
 
     async def update(self, alert: AlertModel, changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """Apply an analyst edit; returns ``{"before", "after"}`` of the changed fields."""
+        if not changes:
+            raise InvalidInput(f"give at least one of: {', '.join(EDITABLE_FIELDS)}")
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
             raise InvalidInput(f"fields cannot be edited: {', '.join(sorted(unknown))}")

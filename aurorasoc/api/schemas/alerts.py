@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from aurorasoc.models.domain import AgentType, AlertCreate, AlertResolution, AlertStatus, AssetType, Severity
 
@@ -102,11 +102,13 @@ class AlertPatch(BaseModel):
     assigned_agent: AgentType | None = None
     resolution: AlertResolution | None = None
 
-    @model_validator(mode="after")
-    def _not_empty(self) -> AlertPatch:
-        if not self.model_fields_set:
-            raise ValueError("give at least one of: status, severity, assigned_agent, resolution")
-        return self
+    @field_validator("status", "severity")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        """``null`` unassigns an agent or clears a resolution; an alert always has these two."""
+        if value is None:
+            raise ValueError("must not be null")
+        return value
 
 
 class BulkAction(BaseModel):
