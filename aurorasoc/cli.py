@@ -6,6 +6,7 @@ import typer
 
 from aurorasoc.commands import apikeys as apikeys_cmd
 from aurorasoc.commands import doctor as doctor_cmd
+from aurorasoc.commands import rules as rules_cmd
 from aurorasoc.commands import serve as serve_cmd
 from aurorasoc.commands import users as users_cmd
 from aurorasoc.commands.common import console, fail
@@ -17,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(users_cmd.app, name="users")
+app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(apikeys_cmd.app, name="apikeys")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("serve")(serve_cmd.serve)
