@@ -282,3 +282,49 @@ class TestPrefilter:
         assert rule.triggers is None
         assert engine.evaluate(event({"A": "y"}))
         assert not engine.evaluate(event({"A": "X"}))
+
+    def test_keyword_atoms_select_candidates(self) -> None:
+        engine = SigmaEngine()
+        det = "    keywords:\n        - 'sekurlsa::'\n        - 'Kiwi Legit'\n"
+        det += "    filter:\n        EventID: 15\n"
+        [rule] = engine.add_yaml(rule_yaml(det + "    condition: keywords and not filter\n"))
+        assert rule.triggers is not None and {a.field for a in rule.triggers} == {None}
+        assert engine.candidates(event({"EventID": 1}, raw='{"x": "benign"}')) == []
+        assert engine.candidates(event({"EventID": 1}, message="kiwi LEGIT printer")) == [rule]
+        assert engine.evaluate(event({"EventID": 1}, raw='{"c": "SEKURLSA::logonpasswords"}'))
+        assert not engine.evaluate(event({"EventID": 15}, raw='{"c": "sekurlsa::"}'))
+
+    def test_substring_atoms_of_any_length_share_one_scan(self) -> None:
+        engine = SigmaEngine()
+        many = engine.add_yaml(
+            rule_yaml(
+                "    sel:\n        CommandLine|contains:\n            - '😐'\n"
+                "            - '^^'\n    condition: sel\n"
+            )
+        )
+        other = engine.add_yaml(
+            rule_yaml("    sel:\n        CommandLine|contains: 'ab^'\n    condition: sel\n").replace(
+                "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+            )
+        )
+        assert engine.candidates(event({"CommandLine": "plain"})) == []
+        assert engine.candidates(event({"CommandLine": "x 😐 y"})) == many
+        assert engine.candidates(event({"CommandLine": "XAB^^"})) == many + other
+        assert [hit.rule for hit in engine.evaluate(event({"CommandLine": ["no", "ab^"]}))] == other
+
+    def test_candidate_buckets_follow_event_id_and_new_rules(self) -> None:
+        engine = SigmaEngine()
+        sec = "product: windows\n    service: security"
+        [first] = engine.add_yaml(rule_yaml("    sel:\n        EventID: 4624\n    condition: sel\n", sec))
+        logon = event({"EventID": 4624}, ("windows", None, "security"))
+        assert engine.candidates(logon) == [first]
+        assert engine.candidates(event({"EventID": 4625}, ("windows", None, "security"))) == []
+        det = "    sel:\n        EventID: 4624\n        LogonType: 3\n    condition: sel\n"
+        [second] = engine.add_yaml(rule_yaml(det, sec).replace("1111-4111", "1111-4112"))
+        assert engine.candidates(logon) == [first, second]
+
+    def test_empty_prefix_is_no_trigger(self) -> None:
+        engine = SigmaEngine()
+        [rule] = engine.add_yaml(rule_yaml("    sel:\n        Image|startswith: ''\n    condition: sel\n"))
+        assert rule.triggers is None
+        assert engine.evaluate(event({"Image": "C:\\a.exe"}))

@@ -14,7 +14,13 @@ from typing import Any
 
 import yaml
 from sigma.collection import SigmaCollection
-from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionNOT, ConditionOR
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionNOT,
+    ConditionOR,
+    ConditionValueExpression,
+)
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
@@ -155,17 +161,20 @@ _STRONG_KINDS = frozenset({"eq", "prefix", "suffix", "contains"})
 def trigger_atoms(node: Any) -> frozenset[StrTest] | None:
     """String tests at least one of which holds whenever ``node`` matches (None: no such set).
 
+    Keyword atoms have ``field=None``: they hold when found in the lower-cased message or raw text.
+
     The engine evaluates a rule only when one of its trigger atoms holds, checking all atoms of
     all candidate rules per field with dictionary lookups instead of running every rule.
     """
-    if isinstance(node, ConditionFieldEqualsValueExpression):
+    if isinstance(node, (ConditionFieldEqualsValueExpression, ConditionValueExpression)):
+        field = node.field if isinstance(node, ConditionFieldEqualsValueExpression) else None
         values = node.value.values if isinstance(node.value, SigmaExpansion) else [node.value]
         atoms: set[StrTest] = set()
         for value in values:
             if not isinstance(value, SigmaString) or isinstance(value, SigmaCasedString):
                 return None
-            atom = string_test(node.field, value)
-            if atom.kind not in _STRONG_KINDS:
+            atom = string_test(field, value)
+            if atom.kind not in _STRONG_KINDS or not (atom.literal or atom.kind == "eq"):
                 return None
             atoms.add(atom)
         return frozenset(atoms)
