@@ -130,6 +130,7 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "POST /api/v1/cases/{case_id}/comments": {"text": "checked"},
         "POST /api/v1/cases/{case_id}/assign": {"assigned_to": "analyst"},
         "POST /api/v1/cases/{case_id}/close": {"resolution_notes": "done"},
+        "POST /api/v1/cases/{case_id}/alerts/{alert_id}/detach": None,
     }
     if spec.method in {"GET", "DELETE"} or spec.path.endswith(("/acknowledge", "/logout")):
         return bodies.get(spec.id)

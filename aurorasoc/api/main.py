@@ -15,13 +15,14 @@ from aurorasoc.api import ws
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
-from aurorasoc.api.routers import alert_cases, alerts, audit, auth, cases, system, users
+from aurorasoc.api.routers import alert_cases, alerts, audit, auth, case_alerts, cases, system, users
 from aurorasoc.config.settings import Settings, get_settings
 from aurorasoc.core import runtime
 from aurorasoc.core.db import dispose_engine, get_session_factory, probe_database
 from aurorasoc.core.redis import close_redis
 from aurorasoc.events.bus import get_bus, set_bus
 from aurorasoc.models.domain import RuntimeMode
+from aurorasoc.services import alert_pipeline
 from aurorasoc.services.system import persist_mode
 
 log = logging.getLogger(__name__)
@@ -78,13 +79,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.consumers = [ws.register_alert_feed]
+    app.state.consumers = [ws.register_alert_feed, alert_pipeline.register_alert_pipeline]
     app.add_middleware(RateLimitMiddleware, settings=settings.ratelimit)  # inner: 429s keep X-Request-ID
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
 
     app.include_router(system.public)
-    for module in (system, auth, users, audit, alerts, alert_cases, cases, ws):
+    for module in (system, auth, users, audit, alerts, alert_cases, cases, case_alerts, ws):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)

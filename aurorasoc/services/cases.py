@@ -356,3 +356,22 @@ class CaseService:
         )
         self.session.add(entry)
         return entry
+
+    async def detach_alert(self, target: CaseModel, alert: AlertModel, actor: str) -> None:
+        """Take ``alert`` out of ``target``: 409 unless it is in that case, or when the case is closed.
+
+        The case keeps the observables the alert brought: they stay part of the investigation record.
+        """
+        if alert.case_id != target.id:
+            raise Conflict(
+                f"alert {alert.id} is not in case {target.id}",
+                code="alert_not_in_case",
+                case_id=str(target.id),
+                alert_id=str(alert.id),
+            )
+        self.check_linkable(target)
+        alert.case_id = None
+        target.updated_at = utcnow()
+        data = {"alert_id": str(alert.id)}
+        self._entry(target, "alert_detached", actor, f"Alert detached: {alert.title}", data)
+        await self.session.flush()

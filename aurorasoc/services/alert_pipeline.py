@@ -1,0 +1,57 @@
+"""The ``alert-pipeline`` consumer of ``aurora:alerts`` (spec §12, §14.1 step 4).
+
+For every ``created`` event it runs case correlation (§14.2) in its own session and commits,
+then announces the alerts it linked as ``updated``. Network-attack correlation, automation
+rules and federation forwarding will hang off the same handler. In ``dummy`` mode messages are
+discarded (pipeline writes are blocked). A failure raises, so the bus retries and dead-letters.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy import select
+
+from aurorasoc.core import runtime
+from aurorasoc.core.db import get_session_factory
+from aurorasoc.core.models import AlertModel
+from aurorasoc.events.bus import BusMessage, EventBus
+from aurorasoc.services.alert_events import ALERTS_STREAM, alert_event_payload
+from aurorasoc.services.case_correlator import CaseCorrelator, CorrelationResult
+
+log = logging.getLogger(__name__)
+PIPELINE_GROUP = "alert-pipeline"
+
+
+def register_alert_pipeline(bus: EventBus) -> None:
+    """Appended to ``app.state.consumers``: one shared work group for all API replicas."""
+
+    async def _handle(message: BusMessage) -> None:
+        await handle_alert_event(message, bus)
+
+    bus.subscribe(ALERTS_STREAM, PIPELINE_GROUP, _handle)
+
+
+async def handle_alert_event(message: BusMessage, bus: EventBus) -> CorrelationResult | None:
+    """Correlate a newly created alert; None when the message is not for the pipeline."""
+    if message.data.get("event") != "created" or not runtime.write_allowed("pipeline"):
+        return None
+    try:
+        alert_id = uuid.UUID(str(message.data.get("id")))
+    except ValueError:
+        log.warning("alert event without a valid id", extra={"message_id": message.id})
+        return None
+    async with get_session_factory()() as session:
+        alert = await session.get(AlertModel, alert_id)
+        if alert is None or alert.case_id is not None:
+            return None
+        result = await CaseCorrelator(session).correlate(alert)
+        linked = []
+        if result.linked_alert_ids:
+            stmt = select(AlertModel).where(AlertModel.id.in_(result.linked_alert_ids))
+            linked = [alert_event_payload(a, "updated") for a in (await session.scalars(stmt)).all()]
+        await session.commit()
+    for payload in linked:
+        await bus.publish(ALERTS_STREAM, payload)
+    return result
