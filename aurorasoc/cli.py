@@ -6,6 +6,7 @@ import typer
 
 from aurorasoc.commands import apikeys as apikeys_cmd
 from aurorasoc.commands import doctor as doctor_cmd
+from aurorasoc.commands import ingest as ingest_cmd
 from aurorasoc.commands import rules as rules_cmd
 from aurorasoc.commands import serve as serve_cmd
 from aurorasoc.commands import users as users_cmd
@@ -22,6 +23,7 @@ app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(apikeys_cmd.app, name="apikeys")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("serve")(serve_cmd.serve)
+app.command("ingest")(ingest_cmd.ingest)
 
 
 @app.command("migrate")

@@ -11,7 +11,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -211,3 +223,74 @@ class SystemSettingModel(Base):
     updated_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class LogSourceModel(_Mutable, Base):
+    __tablename__ = "log_sources"
+
+    name: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), default="file", nullable=False)
+    format: Mapped[str] = mapped_column(String(16), default="auto", nullable=False)
+    path: Mapped[str | None] = mapped_column(String(1024))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    passthrough_alerts: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+    inode: Mapped[int | None] = mapped_column(BigInteger)
+    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    events_total: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+    parse_errors: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="healthy", nullable=False)
+
+
+class SiemLogModel(_Keyed, Base):
+    __tablename__ = "siem_logs"
+    __table_args__ = (
+        Index("ix_siem_logs_timestamp", "timestamp"),
+        Index("ix_siem_logs_source_timestamp", "source", "timestamp"),
+        Index("ix_siem_logs_host", "host"),
+        Index("ix_siem_logs_src_ip", "src_ip"),
+    )
+
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    log_source_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("log_sources.id", ondelete="SET NULL")
+    )
+    source: Mapped[str] = mapped_column(String(128), nullable=False)
+    format: Mapped[str] = mapped_column(String(16), nullable=False)
+    product: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(64))
+    service: Mapped[str | None] = mapped_column(String(64))
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    host: Mapped[str | None] = mapped_column(String(255))
+    user_name: Mapped[str | None] = mapped_column(String(255))
+    src_ip: Mapped[str | None] = mapped_column(String(64))
+    src_port: Mapped[int | None] = mapped_column(Integer)
+    dst_ip: Mapped[str | None] = mapped_column(String(64))
+    dst_port: Mapped[int | None] = mapped_column(Integer)
+    severity: Mapped[str] = mapped_column(String(32), default="info", nullable=False)
+    message: Mapped[str | None] = mapped_column(Text)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    raw: Mapped[str | None] = mapped_column(Text)
+
+
+class DetectionRuleModel(_Mutable, Base):
+    __tablename__ = "detection_rules"
+
+    rule_uid: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), default="rule", nullable=False)
+    title: Mapped[str] = mapped_column(String(500), nullable=False)
+    level: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str | None] = mapped_column(String(32))
+    logsource_product: Mapped[str | None] = mapped_column(String(64))
+    logsource_category: Mapped[str | None] = mapped_column(String(64))
+    logsource_service: Mapped[str | None] = mapped_column(String(64))
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    yaml: Mapped[str] = mapped_column(Text, nullable=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    origin: Mapped[str] = mapped_column(String(16), default="custom", nullable=False)
+    supported: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    unsupported_reason: Mapped[str | None] = mapped_column(Text)
+    hit_count: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+    last_hit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(64))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from aurorasoc.models.domain import IOCType
+from aurorasoc.models.domain import IOCType, NormalizedEvent
 
 MAX_IOCS_PER_ALERT = 50
 
@@ -167,3 +168,99 @@ def canonicalize_technique(technique_id: str) -> str | None:
 
 def canonicalize_techniques(values: list[str]) -> list[str]:
     return list(dict.fromkeys(t for v in values if (t := canonicalize_technique(v))))
+
+
+# --- extraction from events -------------------------------------------------------------------
+
+# Fields that hold indicators by name, checked before the free-text message (order is kept).
+IOC_FIELDS = (
+    "src_ip",
+    "dst_ip",
+    "dest_ip",
+    "SourceIp",
+    "DestinationIp",
+    "IpAddress",
+    "DestinationHostname",
+    "QueryName",
+    "query",
+    "dns.rrname",
+    "http.hostname",
+    "tls.sni",
+    "url",
+    "http.url",
+    "Hashes",
+    "Hash",
+    "sha256",
+    "sha1",
+    "md5",
+    "fileinfo.sha256",
+    "fileinfo.md5",
+    "email",
+    "sender",
+    "recipient",
+)
+# Only these types count as event IOCs: paths and registry keys are context, not indicators.
+_EVENT_IOC_TYPES = frozenset(
+    {
+        IOCType.IP,
+        IOCType.DOMAIN,
+        IOCType.URL,
+        IOCType.EMAIL,
+        IOCType.HASH_MD5,
+        IOCType.HASH_SHA1,
+        IOCType.HASH_SHA256,
+        IOCType.CVE,
+    }
+)
+_NON_HASH_ALGORITHMS = frozenset({"IMPHASH"})
+_MESSAGE_PATTERNS = (
+    re.compile(r"\b(?:https?|ftp)://[^\s\"'<>]+", re.IGNORECASE),
+    re.compile(r"\b[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b"),
+    re.compile(r"\bCVE-\d{4}-\d{4,}\b", re.IGNORECASE),
+    re.compile(r"\b(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40}|[0-9a-fA-F]{32})\b"),
+    re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"),
+    re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])"),
+    re.compile(
+        r"(?<![\w@.\\/-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b(?![\\/@-])"
+    ),
+)
+
+
+def _field_values(name: str, value: Any) -> list[str]:
+    """A field's candidate strings; ``Hashes`` (``SHA256=…,MD5=…``) is split per algorithm."""
+    items = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for item in items:
+        if item is None or isinstance(item, dict | bool):
+            continue
+        text = str(item).strip()
+        if name.lower() in ("hashes", "hash") and "=" in text:
+            for part in text.split(","):
+                algorithm, _, digest = part.partition("=")
+                if algorithm.strip().upper() not in _NON_HASH_ALGORITHMS:
+                    out.append(digest)
+        else:
+            out.append(text)
+    return out
+
+
+def extract_iocs(event: NormalizedEvent) -> list[str]:
+    """Indicators in an event: known fields first, then regexes over ``message`` (spec §13.5).
+
+    Canonical, de-duplicated, loopback/unspecified addresses dropped, capped at ``MAX_IOCS_PER_ALERT``.
+    """
+    candidates: list[str] = [v for v in (event.src_ip, event.dst_ip) if v]
+    for name in IOC_FIELDS:
+        if name in event.fields:
+            candidates.extend(_field_values(name, event.fields[name]))
+    if event.message:
+        for pattern in _MESSAGE_PATTERNS:
+            candidates.extend(match.group(0).rstrip(".,;)]}") for match in pattern.finditer(event.message))
+    found: dict[str, None] = {}
+    for candidate in candidates:
+        typed = classify_ioc(candidate)
+        if typed is not None and typed[0] in _EVENT_IOC_TYPES:
+            found.setdefault(typed[1], None)
+            if len(found) >= MAX_IOCS_PER_ALERT:
+                break
+    return list(found)
