@@ -82,8 +82,10 @@ class TestCreate:
         await _post(client, admin_headers)
         await _post(client, admin_headers)
         await asyncio.wait_for(get_bus().join("aurora:alerts", "test-listener"), 2)
-        assert [m.data["event"] for m in received] == ["created", "deduplicated"]
-        assert received[1].data["occurrence_count"] == 2
+        # the alert pipeline may add "updated" events when it files the alert into a case
+        ingest = [m for m in received if m.data["event"] != "updated"]
+        assert [m.data["event"] for m in ingest] == ["created", "deduplicated"]
+        assert ingest[1].data["occurrence_count"] == 2
 
 
 class TestList:
