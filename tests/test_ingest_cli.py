@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from aurorasoc.cli import app
 from aurorasoc.core.db import dispose_engine, get_session_factory
-from aurorasoc.core.models import AlertModel, SiemLogModel
+from aurorasoc.core.models import AlertModel, CaseModel, SiemLogModel, TimelineEntryModel
 from aurorasoc.detection.parsers import ParseError, parse_bytes
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -75,8 +75,21 @@ class TestIngestTacticFolder:
         assert summary_value(result.output, "files") == len(list(TACTIC.rglob("*.evtx")))
         assert summary_value(result.output, "events") == db_count(SiemLogModel)
         assert any(a.metadata_["rule_uid"] and a.mitre_techniques for a in alerts)
-        assert all(a.source == "windows" and a.status == "new" for a in alerts)
+        assert all(a.source == "windows" for a in alerts)
         assert "hits: " in result.output
+
+    def test_alerts_are_filed_into_cases(self):
+        """A one-shot ingest runs the alert pipeline too: correlated alerts land in cases."""
+        require_data(SAMPLES)
+        result = runner.invoke(app, ["ingest", str(SAMPLES / "Credential Access"), str(TACTIC)])
+        assert result.exit_code == 0, result.output
+        cases = db_rows(CaseModel)
+        filed = [a for a in db_rows(AlertModel) if a.case_id is not None]
+        assert summary_value(result.output, "cases created") == len(cases) > 0
+        assert summary_value(result.output, "alerts in cases") == len(filed) > 0
+        assert {a.case_id for a in filed} <= {c.id for c in cases}
+        reasons = [t.details for t in db_rows(TimelineEntryModel) if t.action == "alert_correlated"]
+        assert reasons and all("Shared" in r for r in reasons)
 
     def test_repeat_ingest_only_deduplicates(self):
         require_data(ONE_CHUNK)

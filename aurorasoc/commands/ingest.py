@@ -20,7 +20,11 @@ from aurorasoc.detection.parsers import ParseError, parse_file
 from aurorasoc.detection.parsers.detect import canonical_format
 from aurorasoc.detection.pipeline import BatchResult, DetectionPipeline
 from aurorasoc.detection.sigma_engine import SigmaEngine
+from aurorasoc.events.bus import BusMessage, set_bus
+from aurorasoc.events.inprocess import InProcessBus
 from aurorasoc.models.domain import NormalizedEvent
+from aurorasoc.services.alert_events import ALERTS_STREAM
+from aurorasoc.services.alert_pipeline import PIPELINE_GROUP, handle_alert_event
 
 LOG_SUFFIXES = frozenset(
     {".evtx", ".json", ".ndjson", ".jsonl", ".log", ".gz", ".txt", ".eve", ".cef", ".syslog"}
@@ -39,6 +43,8 @@ class IngestReport:
     error_count: int = 0
     failed_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cases_created: int = 0
+    alerts_filed: int = 0
 
     def error(self, path: Path, position: str, message: str) -> None:
         self.error_count += 1
@@ -82,7 +88,35 @@ def _events(
 
 
 async def _ingest(files: list[Path], engine: SigmaEngine, fmt: str, source: str | None) -> IngestReport:
+    """Run the detection pipeline, with the alert pipeline (case correlation) consuming locally.
+
+    A one-shot import has no API process behind it, so this run files its own alerts into cases
+    through the same ``alert-pipeline`` handler the API uses, and waits for it to drain.
+    """
     report = IngestReport()
+    bus = InProcessBus()
+    set_bus(bus)
+
+    async def _correlate(message: BusMessage) -> None:
+        result = await handle_alert_event(message, bus)
+        if result is not None and result.case_id is not None:
+            report.alerts_filed += 1
+            report.cases_created += int(result.created)
+
+    bus.subscribe(ALERTS_STREAM, PIPELINE_GROUP, _correlate)
+    await bus.start()
+    try:
+        await _detect(files, engine, fmt, source, report)
+        await bus.join(ALERTS_STREAM, PIPELINE_GROUP)
+    finally:
+        await bus.close()
+        set_bus(None)
+    return report
+
+
+async def _detect(
+    files: list[Path], engine: SigmaEngine, fmt: str, source: str | None, report: IngestReport
+) -> None:
     pipeline = DetectionPipeline(engine)
     started = time.perf_counter()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -96,7 +130,6 @@ async def _ingest(files: list[Path], engine: SigmaEngine, fmt: str, source: str 
             report.files += 1
             progress.advance(files_task)
     report.seconds = time.perf_counter() - started
-    return report
 
 
 @contextmanager
@@ -123,6 +156,8 @@ def _summary(report: IngestReport) -> Table:
         ("files failed", str(len(report.failed_files))),
         ("alerts created", str(result.alerts_created)),
         ("dedup hits", str(result.deduplicated)),
+        ("cases created", str(report.cases_created)),
+        ("alerts in cases", str(report.alerts_filed)),
         ("events/s", f"{rate:,.0f}"),
     ]
     rows += [
