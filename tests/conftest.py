@@ -252,3 +252,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
             f"integration tests against real services (PostgreSQL/Redis/NATS/MQTT): {summary}"
             f"{' [AURORA_REQUIRE_SERVICES=1]' if required else ''}"
         )
+
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def require_data(*paths: Path) -> None:
+    """Real public test data lives beside the repo, never in it: fail in CI, skip locally."""
+    missing = [str(p) for p in paths or (SHARED_DATA,) if not p.exists()]
+    if missing:
+        message = f"shared test data missing: {', '.join(missing)} (expected under {SHARED_DATA})"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)

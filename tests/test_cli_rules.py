@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import require_data
 from typer.testing import CliRunner
 
 from aurorasoc.cli import app
@@ -20,10 +20,7 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def regression_case() -> tuple[Path, Path, str]:
     """(rule file, evtx file, rule id) of the first process-creation regression case."""
-    if not DATA.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared test data missing at {DATA}")
-        pytest.skip(f"shared test data missing at {DATA}")
+    require_data(DATA)
     info = sorted((DATA / "sigma-regression").rglob("proc_creation_*/info.yml"))[0]
     rule_id = yaml.safe_load(info.read_text())["rule_metadata"][0]["id"]
     rule_file = next(p for p in (DATA / "sigma").rglob("*.yml") if f"id: {rule_id}" in p.read_text())

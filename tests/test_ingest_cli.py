@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
+from conftest import require_data
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -24,15 +23,6 @@ SIGMAHQ_WINDOWS = DATA / "sigma" / "rules" / "windows"
 MULTI_CHUNK = SAMPLES / "AutomatedTestingTools" / "PanacheSysmon_vs_AtomicRedTeam01.evtx"
 ONE_CHUNK = SAMPLES / "Persistence" / "Network_Service_Guest_added_to_admins_4732.evtx"
 runner = CliRunner()
-
-
-def require_data(*paths: Path) -> None:
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        message = f"shared test data missing: {', '.join(missing)} (expected under {DATA})"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 def db_rows(model: type[Any]) -> list[Any]:

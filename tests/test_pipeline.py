@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from conftest import require_data
 from sqlalchemy import func, select
 
 from aurorasoc.commands.rules import BUNDLED_RULES
@@ -46,16 +46,6 @@ EVE_ALERT = {
         "metadata": {"mitre_technique_id": ["T1071"]},
     },
 }
-
-
-def require_data(*paths: Path) -> None:
-    """Real samples are required in CI; locally the tests skip when the shared data is absent."""
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        message = f"shared test data missing: {', '.join(missing)} (expected under {DATA})"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 def rule_doc(path: Path) -> dict[str, Any]:
