@@ -15,8 +15,15 @@ from conftest import require_service
 from prometheus_client import REGISTRY
 
 from aurorasoc.config.settings import reset_settings
-from aurorasoc.events.bus import BusMessage, get_bus, set_bus
-from aurorasoc.events.inprocess import AGENT_DEAD_LETTER, AGENT_TASKS_STREAM, DEAD_LETTER, InProcessBus
+from aurorasoc.events.bus import (
+    AGENT_DEAD_LETTER,
+    AGENT_TASKS_STREAM,
+    DEAD_LETTER,
+    BusMessage,
+    get_bus,
+    set_bus,
+)
+from aurorasoc.events.inprocess import InProcessBus
 from aurorasoc.events.redis_streams import RedisStreamsBus
 
 BusFactory = Callable[..., RedisStreamsBus]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import os
 from pathlib import Path
 
 import pytest
+from conftest import require_data
 from evtx import PyEvtxParser
 
 from aurorasoc.detection.parsers import ParseError, detect_format, parse_bytes, parse_file
@@ -25,10 +25,7 @@ EVTX_SAMPLES = (
 @pytest.fixture
 def shared_data() -> Path:
     """The real public data set beside the checkout: required in CI, optional locally."""
-    if not SHARED_DATA.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"shared test data missing: expected {SHARED_DATA}")
-        pytest.skip(f"shared test data not present at {SHARED_DATA}")
+    require_data(SHARED_DATA)
     return SHARED_DATA
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from conftest import require_data
 
 from aurorasoc.detection.sigma_engine import SigmaEngine
 
@@ -15,12 +15,7 @@ FOLDERS = ("rules", "rules-emerging-threats", "rules-threat-hunting")
 
 @pytest.fixture(scope="module")
 def engine() -> SigmaEngine:
-    missing = [name for name in FOLDERS if not (DATA / "sigma" / name).is_dir()]
-    if missing:
-        message = f"Sigma corpus folders {missing} not found under {DATA / 'sigma'}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_data(*(DATA / "sigma" / name for name in FOLDERS))
     return SigmaEngine.from_paths([DATA / "sigma" / name for name in FOLDERS])
 
 

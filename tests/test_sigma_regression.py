@@ -7,13 +7,13 @@ logsource because plain text carries none. The data is read in place from ``../s
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import require_data
 
 from aurorasoc.detection.parsers import parse_file
 from aurorasoc.detection.sigma_engine import CompiledRule, SigmaEngine
@@ -61,8 +61,7 @@ def _events(log: Path, kind: str, rule: CompiledRule) -> list[NormalizedEvent]:
 @pytest.fixture(scope="module")
 def engine() -> SigmaEngine:
     """The whole SigmaHQ corpus, loaded once for the module."""
-    if not (DATA / "sigma").is_dir():
-        pytest.skip(f"Sigma corpus not found at {DATA / 'sigma'}")
+    require_data(DATA / "sigma")
     return SigmaEngine.from_paths([DATA / "sigma"])
 
 
@@ -86,12 +85,8 @@ def outcome(engine: SigmaEngine) -> Callable[[Path, str], tuple[int, int, str]]:
 
 
 def test_regression_data_present() -> None:
-    if CASES:
-        return
-    message = f"Sigma regression data not found under {REGRESSION}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    require_data(REGRESSION)
+    assert CASES, f"no regression cases found under {REGRESSION}"
 
 
 class TestSigmaRegression:

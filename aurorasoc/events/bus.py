@@ -19,6 +19,15 @@ class BusMessage:
 
 Handler = Callable[[BusMessage], Awaitable[None]]
 
+AGENT_TASKS_STREAM = "aurora:agent:tasks"
+AGENT_DEAD_LETTER = "aurora:agent:dead_letter"
+DEAD_LETTER = "aurora:dead_letter"
+
+
+def dead_letter_stream(stream: str) -> str:
+    """Where a message goes after its last failed delivery (agent tasks have their own stream)."""
+    return AGENT_DEAD_LETTER if stream == AGENT_TASKS_STREAM else DEAD_LETTER
+
 
 class EventBus(Protocol):
     async def start(self) -> None: ...

@@ -16,17 +16,9 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import Any
 
-from aurorasoc.events.bus import BusMessage, Handler
+from aurorasoc.events.bus import BusMessage, Handler, dead_letter_stream
 
 log = logging.getLogger(__name__)
-
-AGENT_TASKS_STREAM = "aurora:agent:tasks"
-AGENT_DEAD_LETTER = "aurora:agent:dead_letter"
-DEAD_LETTER = "aurora:dead_letter"
-
-
-def dead_letter_stream(stream: str) -> str:
-    return AGENT_DEAD_LETTER if stream == AGENT_TASKS_STREAM else DEAD_LETTER
 
 
 class InProcessBus:

@@ -30,8 +30,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT, FieldT
 
 from aurorasoc.core.metrics import BUS_PUBLISH_FAILURES
-from aurorasoc.events.bus import BusMessage, Handler
-from aurorasoc.events.inprocess import dead_letter_stream
+from aurorasoc.events.bus import BusMessage, Handler, dead_letter_stream
 
 log = logging.getLogger(__name__)
 

@@ -35,10 +35,11 @@ from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import InvalidInput, NotFound, PermissionDenied
 from aurorasoc.core.models import AlertModel, CaseModel
-from aurorasoc.models.domain import AlertCreate, AlertStatus, AssetType
+from aurorasoc.models.domain import AlertCreate, AlertStatus, Severity
 from aurorasoc.services.alert_events import publish_alert_event
 from aurorasoc.services.alert_filters import AlertFilters, AlertSort
 from aurorasoc.services.alerts import AlertService
+from aurorasoc.services.cases import CaseService
 from aurorasoc.services.iocs import iocs_for_alert
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -54,8 +55,6 @@ def alert_filters(
     until: datetime | None = None,
     sort: AlertSort = "-created_at",
 ) -> AlertFilters:
-    from aurorasoc.models.domain import Severity
-
     try:
         severities = [Severity(s) for s in severity]
     except ValueError:
@@ -238,15 +237,12 @@ async def _bulk_create_case(
     body: BulkAction, request: Request, session: DbSession, principal: Principal
 ) -> BulkResult:
     """The extra permission depends on the body's action, so it is checked here, not in the route."""
-    from aurorasoc.services.cases import CaseService
-
     if not principal.can("cases:write"):
         raise PermissionDenied("Missing permission: cases:write")
     alerts = [await AlertService(session).get(i) for i in dict.fromkeys(body.alert_ids)]
-    severity = max((a.severity for a in alerts), key=_severity_rank)
     case = await CaseService(session).create(
         title=body.title or f"Case from {len(alerts)} alerts: {alerts[0].title}"[:500],
-        severity=body.severity or severity,
+        severity=body.severity or Severity.INFO,  # linking raises it to the alerts' highest
         actor=principal.username,
         alert_ids=[a.id for a in alerts],
     )
@@ -258,12 +254,6 @@ async def _bulk_create_case(
     for alert in alerts:
         await publish_alert_event(alert, "updated")
     return BulkResult(action="create_case", case_id=case.id, linked=len(alerts))
-
-
-def _severity_rank(value: str) -> int:
-    from aurorasoc.models.domain import Severity
-
-    return Severity(value).rank
 
 
 async def _audit(
@@ -278,6 +268,3 @@ async def _audit(
         change,
         ip=client_ip(request),
     )
-
-
-__all__ = ["AssetType", "router"]
