@@ -204,3 +204,19 @@ class TestEvePassthrough:
         result = await DetectionPipeline(SigmaEngine()).process(batch)
         assert result.alerts_created == 0 and await count(AlertModel) == 0
         assert await count(SiemLogModel) == 1
+
+
+async def test_redelivered_events_are_not_stored_or_alerted_twice(app_db, engine):
+    """Events carrying ids (bus messages) are idempotent: a replay finds them stored and skips them."""
+    batch = [e.model_copy(update={"id": str(uuid.uuid4())}) for e in events(ADMINS)]
+    pipeline = DetectionPipeline(engine)
+    first = await pipeline.process(batch)
+    before = await alerts_by_rule()
+    again = await pipeline.process(batch)
+    after = await alerts_by_rule()
+    assert (first.events, first.replayed) == (len(batch), 0) and first.alerts_created > 0
+    assert (again.events, again.replayed, again.alerts_created) == (0, len(batch), 0)
+    assert await count(SiemLogModel) == len(batch)
+    assert {u: a.occurrence_count for u, a in after.items()} == {
+        u: a.occurrence_count for u, a in before.items()
+    }

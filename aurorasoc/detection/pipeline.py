@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aurorasoc.core.db import get_session_factory
@@ -38,6 +38,7 @@ class BatchResult:
     """What one ``process`` call did; ``merge`` accumulates results across calls."""
 
     events: int = 0
+    replayed: int = 0
     alerts_created: int = 0
     deduplicated: int = 0
     rule_hits: Counter[str] = field(default_factory=Counter)
@@ -46,6 +47,7 @@ class BatchResult:
 
     def merge(self, other: BatchResult) -> None:
         self.events += other.events
+        self.replayed += other.replayed
         self.alerts_created += other.alerts_created
         self.deduplicated += other.deduplicated
         self.rule_hits.update(other.rule_hits)
@@ -86,6 +88,25 @@ def _log_row(event: NormalizedEvent, log_id: uuid.UUID) -> dict[str, Any]:
         "fields": event.fields,
         "raw": _clip(event.raw, MAX_RAW_CHARS),
     }
+
+
+async def _unseen(
+    session: AsyncSession, batch: list[NormalizedEvent]
+) -> tuple[list[NormalizedEvent], list[uuid.UUID]]:
+    """Drop events already stored; give the rest their log ids.
+
+    An event that arrives with an ``id`` (from the bus) keeps it as its ``siem_logs`` id, and storing
+    its log row commits together with its alerts. A redelivered message (a worker died before
+    acknowledging) therefore finds its events stored and skips them: no event is counted twice.
+    """
+    preset = [uuid.UUID(e.id) for e in batch if e.id]
+    if not preset:
+        return batch, [uuid.uuid4() for _ in batch]
+    stored = set(
+        (await session.execute(select(SiemLogModel.id).where(SiemLogModel.id.in_(preset)))).scalars()
+    )
+    fresh = [e for e in batch if not e.id or uuid.UUID(e.id) not in stored]
+    return fresh, [uuid.UUID(e.id) if e.id else uuid.uuid4() for e in fresh]
 
 
 def _assets(event: NormalizedEvent) -> list[str]:
@@ -185,12 +206,14 @@ class DetectionPipeline:
         return alerts
 
     async def _process_batch(self, batch: list[NormalizedEvent]) -> BatchResult:
-        result = BatchResult(events=len(batch))
-        ids = [uuid.uuid4() for _ in batch]
-        alerts = self._detect(batch, ids, result)
         async with self.session_factory() as session:
+            fresh, ids = await _unseen(session, batch)
+            result = BatchResult(events=len(fresh), replayed=len(batch) - len(fresh))
+            if not fresh:
+                return result
+            alerts = self._detect(fresh, ids, result)
             await session.execute(
-                insert(SiemLogModel), [_log_row(e, i) for e, i in zip(batch, ids, strict=True)]
+                insert(SiemLogModel), [_log_row(e, i) for e, i in zip(fresh, ids, strict=True)]
             )
             outcomes = await AlertService(session).create_many(alerts) if alerts else []
             await self._count_rule_hits(session, result.rule_hits)
