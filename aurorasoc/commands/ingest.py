@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,13 +88,13 @@ def _events(
             report.failed_files.append(str(path))
 
 
-async def _ingest(files: list[Path], engine: SigmaEngine, fmt: str, source: str | None) -> IngestReport:
-    """Run the detection pipeline, with the alert pipeline (case correlation) consuming locally.
+@contextlib.asynccontextmanager
+async def local_alert_pipeline(report: IngestReport) -> AsyncIterator[None]:
+    """Run the alert pipeline (case correlation) in this process while the body runs.
 
-    A one-shot import has no API process behind it, so this run files its own alerts into cases
-    through the same ``alert-pipeline`` handler the API uses, and waits for it to drain.
+    A CLI import has no API process behind it, so it files its own alerts into cases through the
+    same ``alert-pipeline`` handler the API uses, and waits for it to drain before returning.
     """
-    report = IngestReport()
     bus = InProcessBus()
     set_bus(bus)
 
@@ -106,11 +107,17 @@ async def _ingest(files: list[Path], engine: SigmaEngine, fmt: str, source: str 
     bus.subscribe(ALERTS_STREAM, PIPELINE_GROUP, _correlate)
     await bus.start()
     try:
-        await _detect(files, engine, fmt, source, report)
+        yield
         await bus.join(ALERTS_STREAM, PIPELINE_GROUP)
     finally:
         await bus.close()
         set_bus(None)
+
+
+async def _ingest(files: list[Path], engine: SigmaEngine, fmt: str, source: str | None) -> IngestReport:
+    report = IngestReport()
+    async with local_alert_pipeline(report):
+        await _detect(files, engine, fmt, source, report)
     return report
 
 
@@ -184,6 +191,9 @@ def ingest(
     source: str | None = typer.Option(None, "--source", help="Log-source name (default: the file name)."),
     rules: list[Path] = typer.Option([], "--rules", help="Extra Sigma rule directory or file (repeatable)."),
     no_bundled: bool = typer.Option(False, "--no-bundled", help="Do not load the bundled rule pack."),
+    follow: bool = typer.Option(
+        False, "--follow", "-f", help="Keep tailing the files (new lines, rotation) until Ctrl-C."
+    ),
 ) -> None:
     """One-shot import: store the events, run the Sigma rules, raise alerts, print a summary."""
     try:
@@ -194,12 +204,17 @@ def ingest(
     if missing:
         fail(f"no such file or directory: {', '.join(missing)}", code=2)
     files = collect_files(paths)
-    if not files:
+    if not files and not follow:
         fail("no log files found under the given paths", code=2)
     engine = _load_rules(rules, bundled=not no_bundled)
     ensure_schema()
     with _quiet_info_logs():
-        report = run(lambda: _ingest(files, engine, fmt, source))
+        if follow:
+            from aurorasoc.commands.ingest_follow import follow as follow_files
+
+            report = run(lambda: follow_files(paths, engine, fmt, source))
+        else:
+            report = run(lambda: _ingest(files, engine, fmt, source))
     console.print(_summary(report))
     if report.failed_files:
         shown = ", ".join(report.failed_files[:5])
