@@ -7,9 +7,11 @@ import typer
 from aurorasoc.commands import apikeys as apikeys_cmd
 from aurorasoc.commands import doctor as doctor_cmd
 from aurorasoc.commands import ingest as ingest_cmd
+from aurorasoc.commands import playbooks as playbooks_cmd
 from aurorasoc.commands import rules as rules_cmd
 from aurorasoc.commands import serve as serve_cmd
 from aurorasoc.commands import users as users_cmd
+from aurorasoc.commands import worker as worker_cmd
 from aurorasoc.commands.common import console, fail
 
 app = typer.Typer(
@@ -20,10 +22,12 @@ app = typer.Typer(
 )
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(playbooks_cmd.app, name="playbooks")
 app.add_typer(apikeys_cmd.app, name="apikeys")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("serve")(serve_cmd.serve)
 app.command("ingest")(ingest_cmd.ingest)
+app.command("worker")(worker_cmd.worker)
 
 
 @app.command("migrate")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,8 +21,23 @@ from aurorasoc.api.main import create_app
 from aurorasoc.core.api_keys import generate_api_key, hash_api_key
 from aurorasoc.core.auth import ROLE_PERMISSIONS, get_principal
 from aurorasoc.core.db import session_scope
-from aurorasoc.core.models import AlertModel, ApiKeyModel, CaseModel, UserModel
+from aurorasoc.core.models import (
+    AlertModel,
+    ApiKeyModel,
+    AutomationRuleModel,
+    CaseModel,
+    DetectionRuleModel,
+    HumanApprovalModel,
+    LogSourceModel,
+    PlaybookExecutionModel,
+    PlaybookModel,
+    ReportModel,
+    SiemHuntModel,
+    SiemLogModel,
+    UserModel,
+)
 from aurorasoc.core.rbac import missing_permissions
+from aurorasoc.core.types import utcnow
 from aurorasoc.models.domain import Role
 
 PASSWORD = "correct horse battery staple"  # tests/conftest.py TEST_PASSWORD
@@ -85,9 +101,13 @@ class Seeds:
     case_id: str
     username: str
     key_id: str
+    rule_id: str = ""
+    siem: dict[str, str] = field(default_factory=dict)  # log_id, source_id, hunt_id
+    report_id: str = ""
+    soar: dict[str, str] = field(default_factory=dict)  # playbook, execution, approval, automation rule ids
 
 
-async def make_seeds() -> Seeds:
+async def make_seeds(owner: str = "admin") -> Seeds:
     n = next(_counter)
     async with session_scope() as session:
         case = CaseModel(title=f"rbac case {n}", severity="medium")
@@ -99,16 +119,72 @@ async def make_seeds() -> Seeds:
         key = ApiKeyModel(
             service_name=f"svc-{n}", key_hash=hash_api_key(generate_api_key()), key_prefix="ak_x"
         )
-        session.add_all([alert, free, user, key])
+        rule = DetectionRuleModel(rule_uid=f"rbac-rule-{n}", title="rbac rule", yaml=_sigma(n))
+        session.add_all([alert, free, user, key, rule])
         await session.flush()
-        return Seeds(str(alert.id), str(free.id), str(case.id), user.username, str(key.id))
+        seeds = Seeds(str(alert.id), str(free.id), str(case.id), user.username, str(key.id), str(rule.id))
+        seeds.siem = await _siem_seeds(session, n, owner)
+        report = ReportModel(case_id=case.id, report_type="technical", title=f"rbac report {n}",
+                             content_md="# r", content_html="<h1>r</h1>", generated_by=owner)  # fmt: skip
+        session.add(report)
+        await session.flush()
+        seeds.report_id = str(report.id)
+        seeds.soar = await _soar_seeds(session, n)
+        return seeds
+
+
+def _playbook_def(name: str) -> dict[str, Any]:
+    step = {"name": "tell", "action": "notify", "action_class": "write_internal", "timeout": 5,
+            "parameters": {"message": "rbac"}}  # fmt: skip
+    return {"name": name, "description": "rbac", "severity_filter": "low", "enabled": True,
+            "requires_approval": False, "steps": [step]}  # fmt: skip
+
+
+async def _soar_seeds(session: Any, n: int) -> dict[str, str]:
+    """A playbook, an execution waiting for approval (cancellable) and a pending approval."""
+    name = f"rbac-pb-{n}"
+    playbook = PlaybookModel(name=name, description="rbac", definition=_playbook_def(name))
+    session.add(playbook)
+    await session.flush()
+    execution = PlaybookExecutionModel(
+        playbook_id=playbook.id, playbook_name=playbook.name, playbook_version=1, status="awaiting_approval"
+    )
+    approval = HumanApprovalModel(
+        action_type="notify", action_params={"message": "rbac"}, requested_by="rbac", ttl_seconds=600,
+        expires_at=utcnow() + timedelta(minutes=10),
+    )  # fmt: skip
+    rule = AutomationRuleModel(name=f"rbac rule {n}", action="create_case")
+    session.add_all([execution, approval, rule])
+    await session.flush()
+    ids = {"playbook_id": playbook.id, "execution_id": execution.id, "approval_id": approval.id}
+    ids["automation_rule_id"] = rule.id
+    return {key: str(value) for key, value in ids.items()}
+
+
+async def _siem_seeds(session: Any, n: int, owner: str) -> dict[str, str]:
+    """A log, a log source and a hunt owned by the caller (only owners edit hunts)."""
+    log = SiemLogModel(source="rbac", format="line", message=f"rbac log {n}")
+    source = LogSourceModel(name=f"rbac-source-{n}", kind="http")
+    hunt = SiemHuntModel(name=f"rbac hunt {n}", query="rbac", created_by=owner)
+    session.add_all([log, source, hunt])
+    await session.flush()
+    return {"log_id": str(log.id), "source_id": str(source.id), "hunt_id": str(hunt.id)}
+
+
+def _sigma(n: int) -> str:
+    return (
+        f"title: rbac rule {n}\nid: 6f0c5b3e-0000-4000-8000-{n:012d}\nlogsource: {{product: windows}}\n"
+        "detection: {sel: {EventID: 4625}, condition: sel}\n"
+    )
 
 
 def path_params(spec: RouteSpec, seeds: Seeds) -> dict[str, str]:
-    by_name = {"case_id": seeds.case_id, "username": seeds.username, "key_id": seeds.key_id}
+    by_name = {"case_id": seeds.case_id, "username": seeds.username, "key_id": seeds.key_id, "tid": "T1059"}
+    by_name["rule_id"] = seeds.rule_id
+    by_name["report_id"] = seeds.report_id
     # promote / case-link need an alert that is not in a case yet
     alert = seeds.free_alert_id if spec.path.endswith(("/promote", "/case-link")) else seeds.alert_id
-    return {**by_name, "alert_id": alert}
+    return {**by_name, **seeds.siem, **seeds.soar, "alert_id": alert}
 
 
 def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
@@ -131,6 +207,26 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "POST /api/v1/cases/{case_id}/assign": {"assigned_to": "analyst"},
         "POST /api/v1/cases/{case_id}/close": {"resolution_notes": "done"},
         "POST /api/v1/cases/{case_id}/alerts/{alert_id}/detach": None,
+        "POST /api/v1/reports/generate": {"case_id": seeds.case_id, "report_type": "technical"},
+        "POST /api/v1/siem/ingest": {"message": f"rbac ingest {n}"},  # raw body: a JSON object is one event
+        "POST /api/v1/detections/rules": {"yaml": _sigma(1_000_000 + n)},
+        "PATCH /api/v1/detections/rules/{rule_id}": {"enabled": False},
+        "POST /api/v1/detections/rules/test": {"yaml": _sigma(n), "events": [{"EventID": 4625}]},
+        "POST /api/v1/siem/logs/{log_id}/promote": {"rule_id": "rbac"},
+        "POST /api/v1/siem/sources": {"name": f"rbac-new-source-{n}", "kind": "http"},
+        "PATCH /api/v1/siem/sources/{source_id}": {"enabled": False},
+        "POST /api/v1/siem/hunts": {"name": f"rbac hunt post {n}", "query": "host:rbac-*"},
+        "PATCH /api/v1/siem/hunts/{hunt_id}": {"sharing_mode": "team"},
+        "POST /api/v1/siem/hunts/{hunt_id}/run": None,
+        "POST /api/v1/playbooks": _playbook_def(f"rbac-new-pb-{n}"),
+        "PUT /api/v1/playbooks/{playbook_id}": _playbook_def(f"rbac-put-pb-{n}"),
+        "POST /api/v1/playbooks/validate": _playbook_def(f"rbac-check-pb-{n}"),
+        "POST /api/v1/playbooks/{playbook_id}/execute": {"alert_id": seeds.alert_id},
+        "POST /api/v1/executions/{execution_id}/cancel": None,
+        "POST /api/v1/approvals/{approval_id}/approve": {"comment": "ok"},
+        "POST /api/v1/approvals/{approval_id}/reject": {"comment": "not now"},
+        "POST /api/v1/automation-rules": {"name": f"rbac rule {n}", "action": "create_case"},
+        "PATCH /api/v1/automation-rules/{automation_rule_id}": {"enabled": False},
     }
     if spec.method in {"GET", "DELETE"} or spec.path.endswith(("/acknowledge", "/logout")):
         return bodies.get(spec.id)
@@ -149,6 +245,8 @@ class TestRouteInventory:
             "GET /api/v1/users/me",
             "PUT /api/v1/users/me/password",
             "POST /api/v1/auth/logout",
+            "GET /api/v1/attack/techniques/{tid}",
+            "GET /api/v1/attack/search",
         }
         unguarded = [r.id for r in PROTECTED_ROUTES if not r.required and r.id not in self_service]
         assert unguarded == []
@@ -178,7 +276,7 @@ class TestRouteInventory:
 async def test_route_answers_by_role(spec: RouteSpec, client, role_headers):
     outcomes = {}
     for role in Role:
-        seeds = await make_seeds()
+        seeds = await make_seeds(role.value)
         url = spec.path.format(**path_params(spec, seeds))
         resp = await client.request(
             spec.method, url, json=body_for(spec, seeds), headers=role_headers[role.value]

@@ -235,3 +235,72 @@ class TestDetachEndpoint:
         case_id, alert_id = await seed_linked()
         url = f"/api/v1/cases/{case_id}/alerts/{alert_id}/detach"
         assert (await client.post(url, headers=role_headers["viewer"])).status_code == 403
+
+
+def on_host(host: str, *techniques: str, alert_id: uuid.UUID | None = None) -> Facts:
+    return Facts(frozenset(), frozenset({f"host:{host}"}), frozenset(techniques), "edr", alert_id)
+
+
+class TestTacticChain:
+    def test_chain_on_a_shared_host_ranks_above_the_host_match(self) -> None:
+        peer_id = uuid.uuid4()
+        reasons = match_reasons(
+            on_host("WS01", "T1003.001"), [on_host("WS01", "T1059.001", alert_id=peer_id)]
+        )
+        assert [(r.kind, r.value) for r in reasons] == [
+            ("tactic_chain", "host:WS01: execution → credential-access"),
+            ("shared_entity", "host:WS01"),
+        ]
+        assert reasons[0].describe(60) == (
+            f"Tactic chain on host:WS01: execution → credential-access with alert {peer_id} within 60 min"
+        )
+
+    def test_chain_joins_all_peers_on_the_host_in_kill_chain_order(self) -> None:
+        peers = [on_host("WS01", "T1486"), on_host("WS01", "T1566.001"), on_host("WS02", "T1021.001")]
+        reasons = match_reasons(on_host("WS01", "T1059.001"), peers)
+        assert reasons[0].value == "host:WS01: initial-access → execution → impact"
+
+    @pytest.mark.parametrize(
+        ("new", "peer"),
+        [
+            (on_host("WS01", "T1059.001"), on_host("WS01", "T1059.003")),  # one tactic only
+            (on_host("WS01", "T1003.001"), on_host("WS02", "T1059.001")),  # different hosts
+            (on_host("WS01", "T1003.001", "T1059.001"), on_host("WS01")),  # peer has no technique
+            (on_host("WS01", "T9999"), on_host("WS01", "T1059.001")),  # unknown technique
+        ],
+    )
+    def test_no_chain_without_two_tactics_across_alerts_on_one_host(self, new: Facts, peer: Facts) -> None:
+        assert "tactic_chain" not in {r.kind for r in match_reasons(new, [peer])}
+
+    async def test_timeline_names_the_host_and_tactics(self, db_session: AsyncSession) -> None:
+        member = make_alert(affected_assets=["host:WS01"], mitre_techniques=["T1059.001"])
+        found = await add_case(db_session, member)
+        result = await correlate(
+            db_session, make_alert(affected_assets=["host:WS01"], mitre_techniques=["T1003.001"])
+        )
+        assert result.case_id == found.id
+        entry = (await timeline(db_session, found.id))[-1]
+        assert entry.details == (
+            f"Tactic chain on host:WS01: execution → credential-access with alert {member.id} within 60 min"
+        )
+        assert [r["kind"] for r in entry.data["reasons"]] == ["tactic_chain", "shared_entity"]
+
+    async def test_chain_case_beats_a_newer_host_only_case(self, db_session: AsyncSession) -> None:
+        chained = await add_case(
+            db_session, make_alert(affected_assets=["host:WS01"], mitre_techniques=["T1566.001"])
+        )
+        chained.updated_at = utcnow() - timedelta(minutes=10)
+        await add_case(db_session, make_alert(affected_assets=["host:WS01"]))
+        result = await correlate(
+            db_session, make_alert(affected_assets=["host:WS01"], mitre_techniques=["T1204.002"])
+        )
+        assert result.case_id == chained.id
+        assert result.reasons[0].value == "host:WS01: initial-access → execution"
+
+    async def test_two_low_alerts_chaining_on_a_host_open_a_case(self, db_session: AsyncSession) -> None:
+        first = make_alert(affected_assets=["host:WS01"], mitre_techniques=["T1059.001"])
+        assert (await correlate(db_session, first)).case_id is None
+        second = make_alert(affected_assets=["host:WS01"], mitre_techniques=["T1003.001"])
+        result = await correlate(db_session, second)
+        assert result.created and first.case_id == second.case_id == result.case_id
+        assert result.reasons[0].kind == "tactic_chain"

@@ -57,7 +57,12 @@ async def test_a_restarted_follower_resumes_after_the_last_saved_position(app_db
     row = await source_row(log)
     assert [e.fields["TargetUserName"] for e in first_sink.events] == ["user0", "user1"]
     assert [e.fields["TargetUserName"] for e in second_sink.events] == ["user2"]
-    assert (row.kind, row.name, row.events_total, row.offset) == ("file", "auth.ndjson", 3, log.stat().st_size)
+    assert (row.kind, row.name, row.events_total, row.offset) == (
+        "file",
+        "auth.ndjson",
+        3,
+        log.stat().st_size,
+    )
     assert row.last_event_at is not None
 
 
@@ -66,7 +71,10 @@ async def test_errors_are_counted_and_reported_and_unreadable_files_skipped(app_
     log.write_text(line(0) + "{broken\n")
     reported: list[tuple[str, str]] = []
     follower = FileFollower(
-        Collect(), get_session_factory(), format="json", on_error=lambda p, pos, msg: reported.append((p.name, pos))
+        Collect(),
+        get_session_factory(),
+        format="json",
+        on_error=lambda p, pos, msg: reported.append((p.name, pos)),
     )
     totals = await follower.poll([log, tmp_path / "missing.log"])
     row = await source_row(log)
@@ -89,7 +97,9 @@ async def test_run_picks_up_new_files_and_pauses_in_dummy_mode(app_db, tmp_path:
     sink, stop = Collect(), asyncio.Event()
     follower = FileFollower(sink, get_session_factory())
     runtime.set_mode(RuntimeMode.DUMMY)
-    task = asyncio.create_task(follower.run(lambda: expand([str(tmp_path / "*.ndjson")]), stop, interval=0.05))
+    task = asyncio.create_task(
+        follower.run(lambda: expand([str(tmp_path / "*.ndjson")]), stop, interval=0.05)
+    )
     (tmp_path / "late.ndjson").write_text(line(5))
     await asyncio.sleep(0.2)
     paused = len(sink.events)

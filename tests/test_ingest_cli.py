@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from aurorasoc.cli import app
 from aurorasoc.core.db import dispose_engine, get_session_factory
-from aurorasoc.core.models import AlertModel, CaseModel, SiemLogModel, TimelineEntryModel
+from aurorasoc.core.models import AlertModel, CaseModel, LogSourceModel, SiemLogModel, TimelineEntryModel
 from aurorasoc.detection.parsers import ParseError, parse_bytes
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -79,7 +79,8 @@ class TestIngestTacticFolder:
         assert summary_value(result.output, "alerts in cases") == len(filed) > 0
         assert {a.case_id for a in filed} <= {c.id for c in cases}
         reasons = [t.details for t in db_rows(TimelineEntryModel) if t.action == "alert_correlated"]
-        assert reasons and all("Shared" in r for r in reasons)
+        assert reasons and all(r.startswith(("Shared", "Tactic chain on host:")) for r in reasons)
+        assert any("→" in r for r in reasons)  # the samples chain execution into credential access
 
     def test_repeat_ingest_only_deduplicates(self):
         require_data(ONE_CHUNK)
@@ -127,6 +128,13 @@ class TestDamagedInput:
         assert result.exit_code == 0, result.output
         assert "app.ndjson:line 2" in result.output.replace("\n", "")
         assert sorted(r.message for r in db_rows(SiemLogModel)) == ["one", "three"]
+        [source] = db_rows(LogSourceModel)
+        assert (source.name, source.kind, source.events_total, source.parse_errors) == (
+            "app.ndjson",
+            "file",
+            2,
+            1,
+        )
 
     def test_entirely_corrupt_ndjson_fails(self, tmp_path):
         log = tmp_path / "bad.ndjson"

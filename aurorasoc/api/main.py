@@ -7,7 +7,6 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from aurorasoc import __version__
@@ -15,14 +14,41 @@ from aurorasoc.api import ws
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
-from aurorasoc.api.routers import alert_cases, alerts, audit, auth, case_alerts, cases, system, users
+from aurorasoc.api.routers import (
+    alert_cases,
+    alerts,
+    approvals,
+    attack,
+    audit,
+    auth,
+    automation,
+    case_alerts,
+    cases,
+    dashboard,
+    detections,
+    entities,
+    executions,
+    playbooks,
+    reports,
+    siem,
+    siem_hunts,
+    siem_ingest,
+    siem_sources,
+    system,
+    users,
+)
+from aurorasoc.api.static import install_console
 from aurorasoc.config.settings import Settings, get_settings
 from aurorasoc.core import runtime
 from aurorasoc.core.db import dispose_engine, get_session_factory, probe_database
 from aurorasoc.core.redis import close_redis
+from aurorasoc.detection.ingest.service import FileIngestService
+from aurorasoc.detection.log_stream import register_embedded_detection, stored_rules_pipeline_factory
 from aurorasoc.events.bus import get_bus, set_bus
+from aurorasoc.events.nats_jetstream import start_publisher, stop_publisher
 from aurorasoc.models.domain import RuntimeMode
 from aurorasoc.services import alert_pipeline
+from aurorasoc.services.executions import prepare_soar
 from aurorasoc.services.system import persist_mode
 
 log = logging.getLogger(__name__)
@@ -47,28 +73,29 @@ async def _apply_startup_mode(settings: Settings) -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     await _apply_startup_mode(settings)
+    await prepare_soar()
     bus = get_bus()
     for register in app.state.consumers:
         register(bus)
     await bus.start()
+    await start_publisher(settings.messaging.nats_url)
+    for service in app.state.services:
+        await service.start()
     try:
         yield
     finally:
+        for service in reversed(app.state.services):
+            await service.stop()
         await ws.close_all()
+        await stop_publisher()
         await bus.close()
         set_bus(None)
         await close_redis()
         await dispose_engine()
 
 
-_LANDING = """<!doctype html><html><head><meta charset="utf-8"><title>AuroraSOC</title></head>
-<body style="font-family:system-ui;background:#0b1220;color:#e2e8f0;padding:3rem">
-<h1>AuroraSOC</h1><p>The API is running. The web console is not built yet.</p>
-<p><a style="color:#7dd3fc" href="/api/v1/docs">API documentation</a> ·
-<a style="color:#7dd3fc" href="/health">health</a></p></body></html>"""
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, workers: bool = True) -> FastAPI:
+    """``workers=False`` (``serve --no-workers``): WebSocket feeds only; ``aurorasoc worker`` consumes."""
     settings = settings or get_settings()
     app = FastAPI(
         title="AuroraSOC API",
@@ -79,17 +106,43 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.consumers = [ws.register_alert_feed, alert_pipeline.register_alert_pipeline]
+    app.state.consumers = [ws.register_alert_feed]
+    app.state.services = []
+    if workers:
+        app.state.consumers += [alert_pipeline.register_alert_pipeline, register_embedded_detection]
+        if settings.detection.ingest_paths:
+            pipelines = stored_rules_pipeline_factory()
+            app.state.services.append(FileIngestService(settings.detection.ingest_paths, pipelines))
     app.add_middleware(RateLimitMiddleware, settings=settings.ratelimit)  # inner: 429s keep X-Request-ID
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
 
     app.include_router(system.public)
-    for module in (system, auth, users, audit, alerts, alert_cases, cases, case_alerts, ws):
+    for module in (
+        system,
+        auth,
+        users,
+        audit,
+        alerts,
+        alert_cases,
+        cases,
+        case_alerts,
+        playbooks,
+        executions,
+        approvals,
+        automation,
+        dashboard,
+        attack,
+        detections,
+        entities,
+        reports,
+        siem_ingest,
+        siem,
+        siem_sources,
+        siem_hunts,
+        ws,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
 
-    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    async def landing() -> str:
-        return _LANDING
-
+    install_console(app)
     return app

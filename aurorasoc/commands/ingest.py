@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import structlog
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from aurorasoc.commands.common import console, ensure_schema, fail, run
 from aurorasoc.commands.rules import BUNDLED_RULES
+from aurorasoc.core.db import get_session_factory
 from aurorasoc.detection.parsers import ParseError, parse_file
 from aurorasoc.detection.parsers.detect import canonical_format
 from aurorasoc.detection.pipeline import BatchResult, DetectionPipeline
@@ -26,6 +28,7 @@ from aurorasoc.events.inprocess import InProcessBus
 from aurorasoc.models.domain import NormalizedEvent
 from aurorasoc.services.alert_events import ALERTS_STREAM
 from aurorasoc.services.alert_pipeline import PIPELINE_GROUP, handle_alert_event
+from aurorasoc.services.log_sources import record_ingest
 
 LOG_SUFFIXES = frozenset(
     {".evtx", ".json", ".ndjson", ".jsonl", ".log", ".gz", ".txt", ".eve", ".cef", ".syslog"}
@@ -66,26 +69,57 @@ def collect_files(paths: list[Path]) -> list[Path]:
     return found
 
 
+@dataclass
+class FileTally:
+    """One file's counts, kept for its ``log_sources`` row."""
+
+    events: int = 0
+    errors: int = 0
+    latest: datetime | None = None
+
+
 def _events(
     path: Path, fmt: str, source: str | None, report: IngestReport, progress: Progress, task: TaskID
-) -> Iterator[NormalizedEvent]:
-    """The file's events; parse errors are recorded, and a file yielding none counts as failed."""
-    events, errors_before = 0, report.error_count
-    try:
-        for item in parse_file(path, format=fmt, source=source):
-            if isinstance(item, ParseError):
-                report.error(path, item.position, item.message)
-                continue
-            events += 1
-            if events % 500 == 0:
-                progress.advance(task, 500)
-            yield item
-    except OSError as exc:
-        report.error(path, "file", exc.strerror or str(exc))
-    finally:
-        progress.advance(task, events % 500)
-        if events == 0 and report.error_count > errors_before:
-            report.failed_files.append(str(path))
+) -> tuple[FileTally, Iterator[NormalizedEvent]]:
+    tally = FileTally()
+
+    def generate() -> Iterator[NormalizedEvent]:
+        """The file's events; parse errors are recorded, and a file yielding none counts as failed."""
+        try:
+            for item in parse_file(path, format=fmt, source=source):
+                if isinstance(item, ParseError):
+                    tally.errors += 1
+                    report.error(path, item.position, item.message)
+                    continue
+                tally.events += 1
+                if tally.latest is None or item.timestamp > tally.latest:
+                    tally.latest = item.timestamp
+                if tally.events % 500 == 0:
+                    progress.advance(task, 500)
+                yield item
+        except OSError as exc:
+            tally.errors += 1
+            report.error(path, "file", exc.strerror or str(exc))
+        finally:
+            progress.advance(task, tally.events % 500)
+            if tally.events == 0 and tally.errors:
+                report.failed_files.append(str(path))
+
+    return tally, generate()
+
+
+async def _count_source(path: Path, fmt: str, source: str | None, tally: FileTally) -> None:
+    async with get_session_factory()() as session:
+        await record_ingest(
+            session,
+            (source or path.name)[:128],
+            kind="file",
+            format=fmt,
+            events=tally.events,
+            parse_errors=tally.errors,
+            last_event_at=tally.latest,
+        )
+        await session.commit()
 
 
 @contextlib.asynccontextmanager
@@ -131,9 +165,9 @@ async def _detect(
         files_task = progress.add_task("files", total=len(files))
         events_task = progress.add_task("events", total=None)
         for path in files:
-            report.result.merge(
-                await pipeline.process(_events(path, fmt, source, report, progress, events_task))
-            )
+            tally, events = _events(path, fmt, source, report, progress, events_task)
+            report.result.merge(await pipeline.process(events))
+            await _count_source(path, fmt, source, tally)
             report.files += 1
             progress.advance(files_task)
     report.seconds = time.perf_counter() - started
@@ -194,6 +228,9 @@ def ingest(
     follow: bool = typer.Option(
         False, "--follow", "-f", help="Keep tailing the files (new lines, rotation) until Ctrl-C."
     ),
+    enqueue: bool = typer.Option(
+        False, "--enqueue", help="Queue the events for `aurorasoc worker --role detection` (needs Redis)."
+    ),
 ) -> None:
     """One-shot import: store the events, run the Sigma rules, raise alerts, print a summary."""
     try:
@@ -206,6 +243,10 @@ def ingest(
     files = collect_files(paths)
     if not files and not follow:
         fail("no log files found under the given paths", code=2)
+    if enqueue:
+        from aurorasoc.commands.ingest_enqueue import enqueue as enqueue_events
+
+        return enqueue_events(files, fmt, source)
     engine = _load_rules(rules, bundled=not no_bundled)
     ensure_schema()
     with _quiet_info_logs():

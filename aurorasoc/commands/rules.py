@@ -1,4 +1,4 @@
-"""``aurorasoc rules``: check a rule directory, test one rule against a log file."""
+"""``aurorasoc rules``: import/list stored rules, check a rule directory, test one rule against a log."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from aurorasoc.commands.common import console, err_console
+from aurorasoc.commands.common import console, ensure_schema, err_console, run
 from aurorasoc.detection.parsers import ParseError, parse_file
 from aurorasoc.detection.sigma_engine import CompiledRule, SigmaEngine
+from aurorasoc.services.detection_rules import BUNDLED_RULES, ImportReport
 
 app = typer.Typer(help="Sigma rule tools.", no_args_is_help=True)
-BUNDLED_RULES = Path(__file__).resolve().parent.parent / "data" / "sigma"
+__all__ = ["BUNDLED_RULES", "app"]
 BAD_INPUT = 2
 
 
@@ -118,3 +119,75 @@ def _print_result(
         console.print(f"  {hit['timestamp']} {hit['host'] or '-'} {hit['fields']}")
     for error in errors[:20]:
         err_console.print(f"  parse error at {error}")
+
+
+@app.command("import")
+def import_rules(
+    paths: list[Path] = typer.Argument(..., help="Rule files or directories (searched recursively)"),
+    show: int = typer.Option(10, "--show", help="How many problem files to list"),
+) -> None:
+    """Store the rules in the database (origin custom); re-import updates changed rules only.
+
+    Enabled flags and hit counters of rules already stored are kept.
+    """
+    from aurorasoc.core.db import session_scope
+    from aurorasoc.services.detection_rules import DetectionRuleService
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise _bad_input(f"no such file or directory: {', '.join(missing)}")
+    ensure_schema()
+
+    async def _import() -> ImportReport:
+        async with session_scope() as session:
+            return await DetectionRuleService(session).import_paths(paths, origin="custom", actor="cli")
+
+    report = run(_import)
+    console.print(
+        f"{report.imported} imported, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.unsupported} unsupported, {len(report.skipped)} skipped, {len(report.errors)} not Sigma",
+        highlight=False,
+    )
+    for where, reason in [*report.skipped, *report.errors][:show]:
+        console.print(f"  {where}: {reason}", highlight=False, soft_wrap=True)
+
+
+@app.command("list")
+def list_rules(
+    enabled: bool | None = typer.Option(None, "--enabled/--disabled", help="Only enabled / disabled rules"),
+    level: str | None = typer.Option(None, "--level"),
+    product: str | None = typer.Option(None, "--product", help="Logsource product, e.g. windows"),
+    kind: str | None = typer.Option(None, "--kind", help="rule | correlation"),
+    tag: str | None = typer.Option(None, "--tag", help="e.g. attack.t1059.001"),
+    q: str | None = typer.Option(None, "--q", help="Text in the title, or an exact rule id"),
+    limit: int = typer.Option(50, "--limit", min=1),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
+) -> None:
+    """The stored rules with their state and hit counters."""
+    from aurorasoc.api.schemas.detections import RuleOut
+    from aurorasoc.core.db import session_scope
+    from aurorasoc.services.detection_rules import DetectionRuleService, RuleFilters
+
+    ensure_schema()
+    filters = RuleFilters(enabled, level, product, kind, tag, q)
+
+    async def _list() -> tuple[list[RuleOut], int]:
+        async with session_scope() as session:
+            rows, total = await DetectionRuleService(session).list(filters, skip=0, limit=limit)
+            return [RuleOut.model_validate(row) for row in rows], total
+
+    rules, total = run(_list)
+    if as_json:
+        items = [rule.model_dump(mode="json") for rule in rules]
+        console.print_json(json.dumps({"total": total, "items": items}))
+        return
+    columns = ("rule id", "title", "level", "logsource", "enabled", "supported", "hits")
+    table = Table(*columns, title=f"{total} rules")
+    for rule in rules:
+        parts = (rule.logsource_product, rule.logsource_category, rule.logsource_service)
+        logsource = "/".join(p for p in parts if p)
+        table.add_row(
+            rule.rule_uid, rule.title, rule.level or "-", logsource or "-", "yes" if rule.enabled else "no",
+            "yes" if rule.supported else f"no: {rule.unsupported_reason}", str(rule.hit_count),
+        )  # fmt: skip
+    console.print(table)

@@ -41,6 +41,20 @@ async def bootstrap_admin() -> str | None:
     return password
 
 
+async def bootstrap_rules() -> str:
+    """Import the bundled pack and ``AURORA_SIGMA_RULE_PATHS`` (idempotent: unchanged rules untouched)."""
+    from aurorasoc.core.db import dispose_engine, session_scope
+    from aurorasoc.services.detection_rules import import_startup_rules
+
+    try:
+        async with session_scope() as session:
+            report = await import_startup_rules(session, get_settings())
+    finally:
+        await dispose_engine()
+    new, updated, bad = report.imported, report.updated, len(report.errors)
+    return f"Sigma rules: {new} new, {updated} updated, {bad} files not Sigma"
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Bind address"),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
@@ -73,6 +87,7 @@ def serve(
             f"with password [bold]{password}[/bold] "
             f"(also in {settings.secrets_dir / 'initial_admin_password'})"
         )
+    console.print(asyncio.run(bootstrap_rules()), highlight=False)
     console.print(f"AuroraSOC on http://{host}:{port}  (mode {settings.mode}, docs at /api/v1/docs)")
     from aurorasoc.api.main import create_app
 
@@ -80,7 +95,13 @@ def serve(
     # these handlers turn that re-raise into a normal exit so supervisors see status 0.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _exit_cleanly)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(settings, workers=not no_workers),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:

@@ -20,3 +20,11 @@ RATE_LIMIT_FALLBACK = Gauge(
 RATE_LIMITED = Counter("rate_limit_rejections_total", "Requests rejected by the rate limiter", ["scope"])
 WS_CONNECTIONS = Gauge("ws_connections", "Open WebSocket connections", ["channel"])
 BUS_PUBLISH_FAILURES = Counter("bus_publish_failures_total", "Bus messages dropped after retries", ["stream"])
+EVENTS_INGESTED = Counter("events_ingested_total", "Log events accepted by ingest", ["source"])
+EVENTS_PARSE_ERRORS = Counter("events_parse_errors_total", "Log records that could not be parsed", ["source"])
+DETECTION_RULE_HITS = Counter("detection_rule_hits_total", "Sigma rule matches", ["rule_uid"])
+DETECTION_EVAL = Histogram(
+    "detection_eval_seconds",
+    "Sigma evaluation time per pipeline batch (up to 500 events)",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)

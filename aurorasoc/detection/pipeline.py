@@ -19,8 +19,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aurorasoc.core.db import get_session_factory
+from aurorasoc.core.metrics import DETECTION_EVAL, DETECTION_RULE_HITS
 from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
-from aurorasoc.detection.iocs_extract import canonicalize_techniques, extract_iocs
+from aurorasoc.detection.iocs_extract import canonicalize_techniques, classify_ioc, extract_iocs
+from aurorasoc.detection.sigma_correlation import CorrelationHit
 from aurorasoc.detection.sigma_engine import RuleHit, SigmaEngine
 from aurorasoc.models.domain import AlertCreate, NormalizedEvent, Severity
 from aurorasoc.services.alert_events import publish_alert_event
@@ -29,6 +31,7 @@ from aurorasoc.services.alerts import AlertService
 BATCH_SIZE = 500
 MAX_RAW_CHARS = 64 * 1024
 MAX_FIELD_CHARS = 200
+MAX_CORRELATION_LOG_IDS = 50
 _EVE_SEVERITY = {1: Severity.HIGH, 2: Severity.MEDIUM, 3: Severity.LOW}
 _LEVELS = {"informational": Severity.INFO, **{s.value: s for s in Severity}}
 
@@ -126,7 +129,7 @@ def hit_to_alert(hit: RuleHit, event: NormalizedEvent, log_id: uuid.UUID) -> Ale
     product, category, service = rule.logsource
     return AlertCreate(
         title=rule.title[:500],
-        severity=_LEVELS.get((rule.level or "").lower(), Severity.MEDIUM),
+        severity=_severity(rule.level),
         source=(event.product or event.source)[:128],
         description=_describe(rule.description, hit.matched_fields),
         iocs=extract_iocs(event),
@@ -138,6 +141,40 @@ def hit_to_alert(hit: RuleHit, event: NormalizedEvent, log_id: uuid.UUID) -> Ale
             "rule_title": rule.title,
             "log_ids": [str(log_id)],
             "logsource": {"product": product, "category": category, "service": service},
+        },
+    )
+
+
+def _severity(level: str | None) -> Severity:
+    return _LEVELS.get((level or "").lower(), Severity.MEDIUM)
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def correlation_to_alert(hit: CorrelationHit) -> AlertCreate:
+    """A correlation hit as an ``AlertCreate`` (spec §13.7): one alert for the whole window."""
+    rule, spec, found = hit.rule, hit.rule.correlation, hit.contributions
+    assert spec is not None
+    group_iocs = [value for value in hit.group.values() if classify_ioc(value) is not None]
+    assets = [f"host:{e.host}" for e in found if e.host] + [f"user:{e.user}" for e in found if e.user]
+    window = {"start": hit.start.isoformat(), "end": hit.end.isoformat(), "seconds": spec.timespan}
+    group = ", ".join(f"{k}={v}" for k, v in hit.group.items()) or "all events"
+    summary = f"{spec.type}: {hit.count} from {', '.join(b.title for b in hit.bases)} ({group})"
+    return AlertCreate(
+        title=rule.title[:500],
+        severity=_severity(rule.level),
+        source=found[0].source[:128],
+        description="\n\n".join(p for p in ((rule.description or "").strip(), summary) if p)[:20_000],
+        iocs=_unique([*group_iocs, *(ioc for e in found for ioc in e.iocs)]),
+        mitre_techniques=canonicalize_techniques([*rule.tags, *(tag for b in hit.bases for tag in b.tags)]),
+        affected_assets=_unique(assets),
+        metadata={
+            "rule_uid": rule.id,
+            "rule_title": rule.title,
+            "log_ids": _unique(e.log_id for e in found)[:MAX_CORRELATION_LOG_IDS],
+            "correlation": {"type": spec.type, "count": hit.count, "window": window, "group": hit.group},
         },
     )
 
@@ -195,12 +232,20 @@ class DetectionPipeline:
     def _detect(
         self, batch: list[NormalizedEvent], ids: list[uuid.UUID], result: BatchResult
     ) -> list[AlertCreate]:
+        """Alerts for a batch: rule hits (unless they only feed correlations), correlation hits, EVE."""
         alerts: list[AlertCreate] = []
+        correlation = self.engine.correlation
         for event, log_id in zip(batch, ids, strict=True):
-            for hit in self.engine.evaluate(event):
+            hits = self.engine.evaluate(event)
+            for hit in hits:
                 result.rule_hits[hit.rule.id] += 1
                 result.rule_titles[hit.rule.id] = hit.rule.title
-                alerts.append(hit_to_alert(hit, event, log_id))
+                if not correlation.silences(hit.rule.id):
+                    alerts.append(hit_to_alert(hit, event, log_id))
+            for fired in correlation.observe(event, hits, str(log_id)):
+                result.rule_hits[fired.rule.id] += 1
+                result.rule_titles[fired.rule.id] = fired.rule.title
+                alerts.append(correlation_to_alert(fired))
             if (passthrough := eve_alert(event, log_id)) is not None:
                 alerts.append(passthrough)
         return alerts
@@ -211,7 +256,8 @@ class DetectionPipeline:
             result = BatchResult(events=len(fresh), replayed=len(batch) - len(fresh))
             if not fresh:
                 return result
-            alerts = self._detect(fresh, ids, result)
+            with DETECTION_EVAL.time():
+                alerts = self._detect(fresh, ids, result)
             await session.execute(
                 insert(SiemLogModel), [_log_row(e, i) for e, i in zip(fresh, ids, strict=True)]
             )
@@ -226,6 +272,7 @@ class DetectionPipeline:
         """Keep ``detection_rules.hit_count``/``last_hit_at`` current for rules stored in the DB."""
         now = datetime.now(UTC)
         for rule_uid, count in hits.items():
+            DETECTION_RULE_HITS.labels(rule_uid).inc(count)
             await session.execute(
                 update(DetectionRuleModel)
                 .where(DetectionRuleModel.rule_uid == rule_uid)

@@ -12,6 +12,9 @@ detection pins ``EventID``, only when the event's EventID is one of them. Those 
 per (logsource, EventID) and cached; within that bucket a rule whose detection implies string "trigger
 atoms" runs only when one of them holds, found for all rules at once by dictionary lookups and one
 Aho-Corasick scan per field value (issue 4: ≥ 10,000 events/s with parsing, see bench/detect.py).
+
+Correlation rules are never run per event: ``engine.correlation`` (a CorrelationEngine) links them to
+their base rules, by id or name across every file and text loaded into the engine, and is fed the hits.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import ahocorasick
 
 from aurorasoc.detection.logsource import categories_for, services_for
 from aurorasoc.detection.sigma_compile import EventView, event_id_of
+from aurorasoc.detection.sigma_correlation import CorrelationEngine
 from aurorasoc.detection.sigma_rules import CompiledRule, LoadReport, compile_yaml
 from aurorasoc.models.domain import NormalizedEvent
 
@@ -155,28 +159,45 @@ class SigmaEngine:
         self.rules: dict[str, CompiledRule] = {}
         self.report = LoadReport()
         self._cache: dict[tuple[_CandidateKey, int | None], _Candidates] = {}
+        self.correlation = CorrelationEngine()
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path], *, origin: str = "sigma") -> SigmaEngine:
         """Load every ``*.yml`` under the given files/directories; bad rules are only reported."""
         engine = cls()
+        loaded: list[tuple[CompiledRule, str]] = []
         for base in paths:
             root = Path(base)
             files = sorted(root.rglob("*.yml")) if root.is_dir() else [root]
             for path in files:
-                engine._load_file(path, origin)
+                loaded.extend(engine._load_file(path, origin))
+        engine._link(loaded)
         return engine
 
-    def _load_file(self, path: Path, origin: str) -> None:
+    def _load_file(self, path: Path, origin: str) -> list[tuple[CompiledRule, str]]:
         try:
             rules = compile_yaml(path.read_text(encoding="utf-8"), origin)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             self.report.loaded += 1
             self.report.unsupported.append((str(path), None, str(exc)))
-            return
+            return []
         for rule in rules:
-            self.report.add(rule, str(path))
             self._register(rule)
+        return [(rule, str(path)) for rule in rules]
+
+    def _link(self, loaded: list[tuple[CompiledRule, str]]) -> None:
+        """Resolve correlation references across everything registered, then report ``loaded``.
+
+        A correlation that cannot be linked (unknown or unsupported base rule) is unsupported with the
+        reason; one registered before its base rules becomes runnable once they are added.
+        """
+        failed = self.correlation.link(self.rules)
+        for rule in self.rules.values():
+            if rule.correlation is not None:
+                rule.supported = rule.id not in failed
+                rule.reason = failed.get(rule.id)
+        for rule, source in loaded:
+            self.report.add(rule, source)
 
     def add_yaml(self, text: str, *, origin: str = "custom") -> list[CompiledRule]:
         """Compile and register the rules in ``text`` (unsupported ones are kept, never run).
@@ -185,8 +206,8 @@ class SigmaEngine:
         """
         rules = compile_yaml(text, origin)
         for rule in rules:
-            self.report.add(rule, origin)
             self._register(rule)
+        self._link([(rule, origin) for rule in rules])
         return rules
 
     def _register(self, rule: CompiledRule) -> None:
@@ -204,7 +225,7 @@ class SigmaEngine:
                 self._cache.clear()
             found = _Candidates()
             for rule in self.rules.values():
-                if rule.supported and _compatible(rule, key, eid):
+                if rule.supported and rule.correlation is None and _compatible(rule, key, eid):
                     found.add(rule)
             for atoms in found.atoms.values():
                 atoms.build()

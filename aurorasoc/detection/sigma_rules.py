@@ -34,6 +34,7 @@ from aurorasoc.detection.sigma_compile import (
     compile_condition,
     string_test,
 )
+from aurorasoc.detection.sigma_correlation import CorrelationSpec, correlation_spec, pysigma_view
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Logsource = tuple[str | None, str | None, str | None]
@@ -61,6 +62,8 @@ class CompiledRule:
     fields: frozenset[str] = frozenset()
     triggers: frozenset[StrTest] | None = None
     matcher: Matcher = field(default=_never, repr=False)
+    name: str | None = None
+    correlation: CorrelationSpec | None = None
 
     def matches(self, view: EventView) -> bool:
         return self.matcher(view)
@@ -110,6 +113,7 @@ def _metadata(rule: SigmaRule | SigmaCorrelationRule, doc: Any, origin: str) -> 
         "description": rule.description,
         "status": str(rule.status) if rule.status else None,
         "origin": origin,
+        "name": rule.name,
     }
 
 
@@ -231,7 +235,10 @@ def compile_yaml(text: str, origin: str) -> list[CompiledRule]:
     if not docs or not all(isinstance(doc, dict) for doc in docs):
         raise ValueError("not a Sigma rule: expected one or more YAML mappings")
     try:
-        collection = SigmaCollection.from_dicts(docs, collect_errors=True)
+        # References are resolved by the engine, which also sees rules from other files and texts.
+        collection = SigmaCollection.from_dicts(
+            [pysigma_view(doc) for doc in docs], collect_errors=True, resolve_references=False
+        )
     except SigmaError as exc:
         raise ValueError(f"invalid Sigma collection: {exc}") from exc
     if collection.errors and not collection.rules:
@@ -243,7 +250,15 @@ def compile_yaml(text: str, origin: str) -> list[CompiledRule]:
         if isinstance(item, SigmaRule):
             result.append(compile_rule(item, doc, origin))
         elif isinstance(item, SigmaCorrelationRule):
-            reason = "correlation rules are not evaluated by the single-event engine"
-            meta = _metadata(item, doc, origin)
-            result.append(CompiledRule(**meta, logsource=(None, None, None), supported=False, reason=reason))
+            result.append(compile_correlation(item, doc, origin))
     return result
+
+
+def compile_correlation(rule: SigmaCorrelationRule, doc: Any, origin: str) -> CompiledRule:
+    """A correlation rule: never matches an event itself; the engine links it to its base rules."""
+    meta = _metadata(rule, doc, origin)
+    try:
+        spec = correlation_spec(rule, doc)
+    except (Unsupported, SigmaError) as exc:
+        return CompiledRule(**meta, logsource=(None, None, None), supported=False, reason=str(exc))
+    return CompiledRule(**meta, logsource=(None, None, None), correlation=spec)

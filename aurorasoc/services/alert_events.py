@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from aurorasoc.core.models import AlertModel
 from aurorasoc.events.bus import get_bus
+from aurorasoc.events.nats_jetstream import ALERTS_SUBJECT, share
 
 ALERTS_STREAM = "aurora:alerts"
 AlertEvent = Literal["created", "updated", "deduplicated"]
@@ -30,5 +31,12 @@ def alert_event_payload(alert: AlertModel, event: AlertEvent) -> dict[str, Any]:
 
 
 async def publish_alert_event(alert: AlertModel, event: AlertEvent) -> str:
-    """Publish after the change is committed, so consumers never see uncommitted state."""
-    return await get_bus().publish(ALERTS_STREAM, alert_event_payload(alert, event))
+    """Publish after the change is committed, so consumers never see uncommitted state.
+
+    New alerts (with their IOCs) are also shared on ``AURORA.alerts`` when NATS is configured, in
+    the background: NATS being down never delays or fails the caller.
+    """
+    payload = alert_event_payload(alert, event)
+    if event == "created":
+        share(ALERTS_SUBJECT, payload)
+    return await get_bus().publish(ALERTS_STREAM, payload)

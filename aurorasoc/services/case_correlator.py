@@ -12,8 +12,11 @@ Decisions beyond the spec text:
   observables and max severity), followed by the ``alert_correlated`` entry that says why.
 * With no matching case, only the best un-cased open alert from the window (most reasons, then
   most recently seen) is pulled into the new case together with the new alert.
-* The "ATT&CK tactics chained on one host" rule is not implemented: alerts carry technique ids
-  only and no offline technique → tactic mapping exists yet.
+* "Alerts that chain ATT&CK tactics on one host": a shared ``host:`` entity already links such
+  alerts, so the chain is not a separate matching step but an extra, stronger reason next to the
+  shared host (``tactic_chain``, ranked just above ``shared_entity``). It is given when the new
+  alert and the peers on that host each map to at least one tactic (bundled ATT&CK index) and
+  together cover two or more distinct tactics, listed in kill-chain order in the timeline text.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from aurorasoc.core import runtime
 from aurorasoc.core.metrics import CASES_CREATED
 from aurorasoc.core.models import AlertModel, CaseModel
 from aurorasoc.core.types import utcnow
+from aurorasoc.detection import attack
 from aurorasoc.models.domain import AlertStatus, CaseSource, CaseStatus, Severity
 from aurorasoc.services.case_lifecycle import FINISHED
 from aurorasoc.services.cases import TITLE_MAX, CaseService
@@ -40,8 +44,14 @@ ACTOR = "correlator"
 ENTITY_PREFIXES = ("host:", "user:", "device:")
 CLOSED_ALERT_STATUSES = (AlertStatus.RESOLVED.value, AlertStatus.FALSE_POSITIVE.value)
 PEER_SCAN_LIMIT = 500
-ReasonKind = Literal["shared_ioc", "shared_entity", "shared_technique_source"]
-_STRENGTH: dict[str, int] = {"shared_ioc": 0, "shared_entity": 1, "shared_technique_source": 2}
+ReasonKind = Literal["shared_ioc", "tactic_chain", "shared_entity", "shared_technique_source"]
+_STRENGTH: dict[str, int] = {
+    "shared_ioc": 0,
+    "tactic_chain": 1,
+    "shared_entity": 2,
+    "shared_technique_source": 3,
+}
+MIN_CHAIN_TACTICS = 2
 T = TypeVar("T")
 
 
@@ -54,6 +64,10 @@ class Facts:
     techniques: frozenset[str]
     source: str | None = None
     alert_id: uuid.UUID | None = None
+
+    @property
+    def tactics(self) -> frozenset[str]:
+        return frozenset(t for tid in self.techniques for t in attack.tactics_for(tid))
 
     @classmethod
     def of_alert(cls, alert: AlertModel) -> Facts:
@@ -84,6 +98,7 @@ class Reason:
     def describe(self, window_minutes: int) -> str:
         label = {
             "shared_ioc": f"Shared IOC {self.value}",
+            "tactic_chain": f"Tactic chain on {self.value}",
             "shared_entity": f"Shared entity {self.value}",
             "shared_technique_source": f"Shared technique and source {self.value}",
         }[self.kind]
@@ -128,7 +143,23 @@ def match_reasons(new: Facts, peers: Sequence[Facts]) -> list[Reason]:
             ]
         for reason in candidates:
             found.setdefault((reason.kind, reason.value), reason)
-    return sorted(found.values(), key=lambda r: _STRENGTH[r.kind])
+    chains = tactic_chains(new, peers)
+    return sorted([*found.values(), *chains], key=lambda r: _STRENGTH[r.kind])
+
+
+def tactic_chains(new: Facts, peers: Sequence[Facts]) -> list[Reason]:
+    """Per shared host: the kill-chain-ordered tactics of ``new`` and its peers there, if ≥ 2 (pure)."""
+    mine = new.tactics
+    if not mine:
+        return []
+    reasons = []
+    for host in sorted(e for e in new.entities if e.startswith("host:")):
+        on_host = [p for p in peers if host in p.entities and p.tactics]
+        chain = attack.kill_chain_order(mine.union(*(p.tactics for p in on_host)))
+        if on_host and len(chain) >= MIN_CHAIN_TACTICS:
+            value = f"{host}: {' → '.join(chain)}"
+            reasons.append(Reason("tactic_chain", value, on_host[0].alert_id))
+    return reasons
 
 
 def pick_best(scored: Sequence[tuple[T, list[Reason], datetime]]) -> tuple[T, list[Reason]] | None:

@@ -145,7 +145,7 @@ async def get_alert(
         row = find_showcase("alerts", str(alert_id))
         if row is None:
             raise NotFound(f"alert {alert_id} does not exist")
-        techniques = [TechniqueRef(id=t) for t in row.get("mitre_techniques", [])]
+        techniques = [TechniqueRef.of(t) for t in row.get("mitre_techniques", [])]
         return AlertDetail.model_validate({**row, "techniques": techniques, "data_source": "showcase"})
     alert = await AlertService(session).get(alert_id)
     case = await session.get(CaseModel, alert.case_id) if alert.case_id else None
@@ -153,7 +153,7 @@ async def get_alert(
         {
             **AlertOut.model_validate(alert).model_dump(),
             "typed_iocs": [TypedIOC.model_validate(i) for i in await iocs_for_alert(session, alert.id)],
-            "techniques": [TechniqueRef(id=t) for t in alert.mitre_techniques],
+            "techniques": [TechniqueRef.of(t) for t in alert.mitre_techniques],
             "case": CaseRef.model_validate(case) if case else None,
         }
     )

@@ -30,6 +30,7 @@ from aurorasoc.models.domain import CaseStatus, Severity
 from aurorasoc.services import case_lifecycle
 from aurorasoc.services.alert_events import publish_alert_event
 from aurorasoc.services.cases import CaseFilters, CaseService, SortKey
+from aurorasoc.services.reports import case_reports
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -67,6 +68,7 @@ async def case_detail(service: CaseService, found: CaseModel) -> CaseDetail:
         **CaseOut.model_validate(found).model_dump(),
         timeline=[TimelineEntryOut.model_validate(e) for e in timeline],
         alerts=[CaseAlertRef.model_validate(a) for a in alerts],
+        reports=await case_reports(service.session, found.id),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
+from aurorasoc.detection import attack
 from aurorasoc.models.domain import AgentType, AlertCreate, AlertResolution, AlertStatus, AssetType, Severity
 
 
@@ -53,11 +54,22 @@ class TypedIOC(BaseModel):
 
 
 class TechniqueRef(BaseModel):
-    """ATT&CK names and tactics are filled in once the local ATT&CK index is loaded."""
+    """An alert's technique, named from the bundled ATT&CK index (name None when unknown)."""
 
     id: str
     name: str | None = None
     tactics: list[str] = []
+    url: str | None = None
+
+    @classmethod
+    def of(cls, tid: str) -> TechniqueRef:
+        found = attack.lookup(tid)
+        return cls(
+            id=tid,
+            name=found.name if found else None,
+            tactics=attack.tactics_for(tid),
+            url=found.url if found else None,
+        )
 
 
 class CaseRef(BaseModel):

@@ -23,6 +23,7 @@ from aurorasoc.core import runtime
 from aurorasoc.core.models import LogSourceModel
 from aurorasoc.detection.ingest.files import TailChunk, TailPosition, read_new
 from aurorasoc.models.domain import NormalizedEvent, RuntimeMode
+from aurorasoc.services.log_sources import record_ingest
 
 log = logging.getLogger(__name__)
 Sink = Callable[[list[NormalizedEvent]], Awaitable[object]]
@@ -139,10 +140,15 @@ class FileFollower:
         async with self.session_factory() as session:
             row = await self._row(session, path)
             row.offset, row.inode = chunk.position.offset, chunk.position.inode
-            row.events_total += len(chunk.events)
-            row.parse_errors += len(chunk.errors)
-            if chunk.events:
-                row.last_event_at = max(e.timestamp for e in chunk.events)
+            await record_ingest(
+                session,
+                row.name,
+                kind="file",
+                format=self.format,
+                events=len(chunk.events),
+                parse_errors=len(chunk.errors),
+                last_event_at=max((e.timestamp for e in chunk.events), default=None),
+            )
             await session.commit()
 
 

@@ -1,0 +1,1 @@
+"""SOAR engine: playbook schema, action registry, guarded conditions, templating and the executor."""

@@ -1,0 +1,31 @@
+/** Mocked browser tests against `vite preview` of the production build (spec §24.4). */
+import { defineConfig } from "@playwright/test";
+
+export const chromium = {
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--no-sandbox"],
+};
+
+export default defineConfig({
+  testDir: "tests/e2e",
+  outputDir: "test-results/mocked",
+  fullyParallel: true,
+  workers: process.env.CI ? 2 : undefined,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 20_000,
+  reporter: process.env.CI ? [["list"]] : [["list"]],
+  use: {
+    baseURL: "http://127.0.0.1:4173",
+    viewport: { width: 1366, height: 768 },
+    launchOptions: chromium,
+    trace: "retain-on-failure",
+  },
+  projects: [{ name: "chromium-mocked", use: { browserName: "chromium" } }],
+  webServer: {
+    command: "npm run preview -- --host 127.0.0.1",
+    url: "http://127.0.0.1:4173",
+    reuseExistingServer: !process.env.CI,
+    timeout: 30_000,
+  },
+});

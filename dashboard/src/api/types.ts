@@ -1,0 +1,33 @@
+/** Shapes of the API, generated from its OpenAPI schema (`make dashboard-types`). */
+import type { components } from "./schema";
+
+type S = components["schemas"];
+
+export type Alert = S["AlertOut"];
+export type AlertDetail = S["AlertDetail"];
+export type Case = S["CaseOut"];
+export type CaseDetail = S["CaseDetail"];
+export type TimelineEntry = S["TimelineEntryOut"];
+export type Me = S["Me"];
+export type Providers = S["ProvidersResponse"];
+export type SystemMode = S["SystemMode"];
+export type DashboardStats = S["DashboardStats"];
+export type User = S["UserOut"];
+export type ApiKey = S["ApiKeyInfo"];
+export type ApiKeyCreated = S["ApiKeyCreated"];
+export type AuditEntry = S["AuditEntry"];
+export type Rule = S["RuleOut"];
+export type SiemLog = S["SiemLogOut"];
+export type Hunt = S["HuntOut"];
+export type LogSource = S["LogSourceOut"];
+export type Preview = S["Preview"];
+export type BulkResult = S["BulkResult"];
+export type Severity = Alert["severity"];
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  skip: number;
+  limit: number;
+  data_source?: string;
+}

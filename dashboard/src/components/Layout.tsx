@@ -1,0 +1,81 @@
+/** Shell: permission-gated sidebar, top bar with mode, last refresh and the signed-in user. */
+import { useQueryClient } from "@tanstack/react-query";
+import { NavLink, Outlet, useNavigate } from "react-router-dom";
+import { api } from "../api/client";
+import { NAV } from "../app/nav";
+import { useLastRefresh } from "../app/refresh";
+import { useRuntime, useSession } from "../app/session";
+import { useAlertFeed } from "../hooks/useAlertFeed";
+
+function LastRefresh() {
+  const last = useLastRefresh();
+  return (
+    <span className="text-xs text-slate-400" data-testid="last-refresh">
+      Last refresh: {last ? new Date(last).toLocaleTimeString() : "—"}
+    </span>
+  );
+}
+
+export function Layout() {
+  const { me, can } = useSession();
+  const mode = useRuntime();
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  useAlertFeed(can("ws:alerts"));
+  const signOut = async () => {
+    await api("/auth/logout", { method: "POST" }).catch(() => undefined);
+    client.clear();
+    navigate("/login");
+  };
+  return (
+    <div className="flex min-h-screen">
+      <nav aria-label="Main" data-testid="sidebar" className="w-52 shrink-0 border-r border-slate-800 bg-slate-900/80 px-2 py-4">
+        <div className="mb-4 px-2 text-lg font-semibold text-sky-300">AuroraSOC</div>
+        {NAV.map((group) => {
+          const items = group.items.filter((i) => i.permission === null || can(i.permission));
+          if (items.length === 0) return null;
+          return (
+            <div key={group.title} className="mb-3">
+              <div className="px-2 pb-1 text-[11px] tracking-wider text-slate-500 uppercase">{group.title}</div>
+              <ul>
+                {items.map((item) => (
+                  <li key={item.path}>
+                    <NavLink
+                      to={item.path}
+                      end={item.path === "/"}
+                      className={({ isActive }) =>
+                        `block rounded px-2 py-1 text-sm ${isActive ? "bg-slate-800 text-white" : "text-slate-300 hover:bg-slate-800/60"}`
+                      }
+                    >
+                      {item.label}
+                    </NavLink>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          );
+        })}
+      </nav>
+      <div className="min-w-0 flex-1">
+        <header className="flex items-center gap-4 border-b border-slate-800 px-5 py-2">
+          <span className="rounded bg-slate-800 px-2 py-0.5 text-xs" data-testid="mode-chip">
+            mode: {mode.mode}
+          </span>
+          {!mode.is_database_available && <span className="text-xs text-rose-300">database unreachable</span>}
+          <div className="ml-auto flex items-center gap-4">
+            <LastRefresh />
+            <NavLink to="/profile" className="text-sm" data-testid="user-menu">
+              {me.username} ({me.role})
+            </NavLink>
+            <button className="btn" onClick={signOut}>
+              Sign out
+            </button>
+          </div>
+        </header>
+        <main>
+          <Outlet />
+        </main>
+      </div>
+    </div>
+  );
+}

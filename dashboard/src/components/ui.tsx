@@ -1,0 +1,64 @@
+/** Small presentational pieces shared by the pages. */
+import type { ReactNode } from "react";
+
+export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
+
+export const SEVERITY_COLOURS: Record<string, string> = {
+  critical: "#f43f5e",
+  high: "#f97316",
+  medium: "#eab308",
+  low: "#38bdf8",
+  info: "#94a3b8",
+};
+
+export function SeverityBadge({ severity }: { severity: string }) {
+  return (
+    <span className="inline-flex items-center gap-1.5 text-xs font-medium uppercase" data-severity={severity}>
+      <span className="h-2 w-2 rounded-full" style={{ background: SEVERITY_COLOURS[severity] ?? "#64748b" }} />
+      {severity}
+    </span>
+  );
+}
+
+export function Chip({ children }: { children: ReactNode }) {
+  return <span className="rounded bg-slate-800 px-1.5 py-0.5 text-xs text-slate-300">{children}</span>;
+}
+
+export function formatTime(value?: string | null): string {
+  if (!value) return "—";
+  return new Date(value).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
+}
+
+interface PagerProps {
+  skip: number;
+  limit: number;
+  total: number;
+  onChange: (skip: number) => void;
+  disabled?: boolean;
+}
+
+export function Pager({ skip, limit, total, onChange, disabled }: PagerProps) {
+  const last = Math.min(skip + limit, total);
+  return (
+    <div className="mt-3 flex items-center gap-3 text-sm text-slate-400" data-testid="pager">
+      <span>
+        {total === 0 ? 0 : skip + 1}–{last} of {total.toLocaleString()}
+      </span>
+      <button className="btn" disabled={disabled || skip === 0} onClick={() => onChange(Math.max(0, skip - limit))}>
+        Previous
+      </button>
+      <button className="btn" disabled={disabled || last >= total} onClick={() => onChange(skip + limit)}>
+        Next
+      </button>
+    </div>
+  );
+}
+
+export function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <label className="flex flex-col gap-1 text-xs text-slate-400">
+      {label}
+      {children}
+    </label>
+  );
+}

@@ -1,0 +1,144 @@
+/** Alert queue: filters, sort, pagination, bulk actions; refreshed by polling and /ws/alerts. */
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Link, useNavigate } from "react-router-dom";
+import { api } from "../api/client";
+import type { Alert, BulkResult, Page as PageOf } from "../api/types";
+import { useSearchState } from "../hooks/useSearchState";
+import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
+import { useToast } from "../components/Toasts";
+import { Chip, Field, Pager, SEVERITIES, SeverityBadge, formatTime } from "../components/ui";
+
+const LIMIT = 50;
+const STATUSES = ["new", "triaged", "investigating", "escalated", "resolved", "false_positive"];
+const SORTABLE: Record<string, string> = { severity: "Severity", title: "Title", occurrence_count: "Occurrences", created_at: "Created" };
+
+function SortHeader({ field, sort, onSort }: { field: string; sort: string; onSort: (s: string) => void }) {
+  const active = sort.replace("-", "") === field;
+  const descending = sort.startsWith("-");
+  const next = active && descending ? field : `-${field}`;
+  return (
+    <th aria-sort={active ? (descending ? "descending" : "ascending") : "none"}>
+      <button className="hover:text-slate-100" onClick={() => onSort(next)}>
+        {SORTABLE[field]} {active ? (descending ? "↓" : "↑") : ""}
+      </button>
+    </th>
+  );
+}
+
+function useBulk(selected: string[], clear: () => void) {
+  const client = useQueryClient();
+  const toast = useToast();
+  const navigate = useNavigate();
+  return useMutation({
+    mutationFn: (action: "resolve" | "escalate" | "create_case") =>
+      api<BulkResult>("/alerts/bulk", { method: "POST", body: { alert_ids: selected, action } }),
+    onSuccess: (result) => {
+      clear();
+      void client.invalidateQueries({ queryKey: ["alerts"] });
+      if (result.case_id) navigate(`/cases/${result.case_id}`);
+      else toast(`${result.updated} alerts updated`, "success");
+    },
+    onError: (e) => toast((e as Error).message, "error"),
+  });
+}
+
+export function AlertsPage() {
+  const { get, set, skip } = useSearchState();
+  const sort = get("sort") || "-created_at";
+  const filters = { severity: get("severity"), status: get("status"), source: get("source"), q: get("q"), since: get("since") };
+  const query = useQuery({
+    queryKey: ["alerts", "list", filters, sort, skip],
+    queryFn: () =>
+      api<PageOf<Alert>>("/alerts", {
+        query: { ...filters, since: filters.since ? new Date(filters.since).toISOString() : null, sort, skip, limit: LIMIT },
+      }),
+    placeholderData: keepPreviousData,
+  });
+  const unavailable = useUnavailable(query);
+  const [search, setSearch] = useState(filters.q);
+  const [selected, setSelected] = useState<string[]>([]);
+  const bulk = useBulk(selected, () => setSelected([]));
+  const items = query.data?.items ?? [];
+  const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
+  const submitSearch = (event: FormEvent) => {
+    event.preventDefault();
+    set({ q: search });
+  };
+  const noneSelected = selected.length === 0;
+
+  return (
+    <Page title="Alerts" unavailable={unavailable}>
+      <form className="mb-3 flex flex-wrap items-end gap-3" onSubmit={submitSearch} role="search" aria-label="Filter alerts">
+        <Field label="Search">
+          <input className="input w-64" data-testid="search-input" placeholder="Title or description" value={search}
+            onChange={(e) => setSearch(e.target.value)} disabled={unavailable} />
+        </Field>
+        <Field label="Severity">
+          <select className="input" data-testid="filter-severity" value={filters.severity} disabled={unavailable}
+            onChange={(e) => set({ severity: e.target.value })}>
+            <option value="">All</option>
+            {SEVERITIES.map((s) => <option key={s}>{s}</option>)}
+          </select>
+        </Field>
+        <Field label="Status">
+          <select className="input" data-testid="filter-status" value={filters.status} disabled={unavailable}
+            onChange={(e) => set({ status: e.target.value })}>
+            <option value="">All</option>
+            {STATUSES.map((s) => <option key={s}>{s}</option>)}
+          </select>
+        </Field>
+        <Field label="Source">
+          <input className="input w-36" data-testid="filter-source" defaultValue={filters.source} disabled={unavailable}
+            onBlur={(e) => set({ source: e.target.value })} />
+        </Field>
+        <Field label="Since">
+          <input className="input" type="date" data-testid="filter-since" value={filters.since} disabled={unavailable}
+            onChange={(e) => set({ since: e.target.value })} />
+        </Field>
+        <button className="btn" type="submit" disabled={unavailable}>Search</button>
+        <div className="ml-auto flex gap-2" aria-label="Bulk actions">
+          <ActionButton label="Resolve selected" permissions={["alerts:write"]} unavailable={unavailable}
+            disabled={noneSelected} busy={bulk.isPending} onRun={() => bulk.mutate("resolve")} testId="bulk-resolve" />
+          <ActionButton label="Escalate selected" permissions={["alerts:write"]} unavailable={unavailable}
+            disabled={noneSelected} busy={bulk.isPending} onRun={() => bulk.mutate("escalate")} testId="bulk-escalate" />
+          <ActionButton label="Create case" permissions={["alerts:write", "cases:write"]} unavailable={unavailable}
+            disabled={noneSelected} busy={bulk.isPending} onRun={() => bulk.mutate("create_case")} testId="bulk-create-case" />
+        </div>
+      </form>
+      <DataRegion query={query} unavailable={unavailable} unavailableTitle="Live alert queue unavailable"
+        queueText="New detections stay queued in the pipeline and will appear here once the database is reachable again."
+        empty={items.length === 0} emptyText="No alerts match these filters">
+        <table className="table" data-testid="alerts-table">
+          <thead>
+            <tr>
+              <th className="w-8"><span className="sr-only">Select</span></th>
+              <SortHeader field="severity" sort={sort} onSort={(s) => set({ sort: s })} />
+              <SortHeader field="title" sort={sort} onSort={(s) => set({ sort: s })} />
+              <th>Source</th>
+              <th>Techniques</th>
+              <th>Status</th>
+              <SortHeader field="occurrence_count" sort={sort} onSort={(s) => set({ sort: s })} />
+              <SortHeader field="created_at" sort={sort} onSort={(s) => set({ sort: s })} />
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((a) => (
+              <tr key={a.id} data-testid="alert-row" className="hover:bg-slate-900">
+                <td><input type="checkbox" aria-label={`Select ${a.title}`} checked={selected.includes(a.id)} onChange={() => toggle(a.id)} /></td>
+                <td><SeverityBadge severity={a.severity} /></td>
+                <td><Link to={`/alerts/${a.id}`}>{a.title}</Link></td>
+                <td>{a.source}</td>
+                <td className="space-x-1">{(a.mitre_techniques ?? []).map((t) => <Chip key={t}>{t}</Chip>)}</td>
+                <td>{a.status}{a.case_id && <Link className="ml-2 text-xs" to={`/cases/${a.case_id}`}>case</Link>}</td>
+                <td>{a.occurrence_count}</td>
+                <td className="whitespace-nowrap">{formatTime(a.created_at)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <Pager skip={skip} limit={LIMIT} total={query.data?.total ?? 0} onChange={(s) => set({ skip: s })} />
+      </DataRegion>
+    </Page>
+  );
+}

@@ -1,0 +1,110 @@
+/** Case list with filters and paging; new case form (cases:write). */
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Link, useNavigate } from "react-router-dom";
+import { api } from "../api/client";
+import type { Case, Page as PageOf } from "../api/types";
+import { useSearchState } from "../hooks/useSearchState";
+import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
+import { useToast } from "../components/Toasts";
+import { Field, Pager, SEVERITIES, SeverityBadge, formatTime } from "../components/ui";
+
+const LIMIT = 50;
+const STATUSES = ["open", "in_progress", "pending_approval", "contained", "eradicated", "recovered", "resolved", "closed"];
+
+function NewCaseForm({ onClose }: { onClose: () => void }) {
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const toast = useToast();
+  const [title, setTitle] = useState("");
+  const [severity, setSeverity] = useState("medium");
+  const [description, setDescription] = useState("");
+  const create = useMutation({
+    mutationFn: () => api<Case>("/cases", { method: "POST", body: { title, severity, description: description || null } }),
+    onSuccess: (created) => {
+      void client.invalidateQueries({ queryKey: ["cases"] });
+      navigate(`/cases/${created.id}`);
+    },
+    onError: (e) => toast((e as Error).message, "error"),
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    create.mutate();
+  };
+  return (
+    <form className="card mb-4 flex flex-wrap items-end gap-3" onSubmit={submit} aria-label="New case">
+      <Field label="Title"><input className="input w-80" value={title} onChange={(e) => setTitle(e.target.value)} required autoFocus /></Field>
+      <Field label="Severity">
+        <select className="input" value={severity} onChange={(e) => setSeverity(e.target.value)}>
+          {SEVERITIES.map((s) => <option key={s}>{s}</option>)}
+        </select>
+      </Field>
+      <Field label="Description"><input className="input w-96" value={description} onChange={(e) => setDescription(e.target.value)} /></Field>
+      <button className="btn-primary" disabled={create.isPending}>Create</button>
+      <button className="btn" type="button" onClick={onClose}>Cancel</button>
+    </form>
+  );
+}
+
+export function CasesPage() {
+  const { get, set, skip } = useSearchState();
+  const filters = { status: get("status"), severity: get("severity"), q: get("q") };
+  const query = useQuery({
+    queryKey: ["cases", "list", filters, skip],
+    queryFn: () => api<PageOf<Case>>("/cases", { query: { ...filters, skip, limit: LIMIT } }),
+    placeholderData: keepPreviousData,
+  });
+  const unavailable = useUnavailable(query);
+  const [creating, setCreating] = useState(false);
+  const [search, setSearch] = useState(filters.q);
+  const items = query.data?.items ?? [];
+  return (
+    <Page title="Cases" unavailable={unavailable}
+      toolbar={<ActionButton label="New case" variant="primary" permissions={["cases:write"]} unavailable={unavailable}
+        onRun={() => setCreating(true)} testId="new-case" />}>
+      {creating && <NewCaseForm onClose={() => setCreating(false)} />}
+      <form className="mb-3 flex flex-wrap items-end gap-3" role="search" aria-label="Filter cases"
+        onSubmit={(e) => { e.preventDefault(); set({ q: search }); }}>
+        <Field label="Search">
+          <input className="input w-64" data-testid="search-input" value={search} placeholder="Title or description"
+            onChange={(e) => setSearch(e.target.value)} disabled={unavailable} />
+        </Field>
+        <Field label="Status">
+          <select className="input" value={filters.status} disabled={unavailable} onChange={(e) => set({ status: e.target.value })}>
+            <option value="">All</option>
+            {STATUSES.map((s) => <option key={s}>{s}</option>)}
+          </select>
+        </Field>
+        <Field label="Severity">
+          <select className="input" value={filters.severity} disabled={unavailable} onChange={(e) => set({ severity: e.target.value })}>
+            <option value="">All</option>
+            {SEVERITIES.map((s) => <option key={s}>{s}</option>)}
+          </select>
+        </Field>
+        <button className="btn" type="submit" disabled={unavailable}>Search</button>
+      </form>
+      <DataRegion query={query} unavailable={unavailable} unavailableTitle="Live case data unavailable"
+        queueText="Cases and their timelines live in the database; changes made by the pipeline are queued until it is reachable."
+        empty={items.length === 0} emptyText={Object.values(filters).some(Boolean) ? "No cases match these filters" : "No cases yet"}>
+        <table className="table" data-testid="cases-table">
+          <thead>
+            <tr><th>Severity</th><th>Title</th><th>Status</th><th>Assignee</th><th>Source</th><th>Updated</th></tr>
+          </thead>
+          <tbody>
+            {items.map((c) => (
+              <tr key={c.id} data-testid="case-row" className="hover:bg-slate-900">
+                <td><SeverityBadge severity={c.severity} /></td>
+                <td><Link to={`/cases/${c.id}`}>{c.title}</Link></td>
+                <td>{c.status}</td>
+                <td>{c.assigned_to ?? "—"}</td>
+                <td>{c.source}</td>
+                <td className="whitespace-nowrap">{formatTime(c.updated_at ?? c.created_at)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <Pager skip={skip} limit={LIMIT} total={query.data?.total ?? 0} onChange={(s) => set({ skip: s })} />
+      </DataRegion>
+    </Page>
+  );
+}

@@ -1,0 +1,111 @@
+/** Security overview: open alerts by severity, open cases, 24 h trend, recent alerts (/dashboard/stats). */
+import { useQuery } from "@tanstack/react-query";
+import { Link } from "react-router-dom";
+import { Area, AreaChart, CartesianGrid, Cell, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { api } from "../api/client";
+import type { DashboardStats } from "../api/types";
+import { DataRegion, Page, useUnavailable } from "../components/Runtime";
+import { SEVERITIES, SEVERITY_COLOURS, SeverityBadge, formatTime } from "../components/ui";
+
+function Kpi({ label, value, colour }: { label: string; value: number | string; colour?: string }) {
+  return (
+    <div className="card" data-testid="kpi">
+      <div className="text-xs text-slate-400 uppercase">{label}</div>
+      <div className="mt-1 text-3xl font-semibold" style={{ color: colour }}>{value}</div>
+    </div>
+  );
+}
+
+function Trend({ stats }: { stats: DashboardStats }) {
+  const data = stats.trend.map((p) => ({ hour: new Date(p.hour).getHours() + ":00", ...p.counts }));
+  return (
+    <div className="card h-72">
+      <h2 className="mb-2 font-medium">Alerts, last 24 hours</h2>
+      <ResponsiveContainer width="100%" height="88%">
+        <AreaChart data={data}>
+          <CartesianGrid stroke="#1e293b" />
+          <XAxis dataKey="hour" stroke="#64748b" fontSize={11} />
+          <YAxis stroke="#64748b" fontSize={11} allowDecimals={false} />
+          <Tooltip contentStyle={{ background: "#0f172a", border: "1px solid #334155" }} />
+          {SEVERITIES.map((s) => (
+            <Area key={s} type="monotone" dataKey={s} stackId="1" stroke={SEVERITY_COLOURS[s]} fill={SEVERITY_COLOURS[s]} fillOpacity={0.35} isAnimationActive={false} />
+          ))}
+        </AreaChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+function SeverityPie({ stats }: { stats: DashboardStats }) {
+  const data = SEVERITIES.map((s) => ({ name: s, value: stats.open_alerts[s] ?? 0 })).filter((d) => d.value > 0);
+  return (
+    <div className="card h-72">
+      <h2 className="mb-2 font-medium">Open alerts by severity</h2>
+      {data.length === 0 ? <p className="text-sm text-slate-400">No open alerts.</p> : (
+        <ResponsiveContainer width="100%" height="88%">
+          <PieChart>
+            <Pie data={data} dataKey="value" nameKey="name" innerRadius={50} outerRadius={90} isAnimationActive={false}>
+              {data.map((d) => <Cell key={d.name} fill={SEVERITY_COLOURS[d.name]} />)}
+            </Pie>
+            <Tooltip contentStyle={{ background: "#0f172a", border: "1px solid #334155" }} />
+          </PieChart>
+        </ResponsiveContainer>
+      )}
+    </div>
+  );
+}
+
+const PENDING_TEXT: Record<string, string> = {
+  cps_devices: "CPS/IoT fleet: not available yet (no CPS backend in this build).",
+  top_network_attacks: "Correlated network attacks: not available yet (no network correlation in this build).",
+};
+
+export function OverviewPage() {
+  const query = useQuery({ queryKey: ["dashboard", "stats"], queryFn: () => api<DashboardStats>("/dashboard/stats") });
+  const unavailable = useUnavailable(query);
+  const stats = query.data;
+  const quiet = stats ? stats.trend.every((p) => Object.values(p.counts).every((n) => n === 0)) && stats.recent_alerts.length === 0 : false;
+  return (
+    <Page title="Security Overview" unavailable={unavailable}>
+      <DataRegion query={query} unavailable={unavailable} unavailableTitle="Live overview unavailable"
+        queueText="Statistics are computed from the database, which is not reachable right now." empty={quiet}
+        emptyText="No alerts in the last 24 hours">
+        {stats && (
+          <div className="flex flex-col gap-4">
+            <div className="grid grid-cols-2 gap-3 md:grid-cols-5">
+              {(["critical", "high", "medium", "low"] as const).map((s) => (
+                <Kpi key={s} label={`${s} open`} value={stats.open_alerts[s] ?? 0} colour={SEVERITY_COLOURS[s]} />
+              ))}
+              <Kpi label="Open cases" value={stats.open_cases} />
+            </div>
+            <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
+              <Trend stats={stats} />
+              <SeverityPie stats={stats} />
+            </div>
+            <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
+              <div className="card">
+                <h2 className="mb-2 font-medium">Recent alerts</h2>
+                <ul className="space-y-1 text-sm" data-testid="recent-alerts">
+                  {stats.recent_alerts.map((a) => (
+                    <li key={a.id} className="flex gap-3">
+                      <SeverityBadge severity={a.severity} />
+                      <Link to={`/alerts/${a.id}`} className="truncate">{a.title}</Link>
+                      <span className="ml-auto whitespace-nowrap text-slate-500">{formatTime(a.created_at)}</span>
+                    </li>
+                  ))}
+                </ul>
+              </div>
+              <div className="card text-sm text-slate-400" data-testid="not-available">
+                <h2 className="mb-2 font-medium text-slate-200">Not available yet</h2>
+                <ul className="list-disc space-y-1 pl-4">
+                  {(stats.unavailable_sections ?? []).map((s) => <li key={s}>{PENDING_TEXT[s] ?? s}</li>)}
+                  <li>Agent fleet and Quick Dispatch: not available yet (no agent runtime in this build).</li>
+                </ul>
+              </div>
+            </div>
+          </div>
+        )}
+      </DataRegion>
+    </Page>
+  );
+}

@@ -1,0 +1,49 @@
+/** Real mode, database up, nothing stored: empty states, no banner, controls enabled. */
+import { expect, mockJson, mockMode, mockSession, page as pageOf, snap, test } from "./support/mockApi";
+
+const ADMIN = { username: "root", role: "admin", permissions: ["*"] };
+
+test.beforeEach(async ({ page }) => {
+  await mockSession(page, { user: ADMIN });
+  await mockMode(page, "real");
+});
+
+test("alerts: empty is not unavailable", async ({ page }) => {
+  await mockJson(page, "**/api/v1/alerts?*", pageOf([]));
+  await page.goto("/alerts");
+  await expect(page.getByTestId("empty-state")).toHaveText("No alerts match these filters");
+  await expect(page.getByTestId("data-unavailable")).toHaveCount(0);
+  await expect(page.getByTestId("runtime-banner")).toHaveCount(0);
+  await expect(page.getByTestId("search-input")).toBeEnabled();
+});
+
+test("cases: 'No cases yet' and New case stays available", async ({ page }) => {
+  await mockJson(page, "**/api/v1/cases?*", pageOf([]));
+  await page.goto("/cases");
+  await expect(page.getByTestId("empty-state")).toHaveText("No cases yet");
+  await expect(page.getByTestId("new-case")).toBeEnabled();
+});
+
+test("overview: a quiet day", async ({ page }) => {
+  const zero = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
+  const trend = Array.from({ length: 24 }, (_, i) => ({ hour: new Date(Date.now() - i * 3600_000).toISOString(), counts: zero }));
+  await mockJson(page, "**/api/v1/dashboard/stats", {
+    open_alerts: zero, open_alerts_total: 0, open_cases: 0, trend, recent_alerts: [],
+    cps_devices: null, top_network_attacks: [], unavailable_sections: ["cps_devices", "top_network_attacks"], data_source: "database",
+  });
+  await page.goto("/");
+  await expect(page.getByTestId("empty-state")).toHaveText("No alerts in the last 24 hours");
+  await snap(page, "mocked-overview-empty");
+});
+
+test("detections: 'No rules loaded'", async ({ page }) => {
+  await mockJson(page, "**/api/v1/detections/rules?*", pageOf([]));
+  await page.goto("/detections");
+  await expect(page.getByTestId("empty-state")).toHaveText("No rules loaded");
+});
+
+test("siem: 'No events in this range'", async ({ page }) => {
+  await mockJson(page, "**/api/v1/siem/logs?*", pageOf([]));
+  await page.goto("/siem");
+  await expect(page.getByTestId("empty-state")).toHaveText("No events in this range");
+});

@@ -1,0 +1,99 @@
+/**
+ * In-page API mocks for the console's browser tests (spec §24.4).
+ *
+ * The `test` exported here installs a catch-all on `/api/v1/**` before the spec runs: anything a
+ * spec did not mock is answered 599 and recorded, and after each test `unmocked` must be empty.
+ * Playwright consults the most recently added route first, so spec mocks override the catch-all.
+ */
+import { test as base, expect, type Page } from "@playwright/test";
+
+export interface MockUser {
+  username: string;
+  role: string;
+  permissions: string[];
+  auth_provider?: string;
+}
+
+export interface Provider {
+  id: string;
+  type: "local" | "oidc";
+  name: string;
+  login_url?: string;
+}
+
+export type ModeName = "dummy" | "dry_run" | "real";
+
+const DESCRIPTIONS: Record<ModeName, string> = {
+  dummy: "Dummy mode is active. Showcase behaviour; all changes are blocked.",
+  dry_run: "Dry run mode is active. Live reads; operator actions are previews.",
+  real: "Real mode is active. Live operations and response actions are enabled.",
+};
+
+/** The exact `/system/mode` body of spec §6 for a mode and database state. */
+export function modeBody(mode: ModeName, databaseAvailable = true) {
+  const mutations = mode === "real";
+  return {
+    mode,
+    description: DESCRIPTIONS[mode],
+    is_read_only: !mutations,
+    is_mutations_allowed: mutations,
+    is_external_actions_allowed: mutations,
+    is_database_available: databaseAvailable,
+    showcase_reads_allowed: mode === "dummy",
+    uses_showcase_data: mode === "dummy" && !databaseAvailable,
+    read_data_source: databaseAvailable ? "database" : mode === "dummy" ? "showcase" : "unavailable",
+  };
+}
+
+export const LOCAL_PROVIDER: Provider = { id: "local", type: "local", name: "Username and password" };
+
+export async function mockJson(page: Page, pattern: string, body: unknown, status = 200): Promise<void> {
+  await page.route(pattern, (route) =>
+    route.fulfill({ status, contentType: "application/json", body: JSON.stringify(body) }),
+  );
+}
+
+/** Providers first, then users/me: the auth guard's first two calls. */
+export async function mockSession(
+  page: Page,
+  { user, providers = [LOCAL_PROVIDER] }: { user: MockUser | null; providers?: Provider[] },
+): Promise<void> {
+  await mockJson(page, "**/api/v1/auth/providers", { providers });
+  if (user === null) {
+    await mockJson(page, "**/api/v1/users/me", { detail: "Not authenticated" }, 401);
+    return;
+  }
+  await mockJson(page, "**/api/v1/users/me", { auth_provider: "local", ...user });
+}
+
+export async function mockMode(page: Page, mode: ModeName, databaseAvailable = true): Promise<void> {
+  await mockJson(page, "**/api/v1/system/mode", modeBody(mode, databaseAvailable));
+}
+
+export function page<T>(items: T[], total = items.length) {
+  return { items, total, skip: 0, limit: 50, data_source: "database" };
+}
+
+export const UNAVAILABLE = { detail: { code: "database_unavailable", message: "The database is not reachable" } };
+
+export const test = base.extend<{ unmocked: string[] }>({
+  unmocked: [
+    async ({ page: browserPage }, use) => {
+      const unmocked: string[] = [];
+      await browserPage.route("**/api/v1/**", (route) => {
+        unmocked.push(`${route.request().method()} ${new URL(route.request().url()).pathname}`);
+        return route.fulfill({ status: 599, contentType: "application/json", body: '{"detail":"unmocked"}' });
+      });
+      await use(unmocked);
+      expect(unmocked, "requests the spec did not mock").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+/** A full-page screenshot in test-results/screenshots (kept across runs of the other config). */
+export async function snap(target: Page, name: string): Promise<void> {
+  await target.screenshot({ path: `test-results/screenshots/${name}.png`, fullPage: true });
+}

@@ -1,0 +1,65 @@
+/**
+ * Live lane: ingest a real EVTX sample into a fresh data dir, then start a real `aurorasoc serve`
+ * on a free port serving the built console (aurorasoc/web, from `make dashboard`). The admin
+ * password is the one serve bootstraps and stores in <data dir>/secrets/initial_admin_password.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const AURORASOC = process.env.AURORASOC_BIN ?? join(ROOT, ".venv/bin/aurorasoc");
+export const EVTX = join(
+  process.env.AURORA_SHARED_DATA ?? resolve(ROOT, "../shared/data"),
+  "evtx-attack-samples/Persistence/Network_Service_Guest_added_to_admins_4732.evtx",
+);
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? done(address.port) : fail(new Error("no port"))));
+    });
+  });
+}
+
+async function waitHealthy(base: string, proc: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`aurorasoc serve exited with ${proc.exitCode}`);
+    const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("aurorasoc serve did not become healthy within 30 s");
+}
+
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  const dataDir = mkdtempSync(join(tmpdir(), "aurora-e2e-"));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AURORA_DATA_DIR: dataDir,
+    AURORA_MODE: "real",
+    AURORA_LOG_LEVEL: "WARNING",
+    AURORA_SCHEDULER_ENABLED: "false",
+    AURORA_RATE_LIMIT_REQUESTS: "100000",
+  };
+  delete env.AURORA_ADMIN_PASSWORD; // exercise the real first-start bootstrap
+  const ingest = spawnSync(AURORASOC, ["ingest", EVTX], { env, encoding: "utf8", timeout: 60_000 });
+  if (ingest.status !== 0) throw new Error(`aurorasoc ingest failed:\n${ingest.stdout}\n${ingest.stderr}`);
+  const port = await freePort();
+  const proc = spawn(AURORASOC, ["serve", "--port", String(port)], { env, stdio: ["ignore", "ignore", "inherit"] });
+  const base = `http://127.0.0.1:${port}`;
+  await waitHealthy(base, proc);
+  process.env.LIVE_BASE_URL = base;
+  process.env.LIVE_ADMIN_PASSWORD = readFileSync(join(dataDir, "secrets/initial_admin_password"), "utf8").trim();
+  return async () => {
+    proc.kill("SIGTERM");
+    await new Promise((r) => proc.once("exit", r));
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
