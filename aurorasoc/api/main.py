@@ -49,6 +49,7 @@ from aurorasoc.events.nats_jetstream import start_publisher, stop_publisher
 from aurorasoc.models.domain import RuntimeMode
 from aurorasoc.services import alert_pipeline
 from aurorasoc.services.executions import prepare_soar
+from aurorasoc.services.scheduler import BackgroundScheduler
 from aurorasoc.services.system import persist_mode
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     app.state.services = []
     if workers:
         app.state.consumers += [alert_pipeline.register_alert_pipeline, register_embedded_detection]
+        if settings.scheduler.enabled:
+            app.state.services.append(BackgroundScheduler(settings))
         if settings.detection.ingest_paths:
             pipelines = stored_rules_pipeline_factory()
             app.state.services.append(FileIngestService(settings.detection.ingest_paths, pipelines))

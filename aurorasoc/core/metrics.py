@@ -28,3 +28,7 @@ DETECTION_EVAL = Histogram(
     "Sigma evaluation time per pipeline batch (up to 500 events)",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+OPEN_ALERTS = Gauge("alerts_open", "Open alerts by severity (scheduler refresh)", ["severity"])
+OPEN_CASES = Gauge("cases_open", "Open cases by severity (scheduler refresh)", ["severity"])
+APPROVALS_PENDING = Gauge("approvals_pending", "Approvals waiting for a decision")
+SCHEDULER_JOB_FAILURES = Counter("scheduler_job_failures_total", "Background jobs that raised", ["job"])
