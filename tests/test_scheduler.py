@@ -187,11 +187,16 @@ async def test_collector_refreshes_gauges_and_applies_retention(app_db) -> None:
     async with session_scope() as session:
         session.add_all(
             [
+                # stored 45 days ago: expired; a years-old event imported today: kept
                 SiemLogModel(
-                    timestamp=NOW - timedelta(days=45), received_at=NOW, source="s", format="json", fields={}
+                    timestamp=NOW, received_at=NOW - timedelta(days=45), source="s", format="json", fields={}
                 ),
                 SiemLogModel(
-                    timestamp=NOW - timedelta(days=1), received_at=NOW, source="s", format="json", fields={}
+                    timestamp=NOW - timedelta(days=2000),
+                    received_at=NOW,
+                    source="s",
+                    format="json",
+                    fields={},
                 ),
                 RevokedTokenModel(jti="gone", expires_at=NOW - timedelta(hours=1)),
                 RevokedTokenModel(jti="kept", expires_at=NOW + timedelta(hours=1)),
@@ -203,7 +208,7 @@ async def test_collector_refreshes_gauges_and_applies_retention(app_db) -> None:
     async with get_session_factory()() as session:
         logs = await session.scalar(select(func.count()).select_from(SiemLogModel))
         tokens = (await session.scalars(select(RevokedTokenModel.jti))).all()
-    assert logs == 1 and tokens == ["kept"]  # default retention: 30 days
+    assert logs == 1 and tokens == ["kept"]  # default retention: 30 days after storage
     assert REGISTRY.get_sample_value("alerts_open", {"severity": "critical"}) == 1
     assert REGISTRY.get_sample_value("cases_open", {"severity": "high"}) == 1
     assert REGISTRY.get_sample_value("approvals_pending") == 0

@@ -92,7 +92,12 @@ def _seed() -> list[SiemLogModel]:
             1, host="web-02", dst_port=22, message="Failed password for root from 10.0.0.9", severity="high"
         ),
         _log(
-            2, host=None, dst_port=None, message="kernel: 100% disk_usage", fields={"Image": "powershell.exe"}
+            2,
+            host=None,
+            dst_port=None,
+            message="kernel: 100% disk_usage",
+            fields={"Image": "powershell.exe"},
+            raw='{"Image": "powershell.exe", "CommandLine": "powershell -enc SQBFAFgA"}',
         ),
     ]
 
@@ -119,6 +124,7 @@ class TestQueryOnDatabase:
             ("host:web-01", {ALICE}),  # string columns ignore case
             ("host:web-*", {ALICE, ROOT}),
             ("PASSWORD", {ALICE, ROOT}),  # bare term: substring of message
+            ("-ENC", {DISK}),  # ... or of the raw record (EVTX events carry no message)
             ('"password for root"', {ROOT}),
             ("NOT host:web-01", {ROOT, DISK}),  # a missing host does not hide the row
             ("severity:high OR user_name:alice", {ALICE, ROOT}),

@@ -249,6 +249,7 @@ class SiemLogModel(_Keyed, Base):
         Index("ix_siem_logs_source_timestamp", "source", "timestamp"),
         Index("ix_siem_logs_host", "host"),
         Index("ix_siem_logs_src_ip", "src_ip"),
+        Index("ix_siem_logs_received_at", "received_at"),
     )
 
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -10,10 +10,11 @@ Grammar (pyparsing, which pySigma already depends on)::
 
 Semantics: ``field:value`` is a case-insensitive exact match, ``*`` in an unquoted value is a
 wildcard; ``"phrases"`` are literal. A term without a field is a case-insensitive substring
-search on ``message``. Known columns filter directly, any other field is read from the ``fields``
-JSON (keys may contain dots: ``Event.EventData.Image``). Comparisons only apply to the integer
-port columns. Operators are upper-case so lower-case ``and``/``or``/``not`` stay search words.
-A term never matches a missing value, so ``NOT host:x`` also returns rows without a host.
+search on ``message`` or the raw record. Known columns filter directly, any other field is read
+from the ``fields`` JSON (keys may contain dots: ``Event.EventData.Image``). Comparisons only
+apply to the integer port columns. Operators are upper-case so lower-case ``and``/``or``/``not``
+stay search words. A term never matches a missing value, so ``NOT host:x`` also returns rows
+without a host.
 """
 
 from __future__ import annotations
@@ -160,8 +161,12 @@ def _like_pattern(value: str, *, wildcards: bool, contains: bool) -> str:
 
 def _term_clause(term: Term) -> ColumnElement[bool]:
     if term.field is None:
+        # EVTX and JSON events often carry no message: the raw record makes a bare word find them.
         pattern = _like_pattern(term.value, wildcards=not term.quoted, contains=True)
-        return _present(SiemLogModel.message, SiemLogModel.message.ilike(pattern, escape="\\"))
+        return or_(
+            _present(SiemLogModel.message, SiemLogModel.message.ilike(pattern, escape="\\")),
+            _present(SiemLogModel.raw, SiemLogModel.raw.ilike(pattern, escape="\\")),
+        )
     if term.field in INT_COLUMNS:
         return _int_clause(term)
     if term.op != "=":
