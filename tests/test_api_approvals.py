@@ -100,6 +100,9 @@ class TestDecisions:
             ).all()
         assert case.status == "in_progress"  # promoted cases start in_progress
         assert audit == ["approval.requested", "approval.approved"]
+        detail = (await client.get(f"/api/v1/cases/{execution['case_id']}", headers=admin_headers)).json()
+        assert [(a["id"], a["status"]) for a in detail["approvals"]] == [(approval["id"], "approved")]
+        assert [(e["id"], e["status"]) for e in detail["executions"]] == [(execution["id"], "completed")]
 
     async def test_reject_needs_a_comment_and_stops_the_run(self, client, admin_headers):
         execution, approval = await _waiting(client, admin_headers)

@@ -13,6 +13,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -31,12 +32,13 @@ from aurorasoc.config.settings import reset_settings
 from aurorasoc.core import runtime
 from aurorasoc.core.auth import create_token
 from aurorasoc.core.metrics import WS_CONNECTIONS
-from aurorasoc.core.models import AlertModel, Base
+from aurorasoc.core.models import AlertModel, Base, HumanApprovalModel
 from aurorasoc.events.bus import get_bus
 from aurorasoc.events.inprocess import InProcessBus
 from aurorasoc.events.redis_streams import RedisStreamsBus
 from aurorasoc.models.domain import Role
 from aurorasoc.services.alert_events import ALERTS_STREAM, publish_alert_event
+from aurorasoc.services.approvals import APPROVALS_STREAM, approval_event
 
 PATH = "/api/v1/ws/alerts"
 USERS = (Role.VIEWER, Role.ANALYST, Role.API_SERVICE)
@@ -289,3 +291,32 @@ class TestConnectionManager:
         await manager.close_all()
         assert group.startswith("api-ws-alerts:") and group.endswith(f":{os.getpid()}")
         assert socket.sent == [{"event": "updated", "id": "a-1"}]
+
+
+class TestApprovalsChannel:
+    APPROVALS = "/api/v1/ws/approvals"
+
+    def test_needs_approvals_read(self, client: TestClient) -> None:
+        with client.websocket_connect(f"{self.APPROVALS}?token={token(Role.VIEWER)}") as session:
+            assert_closed(session, 1008)
+
+    def test_requests_and_decisions_are_forwarded_in_the_channel_shape(self, client: TestClient) -> None:
+        approval = HumanApprovalModel(
+            id=uuid.uuid4(), action_type="isolate_host", target="pc-1", risk_level="high", status="pending",
+            requested_by="playbook:malware-response", expires_at=datetime(2026, 11, 24, 12, 30, tzinfo=UTC),
+        )  # fmt: skip
+        with client.websocket_connect(f"{self.APPROVALS}?token={token(Role.ANALYST)}") as session:
+            ping_pong(session)
+            session.portal.call(get_bus().publish, APPROVALS_STREAM, approval_event(approval, "requested"))
+            approval.status = "approved"
+            session.portal.call(get_bus().publish, APPROVALS_STREAM, approval_event(approval, "approved"))
+            created, decided = receive_json(session), receive_json(session)
+        assert created == {
+            "event": "created",
+            "approval": {
+                "id": str(approval.id), "case_id": None, "action_type": "isolate_host", "target": "pc-1",
+                "risk_level": "high", "status": "pending", "expires_at": "2026-11-24T12:30:00+00:00",
+                "requested_by": "playbook:malware-response",
+            },
+        }  # fmt: skip
+        assert (decided["event"], decided["approval"]["status"]) == ("decided", "approved")

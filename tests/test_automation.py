@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from pydantic import ValidationError
 from soar_support import action_log, make_alert
@@ -162,3 +164,25 @@ class TestApi:
 
         assert (await client.delete(f"{url}/{rule['id']}", headers=admin_headers)).status_code == 204
         assert (await client.get(url, headers=admin_headers)).json()["total"] == 0
+
+
+async def test_the_alert_pipeline_runs_rules_on_every_new_alert(client, admin_headers):
+    """End to end: a rule created over the API acts on an alert posted over the API."""
+    rule = {"name": "triage linux", "action": "set_status", "action_params": {"status": "triaged"},
+            "conditions": {"source_in": ["linux"]}}  # fmt: skip
+    assert (
+        await client.post("/api/v1/automation-rules", json=rule, headers=admin_headers)
+    ).status_code == 201
+    posted = await client.post("/api/v1/alerts", json=SSH, headers=admin_headers)
+    other = await client.post("/api/v1/alerts", json={**SSH, "title": "other", "source": "windows"},
+                              headers=admin_headers)  # fmt: skip
+    alert_id, other_id = posted.json()["id"], other.json()["id"]
+    for _ in range(100):
+        status = (await client.get(f"/api/v1/alerts/{alert_id}", headers=admin_headers)).json()["status"]
+        if status == "triaged":
+            break
+        await asyncio.sleep(0.02)
+    rules = (await client.get("/api/v1/automation-rules", headers=admin_headers)).json()["items"]
+    untouched = (await client.get(f"/api/v1/alerts/{other_id}", headers=admin_headers)).json()
+    assert status == "triaged" and untouched["status"] == "new"
+    assert rules[0]["fire_count"] == 1 and rules[0]["last_fired_at"] is not None

@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.consumers = [ws.register_alert_feed]
+    app.state.consumers = [ws.register_alert_feed, ws.register_approval_feed]
     app.state.services = []
     if workers:
         app.state.consumers += [alert_pipeline.register_alert_pipeline, register_embedded_detection]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, WebSocket
 from starlette.status import WS_1008_POLICY_VIOLATION
@@ -18,11 +19,20 @@ from aurorasoc.api.ws_manager import ConnectionManager
 from aurorasoc.core.auth import Principal, resolve_principal
 from aurorasoc.events.bus import BusMessage, EventBus
 from aurorasoc.services.alert_events import ALERTS_STREAM
+from aurorasoc.services.approvals import APPROVALS_STREAM
 
 router = APIRouter()
 
 alerts_manager = ConnectionManager("alerts")
-MANAGERS = (alerts_manager,)
+approvals_manager = ConnectionManager("approvals")
+MANAGERS = (alerts_manager, approvals_manager)
+_APPROVAL_EVENTS = {
+    "requested": "created",
+    "approved": "decided",
+    "rejected": "decided",
+    "expired": "expired",
+}
+_APPROVAL_FIELDS = ("case_id", "action_type", "target", "risk_level", "status", "expires_at", "requested_by")
 
 
 def process_group(base: str) -> str:
@@ -37,6 +47,25 @@ def register_alert_feed(bus: EventBus, manager: ConnectionManager = alerts_manag
         await manager.broadcast(message.data)
 
     bus.subscribe(ALERTS_STREAM, process_group("api-ws-alerts"), _forward)
+
+
+def approval_message(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A ``decisions:approvals`` event in the §11 shape; None for events the feed does not carry."""
+    event = _APPROVAL_EVENTS.get(str(data.get("type", "")).removeprefix("approval."))
+    if event is None:
+        return None
+    approval = {"id": data.get("approval_id"), **{key: data.get(key) for key in _APPROVAL_FIELDS}}
+    return {"event": event, "approval": approval}
+
+
+def register_approval_feed(bus: EventBus, manager: ConnectionManager = approvals_manager) -> None:
+    """Broadcast approval requests and decisions to the ``/ws/approvals`` sockets."""
+
+    async def _forward(message: BusMessage) -> None:
+        if (payload := approval_message(message.data)) is not None:
+            await manager.broadcast(payload)
+
+    bus.subscribe(APPROVALS_STREAM, process_group("api-ws-approvals"), _forward)
 
 
 async def close_all() -> None:
@@ -76,3 +105,9 @@ async def _serve(websocket: WebSocket, manager: ConnectionManager, permission: s
 async def alerts_feed(websocket: WebSocket) -> None:
     """Live alert changes (created / updated / deduplicated). Permission: ws:alerts"""
     await _serve(websocket, alerts_manager, "ws:alerts")
+
+
+@router.websocket("/ws/approvals")
+async def approvals_feed(websocket: WebSocket) -> None:
+    """Approval requests, decisions and expiries. Permission: approvals:read"""
+    await _serve(websocket, approvals_manager, "approvals:read")

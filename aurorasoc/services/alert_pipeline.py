@@ -1,9 +1,10 @@
 """The ``alert-pipeline`` consumer of ``aurora:alerts`` (spec §12, §14.1 step 4).
 
 For every ``created`` event it runs case correlation (§14.2) in its own session and commits,
-then announces the alerts it linked as ``updated``. Network-attack correlation, automation
-rules and federation forwarding will hang off the same handler. In ``dummy`` mode messages are
-discarded (pipeline writes are blocked). A failure raises, so the bus retries and dead-letters.
+then announces the alerts it linked as ``updated``; then the automation rules (§15.5) see the
+alert. Network-attack correlation and federation forwarding will hang off the same handler. In
+``dummy`` mode messages are discarded (pipeline writes are blocked). A failure raises, so the bus
+retries and dead-letters.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from aurorasoc.core import runtime
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel
+from aurorasoc.engine.automation import evaluate_automation_rules
 from aurorasoc.events.bus import BusMessage, EventBus
 from aurorasoc.services.alert_events import ALERTS_STREAM, alert_event_payload
 from aurorasoc.services.case_correlator import CaseCorrelator, CorrelationResult
@@ -34,7 +36,11 @@ def register_alert_pipeline(bus: EventBus) -> None:
 
 
 async def handle_alert_event(message: BusMessage, bus: EventBus) -> CorrelationResult | None:
-    """Correlate a newly created alert; None when the message is not for the pipeline."""
+    """Correlate a newly created alert and run automation rules on it.
+
+    Returns the correlation result; None when the message is not for the pipeline or the alert
+    was already in a case.
+    """
     if message.data.get("event") != "created" or not runtime.write_allowed("pipeline"):
         return None
     try:
@@ -44,13 +50,15 @@ async def handle_alert_event(message: BusMessage, bus: EventBus) -> CorrelationR
         return None
     async with get_session_factory()() as session:
         alert = await session.get(AlertModel, alert_id)
-        if alert is None or alert.case_id is not None:
+        if alert is None:
             return None
-        result = await CaseCorrelator(session).correlate(alert)
-        linked = []
-        if result.linked_alert_ids:
-            stmt = select(AlertModel).where(AlertModel.id.in_(result.linked_alert_ids))
-            linked = [alert_event_payload(a, "updated") for a in (await session.scalars(stmt)).all()]
+        result, linked = None, []
+        if alert.case_id is None:
+            result = await CaseCorrelator(session).correlate(alert)
+            if result.linked_alert_ids:
+                stmt = select(AlertModel).where(AlertModel.id.in_(result.linked_alert_ids))
+                linked = [alert_event_payload(a, "updated") for a in (await session.scalars(stmt)).all()]
+        await evaluate_automation_rules(session, alert)
         await session.commit()
     for payload in linked:
         await bus.publish(ALERTS_STREAM, payload)

@@ -257,6 +257,8 @@ def approval_event(approval: HumanApprovalModel, event: str) -> dict[str, Any]:
         "execution_id": str(approval.execution_id) if approval.execution_id else None,
         "investigation_id": str(approval.investigation_id) if approval.investigation_id else None,
         "decided_by": approval.decided_by,
+        "requested_by": approval.requested_by,
+        "expires_at": approval.expires_at.isoformat() if approval.expires_at else None,
     }
 
 

@@ -21,6 +21,7 @@ from aurorasoc.api.schemas.cases import (
     TimelineEntryOut,
 )
 from aurorasoc.api.schemas.common import Page
+from aurorasoc.api.schemas.playbooks import ApprovalOut, ExecutionOut
 from aurorasoc.api.showcase import SHOWCASE_HEADER, find_showcase, load_showcase
 from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, require_permission
@@ -29,6 +30,7 @@ from aurorasoc.core.models import CaseModel
 from aurorasoc.models.domain import CaseStatus, Severity
 from aurorasoc.services import case_lifecycle
 from aurorasoc.services.alert_events import publish_alert_event
+from aurorasoc.services.case_responses import case_responses
 from aurorasoc.services.cases import CaseFilters, CaseService, SortKey
 from aurorasoc.services.reports import case_reports
 
@@ -64,11 +66,14 @@ async def audit_change(
 async def case_detail(service: CaseService, found: CaseModel) -> CaseDetail:
     timeline = await service.timeline(found.id)
     alerts = await service.alerts(found.id)
+    approvals, executions = await case_responses(service.session, found.id)
     return CaseDetail(
         **CaseOut.model_validate(found).model_dump(),
         timeline=[TimelineEntryOut.model_validate(e) for e in timeline],
         alerts=[CaseAlertRef.model_validate(a) for a in alerts],
         reports=await case_reports(service.session, found.id),
+        approvals=[ApprovalOut.model_validate(a).model_dump(mode="json") for a in approvals],
+        executions=[ExecutionOut.model_validate(e).model_dump(mode="json") for e in executions],
     )
 
 
