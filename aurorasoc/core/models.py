@@ -443,3 +443,9 @@ class AutomationRuleModel(_Mutable, Base):
     last_fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fire_count: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+# Agent-layer tables live in their own module; importing them here registers them on Base.metadata.
+from aurorasoc.core.models_agents import InvestigationEventModel as InvestigationEventModel  # noqa: E402
+from aurorasoc.core.models_agents import InvestigationModel as InvestigationModel  # noqa: E402
+from aurorasoc.core.models_agents import VectorEmbeddingModel as VectorEmbeddingModel  # noqa: E402
