@@ -319,7 +319,8 @@ def test_serve_no_workers_leaves_the_consumers_to_worker_processes() -> None:
     from aurorasoc.detection.log_stream import register_embedded_detection
     from aurorasoc.services.alert_pipeline import register_alert_pipeline
 
-    assert create_app(workers=False).state.consumers == [ws.register_alert_feed]
+    feeds = [ws.register_alert_feed, ws.register_approval_feed]  # per-process WebSocket feeds only
+    assert create_app(workers=False).state.consumers == feeds
     embedded = create_app().state.consumers
     assert register_embedded_detection in embedded and register_alert_pipeline in embedded
 
