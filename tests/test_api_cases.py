@@ -315,3 +315,20 @@ class TestCaseService:
         kept = CaseFilters(status=[CaseStatus.IN_PROGRESS], q="rans").apply(rows)
         assert [r["title"] for r in kept] == ["Ransom"]
         assert [r["title"] for r in CaseFilters(sort="severity").apply(rows)] == ["Ransom", "Phish"]
+
+
+async def test_closed_cases_become_recallable_episodic_memory(client, role_headers):
+    """Closing a case (either route) stores it for agents' similar-case recall (spec §17)."""
+    from aurorasoc.memory import ORCHESTRATOR_MEMORY, TieredAgentMemory
+
+    h = role_headers["analyst"]
+    emotet = await _case(client, h, title="Emotet phishing wave on finance mailboxes")
+    ssh = await _case(client, h, title="SSH brute force against bastion host")
+    await client.post(
+        f"{URL}/{emotet['id']}/close", json={"resolution_notes": "mailboxes cleaned"}, headers=h
+    )
+    await client.patch(f"{URL}/{ssh['id']}", json={"status": "closed"}, headers=h)
+    memory = TieredAgentMemory(ORCHESTRATOR_MEMORY)
+    phishing = await memory.recall_similar("phishing emails with Emotet attachments")
+    brute = await memory.recall_similar("brute force SSH logins")
+    assert phishing[0]["source_id"] == emotet["id"] and brute[0]["source_id"] == ssh["id"]

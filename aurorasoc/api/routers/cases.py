@@ -30,6 +30,7 @@ from aurorasoc.core.models import CaseModel
 from aurorasoc.models.domain import CaseStatus, Severity
 from aurorasoc.services import case_lifecycle
 from aurorasoc.services.alert_events import publish_alert_event
+from aurorasoc.services.case_memory import remember_closed_case
 from aurorasoc.services.case_responses import case_responses
 from aurorasoc.services.cases import CaseFilters, CaseService, SortKey
 from aurorasoc.services.reports import case_reports
@@ -189,6 +190,8 @@ async def _apply_update(
         await audit_change(session, request, principal, action, ("case", str(found.id)), details)
     out = CaseOut.model_validate(found)
     await session.commit()
+    if after and after.get("status") == CaseStatus.CLOSED.value:
+        await remember_closed_case(session, found)
     return out
 
 
@@ -288,4 +291,5 @@ async def close_case(
     await audit_change(session, request, principal, "case.close", ("case", str(found.id)), details)
     out = CaseOut.model_validate(found)
     await session.commit()
+    await remember_closed_case(session, found)
     return out
