@@ -16,7 +16,7 @@ CRON = "<78>Nov 24 10:00:{s:02d} web01 CRON[42]: (root) CMD (run-parts /etc/cron
 
 
 def wait_for(query: str, db: Path, minimum: int, proc: subprocess.Popen[str]) -> int:
-    deadline, value = time.monotonic() + 30, 0
+    deadline, value = time.monotonic() + 90, 0
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()[1]
         if db.exists():
