@@ -21,6 +21,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fleet status of every agent. Permission: agents:read */
+        get: operations["list_agents_api_v1_agents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/mesh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A2A reachability of every agent. Permission: agents:read */
+        get: operations["agent_mesh_api_v1_agents_mesh_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One agent's status. Permission: agents:read */
+        get: operations["get_agent_api_v1_agents__name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts": {
         parameters: {
             query?: never;
@@ -122,6 +173,23 @@ export interface paths {
          * @description 409 ``case_closed`` for a closed case; linking to the alert's own case changes nothing.
          */
         post: operations["link_alert_to_case_api_v1_alerts__alert_id__case_link_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{alert_id}/investigate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the investigation workflow on an alert. Permission: alerts:investigate */
+        post: operations["investigate_alert_api_v1_alerts__alert_id__investigate_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -393,6 +461,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/automation-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List automation rules. Permission: playbooks:read */
+        get: operations["list_rules_api_v1_automation_rules_get"];
+        put?: never;
+        /** Create an automation rule. Permission: playbooks:write */
+        post: operations["create_rule_api_v1_automation_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/automation-rules/{automation_rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete an automation rule. Permission: playbooks:write */
+        delete: operations["delete_rule_api_v1_automation_rules__automation_rule_id__delete"];
+        options?: never;
+        head?: never;
+        /** Change an automation rule (e.g. enable/disable). Permission: playbooks:write */
+        patch: operations["patch_rule_api_v1_automation_rules__automation_rule_id__patch"];
+        trace?: never;
+    };
     "/api/v1/cases": {
         parameters: {
             query?: never;
@@ -531,6 +635,267 @@ export interface paths {
         get: operations["list_connector_actions_api_v1_connectors_actions_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cps/badges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List access badges. Permission: cps:read */
+        get: operations["list_badges_api_v1_cps_badges_get"];
+        put?: never;
+        /** Add a badge to the allow-list. Permission: cps:write */
+        post: operations["create_badge_api_v1_cps_badges_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cps/badges/{badge_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Edit a badge. Permission: cps:write */
+        patch: operations["patch_badge_api_v1_cps_badges__badge_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/cps/conduits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List conduits. Permission: cps:read */
+        get: operations["list_conduits_api_v1_cps_conduits_get"];
+        put?: never;
+        /** Create a conduit between two zones. Permission: cps:write */
+        post: operations["create_conduit_api_v1_cps_conduits_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cps/conduits/{conduit_id}/isolate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Isolate a conduit (real mode only). Permission: cps:write */
+        post: operations["isolate_conduit_api_v1_cps_conduits__conduit_id__isolate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cps/correlations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Physical-cyber correlations. Permission: cps:read */
+        get: operations["correlations_api_v1_cps_correlations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cps/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List CPS devices. Permission: cps:read */
+        get: operations["list_devices_api_v1_cps_devices_get"];
+        put?: never;
+        /** Register a device. Permission: cps:write */
+        post: operations["register_device_api_v1_cps_devices_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cps/devices/{device_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Device with telemetry and attestations. Permission: cps:read */
+        get: operations["get_device_api_v1_cps_devices__device_id__get"];
+        put?: never;
+        post?: never;
+        /** Remove a device. Permission: cps:write */
+        delete: operations["delete_device_api_v1_cps_devices__device_id__delete"];
+        options?: never;
+        head?: never;
+        /** Edit a device. Permission: cps:write */
+        patch: operations["patch_device_api_v1_cps_devices__device_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/cps/devices/{device_id}/attest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send an attestation challenge now. Permission: cps:attest */
+        post: operations["attest_device_api_v1_cps_devices__device_id__attest_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cps/devices/{device_id}/command": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a command to a verified device (real mode). Permission: cps:write */
+        post: operations["command_device_api_v1_cps_devices__device_id__command_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cps/devices/{device_id}/enrollment-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** One-time re-enrolment token (24 h). Permission: cps:revoke */
+        post: operations["enrollment_token_api_v1_cps_devices__device_id__enrollment_token_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cps/devices/{device_id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke a device. Permission: cps:revoke */
+        post: operations["revoke_device_api_v1_cps_devices__device_id__revoke_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cps/devices/{device_id}/telemetry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Telemetry readings. Permission: cps:read */
+        get: operations["device_telemetry_api_v1_cps_devices__device_id__telemetry_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cps/enroll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Re-enrol a device with its one-time token (no login: the token is the credential) */
+        post: operations["enroll_api_v1_cps_enroll_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cps/fleet/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Fleet totals and average risk. Permission: cps:read */
+        get: operations["fleet_summary_api_v1_cps_fleet_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cps/zones": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List zones. Permission: cps:read */
+        get: operations["list_zones_api_v1_cps_zones_get"];
+        put?: never;
+        /** Create a zone (SL0-SL4, fail mode). Permission: cps:write */
+        post: operations["create_zone_api_v1_cps_zones_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -690,6 +1055,178 @@ export interface paths {
         put?: never;
         /** Cancel a pending, running or waiting execution. Permission: playbooks:execute */
         post: operations["cancel_execution_api_v1_executions__execution_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/investigations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List investigations. Permission: agents:read */
+        get: operations["list_investigations_api_v1_investigations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/investigations/{investigation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One investigation with its result. Permission: agents:read */
+        get: operations["get_investigation_api_v1_investigations__investigation_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/investigations/{investigation_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every step of an investigation, by seq. Permission: agents:read */
+        get: operations["investigation_events_api_v1_investigations__investigation_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/investigations/{investigation_id}/override": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Settle an investigation as completed or failed, with a note. Permission: agents:dispatch */
+        post: operations["override_investigation_api_v1_investigations__investigation_id__override_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/iocs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List IOCs. Permission: iocs:read */
+        get: operations["list_iocs_api_v1_iocs_get"];
+        put?: never;
+        /** Record an IOC (201 new, 200 existing gains a sighting). Permission: iocs:write */
+        post: operations["upsert_ioc_api_v1_iocs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/iocs/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Local record, linked alerts and threat-intel enrichment (cached). Permission: iocs:read */
+        post: operations["lookup_ioc_api_v1_iocs_lookup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/iocs/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lexically similar IOCs (same network, same domain, substring). Permission: iocs:read */
+        get: operations["similar_iocs_api_v1_iocs_similar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/iocs/{ioc_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** IOC with linked alerts. Permission: iocs:read */
+        get: operations["get_ioc_api_v1_iocs__ioc_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Edit status, confidence, tags, TLP, description. Permission: iocs:write */
+        patch: operations["patch_ioc_api_v1_iocs__ioc_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/iocs/{ioc_id}/share": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish to federated sites on AURORA.ioc_sharing (never TLP:RED). Permission: iocs:write */
+        post: operations["share_ioc_api_v1_iocs__ioc_id__share_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orchestrator/dispatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Dispatch a task to the orchestrator or a named agent. Permission: agents:dispatch */
+        post: operations["dispatch_api_v1_orchestrator_dispatch_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1181,6 +1718,49 @@ export interface components {
             /** Rollback Only */
             rollback_only: boolean;
         };
+        /** AgentList */
+        AgentList: {
+            /** Items */
+            items: components["schemas"]["AgentStatusOut"][];
+            /** Llm Configured */
+            llm_configured: boolean;
+            /** Total */
+            total: number;
+        };
+        /** AgentStatusOut */
+        AgentStatusOut: {
+            /** Circuit State */
+            circuit_state: string;
+            /** Display Name */
+            display_name: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Investigations 24H */
+            investigations_24h: number;
+            /** Last Activity At */
+            last_activity_at: string | null;
+            /** Missing Tools */
+            missing_tools: string[];
+            /** Model */
+            model: string;
+            /** Name */
+            name: string;
+            /** Port */
+            port: number;
+            /** Queue Depth */
+            queue_depth: number;
+            /** Role */
+            role: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "online" | "degraded" | "offline" | "disabled" | "unconfigured";
+            /** Tool Domains */
+            tool_domains: string[];
+            /** Tools */
+            tools: string[];
+        };
         /**
          * AgentType
          * @enum {string}
@@ -1391,6 +1971,25 @@ export interface components {
             severity?: components["schemas"]["Severity"] | null;
             status?: components["schemas"]["AlertStatus"] | null;
         };
+        /** AlertRef */
+        AlertRef: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Severity */
+            severity: string;
+            /** Status */
+            status: string;
+            /** Title */
+            title: string;
+        };
         /**
          * AlertResolution
          * @enum {string}
@@ -1552,6 +2151,31 @@ export interface components {
              */
             assigned_to: string | null;
         };
+        /** AttestationRecordOut */
+        AttestationRecordOut: {
+            /** Boot Count */
+            boot_count?: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Firmware Hash */
+            firmware_hash?: string | null;
+            /** Firmware Version */
+            firmware_version?: string | null;
+            /** Nonce */
+            nonce?: string | null;
+            /** Reason */
+            reason?: string | null;
+            /** Result */
+            result: string;
+        };
+        /**
+         * AttestationStatus
+         * @enum {string}
+         */
+        AttestationStatus: "unknown" | "pending" | "verified" | "failed" | "revoked";
         /** AuditEntry */
         AuditEntry: {
             /** Action */
@@ -1582,6 +2206,128 @@ export interface components {
              * Format: date-time
              */
             timestamp: string;
+        };
+        /** AutomationRuleOut */
+        AutomationRuleOut: {
+            /** Action */
+            action: string;
+            /** Action Params */
+            action_params: {
+                [key: string]: unknown;
+            };
+            /** Conditions */
+            conditions: {
+                [key: string]: unknown;
+            };
+            /** Cooldown Seconds */
+            cooldown_seconds: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Description */
+            description: string | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Fire Count */
+            fire_count: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Last Fired At */
+            last_fired_at: string | null;
+            /** Name */
+            name: string;
+            /** Playbook Id */
+            playbook_id: string | null;
+            /** Priority */
+            priority: number;
+        };
+        /**
+         * AutomationRulePatch
+         * @description Any subset of the rule's fields; the merged rule is validated as a whole.
+         */
+        AutomationRulePatch: {
+            /** Action */
+            action?: string | null;
+            /** Action Params */
+            action_params?: {
+                [key: string]: unknown;
+            } | null;
+            /** Conditions */
+            conditions?: {
+                [key: string]: unknown;
+            } | null;
+            /** Cooldown Seconds */
+            cooldown_seconds?: number | null;
+            /** Description */
+            description?: string | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Name */
+            name?: string | null;
+            /** Playbook Id */
+            playbook_id?: string | null;
+            /** Priority */
+            priority?: number | null;
+        };
+        /** BadgeCreate */
+        BadgeCreate: {
+            /** Badge Id */
+            badge_id: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Holder */
+            holder: string;
+            /** Valid Until */
+            valid_until?: string | null;
+            /** Zone Ids */
+            zone_ids?: string[];
+        };
+        /** BadgeOut */
+        BadgeOut: {
+            /** Badge Id */
+            badge_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Holder */
+            holder: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Valid Until */
+            valid_until?: string | null;
+            /** Zone Ids */
+            zone_ids?: string[];
+        };
+        /** BadgePatch */
+        BadgePatch: {
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Holder */
+            holder?: string | null;
+            /** Valid Until */
+            valid_until?: string | null;
+            /** Zone Ids */
+            zone_ids?: string[] | null;
         };
         /** BatchItem */
         BatchItem: {
@@ -1910,15 +2656,88 @@ export interface components {
             /** Title */
             title?: string | null;
         };
+        /** ChallengeOut */
+        ChallengeOut: {
+            /** Delivered */
+            delivered: boolean;
+            /** Device Id */
+            device_id: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Nonce */
+            nonce: string;
+        };
         /** CloseBody */
         CloseBody: {
             /** Resolution Notes */
             resolution_notes?: string | null;
         };
+        /** CommandBody */
+        CommandBody: {
+            /**
+             * Command
+             * @enum {string}
+             */
+            command: "unlock" | "lock" | "lockdown" | "lockdown_clear" | "keepalive";
+        };
+        /** CommandOut */
+        CommandOut: {
+            /**
+             * Command
+             * @enum {string}
+             */
+            command: "unlock" | "lock" | "lockdown" | "lockdown_clear" | "keepalive";
+            /** Delivered */
+            delivered: boolean;
+            /** Device Id */
+            device_id: string;
+            /** Topic */
+            topic: string;
+        };
         /** CommentCreate */
         CommentCreate: {
             /** Text */
             text: string;
+        };
+        /** ConduitCreate */
+        ConduitCreate: {
+            /** From Zone Id */
+            from_zone_id: string;
+            /** Name */
+            name: string;
+            /** Protocols */
+            protocols?: string[];
+            /** To Zone Id */
+            to_zone_id: string;
+        };
+        /** ConduitOut */
+        ConduitOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** From Zone Id */
+            from_zone_id: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Protocols */
+            protocols?: string[];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "isolated";
+            /** To Zone Id */
+            to_zone_id: string;
         };
         /** ConnectorActionOut */
         ConnectorActionOut: {
@@ -1956,6 +2775,34 @@ export interface components {
             status: string;
             /** Target */
             target: string | null;
+        };
+        /** CorrelationOut */
+        CorrelationOut: {
+            /**
+             * Alert Id
+             * Format: uuid
+             */
+            alert_id: string;
+            /** Correlation Type */
+            correlation_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Device Id */
+            device_id?: string | null;
+            /**
+             * Evidence
+             * @default {}
+             */
+            evidence: {
+                [key: string]: unknown;
+            };
+            /** Severity */
+            severity: string;
+            /** Title */
+            title: string;
         };
         /** DashboardStats */
         DashboardStats: {
@@ -2001,6 +2848,191 @@ export interface components {
         DecisionBody: {
             /** Comment */
             comment?: string | null;
+        };
+        /** DeviceCreate */
+        DeviceCreate: {
+            board_family?: components["schemas"]["DeviceFamily"] | null;
+            /** Device Id */
+            device_id: string;
+            /** Device Type */
+            device_type: string;
+            firmware_stack: components["schemas"]["FirmwareStack"];
+            /** Firmware Version */
+            firmware_version?: string | null;
+            /** Location */
+            location?: string | null;
+            /** Name */
+            name: string;
+            /** Public Key Pem */
+            public_key_pem?: string | null;
+            /** Zone Id */
+            zone_id?: string | null;
+        };
+        /** DeviceDetail */
+        DeviceDetail: {
+            attestation_status: components["schemas"]["AttestationStatus"];
+            /**
+             * Attestations
+             * @default []
+             */
+            attestations: components["schemas"]["AttestationRecordOut"][];
+            /** Board Family */
+            board_family?: string | null;
+            /** Boot Count */
+            boot_count?: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Device Id */
+            device_id: string;
+            /** Device Type */
+            device_type: string;
+            /** Firmware Stack */
+            firmware_stack?: string | null;
+            /** Firmware Version */
+            firmware_version?: string | null;
+            /**
+             * Has Public Key
+             * @default false
+             */
+            has_public_key: boolean;
+            health?: components["schemas"]["DeviceHealth"] | null;
+            /** Last Attested At */
+            last_attested_at?: string | null;
+            /** Last Seen At */
+            last_seen_at?: string | null;
+            /** Location */
+            location?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+            /**
+             * Risk Score
+             * @default 0
+             */
+            risk_score: number;
+            /**
+             * Telemetry
+             * @default []
+             */
+            telemetry: components["schemas"]["TelemetryOut"][];
+            /** Trusted */
+            trusted: boolean;
+            /** Zone Id */
+            zone_id?: string | null;
+        };
+        /**
+         * DeviceFamily
+         * @enum {string}
+         */
+        DeviceFamily: "esp32s3" | "esp32c3" | "nrf52840" | "stm32";
+        /**
+         * DeviceHealth
+         * @enum {string}
+         */
+        DeviceHealth: "online" | "stale" | "offline";
+        /** DeviceOut */
+        DeviceOut: {
+            attestation_status: components["schemas"]["AttestationStatus"];
+            /** Board Family */
+            board_family?: string | null;
+            /** Boot Count */
+            boot_count?: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Device Id */
+            device_id: string;
+            /** Device Type */
+            device_type: string;
+            /** Firmware Stack */
+            firmware_stack?: string | null;
+            /** Firmware Version */
+            firmware_version?: string | null;
+            /**
+             * Has Public Key
+             * @default false
+             */
+            has_public_key: boolean;
+            health?: components["schemas"]["DeviceHealth"] | null;
+            /** Last Attested At */
+            last_attested_at?: string | null;
+            /** Last Seen At */
+            last_seen_at?: string | null;
+            /** Location */
+            location?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+            /**
+             * Risk Score
+             * @default 0
+             */
+            risk_score: number;
+            /** Trusted */
+            trusted: boolean;
+            /** Zone Id */
+            zone_id?: string | null;
+        };
+        /** DevicePatch */
+        DevicePatch: {
+            /** Firmware Version */
+            firmware_version?: string | null;
+            /** Location */
+            location?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Public Key Pem */
+            public_key_pem?: string | null;
+            /** Zone Id */
+            zone_id?: string | null;
+        };
+        /** DispatchRequest */
+        DispatchRequest: {
+            /** @default orchestrator */
+            agent: components["schemas"]["AgentType"];
+            /** Alert Id */
+            alert_id?: string | null;
+            /** Case Id */
+            case_id?: string | null;
+            /**
+             * Priority
+             * @default 5
+             */
+            priority: number;
+            /** Prompt */
+            prompt: string;
+        };
+        /** EnrollBody */
+        EnrollBody: {
+            /** Device Id */
+            device_id: string;
+            /** Public Key Pem */
+            public_key_pem: string;
+            /** Token */
+            token: string;
+        };
+        /** EnrollmentTokenOut */
+        EnrollmentTokenOut: {
+            /** Device Id */
+            device_id: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Token */
+            token: string;
         };
         /** Entity */
         Entity: {
@@ -2096,6 +3128,28 @@ export interface components {
          * @enum {string}
          */
         ExecutionStatus: "pending" | "running" | "awaiting_approval" | "completed" | "failed" | "rolled_back" | "rejected" | "cancelled";
+        /**
+         * FirmwareStack
+         * @enum {string}
+         */
+        FirmwareStack: "zephyr" | "rust_embassy" | "ada_spark" | "esp_idf";
+        /** FleetSummary */
+        FleetSummary: {
+            /** Attestation */
+            attestation: {
+                [key: string]: number;
+            };
+            /** Average Risk */
+            average_risk: number;
+            /** Health */
+            health: {
+                [key: string]: number;
+            };
+            /** Total */
+            total: number;
+            /** Trusted */
+            trusted: number;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -2323,6 +3377,182 @@ export interface components {
              */
             truncated: boolean;
         };
+        /**
+         * IOCCreate
+         * @description A sighting reported by an analyst or a tool; an existing (type, value) gains a sighting.
+         */
+        IOCCreate: {
+            /**
+             * Confidence
+             * @description 0 (guess) to 1 (certain); the max is kept
+             * @default 0.5
+             */
+            confidence: number;
+            /** Description */
+            description?: string | null;
+            /**
+             * Source
+             * @default manual
+             */
+            source: string;
+            /**
+             * Tags
+             * @description Merged into existing tags
+             */
+            tags?: string[];
+            /**
+             * Tlp
+             * @description New IOCs default to amber; omitted keeps an existing IOC's
+             */
+            tlp?: ("clear" | "green" | "amber" | "red") | null;
+            /**
+             * Type
+             * @description IOC type; inferred from the value when omitted
+             */
+            type?: string | null;
+            /** Value */
+            value: string;
+        };
+        /** IOCDetail */
+        IOCDetail: {
+            /** Confidence */
+            confidence: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Description */
+            description?: string | null;
+            /**
+             * First Seen
+             * Format: date-time
+             */
+            first_seen: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Last Seen
+             * Format: date-time
+             */
+            last_seen: string;
+            /** Linked Alert Count */
+            linked_alert_count: number;
+            /**
+             * Linked Alerts
+             * @description The newest 100 alerts carrying this IOC
+             */
+            linked_alerts: components["schemas"]["AlertRef"][];
+            /** Origin Site */
+            origin_site?: string | null;
+            /** Sightings */
+            sightings: number;
+            /** Source */
+            source: string;
+            /**
+             * Status
+             * @description active, expired (also when unseen for AURORA_IOC_EXPIRY_DAYS), false_positive
+             */
+            status: string;
+            /**
+             * Tags
+             * @default []
+             */
+            tags: string[];
+            /** Tlp */
+            tlp: string;
+            /** Type */
+            type: string;
+            /** Updated At */
+            updated_at?: string | null;
+            /** Value */
+            value: string;
+        };
+        /** IOCOut */
+        IOCOut: {
+            /** Confidence */
+            confidence: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description?: string | null;
+            /**
+             * First Seen
+             * Format: date-time
+             */
+            first_seen: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Last Seen
+             * Format: date-time
+             */
+            last_seen: string;
+            /** Origin Site */
+            origin_site?: string | null;
+            /** Sightings */
+            sightings: number;
+            /** Source */
+            source: string;
+            /**
+             * Status
+             * @description active, expired (also when unseen for AURORA_IOC_EXPIRY_DAYS), false_positive
+             */
+            status: string;
+            /**
+             * Tags
+             * @default []
+             */
+            tags: string[];
+            /** Tlp */
+            tlp: string;
+            /** Type */
+            type: string;
+            /** Updated At */
+            updated_at?: string | null;
+            /** Value */
+            value: string;
+        };
+        /** IOCPatch */
+        IOCPatch: {
+            /** Confidence */
+            confidence?: number | null;
+            /** Description */
+            description?: string | null;
+            status?: components["schemas"]["IOCStatus"] | null;
+            /**
+             * Tags
+             * @description Replaces the tag list
+             */
+            tags?: string[] | null;
+            /** Tlp */
+            tlp?: ("clear" | "green" | "amber" | "red") | null;
+        };
+        /**
+         * IOCStatus
+         * @enum {string}
+         */
+        IOCStatus: "active" | "expired" | "false_positive";
+        /**
+         * IOCType
+         * @enum {string}
+         */
+        IOCType: "ip" | "domain" | "url" | "hash_md5" | "hash_sha1" | "hash_sha256" | "email" | "cve" | "file_path" | "registry_key" | "mutex" | "user_agent";
         /** IngestError */
         IngestError: {
             /** Message */
@@ -2338,6 +3568,122 @@ export interface components {
             errors: components["schemas"]["IngestError"][];
             /** Rejected */
             rejected: number;
+        };
+        /**
+         * IntelResult
+         * @description One provider's answer about one indicator.
+         */
+        IntelResult: {
+            /** Context */
+            context?: {
+                [key: string]: unknown;
+            };
+            /** Error */
+            error?: string | null;
+            /**
+             * Fetched At
+             * Format: date-time
+             */
+            fetched_at?: string;
+            /** Ioc Type */
+            ioc_type: string;
+            /** Provider */
+            provider: string;
+            /**
+             * Score
+             * @description Provider confidence in the verdict, 0-1
+             */
+            score?: number | null;
+            /**
+             * Simulated
+             * @default false
+             */
+            simulated: boolean;
+            /**
+             * Summary
+             * @default
+             */
+            summary: string;
+            /** Value */
+            value: string;
+            /**
+             * Verdict
+             * @default unknown
+             * @enum {string}
+             */
+            verdict: "malicious" | "suspicious" | "benign" | "unknown";
+        };
+        /** InvestigateRequest */
+        InvestigateRequest: {
+            /**
+             * Priority
+             * @default 5
+             */
+            priority: number;
+            /**
+             * Prompt
+             * @description Extra instructions for the orchestrator
+             */
+            prompt?: string | null;
+        };
+        /** InvestigationEventOut */
+        InvestigationEventOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Event Type */
+            event_type: string;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** Seq */
+            seq: number;
+        };
+        /** InvestigationOut */
+        InvestigationOut: {
+            /** Agent */
+            agent: string;
+            /** Alert Id */
+            alert_id: string | null;
+            /** Backend */
+            backend?: string | null;
+            /** Case Id */
+            case_id: string | null;
+            /** Completed At */
+            completed_at: string | null;
+            /** Confidence */
+            confidence: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Priority */
+            priority: number;
+            /** Prompt */
+            prompt: string;
+            /** Requested By */
+            requested_by: string;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            /** Started At */
+            started_at: string | null;
+            /** Status */
+            status: string;
+            /** Task Id */
+            task_id: string;
         };
         /**
          * LogPage
@@ -2471,6 +3817,54 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** LookupRequest */
+        LookupRequest: {
+            /**
+             * Type
+             * @description Inferred from the value when omitted
+             */
+            type?: string | null;
+            /** Value */
+            value: string;
+        };
+        /** LookupResult */
+        LookupResult: {
+            /**
+             * Cached
+             * @description Enrichment served from the cache (AURORA_IOC_CACHE_TTL_SECONDS)
+             */
+            cached: boolean;
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /**
+             * Enrichment
+             * @description One result per threat-intel provider
+             */
+            enrichment: components["schemas"]["IntelResult"][];
+            /** @description The local record; null when this SOC has never seen it */
+            ioc: components["schemas"]["IOCOut"] | null;
+            /**
+             * Linked Alert Count
+             * @default 0
+             */
+            linked_alert_count: number;
+            /**
+             * Linked Alerts
+             * @default []
+             */
+            linked_alerts: components["schemas"]["AlertRef"][];
+            /** Type */
+            type: string;
+            /**
+             * Value
+             * @description Canonical form (§13.5)
+             */
+            value: string;
+        };
         /** Me */
         Me: {
             /**
@@ -2491,9 +3885,37 @@ export interface components {
             /** Username */
             username: string;
         };
+        /** MeshNode */
+        MeshNode: {
+            /** Mode */
+            mode: string;
+            /** Name */
+            name: string;
+            /** Reachable */
+            reachable: boolean;
+            /** Url */
+            url: string;
+        };
+        /** MeshOut */
+        MeshOut: {
+            /** Mode */
+            mode: string;
+            /** Nodes */
+            nodes: components["schemas"]["MeshNode"][];
+        };
         /** ModeChange */
         ModeChange: {
             mode: components["schemas"]["RuntimeMode"];
+        };
+        /** OverrideRequest */
+        OverrideRequest: {
+            /** Note */
+            note: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "completed" | "failed";
         };
         /** Page[AlertOut] */
         Page_AlertOut_: {
@@ -2563,6 +3985,40 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[AutomationRuleOut] */
+        Page_AutomationRuleOut_: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["AutomationRuleOut"][];
+            /** Limit */
+            limit: number;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[BadgeOut] */
+        Page_BadgeOut_: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["BadgeOut"][];
+            /** Limit */
+            limit: number;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+        };
         /** Page[CaseOut] */
         Page_CaseOut_: {
             /**
@@ -2580,6 +4036,23 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[ConduitOut] */
+        Page_ConduitOut_: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["ConduitOut"][];
+            /** Limit */
+            limit: number;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+        };
         /** Page[ConnectorActionOut] */
         Page_ConnectorActionOut_: {
             /**
@@ -2590,6 +4063,40 @@ export interface components {
             data_source: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ConnectorActionOut"][];
+            /** Limit */
+            limit: number;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[CorrelationOut] */
+        Page_CorrelationOut_: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["CorrelationOut"][];
+            /** Limit */
+            limit: number;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[DeviceOut] */
+        Page_DeviceOut_: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["DeviceOut"][];
             /** Limit */
             limit: number;
             /** Skip */
@@ -2641,6 +4148,57 @@ export interface components {
             data_source: "database" | "showcase";
             /** Items */
             items: components["schemas"]["HuntOut"][];
+            /** Limit */
+            limit: number;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[IOCOut] */
+        Page_IOCOut_: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["IOCOut"][];
+            /** Limit */
+            limit: number;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[InvestigationEventOut] */
+        Page_InvestigationEventOut_: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["InvestigationEventOut"][];
+            /** Limit */
+            limit: number;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[InvestigationOut] */
+        Page_InvestigationOut_: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["InvestigationOut"][];
             /** Limit */
             limit: number;
             /** Skip */
@@ -2743,6 +4301,23 @@ export interface components {
             data_source: "database" | "showcase";
             /** Items */
             items: components["schemas"]["UserOut"][];
+            /** Limit */
+            limit: number;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[ZoneOut] */
+        Page_ZoneOut_: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["ZoneOut"][];
             /** Limit */
             limit: number;
             /** Skip */
@@ -2951,6 +4526,25 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "analyst" | "operator" | "viewer" | "api_service";
+        /**
+         * RuleConditions
+         * @description All given conditions must hold; an empty set matches every alert.
+         */
+        RuleConditions: {
+            /** Ioc Type Any */
+            ioc_type_any?: components["schemas"]["IOCType"][] | null;
+            /** Min Occurrences */
+            min_occurrences?: number | null;
+            min_severity?: components["schemas"]["Severity"] | null;
+            /** Mitre Any */
+            mitre_any?: string[] | null;
+            /** Severity In */
+            severity_in?: components["schemas"]["Severity"][] | null;
+            /** Source In */
+            source_in?: string[] | null;
+            /** Title Contains */
+            title_contains?: string | null;
+        };
         /** RuleCreate */
         RuleCreate: {
             /**
@@ -2963,6 +4557,43 @@ export interface components {
              * @description Sigma YAML (one or more documents)
              */
             yaml: string;
+        };
+        /**
+         * RuleDefinition
+         * @description The writable fields of a rule, with the parameters each action needs.
+         */
+        RuleDefinition: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "run_playbook" | "dispatch_agent" | "create_case" | "set_status";
+            /** Action Params */
+            action_params?: {
+                [key: string]: unknown;
+            };
+            conditions?: components["schemas"]["RuleConditions"];
+            /**
+             * Cooldown Seconds
+             * @default 0
+             */
+            cooldown_seconds: number;
+            /** Description */
+            description?: string | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Name */
+            name: string;
+            /** Playbook Id */
+            playbook_id?: string | null;
+            /**
+             * Priority
+             * @default 100
+             */
+            priority: number;
         };
         /** RuleDetail */
         RuleDetail: {
@@ -3156,6 +4787,22 @@ export interface components {
          * @enum {string}
          */
         Severity: "critical" | "high" | "medium" | "low" | "info";
+        /** ShareReceipt */
+        ShareReceipt: {
+            /**
+             * Delivery
+             * @description Handed to the JetStream publisher; a NATS outage is logged and counted
+             * @default queued
+             * @constant
+             */
+            delivery: "queued";
+            /** Message */
+            message: {
+                [key: string]: unknown;
+            };
+            /** Subject */
+            subject: string;
+        };
         /** SiemLogOut */
         SiemLogOut: {
             /** Category */
@@ -3212,6 +4859,38 @@ export interface components {
             timestamp: string;
             /** User Name */
             user_name?: string | null;
+        };
+        /** SimilarHit */
+        SimilarHit: {
+            ioc: components["schemas"]["IOCOut"];
+            /** Reason */
+            reason: string;
+            /** Score */
+            score: number;
+        };
+        /** SimilarResult */
+        SimilarResult: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["SimilarHit"][];
+            /**
+             * Method
+             * @default lexical
+             * @constant
+             */
+            method: "lexical";
+            /**
+             * Note
+             * @default Lexical similarity: same /24 (IPv4) or /64 (IPv6), same host or registered domain (heuristic, not the Public Suffix List), or the value contains the query. Semantic search needs the memory module.
+             */
+            note: string;
+            /** Query */
+            query: string;
         };
         /**
          * SystemMode
@@ -3299,6 +4978,29 @@ export interface components {
             tactics: string[];
             /** Url */
             url?: string | null;
+        };
+        /** TelemetryOut */
+        TelemetryOut: {
+            /** Metric */
+            metric: string;
+            /**
+             * Timestamp
+             * Format: date-time
+             */
+            timestamp: string;
+            /** Unit */
+            unit?: string | null;
+            /** Value */
+            value: number;
+        };
+        /** TelemetrySeries */
+        TelemetrySeries: {
+            /** Device Id */
+            device_id: string;
+            /** Items */
+            items: components["schemas"]["TelemetryOut"][];
+            /** Total */
+            total: number;
         };
         /** TestedRule */
         TestedRule: {
@@ -3486,6 +5188,54 @@ export interface components {
             /** Valid */
             valid: boolean;
         };
+        /** ZoneCreate */
+        ZoneCreate: {
+            /**
+             * Fail Mode
+             * @default fail_secure
+             * @enum {string}
+             */
+            fail_mode: "fail_secure" | "fail_safe";
+            /** Name */
+            name: string;
+            /**
+             * Security Level
+             * @default SL1
+             * @enum {string}
+             */
+            security_level: "SL0" | "SL1" | "SL2" | "SL3" | "SL4";
+            /** Site Id */
+            site_id?: string | null;
+        };
+        /** ZoneOut */
+        ZoneOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Fail Mode
+             * @default fail_secure
+             * @enum {string}
+             */
+            fail_mode: "fail_secure" | "fail_safe";
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Security Level
+             * @default SL1
+             * @enum {string}
+             */
+            security_level: "SL0" | "SL1" | "SL2" | "SL3" | "SL4";
+            /** Site Id */
+            site_id?: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -3511,6 +5261,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ActionOut"][];
+                };
+            };
+        };
+    };
+    list_agents_api_v1_agents_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentList"];
+                };
+            };
+        };
+    };
+    agent_mesh_api_v1_agents_mesh_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeshOut"];
+                };
+            };
+        };
+    };
+    get_agent_api_v1_agents__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentStatusOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -3794,6 +5615,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CaseLinkOut"] | components["schemas"]["Preview"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    investigate_alert_api_v1_alerts__alert_id__investigate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["InvestigateRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvestigationOut"];
                 };
             };
             /** @description Validation Error */
@@ -4344,6 +6200,137 @@ export interface operations {
             };
         };
     };
+    list_rules_api_v1_automation_rules_get: {
+        parameters: {
+            query?: {
+                /** @description Rows to skip */
+                skip?: number;
+                /** @description Page size (max 200) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AutomationRuleOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_rule_api_v1_automation_rules_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleDefinition"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomationRuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_rule_api_v1_automation_rules__automation_rule_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                automation_rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    patch_rule_api_v1_automation_rules__automation_rule_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                automation_rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AutomationRulePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutomationRuleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_cases_api_v1_cases_get: {
         parameters: {
             query?: {
@@ -4686,6 +6673,694 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_ConnectorActionOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_badges_api_v1_cps_badges_get: {
+        parameters: {
+            query?: {
+                /** @description Rows to skip */
+                skip?: number;
+                /** @description Page size (max 200) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_BadgeOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_badge_api_v1_cps_badges_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BadgeCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    patch_badge_api_v1_cps_badges__badge_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                badge_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BadgePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BadgeOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_conduits_api_v1_cps_conduits_get: {
+        parameters: {
+            query?: {
+                /** @description Rows to skip */
+                skip?: number;
+                /** @description Page size (max 200) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ConduitOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_conduit_api_v1_cps_conduits_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConduitCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConduitOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    isolate_conduit_api_v1_cps_conduits__conduit_id__isolate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conduit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConduitOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    correlations_api_v1_cps_correlations_get: {
+        parameters: {
+            query?: {
+                correlation_type?: string | null;
+                device_id?: string | null;
+                /** @description Rows to skip */
+                skip?: number;
+                /** @description Page size (max 200) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CorrelationOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_devices_api_v1_cps_devices_get: {
+        parameters: {
+            query?: {
+                health?: components["schemas"]["DeviceHealth"] | null;
+                attestation_status?: components["schemas"]["AttestationStatus"] | null;
+                zone_id?: string | null;
+                device_type?: string | null;
+                trusted?: boolean | null;
+                q?: string | null;
+                /** @description Rows to skip */
+                skip?: number;
+                /** @description Page size (max 200) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DeviceOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    register_device_api_v1_cps_devices_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_device_api_v1_cps_devices__device_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_device_api_v1_cps_devices__device_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    patch_device_api_v1_cps_devices__device_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DevicePatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    attest_device_api_v1_cps_devices__device_id__attest_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChallengeOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    command_device_api_v1_cps_devices__device_id__command_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommandBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    enrollment_token_api_v1_cps_devices__device_id__enrollment_token_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnrollmentTokenOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_device_api_v1_cps_devices__device_id__revoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    device_telemetry_api_v1_cps_devices__device_id__telemetry_get: {
+        parameters: {
+            query?: {
+                metric?: string | null;
+                since?: string | null;
+                until?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelemetrySeries"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    enroll_api_v1_cps_enroll_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrollBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    fleet_summary_api_v1_cps_fleet_summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetSummary"];
+                };
+            };
+        };
+    };
+    list_zones_api_v1_cps_zones_get: {
+        parameters: {
+            query?: {
+                /** @description Rows to skip */
+                skip?: number;
+                /** @description Page size (max 200) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ZoneOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_zone_api_v1_cps_zones_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ZoneCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoneOut"];
                 };
             };
             /** @description Validation Error */
@@ -5084,6 +7759,426 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExecutionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_investigations_api_v1_investigations_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                agent?: string | null;
+                case_id?: string | null;
+                alert_id?: string | null;
+                /** @description Rows to skip */
+                skip?: number;
+                /** @description Page size (max 200) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_InvestigationOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_investigation_api_v1_investigations__investigation_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                investigation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvestigationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    investigation_events_api_v1_investigations__investigation_id__events_get: {
+        parameters: {
+            query?: {
+                /** @description Rows to skip */
+                skip?: number;
+                /** @description Page size (max 200) */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                investigation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_InvestigationEventOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    override_investigation_api_v1_investigations__investigation_id__override_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                investigation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OverrideRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvestigationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_iocs_api_v1_iocs_get: {
+        parameters: {
+            query?: {
+                /** @description Rows to skip */
+                skip?: number;
+                /** @description Page size (max 200) */
+                limit?: number;
+                type?: components["schemas"]["IOCType"] | null;
+                /** @description expired includes stale active IOCs */
+                status?: components["schemas"]["IOCStatus"] | null;
+                /** @description Case-insensitive text in value or description */
+                q?: string | null;
+                /** @description Only IOCs linked to this alert */
+                alert_id?: string | null;
+                source?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_IOCOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upsert_ioc_api_v1_iocs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IOCCreate"];
+            };
+        };
+        responses: {
+            /** @description The (type, value) existed: sightings, max confidence */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IOCOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IOCOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    lookup_ioc_api_v1_iocs_lookup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LookupRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LookupResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    similar_iocs_api_v1_iocs_similar_get: {
+        parameters: {
+            query?: {
+                /** @description An indicator or a fragment of one; blank finds nothing */
+                q?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimilarResult"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_ioc_api_v1_iocs__ioc_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ioc_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IOCDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    patch_ioc_api_v1_iocs__ioc_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ioc_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IOCPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IOCOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    share_ioc_api_v1_iocs__ioc_id__share_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ioc_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareReceipt"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    dispatch_api_v1_orchestrator_dispatch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DispatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvestigationOut"];
                 };
             };
             /** @description Validation Error */

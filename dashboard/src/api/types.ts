@@ -23,6 +23,20 @@ export type LogSource = S["LogSourceOut"];
 export type Preview = S["Preview"];
 export type BulkResult = S["BulkResult"];
 export type Severity = Alert["severity"];
+export type Approval = S["ApprovalOut"];
+export type Playbook = S["PlaybookOut"];
+export type Execution = S["ExecutionOut"];
+export type ValidationResult = S["ValidationResult"];
+export type AutomationRule = S["AutomationRuleOut"];
+export type Report = S["ReportOut"];
+export type ReportDetail = S["ReportDetail"];
+export type ReportPreview = S["ReportPreview"];
+export type Entity = S["Entity"];
+export type Ioc = S["IOCOut"];
+export type IocDetail = S["IOCDetail"];
+export type LookupResult = S["LookupResult"];
+export type SimilarResult = S["SimilarResult"];
+export type ShareReceipt = S["ShareReceipt"];
 
 export interface Page<T> {
   items: T[];

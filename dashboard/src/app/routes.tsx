@@ -10,7 +10,12 @@ import { CasesPage } from "../pages/Cases";
 import { DetectionsPage } from "../pages/Detections";
 import { LoginPage } from "../pages/Login";
 import { NotAvailablePage } from "../pages/NotAvailable";
+import { ApprovalsPage } from "../pages/Approvals";
+import { ENDPOINTS, EntitiesPage, UEBA } from "../pages/Entities";
 import { ProfilePage } from "../pages/Profile";
+import { ReportsPage } from "../pages/Reports";
+import { SoarPage } from "../pages/soar/SoarPage";
+import { ThreatIntelPage } from "../pages/intel/ThreatIntelPage";
 import { SettingsPage } from "../pages/Settings";
 import { SiemPage } from "../pages/Siem";
 import { AuthGuard } from "./AuthGuard";
@@ -35,16 +40,10 @@ function Home() {
 }
 
 const PENDING: Array<{ path: string; title: string; permission: string; feature: string; endpoints: string[] }> = [
-  { path: "/approvals", title: "Approvals", permission: "approvals:read", feature: "The human approval queue for response actions", endpoints: ["GET /api/v1/approvals", "/ws/approvals"] },
   { path: "/investigations/*", title: "Investigations", permission: "agents:read", feature: "AI agent investigations", endpoints: ["GET /api/v1/investigations"] },
-  { path: "/reports", title: "Reports", permission: "reports:read", feature: "Case report generation", endpoints: ["GET /api/v1/reports"] },
-  { path: "/threat-intel", title: "Threat Intel", permission: "iocs:read", feature: "The IOC database and enrichment", endpoints: ["GET /api/v1/iocs"] },
-  { path: "/ueba", title: "UEBA", permission: "siem:read", feature: "User behaviour analytics", endpoints: ["GET /api/v1/entities/users"] },
   { path: "/network/*", title: "Network Command Center", permission: "alerts:read", feature: "Network attack correlation", endpoints: ["GET /api/v1/network/attacks", "GET /api/v1/agents/mesh"] },
   { path: "/agents", title: "Agents", permission: "agents:read", feature: "The AI agent fleet", endpoints: ["GET /api/v1/agents"] },
   { path: "/cps/*", title: "CPS/IoT", permission: "cps:read", feature: "CPS/IoT device monitoring and attestation", endpoints: ["GET /api/v1/cps/devices", "/ws/cps"] },
-  { path: "/endpoints", title: "Endpoints", permission: "siem:read", feature: "The endpoint inventory", endpoints: ["GET /api/v1/entities/hosts"] },
-  { path: "/soar", title: "SOAR", permission: "playbooks:read", feature: "Playbooks, executions and automation rules", endpoints: ["GET /api/v1/playbooks", "GET /api/v1/executions"] },
   { path: "/sites", title: "Sites", permission: "sites:read", feature: "Federation across sites", endpoints: ["GET /api/v1/sites", "GET /api/v1/system/topology"] },
   { path: "/firmware", title: "Firmware", permission: "firmware:read", feature: "The firmware registry and rollouts", endpoints: ["GET /api/v1/firmware/bundles"] },
 ];
@@ -61,6 +60,12 @@ export function AppRoutes() {
         <Route path="/cases/:id" element={<Gate permission="cases:read"><CaseDetailPage /></Gate>} />
         <Route path="/siem" element={<Gate permission="siem:read"><SiemPage /></Gate>} />
         <Route path="/detections" element={<Gate permission="siem:read"><DetectionsPage /></Gate>} />
+        <Route path="/approvals" element={<Gate permission="approvals:read"><ApprovalsPage /></Gate>} />
+        <Route path="/reports" element={<Gate permission="reports:read"><ReportsPage /></Gate>} />
+        <Route path="/soar" element={<Gate permission="playbooks:read"><SoarPage /></Gate>} />
+        <Route path="/endpoints" element={<Gate permission="siem:read"><EntitiesPage key="hosts" kind={ENDPOINTS} /></Gate>} />
+        <Route path="/ueba" element={<Gate permission="siem:read"><EntitiesPage key="users" kind={UEBA} /></Gate>} />
+        <Route path="/threat-intel" element={<Gate permission="iocs:read"><ThreatIntelPage /></Gate>} />
         <Route path="/settings" element={<Gate permission="settings:manage"><SettingsPage /></Gate>} />
         <Route path="/profile" element={<ProfilePage />} />
         {PENDING.map((p) => (

@@ -5,7 +5,7 @@ import { api } from "../api/client";
 import { NAV } from "../app/nav";
 import { useLastRefresh } from "../app/refresh";
 import { useRuntime, useSession } from "../app/session";
-import { useAlertFeed } from "../hooks/useAlertFeed";
+import { ALERT_FEED, APPROVAL_FEED, useLiveFeed } from "../hooks/useLiveFeed";
 
 function LastRefresh() {
   const last = useLastRefresh();
@@ -21,7 +21,8 @@ export function Layout() {
   const mode = useRuntime();
   const client = useQueryClient();
   const navigate = useNavigate();
-  useAlertFeed(can("ws:alerts"));
+  useLiveFeed(ALERT_FEED, can("ws:alerts"));
+  useLiveFeed(APPROVAL_FEED, can("approvals:read"));
   const signOut = async () => {
     await api("/auth/logout", { method: "POST" }).catch(() => undefined);
     client.clear();

@@ -1,4 +1,4 @@
-/** One case: summary, timeline, linked alerts; status moves, assignment and comments. */
+/** One case: summary, timeline, linked alerts, approvals, playbook runs, reports; status moves, comments. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
@@ -9,6 +9,7 @@ import { useRuntime, useSession } from "../app/session";
 import { ActionButton, DataRegion, Page, readonlyReason, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
 import { SeverityBadge, formatTime } from "../components/ui";
+import { CaseApprovals, CaseExecutions, CaseReports } from "./CaseResponse";
 
 function useCaseWrite(id: string) {
   const client = useQueryClient();
@@ -102,6 +103,7 @@ export function CaseDetailPage() {
             </div>
             {!unavailable && <Controls found={found} write={write} />}
             <div className="grid gap-4 xl:grid-cols-[2fr_1fr]">
+              <div className="flex flex-col gap-4">
               <div className="card">
                 <h2 className="mb-2 font-medium">Timeline</h2>
                 <ol data-testid="case-timeline" className="space-y-2 border-l border-slate-700 pl-4">
@@ -115,6 +117,8 @@ export function CaseDetailPage() {
                 </ol>
                 <CommentForm write={write} />
               </div>
+              <CaseExecutions found={found} />
+              </div>
               <div className="flex flex-col gap-4">
                 <div className="card" data-testid="case-alerts">
                   <h2 className="mb-2 font-medium">Linked alerts ({found.alerts?.length ?? 0})</h2>
@@ -125,8 +129,8 @@ export function CaseDetailPage() {
                   </ul>
                 </div>
                 {found.description && <Pending title="Description" text={found.description} />}
-                <Pending title="Approvals, playbook runs, investigations, reports"
-                  text="Not available yet: these features are not part of this build, so nothing is listed here." />
+                <CaseApprovals found={found} />
+                <CaseReports found={found} />
               </div>
             </div>
           </>

@@ -13,7 +13,8 @@ const TABS = { search: "Search", hunts: "Saved hunts", sources: "Sources" } as c
 type Tab = keyof typeof TABS;
 
 function SearchTab() {
-  const [draft, setDraft] = useState({ q: "", range: "24h", severity: "" });
+  const [params] = useSearchParams();
+  const [draft, setDraft] = useState({ q: params.get("q") ?? "", range: params.get("range") ?? "24h", severity: "" });
   const [applied, setApplied] = useState(draft);
   const [skip, setSkip] = useState(0);
   const query = useQuery({

@@ -27,7 +27,7 @@ test("the role name grants nothing by itself", async ({ page }) => {
 test("'*' grants every page", async ({ page }) => {
   await mockSession(page, { user: { username: "root", role: "admin", permissions: ["*"] } });
   await mockMode(page, "real");
-  await page.goto("/approvals");
+  await page.goto("/agents");
   await expect(page.getByTestId("not-available")).toContainText("Not available yet");
   await expect(page.getByTestId("sidebar").getByRole("link")).toHaveCount(18);
 });

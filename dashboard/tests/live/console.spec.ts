@@ -1,7 +1,8 @@
 /**
  * The operator flow against a real server: sign in, find the alert the ingested EVTX produced,
- * promote it, follow the case timeline, then screenshot every page with real content.
- * Approvals are left out: the approval service does not exist yet (its page says so).
+ * promote it, follow the case timeline, run the malware-response playbook on the case (its
+ * isolate_host step waits for a human), approve that in the Approvals queue, see the run finish
+ * with SIMULATED connector results, generate a report; then screenshot every page with real content.
  */
 import { expect, test, type Page } from "@playwright/test";
 
@@ -20,6 +21,44 @@ async function signIn(page: Page): Promise<void> {
 async function shot(page: Page, name: string): Promise<void> {
   await expect(page.getByTestId("loading-skeleton")).toHaveCount(0);
   await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
+
+/** Case page → Run playbook (preview, execute) → Approvals → approve → the run completes. */
+async function runPlaybookAndApprove(page: Page, caseUrl: string): Promise<void> {
+  // A second tab on the queue: the request must arrive over /ws/approvals, well before the 15 s poll.
+  const queue = await page.context().newPage();
+  await queue.goto(`${base()}/approvals`);
+  await expect(queue.getByTestId("empty-state")).toHaveText("No pending approvals");
+  await page.getByTestId("run-playbook").click();
+  await page.getByTestId("playbook-select").selectOption({ label: "malware-response (disabled)" });
+  await page.getByTestId("playbook-preview-button").click();
+  await expect(page.getByTestId("preview-step")).toHaveCount(4);
+  await expect(page.getByTestId("preview-step").first()).toContainText("required");
+  await page.getByTestId("playbook-execute").click();
+  await expect(page.getByTestId("execution-result")).toContainText("Execution awaiting_approval");
+  await expect(page.getByTestId("case-approval")).toContainText("isolate_host on MSEDGEWIN10 · pending");
+  await expect(queue.getByTestId("approval-card")).toHaveCount(1, { timeout: 5_000 });
+  await queue.close();
+
+  await page.getByTestId("case-approval").getByRole("link", { name: "decide" }).click();
+  const card = page.getByTestId("approval-card").filter({ hasText: "isolate_host" });
+  await expect(card.getByTestId("approval-target")).toHaveText("MSEDGEWIN10");
+  await expect(card.getByTestId("approval-requester")).toHaveText("playbook:malware-response");
+  await expect(card.getByTestId("approval-countdown")).toHaveText(/expires in \d+m/);
+  await shot(page, "approvals");
+  await card.getByTestId("decision-comment").fill("Owner confirmed the change was not planned: isolate.");
+  await card.getByTestId("approve-button").click();
+  await expect(page.getByTestId("empty-state")).toHaveText("No pending approvals");
+  await page.getByRole("tab", { name: "History" }).click();
+  await expect(page.getByTestId("approval-row").first()).toContainText("approved");
+  await expect(page.getByTestId("approval-row").first()).toContainText("not planned");
+
+  await page.goto(caseUrl);
+  const run = page.getByTestId("case-execution");
+  await expect(run).toContainText("malware-response v1 · completed");
+  await expect(run.getByTestId("execution-step").first()).toContainText("completed");
+  await expect(run.getByTestId("simulated-label").first()).toBeVisible();
+  await expect(page.getByTestId("case-approval")).toContainText("approved by admin");
 }
 
 test.describe.serial("live console", () => {
@@ -47,8 +86,34 @@ test.describe.serial("live console", () => {
     await expect(page.getByTestId("case-timeline")).toContainText("not a planned change");
     await shot(page, "case-detail");
 
+    const caseUrl = page.url();
+
+    await runPlaybookAndApprove(page, caseUrl);
+
+    await page.getByTestId("generate-report-button").click();
+    await expect(page.getByTestId("case-report")).toContainText("Technical report: Member Added to Local Administrators");
+    await shot(page, "case-detail");
+
     await page.goto(`${base()}/alerts`);
     await expect(page.getByTestId("alert-row").first()).toContainText("escalated");
+  });
+
+  test("threat intel: record an IOC, look it up with enrichment", async ({ page }) => {
+    await signIn(page);
+    await page.goto(`${base()}/threat-intel`);
+    await expect(page.getByTestId("empty-state")).toHaveText("No IOCs recorded");
+    await page.getByTestId("add-ioc").click();
+    await page.getByLabel("Value (type is inferred)").fill("185.220.101.4");
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    const row = page.getByTestId("ioc-row");
+    await expect(row).toContainText("185.220.101.4");
+    await expect(row.locator("td").first()).toHaveText("ip");
+    await page.getByTestId("lookup-input").fill("185.220.101.4");
+    await page.getByRole("button", { name: "Look up" }).click();
+    await expect(page.getByTestId("lookup-result")).toContainText("known locally");
+    await expect(page.getByTestId("enrichment-row").first()).toBeVisible();
+    await row.click();
+    await expect(page.getByTestId("ioc-detail")).toContainText("1 sighting(s)");
   });
 
   test("every page renders real content (screenshots)", async ({ page }) => {
@@ -66,10 +131,16 @@ test.describe.serial("live console", () => {
       ["/settings?tab=audit", "settings-audit"],
       ["/settings?tab=status", "settings-status"],
       ["/profile", "profile"],
-      ["/approvals", "approvals"],
+      ["/approvals?tab=history", "approvals-history"],
+      ["/soar", "soar-playbooks"],
+      ["/soar?tab=executions", "soar-executions"],
+      ["/soar?tab=rules", "soar-rules"],
+      ["/reports", "reports"],
+      ["/endpoints", "endpoints"],
+      ["/ueba", "ueba"],
+      ["/threat-intel", "threat-intel"],
       ["/agents", "agents"],
       ["/cps", "cps"],
-      ["/soar", "soar"],
     ];
     for (const [path, name] of pages) {
       await page.goto(`${base()}${path}`);
@@ -83,5 +154,11 @@ test.describe.serial("live console", () => {
     await expect(page.getByTestId("audit-table")).toContainText("alert.promote");
     await page.goto(`${base()}/detections`);
     await expect(page.getByTestId("rules-table")).toContainText("Member Added to Local Administrators");
+    await page.goto(`${base()}/endpoints`);
+    await expect(page.getByTestId("entity-row").filter({ hasText: "MSEDGEWIN10" }).getByTestId("risk-bar")).toBeVisible();
+    await page.goto(`${base()}/ueba`);
+    await expect(page.getByTestId("entity-row")).toContainText("IEUser");
+    await page.goto(`${base()}/reports`);
+    await expect(page.getByTestId("report-row").first().locator("a[data-format=pdf]")).toHaveAttribute("href", /download\?format=pdf$/);
   });
 });

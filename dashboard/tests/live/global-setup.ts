@@ -1,5 +1,6 @@
 /**
- * Live lane: ingest a real EVTX sample into a fresh data dir, then start a real `aurorasoc serve`
+ * Live lane: ingest a real EVTX sample into a fresh data dir, import the showcase playbooks, then
+ * start a real `aurorasoc serve`
  * on a free port serving the built console (aurorasoc/web, from `make dashboard`). The admin
  * password is the one serve bootstraps and stores in <data dir>/secrets/initial_admin_password.
  */
@@ -51,6 +52,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   delete env.AURORA_ADMIN_PASSWORD; // exercise the real first-start bootstrap
   const ingest = spawnSync(AURORASOC, ["ingest", EVTX], { env, encoding: "utf8", timeout: 60_000 });
   if (ingest.status !== 0) throw new Error(`aurorasoc ingest failed:\n${ingest.stdout}\n${ingest.stderr}`);
+  // The bundled playbooks (imported disabled; a manual run still works): malware-response gates
+  // isolate_host behind a human approval, which the live spec decides in the console.
+  const playbooks = spawnSync(AURORASOC, ["playbooks", "import-showcase"], { env, encoding: "utf8", timeout: 60_000 });
+  if (playbooks.status !== 0) throw new Error(`aurorasoc playbooks import-showcase failed:\n${playbooks.stdout}\n${playbooks.stderr}`);
   const port = await freePort();
   const proc = spawn(AURORASOC, ["serve", "--port", String(port)], { env, stdio: ["ignore", "ignore", "inherit"] });
   const base = `http://127.0.0.1:${port}`;

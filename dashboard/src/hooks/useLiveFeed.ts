@@ -1,12 +1,16 @@
-/** /ws/alerts: every message invalidates the alert-derived queries. Failures are silent (backoff). */
+/** Server push (/ws/alerts, /ws/approvals): every message invalidates the queries it affects. Failures are silent (backoff). */
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { API_BASE } from "../api/client";
 
 const MAX_BACKOFF_MS = 30_000;
 
-export function useAlertFeed(enabled: boolean): void {
+export const ALERT_FEED = { path: "/ws/alerts", keys: ["alerts", "dashboard", "cases"] };
+export const APPROVAL_FEED = { path: "/ws/approvals", keys: ["approvals", "cases", "executions", "dashboard"] };
+
+export function useLiveFeed(feed: { path: string; keys: string[] }, enabled: boolean): void {
   const client = useQueryClient();
+  const { path, keys } = feed;
   useEffect(() => {
     if (!enabled) return;
     let socket: WebSocket | null = null;
@@ -15,16 +19,14 @@ export function useAlertFeed(enabled: boolean): void {
     let stopped = false;
     const connect = () => {
       const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-      socket = new WebSocket(`${scheme}://${window.location.host}${API_BASE}/ws/alerts`);
+      socket = new WebSocket(`${scheme}://${window.location.host}${API_BASE}${path}`);
       socket.onopen = () => {
         delay = 1000;
       };
       socket.onmessage = (event) => {
         const data = JSON.parse(String(event.data)) as { type?: string };
         if (data.type === "pong") return;
-        void client.invalidateQueries({ queryKey: ["alerts"] });
-        void client.invalidateQueries({ queryKey: ["dashboard"] });
-        void client.invalidateQueries({ queryKey: ["cases"] });
+        keys.forEach((key) => void client.invalidateQueries({ queryKey: [key] }));
       };
       socket.onclose = () => {
         if (stopped) return;
@@ -38,5 +40,5 @@ export function useAlertFeed(enabled: boolean): void {
       window.clearTimeout(timer);
       socket?.close();
     };
-  }, [enabled, client]);
+  }, [enabled, client, path, keys]);
 }
