@@ -94,7 +94,9 @@ class BruteForceStore:
                 np.frombuffer(b"".join(r.embedding for r in rows), dtype=np.float32), query_vector
             )
             best = {rows[i].id: float(scores[i]) for i in np.argsort(-scores, kind="stable")[:top_k]}
-            found = await session.execute(select(Row.id, Row.source_id, Row.payload).where(Row.id.in_(list(best))))
+            found = await session.execute(
+                select(Row.id, Row.source_id, Row.payload).where(Row.id.in_(list(best)))
+            )
             by_id = {r.id: r for r in found}
         return [  # payloads are loaded for the winners only, not for every ranked row
             VectorHit(source_id=by_id[i].source_id, score=round(score, 6), payload=by_id[i].payload)
