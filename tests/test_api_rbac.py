@@ -106,6 +106,7 @@ class Seeds:
     siem: dict[str, str] = field(default_factory=dict)  # log_id, source_id, hunt_id
     report_id: str = ""
     soar: dict[str, str] = field(default_factory=dict)  # playbook, execution, approval, automation rule ids
+    cps: dict[str, str] = field(default_factory=dict)  # device_id (verified), conduit_id, badge_id
     ioc_id: str = ""
 
 
@@ -132,6 +133,7 @@ async def make_seeds(owner: str = "admin") -> Seeds:
         await session.flush()
         seeds.report_id = str(report.id)
         seeds.soar = await _soar_seeds(session, n)
+        seeds.cps = await _cps_seeds(session, n)
         ioc = IOCModel(type="domain", value=f"rbac-{n}.example.com")
         session.add(ioc)
         await session.flush()
@@ -177,6 +179,19 @@ async def _siem_seeds(session: Any, n: int, owner: str) -> dict[str, str]:
     return {"log_id": str(log.id), "source_id": str(source.id), "hunt_id": str(hunt.id)}
 
 
+async def _cps_seeds(session: Any, n: int) -> dict[str, str]:
+    """A verified (trusted) device, a conduit and a badge."""
+    from aurorasoc.core.models import AccessBadgeModel, CPSConduitModel, CPSDeviceModel
+
+    device = CPSDeviceModel(device_id=f"rbac-dev-{n}", name="rbac device", device_type="door_controller",
+                            attestation_status="verified", trusted=True)  # fmt: skip
+    conduit = CPSConduitModel(name=f"rbac conduit {n}", from_zone_id="a", to_zone_id="b")
+    badge = AccessBadgeModel(badge_id=f"rbac-badge-{n}", holder="rbac")
+    session.add_all([device, conduit, badge])
+    await session.flush()
+    return {"device_id": device.device_id, "conduit_id": str(conduit.id), "badge_id": badge.badge_id}
+
+
 def _sigma(n: int) -> str:
     return (
         f"title: rbac rule {n}\nid: 6f0c5b3e-0000-4000-8000-{n:012d}\nlogsource: {{product: windows}}\n"
@@ -191,7 +206,7 @@ def path_params(spec: RouteSpec, seeds: Seeds) -> dict[str, str]:
     by_name["ioc_id"] = seeds.ioc_id
     # promote / case-link need an alert that is not in a case yet
     alert = seeds.free_alert_id if spec.path.endswith(("/promote", "/case-link")) else seeds.alert_id
-    return {**by_name, **seeds.siem, **seeds.soar, "alert_id": alert}
+    return {**by_name, **seeds.siem, **seeds.soar, **seeds.cps, "alert_id": alert}
 
 
 def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
@@ -234,6 +249,22 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "POST /api/v1/approvals/{approval_id}/reject": {"comment": "not now"},
         "POST /api/v1/automation-rules": {"name": f"rbac rule {n}", "action": "create_case"},
         "PATCH /api/v1/automation-rules/{automation_rule_id}": {"enabled": False},
+        "POST /api/v1/cps/devices": {
+            "device_id": f"rbac-new-dev-{n}",
+            "device_type": "valve",
+            "name": "v",
+            "firmware_stack": "zephyr",
+        },
+        "PATCH /api/v1/cps/devices/{device_id}": {"location": "hall"},
+        "POST /api/v1/cps/devices/{device_id}/attest": None,
+        "POST /api/v1/cps/devices/{device_id}/command": {"command": "keepalive"},
+        "POST /api/v1/cps/devices/{device_id}/revoke": None,
+        "POST /api/v1/cps/devices/{device_id}/enrollment-token": None,
+        "POST /api/v1/cps/zones": {"name": f"rbac zone {n}", "security_level": "SL2"},
+        "POST /api/v1/cps/conduits": {"name": f"rbac conduit {n}", "from_zone_id": "a", "to_zone_id": "b"},
+        "POST /api/v1/cps/conduits/{conduit_id}/isolate": None,
+        "POST /api/v1/cps/badges": {"badge_id": f"rbac-badge-post-{n}", "holder": "h"},
+        "PATCH /api/v1/cps/badges/{badge_id}": {"enabled": False},
         "POST /api/v1/iocs": {"type": "domain", "value": f"rbac-post-{n}.example.com"},
         "PATCH /api/v1/iocs/{ioc_id}": {"tags": ["rbac"]},
         "POST /api/v1/iocs/lookup": {"value": "203.0.113.9"},
@@ -273,6 +304,7 @@ class TestRouteInventory:
             "POST /api/v1/auth/token",
             "GET /api/v1/auth/oidc/login",
             "GET /api/v1/auth/oidc/callback",
+            "POST /api/v1/cps/enroll",  # the one-time enrolment token is the credential (spec §10)
         }
 
     def test_openapi_summaries_name_the_permission(self):

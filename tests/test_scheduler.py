@@ -17,6 +17,7 @@ from aurorasoc.core.models import (
     AlertIOCModel,
     AlertModel,
     CaseModel,
+    CPSDeviceModel,
     HumanApprovalModel,
     IOCModel,
     RevokedTokenModel,
@@ -212,3 +213,23 @@ async def test_collector_refreshes_gauges_and_applies_retention(app_db) -> None:
     assert REGISTRY.get_sample_value("alerts_open", {"severity": "critical"}) == 1
     assert REGISTRY.get_sample_value("cases_open", {"severity": "high"}) == 1
     assert REGISTRY.get_sample_value("approvals_pending") == 0
+
+
+async def test_collector_moves_silent_devices_offline_with_a_critical_alert(app_db) -> None:
+    async with session_scope() as session:
+        session.add(
+            CPSDeviceModel(
+                device_id="plc-7",
+                name="plc-7",
+                device_type="plc",
+                health="online",
+                metadata_={},
+                last_seen_at=NOW - timedelta(hours=3),
+            )
+        )
+    await BackgroundScheduler().collect()
+    async with get_session_factory()() as session:
+        device = await session.scalar(select(CPSDeviceModel).where(CPSDeviceModel.device_id == "plc-7"))
+        alerts = (await session.scalars(select(AlertModel))).all()
+    assert device is not None and device.health == "offline"
+    assert [(a.severity, a.source) for a in alerts] == [("critical", "cps")]

@@ -198,21 +198,28 @@ async def test_two_workers_share_the_stream_and_survive_a_kill(
 
     try:
         # Kill the first worker while it holds unacknowledged entries, after it has finished some.
+        held = 0
+
         async def doomed_mid_batch() -> bool:
+            nonlocal held
             done = doomed_log.read_bytes().count(b"log_batch_processed") if doomed_log.exists() else 0
-            return done >= 1 and await consumer_pending(redis_client, "doomed") >= 1
+            if done == 0:  # the group may not exist yet
+                return False
+            held = await consumer_pending(redis_client, "doomed")
+            return held >= 1
 
         await until(doomed_mid_batch, 30, "the first worker to be mid-batch")
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(5)
-        orphaned = await consumer_pending(redis_client, "doomed")
-        assert orphaned >= 1 and await stored() < len(events)
+        # On a loaded machine the survivor may already have claimed some of them (idle > 2 s):
+        # the entries held at the kill are what must not be lost.
+        assert held >= 1 and await stored() < len(events)
 
         async def drained() -> bool:
             summary = await redis_client.xpending(LOGS_STREAM, DETECTION_GROUP)
             return summary["pending"] == 0 and await stored() == len(events)
 
-        await until(drained, 40, "the survivor to claim the orphaned entries and finish")
+        await until(drained, 90, "the survivor to claim the orphaned entries and finish")
         assert await consumer_pending(redis_client, "doomed") == 0
         group = (await redis_client.xinfo_groups(LOGS_STREAM))[0]
         assert (group["pending"], group["lag"]) == (0, 0)
@@ -319,8 +326,8 @@ def test_serve_no_workers_leaves_the_consumers_to_worker_processes() -> None:
     from aurorasoc.detection.log_stream import register_embedded_detection
     from aurorasoc.services.alert_pipeline import register_alert_pipeline
 
-    feeds = [ws.register_alert_feed, ws.register_approval_feed]  # per-process WebSocket feeds only
-    assert create_app(workers=False).state.consumers == feeds
+    feeds = create_app(workers=False).state.consumers  # per-process WebSocket feeds only
+    assert ws.register_alert_feed in feeds and all(f.__module__ == ws.__name__ for f in feeds)
     embedded = create_app().state.consumers
     assert register_embedded_detection in embedded and register_alert_pipeline in embedded
 

@@ -24,6 +24,8 @@ from aurorasoc.api.routers import (
     automation,
     case_alerts,
     cases,
+    cps,
+    cps_zones,
     dashboard,
     detections,
     entities,
@@ -46,6 +48,7 @@ from aurorasoc.core.redis import close_redis
 from aurorasoc.detection.ingest.service import FileIngestService
 from aurorasoc.detection.log_stream import register_embedded_detection, stored_rules_pipeline_factory
 from aurorasoc.events.bus import get_bus, set_bus
+from aurorasoc.events.mqtt_consumer import MQTTEdgeConsumer
 from aurorasoc.events.nats_jetstream import start_publisher, stop_publisher
 from aurorasoc.models.domain import RuntimeMode
 from aurorasoc.services import alert_pipeline
@@ -108,7 +111,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.consumers = [ws.register_alert_feed, ws.register_approval_feed]
+    app.state.consumers = [ws.register_alert_feed, ws.register_approval_feed, ws.register_cps_feed]
     app.state.services = []
     if workers:
         app.state.consumers += [alert_pipeline.register_alert_pipeline, register_embedded_detection]
@@ -117,6 +120,8 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         if settings.detection.ingest_paths:
             pipelines = stored_rules_pipeline_factory()
             app.state.services.append(FileIngestService(settings.detection.ingest_paths, pipelines))
+        if settings.mqtt.enabled:
+            app.state.services.append(MQTTEdgeConsumer(settings.mqtt))
     app.add_middleware(RateLimitMiddleware, settings=settings.ratelimit)  # inner: 429s keep X-Request-ID
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
@@ -141,6 +146,8 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         detections,
         entities,
         reports,
+        cps,
+        cps_zones,
         siem_ingest,
         siem,
         siem_sources,

@@ -20,12 +20,14 @@ from aurorasoc.core.auth import Principal, resolve_principal
 from aurorasoc.events.bus import BusMessage, EventBus
 from aurorasoc.services.alert_events import ALERTS_STREAM
 from aurorasoc.services.approvals import APPROVALS_STREAM
+from aurorasoc.services.cps_outbox import CPS_EVENTS_STREAM
 
 router = APIRouter()
 
 alerts_manager = ConnectionManager("alerts")
 approvals_manager = ConnectionManager("approvals")
-MANAGERS = (alerts_manager, approvals_manager)
+cps_manager = ConnectionManager("cps")
+MANAGERS = (alerts_manager, approvals_manager, cps_manager)
 _APPROVAL_EVENTS = {
     "requested": "created",
     "approved": "decided",
@@ -66,6 +68,15 @@ def register_approval_feed(bus: EventBus, manager: ConnectionManager = approvals
             await manager.broadcast(payload)
 
     bus.subscribe(APPROVALS_STREAM, process_group("api-ws-approvals"), _forward)
+
+
+def register_cps_feed(bus: EventBus, manager: ConnectionManager = cps_manager) -> None:
+    """Broadcast ``aurora:cps:events`` (already in the §11 shape) to the ``/ws/cps`` sockets."""
+
+    async def _forward(message: BusMessage) -> None:
+        await manager.broadcast(message.data)
+
+    bus.subscribe(CPS_EVENTS_STREAM, process_group("api-ws-cps"), _forward)
 
 
 async def close_all() -> None:
@@ -111,3 +122,9 @@ async def alerts_feed(websocket: WebSocket) -> None:
 async def approvals_feed(websocket: WebSocket) -> None:
     """Approval requests, decisions and expiries. Permission: approvals:read"""
     await _serve(websocket, approvals_manager, "approvals:read")
+
+
+@router.websocket("/ws/cps")
+async def cps_feed(websocket: WebSocket) -> None:
+    """Device status, telemetry, attestation and correlation events. Permission: cps:read"""
+    await _serve(websocket, cps_manager, "cps:read")

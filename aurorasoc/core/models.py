@@ -449,3 +449,11 @@ class AutomationRuleModel(_Mutable, Base):
 from aurorasoc.core.models_agents import InvestigationEventModel as InvestigationEventModel  # noqa: E402
 from aurorasoc.core.models_agents import InvestigationModel as InvestigationModel  # noqa: E402
 from aurorasoc.core.models_agents import VectorEmbeddingModel as VectorEmbeddingModel  # noqa: E402
+from aurorasoc.core.models_cps import AccessBadgeModel as AccessBadgeModel  # noqa: E402
+from aurorasoc.core.models_cps import AttestationNonceModel as AttestationNonceModel  # noqa: E402
+from aurorasoc.core.models_cps import AttestationRecordModel as AttestationRecordModel  # noqa: E402
+from aurorasoc.core.models_cps import CPSConduitModel as CPSConduitModel  # noqa: E402
+from aurorasoc.core.models_cps import CPSDeviceModel as CPSDeviceModel  # noqa: E402
+from aurorasoc.core.models_cps import CPSTelemetryModel as CPSTelemetryModel  # noqa: E402
+from aurorasoc.core.models_cps import CPSZoneModel as CPSZoneModel  # noqa: E402
+from aurorasoc.core.models_cps import FirmwareBundleModel as FirmwareBundleModel  # noqa: E402
