@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import typer
 
+from aurorasoc.commands import agent as agent_cmd
 from aurorasoc.commands import apikeys as apikeys_cmd
 from aurorasoc.commands import cps as cps_cmd
 from aurorasoc.commands import doctor as doctor_cmd
 from aurorasoc.commands import ingest as ingest_cmd
+from aurorasoc.commands import investigate as investigate_cmd
+from aurorasoc.commands import mcp as mcp_cmd
 from aurorasoc.commands import memory as memory_cmd
 from aurorasoc.commands import playbooks as playbooks_cmd
 from aurorasoc.commands import rules as rules_cmd
@@ -26,12 +29,15 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(playbooks_cmd.app, name="playbooks")
 app.add_typer(apikeys_cmd.app, name="apikeys")
+app.add_typer(agent_cmd.app, name="agent")
 app.add_typer(cps_cmd.app, name="cps")
 app.add_typer(memory_cmd.app, name="memory")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("serve")(serve_cmd.serve)
 app.command("ingest")(ingest_cmd.ingest)
 app.command("worker")(worker_cmd.worker)
+app.command("investigate")(investigate_cmd.investigate)
+app.command("mcp")(mcp_cmd.mcp)
 
 
 @app.command("migrate")

@@ -37,6 +37,7 @@ from aurorasoc.core.models import (
     SiemLogModel,
     UserModel,
 )
+from aurorasoc.core.models_agents import InvestigationModel
 from aurorasoc.core.rbac import missing_permissions
 from aurorasoc.core.types import utcnow
 from aurorasoc.models.domain import Role
@@ -166,6 +167,11 @@ async def _soar_seeds(session: Any, n: int) -> dict[str, str]:
     await session.flush()
     ids = {"playbook_id": playbook.id, "execution_id": execution.id, "approval_id": approval.id}
     ids["automation_rule_id"] = rule.id
+    investigation = InvestigationModel(task_id=f"rbac-{n}", agent="orchestrator", prompt="rbac",
+                                       requested_by="rbac", status="completed")  # fmt: skip
+    session.add(investigation)
+    await session.flush()
+    ids["investigation_id"] = investigation.id
     return {key: str(value) for key, value in ids.items()}
 
 
@@ -203,6 +209,7 @@ def path_params(spec: RouteSpec, seeds: Seeds) -> dict[str, str]:
     by_name = {"case_id": seeds.case_id, "username": seeds.username, "key_id": seeds.key_id, "tid": "T1059"}
     by_name["rule_id"] = seeds.rule_id
     by_name["report_id"] = seeds.report_id
+    by_name["agent_name"] = "security_analyst"
     by_name["ioc_id"] = seeds.ioc_id
     # promote / case-link need an alert that is not in a case yet
     alert = seeds.free_alert_id if spec.path.endswith(("/promote", "/case-link")) else seeds.alert_id
@@ -249,6 +256,9 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "POST /api/v1/approvals/{approval_id}/reject": {"comment": "not now"},
         "POST /api/v1/automation-rules": {"name": f"rbac rule {n}", "action": "create_case"},
         "PATCH /api/v1/automation-rules/{automation_rule_id}": {"enabled": False},
+        "POST /api/v1/alerts/{alert_id}/investigate": {},
+        "POST /api/v1/orchestrator/dispatch": {"agent": "threat_intel", "prompt": "rbac"},
+        "POST /api/v1/investigations/{investigation_id}/override": {"status": "completed", "note": "rbac"},
         "POST /api/v1/cps/devices": {
             "device_id": f"rbac-new-dev-{n}",
             "device_type": "valve",

@@ -15,6 +15,7 @@ from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
 from aurorasoc.api.routers import (
+    agents,
     alert_cases,
     alerts,
     approvals,
@@ -30,6 +31,7 @@ from aurorasoc.api.routers import (
     detections,
     entities,
     executions,
+    investigations,
     iocs,
     playbooks,
     reports,
@@ -112,6 +114,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         lifespan=lifespan,
     )
     app.state.consumers = [ws.register_alert_feed, ws.register_approval_feed, ws.register_cps_feed]
+    app.state.consumers.append(ws.register_thoughts_feed)
     app.state.services = []
     if workers:
         app.state.consumers += [alert_pipeline.register_alert_pipeline, register_embedded_detection]
@@ -146,6 +149,8 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         detections,
         entities,
         reports,
+        investigations,
+        agents,
         cps,
         cps_zones,
         siem_ingest,

@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, WebSocket
 from starlette.status import WS_1008_POLICY_VIOLATION
 
 from aurorasoc.api.ws_manager import ConnectionManager
+from aurorasoc.core.audit import AUDIT_STREAM
 from aurorasoc.core.auth import Principal, resolve_principal
 from aurorasoc.events.bus import BusMessage, EventBus
 from aurorasoc.services.alert_events import ALERTS_STREAM
@@ -27,7 +28,9 @@ router = APIRouter()
 alerts_manager = ConnectionManager("alerts")
 approvals_manager = ConnectionManager("approvals")
 cps_manager = ConnectionManager("cps")
-MANAGERS = (alerts_manager, approvals_manager, cps_manager)
+thoughts_manager = ConnectionManager("agent-thoughts")
+MANAGERS = (alerts_manager, approvals_manager, cps_manager, thoughts_manager)
+_THOUGHT_FIELDS = ("agent", "action", "investigation_id", "seq", "event_type", "detail", "timestamp")
 _APPROVAL_EVENTS = {
     "requested": "created",
     "approved": "decided",
@@ -79,6 +82,16 @@ def register_cps_feed(bus: EventBus, manager: ConnectionManager = cps_manager) -
     bus.subscribe(CPS_EVENTS_STREAM, process_group("api-ws-cps"), _forward)
 
 
+def register_thoughts_feed(bus: EventBus, manager: ConnectionManager = thoughts_manager) -> None:
+    """Broadcast ``agent_step`` messages of ``aurora:audit`` to the ``/ws/agent-thoughts`` sockets."""
+
+    async def _forward(message: BusMessage) -> None:
+        if message.data.get("type") == "agent_step":
+            await manager.broadcast({key: message.data.get(key) for key in _THOUGHT_FIELDS})
+
+    bus.subscribe(AUDIT_STREAM, process_group("api-ws-thoughts"), _forward)
+
+
 async def close_all() -> None:
     """Close every socket of every channel (API shutdown)."""
     for manager in MANAGERS:
@@ -128,3 +141,9 @@ async def approvals_feed(websocket: WebSocket) -> None:
 async def cps_feed(websocket: WebSocket) -> None:
     """Device status, telemetry, attestation and correlation events. Permission: cps:read"""
     await _serve(websocket, cps_manager, "cps:read")
+
+
+@router.websocket("/ws/agent-thoughts")
+async def agent_thoughts_feed(websocket: WebSocket) -> None:
+    """Every agent step of running investigations. Permission: ws:agent_thoughts"""
+    await _serve(websocket, thoughts_manager, "ws:agent_thoughts")

@@ -1,0 +1,1 @@
+"""Multi-agent workflows (spec §16.5)."""
