@@ -11,8 +11,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
+from aurorasoc.api.audit_trail import audit_change
 from aurorasoc.api.deps import DbSession, OperatorOrPreview
-from aurorasoc.api.routers.cases import audit_change
 from aurorasoc.api.schemas.cases import CaseLinkBody, CaseLinkOut, CaseOut, PromoteBody
 from aurorasoc.api.schemas.common import Preview
 from aurorasoc.core.auth import Principal, require_permission

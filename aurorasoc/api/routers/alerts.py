@@ -7,12 +7,12 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from aurorasoc.api.audit_trail import audit_change
 from aurorasoc.api.deps import (
     DataSourceDep,
     DbSession,
     OperatorOrPreview,
     Paging,
-    client_ip,
     require_mutations,
     require_pipeline_writes,
 )
@@ -31,7 +31,6 @@ from aurorasoc.api.schemas.alerts import (
 )
 from aurorasoc.api.schemas.common import Page, Preview
 from aurorasoc.api.showcase import find_showcase, load_showcase, stamp_source
-from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import InvalidInput, NotFound, PermissionDenied
 from aurorasoc.core.models import AlertModel, CaseModel
@@ -246,10 +245,8 @@ async def _bulk_create_case(
         actor=principal.username,
         alert_ids=[a.id for a in alerts],
     )
-    await AuditService(session).record(
-        principal.username, principal.actor_type, "case.create", "case", str(case.id),
-        {"alert_ids": [str(a.id) for a in alerts], "source": "bulk"}, ip=client_ip(request),
-    )  # fmt: skip
+    details = {"alert_ids": [str(a.id) for a in alerts], "source": "bulk"}
+    await audit_change(session, request, principal, "case.create", ("case", str(case.id)), details)
     await session.commit()
     for alert in alerts:
         await publish_alert_event(alert, "updated")
@@ -259,12 +256,4 @@ async def _bulk_create_case(
 async def _audit(
     session: DbSession, principal: Principal, request: Request, action: str, alert: AlertModel, change: dict
 ) -> None:
-    await AuditService(session).record(
-        principal.username,
-        principal.actor_type,
-        action,
-        "alert",
-        str(alert.id),
-        change,
-        ip=client_ip(request),
-    )
+    await audit_change(session, request, principal, action, ("alert", str(alert.id)), change)

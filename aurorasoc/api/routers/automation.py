@@ -7,11 +7,11 @@ import uuid
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 
-from aurorasoc.api.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
+from aurorasoc.api.audit_trail import audit_change
+from aurorasoc.api.deps import DataSourceDep, DbSession, Paging, require_mutations
 from aurorasoc.api.schemas.common import Page
 from aurorasoc.api.schemas.playbooks import AutomationRuleOut, AutomationRulePatch
 from aurorasoc.api.showcase import stamp_source
-from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.models import AutomationRuleModel
@@ -110,7 +110,4 @@ async def _audit(
     session: DbSession, principal: Principal, request: Request, action: str, rule: AutomationRuleModel
 ) -> None:
     details = {"name": rule.name, "action": rule.action, "enabled": rule.enabled}
-    await AuditService(session).record(
-        principal.username, principal.actor_type, action, "automation_rule", str(rule.id), details,
-        ip=client_ip(request),
-    )  # fmt: skip
+    await audit_change(session, request, principal, action, ("automation_rule", str(rule.id)), details)

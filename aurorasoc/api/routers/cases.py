@@ -6,9 +6,9 @@ import uuid
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.api.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
+from aurorasoc.api.audit_trail import audit_change
+from aurorasoc.api.deps import DataSourceDep, DbSession, Paging, require_mutations
 from aurorasoc.api.schemas.cases import (
     AssignBody,
     CaseAlertRef,
@@ -23,7 +23,6 @@ from aurorasoc.api.schemas.cases import (
 from aurorasoc.api.schemas.common import Page
 from aurorasoc.api.schemas.playbooks import ApprovalOut, ExecutionOut
 from aurorasoc.api.showcase import SHOWCASE_HEADER, find_showcase, load_showcase
-from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.models import CaseModel
@@ -42,26 +41,6 @@ WriteCases = require_permission("cases:write")
 CloseCases = require_permission("cases:close")
 CaseId = Annotated[uuid.UUID, Path(description="Case id")]
 SORT_PATTERN = r"^-?(updated_at|created_at|severity|status|title)$"
-
-
-async def audit_change(
-    session: AsyncSession,
-    request: Request,
-    principal: Principal,
-    action: str,
-    resource: tuple[str, str],
-    details: dict[str, Any],
-) -> None:
-    """One audit row per state change, committed with it (spec §22)."""
-    await AuditService(session).record(
-        principal.username,
-        principal.actor_type,
-        action,
-        resource[0],
-        resource[1],
-        details,
-        ip=client_ip(request),
-    )
 
 
 async def case_detail(service: CaseService, found: CaseModel) -> CaseDetail:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
+from aurorasoc.api.audit_trail import audit_change
 from aurorasoc.api.deps import (
     DbSession,
     Paging,
@@ -54,15 +55,7 @@ def _out(device: CPSDeviceModel) -> DeviceOut:
 async def _audit(
     session: DbSession, principal: Principal, request: Request, action: str, device_id: str, **details: object
 ) -> None:
-    await AuditService(session).record(
-        principal.username,
-        principal.actor_type,
-        action,
-        "cps_device",
-        device_id,
-        dict(details),
-        ip=client_ip(request),
-    )
+    await audit_change(session, request, principal, action, ("cps_device", device_id), dict(details))
 
 
 @router.get("/devices", response_model=Page[DeviceOut], summary="List CPS devices. Permission: cps:read")

@@ -12,7 +12,8 @@ import uuid
 
 from fastapi import APIRouter, Depends, Request, status
 
-from aurorasoc.api.deps import DbSession, Paging, client_ip, require_mutations
+from aurorasoc.api.audit_trail import audit_change
+from aurorasoc.api.deps import DbSession, Paging, require_mutations
 from aurorasoc.api.schemas.common import Page
 from aurorasoc.api.schemas.cps import (
     BadgeCreate,
@@ -24,7 +25,6 @@ from aurorasoc.api.schemas.cps import (
     ZoneOut,
 )
 from aurorasoc.core import runtime
-from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.models import AccessBadgeModel, CPSConduitModel, CPSZoneModel
 from aurorasoc.services.cps_zones import ZoneService
@@ -80,10 +80,10 @@ async def isolate_conduit(
     runtime.assert_external_allowed()
     service = ZoneService(session)
     conduit = await service.isolate(await service.conduit(conduit_id))
-    await AuditService(session).record(
-        principal.username, principal.actor_type, "cps.conduit.isolate", "cps_conduit", str(conduit_id),
-        {"name": conduit.name, "from": conduit.from_zone_id, "to": conduit.to_zone_id}, ip=client_ip(request),
-    )  # fmt: skip
+    details = {"name": conduit.name, "from": conduit.from_zone_id, "to": conduit.to_zone_id}
+    await audit_change(
+        session, request, principal, "cps.conduit.isolate", ("cps_conduit", str(conduit_id)), details
+    )
     await session.commit()
     return ConduitOut.model_validate(conduit)
 

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from aurorasoc.api.deps import DbSession, Paging, client_ip, require_database, require_mutations
+from aurorasoc.api.audit_trail import audit_change
+from aurorasoc.api.deps import DbSession, Paging, require_database, require_mutations
 from aurorasoc.api.schemas.common import Page
 from aurorasoc.api.schemas.detections import (
     MAX_YAML_CHARS,
@@ -21,7 +22,6 @@ from aurorasoc.api.schemas.detections import (
     TestedRule,
 )
 from aurorasoc.api.showcase import stamp_source
-from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import DomainError
 from aurorasoc.services import rule_testing
@@ -182,12 +182,4 @@ async def _audit(
     rule: RuleOut,
     details: dict[str, Any],
 ) -> None:
-    await AuditService(session).record(
-        principal.username,
-        principal.actor_type,
-        action,
-        "detection_rule",
-        str(rule.id),
-        details,
-        ip=client_ip(request),
-    )
+    await audit_change(session, request, principal, action, ("detection_rule", str(rule.id)), details)

@@ -7,11 +7,11 @@ import uuid
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import func, select
 
-from aurorasoc.api.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
+from aurorasoc.api.audit_trail import audit_change
+from aurorasoc.api.deps import DataSourceDep, DbSession, Paging, require_mutations
 from aurorasoc.api.schemas.common import Page
 from aurorasoc.api.schemas.playbooks import ConnectorActionOut, ExecutionOut
 from aurorasoc.api.showcase import stamp_source
-from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.models import ConnectorActionModel
 from aurorasoc.models.domain import ExecutionStatus
@@ -75,10 +75,10 @@ async def cancel_execution(
     service = ExecutionService(session)
     execution = await service.get(execution_id)
     await service.cancel(execution, principal.username)
-    await AuditService(session).record(
-        principal.username, principal.actor_type, "execution.cancel", "execution", str(execution.id),
-        {"playbook": execution.playbook_name}, ip=client_ip(request),
-    )  # fmt: skip
+    details = {"playbook": execution.playbook_name}
+    await audit_change(
+        session, request, principal, "execution.cancel", ("execution", str(execution.id)), details
+    )
     await session.commit()
     await service.publish()
     return ExecutionOut.model_validate(execution)

@@ -9,11 +9,11 @@ import uuid
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from aurorasoc.api.audit_trail import audit_change
 from aurorasoc.api.deps import (
     DataSourceDep,
     DbSession,
     Paging,
-    client_ip,
     require_database,
     require_mutations,
 )
@@ -33,7 +33,6 @@ from aurorasoc.api.schemas.iocs import (
 from aurorasoc.api.showcase import stamp_source
 from aurorasoc.config.settings import get_settings
 from aurorasoc.core import runtime
-from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import Conflict, NotFound
 from aurorasoc.core.models import IOCModel
@@ -230,6 +229,4 @@ async def share_ioc(
 async def _audit(
     session: DbSession, principal: Principal, request: Request, action: str, ioc: IOCModel, details: dict
 ) -> None:
-    await AuditService(session).record(
-        principal.username, principal.actor_type, action, "ioc", str(ioc.id), details, ip=client_ip(request)
-    )
+    await audit_change(session, request, principal, action, ("ioc", str(ioc.id)), details)

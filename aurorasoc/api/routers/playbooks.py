@@ -6,12 +6,12 @@ import uuid
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from aurorasoc.api.audit_trail import audit_change
 from aurorasoc.api.deps import (
     DataSourceDep,
     DbSession,
     OperatorOrPreview,
     Paging,
-    client_ip,
     require_mutations,
 )
 from aurorasoc.api.schemas.common import Page, Preview
@@ -24,7 +24,6 @@ from aurorasoc.api.schemas.playbooks import (
     ValidationResult,
 )
 from aurorasoc.api.showcase import stamp_source
-from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.models import PlaybookModel
@@ -246,7 +245,4 @@ async def _audit(
     session: DbSession, principal: Principal, request: Request, action: str, playbook: PlaybookModel
 ) -> None:
     details = {"name": playbook.name, "version": playbook.version}
-    await AuditService(session).record(
-        principal.username, principal.actor_type, action, "playbook", str(playbook.id), details,
-        ip=client_ip(request),
-    )  # fmt: skip
+    await audit_change(session, request, principal, action, ("playbook", str(playbook.id)), details)

@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
+from aurorasoc.api.audit_trail import audit_change
 from aurorasoc.api.deps import DataSourceDep, DbSession, OperatorOrPreview, Paging, require_database
-from aurorasoc.api.routers.cases import audit_change
 from aurorasoc.api.schemas.common import Page
 from aurorasoc.api.schemas.reports import ReportDetail, ReportGenerate, ReportOut, ReportPreview
 from aurorasoc.api.showcase import stamp_source

@@ -12,8 +12,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
+from aurorasoc.api.audit_trail import audit_change
 from aurorasoc.api.deps import DataSourceDep, DbSession, Paging, require_mutations
-from aurorasoc.api.routers.cases import audit_change
 from aurorasoc.api.schemas.cases import CaseOut
 from aurorasoc.api.schemas.siem import LogPage, LogPromoteBody, SiemLogOut
 from aurorasoc.api.showcase import stamp_source

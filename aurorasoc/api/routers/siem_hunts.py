@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
+from aurorasoc.api.audit_trail import audit_change
 from aurorasoc.api.deps import (
     DataSourceDep,
     DbSession,
@@ -19,7 +20,6 @@ from aurorasoc.api.deps import (
     require_mutations,
     require_pipeline_writes,
 )
-from aurorasoc.api.routers.cases import audit_change
 from aurorasoc.api.schemas.common import Page
 from aurorasoc.api.schemas.siem import HuntCreate, HuntOut, HuntPatch, HuntRunOut, SiemLogOut
 from aurorasoc.api.showcase import stamp_source

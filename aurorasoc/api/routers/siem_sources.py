@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
+from aurorasoc.api.audit_trail import audit_change
 from aurorasoc.api.deps import DataSourceDep, DbSession, Paging, require_mutations
-from aurorasoc.api.routers.cases import audit_change
 from aurorasoc.api.schemas.common import Page
 from aurorasoc.api.schemas.siem import LogSourceCreate, LogSourceOut, LogSourcePatch
 from aurorasoc.api.showcase import stamp_source

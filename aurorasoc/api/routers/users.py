@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.api.deps import CurrentPrincipal, DbSession, Paging, client_ip, require_database
+from aurorasoc.api.audit_trail import audit_change
+from aurorasoc.api.deps import CurrentPrincipal, DbSession, Paging, require_database
 from aurorasoc.api.schemas.common import Page
 from aurorasoc.api.schemas.users import Me, PasswordChange, UserCreate, UserOut, UserUpdate
 from aurorasoc.api.showcase import SHOWCASE_HEADER
-from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import InvalidInput
 from aurorasoc.services.users import UserService
@@ -163,6 +163,4 @@ async def _audit(
     username: str,
     details: dict[str, Any],
 ) -> None:
-    await AuditService(session).record(
-        principal.username, principal.actor_type, action, "user", username, details, ip=client_ip(request)
-    )
+    await audit_change(session, request, principal, action, ("user", username), details)
