@@ -55,7 +55,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/agents/{name}": {
+    "/api/v1/agents/{agent_name}": {
         parameters: {
             query?: never;
             header?: never;
@@ -63,7 +63,7 @@ export interface paths {
             cookie?: never;
         };
         /** One agent's status. Permission: agents:read */
-        get: operations["get_agent_api_v1_agents__name__get"];
+        get: operations["get_agent_api_v1_agents__agent_name__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5305,12 +5305,12 @@ export interface operations {
             };
         };
     };
-    get_agent_api_v1_agents__name__get: {
+    get_agent_api_v1_agents__agent_name__get: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                name: string;
+                agent_name: string;
             };
             cookie?: never;
         };
