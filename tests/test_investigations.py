@@ -57,6 +57,8 @@ class TestInvestigateRoute:
         evidence = " ".join(f["evidence"] for f in body["result"]["findings"])
         assert "search_alerts#1" in evidence and "mitre_map#1" in evidence and "enrich" not in evidence
         assert "seen 5 times" in evidence and "203.0.113.7" in " ".join(body["result"]["iocs"])
+        detail = (await client.get(f"/api/v1/alerts/{alert.id}", headers=role_headers["analyst"])).json()
+        assert [(i["id"], i["backend"]) for i in detail["investigations"]] == [(body["id"], "offline")]
 
     async def test_events_are_listed_in_order(self, client, role_headers):
         alert = await seed_alert()

@@ -267,3 +267,19 @@ async def start(
         run_in_background(investigation.id, permissions)
         return investigation
     return await InvestigationService(session).execute(investigation, permissions)
+
+
+async def recent_investigations(
+    session: AsyncSession,
+    *,
+    alert_id: uuid.UUID | None = None,
+    case_id: uuid.UUID | None = None,
+    limit: int = 20,
+) -> builtins.list[InvestigationModel]:
+    """The newest investigations about an alert or a case (alert and case detail pages)."""
+    stmt = select(InvestigationModel).order_by(InvestigationModel.created_at.desc()).limit(limit)
+    if alert_id is not None:
+        stmt = stmt.where(InvestigationModel.alert_id == alert_id)
+    if case_id is not None:
+        stmt = stmt.where(InvestigationModel.case_id == case_id)
+    return builtins.list((await session.scalars(stmt)).all())

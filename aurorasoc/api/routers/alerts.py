@@ -16,6 +16,7 @@ from aurorasoc.api.deps import (
     require_mutations,
     require_pipeline_writes,
 )
+from aurorasoc.api.schemas.agents import InvestigationOut
 from aurorasoc.api.schemas.alerts import (
     AlertBatch,
     AlertDetail,
@@ -39,6 +40,7 @@ from aurorasoc.services.alert_events import publish_alert_event
 from aurorasoc.services.alert_filters import AlertFilters, AlertSort
 from aurorasoc.services.alerts import AlertService
 from aurorasoc.services.cases import CaseService
+from aurorasoc.services.investigations import recent_investigations
 from aurorasoc.services.iocs import iocs_for_alert
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -154,6 +156,10 @@ async def get_alert(
             "typed_iocs": [TypedIOC.model_validate(i) for i in await iocs_for_alert(session, alert.id)],
             "techniques": [TechniqueRef.of(t) for t in alert.mitre_techniques],
             "case": CaseRef.model_validate(case) if case else None,
+            "investigations": [
+                InvestigationOut.model_validate(i).model_dump(mode="json")
+                for i in await recent_investigations(session, alert_id=alert.id)
+            ],
         }
     )
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 
 from aurorasoc.api.audit_trail import audit_change
 from aurorasoc.api.deps import DataSourceDep, DbSession, Paging, require_mutations
+from aurorasoc.api.schemas.agents import InvestigationOut
 from aurorasoc.api.schemas.cases import (
     AssignBody,
     CaseAlertRef,
@@ -32,6 +33,7 @@ from aurorasoc.services.alert_events import publish_alert_event
 from aurorasoc.services.case_memory import remember_closed_case
 from aurorasoc.services.case_responses import case_responses
 from aurorasoc.services.cases import CaseFilters, CaseService, SortKey
+from aurorasoc.services.investigations import recent_investigations
 from aurorasoc.services.reports import case_reports
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -54,6 +56,10 @@ async def case_detail(service: CaseService, found: CaseModel) -> CaseDetail:
         reports=await case_reports(service.session, found.id),
         approvals=[ApprovalOut.model_validate(a).model_dump(mode="json") for a in approvals],
         executions=[ExecutionOut.model_validate(e).model_dump(mode="json") for e in executions],
+        investigations=[
+            InvestigationOut.model_validate(i).model_dump(mode="json")
+            for i in await recent_investigations(service.session, case_id=found.id)
+        ],
     )
 
 
