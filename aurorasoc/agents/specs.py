@@ -163,8 +163,3 @@ AGENT_TOOL_BINDINGS: dict[str, frozenset[str]] = {
 }
 AGENT_MCP_BINDINGS = AGENT_TOOL_BINDINGS  # the same allow-list gates MCP-served tools
 SPECIALISTS: tuple[AgentType, ...] = tuple(t for t in AGENT_SPECS if t is not AgentType.ORCHESTRATOR)
-
-
-def spec_for(name: str | AgentType) -> AgentSpec:
-    """The spec of an agent by name; ValueError for an unknown one."""
-    return AGENT_SPECS[AgentType(name)]

@@ -108,7 +108,3 @@ def search(q: str, limit: int | None = 20) -> list[Technique]:
 
 def attack_version() -> str:
     return _index().version
-
-
-def index_source() -> str:
-    return _index().source
