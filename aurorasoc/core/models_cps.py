@@ -7,10 +7,22 @@ the spec's column list: it keeps the last computed health so a transition is ale
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aurorasoc.core.models import Base, _Keyed, _Mutable
@@ -109,6 +121,20 @@ class FirmwareBundleModel(_Keyed, Base):
     size: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     storage_path: Mapped[str | None] = mapped_column(String(1024))
     uploaded_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class FirmwareRolloutModel(_Mutable, Base):
+    """A staged delivery of one bundle to a device set (spec §18: 0 → 5 → 25 → 50 → 100 %)."""
+
+    __tablename__ = "firmware_rollouts"
+
+    bundle_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("firmware_bundles.id"), nullable=False)
+    target_devices: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    stage: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), default="draft", nullable=False)
+    stage_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pause_reason: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str | None] = mapped_column(String(128))
 
 
 class AccessBadgeModel(_Mutable, Base):
