@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from aurorasoc import __version__
+from aurorasoc.agents.worker import register_agent_worker
 from aurorasoc.api import ws
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     app.state.services = []
     if workers:
         app.state.consumers += [alert_pipeline.register_alert_pipeline, register_embedded_detection]
+        app.state.consumers.append(register_agent_worker)
         if settings.scheduler.enabled:
             app.state.services.append(BackgroundScheduler(settings))
         if settings.detection.ingest_paths:

@@ -35,6 +35,7 @@ NO_REDIS = (
 class Role(str, Enum):
     detection = "detection"
     pipeline = "pipeline"
+    agents = "agents"
 
 
 class _Gate:
@@ -94,6 +95,10 @@ def _register(role: Role) -> Callable[[EventBus], None]:
 
         factory = stored_rules_pipeline_factory()
         return lambda bus: register_detection_consumer(bus, factory)
+    if role is Role.agents:
+        from aurorasoc.agents.worker import register_agent_worker
+
+        return register_agent_worker
     from aurorasoc.services.alert_pipeline import register_alert_pipeline
 
     return register_alert_pipeline
@@ -133,7 +138,7 @@ async def _run(role: Role, consumer: str, batch_size: int) -> None:
 
 def worker(
     role: Role = typer.Option(
-        ..., "--role", help="detection (consumes aurora:logs) or pipeline (aurora:alerts)"
+        ..., "--role", help="detection (aurora:logs), pipeline (aurora:alerts) or agents (aurora:agent:tasks)"
     ),
     consumer: str | None = typer.Option(None, "--consumer", help="Consumer name (default HOST:PID)"),
     batch_size: int = typer.Option(10, "--batch-size", min=1, max=500, help="Stream entries read at once"),

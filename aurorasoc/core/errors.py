@@ -40,3 +40,8 @@ class Conflict(DomainError):
 class PermissionDenied(DomainError):
     status_code = 403
     code = "permission_denied"
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+    code = "service_unavailable"

@@ -2,7 +2,8 @@
 
 For every ``created`` event it runs case correlation (§14.2) in its own session and commits,
 then announces the alerts it linked as ``updated``; then the automation rules (§15.5) see the
-alert. Network-attack correlation and federation forwarding will hang off the same handler. In
+alert; an alert whose source asked for an agent (``metadata.dispatch_agent``, e.g. CPS) queues
+that agent's task. Network-attack correlation and federation forwarding will hang off the same handler. In
 ``dummy`` mode messages are discarded (pipeline writes are blocked). A failure raises, so the bus
 retries and dead-letters.
 """
@@ -17,8 +18,9 @@ from sqlalchemy import select
 from aurorasoc.core import runtime
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel
+from aurorasoc.agents.worker import requested_agent_task
 from aurorasoc.engine.automation import evaluate_automation_rules
-from aurorasoc.events.bus import BusMessage, EventBus
+from aurorasoc.events.bus import AGENT_TASKS_STREAM, BusMessage, EventBus
 from aurorasoc.services.alert_events import ALERTS_STREAM, alert_event_payload
 from aurorasoc.services.case_correlator import CaseCorrelator, CorrelationResult
 
@@ -60,6 +62,9 @@ async def handle_alert_event(message: BusMessage, bus: EventBus) -> CorrelationR
                 linked = [alert_event_payload(a, "updated") for a in (await session.scalars(stmt)).all()]
         await evaluate_automation_rules(session, alert)
         await session.commit()
+        task = requested_agent_task(alert)
     for payload in linked:
         await bus.publish(ALERTS_STREAM, payload)
+    if task is not None:
+        await bus.publish(AGENT_TASKS_STREAM, task)
     return result

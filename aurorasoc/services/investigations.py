@@ -1,7 +1,7 @@
-"""Investigations (spec §16.5): create, run in-process, list, events, operator override.
+"""Investigations (spec §16.5): create, run, list, events, operator override.
 
 With no LLM configured a run takes well under a second, so it completes inside the request;
-with a model it runs as a background task of this process and the caller polls. Outcomes go
+with a model it is queued for the ``AgentTaskWorker`` and the caller polls. Outcomes go
 to the linked case's timeline as ``agent_analysis``.
 """
 
@@ -18,15 +18,16 @@ from prometheus_client import Counter
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.agents.llm import OFFLINE
+from aurorasoc.agents.factory import CircuitState, breaker_for
+from aurorasoc.agents.llm import OFFLINE, LLMUnavailable
 from aurorasoc.agents.recorder import StepRecorder
 from aurorasoc.config.settings import get_settings
-from aurorasoc.core.errors import Conflict, NotFound
+from aurorasoc.core.errors import Conflict, NotFound, ServiceUnavailable
 from aurorasoc.core.models import AlertModel, HumanApprovalModel
 from aurorasoc.core.models_agents import InvestigationEventModel, InvestigationModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.engine.timeline import add_case_entry
-from aurorasoc.events.bus import get_bus
+from aurorasoc.events.bus import AGENT_TASKS_STREAM, get_bus
 from aurorasoc.models.domain import AgentType, ApprovalStatus, InvestigationStatus
 from aurorasoc.workflows.investigation import BackendFor, run_investigation
 
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 REVIEW_BELOW = 0.6
 AGENT_DECISIONS_STREAM = "decisions:agents"
 INVESTIGATIONS = Counter("investigations_total", "Finished investigations", ["agent", "status"])
-_background: set[asyncio.Task[None]] = set()
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,7 @@ class InvestigationService:
         alert_id: uuid.UUID | None = None,
         case_id: uuid.UUID | None = None,
         priority: int = 5,
+        task_id: str | None = None,
     ) -> InvestigationModel:
         """A ``pending`` investigation; an alert's case is linked when no case is given."""
         if alert_id is not None:
@@ -99,7 +100,7 @@ class InvestigationService:
                 raise NotFound(f"alert {alert_id} does not exist", alert_id=str(alert_id))
             case_id = case_id or alert.case_id
         investigation = InvestigationModel(
-            task_id=uuid.uuid4().hex,
+            task_id=task_id or uuid.uuid4().hex,
             agent=agent.value,
             prompt=prompt,
             priority=priority,
@@ -135,9 +136,13 @@ class InvestigationService:
             )
         except Exception as exc:
             log.warning("investigation %s failed", investigation.id, exc_info=True)
+            if isinstance(exc, LLMUnavailable):
+                breaker_for(investigation.agent).record_failure()
             await self.session.rollback()
             await self._fail(investigation, exc)
             return investigation
+        if get_settings().agents.configured:
+            breaker_for(investigation.agent).record_success()
         status = await self._status(investigation.id, run.result, run.repaired)
         investigation.status = status.value
         investigation.result = run.result
@@ -244,29 +249,29 @@ def outcome_text(result: dict[str, Any]) -> str:
     return ". ".join(parts)
 
 
-def run_in_background(investigation_id: uuid.UUID, permissions: frozenset[str]) -> None:
-    """Run on this process's loop with its own session (used when an LLM makes runs slow)."""
-    from aurorasoc.core.db import get_session_factory
-
-    async def _go() -> None:
-        async with get_session_factory()() as session:
-            service = InvestigationService(session)
-            await service.execute(await service.get(investigation_id), permissions)
-
-    task = asyncio.create_task(_go(), name=f"investigation-{investigation_id}")
-    _background.add(task)
-    task.add_done_callback(_background.discard)
+def ensure_llm_available(agent: AgentType) -> None:
+    """503 ``llm_unavailable`` when a configured model failed until the agent's circuit opened;
+    no LLM configured is not an error (the offline analyst answers)."""
+    if get_settings().agents.configured and breaker_for(agent.value).state is CircuitState.OPEN:
+        raise ServiceUnavailable(
+            f"the configured LLM is not reachable: the {agent.value} circuit is open; retry later",
+            code="llm_unavailable",
+            agent=agent.value,
+        )
 
 
 async def start(
     session: AsyncSession, investigation: InvestigationModel, permissions: frozenset[str]
 ) -> InvestigationModel:
-    """Offline: run inside the call. With an LLM: commit the pending row and run in the background."""
-    if get_settings().agents.configured:
-        await session.commit()
-        run_in_background(investigation.id, permissions)
-        return investigation
-    return await InvestigationService(session).execute(investigation, permissions)
+    """Offline: run inside the call (well under a second). With an LLM: commit the pending row and
+    queue it on ``aurora:agent:tasks`` for the ``AgentTaskWorker`` (this process or a worker)."""
+    if not get_settings().agents.configured:
+        return await InvestigationService(session).execute(investigation, permissions)
+    from aurorasoc.agents.worker import envelope_for
+
+    await session.commit()
+    await get_bus().publish(AGENT_TASKS_STREAM, envelope_for(investigation).message())
+    return investigation
 
 
 async def recent_investigations(

@@ -39,6 +39,7 @@ async def investigate_alert(
     principal: Principal = Depends(require_permission("alerts:investigate")),
 ) -> InvestigationOut:
     body = body or InvestigateRequest()
+    investigations.ensure_llm_available(AgentType.ORCHESTRATOR)
     service = InvestigationService(session)
     investigation = await service.create(
         AgentType.ORCHESTRATOR,
@@ -63,6 +64,7 @@ async def dispatch(
     session: DbSession,
     principal: Principal = Depends(require_permission("agents:dispatch")),
 ) -> InvestigationOut:
+    investigations.ensure_llm_available(body.agent)
     investigation = await InvestigationService(session).create(
         body.agent,
         body.prompt,

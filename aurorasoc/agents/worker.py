@@ -1,0 +1,169 @@
+"""``AgentTaskWorker``: the consumer of ``aurora:agent:tasks`` (spec §16.5).
+
+Tasks come from the dispatch routes (with an LLM configured), automation rules
+(``dispatch_agent``), scheduled hunts and CPS alerts. A task that names its investigation runs
+that row; one that does not gets a ``pending`` investigation keyed by its ``task_id``, so a
+redelivered message finds the row it created instead of starting a second run. Finished rows are
+never re-run; a row left ``running`` by a crashed worker is run again (at-least-once).
+
+Tasks run with the requesting user's permissions when the requester is a user, and with the
+analyst role's otherwise (rules, hunts, devices): risky tools still need an approval either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aurorasoc.core.db import get_session_factory
+from aurorasoc.core.models import AlertModel, UserModel
+from aurorasoc.core.models_agents import InvestigationModel
+from aurorasoc.core.rbac import ROLE_PERMISSIONS
+from aurorasoc.events.bus import AGENT_TASKS_STREAM, BusMessage, EventBus
+from aurorasoc.models.domain import AgentType, InvestigationStatus, Role
+from aurorasoc.services.investigations import InvestigationService
+
+log = logging.getLogger(__name__)
+AGENT_RESULTS_STREAM = "aurora:agent:results"
+AGENTS_GROUP = "aurora-agents"
+FINISHED = frozenset(
+    s.value
+    for s in (
+        InvestigationStatus.COMPLETED,
+        InvestigationStatus.REVIEW_REQUIRED,
+        InvestigationStatus.FAILED,
+        InvestigationStatus.DEAD_LETTERED,
+    )
+)
+SYSTEM_PERMISSIONS = ROLE_PERMISSIONS[Role.ANALYST]
+
+
+class TaskEnvelope(BaseModel):
+    """One message on ``aurora:agent:tasks``; ``agent`` is accepted for ``agent_type``."""
+
+    task_id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1, max_length=64)
+    agent_type: AgentType = Field(
+        AgentType.ORCHESTRATOR, validation_alias=AliasChoices("agent_type", "agent")
+    )
+    priority: int = Field(5, ge=1, le=10)
+    prompt: str = Field(..., min_length=1, max_length=8000)
+    investigation_id: uuid.UUID | None = None
+    requested_by: str = Field("system", max_length=128)
+    alert_id: uuid.UUID | None = None
+    case_id: uuid.UUID | None = None
+    network_attack_id: uuid.UUID | None = None
+
+    def message(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def envelope_for(investigation: InvestigationModel) -> TaskEnvelope:
+    """The task that runs an investigation the dispatch route has already stored."""
+    return TaskEnvelope(
+        task_id=investigation.task_id,
+        agent_type=AgentType(investigation.agent),
+        priority=investigation.priority,
+        prompt=investigation.prompt,
+        investigation_id=investigation.id,
+        requested_by=investigation.requested_by or "system",
+        alert_id=investigation.alert_id,
+        case_id=investigation.case_id,
+    )
+
+
+def requested_agent_task(alert: AlertModel) -> dict[str, Any] | None:
+    """The task an alert's source asked for (``metadata.dispatch_agent``), keyed by alert and agent
+    so a redelivered alert event queues the same task id."""
+    agent = (alert.metadata_ or {}).get("dispatch_agent")
+    if not agent or agent not in AgentType._value2member_map_:
+        return None
+    return TaskEnvelope(
+        task_id=f"alert-{alert.id.hex}-{agent}",
+        agent_type=AgentType(agent),
+        priority=8 if alert.severity == "critical" else 6,
+        prompt=f"Investigate the {alert.severity} {alert.source} alert '{alert.title}'.",
+        requested_by=alert.source or "system",
+        alert_id=alert.id,
+        case_id=alert.case_id,
+    ).message()
+
+
+async def task_permissions(session: AsyncSession, requested_by: str) -> frozenset[str]:
+    """A known user's role permissions, capped at the analyst's; everyone else gets the analyst's."""
+    user = await session.scalar(select(UserModel).where(UserModel.username == requested_by))
+    if user is None or not user.is_active:
+        return SYSTEM_PERMISSIONS
+    return ROLE_PERMISSIONS.get(Role(user.role), frozenset()) & SYSTEM_PERMISSIONS
+
+
+async def _investigation_for(session: AsyncSession, task: TaskEnvelope) -> InvestigationModel:
+    service = InvestigationService(session)
+    if task.investigation_id is not None:
+        return await service.get(task.investigation_id)
+    found = await session.scalar(select(InvestigationModel).where(InvestigationModel.task_id == task.task_id))
+    if found is not None:
+        return found
+    investigation = await service.create(
+        task.agent_type,
+        task.prompt,
+        task.requested_by,
+        alert_id=task.alert_id,
+        case_id=task.case_id,
+        priority=task.priority,
+        task_id=task.task_id,
+    )
+    investigation.network_attack_id = task.network_attack_id
+    await session.commit()
+    return investigation
+
+
+class AgentTaskWorker:
+    """Runs each task to a finished investigation and announces it on ``aurora:agent:results``."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+
+    def register(self) -> None:
+        self.bus.subscribe(AGENT_TASKS_STREAM, AGENTS_GROUP, self.handle)
+
+    async def handle(self, message: BusMessage) -> None:
+        """A malformed task raises, so the bus retries it and then dead-letters it."""
+        try:
+            task = TaskEnvelope.model_validate(message.data)
+        except ValidationError as exc:
+            raise ValueError(f"invalid agent task {message.id}: {exc.error_count()} errors") from exc
+        await self.run(task)
+
+    async def run(self, task: TaskEnvelope) -> InvestigationModel:
+        async with get_session_factory()() as session:
+            investigation = await _investigation_for(session, task)
+            if investigation.status in FINISHED:
+                log.info("agent task %s already finished; redelivery ignored", task.task_id)
+                return investigation
+            permissions = await task_permissions(session, task.requested_by)
+            await InvestigationService(session).execute(investigation, permissions)
+            await self.bus.publish(AGENT_RESULTS_STREAM, _result(task, investigation))
+            return investigation
+
+
+def _result(task: TaskEnvelope, investigation: InvestigationModel) -> dict[str, Any]:
+    result = investigation.result or {}
+    return {
+        "task_id": task.task_id,
+        "investigation_id": str(investigation.id),
+        "agent": investigation.agent,
+        "status": investigation.status,
+        "confidence": investigation.confidence,
+        "verdict": result.get("verdict"),
+        "backend": result.get("backend"),
+    }
+
+
+def register_agent_worker(bus: EventBus) -> None:
+    """Appended to ``app.state.consumers`` and used by ``aurorasoc worker --role agents``."""
+    AgentTaskWorker(bus).register()
