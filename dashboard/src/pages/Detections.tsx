@@ -1,4 +1,5 @@
-/** Sigma rules: filters, hit counters, support status; enable/disable (detections:write). */
+/** Sigma rules: filters, hit counters, compile status; YAML editor with a test panel; enable/disable and
+ * save/create (detections:write). */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api } from "../api/client";
@@ -6,6 +7,7 @@ import type { Page as PageOf, Rule } from "../api/types";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
 import { Chip, Field, Pager, formatTime } from "../components/ui";
+import { RuleEditorPanel } from "./detections/RuleEditor";
 
 const LEVELS = ["critical", "high", "medium", "low", "informational"];
 
@@ -14,6 +16,7 @@ export function DetectionsPage() {
   const toast = useToast();
   const [filters, setFilters] = useState({ q: "", level: "", enabled: "" });
   const [skip, setSkip] = useState(0);
+  const [editing, setEditing] = useState<{ id: string | null } | null>(null);
   const query = useQuery({
     queryKey: ["detections", "rules", filters, skip],
     queryFn: () => api<PageOf<Rule>>("/detections/rules", { query: { ...filters, skip, limit: 50 } }),
@@ -27,7 +30,11 @@ export function DetectionsPage() {
   });
   const update = (change: Partial<typeof filters>) => { setSkip(0); setFilters({ ...filters, ...change }); };
   return (
-    <Page title="Detections" unavailable={unavailable}>
+    <Page title="Detections" unavailable={unavailable}
+      toolbar={<ActionButton label="New rule" permissions={["detections:write"]} unavailable={unavailable} testId="new-rule" onRun={() => setEditing({ id: null })} />}>
+      {editing && !unavailable && (
+        <div className="mb-4"><RuleEditorPanel ruleId={editing.id} onClose={() => setEditing(null)} /></div>
+      )}
       <div className="mb-3 flex flex-wrap items-end gap-3" role="search" aria-label="Filter rules">
         <Field label="Search">
           <input className="input w-64" data-testid="search-input" value={filters.q} disabled={unavailable} onChange={(e) => update({ q: e.target.value })} />
@@ -50,7 +57,10 @@ export function DetectionsPage() {
           <thead><tr><th>Title</th><th>Level</th><th>Log source</th><th>Techniques</th><th>Hits</th><th>Last hit</th><th>Supported</th><th>Enabled</th></tr></thead>
           <tbody>{query.data?.items.map((r) => (
             <tr key={r.id}>
-              <td>{r.title}<div className="text-xs text-slate-500">{r.origin} · {r.kind}</div></td>
+              <td>
+                <button className="text-left text-sky-300 hover:underline" data-testid="rule-open" onClick={() => setEditing({ id: r.id })}>{r.title}</button>
+                <div className="text-xs text-slate-500">{r.origin} · {r.kind}</div>
+              </td>
               <td>{r.level ?? "—"}</td>
               <td className="text-xs">{[r.logsource_product, r.logsource_category, r.logsource_service].filter(Boolean).join(" / ")}</td>
               <td className="space-x-1">{r.tags.filter((t) => /^attack\.t\d/.test(t)).map((t) => <Chip key={t}>{t.slice(7).toUpperCase()}</Chip>)}</td>
