@@ -167,13 +167,39 @@ class TestAPI:
         assert enrolled.status_code == 200 and enrolled.json()["attestation_status"] == "pending"
         assert (await client.post("/api/v1/cps/enroll", json=body)).status_code == 403  # one-time
 
-    async def test_conduit_isolation_is_real_mode_only(self, client, admin_headers):
+    async def test_conduit_isolation_needs_an_approval_and_real_mode(self, client, admin_headers):
         body = {"name": "ot-it", "from_zone_id": "ot", "to_zone_id": "it"}
         made = await client.post("/api/v1/cps/conduits", json=body, headers=admin_headers)
         conduit_id = made.json()["id"]
+        url = f"/api/v1/cps/conduits/{conduit_id}/isolate"
         await client.put("/api/v1/system/mode", json={"mode": "dry_run"}, headers=admin_headers)
-        blocked = await client.post(f"/api/v1/cps/conduits/{conduit_id}/isolate", headers=admin_headers)
-        assert blocked.status_code == 409
+        assert (await client.post(url, headers=admin_headers)).status_code == 409
         await client.put("/api/v1/system/mode", json={"mode": "real"}, headers=admin_headers)
-        done = await client.post(f"/api/v1/cps/conduits/{conduit_id}/isolate", headers=admin_headers)
-        assert done.status_code == 200 and done.json()["status"] == "isolated"
+
+        requested = await client.post(url, json={"reason": "worm spreading from IT"}, headers=admin_headers)
+        assert requested.status_code == 202, requested.text
+        approval = requested.json()
+        assert (approval["action_type"], approval["status"], approval["risk_level"]) == (
+            "isolate_conduit",
+            "pending",
+            "high",
+        )
+        assert approval["target"] == "conduit:ot-it"
+        again = await client.post(url, headers=admin_headers)
+        assert again.status_code == 409 and again.json()["detail"]["code"] == "approval_pending"
+        conduits = (await client.get("/api/v1/cps/conduits", headers=admin_headers)).json()["items"]
+        assert [c["status"] for c in conduits] == ["open"]  # nothing happens before the decision
+
+        decided = await client.post(
+            f"/api/v1/approvals/{approval['id']}/approve", json={"comment": "go"}, headers=admin_headers
+        )
+        assert decided.status_code == 200, decided.text
+        result = decided.json()["result"]
+        assert result["status"] == "completed"
+        assert result["output"]["connector"]["status"] == "simulated"
+        conduits = (await client.get("/api/v1/cps/conduits", headers=admin_headers)).json()["items"]
+        assert [c["status"] for c in conduits] == ["isolated"]
+        done = await client.post(url, headers=admin_headers)
+        assert done.status_code == 409 and done.json()["detail"]["code"] == "already_isolated"
+        audit = (await client.get("/api/v1/audit", headers=admin_headers)).json()["items"]
+        assert "cps.conduit.isolate_requested" in {a["action"] for a in audit}

@@ -36,6 +36,11 @@ class SimulatedConnector:
     async def unblock_ip(self, ip: str, reason: str) -> Result:
         return self._would("unblock_ip", ip=ip, reason=reason)
 
+    async def isolate_conduit(self, conduit: str, from_zone: str, to_zone: str, reason: str) -> Result:
+        return self._would(
+            "isolate_conduit", conduit=conduit, from_zone=from_zone, to_zone=to_zone, reason=reason
+        )
+
     async def disable_user(self, user: str, reason: str) -> Result:
         return self._would("disable_user", user=user, reason=reason)
 

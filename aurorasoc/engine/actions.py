@@ -153,9 +153,11 @@ class ActionRegistry:
 def default_registry() -> ActionRegistry:
     """The built-in actions plus any registered through ``aurorasoc.actions`` entry points."""
     from aurorasoc.engine.builtin_actions import register_builtins
+    from aurorasoc.engine.cps_actions import register_cps_actions
 
     registry = ActionRegistry()
     register_builtins(registry)
+    register_cps_actions(registry)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         ep.load()(registry)
     return registry

@@ -9,7 +9,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import Conflict, NotFound
-from aurorasoc.core.models import AccessBadgeModel, Base, CPSConduitModel, CPSZoneModel
+from aurorasoc.core.models import (
+    AccessBadgeModel,
+    Base,
+    CPSConduitModel,
+    CPSZoneModel,
+    HumanApprovalModel,
+)
+from aurorasoc.engine.policy import evaluate
+from aurorasoc.models.domain import ActionClass, ApprovalStatus
+from aurorasoc.services.approvals import ApprovalRequest, ApprovalService
+
+ISOLATE_CONDUIT = "isolate_conduit"
 
 M = TypeVar("M", bound=Base)
 
@@ -36,6 +47,39 @@ class ZoneService:
         if found is None:
             raise NotFound(f"conduit {conduit_id} does not exist", conduit_id=str(conduit_id))
         return found
+
+    async def request_isolation(
+        self, conduit: CPSConduitModel, approvals: ApprovalService, requested_by: str, reason: str | None
+    ) -> HumanApprovalModel:
+        """File the approval that runs ``isolate_conduit``; 409 if isolated or already requested."""
+        if conduit.status == "isolated":
+            raise Conflict("conduit is already isolated", code="already_isolated")
+        pending = await self.session.scalar(
+            select(HumanApprovalModel.id).where(
+                HumanApprovalModel.action_type == ISOLATE_CONDUIT,
+                HumanApprovalModel.status == ApprovalStatus.PENDING.value,
+                HumanApprovalModel.target == f"conduit:{conduit.name}",
+            )
+        )
+        if pending is not None:
+            raise Conflict(
+                "isolation of this conduit is already awaiting approval",
+                code="approval_pending",
+                approval_id=str(pending),
+            )
+        verdict = evaluate(ISOLATE_CONDUIT, ActionClass.ACTUATE, critical_asset=False)
+        return await approvals.request(
+            ApprovalRequest(
+                action_type=ISOLATE_CONDUIT,
+                requested_by=requested_by,
+                action_params={"conduit_id": str(conduit.id), "reason": reason or "operator request"},
+                risk_level=verdict.risk_level,
+                escalated=verdict.escalated,
+                target=f"conduit:{conduit.name}",
+                justification=reason,
+                context={"from_zone": conduit.from_zone_id, "to_zone": conduit.to_zone_id},
+            )
+        )
 
     async def isolate(self, conduit: CPSConduitModel) -> CPSConduitModel:
         if conduit.status == "isolated":

@@ -1,9 +1,8 @@
 """CPS zones, conduits (with isolation) and the badge allow-list (spec §10, §18).
 
-Conduit isolation is a high-impact action. The approval policy names it (``isolate_conduit``),
-but no registered action or ``firewall`` connector method executes it yet, so an approved request
-would have nothing to run: isolation is therefore an operator write allowed only in ``real`` mode
-(409 otherwise), audited, that sets ``status=isolated`` directly.
+Conduit isolation is a high-impact action (§15.4): the route files an ``isolate_conduit`` approval
+(real mode only, 409 otherwise) and the approved action calls the ``firewall`` connector and marks
+the conduit ``isolated``.
 """
 
 from __future__ import annotations
@@ -21,12 +20,15 @@ from aurorasoc.api.schemas.cps import (
     BadgePatch,
     ConduitCreate,
     ConduitOut,
+    IsolateRequest,
     ZoneCreate,
     ZoneOut,
 )
+from aurorasoc.api.schemas.playbooks import ApprovalOut
 from aurorasoc.core import runtime
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.models import AccessBadgeModel, CPSConduitModel, CPSZoneModel
+from aurorasoc.services.approvals import ApprovalService
 from aurorasoc.services.cps_zones import ZoneService
 
 router = APIRouter(prefix="/cps", tags=["cps"])
@@ -71,21 +73,34 @@ async def create_conduit(body: ConduitCreate, session: DbSession, _: Principal =
 
 
 @router.post(
-    "/conduits/{conduit_id}/isolate", response_model=ConduitOut,
-    summary="Isolate a conduit (real mode only). Permission: cps:write", dependencies=MUTATES,
+    "/conduits/{conduit_id}/isolate", response_model=ApprovalOut, status_code=status.HTTP_202_ACCEPTED,
+    summary="Request conduit isolation: runs once approved (real mode only). Permission: cps:write",
+    dependencies=MUTATES,
 )  # fmt: skip
 async def isolate_conduit(
-    conduit_id: uuid.UUID, request: Request, session: DbSession, principal: Principal = Writer
-) -> ConduitOut:
+    conduit_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    body: IsolateRequest | None = None,
+    principal: Principal = Writer,
+) -> ApprovalOut:
     runtime.assert_external_allowed()
-    service = ZoneService(session)
-    conduit = await service.isolate(await service.conduit(conduit_id))
-    details = {"name": conduit.name, "from": conduit.from_zone_id, "to": conduit.to_zone_id}
+    zones, approvals = ZoneService(session), ApprovalService(session)
+    conduit = await zones.conduit(conduit_id)
+    reason = body.reason if body else None
+    approval = await zones.request_isolation(conduit, approvals, principal.username, reason)
+    details = {"name": conduit.name, "approval_id": str(approval.id), "reason": reason}
     await audit_change(
-        session, request, principal, "cps.conduit.isolate", ("cps_conduit", str(conduit_id)), details
+        session,
+        request,
+        principal,
+        "cps.conduit.isolate_requested",
+        ("cps_conduit", str(conduit_id)),
+        details,
     )
     await session.commit()
-    return ConduitOut.model_validate(conduit)
+    await approvals.publish()
+    return ApprovalOut.model_validate(approval)
 
 
 @router.get("/badges", response_model=Page[BadgeOut], summary="List access badges. Permission: cps:read")

@@ -182,6 +182,12 @@ class ConduitOut(ConduitCreate):
     created_at: datetime
 
 
+class IsolateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(None, max_length=500, description="Shown to the approver")
+
+
 class BadgeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
