@@ -14,13 +14,12 @@ from conftest import require_service
 from sqlalchemy import func, select
 
 from aurorasoc.agents.factory import CircuitState, breaker_for, reset_breakers
+from aurorasoc.agents.tasks import TaskEnvelope, requested_agent_task
 from aurorasoc.agents.worker import (
     AGENT_RESULTS_STREAM,
     AGENTS_GROUP,
     SYSTEM_PERMISSIONS,
     AgentTaskWorker,
-    TaskEnvelope,
-    requested_agent_task,
     task_permissions,
 )
 from aurorasoc.config.settings import reset_settings

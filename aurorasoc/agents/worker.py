@@ -13,15 +13,15 @@ analyst role's otherwise (rules, hunts, devices): risky tools still need an appr
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.agents.tasks import TaskEnvelope
 from aurorasoc.core.db import get_session_factory
-from aurorasoc.core.models import AlertModel, UserModel
+from aurorasoc.core.models import UserModel
 from aurorasoc.core.models_agents import InvestigationModel
 from aurorasoc.core.rbac import ROLE_PERMISSIONS
 from aurorasoc.events.bus import AGENT_TASKS_STREAM, BusMessage, EventBus
@@ -43,25 +43,6 @@ FINISHED = frozenset(
 SYSTEM_PERMISSIONS = ROLE_PERMISSIONS[Role.ANALYST]
 
 
-class TaskEnvelope(BaseModel):
-    """One message on ``aurora:agent:tasks``; ``agent`` is accepted for ``agent_type``."""
-
-    task_id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1, max_length=64)
-    agent_type: AgentType = Field(
-        AgentType.ORCHESTRATOR, validation_alias=AliasChoices("agent_type", "agent")
-    )
-    priority: int = Field(5, ge=1, le=10)
-    prompt: str = Field(..., min_length=1, max_length=8000)
-    investigation_id: uuid.UUID | None = None
-    requested_by: str = Field("system", max_length=128)
-    alert_id: uuid.UUID | None = None
-    case_id: uuid.UUID | None = None
-    network_attack_id: uuid.UUID | None = None
-
-    def message(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
-
-
 def envelope_for(investigation: InvestigationModel) -> TaskEnvelope:
     """The task that runs an investigation the dispatch route has already stored."""
     return TaskEnvelope(
@@ -74,23 +55,6 @@ def envelope_for(investigation: InvestigationModel) -> TaskEnvelope:
         alert_id=investigation.alert_id,
         case_id=investigation.case_id,
     )
-
-
-def requested_agent_task(alert: AlertModel) -> dict[str, Any] | None:
-    """The task an alert's source asked for (``metadata.dispatch_agent``), keyed by alert and agent
-    so a redelivered alert event queues the same task id."""
-    agent = (alert.metadata_ or {}).get("dispatch_agent")
-    if not agent or agent not in AgentType._value2member_map_:
-        return None
-    return TaskEnvelope(
-        task_id=f"alert-{alert.id.hex}-{agent}",
-        agent_type=AgentType(agent),
-        priority=8 if alert.severity == "critical" else 6,
-        prompt=f"Investigate the {alert.severity} {alert.source} alert '{alert.title}'.",
-        requested_by=alert.source or "system",
-        alert_id=alert.id,
-        case_id=alert.case_id,
-    ).message()
 
 
 async def task_permissions(session: AsyncSession, requested_by: str) -> frozenset[str]:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from aurorasoc.core import runtime
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel
-from aurorasoc.agents.worker import requested_agent_task
+from aurorasoc.agents.tasks import requested_agent_task
 from aurorasoc.engine.automation import evaluate_automation_rules
 from aurorasoc.events.bus import AGENT_TASKS_STREAM, BusMessage, EventBus
 from aurorasoc.services.alert_events import ALERTS_STREAM, alert_event_payload
