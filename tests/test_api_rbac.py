@@ -14,8 +14,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from firmware_support import Signer, install_signer
 
 from aurorasoc.api.main import create_app
 from aurorasoc.core.api_keys import generate_api_key, hash_api_key
@@ -38,12 +40,21 @@ from aurorasoc.core.models import (
     UserModel,
 )
 from aurorasoc.core.models_agents import InvestigationModel
+from aurorasoc.core.models_network import NetworkAttackModel
 from aurorasoc.core.rbac import missing_permissions
 from aurorasoc.core.types import utcnow
 from aurorasoc.models.domain import Role
 
 PASSWORD = "correct horse battery staple"  # tests/conftest.py TEST_PASSWORD
 _counter = itertools.count()
+FIRMWARE_SIGNER = Signer(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+MULTIPART = {"POST /api/v1/firmware/bundles"}  # body_for gives httpx ``data``/``files`` for these
+
+
+@pytest.fixture(autouse=True)
+def _firmware_signing_key(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bundle uploads need FIRMWARE_SIGNING_PUBKEY_PATH; FIRMWARE_SIGNER signs them."""
+    install_signer(tmp_path, monkeypatch, FIRMWARE_SIGNER.key)
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,8 @@ class Seeds:
     soar: dict[str, str] = field(default_factory=dict)  # playbook, execution, approval, automation rule ids
     cps: dict[str, str] = field(default_factory=dict)  # device_id (verified), conduit_id, badge_id
     ioc_id: str = ""
+    network_attack_id: str = ""
+    firmware: dict[str, str] = field(default_factory=dict)  # bundle, running + draft rollout ids
 
 
 async def make_seeds(owner: str = "admin") -> Seeds:
@@ -139,6 +152,13 @@ async def make_seeds(owner: str = "admin") -> Seeds:
         session.add(ioc)
         await session.flush()
         seeds.ioc_id = str(ioc.id)
+        attack = NetworkAttackModel(
+            title=f"rbac attack {n}", category="recon", severity="low", alert_ids=[str(free.id)]
+        )
+        session.add(attack)
+        await session.flush()
+        seeds.network_attack_id = str(attack.id)
+        seeds.firmware = await _firmware_seeds(session, n, seeds.cps["device_id"])
         return seeds
 
 
@@ -198,6 +218,22 @@ async def _cps_seeds(session: Any, n: int) -> dict[str, str]:
     return {"device_id": device.device_id, "conduit_id": str(conduit.id), "badge_id": badge.badge_id}
 
 
+async def _firmware_seeds(session: Any, n: int, device_id: str) -> dict[str, str]:
+    """A bundle for the seeded device's type, a draft rollout (to start) and a running one."""
+    from aurorasoc.core.models import FirmwareBundleModel, FirmwareRolloutModel
+
+    bundle = FirmwareBundleModel(version=f"rbac-{n}", target_device_type="door_controller", sha256="ab" * 32,
+                                 signature_valid=True, size=1)  # fmt: skip
+    session.add(bundle)
+    await session.flush()
+    draft = FirmwareRolloutModel(bundle_id=bundle.id, target_devices=[device_id])
+    running = FirmwareRolloutModel(bundle_id=bundle.id, target_devices=[device_id], stage=5, status="running",
+                                   stage_started_at=utcnow())  # fmt: skip
+    session.add_all([draft, running])
+    await session.flush()
+    return {"bundle_id": str(bundle.id), "rollout_id": str(running.id), "draft_rollout_id": str(draft.id)}
+
+
 def _sigma(n: int) -> str:
     return (
         f"title: rbac rule {n}\nid: 6f0c5b3e-0000-4000-8000-{n:012d}\nlogsource: {{product: windows}}\n"
@@ -211,9 +247,11 @@ def path_params(spec: RouteSpec, seeds: Seeds) -> dict[str, str]:
     by_name["report_id"] = seeds.report_id
     by_name["agent_name"] = "security_analyst"
     by_name["ioc_id"] = seeds.ioc_id
+    by_name["attack_id"] = seeds.network_attack_id
     # promote / case-link need an alert that is not in a case yet
     alert = seeds.free_alert_id if spec.path.endswith(("/promote", "/case-link")) else seeds.alert_id
-    return {**by_name, **seeds.siem, **seeds.soar, **seeds.cps, "alert_id": alert}
+    rollout = seeds.firmware["draft_rollout_id" if spec.path.endswith("/start") else "rollout_id"]
+    return {**by_name, **seeds.siem, **seeds.soar, **seeds.cps, "alert_id": alert, "rollout_id": rollout}
 
 
 def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
@@ -279,11 +317,26 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "PATCH /api/v1/iocs/{ioc_id}": {"tags": ["rbac"]},
         "POST /api/v1/iocs/lookup": {"value": "203.0.113.9"},
         "POST /api/v1/iocs/{ioc_id}/share": None,
+        "POST /api/v1/network/attacks/{attack_id}/case": None,
+        "POST /api/v1/network/attacks/{attack_id}/dispatch": {"priority": 3},
+        "POST /api/v1/firmware/bundles": FIRMWARE_SIGNER.upload(
+            f"rbac-up-{n}", "valve", b"rbac firmware %d" % n
+        ),
+        "POST /api/v1/firmware/rollouts": {"bundle_id": seeds.firmware["bundle_id"]},
+        "POST /api/v1/firmware/rollouts/{rollout_id}/start": None,
+        "POST /api/v1/firmware/rollouts/{rollout_id}/advance": None,
+        "POST /api/v1/firmware/rollouts/{rollout_id}/pause": {"reason": "rbac"},
+        "POST /api/v1/firmware/rollouts/{rollout_id}/rollback": None,
     }
     if spec.method in {"GET", "DELETE"} or spec.path.endswith(("/acknowledge", "/logout")):
         return bodies.get(spec.id)
     assert spec.id in bodies, f"add a valid request body for {spec.id} to tests/test_api_rbac.py"
     return bodies[spec.id]
+
+
+def request_kwargs(spec: RouteSpec, seeds: Seeds) -> dict[str, Any]:
+    body = body_for(spec, seeds)
+    return body if spec.id in MULTIPART else {"json": body}
 
 
 # Routes that pass the permission check but then need a service this test does not configure:
@@ -336,7 +389,7 @@ async def test_route_answers_by_role(spec: RouteSpec, client, role_headers):
         seeds = await make_seeds(role.value)
         url = spec.path.format(**path_params(spec, seeds))
         resp = await client.request(
-            spec.method, url, json=body_for(spec, seeds), headers=role_headers[role.value]
+            spec.method, url, **request_kwargs(spec, seeds), headers=role_headers[role.value]
         )
         outcomes[role.value] = resp.status_code
         if expected_status(spec, role) == "forbidden":
@@ -347,7 +400,7 @@ async def test_route_answers_by_role(spec: RouteSpec, client, role_headers):
             assert 200 <= resp.status_code < 300, (role, resp.status_code, resp.text)
     seeds = await make_seeds()
     anonymous = await client.request(
-        spec.method, spec.path.format(**path_params(spec, seeds)), json=body_for(spec, seeds)
+        spec.method, spec.path.format(**path_params(spec, seeds)), **request_kwargs(spec, seeds)
     )
     assert anonymous.status_code == 401, outcomes
 

@@ -231,3 +231,29 @@ class TestAgentThoughtsFeed:
             "timestamp",
         }
         assert manager.messages[-1]["event_type"] == "verdict"
+
+
+class TestDispatchPreview:
+    async def test_dummy_mode_simulates_the_receipt_and_stores_nothing(
+        self, client, role_headers, admin_headers
+    ):
+        from aurorasoc.core.models_agents import InvestigationModel
+
+        await client.put("/api/v1/system/mode", json={"mode": "dummy"}, headers=admin_headers)
+        body = {"agent": "threat_hunter", "prompt": "hunt for lateral movement", "priority": 7}
+        url = "/api/v1/orchestrator/dispatch"
+        blocked = await client.post(url, json=body, headers=role_headers["analyst"])
+        assert blocked.status_code == 409 and blocked.json()["detail"]["code"] == "mode_blocks_mutation"
+        resp = await client.post(url, params={"preview": "true"}, json=body, headers=role_headers["analyst"])
+        assert resp.status_code == 202, resp.text
+        preview = resp.json()
+        assert preview["preview"] is True and preview["mode"] == "dummy"
+        [effect] = preview["effects"]
+        assert (effect["agent"], effect["priority"], effect["backend"], effect["simulated"]) == (
+            "threat_hunter",
+            7,
+            "offline",
+            True,
+        )
+        async with session_scope() as session:
+            assert (await session.scalars(select(InvestigationModel))).all() == []

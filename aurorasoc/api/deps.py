@@ -102,5 +102,18 @@ async def operator_write_or_preview(
 OperatorOrPreview = Annotated[OperatorWrite, Depends(operator_write_or_preview)]
 
 
+async def pipeline_write_or_preview(
+    preview: bool = Query(False, description="Describe the effects without changing anything (any mode)"),
+) -> OperatorWrite:
+    """Like ``operator_write_or_preview`` for pipeline writes: real runs are blocked only in dummy."""
+    if not preview:
+        runtime.assert_write_allowed("pipeline")
+    await require_database()
+    return OperatorWrite(preview=preview)
+
+
+PipelineOrPreview = Annotated[OperatorWrite, Depends(pipeline_write_or_preview)]
+
+
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None

@@ -14,6 +14,9 @@ HTTP_LATENCY = Histogram(
 ALERTS_CREATED = Counter("alerts_created_total", "Alerts created", ["severity", "source"])
 ALERTS_DEDUPLICATED = Counter("alerts_deduplicated_total", "Alert submissions merged into an existing alert")
 CASES_CREATED = Counter("cases_created_total", "Cases created", ["source"])
+NETWORK_ATTACK_DETECTIONS = Counter(
+    "network_attack_detections_total", "Correlated network attacks detected", ["category"]
+)
 RATE_LIMIT_FALLBACK = Gauge(
     "rate_limit_fallback_active", "1 while the rate limiter uses its in-memory fallback"
 )

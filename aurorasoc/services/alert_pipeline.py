@@ -3,7 +3,8 @@
 For every ``created`` event it runs case correlation (§14.2) in its own session and commits,
 then announces the alerts it linked as ``updated``; then the automation rules (§15.5) see the
 alert; an alert whose source asked for an agent (``metadata.dispatch_agent``, e.g. CPS) queues
-that agent's task. Network-attack correlation and federation forwarding will hang off the same handler. In
+that agent's task. Network-attack correlation (§13.8) runs right after case correlation;
+federation forwarding will hang off the same handler. In
 ``dummy`` mode messages are discarded (pipeline writes are blocked). A failure raises, so the bus
 retries and dead-letters.
 """
@@ -15,14 +16,15 @@ import uuid
 
 from sqlalchemy import select
 
+from aurorasoc.agents.tasks import requested_agent_task
 from aurorasoc.core import runtime
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel
-from aurorasoc.agents.tasks import requested_agent_task
 from aurorasoc.engine.automation import evaluate_automation_rules
 from aurorasoc.events.bus import AGENT_TASKS_STREAM, BusMessage, EventBus
 from aurorasoc.services.alert_events import ALERTS_STREAM, alert_event_payload
 from aurorasoc.services.case_correlator import CaseCorrelator, CorrelationResult
+from aurorasoc.services.network_attacks import NetworkAttackCorrelator
 
 log = logging.getLogger(__name__)
 PIPELINE_GROUP = "alert-pipeline"
@@ -60,6 +62,7 @@ async def handle_alert_event(message: BusMessage, bus: EventBus) -> CorrelationR
             if result.linked_alert_ids:
                 stmt = select(AlertModel).where(AlertModel.id.in_(result.linked_alert_ids))
                 linked = [alert_event_payload(a, "updated") for a in (await session.scalars(stmt)).all()]
+        await NetworkAttackCorrelator(session).correlate(alert)
         await evaluate_automation_rules(session, alert)
         await session.commit()
         task = requested_agent_task(alert)

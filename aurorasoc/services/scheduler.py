@@ -26,6 +26,7 @@ from aurorasoc.models.domain import ApprovalStatus, CaseStatus, RuntimeMode
 from aurorasoc.services.alert_fold import fold_duplicate_alerts
 from aurorasoc.services.approvals import expire_due_approvals
 from aurorasoc.services.cps_health import refresh_device_health
+from aurorasoc.services.firmware_rollouts import supervise_rollouts
 from aurorasoc.services.retention import purge_expired
 from aurorasoc.services.scheduled_hunts import publish_outcomes, run_due_hunts
 
@@ -120,12 +121,13 @@ class BackgroundScheduler:
             await service.publish()
 
     async def collect(self) -> None:
-        """Refresh gauges and device health (alerts on transitions); once an hour apply retention."""
+        """Gauges, device health (alerts on transitions), rollout supervision; hourly retention."""
         if not await probe_database():
             return
         async with self.sessions() as session:
             await _refresh_gauges(session)
             devices = await refresh_device_health(session, utcnow())
+            await supervise_rollouts(session, utcnow())  # rollout auto-advance / auto-pause (§18)
             await session.commit()
             await devices.publish()
             if time.monotonic() >= self._retention_due:

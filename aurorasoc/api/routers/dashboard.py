@@ -1,8 +1,8 @@
 """Overview statistics for the console's landing page (spec §10 ``GET /dashboard/stats``).
 
-CPS devices and correlated network attacks have no backend yet: their fields are present but
-``null`` / empty and named in ``unavailable_sections``, so the console can say so instead of
-showing invented numbers.
+Sections without data behind them (the CPS fleet and correlated network attacks when serving
+showcase rows) are present but ``null`` / empty and named in ``unavailable_sections``, so the
+console can say so instead of showing invented numbers.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
@@ -20,19 +19,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.api.deps import DataSourceDep, DbSession
 from aurorasoc.api.schemas.alerts import AlertOut
 from aurorasoc.api.schemas.common import DataSource
+from aurorasoc.api.schemas.cps import FleetSummary
+from aurorasoc.api.schemas.network import NetworkAttackOut
 from aurorasoc.api.showcase import load_showcase, stamp_source
 from aurorasoc.core.auth import require_permission
 from aurorasoc.core.models import AlertModel, CaseModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.models.domain import CaseStatus, Severity
 from aurorasoc.services.alerts import CLOSED_STATUSES
+from aurorasoc.services.cps import CPSService
+from aurorasoc.services.network_attacks import NetworkAttackService
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
 TREND_HOURS = 24
 RECENT_ALERTS = 10
 CLOSED_CASES = (CaseStatus.RESOLVED.value, CaseStatus.CLOSED.value)
-PENDING_SECTIONS = ["cps_devices", "top_network_attacks"]
+TOP_ATTACKS = 5
+SHOWCASE_GAPS = ["cps_devices", "top_network_attacks"]
 
 
 class TrendPoint(BaseModel):
@@ -48,9 +52,9 @@ class DashboardStats(BaseModel):
     open_cases: int
     trend: list[TrendPoint]
     recent_alerts: list[AlertOut]
-    cps_devices: dict[str, Any] | None = None
-    top_network_attacks: list[dict[str, Any]] = []
-    unavailable_sections: list[str] = PENDING_SECTIONS
+    cps_devices: FleetSummary | None = None
+    top_network_attacks: list[NetworkAttackOut] = []
+    unavailable_sections: list[str] = []
     data_source: DataSource = "database"
 
 
@@ -102,6 +106,10 @@ async def _database_stats(session: AsyncSession) -> DashboardStats:
         open_cases=open_cases or 0,
         trend=_trend(hours, [(int(i), s, n) for i, s, n in trend_rows.all() if i is not None]),
         recent_alerts=[AlertOut.model_validate(a) for a in recent],
+        cps_devices=FleetSummary(**await CPSService(session).summary()),
+        top_network_attacks=[
+            NetworkAttackOut.model_validate(a) for a in await NetworkAttackService(session).top(TOP_ATTACKS)
+        ],
     )
 
 
@@ -117,6 +125,7 @@ def _showcase_stats() -> DashboardStats:
         open_cases=sum(1 for c in load_showcase("cases") if c["status"] not in CLOSED_CASES),
         trend=_trend(_hour_starts(utcnow()), []),
         recent_alerts=[AlertOut.model_validate(a) for a in recent],
+        unavailable_sections=SHOWCASE_GAPS,
         data_source="showcase",
     )
 
@@ -124,7 +133,8 @@ def _showcase_stats() -> DashboardStats:
 @router.get(
     "/stats",
     response_model=DashboardStats,
-    summary="Open alerts by severity, open cases, 24 h trend, recent alerts. Permission: dashboard:read",
+    summary="Open alerts by severity, open cases, 24 h trend, recent alerts, top network attacks. "
+    "Permission: dashboard:read",
     dependencies=[Depends(require_permission("dashboard:read"))],
 )
 async def stats(session: DbSession, source: DataSourceDep, response: Response) -> DashboardStats:

@@ -6,7 +6,14 @@ import uuid
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from aurorasoc.api.deps import DataSourceDep, DbSession, Paging, require_mutations, require_pipeline_writes
+from aurorasoc.api.deps import (
+    DataSourceDep,
+    DbSession,
+    Paging,
+    PipelineOrPreview,
+    require_mutations,
+    require_pipeline_writes,
+)
 from aurorasoc.api.schemas.agents import (
     DispatchRequest,
     InvestigateRequest,
@@ -14,9 +21,11 @@ from aurorasoc.api.schemas.agents import (
     InvestigationOut,
     OverrideRequest,
 )
-from aurorasoc.api.schemas.common import Page
+from aurorasoc.api.schemas.common import Page, Preview
 from aurorasoc.api.showcase import stamp_source
+from aurorasoc.config.settings import get_settings
 from aurorasoc.core.auth import Principal, require_permission
+from aurorasoc.events.bus import AGENT_TASKS_STREAM
 from aurorasoc.models.domain import AgentType
 from aurorasoc.services import investigations
 from aurorasoc.services.investigations import InvestigationFilters, InvestigationService
@@ -54,16 +63,19 @@ async def investigate_alert(
 
 @router.post(
     "/orchestrator/dispatch",
-    response_model=InvestigationOut,
+    response_model=InvestigationOut | Preview,
     status_code=status.HTTP_202_ACCEPTED,
-    summary="Dispatch a task to the orchestrator or a named agent. Permission: agents:dispatch",
-    dependencies=[Depends(require_pipeline_writes)],
+    summary="Dispatch a task to the orchestrator or a named agent (?preview=true in any mode). "
+    "Permission: agents:dispatch",
 )
 async def dispatch(
     body: DispatchRequest,
     session: DbSession,
+    write: PipelineOrPreview,
     principal: Principal = Depends(require_permission("agents:dispatch")),
-) -> InvestigationOut:
+) -> InvestigationOut | Preview:
+    if write.preview:
+        return dispatch_preview(body, write.mode)
     investigations.ensure_llm_available(body.agent)
     investigation = await InvestigationService(session).create(
         body.agent,
@@ -75,6 +87,22 @@ async def dispatch(
     )
     investigation = await investigations.start(session, investigation, principal.permissions)
     return InvestigationOut.model_validate(investigation)
+
+
+def dispatch_preview(body: DispatchRequest, mode: str) -> Preview:
+    """The simulated receipt: what would be queued, for whom, on which backend; nothing is stored."""
+    cfg = get_settings().agents
+    effect = {
+        "action": "dispatch",
+        "agent": body.agent.value,
+        "priority": body.priority,
+        "alert_id": str(body.alert_id) if body.alert_id else None,
+        "case_id": str(body.case_id) if body.case_id else None,
+        "backend": (cfg.llm_model or "default") if cfg.configured else "offline",
+        "queued_on": AGENT_TASKS_STREAM if cfg.configured else "in-request",
+        "simulated": True,
+    }
+    return Preview(mode=mode, effects=[effect])
 
 
 @router.get(

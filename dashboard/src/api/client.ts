@@ -60,18 +60,19 @@ export interface RequestOptions {
   query?: Query;
   /** The boot sequence handles its own 401 (it must not bounce while deciding). */
   handle401?: boolean;
-  /** Send a string body as-is with this type (e.g. playbook YAML as `text/yaml`). */
+  /** Send a string body as-is with this type (e.g. playbook YAML as `text/yaml`); a FormData body goes as multipart. */
   contentType?: string;
 }
 
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const { method = "GET", body, query, handle401 = true, contentType } = options;
   const raw = contentType !== undefined && typeof body === "string";
+  const form = body instanceof FormData; // multipart: the browser sets the boundary header itself
   const response = await fetch(API_BASE + withQuery(path, query), {
     method,
     credentials: "include",
-    headers: body === undefined ? { Accept: "application/json" } : { "Content-Type": raw && contentType ? contentType : "application/json" },
-    body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
+    headers: body === undefined || form ? { Accept: "application/json" } : { "Content-Type": raw && contentType ? contentType : "application/json" },
+    body: body === undefined ? undefined : raw || form ? body : JSON.stringify(body),
   });
   if (response.status === 204) return undefined as T;
   const payload: unknown = await response.json().catch(() => null);

@@ -703,7 +703,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Isolate a conduit (real mode only). Permission: cps:write */
+        /** Request conduit isolation: runs once approved (real mode only). Permission: cps:write */
         post: operations["isolate_conduit_api_v1_cps_conduits__conduit_id__isolate_post"];
         delete?: never;
         options?: never;
@@ -909,7 +909,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Open alerts by severity, open cases, 24 h trend, recent alerts. Permission: dashboard:read */
+        /** Open alerts by severity, open cases, 24 h trend, recent alerts, top network attacks. Permission: dashboard:read */
         get: operations["stats_api_v1_dashboard_stats_get"];
         put?: never;
         post?: never;
@@ -1055,6 +1055,110 @@ export interface paths {
         put?: never;
         /** Cancel a pending, running or waiting execution. Permission: playbooks:execute */
         post: operations["cancel_execution_api_v1_executions__execution_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firmware/bundles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List firmware bundles. Permission: firmware:read */
+        get: operations["list_bundles_api_v1_firmware_bundles_get"];
+        put?: never;
+        /** Upload a signed firmware bundle (multipart, Ed25519 signature hex). Permission: firmware:update */
+        post: operations["upload_bundle_api_v1_firmware_bundles_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firmware/rollouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List firmware rollouts. Permission: firmware:read */
+        get: operations["list_rollouts_api_v1_firmware_rollouts_get"];
+        put?: never;
+        /** Create a draft rollout (default: all devices of the type). Permission: firmware:update */
+        post: operations["create_rollout_api_v1_firmware_rollouts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firmware/rollouts/{rollout_id}/advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Advance a running rollout to its next stage (5/25/50/100 %). Permission: firmware:update */
+        post: operations["advance_rollout_api_v1_firmware_rollouts__rollout_id__advance_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firmware/rollouts/{rollout_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause a running rollout. Permission: firmware:update */
+        post: operations["pause_rollout_api_v1_firmware_rollouts__rollout_id__pause_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firmware/rollouts/{rollout_id}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Roll back: stop and re-push the previous bundle to reached devices. Permission: firmware:update */
+        post: operations["rollback_rollout_api_v1_firmware_rollouts__rollout_id__rollback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firmware/rollouts/{rollout_id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a draft rollout at 5 % or resume a paused one. Permission: firmware:update */
+        post: operations["start_rollout_api_v1_firmware_rollouts__rollout_id__start_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1216,6 +1320,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/network/attacks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List correlated network attacks, newest first. Permission: alerts:read */
+        get: operations["list_attacks_api_v1_network_attacks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/network/attacks/{attack_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One attack with its alerts, techniques, findings and dispatches. Permission: alerts:read */
+        get: operations["get_attack_api_v1_network_attacks__attack_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/network/attacks/{attack_id}/case": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a network_attack case (attack id, findings, src/dst observables). Permission: alerts:write + cases:write
+         * @description 409 ``attack_in_case`` (with ``case_id``) when the attack already has a case.
+         */
+        post: operations["open_case_api_v1_network_attacks__attack_id__case_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/network/attacks/{attack_id}/dispatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Dispatch the network_security agent on an attack. Permission: agents:dispatch */
+        post: operations["dispatch_attack_api_v1_network_attacks__attack_id__dispatch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orchestrator/dispatch": {
         parameters: {
             query?: never;
@@ -1225,7 +1400,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Dispatch a task to the orchestrator or a named agent. Permission: agents:dispatch */
+        /** Dispatch a task to the orchestrator or a named agent (?preview=true in any mode). Permission: agents:dispatch */
         post: operations["dispatch_api_v1_orchestrator_dispatch_post"];
         delete?: never;
         options?: never;
@@ -1540,6 +1715,23 @@ export interface paths {
         patch: operations["patch_source_api_v1_siem_sources__source_id__patch"];
         trace?: never;
     };
+    "/api/v1/sites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sites of the federation mesh. Permission: sites:read */
+        get: operations["list_sites_api_v1_sites_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/mode": {
         parameters: {
             query?: never;
@@ -1554,6 +1746,23 @@ export interface paths {
          * @description Allowed in every mode; recorded in the audit log and announced on ``decisions:system``.
          */
         put: operations["put_mode_api_v1_system_mode_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/topology": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sites and the links between them. Permission: sites:read */
+        get: operations["topology_api_v1_system_topology_get"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -2151,6 +2360,19 @@ export interface components {
              */
             assigned_to: string | null;
         };
+        /** AttackDispatchRequest */
+        AttackDispatchRequest: {
+            /**
+             * Priority
+             * @default 5
+             */
+            priority: number;
+            /**
+             * Prompt
+             * @description Extra instructions for network_security
+             */
+            prompt?: string | null;
+        };
         /** AttestationRecordOut */
         AttestationRecordOut: {
             /** Boot Count */
@@ -2348,6 +2570,24 @@ export interface components {
             /** Items */
             items: components["schemas"]["BatchItem"][];
         };
+        /** Body_upload_bundle_api_v1_firmware_bundles_post */
+        Body_upload_bundle_api_v1_firmware_bundles_post: {
+            /**
+             * File
+             * @description Firmware image, at most 67108864 bytes
+             */
+            file: string;
+            /**
+             * Signature
+             * @description Ed25519 signature of the file bytes, hex
+             * @default
+             */
+            signature: string;
+            /** Target Device Type */
+            target_device_type: string;
+            /** Version */
+            version: string;
+        };
         /** BulkAction */
         BulkAction: {
             /**
@@ -2389,6 +2629,33 @@ export interface components {
              * @default 0
              */
             updated: number;
+        };
+        /** BundleOut */
+        BundleOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Sha256 */
+            sha256: string;
+            /** Signature Hex */
+            signature_hex?: string | null;
+            /** Signature Valid */
+            signature_valid: boolean;
+            /** Size */
+            size: number;
+            /** Target Device Type */
+            target_device_type: string;
+            /** Uploaded By */
+            uploaded_by?: string | null;
+            /** Version */
+            version: string;
         };
         /** CaseAlertRef */
         CaseAlertRef: {
@@ -2806,10 +3073,7 @@ export interface components {
         };
         /** DashboardStats */
         DashboardStats: {
-            /** Cps Devices */
-            cps_devices?: {
-                [key: string]: unknown;
-            } | null;
+            cps_devices?: components["schemas"]["FleetSummary"] | null;
             /**
              * Data Source
              * @default database
@@ -2830,17 +3094,12 @@ export interface components {
              * Top Network Attacks
              * @default []
              */
-            top_network_attacks: {
-                [key: string]: unknown;
-            }[];
+            top_network_attacks: components["schemas"]["NetworkAttackOut"][];
             /** Trend */
             trend: components["schemas"]["TrendPoint"][];
             /**
              * Unavailable Sections
-             * @default [
-             *       "cps_devices",
-             *       "top_network_attacks"
-             *     ]
+             * @default []
              */
             unavailable_sections: string[];
         };
@@ -3685,6 +3944,14 @@ export interface components {
             /** Task Id */
             task_id: string;
         };
+        /** IsolateRequest */
+        IsolateRequest: {
+            /**
+             * Reason
+             * @description Shown to the approver
+             */
+            reason?: string | null;
+        };
         /**
          * LogPage
          * @description ``total`` counts matches within the newest 1 000; ``truncated`` says more matched.
@@ -3907,6 +4174,145 @@ export interface components {
         ModeChange: {
             mode: components["schemas"]["RuntimeMode"];
         };
+        /**
+         * NetworkAttackDetail
+         * @description The attack with its evidence: alerts, techniques (with tactics), findings, dispatches.
+         */
+        NetworkAttackDetail: {
+            /**
+             * Alert Ids
+             * @default []
+             */
+            alert_ids: string[];
+            /**
+             * Alerts
+             * @default []
+             */
+            alerts: components["schemas"]["AlertOut"][];
+            /** Case Id */
+            case_id?: string | null;
+            /** Category */
+            category: string;
+            /** Confidence */
+            confidence: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dst Ip */
+            dst_ip?: string | null;
+            /**
+             * Findings
+             * @default []
+             */
+            findings: string[];
+            /**
+             * First Seen
+             * Format: date-time
+             */
+            first_seen: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Investigations
+             * @default []
+             */
+            investigations: components["schemas"]["InvestigationOut"][];
+            /**
+             * Last Seen
+             * Format: date-time
+             */
+            last_seen: string;
+            /**
+             * Mitre Techniques
+             * @default []
+             */
+            mitre_techniques: string[];
+            severity: components["schemas"]["Severity"];
+            /** Src Ip */
+            src_ip?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "triage" | "case" | "dismissed";
+            /**
+             * Techniques
+             * @default []
+             */
+            techniques: components["schemas"]["TechniqueRef"][];
+            /**
+             * Telemetry Families
+             * @default []
+             */
+            telemetry_families: string[];
+            /** Title */
+            title: string;
+            /** Updated At */
+            updated_at?: string | null;
+        };
+        /** NetworkAttackOut */
+        NetworkAttackOut: {
+            /**
+             * Alert Ids
+             * @default []
+             */
+            alert_ids: string[];
+            /** Case Id */
+            case_id?: string | null;
+            /** Category */
+            category: string;
+            /** Confidence */
+            confidence: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dst Ip */
+            dst_ip?: string | null;
+            /**
+             * First Seen
+             * Format: date-time
+             */
+            first_seen: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Last Seen
+             * Format: date-time
+             */
+            last_seen: string;
+            /**
+             * Mitre Techniques
+             * @default []
+             */
+            mitre_techniques: string[];
+            severity: components["schemas"]["Severity"];
+            /** Src Ip */
+            src_ip?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "triage" | "case" | "dismissed";
+            /**
+             * Telemetry Families
+             * @default []
+             */
+            telemetry_families: string[];
+            /** Title */
+            title: string;
+            /** Updated At */
+            updated_at?: string | null;
+        };
         /** OverrideRequest */
         OverrideRequest: {
             /** Note */
@@ -4012,6 +4418,23 @@ export interface components {
             data_source: "database" | "showcase";
             /** Items */
             items: components["schemas"]["BadgeOut"][];
+            /** Limit */
+            limit: number;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[BundleOut] */
+        Page_BundleOut_: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["BundleOut"][];
             /** Limit */
             limit: number;
             /** Skip */
@@ -4223,6 +4646,23 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[NetworkAttackOut] */
+        Page_NetworkAttackOut_: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["NetworkAttackOut"][];
+            /** Limit */
+            limit: number;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+        };
         /** Page[PlaybookOut] */
         Page_PlaybookOut_: {
             /**
@@ -4250,6 +4690,23 @@ export interface components {
             data_source: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ReportOut"][];
+            /** Limit */
+            limit: number;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[RolloutOut] */
+        Page_RolloutOut_: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["RolloutOut"][];
             /** Limit */
             limit: number;
             /** Skip */
@@ -4331,6 +4788,14 @@ export interface components {
             current_password: string;
             /** New Password */
             new_password: string;
+        };
+        /** PauseBody */
+        PauseBody: {
+            /**
+             * Reason
+             * @default paused by operator
+             */
+            reason: string;
         };
         /** PlaybookOut */
         PlaybookOut: {
@@ -4526,6 +4991,74 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "analyst" | "operator" | "viewer" | "api_service";
+        /** RolloutCreate */
+        RolloutCreate: {
+            /**
+             * Bundle Id
+             * Format: uuid
+             */
+            bundle_id: string;
+            /**
+             * Target Devices
+             * @description Device ids; default = every device of the bundle's type
+             */
+            target_devices?: string[] | null;
+        };
+        /** RolloutOut */
+        RolloutOut: {
+            /** Allowed Actions */
+            allowed_actions?: ("start" | "advance" | "pause" | "rollback")[];
+            /**
+             * Bundle Id
+             * Format: uuid
+             */
+            bundle_id: string;
+            /** Bundle Version */
+            bundle_version?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by?: string | null;
+            /**
+             * Delivery Simulated
+             * @description The firmware connector is the simulated one
+             * @default true
+             */
+            delivery_simulated: boolean;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Pause Reason */
+            pause_reason?: string | null;
+            /** Stage */
+            stage: number;
+            /** Stage Started At */
+            stage_started_at?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "running" | "paused" | "completed" | "rolled_back";
+            /** Target Device Type */
+            target_device_type?: string | null;
+            /** Target Devices */
+            target_devices: string[];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Updated Devices
+             * @description Devices the current stage reached
+             */
+            updated_devices?: string[];
+        };
         /**
          * RuleConditions
          * @description All given conditions must hold; an empty set matches every alert.
@@ -4892,6 +5425,58 @@ export interface components {
             /** Query */
             query: string;
         };
+        /** SiteLinkOut */
+        SiteLinkOut: {
+            /** Last Seen At */
+            last_seen_at?: string | null;
+            /** Latency Ms */
+            latency_ms?: number | null;
+            /** Link Id */
+            link_id: string;
+            /** Site A */
+            site_a: string;
+            /** Site B */
+            site_b: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "healthy" | "degraded" | "down";
+        };
+        /** SiteOut */
+        SiteOut: {
+            /** Agent Count */
+            agent_count: number;
+            /** Is Local */
+            is_local: boolean;
+            /** Last Heartbeat At */
+            last_heartbeat_at?: string | null;
+            /** Name */
+            name: string;
+            /** Site Id */
+            site_id: string;
+            /** Status */
+            status: string;
+            /** Tier */
+            tier: string;
+        };
+        /** SitesOut */
+        SitesOut: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Federation Enabled */
+            federation_enabled: boolean;
+            /** Items */
+            items: components["schemas"]["SiteOut"][];
+            /** Local Site Id */
+            local_site_id: string;
+            /** Total */
+            total: number;
+        };
         /**
          * SystemMode
          * @description Runtime truth for one process (spec §6); every flag derives from mode + DB reachability.
@@ -5059,6 +5644,23 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
+        };
+        /** TopologyOut */
+        TopologyOut: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Federation Enabled */
+            federation_enabled: boolean;
+            /** Links */
+            links: components["schemas"]["SiteLinkOut"][];
+            /** Local Site Id */
+            local_site_id: string;
+            /** Sites */
+            sites: components["schemas"]["SiteOut"][];
         };
         /**
          * TrendPoint
@@ -6864,15 +7466,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["IsolateRequest"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConduitOut"];
+                    "application/json": components["schemas"]["ApprovalOut"];
                 };
             };
             /** @description Validation Error */
@@ -7772,6 +8378,268 @@ export interface operations {
             };
         };
     };
+    list_bundles_api_v1_firmware_bundles_get: {
+        parameters: {
+            query?: {
+                /** @description Rows to skip */
+                skip?: number;
+                /** @description Page size (max 200) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_BundleOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_bundle_api_v1_firmware_bundles_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_bundle_api_v1_firmware_bundles_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_rollouts_api_v1_firmware_rollouts_get: {
+        parameters: {
+            query?: {
+                /** @description Rows to skip */
+                skip?: number;
+                /** @description Page size (max 200) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RolloutOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_rollout_api_v1_firmware_rollouts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RolloutCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    advance_rollout_api_v1_firmware_rollouts__rollout_id__advance_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rollout_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    pause_rollout_api_v1_firmware_rollouts__rollout_id__pause_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rollout_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PauseBody"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rollback_rollout_api_v1_firmware_rollouts__rollout_id__rollback_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rollout_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_rollout_api_v1_firmware_rollouts__rollout_id__start_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rollout_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_investigations_api_v1_investigations_get: {
         parameters: {
             query?: {
@@ -8159,9 +9027,154 @@ export interface operations {
             };
         };
     };
-    dispatch_api_v1_orchestrator_dispatch_post: {
+    list_attacks_api_v1_network_attacks_get: {
+        parameters: {
+            query?: {
+                /** @description Rows to skip */
+                skip?: number;
+                /** @description Page size (max 200) */
+                limit?: number;
+                /** @description critical, high, medium, low, info */
+                severity?: string | null;
+                /** @description c2_beacon, lateral_movement, credential_access, exfiltration, recon, other */
+                category?: string | null;
+                /** @description Telemetry family: ids, pcap, dns, flow, proxy, other */
+                family?: string | null;
+                /** @description triage, case, dismissed */
+                status?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_NetworkAttackOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_attack_api_v1_network_attacks__attack_id__get: {
         parameters: {
             query?: never;
+            header?: never;
+            path: {
+                /** @description Network attack id */
+                attack_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NetworkAttackDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    open_case_api_v1_network_attacks__attack_id__case_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Network attack id */
+                attack_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    dispatch_attack_api_v1_network_attacks__attack_id__dispatch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Network attack id */
+                attack_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AttackDispatchRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvestigationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    dispatch_api_v1_orchestrator_dispatch_post: {
+        parameters: {
+            query?: {
+                /** @description Describe the effects without changing anything (any mode) */
+                preview?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -8178,7 +9191,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InvestigationOut"];
+                    "application/json": components["schemas"]["InvestigationOut"] | components["schemas"]["Preview"];
                 };
             };
             /** @description Validation Error */
@@ -8977,6 +9990,26 @@ export interface operations {
             };
         };
     };
+    list_sites_api_v1_sites_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SitesOut"];
+                };
+            };
+        };
+    };
     get_mode_api_v1_system_mode_get: {
         parameters: {
             query?: never;
@@ -9026,6 +10059,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    topology_api_v1_system_topology_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopologyOut"];
                 };
             };
         };

@@ -40,6 +40,11 @@ export type IocDetail = S["IOCDetail"];
 export type LookupResult = S["LookupResult"];
 export type SimilarResult = S["SimilarResult"];
 export type ShareReceipt = S["ShareReceipt"];
+export type Agent = S["AgentStatusOut"];
+export type AgentList = S["AgentList"];
+export type Investigation = S["InvestigationOut"];
+export type InvestigationEvent = S["InvestigationEventOut"];
+export type DispatchRequest = S["DispatchRequest"];
 
 export interface Page<T> {
   items: T[];

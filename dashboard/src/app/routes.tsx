@@ -8,16 +8,22 @@ import { AlertsPage } from "../pages/Alerts";
 import { CaseDetailPage } from "../pages/CaseDetail";
 import { CasesPage } from "../pages/Cases";
 import { DetectionsPage } from "../pages/Detections";
+import { FirmwarePage } from "../pages/Firmware";
 import { LoginPage } from "../pages/Login";
-import { NotAvailablePage } from "../pages/NotAvailable";
 import { ApprovalsPage } from "../pages/Approvals";
 import { ENDPOINTS, EntitiesPage, UEBA } from "../pages/Entities";
 import { ProfilePage } from "../pages/Profile";
 import { ReportsPage } from "../pages/Reports";
 import { SoarPage } from "../pages/soar/SoarPage";
 import { ThreatIntelPage } from "../pages/intel/ThreatIntelPage";
+import { AgentsPage } from "../pages/agents/AgentsPage";
+import { InvestigationDetailPage } from "../pages/agents/InvestigationDetail";
+import { InvestigationsPage } from "../pages/agents/InvestigationsPage";
+import { CpsDeviceRoute, CpsRoute } from "../pages/cps";
 import { SettingsPage } from "../pages/Settings";
 import { SiemPage } from "../pages/Siem";
+import { SitesPage } from "../pages/Sites";
+import { NetworkPage } from "../pages/network/NetworkPage";
 import { AuthGuard } from "./AuthGuard";
 import { landingPath } from "./nav";
 import { useSession } from "./session";
@@ -39,15 +45,6 @@ function Home() {
   ) : <Navigate to={landingPath(can)} replace />;
 }
 
-const PENDING: Array<{ path: string; title: string; permission: string; feature: string; endpoints: string[] }> = [
-  { path: "/investigations/*", title: "Investigations", permission: "agents:read", feature: "AI agent investigations", endpoints: ["GET /api/v1/investigations"] },
-  { path: "/network/*", title: "Network Command Center", permission: "alerts:read", feature: "Network attack correlation", endpoints: ["GET /api/v1/network/attacks", "GET /api/v1/agents/mesh"] },
-  { path: "/agents", title: "Agents", permission: "agents:read", feature: "The AI agent fleet", endpoints: ["GET /api/v1/agents"] },
-  { path: "/cps/*", title: "CPS/IoT", permission: "cps:read", feature: "CPS/IoT device monitoring and attestation", endpoints: ["GET /api/v1/cps/devices", "/ws/cps"] },
-  { path: "/sites", title: "Sites", permission: "sites:read", feature: "Federation across sites", endpoints: ["GET /api/v1/sites", "GET /api/v1/system/topology"] },
-  { path: "/firmware", title: "Firmware", permission: "firmware:read", feature: "The firmware registry and rollouts", endpoints: ["GET /api/v1/firmware/bundles"] },
-];
-
 export function AppRoutes() {
   return (
     <Routes>
@@ -66,11 +63,17 @@ export function AppRoutes() {
         <Route path="/endpoints" element={<Gate permission="siem:read"><EntitiesPage key="hosts" kind={ENDPOINTS} /></Gate>} />
         <Route path="/ueba" element={<Gate permission="siem:read"><EntitiesPage key="users" kind={UEBA} /></Gate>} />
         <Route path="/threat-intel" element={<Gate permission="iocs:read"><ThreatIntelPage /></Gate>} />
+        <Route path="/investigations" element={<Gate permission="agents:read"><InvestigationsPage /></Gate>} />
+        <Route path="/investigations/:id" element={<Gate permission="agents:read"><InvestigationDetailPage /></Gate>} />
+        <Route path="/agents" element={<Gate permission="agents:read"><AgentsPage /></Gate>} />
+        <Route path="/cps" element={<Gate permission="cps:read"><CpsRoute /></Gate>} />
+        <Route path="/cps/devices/:id" element={<Gate permission="cps:read"><CpsDeviceRoute /></Gate>} />
+        <Route path="/firmware" element={<Gate permission="firmware:read"><FirmwarePage /></Gate>} />
         <Route path="/settings" element={<Gate permission="settings:manage"><SettingsPage /></Gate>} />
         <Route path="/profile" element={<ProfilePage />} />
-        {PENDING.map((p) => (
-          <Route key={p.path} path={p.path} element={<Gate permission={p.permission}><NotAvailablePage title={p.title} feature={p.feature} endpoints={p.endpoints} /></Gate>} />
-        ))}
+        {/* /network/analyzer (no analyze endpoint yet) falls back to the command center. */}
+        <Route path="/network/*" element={<Gate permission="alerts:read"><NetworkPage /></Gate>} />
+        <Route path="/sites" element={<Gate permission="sites:read"><SitesPage /></Gate>} />
         <Route path="*" element={<section className="p-8"><h1 className="text-xl">Page not found</h1></section>} />
       </Route>
     </Routes>

@@ -1,4 +1,4 @@
-/** Server push (/ws/alerts, /ws/approvals): every message invalidates the queries it affects. Failures are silent (backoff). */
+/** Server push (/ws/alerts, /ws/approvals, /ws/agent-thoughts …): every (matching) message invalidates the queries it affects. Failures are silent (backoff). */
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { API_BASE } from "../api/client";
@@ -8,9 +8,16 @@ const MAX_BACKOFF_MS = 30_000;
 export const ALERT_FEED = { path: "/ws/alerts", keys: ["alerts", "dashboard", "cases"] };
 export const APPROVAL_FEED = { path: "/ws/approvals", keys: ["approvals", "cases", "executions", "dashboard"] };
 
-export function useLiveFeed(feed: { path: string; keys: string[] }, enabled: boolean): void {
+export interface LiveFeed {
+  path: string;
+  keys: string[];
+  /** When given, only messages it accepts invalidate (e.g. the steps of one investigation). */
+  match?: (data: Record<string, unknown>) => boolean;
+}
+
+export function useLiveFeed(feed: LiveFeed, enabled: boolean): void {
   const client = useQueryClient();
-  const { path, keys } = feed;
+  const { path, keys, match } = feed;
   useEffect(() => {
     if (!enabled) return;
     let socket: WebSocket | null = null;
@@ -24,8 +31,8 @@ export function useLiveFeed(feed: { path: string; keys: string[] }, enabled: boo
         delay = 1000;
       };
       socket.onmessage = (event) => {
-        const data = JSON.parse(String(event.data)) as { type?: string };
-        if (data.type === "pong") return;
+        const data = JSON.parse(String(event.data)) as Record<string, unknown>;
+        if (data.type === "pong" || (match && !match(data))) return;
         keys.forEach((key) => void client.invalidateQueries({ queryKey: [key] }));
       };
       socket.onclose = () => {
@@ -40,5 +47,5 @@ export function useLiveFeed(feed: { path: string; keys: string[] }, enabled: boo
       window.clearTimeout(timer);
       socket?.close();
     };
-  }, [enabled, client, path, keys]);
+  }, [enabled, client, path, keys, match]);
 }

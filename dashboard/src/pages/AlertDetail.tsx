@@ -3,12 +3,13 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api } from "../api/client";
-import type { AlertDetail, Case } from "../api/types";
+import type { AlertDetail, Case, Investigation } from "../api/types";
 import { useOperatorAction } from "../hooks/useOperatorAction";
 import { PreviewPanel } from "../components/PreviewPanel";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
 import { Chip, SeverityBadge, formatTime } from "../components/ui";
+import { InvestigateButton, InvestigationLinks } from "./agents/InvestigationLinks";
 
 type Tab = "overview" | "investigation" | "timeline";
 
@@ -135,6 +136,7 @@ export function AlertDetailPage() {
     <Page title={alert?.title ?? "Alert"} unavailable={unavailable}
       toolbar={alert && (
         <>
+          <InvestigateButton alertId={id} unavailable={unavailable} />
           <ActionButton label="Acknowledge" permissions={["alerts:write"]} unavailable={unavailable}
             busy={acknowledge.busy} onRun={acknowledge.run} onPreview={acknowledge.preview} testId="acknowledge" />
           {alert.case ? (
@@ -167,8 +169,9 @@ export function AlertDetailPage() {
             </div>
             {tab === "overview" && <Overview alert={alert} />}
             {tab === "investigation" && (
-              <div className="card max-w-2xl text-sm text-slate-300" data-testid="not-available">
-                AI investigations are not available in this build yet; no agent has examined this alert.
+              <div className="card max-w-3xl">
+                <InvestigationLinks items={(alert.investigations ?? []) as unknown as Investigation[]}
+                  empty="No agent has examined this alert yet: use Investigate to dispatch the orchestrator." />
               </div>
             )}
             {tab === "timeline" && <Timeline alert={alert} />}

@@ -3,13 +3,14 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api } from "../api/client";
-import type { CaseDetail } from "../api/types";
+import type { CaseDetail, Investigation } from "../api/types";
 import { allowedNext, needsClose } from "../app/caseLifecycle";
 import { useRuntime, useSession } from "../app/session";
 import { ActionButton, DataRegion, Page, readonlyReason, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
 import { SeverityBadge, formatTime } from "../components/ui";
 import { CaseApprovals, CaseExecutions, CaseReports } from "./CaseResponse";
+import { InvestigationLinks } from "./agents/InvestigationLinks";
 
 function useCaseWrite(id: string) {
   const client = useQueryClient();
@@ -129,6 +130,10 @@ export function CaseDetailPage() {
                   </ul>
                 </div>
                 {found.description && <Pending title="Description" text={found.description} />}
+                <div className="card" data-testid="case-investigations">
+                  <h2 className="mb-2 font-medium">Investigations</h2>
+                  <InvestigationLinks items={(found.investigations ?? []) as unknown as Investigation[]} empty="No agent has worked on this case yet." />
+                </div>
                 <CaseApprovals found={found} />
                 <CaseReports found={found} />
               </div>

@@ -1,11 +1,13 @@
-/** Security overview: open alerts by severity, open cases, 24 h trend, recent alerts (/dashboard/stats). */
+/** Security overview: open alerts, cases and CPS devices, 24 h trend, recent alerts (/dashboard/stats); agent fleet (/agents). */
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { Area, AreaChart, CartesianGrid, Cell, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api } from "../api/client";
 import type { DashboardStats } from "../api/types";
+import { useSession } from "../app/session";
 import { DataRegion, Page, useUnavailable } from "../components/Runtime";
-import { SEVERITIES, SEVERITY_COLOURS, SeverityBadge, formatTime } from "../components/ui";
+import { Chip, SEVERITIES, SEVERITY_COLOURS, SeverityBadge, formatTime } from "../components/ui";
+import { AgentFleetPanel } from "./agents/AgentFleetPanel";
 
 function Kpi({ label, value, colour }: { label: string; value: number | string; colour?: string }) {
   return (
@@ -55,12 +57,57 @@ function SeverityPie({ stats }: { stats: DashboardStats }) {
   );
 }
 
-const PENDING_TEXT: Record<string, string> = {
-  cps_devices: "CPS/IoT fleet: not available yet (no CPS backend in this build).",
-  top_network_attacks: "Correlated network attacks: not available yet (no network correlation in this build).",
-};
+function CpsFleet({ fleet }: { fleet: DashboardStats["cps_devices"] }) {
+  return (
+    <div className="card" data-testid="cps-fleet">
+      <h2 className="mb-2 flex items-center font-medium">
+        CPS/IoT fleet <Link to="/cps" className="ml-auto text-xs font-normal">devices →</Link>
+      </h2>
+      {!fleet ? (
+        <p className="text-sm text-slate-400">The showcase data holds no CPS devices.</p>
+      ) : fleet.total === 0 ? (
+        <p className="text-sm text-slate-400">No devices registered.</p>
+      ) : (
+        <dl className="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm">
+          <dt className="text-slate-400">Devices</dt><dd>{fleet.total} ({fleet.trusted} trusted)</dd>
+          <dt className="text-slate-400">Health</dt>
+          <dd>{Object.entries(fleet.health).map(([k, n]) => `${n} ${k}`).join(" · ")}</dd>
+          <dt className="text-slate-400">Attestation</dt>
+          <dd>{Object.entries(fleet.attestation).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(" · ") || "—"}</dd>
+          <dt className="text-slate-400">Average risk</dt><dd>{fleet.average_risk}</dd>
+        </dl>
+      )}
+    </div>
+  );
+}
+
+/** Top correlated network attacks (`case`/`triage` chip), each opening the Network page on it. */
+function TopAttacks({ attacks, showcase }: { attacks: DashboardStats["top_network_attacks"]; showcase: boolean }) {
+  return (
+    <div className="card" data-testid="top-attacks">
+      <h2 className="mb-2 flex items-center font-medium">
+        Correlated network attacks <Link to="/network" className="ml-auto text-xs font-normal">network →</Link>
+      </h2>
+      {attacks.length === 0 ? (
+        <p className="text-sm text-slate-400">{showcase ? "The showcase data holds no correlated attacks." : "No correlated attacks."}</p>
+      ) : (
+        <ul className="space-y-1 text-sm">
+          {attacks.map((a) => (
+            <li key={a.id} className="flex items-center gap-2" data-testid="top-attack">
+              <SeverityBadge severity={a.severity} />
+              <Link to={`/network?attack=${a.id}`} className="truncate">{a.title}</Link>
+              <span className="ml-auto whitespace-nowrap text-xs text-slate-400">{Math.round(a.confidence * 100)}%</span>
+              <Chip>{a.status === "case" ? "case" : "triage"}</Chip>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
 
 export function OverviewPage() {
+  const { can } = useSession();
   const query = useQuery({ queryKey: ["dashboard", "stats"], queryFn: () => api<DashboardStats>("/dashboard/stats") });
   const unavailable = useUnavailable(query);
   const stats = query.data;
@@ -72,11 +119,12 @@ export function OverviewPage() {
         emptyText="No alerts in the last 24 hours">
         {stats && (
           <div className="flex flex-col gap-4">
-            <div className="grid grid-cols-2 gap-3 md:grid-cols-5">
+            <div className="grid grid-cols-2 gap-3 md:grid-cols-6">
               {(["critical", "high", "medium", "low"] as const).map((s) => (
                 <Kpi key={s} label={`${s} open`} value={stats.open_alerts[s] ?? 0} colour={SEVERITY_COLOURS[s]} />
               ))}
               <Kpi label="Open cases" value={stats.open_cases} />
+              <Kpi label="CPS devices" value={stats.cps_devices?.total ?? "—"} />
             </div>
             <div className="grid gap-4 lg:grid-cols-[2fr_1fr]">
               <Trend stats={stats} />
@@ -95,17 +143,15 @@ export function OverviewPage() {
                   ))}
                 </ul>
               </div>
-              <div className="card text-sm text-slate-400" data-testid="not-available">
-                <h2 className="mb-2 font-medium text-slate-200">Not available yet</h2>
-                <ul className="list-disc space-y-1 pl-4">
-                  {(stats.unavailable_sections ?? []).map((s) => <li key={s}>{PENDING_TEXT[s] ?? s}</li>)}
-                  <li>Agent fleet and Quick Dispatch: not available yet (no agent runtime in this build).</li>
-                </ul>
+              <div className="flex flex-col gap-4">
+                <CpsFleet fleet={stats.cps_devices} />
+                <TopAttacks attacks={stats.top_network_attacks ?? []} showcase={(stats.unavailable_sections ?? []).includes("top_network_attacks")} />
               </div>
             </div>
           </div>
         )}
       </DataRegion>
+      {can("agents:read") && <div className="mt-4"><AgentFleetPanel /></div>}
     </Page>
   );
 }

@@ -27,8 +27,9 @@ test("the role name grants nothing by itself", async ({ page }) => {
 test("'*' grants every page", async ({ page }) => {
   await mockSession(page, { user: { username: "root", role: "admin", permissions: ["*"] } });
   await mockMode(page, "real");
+  await mockJson(page, "**/api/v1/agents", { items: [], total: 0, llm_configured: false });
   await page.goto("/agents");
-  await expect(page.getByTestId("not-available")).toContainText("Not available yet");
+  await expect(page.getByTestId("empty-state")).toHaveText("Agents are not configured");
   await expect(page.getByTestId("sidebar").getByRole("link")).toHaveCount(18);
 });
 

@@ -31,8 +31,10 @@ test("overview: a quiet day", async ({ page }) => {
     open_alerts: zero, open_alerts_total: 0, open_cases: 0, trend, recent_alerts: [],
     cps_devices: null, top_network_attacks: [], unavailable_sections: ["cps_devices", "top_network_attacks"], data_source: "database",
   });
+  await mockJson(page, "**/api/v1/agents", { items: [], total: 0, llm_configured: false });
   await page.goto("/");
   await expect(page.getByTestId("empty-state")).toHaveText("No alerts in the last 24 hours");
+  await expect(page.getByTestId("agent-fleet")).toContainText("Agents are not configured");
   await snap(page, "mocked-overview-empty");
 });
 

@@ -116,6 +116,23 @@ test.describe.serial("live console", () => {
     await expect(page.getByTestId("ioc-detail")).toContainText("1 sighting(s)");
   });
 
+  test("agents: dispatch on the offline analyst, follow the cited steps", async ({ page }) => {
+    await signIn(page);
+    const link = page.getByTestId("alert-row").filter({ hasText: "Member Added to Local Administrators" }).getByRole("link").first();
+    const alertId = (await link.getAttribute("href"))!.split("/").pop()!;
+    await page.goto(`${base()}/agents`);
+    await expect(page.getByTestId("agents-backend")).toContainText("offline analyst");
+    await page.getByTestId("open-dispatch").click();
+    await page.getByTestId("dispatch-prompt").fill("Investigate this alert and cite the evidence.");
+    await page.getByTestId("dispatch-alert_id").fill(alertId);
+    await page.getByTestId("dispatch-submit").click();
+    await page.getByTestId("dispatch-receipt").getByRole("link").click();
+    await expect(page.getByTestId("investigation-backend")).toHaveText("offline");
+    await expect(page.getByTestId("citation").first()).toHaveAttribute("href", /^#event-\d+$/);
+    await expect(page.getByTestId("investigation-event").filter({ hasText: "calls search_alerts" }).first()).toBeVisible();
+    await shot(page, "investigation-detail");
+  });
+
   test("every page renders real content (screenshots)", async ({ page }) => {
     await signIn(page);
     const pages: Array<[string, string]> = [
@@ -139,6 +156,7 @@ test.describe.serial("live console", () => {
       ["/endpoints", "endpoints"],
       ["/ueba", "ueba"],
       ["/threat-intel", "threat-intel"],
+      ["/investigations", "investigations"],
       ["/agents", "agents"],
       ["/cps", "cps"],
     ];
