@@ -1,48 +1,58 @@
-/** Route table: every protected page behind the auth guard and its gate permission. */
-import { Suspense, lazy, type ReactNode } from "react";
+/**
+ * Route table: every protected page behind the auth guard and its gate permission.
+ *
+ * The alert queue (the analyst's first stop) and the login page ship in the entry bundle; every
+ * other page is a lazy chunk, so a cold load of `/alerts` parses only what it renders.
+ */
+import { Suspense, lazy, type ComponentType, type ReactNode } from "react";
 import { Navigate, Route, Routes } from "react-router-dom";
 import { Layout } from "../components/Layout";
 import { Forbidden, SkeletonRows } from "../components/Runtime";
-import { AlertDetailPage } from "../pages/AlertDetail";
 import { AlertsPage } from "../pages/Alerts";
-import { CaseDetailPage } from "../pages/CaseDetail";
-import { CasesPage } from "../pages/Cases";
-import { DetectionsPage } from "../pages/Detections";
-import { FirmwarePage } from "../pages/Firmware";
 import { LoginPage } from "../pages/Login";
-import { ApprovalsPage } from "../pages/Approvals";
-import { ENDPOINTS, EntitiesPage, UEBA } from "../pages/Entities";
-import { ProfilePage } from "../pages/Profile";
-import { ReportsPage } from "../pages/Reports";
-import { SoarPage } from "../pages/soar/SoarPage";
-import { ThreatIntelPage } from "../pages/intel/ThreatIntelPage";
-import { AgentsPage } from "../pages/agents/AgentsPage";
-import { InvestigationDetailPage } from "../pages/agents/InvestigationDetail";
-import { InvestigationsPage } from "../pages/agents/InvestigationsPage";
-import { CpsDeviceRoute, CpsRoute } from "../pages/cps";
-import { SettingsPage } from "../pages/Settings";
-import { SiemPage } from "../pages/Siem";
-import { SitesPage } from "../pages/Sites";
-import { NetworkPage } from "../pages/network/NetworkPage";
 import { AuthGuard } from "./AuthGuard";
 import { landingPath } from "./nav";
 import { useSession } from "./session";
 
-// Recharts is only needed by the overview: keep it out of the other pages' first load.
-const OverviewPage = lazy(() => import("../pages/Overview").then((m) => ({ default: m.OverviewPage })));
+function lazyPage<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
+  return lazy(() => load().then((m) => ({ default: m[name] })));
+}
+
+const OverviewPage = lazyPage(() => import("../pages/Overview"), "OverviewPage");
+const AlertDetailPage = lazyPage(() => import("../pages/AlertDetail"), "AlertDetailPage");
+const CasesPage = lazyPage(() => import("../pages/Cases"), "CasesPage");
+const CaseDetailPage = lazyPage(() => import("../pages/CaseDetail"), "CaseDetailPage");
+const SiemPage = lazyPage(() => import("../pages/Siem"), "SiemPage");
+const DetectionsPage = lazyPage(() => import("../pages/Detections"), "DetectionsPage");
+const ApprovalsPage = lazyPage(() => import("../pages/Approvals"), "ApprovalsPage");
+const ReportsPage = lazyPage(() => import("../pages/Reports"), "ReportsPage");
+const SoarPage = lazyPage(() => import("../pages/soar/SoarPage"), "SoarPage");
+const EndpointsPage = lazyPage(() => import("../pages/Entities"), "EndpointsPage");
+const UebaPage = lazyPage(() => import("../pages/Entities"), "UebaPage");
+const ThreatIntelPage = lazyPage(() => import("../pages/intel/ThreatIntelPage"), "ThreatIntelPage");
+const InvestigationsPage = lazyPage(() => import("../pages/agents/InvestigationsPage"), "InvestigationsPage");
+const InvestigationDetailPage = lazyPage(() => import("../pages/agents/InvestigationDetail"), "InvestigationDetailPage");
+const AgentsPage = lazyPage(() => import("../pages/agents/AgentsPage"), "AgentsPage");
+const CpsPage = lazyPage(() => import("../pages/cps/CpsPage"), "CpsPage");
+const DeviceDetailPage = lazyPage(() => import("../pages/cps/DeviceDetailPage"), "DeviceDetailPage");
+const FirmwarePage = lazyPage(() => import("../pages/Firmware"), "FirmwarePage");
+const SettingsPage = lazyPage(() => import("../pages/Settings"), "SettingsPage");
+const ProfilePage = lazyPage(() => import("../pages/Profile"), "ProfilePage");
+const NetworkPage = lazyPage(() => import("../pages/network/NetworkPage"), "NetworkPage");
+const SitesPage = lazyPage(() => import("../pages/Sites"), "SitesPage");
+
+function Loading({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<div className="p-5"><SkeletonRows /></div>}>{children}</Suspense>;
+}
 
 function Gate({ permission, children }: { permission: string; children: ReactNode }) {
   const { can } = useSession();
-  return can(permission) ? <>{children}</> : <Forbidden permission={permission} />;
+  return can(permission) ? <Loading>{children}</Loading> : <Forbidden permission={permission} />;
 }
 
 function Home() {
   const { can } = useSession();
-  return can("dashboard:read") ? (
-    <Suspense fallback={<div className="p-5"><SkeletonRows /></div>}>
-      <OverviewPage />
-    </Suspense>
-  ) : <Navigate to={landingPath(can)} replace />;
+  return can("dashboard:read") ? <Loading><OverviewPage /></Loading> : <Navigate to={landingPath(can)} replace />;
 }
 
 export function AppRoutes() {
@@ -60,17 +70,17 @@ export function AppRoutes() {
         <Route path="/approvals" element={<Gate permission="approvals:read"><ApprovalsPage /></Gate>} />
         <Route path="/reports" element={<Gate permission="reports:read"><ReportsPage /></Gate>} />
         <Route path="/soar" element={<Gate permission="playbooks:read"><SoarPage /></Gate>} />
-        <Route path="/endpoints" element={<Gate permission="siem:read"><EntitiesPage key="hosts" kind={ENDPOINTS} /></Gate>} />
-        <Route path="/ueba" element={<Gate permission="siem:read"><EntitiesPage key="users" kind={UEBA} /></Gate>} />
+        <Route path="/endpoints" element={<Gate permission="siem:read"><EndpointsPage /></Gate>} />
+        <Route path="/ueba" element={<Gate permission="siem:read"><UebaPage /></Gate>} />
         <Route path="/threat-intel" element={<Gate permission="iocs:read"><ThreatIntelPage /></Gate>} />
         <Route path="/investigations" element={<Gate permission="agents:read"><InvestigationsPage /></Gate>} />
         <Route path="/investigations/:id" element={<Gate permission="agents:read"><InvestigationDetailPage /></Gate>} />
         <Route path="/agents" element={<Gate permission="agents:read"><AgentsPage /></Gate>} />
-        <Route path="/cps" element={<Gate permission="cps:read"><CpsRoute /></Gate>} />
-        <Route path="/cps/devices/:id" element={<Gate permission="cps:read"><CpsDeviceRoute /></Gate>} />
+        <Route path="/cps" element={<Gate permission="cps:read"><CpsPage /></Gate>} />
+        <Route path="/cps/devices/:id" element={<Gate permission="cps:read"><DeviceDetailPage /></Gate>} />
         <Route path="/firmware" element={<Gate permission="firmware:read"><FirmwarePage /></Gate>} />
         <Route path="/settings" element={<Gate permission="settings:manage"><SettingsPage /></Gate>} />
-        <Route path="/profile" element={<ProfilePage />} />
+        <Route path="/profile" element={<Loading><ProfilePage /></Loading>} />
         {/* /network/analyzer (no analyze endpoint yet) falls back to the command center. */}
         <Route path="/network/*" element={<Gate permission="alerts:read"><NetworkPage /></Gate>} />
         <Route path="/sites" element={<Gate permission="sites:read"><SitesPage /></Gate>} />

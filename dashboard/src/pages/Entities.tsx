@@ -84,3 +84,11 @@ export function EntitiesPage({ kind }: { kind: Kind }) {
     </Page>
   );
 }
+
+export function EndpointsPage() {
+  return <EntitiesPage key="hosts" kind={ENDPOINTS} />;
+}
+
+export function UebaPage() {
+  return <EntitiesPage key="users" kind={UEBA} />;
+}
