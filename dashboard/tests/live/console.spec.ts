@@ -5,6 +5,7 @@
  * with SIMULATED connector results, generate a report; then screenshot every page with real content.
  */
 import { expect, test, type Page } from "@playwright/test";
+import { createPrivateKey, sign } from "node:crypto";
 
 const base = () => process.env.LIVE_BASE_URL!;
 const SHOTS = "test-results/screenshots";
@@ -95,17 +96,18 @@ test.describe.serial("live console", () => {
     await shot(page, "case-detail");
 
     await page.goto(`${base()}/alerts`);
-    await expect(page.getByTestId("alert-row").first()).toContainText("escalated");
+    await expect(page.getByTestId("alert-row").filter({ hasText: "Member Added to Local Administrators" })).toContainText("escalated");
   });
 
   test("threat intel: record an IOC, look it up with enrichment", async ({ page }) => {
     await signIn(page);
     await page.goto(`${base()}/threat-intel`);
-    await expect(page.getByTestId("empty-state")).toHaveText("No IOCs recorded");
+    // The ingested EVE alert's addresses are already in the IOC store.
+    await expect(page.getByTestId("ioc-row").filter({ hasText: "203.0.113.50" })).toHaveCount(1);
     await page.getByTestId("add-ioc").click();
     await page.getByLabel("Value (type is inferred)").fill("185.220.101.4");
     await page.getByRole("button", { name: "Add", exact: true }).click();
-    const row = page.getByTestId("ioc-row");
+    const row = page.getByTestId("ioc-row").filter({ hasText: "185.220.101.4" });
     await expect(row).toContainText("185.220.101.4");
     await expect(row.locator("td").first()).toHaveText("ip");
     await page.getByTestId("lookup-input").fill("185.220.101.4");
@@ -131,6 +133,36 @@ test.describe.serial("live console", () => {
     await expect(page.getByTestId("citation").first()).toHaveAttribute("href", /^#event-\d+$/);
     await expect(page.getByTestId("investigation-event").filter({ hasText: "calls search_alerts" }).first()).toBeVisible();
     await shot(page, "investigation-detail");
+  });
+
+  test("CPS and firmware: register a device, upload a signed bundle, draft its rollout", async ({ page }) => {
+    await signIn(page);
+    await page.goto(`${base()}/cps`);
+    await page.getByRole("button", { name: "Register device" }).click();
+    const form = page.getByTestId("register-form");
+    await form.getByLabel("Device ID").fill("plc-hall-7");
+    await form.getByLabel("Name").fill("Hall 7 PLC");
+    await form.getByLabel("Device type").fill("plc");
+    await form.getByLabel("Zone").fill("ot-cell-1");
+    await form.getByLabel("Firmware version").fill("1.4.2");
+    await page.getByTestId("register-submit").click();
+    await expect(page).toHaveURL(/\/cps\/devices\/plc-hall-7$/);
+    await shot(page, "cps-device");
+
+    const image = Buffer.from("AuroraSOC live-test firmware image 1.5.0\n".repeat(64));
+    const signature = sign(null, image, createPrivateKey(process.env.LIVE_FIRMWARE_KEY!)).toString("hex");
+    await page.goto(`${base()}/firmware`);
+    await page.getByTestId("upload-bundle").click();
+    const upload = page.getByTestId("upload-form");
+    await upload.getByLabel("Version").fill("1.5.0");
+    await upload.getByLabel("Device type").fill("plc");
+    await upload.getByLabel("Ed25519 signature (hex)").fill(signature);
+    await page.getByTestId("upload-file").setInputFiles({ name: "plc-1.5.0.bin", mimeType: "application/octet-stream", buffer: image });
+    await page.getByTestId("upload-submit").click();
+    const bundle = page.getByTestId("bundle-row").filter({ hasText: "1.5.0" });
+    await expect(bundle.getByTestId("bundle-signature")).toContainText("valid");
+    await bundle.getByTestId("new-rollout").click();
+    await expect(page.getByTestId("rollout-row").first().getByTestId("rollout-status")).toHaveText("draft");
   });
 
   test("every page renders real content (screenshots)", async ({ page }) => {
@@ -159,6 +191,10 @@ test.describe.serial("live console", () => {
       ["/investigations", "investigations"],
       ["/agents", "agents"],
       ["/cps", "cps"],
+      ["/cps?tab=zones", "cps-zones"],
+      ["/firmware", "firmware"],
+      ["/network", "network"],
+      ["/sites", "sites"],
     ];
     for (const [path, name] of pages) {
       await page.goto(`${base()}${path}`);
@@ -176,6 +212,10 @@ test.describe.serial("live console", () => {
     await expect(page.getByTestId("entity-row").filter({ hasText: "MSEDGEWIN10" }).getByTestId("risk-bar")).toBeVisible();
     await page.goto(`${base()}/ueba`);
     await expect(page.getByTestId("entity-row")).toContainText("IEUser");
+    await page.goto(`${base()}/network`);
+    await expect(page.getByTestId("attack-row")).toContainText("C2 beacon 10.0.0.23 → 203.0.113.50");
+    await page.goto(`${base()}/sites`);
+    await expect(page.locator("main")).toContainText("Federation disabled");
     await page.goto(`${base()}/reports`);
     await expect(page.getByTestId("report-row").first().locator("a[data-format=pdf]")).toHaveAttribute("href", /download\?format=pdf$/);
   });

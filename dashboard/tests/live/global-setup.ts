@@ -5,7 +5,8 @@
  * password is the one serve bootstraps and stores in <data dir>/secrets/initial_admin_password.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -13,6 +14,8 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const AURORASOC = process.env.AURORASOC_BIN ?? join(ROOT, ".venv/bin/aurorasoc");
+/** Our own Suricata EVE sample: one C2 alert, which becomes a correlated network attack. */
+export const EVE = join(ROOT, "tests/data/eve.json");
 export const EVTX = join(
   process.env.AURORA_SHARED_DATA ?? resolve(ROOT, "../shared/data"),
   "evtx-attack-samples/Persistence/Network_Service_Guest_added_to_admins_4732.evtx",
@@ -50,7 +53,13 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     AURORA_RATE_LIMIT_REQUESTS: "100000",
   };
   delete env.AURORA_ADMIN_PASSWORD; // exercise the real first-start bootstrap
-  const ingest = spawnSync(AURORASOC, ["ingest", EVTX], { env, encoding: "utf8", timeout: 60_000 });
+  // A firmware signing key made for this run: the server gets the public half, the spec signs with
+  // the private half (the same Ed25519 check a vendor-signed bundle goes through).
+  const keys = generateKeyPairSync("ed25519");
+  writeFileSync(join(dataDir, "firmware-signing.pub"), keys.publicKey.export({ type: "spki", format: "pem" }));
+  env.FIRMWARE_SIGNING_PUBKEY_PATH = join(dataDir, "firmware-signing.pub");
+  process.env.LIVE_FIRMWARE_KEY = keys.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const ingest = spawnSync(AURORASOC, ["ingest", EVTX, EVE], { env, encoding: "utf8", timeout: 60_000 });
   if (ingest.status !== 0) throw new Error(`aurorasoc ingest failed:\n${ingest.stdout}\n${ingest.stderr}`);
   // The bundled playbooks (imported disabled; a manual run still works): malware-response gates
   // isolate_host behind a human approval, which the live spec decides in the console.
