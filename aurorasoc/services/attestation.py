@@ -61,13 +61,18 @@ async def issue_challenge(
     session: AsyncSession, device_id: str, now: datetime | None = None
 ) -> AttestationNonceModel:
     """A fresh single-use nonce for ``device_id`` (``secrets.token_hex(16)``), valid for the TTL."""
-    now = now or utcnow()
+    row = new_challenge(session, device_id, now or utcnow())
+    await session.flush()
+    return row
+
+
+def new_challenge(session: AsyncSession, device_id: str, now: datetime) -> AttestationNonceModel:
+    """:func:`issue_challenge` without the flush, for callers issuing many at once."""
     ttl = timedelta(seconds=get_settings().cps.attestation_nonce_ttl_seconds)
     row = AttestationNonceModel(
         device_id=device_id, nonce=secrets.token_hex(16), issued_at=now, expires_at=now + ttl
     )
     session.add(row)
-    await session.flush()
     return row
 
 
@@ -173,24 +178,44 @@ async def _apply(
             }
             device.metadata_ = meta
         return
-    if outcome.reason != "no_enrolled_key":  # no key: stays pending until one is enrolled
+    evidence: dict[str, object] = {"reason": outcome.reason, "reported_hash": resp.firmware_hash,
+                                   "expected_hash": expected, "boot_count": resp.boot_count,
+                                   "stored_boot_count": device.boot_count, "nonce": resp.nonce}  # fmt: skip
+    mismatch = outcome.reason == CorrelationType.FIRMWARE_MISMATCH.value
+    if mismatch:
+        device.metadata_ = {**(device.metadata_ or {}), "firmware_drift": True}
+    await quarantine(
+        session,
+        device,
+        evidence,
+        outbox,
+        failed=outcome.reason != "no_enrolled_key",  # no key: stays pending until one is enrolled
+        correlation=CorrelationType.FIRMWARE_MISMATCH if mismatch else None,
+    )
+
+
+async def quarantine(
+    session: AsyncSession,
+    device: CPSDeviceModel,
+    evidence: dict[str, object],
+    outbox: CPSOutbox,
+    *,
+    failed: bool = True,
+    correlation: CorrelationType | None = None,
+) -> None:
+    """A failed attestation: untrusted, ``failed`` unless told otherwise, critical alert for the CPS agent."""
+    if failed:
         device.attestation_status = AttestationStatus.FAILED.value
     device.trusted = False
-    evidence = {"reason": outcome.reason, "reported_hash": resp.firmware_hash, "expected_hash": expected,
-                "boot_count": resp.boot_count, "stored_boot_count": device.boot_count,
-                "nonce": resp.nonce}  # fmt: skip
     metadata: dict[str, object] = {"attestation": evidence, "device_id": device.device_id}
-    if outcome.reason == CorrelationType.FIRMWARE_MISMATCH.value:
-        metadata.update(correlation_type=CorrelationType.FIRMWARE_MISMATCH.value, evidence=evidence)
-        meta = dict(device.metadata_ or {})
-        meta["firmware_drift"] = True
-        device.metadata_ = meta
+    if correlation is not None:
+        metadata.update(correlation_type=correlation.value, evidence=evidence)
     await outbox.alert(
         session,
         title=f"Attestation failed: {device.device_id}",
         severity=Severity.CRITICAL,
         device_id=device.device_id,
-        description=f"Firmware attestation of {device.device_id} failed: {outcome.reason}",
+        description=f"Firmware attestation of {device.device_id} failed: {evidence.get('reason')}",
         metadata=metadata,
     )
 

@@ -11,12 +11,12 @@ import builtins
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -24,6 +24,7 @@ from aurorasoc.core.models import AttestationRecordModel, CPSDeviceModel, CPSTel
 from aurorasoc.core.types import utcnow
 from aurorasoc.models.domain import AttestationStatus, DeviceHealth
 from aurorasoc.services.attestation_keys import load_device_key
+from aurorasoc.services.cps_device_cache import invalidate_devices
 
 ENROLLMENT_TTL = timedelta(hours=24)
 MAX_TELEMETRY_POINTS = 5000
@@ -71,6 +72,8 @@ class CPSService:
         return (await self.session.scalars(stmt)).one_or_none()
 
     async def find_many(self, device_ids: Sequence[str]) -> dict[str, CPSDeviceModel]:
+        if not device_ids:
+            return {}
         stmt = select(CPSDeviceModel).where(CPSDeviceModel.device_id.in_(set(device_ids)))
         return {d.device_id: d for d in (await self.session.scalars(stmt)).all()}
 
@@ -98,6 +101,7 @@ class CPSService:
         device = CPSDeviceModel(**fields, attestation_status=status.value, trusted=False, metadata_={})
         self.session.add(device)
         await self.session.flush()
+        invalidate_devices(self.session)
         return device
 
     async def update(self, device: CPSDeviceModel, changes: dict[str, Any]) -> CPSDeviceModel:
@@ -111,11 +115,14 @@ class CPSService:
         for name, value in changes.items():
             setattr(device, name, value)
         await self.session.flush()
+        if "zone_id" in changes:
+            invalidate_devices(self.session)
         return device
 
     async def delete(self, device: CPSDeviceModel) -> None:
         await self.session.delete(device)
         await self.session.flush()
+        invalidate_devices(self.session)
 
     def auto_register(self, device_id: str, identity: dict[str, Any]) -> CPSDeviceModel:
         """A device first seen on MQTT: untrusted, ``unknown``, named after its id."""
@@ -132,19 +139,25 @@ class CPSService:
             metadata_={"auto_registered": True},
         )
         self.session.add(device)
+        invalidate_devices(self.session)
         return device
 
-    def touch(self, device: CPSDeviceModel, now: datetime) -> None:
-        """Any message from the device: seen now, so ``online``."""
-        device.last_seen_at = now
-        device.health = DeviceHealth.ONLINE.value
+    async def mark_seen(self, seen: Mapping[str, datetime]) -> None:
+        """Any message from a device: seen then, so ``online``. One executemany for the whole batch."""
+        if seen:
+            table: Table = CPSDeviceModel.__table__  # type: ignore[assignment]
+            stmt = (
+                update(table)
+                .where(table.c.device_id == bindparam("b_device_id"))
+                .values(last_seen_at=bindparam("b_seen"), health=DeviceHealth.ONLINE.value)
+            )
+            await self.session.execute(stmt, [{"b_device_id": d, "b_seen": t} for d, t in seen.items()])
 
-    def add_telemetry(
-        self, device_id: str, metric: str, value: float, unit: str | None, ts: datetime
-    ) -> CPSTelemetryModel:
-        row = CPSTelemetryModel(device_id=device_id, metric=metric, value=value, unit=unit, timestamp=ts)
-        self.session.add(row)
-        return row
+    async def store_telemetry(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert ``cps_telemetry`` rows (device_id, metric, value, unit, timestamp) in one executemany."""
+        if rows:
+            table: Table = CPSTelemetryModel.__table__  # type: ignore[assignment]
+            await self.session.execute(insert(table), list(rows))
 
     async def telemetry(
         self,

@@ -1,8 +1,10 @@
 """What each validated MQTT message does to the database (spec §12 topic table, §18).
 
 :class:`CPSIngest` handles a batch of messages in one session (one flush, one commit by the
-caller) so thousands of devices at 1 msg/s stay cheap: the batch's devices are loaded with one
-query, telemetry rows are inserted together. Correlation findings become CPS alerts with
+caller) so thousands of devices at 1 msg/s stay cheap. Telemetry, the bulk of the traffic, never
+builds ORM objects: zones come from the cached :class:`DeviceDirectory`, rows go in with one
+executemany, and every sender's ``last_seen_at`` is written once per batch (one executemany). Other
+kinds load their devices with one query per batch. Correlation findings become CPS alerts with
 ``metadata.correlation_type`` and the evidence. Access decisions that should open a door are
 returned as commands for the consumer to publish after the commit.
 """
@@ -10,6 +12,7 @@ returned as commands for the consumer to publish after the commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +28,7 @@ from aurorasoc.services import access
 from aurorasoc.services.attestation import AttestationResponse, verify_response
 from aurorasoc.services.cps import CPSService
 from aurorasoc.services.cps_correlation import TAMPER_METRICS, CorrelationEngine, Finding
+from aurorasoc.services.cps_device_cache import DeviceDirectory
 from aurorasoc.services.cps_outbox import CPSOutbox
 
 
@@ -45,28 +49,62 @@ class BatchResult:
 
 
 class CPSIngest:
-    def __init__(self, session: AsyncSession, engine: CorrelationEngine) -> None:
+    def __init__(
+        self, session: AsyncSession, engine: CorrelationEngine, directory: DeviceDirectory | None = None
+    ) -> None:
         self.session = session
         self.engine = engine
+        self.directory = directory or DeviceDirectory()
         self.devices = CPSService(session)
 
     async def handle(self, messages: Sequence[IngestMessage]) -> BatchResult:
+        """Telemetry goes the bulk path (cached zones, one executemany); the rest loads ORM devices."""
         result = BatchResult()
-        known = await self.devices.find_many([m.device_id for m in messages])
+        known = await self.devices.find_many([m.device_id for m in messages if m.kind != "telemetry"])
+        zones = await self.directory.zones(
+            self.session, {m.device_id for m in messages if m.kind == "telemetry"}
+        )
+        rows: list[dict[str, Any]] = []
         for message in messages:
+            result.findings += self.engine.message(message.device_id, message.received_at)
+            if isinstance(message.payload, TelemetryPayload):
+                self._telemetry(message, message.payload, zones, rows, result)
+                continue
             device = known.get(message.device_id)
             if device is None and message.kind == "status":
                 device = known[message.device_id] = self.devices.auto_register(
                     message.device_id, message.payload.model_dump()
                 )
-            if device is not None:
-                self.devices.touch(device, message.received_at)
-            result.findings += self.engine.message(message.device_id, message.received_at)
             await self._dispatch(message, device, result)
+        await self.devices.store_telemetry(rows)
+        await self._raise_all(result, known)
+        await self.session.flush()
+        await self.devices.mark_seen(_last_seen(messages, known.keys() | zones.keys()))
+        return result
+
+    def _telemetry(
+        self,
+        message: IngestMessage,
+        payload: TelemetryPayload,
+        zones: dict[str, str | None],
+        rows: list[dict[str, Any]],
+        result: BatchResult,
+    ) -> None:
+        device_id, now = message.device_id, message.received_at
+        ts = datetime.fromtimestamp(payload.ts, UTC) if payload.ts else now
+        rows.append({"device_id": device_id, "metric": payload.metric, "value": payload.value,
+                     "unit": payload.unit, "timestamp": ts})  # fmt: skip
+        zone = zones.get(device_id)
+        result.findings += self.engine.telemetry(device_id, zone, payload.metric, payload.value, now)
+        result.outbox.event(
+            "telemetry", device_id, metric=payload.metric, value=payload.value, unit=payload.unit
+        )
+
+    async def _raise_all(self, result: BatchResult, known: dict[str, CPSDeviceModel]) -> None:
+        if missing := {f.device_id for f in result.findings}.difference(known):
+            known.update(await self.devices.find_many(list(missing)))
         for finding in result.findings:
             await self._raise(finding, known.get(finding.device_id), result.outbox)
-        await self.session.flush()
-        return result
 
     async def _dispatch(
         self, message: IngestMessage, device: CPSDeviceModel | None, result: BatchResult
@@ -76,14 +114,6 @@ class CPSIngest:
             result.findings += self._status(device, payload)
             result.outbox.event(
                 "status", device_id, health="online", firmware_version=payload.firmware_version
-            )
-        elif isinstance(payload, TelemetryPayload):
-            ts = datetime.fromtimestamp(payload.ts, UTC) if payload.ts else now
-            self.devices.add_telemetry(device_id, payload.metric, payload.value, payload.unit, ts)
-            zone = device.zone_id if device else None
-            result.findings += self.engine.telemetry(device_id, zone, payload.metric, payload.value, now)
-            result.outbox.event(
-                "telemetry", device_id, metric=payload.metric, value=payload.value, unit=payload.unit
             )
         elif isinstance(payload, DeviceAlertPayload):
             await self._device_alert(device_id, payload, now, result)
@@ -158,3 +188,12 @@ class CPSIngest:
         outbox.event(
             "correlation", finding.device_id, correlation_type=finding.type.value, evidence=finding.evidence
         )
+
+
+def _last_seen(messages: Sequence[IngestMessage], registered: AbstractSet[str]) -> dict[str, datetime]:
+    """The latest message time of every registered sender in the batch."""
+    seen: dict[str, datetime] = {}
+    for m in messages:
+        if m.device_id in registered:
+            seen[m.device_id] = max(m.received_at, seen.get(m.device_id, m.received_at))
+    return seen

@@ -22,9 +22,11 @@ from aurorasoc.core.metrics import APPROVALS_PENDING, OPEN_ALERTS, OPEN_CASES, S
 from aurorasoc.core.models import AlertModel, CaseModel, HumanApprovalModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.events.bus import get_bus
+from aurorasoc.events.mqtt_consumer import active_consumer, publish_challenge
 from aurorasoc.models.domain import ApprovalStatus, CaseStatus, RuntimeMode
 from aurorasoc.services.alert_fold import fold_duplicate_alerts
 from aurorasoc.services.approvals import expire_due_approvals
+from aurorasoc.services.attestation_sweep import deliver, sweep_attestations
 from aurorasoc.services.cps_health import refresh_device_health
 from aurorasoc.services.firmware_rollouts import supervise_rollouts
 from aurorasoc.services.retention import purge_expired
@@ -121,7 +123,7 @@ class BackgroundScheduler:
             await service.publish()
 
     async def collect(self) -> None:
-        """Gauges, device health (alerts on transitions), rollout supervision; hourly retention."""
+        """Gauges, device health (alerts on transitions), hourly retention, attestation sweep (not dummy)."""
         if not await probe_database():
             return
         async with self.sessions() as session:
@@ -135,6 +137,21 @@ class BackgroundScheduler:
                 await session.commit()
                 self._retention_due = time.monotonic() + RETENTION_PERIOD_SECONDS
                 log.info("retention_applied", **purged)
+            if runtime.current_mode() is not RuntimeMode.DUMMY:
+                await _attestation_sweep(session)
+
+
+async def _attestation_sweep(session: AsyncSession) -> None:
+    """Due attestation challenges (spec §18), sent only while the MQTT consumer is connected."""
+    consumer = active_consumer()
+    connected = consumer is not None and consumer.connected.is_set()
+    sweep = await sweep_attestations(session, utcnow(), issue=connected)
+    await session.commit()
+    await sweep.outbox.publish()
+    if sweep.challenges:
+        sent = await deliver(session, sweep.challenges, publish_challenge)
+        await session.commit()
+        log.info("attestation_challenges_sent", sent=sent, due=len(sweep.challenges))
 
 
 async def _refresh_gauges(session: AsyncSession) -> None:
