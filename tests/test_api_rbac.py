@@ -319,6 +319,7 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "POST /api/v1/iocs/{ioc_id}/share": None,
         "POST /api/v1/network/attacks/{attack_id}/case": None,
         "POST /api/v1/network/attacks/{attack_id}/dispatch": {"priority": 3},
+        "POST /api/v1/network-analyzer/analyze": {"query": "src_ip:10.0.0.23", "time_range": "1h"},
         "POST /api/v1/firmware/bundles": FIRMWARE_SIGNER.upload(
             f"rbac-up-{n}", "valve", b"rbac firmware %d" % n
         ),

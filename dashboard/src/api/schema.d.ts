@@ -1320,6 +1320,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/network-analyzer/analyze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Analyze a SIEM query: KPIs plus a read-only network_security run (?preview=true in any mode). Permission: agents:dispatch */
+        post: operations["analyze_api_v1_network_analyzer_analyze_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/network/attacks": {
         parameters: {
             query?: never;
@@ -2209,6 +2226,100 @@ export interface components {
          * @enum {string}
          */
         AlertStatus: "new" | "triaged" | "investigating" | "escalated" | "resolved" | "false_positive";
+        /** AnalyzeRequest */
+        AnalyzeRequest: {
+            context?: components["schemas"]["AnalyzerContext"] | null;
+            /**
+             * Query
+             * @description SIEM query language (§13.6)
+             * @default
+             */
+            query: string;
+            /**
+             * Time Range
+             * @default 24h
+             * @enum {string}
+             */
+            time_range: "15m" | "1h" | "24h" | "7d";
+        };
+        /**
+         * AnalyzeResponse
+         * @description The KPIs and evidence, plus the investigation (``null`` for a preview, which stores nothing).
+         */
+        AnalyzeResponse: {
+            /** Alert Id */
+            alert_id?: string | null;
+            /** Attack Id */
+            attack_id?: string | null;
+            /**
+             * Effects
+             * @default []
+             */
+            effects: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Events
+             * @description Newest matching events
+             */
+            events: components["schemas"]["SiemLogOut"][];
+            investigation?: components["schemas"]["InvestigationOut"] | null;
+            /**
+             * Iocs
+             * @description Known IOCs among the matched endpoints
+             */
+            iocs: components["schemas"]["IOCOut"][];
+            kpis: components["schemas"]["AnalyzerKpis"];
+            /** Mode */
+            mode: string;
+            /**
+             * Preview
+             * @default false
+             */
+            preview: boolean;
+            /** Prompt */
+            prompt: string;
+            /** Query */
+            query: string;
+            /**
+             * Time Range
+             * @enum {string}
+             */
+            time_range: "15m" | "1h" | "24h" | "7d";
+        };
+        /**
+         * AnalyzerContext
+         * @description Where the analysis comes from: an imported attack and/or a short analyst note.
+         */
+        AnalyzerContext: {
+            /**
+             * Attack Id
+             * @description Network attack; its src/dst become the query when none is given
+             */
+            attack_id?: string | null;
+            /**
+             * Note
+             * @description Analyst context passed to the agent
+             */
+            note?: string | null;
+        };
+        /** AnalyzerKpis */
+        AnalyzerKpis: {
+            /** Critical */
+            critical: number;
+            /**
+             * Flows
+             * @description Matching events
+             */
+            flows: number;
+            /** High */
+            high: number;
+            /**
+             * Iocs
+             * @description Distinct matched src/dst IPs that are in the IOC store
+             */
+            iocs: number;
+        };
         /** ApiKeyCreate */
         ApiKeyCreate: {
             /** Expires In Days */
@@ -9014,6 +9125,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ShareReceipt"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    analyze_api_v1_network_analyzer_analyze_post: {
+        parameters: {
+            query?: {
+                /** @description Describe the effects without changing anything (any mode) */
+                preview?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnalyzeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyzeResponse"];
                 };
             };
             /** @description Validation Error */

@@ -39,6 +39,7 @@ const FirmwarePage = lazyPage(() => import("../pages/Firmware"), "FirmwarePage")
 const SettingsPage = lazyPage(() => import("../pages/Settings"), "SettingsPage");
 const ProfilePage = lazyPage(() => import("../pages/Profile"), "ProfilePage");
 const NetworkPage = lazyPage(() => import("../pages/network/NetworkPage"), "NetworkPage");
+const NetworkAnalyzerPage = lazyPage(() => import("../pages/network/NetworkAnalyzer"), "NetworkAnalyzerPage");
 const SitesPage = lazyPage(() => import("../pages/Sites"), "SitesPage");
 
 function Loading({ children }: { children: ReactNode }) {
@@ -81,7 +82,7 @@ export function AppRoutes() {
         <Route path="/firmware" element={<Gate permission="firmware:read"><FirmwarePage /></Gate>} />
         <Route path="/settings" element={<Gate permission="settings:manage"><SettingsPage /></Gate>} />
         <Route path="/profile" element={<Loading><ProfilePage /></Loading>} />
-        {/* /network/analyzer (no analyze endpoint yet) falls back to the command center. */}
+        <Route path="/network/analyzer" element={<Gate permission="agents:read"><NetworkAnalyzerPage /></Gate>} />
         <Route path="/network/*" element={<Gate permission="alerts:read"><NetworkPage /></Gate>} />
         <Route path="/sites" element={<Gate permission="sites:read"><SitesPage /></Gate>} />
         <Route path="*" element={<section className="p-8"><h1 className="text-xl">Page not found</h1></section>} />

@@ -214,6 +214,12 @@ test.describe.serial("live console", () => {
     await expect(page.getByTestId("entity-row")).toContainText("IEUser");
     await page.goto(`${base()}/network`);
     await expect(page.getByTestId("attack-row")).toContainText("C2 beacon 10.0.0.23 → 203.0.113.50");
+    await page.getByTestId("open-in-analyzer").click();
+    await page.getByTestId("use-imported-query").click();
+    await page.getByTestId("analyzer-range").selectOption("7d");
+    await page.getByTestId("analyze-submit").click();
+    await expect(page.getByTestId("analyzer-run-status")).toBeVisible();
+    await shot(page, "network-analyzer");
     await page.goto(`${base()}/sites`);
     await expect(page.locator("main")).toContainText("Federation disabled");
     await page.goto(`${base()}/reports`);

@@ -1,7 +1,8 @@
 /**
  * The focused attack: findings, techniques, alerts and dispatches (GET /network/attacks/{id}),
- * with the two actions. Opening a case is an operator write (real mode only); dispatching
- * `network_security` is a pipeline write, so only dummy mode (or a missing database) blocks it.
+ * with the two actions and "Open in analyzer". Opening a case is an operator write (real mode
+ * only); dispatching `network_security` is a pipeline write, so only dummy mode (or a missing
+ * database) blocks it.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
@@ -50,6 +51,7 @@ function DispatchButton({ attack, unavailable }: { attack: AttackDetail; unavail
 
 function Actions({ attack, unavailable }: { attack: AttackDetail; unavailable: boolean }) {
   const toast = useToast();
+  const { can } = useSession();
   const openCase = useAttackAction<Case>(`/network/attacks/${attack.id}/case`, (created) => toast(`Case opened: ${created.title}`, "success"));
   return (
     <div className="flex flex-wrap items-center gap-2" data-testid="attack-actions">
@@ -60,6 +62,7 @@ function Actions({ attack, unavailable }: { attack: AttackDetail; unavailable: b
           onRun={() => openCase.mutate()} busy={openCase.isPending} testId="open-attack-case" variant="primary" />
       )}
       <DispatchButton attack={attack} unavailable={unavailable} />
+      {can("agents:read") && <Link className="btn" data-testid="open-in-analyzer" to={`/network/analyzer?attack=${attack.id}`}>Open in analyzer</Link>}
     </div>
   );
 }
