@@ -232,3 +232,23 @@ class TestRedisLane:
         assert sorted(r.task_id for r in rows) == sorted(t.task_id for t in tasks)
         assert all(r.status in {"completed", "review_required"} for r in rows)
         assert pending["pending"] == 0
+
+
+class TestNarrowedPermissions:
+    async def test_a_task_can_narrow_but_never_widen_its_permissions(self, app_db, monkeypatch):
+        from aurorasoc.services.investigations import InvestigationService
+
+        seen: list[frozenset[str]] = []
+        original = InvestigationService.execute
+
+        async def recording(self, investigation, permissions, backend_for=None):  # type: ignore[no-untyped-def]
+            seen.append(permissions)
+            return await original(self, investigation, permissions, backend_for)
+
+        monkeypatch.setattr(InvestigationService, "execute", recording)
+        worker = AgentTaskWorker(InProcessBus())
+        base = {"agent_type": AgentType.NETWORK_SECURITY, "prompt": "read-only analysis"}
+        await worker.run(TaskEnvelope(**base, permissions=["siem:read", "alerts:read", "users:manage", "*"]))
+        await worker.run(TaskEnvelope(**base))
+        assert seen[0] == frozenset({"siem:read", "alerts:read"})  # users:manage and * are not the analyst's
+        assert seen[1] == SYSTEM_PERMISSIONS

@@ -26,6 +26,9 @@ class TaskEnvelope(BaseModel):
     alert_id: uuid.UUID | None = None
     case_id: uuid.UUID | None = None
     network_attack_id: uuid.UUID | None = None
+    permissions: list[str] | None = Field(
+        None, max_length=200, description="Narrows what the run may do (read-only analyses); never widens"
+    )
 
     def message(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)

@@ -43,8 +43,9 @@ FINISHED = frozenset(
 SYSTEM_PERMISSIONS = ROLE_PERMISSIONS[Role.ANALYST]
 
 
-def envelope_for(investigation: InvestigationModel) -> TaskEnvelope:
-    """The task that runs an investigation the dispatch route has already stored."""
+def envelope_for(investigation: InvestigationModel, permissions: frozenset[str]) -> TaskEnvelope:
+    """The task that runs an investigation the dispatch route has already stored, carrying the
+    caller's permissions so a queued run can do no more than an in-request one."""
     return TaskEnvelope(
         task_id=investigation.task_id,
         agent_type=AgentType(investigation.agent),
@@ -54,6 +55,7 @@ def envelope_for(investigation: InvestigationModel) -> TaskEnvelope:
         requested_by=investigation.requested_by or "system",
         alert_id=investigation.alert_id,
         case_id=investigation.case_id,
+        permissions=sorted(permissions),
     )
 
 
@@ -110,6 +112,8 @@ class AgentTaskWorker:
                 log.info("agent task %s already finished; redelivery ignored", task.task_id)
                 return investigation
             permissions = await task_permissions(session, task.requested_by)
+            if task.permissions is not None:
+                permissions &= frozenset(task.permissions)
             await InvestigationService(session).execute(investigation, permissions)
             await self.bus.publish(AGENT_RESULTS_STREAM, _result(task, investigation))
             return investigation

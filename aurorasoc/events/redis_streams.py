@@ -33,6 +33,7 @@ from aurorasoc.core.metrics import BUS_PUBLISH_FAILURES
 from aurorasoc.events.bus import BusMessage, Handler, dead_letter_stream
 
 log = logging.getLogger(__name__)
+CLOSE_TIMEOUT_SECONDS = 5.0
 
 DECISION_STREAM_PREFIX = "decisions:"
 DECISION_MAXLEN = 1_000_000
@@ -109,21 +110,27 @@ class RedisStreamsBus:
             self._spawn(sub)
 
     async def close(self) -> None:
+        """Stop the consumers; bounded, because a redis-py connection cancelled in the middle of a
+        blocking read can leave its task (and the pool) stuck instead of finishing."""
         self._running = False
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _done, stuck = await asyncio.wait(self._tasks, timeout=CLOSE_TIMEOUT_SECONDS)
+            if stuck:
+                log.warning("%d bus consumer(s) did not stop within %.0fs", len(stuck), CLOSE_TIMEOUT_SECONDS)
         self._tasks.clear()
         for sub in self._subscriptions:
             if sub.start_id == "$":
                 try:
-                    await self.client.xgroup_destroy(sub.stream, sub.group)
-                except (*_TRANSIENT, RedisError):
+                    await asyncio.wait_for(
+                        self.client.xgroup_destroy(sub.stream, sub.group), CLOSE_TIMEOUT_SECONDS
+                    )
+                except (*_TRANSIENT, RedisError, TimeoutError):
                     log.warning("could not destroy consumer group %s", sub.group)
         if self._owns_client:
-            await self.client.aclose()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.client.aclose(), CLOSE_TIMEOUT_SECONDS)
 
     def subscribe(
         self,

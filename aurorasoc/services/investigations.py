@@ -270,7 +270,7 @@ async def start(
     from aurorasoc.agents.worker import envelope_for
 
     await session.commit()
-    await get_bus().publish(AGENT_TASKS_STREAM, envelope_for(investigation).message())
+    await get_bus().publish(AGENT_TASKS_STREAM, envelope_for(investigation, permissions).message())
     return investigation
 
 
