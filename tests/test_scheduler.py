@@ -18,6 +18,7 @@ from aurorasoc.core.models import (
     AlertModel,
     CaseModel,
     CPSDeviceModel,
+    CPSTelemetryModel,
     HumanApprovalModel,
     IOCModel,
     RevokedTokenModel,
@@ -200,6 +201,12 @@ async def test_collector_refreshes_gauges_and_applies_retention(app_db) -> None:
                     fields={},
                 ),
                 RevokedTokenModel(jti="gone", expires_at=NOW - timedelta(hours=1)),
+                CPSTelemetryModel(
+                    device_id="d", metric="temp", value=1.0, timestamp=NOW - timedelta(days=31)
+                ),
+                CPSTelemetryModel(
+                    device_id="d", metric="temp", value=2.0, timestamp=NOW - timedelta(days=29)
+                ),
                 RevokedTokenModel(jti="kept", expires_at=NOW + timedelta(hours=1)),
                 AlertModel(title="a", severity="critical", source="x", dedup_hash="h1"),
                 CaseModel(title="c", severity="high"),
@@ -209,7 +216,9 @@ async def test_collector_refreshes_gauges_and_applies_retention(app_db) -> None:
     async with get_session_factory()() as session:
         logs = await session.scalar(select(func.count()).select_from(SiemLogModel))
         tokens = (await session.scalars(select(RevokedTokenModel.jti))).all()
+        telemetry = (await session.scalars(select(CPSTelemetryModel.value))).all()
     assert logs == 1 and tokens == ["kept"]  # default retention: 30 days after storage
+    assert telemetry == [2.0]  # AURORA_TELEMETRY_RETENTION_DAYS=30
     assert REGISTRY.get_sample_value("alerts_open", {"severity": "critical"}) == 1
     assert REGISTRY.get_sample_value("cases_open", {"severity": "high"}) == 1
     assert REGISTRY.get_sample_value("approvals_pending") == 0

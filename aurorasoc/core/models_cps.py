@@ -73,7 +73,10 @@ class CPSConduitModel(_Mutable, Base):
 
 class CPSTelemetryModel(_Keyed, Base):
     __tablename__ = "cps_telemetry"
-    __table_args__ = (Index("ix_cps_telemetry_device_metric_ts", "device_id", "metric", "timestamp"),)
+    __table_args__ = (
+        Index("ix_cps_telemetry_device_metric_ts", "device_id", "metric", "timestamp"),
+        Index("ix_cps_telemetry_timestamp", "timestamp"),  # hourly retention deletes by age
+    )
 
     device_id: Mapped[str] = mapped_column(String(64), nullable=False)
     metric: Mapped[str] = mapped_column(String(64), nullable=False)
