@@ -30,6 +30,7 @@ from typing import Any
 
 import aiomqtt
 from prometheus_client import Counter, Histogram
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aurorasoc.config.settings import MQTTSettings
@@ -43,6 +44,7 @@ from aurorasoc.events.mqtt_topics import (
     parse_payload,
     parse_topic,
 )
+from aurorasoc.services.cps_baselines import load_baselines
 from aurorasoc.services.cps_correlation import CorrelationEngine
 from aurorasoc.services.cps_device_cache import DeviceDirectory
 from aurorasoc.services.cps_ingest import BatchResult, CPSIngest, IngestMessage
@@ -105,10 +107,19 @@ class MQTTEdgeConsumer:
     async def start(self) -> None:
         global _active
         _active = self
+        await self._seed_baselines()
         self._tasks = [
             asyncio.create_task(run_cps_mqtt_consumer(self), name="mqtt-consumer"),
             asyncio.create_task(self._writer(), name="mqtt-writer"),
         ]
+
+    async def _seed_baselines(self) -> None:
+        """Warm the correlation baselines from stored telemetry; without the database, start cold."""
+        try:
+            async with (self.session_factory or get_session_factory())() as session:
+                self.engine.seed(await load_baselines(session, datetime.now(UTC)))
+        except (OSError, SQLAlchemyError):
+            log.warning("cps baselines not loaded; starting from live readings", exc_info=True)
 
     async def stop(self) -> None:
         global _active

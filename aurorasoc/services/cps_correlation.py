@@ -1,9 +1,10 @@
 """Physical-cyber correlation (spec §18): per-device baselines and the five correlation types.
 
 :class:`CorrelationEngine` is pure, in-memory state fed by the MQTT ingest (one per consumer
-process), so every rule is testable without a broker or database. Deviations, stated plainly:
-baselines are running mean/sigma per (device, metric) kept in memory (reset every 24 h, judged after
-``MIN_SAMPLES`` readings) rather than a query over the last 24 h of ``cps_telemetry``; the hourly
+process), so every rule is testable without a broker or database. Baselines are running mean/sigma
+per (device, metric), seeded at start from the last 24 h of ``cps_telemetry``
+(:mod:`aurorasoc.services.cps_baselines`), then updated per reading and restarted every 24 h; a
+metric is judged after ``MIN_SAMPLES`` readings. Deviation, stated plainly: the hourly
 message-rate baseline is the mean per-minute rate of the previous minutes of the last hour.
 """
 
@@ -84,6 +85,11 @@ class CorrelationEngine:
         self.baselines: dict[tuple[str, str], Baseline] = {}
         self.devices: dict[str, _DeviceState] = {}
         self.badges: dict[str, tuple[str, datetime, str]] = {}  # badge → (zone, when, device)
+
+    def seed(self, baselines: dict[tuple[str, str], Baseline]) -> None:
+        """Start from stored history; a baseline already built from live readings is kept."""
+        for key, baseline in baselines.items():
+            self.baselines.setdefault(key, baseline)
 
     def _state(self, device_id: str) -> _DeviceState:
         return self.devices.setdefault(device_id, _DeviceState())
