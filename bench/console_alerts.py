@@ -43,9 +43,10 @@ def _browser_runs(base: str, runs: int) -> dict[str, list[dict[str, float]]]:
         cwd=DRIVER.parent,
         capture_output=True,
         text=True,
-        check=True,
         timeout=600,
     )
+    if result.returncode != 0:
+        sys.exit(f"the browser driver failed ({result.returncode}):\n{result.stderr[-3000:]}")
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
