@@ -1,43 +1,75 @@
-"""The ``aurorasoc`` command line."""
+"""The ``aurorasoc`` command line.
+
+Commands are imported when they run (or when ``--help`` lists them), not when the CLI starts:
+each pulls in its own stack (detection engine, MQTT, agents, Alembic …), and loading all of them
+would cost every invocation a second before it does anything.
+"""
 
 from __future__ import annotations
 
-import typer
+import importlib
+from functools import cache
+from typing import TYPE_CHECKING
 
-from aurorasoc.commands import agent as agent_cmd
-from aurorasoc.commands import apikeys as apikeys_cmd
-from aurorasoc.commands import cps as cps_cmd
-from aurorasoc.commands import doctor as doctor_cmd
-from aurorasoc.commands import ingest as ingest_cmd
-from aurorasoc.commands import investigate as investigate_cmd
-from aurorasoc.commands import mcp as mcp_cmd
-from aurorasoc.commands import memory as memory_cmd
-from aurorasoc.commands import playbooks as playbooks_cmd
-from aurorasoc.commands import rules as rules_cmd
-from aurorasoc.commands import serve as serve_cmd
-from aurorasoc.commands import users as users_cmd
-from aurorasoc.commands import worker as worker_cmd
-from aurorasoc.commands.common import console, fail
+import typer
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:  # Typer 0.29 vendors Click; these are the classes its groups work with
+    from typer._click import Command, Context
+
+# name → (module, attribute, whether the attribute is a Typer app of sub-commands)
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "users": ("aurorasoc.commands.users", "app", True),
+    "rules": ("aurorasoc.commands.rules", "app", True),
+    "playbooks": ("aurorasoc.commands.playbooks", "app", True),
+    "apikeys": ("aurorasoc.commands.apikeys", "app", True),
+    "agent": ("aurorasoc.commands.agent", "app", True),
+    "cps": ("aurorasoc.commands.cps", "app", True),
+    "memory": ("aurorasoc.commands.memory", "app", True),
+    "doctor": ("aurorasoc.commands.doctor", "doctor", False),
+    "serve": ("aurorasoc.commands.serve", "serve", False),
+    "ingest": ("aurorasoc.commands.ingest", "ingest", False),
+    "worker": ("aurorasoc.commands.worker", "worker", False),
+    "investigate": ("aurorasoc.commands.investigate", "investigate", False),
+    "mcp": ("aurorasoc.commands.mcp", "mcp", False),
+}
+
+
+@cache
+def load_command(name: str) -> Command:
+    module, attribute, is_group = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    if is_group:
+        group = typer.main.get_group(target)
+        group.name = name
+        return group
+    single = typer.Typer()
+    single.command(name)(target)
+    return typer.main.get_command(single)
+
+
+class LazyGroup(TyperGroup):
+    def list_commands(self, ctx: Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name in COMMANDS:
+            return load_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
 
 app = typer.Typer(
     name="aurorasoc",
+    cls=LazyGroup,
     help="AuroraSOC: AI-assisted Security Operations Center.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(users_cmd.app, name="users")
-app.add_typer(rules_cmd.app, name="rules")
-app.add_typer(playbooks_cmd.app, name="playbooks")
-app.add_typer(apikeys_cmd.app, name="apikeys")
-app.add_typer(agent_cmd.app, name="agent")
-app.add_typer(cps_cmd.app, name="cps")
-app.add_typer(memory_cmd.app, name="memory")
-app.command("doctor")(doctor_cmd.doctor)
-app.command("serve")(serve_cmd.serve)
-app.command("ingest")(ingest_cmd.ingest)
-app.command("worker")(worker_cmd.worker)
-app.command("investigate")(investigate_cmd.investigate)
-app.command("mcp")(mcp_cmd.mcp)
+
+
+@app.callback()
+def main() -> None:
+    """AuroraSOC: AI-assisted Security Operations Center."""
 
 
 @app.command("migrate")
@@ -45,6 +77,7 @@ def migrate() -> None:
     """Apply database migrations up to the latest revision (alembic upgrade head)."""
     from sqlalchemy.exc import OperationalError
 
+    from aurorasoc.commands.common import console, fail
     from aurorasoc.config.settings import get_settings
     from aurorasoc.core.migrate import upgrade
 

@@ -122,3 +122,24 @@ class TestMaintenanceCommands:
         assert report["settings"]["auth"]["jwt_secret_key"] == "********"
         assert report["checks"]["database"] == "up"
         assert TEST_JWT_SECRET not in result.stdout
+
+
+class TestLazyCommands:
+    def test_starting_the_cli_loads_no_command_stack(self):
+        import subprocess
+        import sys
+
+        heavy = ("sqlalchemy", "openai", "aiomqtt", "alembic", "fastapi")
+        probe = f"import sys, aurorasoc.cli; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == "[]"
+
+    def test_help_lists_every_command_and_unknown_ones_fail(self, cli: CliRunner):
+        from aurorasoc.cli import COMMANDS
+
+        listed = _invoke(cli, "--help")
+        assert listed.exit_code == 0
+        for name in [*COMMANDS, "migrate"]:
+            assert re.search(rf"│ {name} ", listed.output), name
+        unknown = _invoke(cli, "no-such-command")
+        assert unknown.exit_code == 2 and "No such command" in unknown.output

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-import openai
-from openai import AsyncOpenAI
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aurorasoc.config.settings import AgentSettings, get_settings
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
 
 log = logging.getLogger(__name__)
 OFFLINE = "offline"
@@ -88,19 +88,24 @@ class LLMClient:
     """Chat completions with tool calling against any OpenAI-compatible server.
 
     Timeouts and retries (connection errors, 408/409/429/5xx, exponential back-off) are the SDK's;
-    anything still failing surfaces as :class:`LLMUnavailable`.
+    anything still failing surfaces as :class:`LLMUnavailable`. The SDK is imported here, not at
+    module import: it is half a second of start-up that offline runs (and the CLI) never need.
     """
 
     def __init__(
         self, base_url: str, model: str, *, api_key: str = "", timeout: float = 60, max_retries: int = 2
     ) -> None:
+        from openai import AsyncOpenAI
+
         self.name = model
         self.model = model
-        self._client = AsyncOpenAI(
+        self._client: AsyncOpenAI = AsyncOpenAI(
             base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries
         )
 
     async def complete(self, request: ChatRequest) -> ChatTurn:
+        import openai
+
         extra: dict[str, Any] = {"tools": request.tools, "tool_choice": "auto"} if request.tools else {}
         try:
             response = await self._client.chat.completions.create(

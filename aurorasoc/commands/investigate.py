@@ -43,8 +43,8 @@ def investigate(
 
 
 async def _investigate(alert_id: uuid.UUID) -> InvestigationModel:
-    from aurorasoc.core.auth import ROLE_PERMISSIONS
     from aurorasoc.core.db import session_scope
+    from aurorasoc.core.rbac import ROLE_PERMISSIONS
     from aurorasoc.models.domain import AgentType, Role
     from aurorasoc.services.investigations import InvestigationService
 

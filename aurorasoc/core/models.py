@@ -24,25 +24,13 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.ext.asyncio import AsyncAttrs
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from aurorasoc.core.models_base import Base as Base
+from aurorasoc.core.models_base import _Keyed, _Mutable
 from aurorasoc.core.types import JSONType, UTCDateTime, utcnow
 
 OPEN_ALERT_PREDICATE = "status NOT IN ('resolved', 'false_positive')"
-
-
-class Base(AsyncAttrs, DeclarativeBase):
-    pass
-
-
-class _Keyed:
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-
-
-class _Mutable(_Keyed):
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
 
 class UserModel(_Mutable, Base):

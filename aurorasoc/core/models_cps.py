@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aurorasoc.core.models import Base, _Keyed, _Mutable
+from aurorasoc.core.models_base import Base, _Keyed, _Mutable
 from aurorasoc.core.types import JSONType, UTCDateTime, utcnow
 
 

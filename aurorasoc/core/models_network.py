@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Float, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aurorasoc.core.models import Base, _Mutable
+from aurorasoc.core.models_base import Base, _Mutable
 from aurorasoc.core.types import JSONType, UTCDateTime, utcnow
 
 
