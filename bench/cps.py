@@ -125,7 +125,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--broker", default="127.0.0.1:1883")
-    parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--database-url", default=None, help="a scratch database: the bench migrates it and leaves its rows"
+    )
     parser.add_argument("--burst", action="store_true", help="all devices send at the top of each second")
     args = parser.parse_args()
     host, port = args.broker.rsplit(":", 1)
