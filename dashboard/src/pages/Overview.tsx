@@ -1,7 +1,7 @@
 /** Security overview: open alerts, cases and CPS devices, 24 h trend, recent alerts (/dashboard/stats); agent fleet (/agents). */
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
-import { Area, AreaChart, CartesianGrid, Cell, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Area, AreaChart, CartesianGrid, Cell, Legend, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api } from "../api/client";
 import type { DashboardStats } from "../api/types";
 import { useSession } from "../app/session";
@@ -50,6 +50,7 @@ function SeverityPie({ stats }: { stats: DashboardStats }) {
               {data.map((d) => <Cell key={d.name} fill={SEVERITY_COLOURS[d.name]} />)}
             </Pie>
             <Tooltip contentStyle={{ background: "#0f172a", border: "1px solid #334155" }} />
+            <Legend formatter={(name: string, entry) => `${name} (${(entry.payload as { value?: number } | undefined)?.value ?? 0})`} />
           </PieChart>
         </ResponsiveContainer>
       )}
