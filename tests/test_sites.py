@@ -73,7 +73,7 @@ class TestSites:
     async def test_enabled_federation_lists_peers_and_links(
         self, client: Any, admin_headers: Any, site_env: Any
     ) -> None:
-        site_env(FEDERATION_ENABLED="true", FEDERATION_SITE_ID="hq")
+        site_env(FEDERATION_ENABLED="true", FEDERATION_SITE_ID="hq", AURORA_NATS_URL="nats://127.0.0.1:4222")
         await seed_peer()
         topo = (await client.get("/api/v1/system/topology", headers=admin_headers)).json()
         assert topo["federation_enabled"] is True

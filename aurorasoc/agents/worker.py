@@ -25,6 +25,7 @@ from aurorasoc.core.models import UserModel
 from aurorasoc.core.models_agents import InvestigationModel
 from aurorasoc.core.rbac import ROLE_PERMISSIONS
 from aurorasoc.events.bus import AGENT_TASKS_STREAM, BusMessage, EventBus
+from aurorasoc.events.nats_jetstream import AGENT_RESULTS_SUBJECT, share_with_federation
 from aurorasoc.models.domain import AgentType, InvestigationStatus, Role
 from aurorasoc.services.investigations import InvestigationService
 
@@ -115,7 +116,9 @@ class AgentTaskWorker:
             if task.permissions is not None:
                 permissions &= frozenset(task.permissions)
             await InvestigationService(session).execute(investigation, permissions)
-            await self.bus.publish(AGENT_RESULTS_STREAM, _result(task, investigation))
+            summary = _result(task, investigation)
+            await self.bus.publish(AGENT_RESULTS_STREAM, summary)
+            share_with_federation(AGENT_RESULTS_SUBJECT, summary, msg_id=f"result-{investigation.id}")
             return investigation
 
 

@@ -60,6 +60,7 @@ from aurorasoc.events.nats_jetstream import start_publisher, stop_publisher
 from aurorasoc.models.domain import RuntimeMode
 from aurorasoc.services import alert_pipeline
 from aurorasoc.services.executions import prepare_soar
+from aurorasoc.services.federation import federation_service
 from aurorasoc.services.scheduler import BackgroundScheduler
 from aurorasoc.services.system import persist_mode
 
@@ -131,6 +132,8 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             app.state.services.append(FileIngestService(settings.detection.ingest_paths, pipelines))
         if settings.mqtt.enabled:
             app.state.services.append(MQTTEdgeConsumer(settings.mqtt))
+        if federation := federation_service():
+            app.state.services.append(federation)
     app.add_middleware(RateLimitMiddleware, settings=settings.ratelimit)  # inner: 429s keep X-Request-ID
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)

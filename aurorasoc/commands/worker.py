@@ -30,12 +30,16 @@ DRAIN_TIMEOUT_SECONDS = 60.0
 NO_REDIS = (
     "workers need AURORA_REDIS_URL (the Redis shared with the API); the embedded `aurorasoc serve` needs none"
 )
+NO_FEDERATION = (
+    "the federation worker needs FEDERATION_ENABLED=true and AURORA_NATS_URL (this site's NATS JetStream)"
+)
 
 
 class Role(str, Enum):
     detection = "detection"
     pipeline = "pipeline"
     agents = "agents"
+    federation = "federation"
 
 
 class _Gate:
@@ -99,6 +103,8 @@ def _register(role: Role) -> Callable[[EventBus], None]:
         from aurorasoc.agents.worker import register_agent_worker
 
         return register_agent_worker
+    if role is Role.federation:
+        return lambda bus: None  # no stream group: it listens on NATS (started in _run)
     from aurorasoc.services.alert_pipeline import register_alert_pipeline
 
     return register_alert_pipeline
@@ -107,6 +113,7 @@ def _register(role: Role) -> Callable[[EventBus], None]:
 async def _run(role: Role, consumer: str, batch_size: int) -> None:
     from aurorasoc.core.db import probe_database
     from aurorasoc.events.redis_streams import RedisStreamsBus
+    from aurorasoc.services.federation import federation_service
 
     if not await probe_database(force=True):
         raise OSError("the database does not answer")
@@ -123,6 +130,9 @@ async def _run(role: Role, consumer: str, batch_size: int) -> None:
     _register(role)(gated)
     await gated.start()
     await start_publisher(messaging.nats_url)  # alerts created here are shared like the API's
+    federation = federation_service() if role is Role.federation else None
+    if federation is not None:
+        await federation.start()
     log.info("worker_started", role=role.value, consumer=consumer, batch_size=batch_size)
     try:
         await gate.stopping.wait()
@@ -130,6 +140,8 @@ async def _run(role: Role, consumer: str, batch_size: int) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(gate.idle.wait(), DRAIN_TIMEOUT_SECONDS)
     finally:
+        if federation is not None:
+            await federation.stop()
         await gated.close()
         await stop_publisher()
         set_bus(None)
@@ -138,7 +150,9 @@ async def _run(role: Role, consumer: str, batch_size: int) -> None:
 
 def worker(
     role: Role = typer.Option(
-        ..., "--role", help="detection (aurora:logs), pipeline (aurora:alerts) or agents (aurora:agent:tasks)"
+        ...,
+        "--role",
+        help="detection (aurora:logs), pipeline (aurora:alerts), agents (aurora:agent:tasks), federation",
     ),
     consumer: str | None = typer.Option(None, "--consumer", help="Consumer name (default HOST:PID)"),
     batch_size: int = typer.Option(10, "--batch-size", min=1, max=500, help="Stream entries read at once"),
@@ -150,5 +164,10 @@ def worker(
     settings = get_settings()
     if not settings.messaging.redis_url:
         fail(NO_REDIS, code=2)
+    if role is Role.federation:
+        from aurorasoc.services.federation import federation_active
+
+        if not federation_active(settings):
+            fail(NO_FEDERATION, code=2)
     configure_logging(settings)
     run(lambda: _run(role, consumer or f"{socket.gethostname()}:{os.getpid()}", batch_size))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.core.models import AuditLogModel
 from aurorasoc.core.redis import get_redis
 from aurorasoc.core.runtime import current_mode
+from aurorasoc.events.nats_jetstream import AUDIT_SUBJECT, share_with_federation
 
 log = logging.getLogger(__name__)
 AUDIT_STREAM = "aurora:audit"
@@ -58,9 +59,7 @@ def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _publish(entry: AuditLogModel) -> None:
-    client = await get_redis()
-    if client is None:
-        return
+    """Best-effort copies: the Redis stream (live feeds) and, when federated, ``AURORA.audit``."""
     payload = {
         "type": "audit",
         "id": str(entry.id),
@@ -74,6 +73,10 @@ async def _publish(entry: AuditLogModel) -> None:
         "ip": entry.ip,
         "mode": entry.mode,
     }
+    share_with_federation(AUDIT_SUBJECT, payload, msg_id=f"audit-{entry.id}")
+    client = await get_redis()
+    if client is None:
+        return
     try:
         await client.xadd(AUDIT_STREAM, {"data": orjson.dumps(payload)}, maxlen=1_000_000, approximate=True)
     except Exception:

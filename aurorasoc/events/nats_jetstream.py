@@ -25,10 +25,14 @@ from nats.js.api import DeliverPolicy, PubAck, RetentionPolicy, StreamConfig
 from nats.js.errors import BadRequestError
 from prometheus_client import Counter
 
+from aurorasoc.config.settings import get_settings
+
 log = logging.getLogger(__name__)
 
 ALERTS_SUBJECT = "AURORA.alerts"
-SUBJECTS = (ALERTS_SUBJECT, "AURORA.ioc_sharing", "AURORA.agent_results", "AURORA.audit")
+AGENT_RESULTS_SUBJECT = "AURORA.agent_results"
+AUDIT_SUBJECT = "AURORA.audit"
+SUBJECTS = (ALERTS_SUBJECT, "AURORA.ioc_sharing", AGENT_RESULTS_SUBJECT, AUDIT_SUBJECT)
 DURABLE_CONSUMER = "aurora-site-consumer"
 MAX_MSGS = 100_000
 MAX_AGE_SECONDS = 7 * 24 * 3600
@@ -37,7 +41,7 @@ NATS_PUBLISH_FAILURES = Counter(
     "nats_publish_failures_total", "JetStream publishes that failed (NATS down or no ack)", ["subject"]
 )
 
-JsonHandler = Callable[[dict[str, Any]], Awaitable[None]]
+JsonHandler = Callable[[dict[str, Any]], Awaitable[object]]
 
 
 class NATSJetStreamPublisher:
@@ -111,15 +115,21 @@ class NATSJetStreamPublisher:
         headers = {"Nats-Msg-Id": msg_id or str(uuid.uuid4())}
         return await js.publish(subject, orjson.dumps(data), headers=headers)
 
-    def publish_nowait(self, subject: str, data: dict[str, Any]) -> None:
+    async def client(self) -> Client:
+        """The connected client, for core NATS subjects (federation heartbeats)."""
+        await self._jetstream()
+        assert self._nc is not None
+        return self._nc
+
+    def publish_nowait(self, subject: str, data: dict[str, Any], *, msg_id: str | None = None) -> None:
         """Publish in the background; a failure is logged and counted, never raised."""
-        task = asyncio.create_task(self._publish_logged(subject, data), name=f"nats:{subject}")
+        task = asyncio.create_task(self._publish_logged(subject, data, msg_id), name=f"nats:{subject}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _publish_logged(self, subject: str, data: dict[str, Any]) -> None:
+    async def _publish_logged(self, subject: str, data: dict[str, Any], msg_id: str | None) -> None:
         try:
-            await self.publish(subject, data)
+            await self.publish(subject, data, msg_id=msg_id)
         except Exception as exc:
             NATS_PUBLISH_FAILURES.labels(subject).inc()
             log.warning("NATS publish on %s failed: %s", subject, exc)
@@ -169,7 +179,14 @@ async def stop_publisher() -> None:
         _publisher = None
 
 
-def share(subject: str, data: dict[str, Any]) -> None:
+def share(subject: str, data: dict[str, Any], *, msg_id: str | None = None) -> None:
     """Hand ``data`` to the process-wide publisher, if there is one (fire and forget)."""
     if _publisher is not None:
-        _publisher.publish_nowait(subject, data)
+        _publisher.publish_nowait(subject, data, msg_id=msg_id)
+
+
+def share_with_federation(subject: str, data: dict[str, Any], *, msg_id: str | None = None) -> None:
+    """Share ``data`` stamped with this site's id, only when ``FEDERATION_ENABLED`` (spec §20)."""
+    federation = get_settings().federation
+    if federation.enabled:
+        share(subject, {**data, "origin_site": federation.site_id}, msg_id=msg_id)

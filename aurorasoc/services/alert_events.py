@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from aurorasoc.core.models import AlertModel
 from aurorasoc.events.bus import get_bus
-from aurorasoc.events.nats_jetstream import ALERTS_SUBJECT, share
 
 ALERTS_STREAM = "aurora:alerts"
 AlertEvent = Literal["created", "updated", "deduplicated"]
@@ -33,10 +32,7 @@ def alert_event_payload(alert: AlertModel, event: AlertEvent) -> dict[str, Any]:
 async def publish_alert_event(alert: AlertModel, event: AlertEvent) -> str:
     """Publish after the change is committed, so consumers never see uncommitted state.
 
-    New alerts (with their IOCs) are also shared on ``AURORA.alerts`` when NATS is configured, in
-    the background: NATS being down never delays or fails the caller.
+    Sharing new alerts with other sites (``AURORA.alerts``) is the alert pipeline's federation
+    step (spec §14.1 step 4, §20), not done here.
     """
-    payload = alert_event_payload(alert, event)
-    if event == "created":
-        share(ALERTS_SUBJECT, payload)
-    return await get_bus().publish(ALERTS_STREAM, payload)
+    return await get_bus().publish(ALERTS_STREAM, alert_event_payload(alert, event))

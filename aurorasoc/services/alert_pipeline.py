@@ -4,7 +4,7 @@ For every ``created`` event it runs case correlation (§14.2) in its own session
 then announces the alerts it linked as ``updated``; then the automation rules (§15.5) see the
 alert; an alert whose source asked for an agent (``metadata.dispatch_agent``, e.g. CPS) queues
 that agent's task. Network-attack correlation (§13.8) runs right after case correlation;
-federation forwarding will hang off the same handler. In
+last, a local alert at or above the federation floor is shared with the other sites (§20). In
 ``dummy`` mode messages are discarded (pipeline writes are blocked). A failure raises, so the bus
 retries and dead-letters.
 """
@@ -24,6 +24,7 @@ from aurorasoc.engine.automation import evaluate_automation_rules
 from aurorasoc.events.bus import AGENT_TASKS_STREAM, BusMessage, EventBus
 from aurorasoc.services.alert_events import ALERTS_STREAM, alert_event_payload
 from aurorasoc.services.case_correlator import CaseCorrelator, CorrelationResult
+from aurorasoc.services.federation import forward_alert
 from aurorasoc.services.network_attacks import NetworkAttackCorrelator
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ async def handle_alert_event(message: BusMessage, bus: EventBus) -> CorrelationR
         await evaluate_automation_rules(session, alert)
         await session.commit()
         task = requested_agent_task(alert)
+        forward_alert(alert)
     for payload in linked:
         await bus.publish(ALERTS_STREAM, payload)
     if task is not None:

@@ -1,8 +1,9 @@
 """Sites and link health of the federation mesh (spec §20), as the console reads them.
 
-The federation worker that hears peers is not built yet, so the answer is kept honest: the local
-site always exists (upserted from ``FEDERATION_SITE_*``) and, while federation is disabled, it is
-the only site and there are no links, whatever rows an earlier federated run left behind.
+The local site always exists (upserted from ``FEDERATION_SITE_*``). With federation running
+(``FEDERATION_ENABLED`` plus ``AURORA_NATS_URL``) the peers and links the federation worker
+(``services.federation``) recorded from heartbeats are added; while it is off, the local site is
+the only one and there are no links, whatever rows an earlier federated run left behind.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from aurorasoc.config.settings import get_settings
 from aurorasoc.core import runtime
 from aurorasoc.core.models_network import SiteLinkModel, SiteModel
 from aurorasoc.core.types import utcnow
+from aurorasoc.services.federation import federation_active
 from aurorasoc.workflows.investigation import enabled_agents
 
 
@@ -65,7 +67,7 @@ class SiteService:
 
     async def topology(self) -> Topology:
         local = await self.ensure_local()
-        enabled = get_settings().federation.enabled
+        enabled = federation_active(get_settings())
         sites, links = [local], []
         if enabled:
             peers = select(SiteModel).where(SiteModel.site_id != local.site_id).order_by(SiteModel.name)
