@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, case, or_
+from sqlalchemy import ColumnElement, String, case, cast, or_
 
 from aurorasoc.core.models import AlertModel
 from aurorasoc.models.domain import AlertStatus, Severity
@@ -29,6 +29,7 @@ class AlertFilters:
     since: datetime | None = None
     until: datetime | None = None
     sort: AlertSort = "-created_at"
+    asset: str | None = None  # one affected asset, e.g. ``host:WIN-DC01`` (validated by the route)
 
     def clauses(self) -> list[ColumnElement[bool]]:
         clauses: list[ColumnElement[bool]] = []
@@ -47,6 +48,10 @@ class AlertFilters:
             clauses.append(AlertModel.created_at >= self.since)
         if self.until:
             clauses.append(AlertModel.created_at <= self.until)
+        if self.asset:
+            # The JSON list's text holds each asset quoted; portable across SQLite TEXT and PG JSONB.
+            quoted = '"' + self.asset.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
+            clauses.append(cast(AlertModel.affected_assets, String).like(f"%{quoted}%", escape="\\"))
         return clauses
 
     def order_by(self) -> list[Any]:
@@ -69,6 +74,7 @@ class AlertFilters:
             not self.q or self.q.lower() in f"{row['title']} {row.get('description') or ''}".lower(),
             not self.since or datetime.fromisoformat(row["created_at"]) >= self.since,
             not self.until or datetime.fromisoformat(row["created_at"]) <= self.until,
+            not self.asset or self.asset in row.get("affected_assets", []),
         ]
         return all(checks)
 

@@ -44,6 +44,7 @@ from aurorasoc.services.investigations import recent_investigations
 from aurorasoc.services.iocs import iocs_for_alert
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
+ASSET_PATTERN = r"^(host|user|device|ip):[^\"\\]{1,200}$"
 
 
 def alert_filters(
@@ -55,6 +56,11 @@ def alert_filters(
     since: datetime | None = None,
     until: datetime | None = None,
     sort: AlertSort = "-created_at",
+    asset: str | None = Query(
+        None,
+        pattern=ASSET_PATTERN,
+        description="One affected asset: host:NAME, user:NAME, device:ID or ip:ADDR",
+    ),
 ) -> AlertFilters:
     try:
         severities = [Severity(s) for s in severity]
@@ -62,7 +68,7 @@ def alert_filters(
         raise InvalidInput(f"unknown severity in {severity}") from None
     if since and until and since > until:
         raise InvalidInput("'since' must not be after 'until'")
-    return AlertFilters(severities, status_, source, case_id, q, since, until, sort)
+    return AlertFilters(severities, status_, source, case_id, q, since, until, sort, asset)
 
 
 @router.get("", response_model=Page[AlertOut], summary="List alerts. Permission: alerts:read")

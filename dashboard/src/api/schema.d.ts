@@ -6067,6 +6067,8 @@ export interface operations {
                 since?: string | null;
                 until?: string | null;
                 sort?: "created_at" | "-created_at" | "severity" | "-severity" | "occurrence_count" | "-occurrence_count" | "last_seen_at" | "-last_seen_at" | "title" | "-title";
+                /** @description One affected asset: host:NAME, user:NAME, device:ID or ip:ADDR */
+                asset?: string | null;
             };
             header?: never;
             path?: never;

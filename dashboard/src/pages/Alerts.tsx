@@ -46,7 +46,7 @@ function useBulk(selected: string[], clear: () => void) {
 export function AlertsPage() {
   const { get, set, skip } = useSearchState();
   const sort = get("sort") || "-created_at";
-  const filters = { severity: get("severity"), status: get("status"), source: get("source"), q: get("q"), since: get("since") };
+  const filters = { severity: get("severity"), status: get("status"), source: get("source"), q: get("q"), since: get("since"), asset: get("asset") };
   const query = useQuery({
     queryKey: ["alerts", "list", filters, sort, skip],
     queryFn: () =>
@@ -97,6 +97,12 @@ export function AlertsPage() {
             onChange={(e) => set({ since: e.target.value })} />
         </Field>
         <button className="btn" type="submit" disabled={unavailable}>Search</button>
+        {filters.asset && (
+          <span className="flex items-center gap-1 text-sm" data-testid="asset-filter">
+            Asset <Chip>{filters.asset}</Chip>
+            <button type="button" className="btn px-2 py-0.5 text-xs" aria-label="Clear asset filter" onClick={() => set({ asset: "" })}>×</button>
+          </span>
+        )}
         <div className="ml-auto flex gap-2" aria-label="Bulk actions">
           <ActionButton label="Resolve selected" permissions={["alerts:write"]} unavailable={unavailable}
             disabled={noneSelected} busy={bulk.isPending} onRun={() => bulk.mutate("resolve")} testId="bulk-resolve" />

@@ -74,7 +74,10 @@ export function EntitiesPage({ kind }: { kind: Kind }) {
                 <td>{e.event_count.toLocaleString()}</td>
                 <td className="space-x-1">{e.top_techniques.length ? e.top_techniques.map((t) => <Chip key={t}>{t}</Chip>) : "—"}</td>
                 <td className="whitespace-nowrap">{formatTime(e.last_seen)}</td>
-                <td><Link to={`/siem?range=7d&q=${encodeURIComponent(`${kind.field}:"${e.name}"`)}`}>events</Link></td>
+                <td className="space-x-2 whitespace-nowrap">
+                  <Link to={`/alerts?asset=${encodeURIComponent(`${kind.field}:${e.name}`)}`} data-testid="entity-alerts">alerts</Link>
+                  <Link to={`/siem?range=7d&q=${encodeURIComponent(`${kind.field}:"${e.name}"`)}`}>events</Link>
+                </td>
               </tr>
             ))}
           </tbody>

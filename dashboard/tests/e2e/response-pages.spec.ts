@@ -1,5 +1,5 @@
 /** Reports, Endpoints, UEBA and the case page's response sections (approvals, runs, reports). */
-import { APPROVAL, CASE_DETAIL, EXECUTION, HOST, REPORT, USER } from "./support/fixtures";
+import { ALERT, APPROVAL, CASE_DETAIL, EXECUTION, HOST, REPORT, USER } from "./support/fixtures";
 import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test } from "./support/mockApi";
 
 const ANALYST = {
@@ -50,6 +50,24 @@ test("endpoints and UEBA: riskiest first with risk bars and top techniques", asy
   await page.goto("/ueba");
   await expect(page.getByTestId("entity-row")).toContainText("IEUser");
   await expect(page.getByTestId("risk-bar")).toHaveAttribute("data-risk", "8");
+});
+
+test("an endpoint's alerts link opens the queue filtered to that host", async ({ page }) => {
+  await mockSession(page, { user: { ...ANALYST, permissions: [...ANALYST.permissions, "alerts:read"] } });
+  await mockJson(page, "**/api/v1/entities/hosts?*", pageOf([HOST]));
+  const asked: string[] = [];
+  await page.route("**/api/v1/alerts?*", (route) => {
+    asked.push(new URL(route.request().url()).searchParams.get("asset") ?? "");
+    return route.fulfill({ json: pageOf([ALERT]) });
+  });
+  await page.goto("/endpoints");
+  await page.getByTestId("entity-alerts").click();
+  await expect(page.getByTestId("asset-filter")).toContainText("host:MSEDGEWIN10");
+  await expect(page.getByTestId("alert-row")).toHaveCount(1);
+  expect(asked.at(-1)).toBe("host:MSEDGEWIN10");
+  await page.getByRole("button", { name: "Clear asset filter" }).click();
+  await expect(page.getByTestId("asset-filter")).toHaveCount(0);
+  await expect.poll(() => asked.at(-1)).toBe("");
 });
 
 const RICH_CASE = { ...CASE_DETAIL, approvals: [APPROVAL], executions: [EXECUTION], reports: [REPORT] };
