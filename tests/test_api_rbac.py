@@ -352,6 +352,7 @@ class TestRouteInventory:
     def test_every_protected_api_route_names_a_permission_or_is_self_service(self):
         self_service = {
             "GET /api/v1/system/mode",
+            "GET /api/v1/system/status",  # spec §10: any authenticated principal
             "GET /api/v1/users/me",
             "PUT /api/v1/users/me/password",
             "POST /api/v1/auth/logout",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -19,6 +19,7 @@ from aurorasoc.core.db import probe_database
 from aurorasoc.core.probes import tcp_reachable, url_reachable
 from aurorasoc.core.redis import get_redis
 from aurorasoc.models.domain import RuntimeMode, SystemMode
+from aurorasoc.services import system_status as status
 from aurorasoc.services.system import change_mode
 
 public = APIRouter(tags=["system"])
@@ -94,6 +95,30 @@ async def metrics() -> Response:
     if not get_settings().observability.metrics_enabled:
         return JSONResponse({"detail": "Metrics are disabled"}, status_code=404)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+class SystemStatus(BaseModel):
+    health: Health
+    bus: Literal["in-process", "redis-streams"]
+    roles: list[str]
+    agents: dict[str, Any]
+    dead_letters: dict[str, int | None]
+
+
+@router.get(
+    "/status",
+    response_model=SystemStatus,
+    summary="Dependencies, bus, roles, agents, dead letters. Permission: any authenticated principal",
+)
+async def system_status(request: Request, _principal: CurrentPrincipal) -> SystemStatus:
+    state = request.app.state
+    return SystemStatus(
+        health=await _health(),
+        bus=status.bus_backend(),
+        roles=status.embedded_roles(state.consumers, state.services),
+        agents=status.agent_runtime(),
+        dead_letters=await status.dead_letter_counts(),
+    )
 
 
 async def current_system_mode() -> SystemMode:

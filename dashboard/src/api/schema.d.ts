@@ -1770,6 +1770,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dependencies, bus, roles, agents, dead letters. Permission: any authenticated principal */
+        get: operations["system_status_api_v1_system_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/system/topology": {
         parameters: {
             query?: never;
@@ -5613,6 +5630,25 @@ export interface components {
             showcase_reads_allowed: boolean;
             /** Uses Showcase Data */
             uses_showcase_data: boolean;
+        };
+        /** SystemStatus */
+        SystemStatus: {
+            /** Agents */
+            agents: {
+                [key: string]: unknown;
+            };
+            /**
+             * Bus
+             * @enum {string}
+             */
+            bus: "in-process" | "redis-streams";
+            /** Dead Letters */
+            dead_letters: {
+                [key: string]: number | null;
+            };
+            health: components["schemas"]["Health"];
+            /** Roles */
+            roles: string[];
         };
         /** TechniqueDetail */
         TechniqueDetail: {
@@ -10208,6 +10244,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    system_status_api_v1_system_status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemStatus"];
                 };
             };
         };

@@ -11,6 +11,7 @@ export type TimelineEntry = S["TimelineEntryOut"];
 export type Me = S["Me"];
 export type Providers = S["ProvidersResponse"];
 export type SystemMode = S["SystemMode"];
+export type SystemStatus = S["SystemStatus"];
 export type DashboardStats = S["DashboardStats"];
 export type User = S["UserOut"];
 export type ApiKey = S["ApiKeyInfo"];

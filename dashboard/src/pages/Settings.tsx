@@ -1,9 +1,9 @@
 /** Settings: operation mode, users, API keys (raw key shown once), audit log, service health. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { useSearchParams } from "react-router-dom";
 import { api } from "../api/client";
-import type { ApiKey, ApiKeyCreated, AuditEntry, Page as PageOf, SystemMode, User } from "../api/types";
+import type { ApiKey, ApiKeyCreated, AuditEntry, Page as PageOf, SystemMode, SystemStatus, User } from "../api/types";
 import { useRuntime, useSession } from "../app/session";
 import { DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
@@ -153,17 +153,33 @@ function AuditPanel() {
   );
 }
 
+function Row({ label, children }: { label: string; children: ReactNode }) {
+  return <div className="contents"><dt className="text-slate-400">{label}</dt><dd>{children}</dd></div>;
+}
+
+/** GET /system/status: dependencies, bus, the roles this process runs, agents, dead letters. */
 function StatusPanel() {
-  const query = useQuery({
-    queryKey: ["health"],
-    queryFn: async () => (await fetch("/health", { credentials: "include" })).json() as Promise<Record<string, string>>,
-  });
+  const query = useQuery({ queryKey: ["system", "status"], queryFn: () => api<SystemStatus>("/system/status") });
+  const s = query.data;
+  const dead = (n: number | null | undefined) => (n === null || n === undefined ? "not kept (in-process bus)" : n);
   return (
-    <dl className="card grid max-w-md grid-cols-2 gap-2 text-sm" data-testid="status-panel">
-      {Object.entries(query.data ?? {}).map(([k, v]) => (
-        <div key={k} className="contents"><dt className="text-slate-400">{k}</dt><dd>{String(v)}</dd></div>
-      ))}
-    </dl>
+    <DataRegion query={query} unavailable={false} unavailableTitle="" queueText="" empty={false} emptyText="">
+      {s && (
+        <dl className="card grid max-w-2xl grid-cols-[auto_1fr] gap-x-6 gap-y-2 text-sm" data-testid="status-panel">
+          <Row label="Version">{s.health.version}</Row>
+          <Row label="Mode">{s.health.mode}</Row>
+          {(["database", "redis", "nats", "mqtt"] as const).map((k) => (
+            <Row key={k} label={k}><span data-testid={`dependency-${k}`}>{s.health[k]}</span></Row>
+          ))}
+          <Row label="Event bus">{s.bus}</Row>
+          <Row label="Roles in this process"><span data-testid="status-roles">{s.roles.join(", ") || "API only"}</span></Row>
+          <Row label="Agent backend">{String(s.agents.backend)} ({String(s.agents.a2a_mode)})</Row>
+          <Row label="Open circuits">{(s.agents.open_circuits as string[]).join(", ") || "none"}</Row>
+          <Row label="Dead letters">{dead(s.dead_letters["aurora:dead_letter"])}</Row>
+          <Row label="Agent dead letters">{dead(s.dead_letters["aurora:agent:dead_letter"])}</Row>
+        </dl>
+      )}
+    </DataRegion>
   );
 }
 

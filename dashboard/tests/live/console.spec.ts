@@ -212,6 +212,9 @@ test.describe.serial("live console", () => {
     await expect(page.getByTestId("entity-row").filter({ hasText: "MSEDGEWIN10" }).getByTestId("risk-bar")).toBeVisible();
     await page.goto(`${base()}/ueba`);
     await expect(page.getByTestId("entity-row")).toContainText("IEUser");
+    await page.goto(`${base()}/settings?tab=status`);
+    await expect(page.getByTestId("status-roles")).toContainText("pipeline");
+    await expect(page.getByTestId("dependency-database")).toHaveText("up");
     await page.goto(`${base()}/network`);
     await expect(page.getByTestId("attack-row")).toContainText("C2 beacon 10.0.0.23 → 203.0.113.50");
     await page.getByTestId("open-in-analyzer").click();
