@@ -30,6 +30,9 @@ export function Layout() {
   };
   return (
     <div className="flex min-h-screen">
+      <a href="#content" className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-sky-700 focus:px-3 focus:py-1" data-testid="skip-link">
+        Skip to content
+      </a>
       <nav aria-label="Main" data-testid="sidebar" className="w-52 shrink-0 border-r border-slate-800 bg-slate-900/80 px-2 py-4">
         <div className="mb-4 px-2 text-lg font-semibold text-sky-300">AuroraSOC</div>
         {NAV.map((group) => {
@@ -73,7 +76,7 @@ export function Layout() {
             </button>
           </div>
         </header>
-        <main>
+        <main id="content" tabIndex={-1} className="outline-none">
           <Outlet />
         </main>
       </div>

@@ -1,5 +1,5 @@
 /** Small presentational pieces shared by the pages. */
-import type { ReactNode } from "react";
+import type { KeyboardEvent, ReactNode } from "react";
 
 export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
 
@@ -61,4 +61,18 @@ export function Field({ label, children }: { label: string; children: ReactNode 
       {children}
     </label>
   );
+}
+
+/** Props that make a clickable table row reachable and usable from the keyboard (Tab, Enter/Space). */
+export function activatable(onActivate: () => void) {
+  return {
+    tabIndex: 0,
+    onClick: onActivate,
+    onKeyDown: (event: KeyboardEvent<HTMLElement>) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        onActivate();
+      }
+    },
+  };
 }

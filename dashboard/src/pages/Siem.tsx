@@ -6,7 +6,7 @@ import { api } from "../api/client";
 import type { Hunt, LogSource, Page as PageOf, SiemLog } from "../api/types";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
-import { Field, Pager, SEVERITIES, SeverityBadge, formatTime } from "../components/ui";
+import { Field, Pager, SEVERITIES, SeverityBadge, activatable, formatTime } from "../components/ui";
 
 const RANGES = ["15m", "1h", "4h", "24h", "7d"];
 const TABS = { search: "Search", hunts: "Saved hunts", sources: "Sources" } as const;
@@ -51,7 +51,7 @@ function SearchTab() {
         <table className="table" data-testid="logs-table">
           <thead><tr><th>Received</th><th>Severity</th><th>Source</th><th>Host</th><th>Event</th><th>Message</th></tr></thead>
           <tbody>{query.data?.items.map((l) => (
-            <tr key={l.id} className="cursor-pointer hover:bg-slate-900" onClick={() => setOpen(open === l.id ? null : l.id)}>
+            <tr key={l.id} className="cursor-pointer hover:bg-slate-900" {...activatable(() => setOpen(open === l.id ? null : l.id))}>
               <td className="whitespace-nowrap">{formatTime(l.received_at)}</td><td><SeverityBadge severity={l.severity} /></td>
               <td>{l.source}</td><td>{l.host ?? "—"}</td><td>{l.event_id ?? "—"}</td>
               <td className="max-w-xl truncate">{open === l.id ? <pre className="text-xs whitespace-pre-wrap">{l.raw ?? l.message}</pre> : l.message}</td>

@@ -64,3 +64,17 @@ test("empty, unavailable and dry_run", async ({ page }) => {
   await expect(page.getByTestId("lookup-input")).toBeDisabled();
   await expect(page.getByTestId("add-ioc")).toBeDisabled();
 });
+
+test("keyboard: skip link reaches the page, Enter on a focused row opens its detail", async ({ page }) => {
+  await mockJson(page, "**/api/v1/iocs?*", pageOf([IOC]));
+  await mockJson(page, `**/api/v1/iocs/${IOC.id}`, IOC_DETAIL);
+  await page.goto("/threat-intel");
+  await expect(page.getByTestId("ioc-row")).toHaveCount(1);
+  await page.keyboard.press("Tab");
+  await expect(page.getByTestId("skip-link")).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.locator("main#content")).toBeFocused();
+  await page.getByTestId("ioc-row").first().focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("ioc-detail")).toBeVisible();
+});

@@ -6,7 +6,7 @@ import type { Ioc, Page as PageOf } from "../../api/types";
 import { useSearchState } from "../../hooks/useSearchState";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../../components/Runtime";
 import { useToast } from "../../components/Toasts";
-import { Chip, Field, Pager, formatTime } from "../../components/ui";
+import { Chip, Field, Pager, activatable, formatTime } from "../../components/ui";
 import { IOC_STATUSES, IocDetailPanel } from "./IocDetail";
 import { LookupPanel } from "./LookupPanel";
 
@@ -75,7 +75,7 @@ export function ThreatIntelPage() {
               <thead><tr><th>Type</th><th>Value</th><th>Source</th><th>Confidence</th><th>Sightings</th><th>First / last seen</th><th>TLP</th><th>Status</th></tr></thead>
               <tbody>
                 {items.map((i) => (
-                  <tr key={i.id} data-testid="ioc-row" className="cursor-pointer hover:bg-slate-900" onClick={() => setOpen(i.id)}>
+                  <tr key={i.id} data-testid="ioc-row" className="cursor-pointer hover:bg-slate-900" {...activatable(() => setOpen(i.id))}>
                     <td><Chip>{i.type}</Chip></td>
                     <td className="max-w-xs break-all font-mono text-xs"><button className="text-left text-sky-300">{i.value}</button></td>
                     <td>{i.source}</td><td>{Math.round(i.confidence * 100)}%</td><td>{i.sightings}</td>

@@ -9,7 +9,7 @@ import { api } from "../../api/client";
 import type { Page as PageOf } from "../../api/types";
 import { useSearchState } from "../../hooks/useSearchState";
 import { DataRegion, Page, useUnavailable } from "../../components/Runtime";
-import { Chip, Field, Pager, SEVERITIES, SEVERITY_COLOURS, SeverityBadge, formatTime } from "../../components/ui";
+import { Chip, Field, Pager, SEVERITIES, SEVERITY_COLOURS, SeverityBadge, activatable, formatTime } from "../../components/ui";
 import { AttackEvidence } from "./AttackEvidence";
 import { CriticalApprovals } from "./CriticalApprovals";
 import { MeshPanel } from "./MeshPanel";
@@ -53,7 +53,7 @@ function Queue({ items, focused, onFocus }: { items: Attack[]; focused: string; 
         <thead><tr><th>Severity</th><th>Attack</th><th>Category</th><th>Telemetry</th><th>Confidence</th><th>Alerts</th><th>Status</th><th>Last seen</th></tr></thead>
         <tbody>
           {items.map((a) => (
-            <tr key={a.id} data-testid="attack-row" aria-selected={a.id === focused} onClick={() => onFocus(a.id)}
+            <tr key={a.id} data-testid="attack-row" aria-selected={a.id === focused} {...activatable(() => onFocus(a.id))}
               className={`cursor-pointer hover:bg-slate-800/50 ${a.id === focused ? "bg-slate-800/70" : ""}`}>
               <td><SeverityBadge severity={a.severity} /></td>
               <td className="font-medium">{a.title}</td>

@@ -7,7 +7,7 @@ import type { Execution, Page as PageOf } from "../../api/types";
 import { useSearchState } from "../../hooks/useSearchState";
 import { ExecutionSteps, StatusText } from "../../components/ExecutionSteps";
 import { DataRegion, useUnavailable } from "../../components/Runtime";
-import { Chip, Field, Pager, formatTime } from "../../components/ui";
+import { Chip, Field, Pager, activatable, formatTime } from "../../components/ui";
 import { SoarShell } from "./SoarShell";
 
 const LIMIT = 50;
@@ -41,7 +41,7 @@ export function ExecutionsTab() {
           <tbody>
             {items.map((x) => (
               <Fragment key={x.id}>
-                <tr data-testid="execution-row" className="cursor-pointer hover:bg-slate-900" onClick={() => setOpen(open === x.id ? null : x.id)}>
+                <tr data-testid="execution-row" className="cursor-pointer hover:bg-slate-900" {...activatable(() => setOpen(open === x.id ? null : x.id))}>
                   <td><button className="text-sky-300">{x.playbook_name}</button> <span className="text-xs text-slate-500">v{x.playbook_version}</span>
                     {x.preview && <> <Chip>preview</Chip></>}</td>
                   <td><StatusText status={x.status} /></td>
