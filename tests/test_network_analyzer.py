@@ -78,6 +78,8 @@ class TestKpis:
                 row.timestamp = row.timestamp - timedelta(hours=2)
         resp = await analyze(client, admin_headers, {"query": f'src_ip:"{SRC}"', "time_range": "1h"})
         assert resp.json()["kpis"] == {"flows": 0, "critical": 0, "high": 0, "iocs": 0}
+        history = await analyze(client, admin_headers, {"query": f'src_ip:"{SRC}"', "time_range": "all"})
+        assert history.json()["kpis"]["flows"] == 5  # imported history stays analysable
 
 
 class TestRun:

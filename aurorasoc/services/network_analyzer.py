@@ -27,7 +27,7 @@ from aurorasoc.services.investigations import InvestigationService
 from aurorasoc.services.network_attacks import NetworkAttackService
 from aurorasoc.services.siem_search import LogFilters, SiemSearchService
 
-AnalyzerRange = Literal["15m", "1h", "24h", "7d"]
+AnalyzerRange = Literal["15m", "1h", "24h", "7d", "all"]  # "all": every stored event (imported history)
 DEFAULT_RANGE: AnalyzerRange = "24h"
 READ_ONLY_PERMISSIONS = frozenset(
     {"alerts:read", "siem:read", "iocs:read", "cases:read", "cps:read", "agents:read"}
@@ -88,7 +88,7 @@ class NetworkAnalyzer:
         query = query.strip() or (attack_query(attack.src_ip, attack.dst_ip) if attack else "")
         if not query:
             raise InvalidInput("give a query, or an attack_id context whose endpoints become the query")
-        filters = LogFilters(q=query, range=time_range).pinned()
+        filters = LogFilters(q=query, range=None if time_range == "all" else time_range).pinned()
         clauses = filters.clauses()  # bad syntax → InvalidInput with the parser's message
         kpis, iocs = await self._kpis(clauses)
         events = (await SiemSearchService(self.session).search(filters, limit=EVIDENCE_ROWS)).rows
@@ -144,13 +144,14 @@ class NetworkAnalyzer:
         """The newest critical/high alert in the range that shares an indicator with the matches."""
         if not indicators:
             return None
-        assert filters.since is not None  # pinned by plan()
         stmt = (
             select(AlertModel)
-            .where(AlertModel.severity.in_(("critical", "high")), AlertModel.last_seen_at >= filters.since)
+            .where(AlertModel.severity.in_(("critical", "high")))
             .order_by(AlertModel.last_seen_at.desc())
             .limit(LEAD_CANDIDATES)
         )
+        if filters.since is not None:  # pinned by plan(); None for "all"
+            stmt = stmt.where(AlertModel.last_seen_at >= filters.since)
         for alert in (await self.session.scalars(stmt)).all():
             if indicators.intersection(alert.iocs or []):
                 return alert.id
@@ -168,7 +169,7 @@ def _prompt(
     known = ", ".join(i.value for i in iocs[:PROMPT_IOCS]) or "none"
     lines = [
         "Read-only network analysis: report findings only; do not contain, block or request approvals.",
-        f"SIEM query: {query} (last {time_range}).",
+        f"SIEM query: {query} ({'all stored events' if time_range == 'all' else f'last {time_range}'}).",
         f"Matches: {kpis.flows} events, {kpis.critical} critical, {kpis.high} high; "
         f"{kpis.iocs} known IOC(s): {known}.",
     ]

@@ -2257,7 +2257,7 @@ export interface components {
              * @default 24h
              * @enum {string}
              */
-            time_range: "15m" | "1h" | "24h" | "7d";
+            time_range: "15m" | "1h" | "24h" | "7d" | "all";
         };
         /**
          * AnalyzeResponse
@@ -2302,7 +2302,7 @@ export interface components {
              * Time Range
              * @enum {string}
              */
-            time_range: "15m" | "1h" | "24h" | "7d";
+            time_range: "15m" | "1h" | "24h" | "7d" | "all";
         };
         /**
          * AnalyzerContext

@@ -219,9 +219,10 @@ test.describe.serial("live console", () => {
     await expect(page.getByTestId("attack-row")).toContainText("C2 beacon 10.0.0.23 → 203.0.113.50");
     await page.getByTestId("open-in-analyzer").click();
     await page.getByTestId("use-imported-query").click();
-    await page.getByTestId("analyzer-range").selectOption("7d");
+    await page.getByTestId("analyzer-range").selectOption("all"); // the EVE sample is dated 2024
     await page.getByTestId("analyze-submit").click();
     await expect(page.getByTestId("analyzer-run-status")).toBeVisible();
+    await expect(page.getByTestId("kpi-flows")).not.toHaveText("0");
     await shot(page, "network-analyzer");
     await page.goto(`${base()}/sites`);
     await expect(page.locator("main")).toContainText("Federation disabled");

@@ -10,7 +10,7 @@ import type { Investigation } from "../../api/types";
 import { Chip, SEVERITY_COLOURS, SeverityBadge, formatTime } from "../../components/ui";
 import { InvestigationResult } from "../agents/InvestigationResult";
 import { StatusPill, duration } from "../agents/shared";
-import type { Analysis } from "./analyzer";
+import { type Analysis, rangeLabel } from "./analyzer";
 
 const UNSETTLED = ["pending", "running"];
 
@@ -104,7 +104,7 @@ export function AnalyzerResult({ analysis }: { analysis: Analysis }) {
       <p className="mb-2 flex flex-wrap items-center gap-2 text-sm text-slate-400">
         {analysis.preview && <span className="rounded bg-amber-900 px-1.5 text-xs text-amber-100" data-testid="analyzer-simulated">SIMULATED</span>}
         <span className="font-mono text-slate-300" data-testid="analyzer-effective-query">{analysis.query}</span>
-        <span>· last {analysis.time_range}</span>
+        <span>· {rangeLabel(analysis.time_range)}</span>
         {analysis.preview && <span>· nothing was run or stored ({analysis.mode} mode)</span>}
       </p>
       <Kpis analysis={analysis} />

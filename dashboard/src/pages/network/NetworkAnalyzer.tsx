@@ -20,7 +20,7 @@ import { Field } from "../../components/ui";
 import { useSearchState } from "../../hooks/useSearchState";
 import { AgentCard } from "../agents/AgentCard";
 import { AnalyzerResult } from "./AnalyzerResult";
-import { type AnalyzeRequest, type Analysis, type AnalyzerRange, RANGES, attackQuery } from "./analyzer";
+import { type AnalyzeRequest, type Analysis, type AnalyzerRange, RANGES, attackQuery, rangeLabel } from "./analyzer";
 import type { AttackDetail } from "./types";
 
 function ImportedContext({ id, onUse }: { id: string; onUse: (query: string) => void }) {
@@ -56,7 +56,7 @@ function FollowUp({ analysis, reason }: { analysis: Analysis; reason: string | n
   const follow = useMutation({
     mutationFn: () => api<Investigation>("/orchestrator/dispatch", { method: "POST", body: {
       agent: "network_security", priority: 5,
-      prompt: `Follow up on network analysis (read-only): ${analysis.query} over the last ${analysis.time_range}; `
+      prompt: `Follow up on network analysis (read-only): ${analysis.query} over ${rangeLabel(analysis.time_range)}; `
         + `${kpis.flows} flows, ${kpis.critical} critical, ${kpis.high} high, ${kpis.iocs} known IOC(s).`,
     } }),
     onSuccess: () => void client.invalidateQueries({ queryKey: ["investigations"] }),
