@@ -27,7 +27,7 @@ from aurorasoc.core.rbac import ROLE_PERMISSIONS
 from aurorasoc.events.bus import AGENT_TASKS_STREAM, BusMessage, EventBus
 from aurorasoc.events.nats_jetstream import AGENT_RESULTS_SUBJECT, share_with_federation
 from aurorasoc.models.domain import AgentType, InvestigationStatus, Role
-from aurorasoc.services.investigations import InvestigationService
+from aurorasoc.services.investigations import InvestigationService, outcome_summary
 
 log = logging.getLogger(__name__)
 AGENT_RESULTS_STREAM = "aurora:agent:results"
@@ -123,16 +123,8 @@ class AgentTaskWorker:
 
 
 def _result(task: TaskEnvelope, investigation: InvestigationModel) -> dict[str, Any]:
-    result = investigation.result or {}
-    return {
-        "task_id": task.task_id,
-        "investigation_id": str(investigation.id),
-        "agent": investigation.agent,
-        "status": investigation.status,
-        "confidence": investigation.confidence,
-        "verdict": result.get("verdict"),
-        "backend": result.get("backend"),
-    }
+    backend = (investigation.result or {}).get("backend")
+    return {"task_id": task.task_id, **outcome_summary(investigation), "backend": backend}
 
 
 def register_agent_worker(bus: EventBus) -> None:

@@ -107,7 +107,6 @@ class MQTTEdgeConsumer:
     async def start(self) -> None:
         global _active
         _active = self
-        await self._seed_baselines()
         self._tasks = [
             asyncio.create_task(run_cps_mqtt_consumer(self), name="mqtt-consumer"),
             asyncio.create_task(self._writer(), name="mqtt-writer"),
@@ -160,6 +159,9 @@ class MQTTEdgeConsumer:
         return IngestMessage(kind, device_id, body, datetime.now(UTC), time.monotonic())
 
     async def _writer(self) -> None:
+        # Seeded here, not in start(): a day of telemetry must not hold up the API's start-up;
+        # messages arriving meanwhile wait in the bounded queue and are judged on the seeded state.
+        await self._seed_baselines()
         while True:
             await self.store(await self.next_batch())
 

@@ -213,19 +213,23 @@ class InvestigationService:
 async def _announce(investigation: InvestigationModel) -> None:
     """Count the run and publish its outcome on ``decisions:agents`` (after the commit)."""
     INVESTIGATIONS.labels(agent=investigation.agent, status=investigation.status).inc()
+    message = {"type": "agent_result", **outcome_summary(investigation)}
+    try:
+        await get_bus().publish(AGENT_DECISIONS_STREAM, message)
+    except Exception:
+        log.warning("decisions:agents publish failed; the investigation row is the record", exc_info=True)
+
+
+def outcome_summary(investigation: InvestigationModel) -> dict[str, Any]:
+    """Who ran, how it ended: the shape of ``decisions:agents`` and ``aurora:agent:results``."""
     result = investigation.result or {}
-    message = {
-        "type": "agent_result",
+    return {
         "investigation_id": str(investigation.id),
         "agent": investigation.agent,
         "status": investigation.status,
         "verdict": result.get("verdict"),
         "confidence": investigation.confidence,
     }
-    try:
-        await get_bus().publish(AGENT_DECISIONS_STREAM, message)
-    except Exception:
-        log.warning("decisions:agents publish failed; the investigation row is the record", exc_info=True)
 
 
 def outcome_data(result: dict[str, Any]) -> dict[str, Any]:
