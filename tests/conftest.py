@@ -18,6 +18,11 @@ from sqlalchemy.pool import StaticPool
 from aurorasoc.config.settings import reset_settings
 from aurorasoc.core.models import AlertModel, Base
 
+ROOT = Path(__file__).resolve().parents[1]
+TEST_DATA = ROOT / "tests" / "data"
+# The one place tests find the public data (never copied into the repo).
+SHARED_DATA = Path(os.environ.get("AURORA_SHARED_DATA") or ROOT.parent / "shared" / "data").resolve()
+
 TEST_JWT_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 SERVICE_URLS = {
     "postgresql": os.environ.get(
@@ -255,14 +260,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
         )
 
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
 def require_data(*paths: Path) -> None:
-    """Real public test data lives beside the repo, never in it: fail in CI, skip locally."""
+    """Real public test data lives beside the repo, never in it: fail in CI or under
+    ``AURORA_REQUIRE_SERVICES=1``, skip only on a developer machine without it."""
     missing = [str(p) for p in paths or (SHARED_DATA,) if not p.exists()]
     if missing:
-        message = f"shared test data missing: {', '.join(missing)} (expected under {SHARED_DATA})"
-        if os.environ.get("CI"):
+        message = (
+            f"shared test data missing: {', '.join(missing)} "
+            f"(AURORA_SHARED_DATA={SHARED_DATA}; it defaults to ../shared/data beside the repo)"
+        )
+        if os.environ.get("CI") or os.environ.get("AURORA_REQUIRE_SERVICES") == "1":
             pytest.fail(message)
         pytest.skip(message)

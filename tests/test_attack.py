@@ -12,10 +12,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import ROOT
 
 from aurorasoc.detection import attack
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "build_attack_index.py"
+SCRIPT = ROOT / "scripts" / "build_attack_index.py"
 
 
 def load_script() -> ModuleType:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import require_data
+from conftest import SHARED_DATA, require_data
 from typer.testing import CliRunner
 
 from aurorasoc.cli import app
 from aurorasoc.commands.rules import BUNDLED_RULES
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 runner = CliRunner()
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
-from conftest import require_data
+from conftest import SHARED_DATA, require_data
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -16,7 +15,7 @@ from aurorasoc.core.db import dispose_engine, get_session_factory
 from aurorasoc.core.models import AlertModel, CaseModel, LogSourceModel, SiemLogModel, TimelineEntryModel
 from aurorasoc.detection.parsers import ParseError, parse_bytes
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 SAMPLES = DATA / "evtx-attack-samples"
 TACTIC = SAMPLES / "Discovery"
 SIGMAHQ_WINDOWS = DATA / "sigma" / "rules" / "windows"

@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
+
 SUDO = "<86>Nov 24 10:00:{s:02d} web01 sudo: alice : TTY=pts/0 ; USER=root ; COMMAND=/bin/bash\n"
 CRON = "<78>Nov 24 10:00:{s:02d} web01 CRON[42]: (root) CMD (run-parts /etc/cron.hourly)\n"
 

@@ -6,10 +6,10 @@ import asyncio
 import json
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TEST_DATA
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,7 @@ from aurorasoc.services import network_facts as nf
 from aurorasoc.services.alert_pipeline import PIPELINE_GROUP
 from aurorasoc.services.network_attacks import NetworkAttackCorrelator, absorb
 
-EVE_SAMPLE = Path(__file__).parent / "data" / "eve.json"
+EVE_SAMPLE = TEST_DATA / "eve.json"
 SRC, DST = "10.0.0.23", "203.0.113.50"  # the alert record of tests/data/eve.json
 
 

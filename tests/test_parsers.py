@@ -6,14 +6,13 @@ import gzip
 from pathlib import Path
 
 import pytest
-from conftest import require_data
+from conftest import SHARED_DATA, TEST_DATA, require_data
 from evtx import PyEvtxParser
 
 from aurorasoc.detection.parsers import ParseError, detect_format, parse_bytes, parse_file
 from aurorasoc.models.domain import NormalizedEvent, Severity
 
-DATA = Path(__file__).parent / "data"
-SHARED_DATA = Path(__file__).parents[2] / "shared" / "data"
+DATA = TEST_DATA
 EVTX_SAMPLES = (
     "Privilege Escalation/Sysmon_UACME_64.evtx",
     "Defense Evasion/DE_1102_security_log_cleared.evtx",

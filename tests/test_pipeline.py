@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import require_data
+from conftest import SHARED_DATA, require_data
 from sqlalchemy import func, select
 
 from aurorasoc.commands.rules import BUNDLED_RULES
@@ -21,7 +21,7 @@ from aurorasoc.detection.sigma_engine import SigmaEngine
 from aurorasoc.events.bus import get_bus
 from aurorasoc.models.domain import NormalizedEvent
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 SAMPLES = DATA / "evtx-attack-samples"
 SIGMAHQ_WINDOWS = DATA / "sigma" / "rules" / "windows"
 COMSVCS = SAMPLES / "Credential Access" / "sysmon_10_1_memdump_comsvcs_minidump.evtx"

@@ -30,8 +30,6 @@ from aurorasoc.events.inprocess import InProcessBus
 from aurorasoc.models.domain import RuntimeMode
 from aurorasoc.services.scheduler import BackgroundScheduler
 
-NOW = datetime.now(UTC)
-
 
 async def test_scheduler_creates_tasks():
     """start() spawns all 4 background loops."""
@@ -92,14 +90,15 @@ def alert(n: int, first_seen: datetime, occurrences: int = 1, **extra) -> AlertM
 
 
 async def test_fold_keeps_the_earliest_alert_and_moves_counts_case_and_iocs(app_db) -> None:
+    now = datetime.now(UTC)  # taken when the test runs, never at import
     async with session_scope() as session:
         # A database restored without the partial unique index can hold open duplicates.
         await session.execute(text("DROP INDEX uq_alerts_open_dedup_hash"))
         case, ioc = CaseModel(title="c", severity="high"), IOCModel(type="ipv4", value="203.0.113.7")
         session.add_all([case, ioc])
         await session.flush()
-        keep = alert(0, NOW - timedelta(hours=2), occurrences=3)
-        later = alert(1, NOW - timedelta(hours=1), occurrences=2, case_id=case.id)
+        keep = alert(0, now - timedelta(hours=2), occurrences=3)
+        later = alert(1, now - timedelta(hours=1), occurrences=2, case_id=case.id)
         session.add_all([keep, later])
         await session.flush()
         session.add(AlertIOCModel(alert_id=later.id, ioc_id=ioc.id))
@@ -115,11 +114,12 @@ async def test_fold_keeps_the_earliest_alert_and_moves_counts_case_and_iocs(app_
 
 
 async def test_due_hunts_raise_an_alert_and_queue_a_hunter_task_once_per_period(app_db) -> None:
+    now = datetime.now(UTC)  # taken when the test runs, never at import
     async with session_scope() as session:
         session.add_all(
             SiemLogModel(
-                timestamp=NOW,
-                received_at=NOW,
+                timestamp=now,
+                received_at=now,
                 source="fw",
                 format="json",
                 host="web01",
@@ -174,10 +174,11 @@ async def test_hunts_and_folding_pause_in_dummy_mode(app_db) -> None:
 
 
 async def test_expired_approvals_are_expired(app_db) -> None:
+    now = datetime.now(UTC)  # taken when the test runs, never at import
     async with session_scope() as session:
         common = {"action_type": "block_ip", "requested_by": "engine", "ttl_seconds": 60}
-        late = HumanApprovalModel(**common, expires_at=NOW - timedelta(minutes=1))
-        fresh = HumanApprovalModel(**common, expires_at=NOW + timedelta(minutes=10))
+        late = HumanApprovalModel(**common, expires_at=now - timedelta(minutes=1))
+        fresh = HumanApprovalModel(**common, expires_at=now + timedelta(minutes=10))
         session.add_all([late, fresh])
     await BackgroundScheduler().expire_approvals()
     async with get_session_factory()() as session:
@@ -186,28 +187,29 @@ async def test_expired_approvals_are_expired(app_db) -> None:
 
 
 async def test_collector_refreshes_gauges_and_applies_retention(app_db) -> None:
+    now = datetime.now(UTC)  # taken when the test runs, never at import
     async with session_scope() as session:
         session.add_all(
             [
                 # stored 45 days ago: expired; a years-old event imported today: kept
                 SiemLogModel(
-                    timestamp=NOW, received_at=NOW - timedelta(days=45), source="s", format="json", fields={}
+                    timestamp=now, received_at=now - timedelta(days=45), source="s", format="json", fields={}
                 ),
                 SiemLogModel(
-                    timestamp=NOW - timedelta(days=2000),
-                    received_at=NOW,
+                    timestamp=now - timedelta(days=2000),
+                    received_at=now,
                     source="s",
                     format="json",
                     fields={},
                 ),
-                RevokedTokenModel(jti="gone", expires_at=NOW - timedelta(hours=1)),
+                RevokedTokenModel(jti="gone", expires_at=now - timedelta(hours=1)),
                 CPSTelemetryModel(
-                    device_id="d", metric="temp", value=1.0, timestamp=NOW - timedelta(days=31)
+                    device_id="d", metric="temp", value=1.0, timestamp=now - timedelta(days=31)
                 ),
                 CPSTelemetryModel(
-                    device_id="d", metric="temp", value=2.0, timestamp=NOW - timedelta(days=29)
+                    device_id="d", metric="temp", value=2.0, timestamp=now - timedelta(days=29)
                 ),
-                RevokedTokenModel(jti="kept", expires_at=NOW + timedelta(hours=1)),
+                RevokedTokenModel(jti="kept", expires_at=now + timedelta(hours=1)),
                 AlertModel(title="a", severity="critical", source="x", dedup_hash="h1"),
                 CaseModel(title="c", severity="high"),
             ]
@@ -225,6 +227,7 @@ async def test_collector_refreshes_gauges_and_applies_retention(app_db) -> None:
 
 
 async def test_collector_moves_silent_devices_offline_with_a_critical_alert(app_db) -> None:
+    now = datetime.now(UTC)  # taken when the test runs, never at import
     async with session_scope() as session:
         session.add(
             CPSDeviceModel(
@@ -233,7 +236,7 @@ async def test_collector_moves_silent_devices_offline_with_a_critical_alert(app_
                 device_type="plc",
                 health="online",
                 metadata_={},
-                last_seen_at=NOW - timedelta(hours=3),
+                last_seen_at=now - timedelta(hours=3),
             )
         )
     await BackgroundScheduler().collect()

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from conftest import require_data
+from conftest import SHARED_DATA, require_data
 
 from aurorasoc.detection.sigma_engine import SigmaEngine
 
-DATA = Path(__file__).parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 FOLDERS = ("rules", "rules-emerging-threats", "rules-threat-hunting")
 
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import require_data
+from conftest import SHARED_DATA, require_data
 
 from aurorasoc.detection.parsers import parse_file
 from aurorasoc.detection.sigma_engine import CompiledRule, SigmaEngine
 from aurorasoc.models.domain import NormalizedEvent
 
-DATA = Path(__file__).parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 REGRESSION = DATA / "sigma-regression" / "regression_data"
 KINDS = ("evtx", "json", "raw")
 

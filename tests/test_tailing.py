@@ -8,11 +8,11 @@ import os
 import shutil
 from pathlib import Path
 
-from conftest import require_data
+from conftest import SHARED_DATA, require_data
 
 from aurorasoc.detection.ingest.files import TailPosition, read_new
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 EVTX = DATA / "evtx-attack-samples" / "Persistence" / "Network_Service_Guest_added_to_admins_4732.evtx"
 
 

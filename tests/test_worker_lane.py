@@ -18,7 +18,7 @@ import asyncpg
 import orjson
 import pytest
 import redis.asyncio as aioredis
-from conftest import SERVICE_URLS, SHARED_DATA, require_data, require_service
+from conftest import ROOT, SERVICE_URLS, SHARED_DATA, require_data, require_service
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from typer.testing import CliRunner
@@ -46,7 +46,6 @@ from aurorasoc.services.alert_pipeline import PIPELINE_GROUP
 from aurorasoc.services.alerts import AlertService
 from aurorasoc.services.detection_rules import import_startup_rules, load_engine
 
-ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = SHARED_DATA / "evtx-attack-samples"
 FOLDERS = [SAMPLES / name for name in ("Lateral Movement", "Credential Access", "Execution", "Persistence")]
 SIGMAHQ_WINDOWS = SHARED_DATA / "sigma" / "rules" / "windows"

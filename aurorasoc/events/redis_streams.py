@@ -118,6 +118,11 @@ class RedisStreamsBus:
         if self._tasks:
             _done, stuck = await asyncio.wait(self._tasks, timeout=CLOSE_TIMEOUT_SECONDS)
             if stuck:
+                # Breaking the sockets ends a read stuck in redis-py; only then are groups destroyed.
+                with contextlib.suppress(*_TRANSIENT, RedisError):
+                    await self.client.connection_pool.disconnect()
+                _done, stuck = await asyncio.wait(stuck, timeout=CLOSE_TIMEOUT_SECONDS)
+            if stuck:
                 log.warning("%d bus consumer(s) did not stop within %.0fs", len(stuck), CLOSE_TIMEOUT_SECONDS)
         self._tasks.clear()
         for sub in self._subscriptions:
@@ -189,7 +194,9 @@ class RedisStreamsBus:
         """Read, handle and claim forever; connection errors back off and reconnect."""
         failures = 0
         next_claim = time.monotonic() + self.claim_interval
-        while True:
+        # ``_running`` is checked on every turn: a consumer that outlives ``close()`` (redis-py can
+        # swallow a cancellation inside a blocking read) must end, not re-create a destroyed group.
+        while self._running:
             try:
                 if failures:
                     await self._ensure_group(sub)  # Redis may have restarted empty
@@ -201,6 +208,8 @@ class RedisStreamsBus:
             except asyncio.CancelledError:
                 raise
             except (*_TRANSIENT, ResponseError) as exc:
+                if not self._running:
+                    return
                 failures += 1
                 delay = min(self.backoff_max, self.backoff_base * 2 ** (failures - 1))
                 log.warning("bus consumer %s error (%s); retrying in %.1fs", sub.group, exc, delay)
