@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format typecheck pytest bench clean dashboard dashboard-types dashboard-test
+.PHONY: install run test test-fast lint format typecheck pytest bench clean dashboard dashboard-types dashboard-test
 
 # Operator console (dashboard/): Node 20 + npm; Playwright drives the system Chromium, never a download.
 DASH      := dashboard
@@ -59,6 +59,7 @@ dashboard-test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .
@@ -67,8 +68,22 @@ format: install
 typecheck: install
 	$(BIN)/mypy aurorasoc
 
+# Three lanes, one coverage report: unit tests in two processes; tests against real services one at
+# a time (they share PostgreSQL/Redis/NATS/Mosquitto); under AURORA_REQUIRE_SERVICES=1 (CI) the API
+# suite once more with the application database on PostgreSQL instead of SQLite.
+PYTEST := $(BIN)/pytest -q -ra -p no:cacheprovider --cov=aurorasoc --cov-report=
 pytest: install
-	$(BIN)/pytest -q -ra --cov=aurorasoc --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(PYTEST) -n 2 -m "not integration" $(PYTEST_ARGS)
+	$(PYTEST) --cov-append -m integration $(PYTEST_ARGS)
+	@if [ "$(AURORA_REQUIRE_SERVICES)" = "1" ]; then \
+		echo "== API suite on PostgreSQL (AURORA_TEST_APP_DB=postgresql)"; \
+		AURORA_TEST_APP_DB=postgresql $(PYTEST) --cov-append -m "not integration and not slow" tests/*/test_api_*.py $(PYTEST_ARGS); \
+	else echo "note: the PostgreSQL API lane runs under AURORA_REQUIRE_SERVICES=1"; fi
+	$(BIN)/coverage report --skip-covered --sort=cover | tail -n 40
+
+# The developer loop: unit tests only (no real services, nothing marked slow), two processes.
+test-fast: install
+	$(BIN)/pytest -q -m "not integration and not slow" -n 2 -p no:cacheprovider $(PYTEST_ARGS)
 
 # The dashboard lane runs when Node and Chromium are present; under CI=true their absence fails.
 test: lint typecheck pytest

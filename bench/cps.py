@@ -76,11 +76,11 @@ def _publisher_process(
 
 
 async def _consume(args: argparse.Namespace, ids: Sequence[str]) -> tuple[list[float], int, dict[str, float]]:
-    from aurorasoc.config.settings import get_settings, reset_settings
+    from aurorasoc.core.config import get_settings, reset_settings
     from aurorasoc.core.db import get_engine
     from aurorasoc.core.models import Base
-    from aurorasoc.events.mqtt_consumer import MQTTEdgeConsumer
-    from aurorasoc.services.cps_ingest import IngestMessage
+    from aurorasoc.cps.mqtt import MQTTEdgeConsumer
+    from aurorasoc.cps.telemetry import IngestMessage
 
     reset_settings()
     async with get_engine().begin() as conn:

@@ -21,9 +21,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from aurorasoc.detection.parsers import parse_file
-from aurorasoc.detection.sigma_engine import SigmaEngine
-from aurorasoc.models.domain import NormalizedEvent
+from aurorasoc.core.vocabulary import NormalizedEvent
+from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.siem.parsers import parse_file
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"

@@ -23,14 +23,14 @@ from rich.table import Table
 
 
 async def main(runs: int) -> None:
-    from aurorasoc.config.settings import get_settings
+    from aurorasoc.alerts.service import AlertService
+    from aurorasoc.core.config import get_settings
     from aurorasoc.core.db import dispose_engine, get_engine, session_scope
     from aurorasoc.core.logging import configure_logging
     from aurorasoc.core.models import Base
-    from aurorasoc.models.domain import AlertCreate
-    from aurorasoc.services.alerts import AlertService
-    from aurorasoc.services.executions import ExecutionService
-    from aurorasoc.services.playbooks import PlaybookService
+    from aurorasoc.core.vocabulary import AlertCreate
+    from aurorasoc.soar.executions import ExecutionService
+    from aurorasoc.soar.playbooks import PlaybookService
 
     configure_logging(get_settings())
     async with get_engine().begin() as conn:

@@ -11,11 +11,11 @@ from unittest.mock import AsyncMock, MagicMock
 from urllib.parse import urlparse
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from aurorasoc.config.settings import reset_settings
+from aurorasoc.core.config import reset_settings
 from aurorasoc.core.models import AlertModel, Base
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +86,7 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def settings():  # type: ignore[no-untyped-def]
-    from aurorasoc.config.settings import get_settings
+    from aurorasoc.core.config import get_settings
 
     return get_settings()
 
@@ -181,17 +181,43 @@ def fake_redis() -> tuple[MagicMock, AsyncMock]:
     return client, script
 
 
+# ``AURORA_TEST_APP_DB=postgresql`` runs every test that uses the application database (the API
+# suite above all) on the real PostgreSQL instead of a temp SQLite file: the PostgreSQL API lane.
+APP_DB = os.environ.get("AURORA_TEST_APP_DB", "sqlite")
+_pg_schema_fresh = False
+
+
+async def _reset_postgres_schema(conn: AsyncConnection) -> None:
+    """Fresh tables once per run (a stale schema from another branch must not linger), then empty
+    tables per test: far cheaper than dropping and creating ~50 tables every time."""
+    global _pg_schema_fresh
+    if not _pg_schema_fresh:
+        await conn.run_sync(Base.metadata.drop_all)
+        await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        await conn.run_sync(Base.metadata.create_all)
+        _pg_schema_fresh = True
+    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
 @pytest.fixture
-async def app_db() -> AsyncIterator[None]:
-    """The process-wide database (a temp SQLite file from settings) with the full schema.
+async def app_db(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    """The process-wide database with the full schema: a temp SQLite file from settings, or the
+    real PostgreSQL under ``AURORA_TEST_APP_DB=postgresql``.
 
     For code that opens its own sessions through ``aurorasoc.core.db`` (auth, services, API).
     """
     from aurorasoc.core.db import dispose_engine, get_engine
 
+    if APP_DB == "postgresql":
+        monkeypatch.setenv("AURORA_DATABASE_URL", require_service("postgresql"))
+        reset_settings()
     await dispose_engine()
     async with get_engine().begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+        if APP_DB == "postgresql":
+            await _reset_postgres_schema(conn)
+        else:
+            await conn.run_sync(Base.metadata.create_all)
     yield
     await dispose_engine()
 
@@ -223,10 +249,10 @@ TEST_PASSWORD = "correct horse battery staple"
 @pytest.fixture
 async def role_headers(app_db) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
     """A user per role (named after it) and Bearer headers for each: ``role_headers["analyst"]``."""
+    from aurorasoc.access.users import UserService
     from aurorasoc.core.auth import create_token
     from aurorasoc.core.db import session_scope
-    from aurorasoc.models.domain import Role
-    from aurorasoc.services.users import UserService
+    from aurorasoc.core.vocabulary import Role
 
     headers = {}
     async with session_scope() as session:

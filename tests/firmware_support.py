@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from aurorasoc.config.settings import reset_settings
+from aurorasoc.core.config import reset_settings
 
 
 @dataclass

@@ -9,12 +9,12 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.service import AlertService
 from aurorasoc.core.models import AlertModel, ConnectorActionModel, PlaybookModel
-from aurorasoc.engine.actions import ActionRegistry, default_registry
-from aurorasoc.engine.playbook import validate_playbook
-from aurorasoc.models.domain import AlertCreate
-from aurorasoc.services.alerts import AlertService
-from aurorasoc.services.playbooks import PlaybookService
+from aurorasoc.core.vocabulary import AlertCreate
+from aurorasoc.soar.actions import ActionRegistry, default_registry
+from aurorasoc.soar.playbook import validate_playbook
+from aurorasoc.soar.playbooks import PlaybookService
 
 
 async def make_alert(session: AsyncSession, **fields: Any) -> AlertModel:

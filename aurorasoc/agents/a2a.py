@@ -15,12 +15,12 @@ from pydantic import BaseModel, Field
 
 from aurorasoc.agents.a2a_client import agent_url
 from aurorasoc.agents.factory import breaker_for, create_agent
+from aurorasoc.agents.investigations import InvestigationService
 from aurorasoc.agents.specs import AGENT_SPECS
-from aurorasoc.config.settings import get_settings
 from aurorasoc.core.auth import ROLE_PERMISSIONS
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import session_scope
-from aurorasoc.models.domain import AgentType, Role
-from aurorasoc.services.investigations import InvestigationService
+from aurorasoc.core.vocabulary import AgentType, Role
 
 
 class TaskMetadata(BaseModel):

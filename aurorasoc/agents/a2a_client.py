@@ -9,7 +9,7 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from aurorasoc.agents.specs import AgentSpec
-from aurorasoc.config.settings import get_settings
+from aurorasoc.core.config import get_settings
 
 _clients: dict[str, httpx.AsyncClient] = {}
 

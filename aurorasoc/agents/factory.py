@@ -11,10 +11,10 @@ from prometheus_client import Gauge
 
 from aurorasoc.agents.llm import ChatBackend, create_backend
 from aurorasoc.agents.specs import AGENT_SPECS, AgentSpec
-from aurorasoc.config.settings import get_settings
-from aurorasoc.models.domain import AgentType
-from aurorasoc.tools.base import AuroraTool
-from aurorasoc.tools.registry import implemented_domains, tools_for_domains
+from aurorasoc.agents.tools.base import AuroraTool
+from aurorasoc.agents.tools.registry import implemented_domains, tools_for_domains
+from aurorasoc.core.config import get_settings
+from aurorasoc.core.vocabulary import AgentType
 
 CIRCUIT_GAUGE = Gauge("agent_circuit_state", "0 closed, 1 half-open, 2 open", ["agent"])
 

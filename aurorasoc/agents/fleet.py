@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.agents.a2a_client import agent_url
 from aurorasoc.agents.factory import CircuitState, breaker_for
+from aurorasoc.agents.investigation_workflow import enabled_agents
 from aurorasoc.agents.llm import OFFLINE
+from aurorasoc.agents.models import InvestigationEventModel, InvestigationModel
 from aurorasoc.agents.specs import AGENT_SPECS, AgentSpec
-from aurorasoc.config.settings import get_settings
-from aurorasoc.core.models_agents import InvestigationEventModel, InvestigationModel
+from aurorasoc.agents.tools.registry import implemented_domains, tools_for_domains
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.types import utcnow
-from aurorasoc.models.domain import AgentType, InvestigationStatus
-from aurorasoc.tools.registry import implemented_domains, tools_for_domains
-from aurorasoc.workflows.investigation import enabled_agents
+from aurorasoc.core.vocabulary import AgentType, InvestigationStatus
 
 ACTIVITY_SCAN = 20_000
 

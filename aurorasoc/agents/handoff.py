@@ -18,9 +18,9 @@ from aurorasoc.agents.llm import ChatBackend, TokenUsage
 from aurorasoc.agents.recorder import StepRecorder
 from aurorasoc.agents.runtime import AgentRuntime, Handoff
 from aurorasoc.agents.specs import AGENT_SPECS
-from aurorasoc.config.settings import get_settings
-from aurorasoc.models.domain import AgentType
-from aurorasoc.tools.base import ToolContext, ToolResult, error
+from aurorasoc.agents.tools.base import ToolContext, ToolResult, error
+from aurorasoc.core.config import get_settings
+from aurorasoc.core.vocabulary import AgentType
 
 log = logging.getLogger(__name__)
 PREFIX = "handoff_"

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from aurorasoc.config.settings import AgentSettings, get_settings
+from aurorasoc.core.config import AgentSettings, get_settings
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI

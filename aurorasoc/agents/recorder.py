@@ -15,10 +15,10 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.agents.models import InvestigationEventModel
 from aurorasoc.core.audit import AUDIT_STREAM
-from aurorasoc.core.models_agents import InvestigationEventModel
+from aurorasoc.core.bus.base import get_bus
 from aurorasoc.core.types import utcnow
-from aurorasoc.events.bus import get_bus
 
 log = logging.getLogger(__name__)
 

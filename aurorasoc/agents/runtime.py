@@ -18,8 +18,8 @@ from aurorasoc.agents.factory import Agent
 from aurorasoc.agents.llm import ChatRequest, ChatTurn, TokenUsage, ToolCall, ToolExchange
 from aurorasoc.agents.prompts import fence, system_prompt
 from aurorasoc.agents.recorder import StepRecorder
-from aurorasoc.models.domain import AgentResult
-from aurorasoc.tools.base import ToolContext, ToolResult, error
+from aurorasoc.agents.tools.base import ToolContext, ToolResult, error
+from aurorasoc.core.vocabulary import AgentResult
 
 PLAN_FIRST = "Call `think` with your investigation plan before anything else."
 FINAL_NOW = "Step limit reached. Reply now with the final JSON object only, no tool calls."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aurorasoc.models.domain import AgentType
+from aurorasoc.core.vocabulary import AgentType
 
 A = AgentType
 

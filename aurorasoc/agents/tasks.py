@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, Field
 
 from aurorasoc.core.models import AlertModel
-from aurorasoc.models.domain import AgentType
+from aurorasoc.core.vocabulary import AgentType
 
 
 class TaskEnvelope(BaseModel):

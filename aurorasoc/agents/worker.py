@@ -19,15 +19,15 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.agents.investigations import InvestigationService, outcome_summary
+from aurorasoc.agents.models import InvestigationModel
 from aurorasoc.agents.tasks import TaskEnvelope
+from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, BusMessage, EventBus
+from aurorasoc.core.bus.nats_jetstream import AGENT_RESULTS_SUBJECT, share_with_federation
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import UserModel
-from aurorasoc.core.models_agents import InvestigationModel
 from aurorasoc.core.rbac import ROLE_PERMISSIONS
-from aurorasoc.events.bus import AGENT_TASKS_STREAM, BusMessage, EventBus
-from aurorasoc.events.nats_jetstream import AGENT_RESULTS_SUBJECT, share_with_federation
-from aurorasoc.models.domain import AgentType, InvestigationStatus, Role
-from aurorasoc.services.investigations import InvestigationService, outcome_summary
+from aurorasoc.core.vocabulary import AgentType, InvestigationStatus, Role
 
 log = logging.getLogger(__name__)
 AGENT_RESULTS_STREAM = "aurora:agent:results"

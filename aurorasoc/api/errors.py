@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from aurorasoc.core.db import DatabaseUnavailable
+from aurorasoc.core.db import DatabaseUnavailable, probe_database
 from aurorasoc.core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     async def _db_error(_request: Request, exc: DBAPIError) -> JSONResponse:
-        from aurorasoc.core.db import probe_database
 
         if not await probe_database(force=True):
             return database_unavailable_response()

@@ -10,59 +10,57 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from aurorasoc import __version__
+from aurorasoc.access import router as users
+from aurorasoc.access import router_audit as audit
+from aurorasoc.access import router_auth as auth
+from aurorasoc.agents import router as agents
+from aurorasoc.agents import router_investigations as investigations
 from aurorasoc.agents.worker import register_agent_worker
+from aurorasoc.alerts import router as alerts
+from aurorasoc.api import router_dashboard as dashboard
+from aurorasoc.api import router_system as system
 from aurorasoc.api import ws
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
-from aurorasoc.api.routers import (
-    agents,
-    alert_cases,
-    alerts,
-    approvals,
-    attack,
-    audit,
-    auth,
-    automation,
-    case_alerts,
-    cases,
-    cps,
-    cps_zones,
-    dashboard,
-    detections,
-    entities,
-    executions,
-    firmware,
-    investigations,
-    iocs,
-    network,
-    network_analyzer,
-    playbooks,
-    reports,
-    siem,
-    siem_hunts,
-    siem_ingest,
-    siem_sources,
-    sites,
-    system,
-    users,
-)
 from aurorasoc.api.static import install_console
-from aurorasoc.config.settings import Settings, get_settings
+from aurorasoc.api.system_mode import persist_mode
+from aurorasoc.cases import router as cases
+from aurorasoc.cases import router_alert_links as alert_cases
+from aurorasoc.cases import router_case_alerts as case_alerts
 from aurorasoc.core import runtime
+from aurorasoc.core.bus.base import get_bus, set_bus
+from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher
+from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.db import dispose_engine, get_session_factory, probe_database
 from aurorasoc.core.redis import close_redis
-from aurorasoc.detection.ingest.service import FileIngestService
-from aurorasoc.detection.log_stream import register_embedded_detection, stored_rules_pipeline_factory
-from aurorasoc.events.bus import get_bus, set_bus
-from aurorasoc.events.mqtt_consumer import MQTTEdgeConsumer
-from aurorasoc.events.nats_jetstream import start_publisher, stop_publisher
-from aurorasoc.models.domain import RuntimeMode
-from aurorasoc.services import alert_pipeline
-from aurorasoc.services.executions import prepare_soar
-from aurorasoc.services.federation import federation_service
-from aurorasoc.services.scheduler import BackgroundScheduler
-from aurorasoc.services.system import persist_mode
+from aurorasoc.core.vocabulary import RuntimeMode
+from aurorasoc.cps import router as cps
+from aurorasoc.cps import router_firmware as firmware
+from aurorasoc.cps import router_zones as cps_zones
+from aurorasoc.cps.mqtt import MQTTEdgeConsumer
+from aurorasoc.detection import router as detections
+from aurorasoc.detection import router_attack as attack
+from aurorasoc.intel import router as iocs
+from aurorasoc.network import router as network
+from aurorasoc.network import router_analyzer as network_analyzer
+from aurorasoc.network import router_sites as sites
+from aurorasoc.network.federation import federation_service
+from aurorasoc.reports import router as reports
+from aurorasoc.siem import router as siem
+from aurorasoc.siem import router_entities as entities
+from aurorasoc.siem import router_hunts as siem_hunts
+from aurorasoc.siem import router_ingest as siem_ingest
+from aurorasoc.siem import router_sources as siem_sources
+from aurorasoc.siem.ingest.service import FileIngestService
+from aurorasoc.siem.log_stream import register_embedded_detection, stored_rules_pipeline_factory
+from aurorasoc.soar import router as playbooks
+from aurorasoc.soar import router_approvals as approvals
+from aurorasoc.soar import router_automation as automation
+from aurorasoc.soar import router_executions as executions
+from aurorasoc.soar.executions import prepare_soar
+from aurorasoc.workers import alert_pipeline
+from aurorasoc.workers.scheduler import BackgroundScheduler
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"

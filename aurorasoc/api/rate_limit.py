@@ -12,9 +12,9 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aurorasoc.config.settings import RateLimitSettings
 from aurorasoc.core.api_keys import hash_api_key
 from aurorasoc.core.auth import decode_token, extract_credentials
+from aurorasoc.core.config import RateLimitSettings
 from aurorasoc.core.metrics import RATE_LIMITED
 from aurorasoc.core.rate_limit import RedisRateLimiter, rate_limit_headers
 

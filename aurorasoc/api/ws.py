@@ -15,13 +15,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, WebSocket
 from starlette.status import WS_1008_POLICY_VIOLATION
 
+from aurorasoc.alerts.events import ALERTS_STREAM
 from aurorasoc.api.ws_manager import ConnectionManager
 from aurorasoc.core.audit import AUDIT_STREAM
 from aurorasoc.core.auth import Principal, resolve_principal
-from aurorasoc.events.bus import BusMessage, EventBus
-from aurorasoc.services.alert_events import ALERTS_STREAM
-from aurorasoc.services.approvals import APPROVALS_STREAM
-from aurorasoc.services.cps_outbox import CPS_EVENTS_STREAM
+from aurorasoc.core.bus.base import BusMessage, EventBus
+from aurorasoc.cps.outbox import CPS_EVENTS_STREAM
+from aurorasoc.soar.approvals import APPROVALS_STREAM
 
 router = APIRouter()
 

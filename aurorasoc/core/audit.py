@@ -12,10 +12,10 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.core.bus.nats_jetstream import AUDIT_SUBJECT, share_with_federation
 from aurorasoc.core.models import AuditLogModel
 from aurorasoc.core.redis import get_redis
 from aurorasoc.core.runtime import current_mode
-from aurorasoc.events.nats_jetstream import AUDIT_SUBJECT, share_with_federation
 
 log = logging.getLogger(__name__)
 AUDIT_STREAM = "aurora:audit"

@@ -22,11 +22,12 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from aurorasoc.config.settings import Settings, get_settings
 from aurorasoc.core.api_keys import hash_api_key
+from aurorasoc.core.config import Settings, get_settings
+from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import ApiKeyModel, RevokedTokenModel, UserModel
 from aurorasoc.core.rbac import ALL_PERMISSIONS, ROLE_PERMISSIONS, has_permission, missing_permissions
-from aurorasoc.models.domain import Role
+from aurorasoc.core.vocabulary import Role
 
 __all__ = [
     "ALL_PERMISSIONS",
@@ -203,7 +204,6 @@ async def principal_from_jwt(token: str) -> Principal:
 
 async def _load_jwt_principal(payload: TokenPayload) -> tuple[Principal, bool]:
     """The principal, and whether the database confirmed it (only confirmed ones are cached)."""
-    from aurorasoc.core.db import get_session_factory
 
     role = payload.role
     provider: AuthProvider = "local"
@@ -249,7 +249,6 @@ async def principal_from_api_key(raw_key: str) -> Principal:
     ):
         await _touch_key(cached.principal.key_id)
         return cached.principal
-    from aurorasoc.core.db import get_session_factory
 
     async with get_session_factory()() as session:
         key = (
@@ -275,7 +274,6 @@ async def _touch_key(key_id: str | None) -> None:
     if key_id is None or time.monotonic() - _key_last_used_written.get(key_id, -1e9) < 60:
         return
     _key_last_used_written[key_id] = time.monotonic()
-    from aurorasoc.core.db import get_session_factory
 
     try:
         async with get_session_factory()() as session:

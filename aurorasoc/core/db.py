@@ -17,7 +17,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from aurorasoc.config.settings import Settings, get_settings
+from aurorasoc.core.config import Settings, get_settings
 
 
 class DatabaseUnavailable(RuntimeError):

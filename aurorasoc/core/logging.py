@@ -7,7 +7,7 @@ import sys
 
 import structlog
 
-from aurorasoc.config.settings import Settings
+from aurorasoc.core.config import Settings
 
 _SECRET_KEYS = {"password", "token", "access_token", "api_key", "secret", "authorization", "jwt_secret_key"}
 

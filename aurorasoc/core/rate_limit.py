@@ -17,7 +17,7 @@ import structlog
 from fastapi import HTTPException
 from redis.exceptions import RedisError
 
-from aurorasoc.config.settings import Settings, get_settings
+from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.metrics import RATE_LIMIT_FALLBACK, RATE_LIMITED
 from aurorasoc.core.redis import get_redis
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aurorasoc.models.domain import Role
+from aurorasoc.core.vocabulary import Role
 
 ALL_PERMISSIONS: tuple[str, ...] = (
     "alerts:read",

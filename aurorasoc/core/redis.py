@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from aurorasoc.config.settings import get_settings
+from aurorasoc.core.config import get_settings
 
 _client: aioredis.Redis | None = None
 _client_url: str | None = None
@@ -17,7 +17,9 @@ async def get_redis() -> aioredis.Redis | None:
     if not url:
         return None
     if _client is None or _client_url != url:
-        _client = aioredis.from_url(url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30)
+        _client = aioredis.from_url(  # type: ignore[no-untyped-call]
+            url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30
+        )
         _client_url = url
     return _client
 

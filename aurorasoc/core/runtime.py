@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aurorasoc.config.settings import get_settings
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict
-from aurorasoc.models.domain import RuntimeMode, SystemMode
+from aurorasoc.core.vocabulary import RuntimeMode, SystemMode
 
 MODE_SETTING_KEY = "runtime_mode"
 WriteClass = Literal["system", "pipeline", "operator", "external"]

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from aurorasoc.config.settings import get_settings
+from aurorasoc.core.config import get_settings
 
 DIM = 384
 log = logging.getLogger(__name__)

@@ -17,11 +17,11 @@ from typing import Any
 
 from aurorasoc.core.models import IOCModel
 from aurorasoc.core.types import utcnow
-from aurorasoc.detection.iocs_extract import classify_ioc
+from aurorasoc.core.vocabulary import IOCStatus
+from aurorasoc.intel.extraction import classify_ioc
+from aurorasoc.intel.service import IOCService, effective_status
 from aurorasoc.memory.embedder import Embedder, get_embedder
 from aurorasoc.memory.vector_store import BruteForceStore, VectorHit
-from aurorasoc.models.domain import IOCStatus
-from aurorasoc.services.iocs import IOCService, effective_status
 
 CASES = "aurora_cases"
 THREAT_INTEL = "aurora_threat_intel"

@@ -18,8 +18,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.agents.models import VectorEmbeddingModel as Row
 from aurorasoc.core.db import session_scope
-from aurorasoc.core.models_agents import VectorEmbeddingModel as Row
 from aurorasoc.core.types import utcnow
 from aurorasoc.memory.embedder import DIM, Embedder
 

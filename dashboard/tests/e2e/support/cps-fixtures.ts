@@ -1,4 +1,4 @@
-/** Realistic /cps bodies for cps.spec.ts (shapes of aurorasoc/api/schemas/cps.py). */
+/** Realistic /cps bodies for cps.spec.ts (shapes of aurorasoc/cps/schemas.py). */
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
 const device = (overrides: Record<string, unknown>) => ({

@@ -1,0 +1,183 @@
+"""Local user accounts: creation, roles, passwords, and the last-admin safeguard."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aurorasoc.core.auth import purge_principal_cache
+from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
+from aurorasoc.core.models import UserModel
+from aurorasoc.core.passwords import (
+    hash_password,
+    needs_rehash,
+    validate_password,
+    validate_username,
+    verify_password,
+)
+from aurorasoc.core.vocabulary import Role
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"unknown role '{value}' (choose from: {allowed})") from None
+
+
+class UserService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, username: str) -> UserModel:
+        user = await self.find(username)
+        if user is None:
+            raise NotFound(f"user '{username}' does not exist")
+        return user
+
+    async def find(self, username: str) -> UserModel | None:
+        result = await self.session.execute(select(UserModel).where(UserModel.username == username))
+        return result.scalar_one_or_none()
+
+    async def list(self, *, skip: int = 0, limit: int = 200) -> tuple[Sequence[UserModel], int]:
+        total = await self.session.scalar(select(func.count()).select_from(UserModel)) or 0
+        rows = await self.session.execute(
+            select(UserModel).order_by(UserModel.username).offset(skip).limit(limit)
+        )
+        return rows.scalars().all(), total
+
+    async def count(self) -> int:
+        return await self.session.scalar(select(func.count()).select_from(UserModel)) or 0
+
+    async def create(
+        self,
+        username: str,
+        password: str | None,
+        role: Role | str,
+        *,
+        display_name: str | None = None,
+        email: str | None = None,
+        auth_provider: str = "local",
+    ) -> UserModel:
+        try:
+            validate_username(username)
+            if auth_provider == "local":
+                validate_password(password or "")
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+        role = parse_role(role.value if isinstance(role, Role) else role)
+        if await self.find(username) is not None:
+            raise Conflict(f"user '{username}' already exists", code="duplicate")
+        user = UserModel(
+            username=username,
+            password_hash=hash_password(password) if password else None,
+            role=role.value,
+            display_name=display_name,
+            email=email,
+            auth_provider=auth_provider,
+            is_active=True,
+        )
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
+    async def set_role(self, username: str, role: Role | str) -> UserModel:
+        new_role = parse_role(role.value if isinstance(role, Role) else role)
+        user = await self.get(username)
+        if user.role == Role.ADMIN.value and new_role is not Role.ADMIN:
+            await self._ensure_not_last_admin(user)
+        user.role = new_role.value
+        await self.session.flush()
+        purge_principal_cache(username=username)
+        return user
+
+    async def set_active(self, username: str, active: bool) -> UserModel:
+        user = await self.get(username)
+        if not active and user.role == Role.ADMIN.value:
+            await self._ensure_not_last_admin(user)
+        user.is_active = active
+        await self.session.flush()
+        purge_principal_cache(username=username)
+        return user
+
+    async def set_password(self, username: str, password: str) -> UserModel:
+        try:
+            validate_password(password)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+        user = await self.get(username)
+        if user.auth_provider != "local":
+            raise InvalidInput(f"user '{username}' signs in through {user.auth_provider}; no local password")
+        user.password_hash = hash_password(password)
+        await self.session.flush()
+        return user
+
+    async def delete(self, username: str) -> None:
+        user = await self.get(username)
+        if user.role == Role.ADMIN.value:
+            await self._ensure_not_last_admin(user)
+        await self.session.delete(user)
+        await self.session.flush()
+        purge_principal_cache(username=username)
+
+    async def authenticate(self, username: str, password: str) -> UserModel | None:
+        """The active local user with this password, or None. Upgrades stale hashes."""
+        user = await self.find(username)
+        if user is None or not user.is_active or not verify_password(user.password_hash, password):
+            return None
+        await self.record_login(user, password)
+        return user
+
+    async def record_login(self, user: UserModel, password: str) -> None:
+        """After a verified login: stamp ``last_login_at`` and upgrade a stale hash."""
+        if user.password_hash and needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        user.last_login_at = datetime.now(UTC)
+        await self.session.flush()
+
+    async def change_own_password(self, username: str, current: str, new: str) -> UserModel:
+        """Self-service change: the current password must be proven first."""
+        user = await self.get(username)
+        if user.auth_provider != "local":
+            raise InvalidInput(f"user '{username}' signs in through {user.auth_provider}; no local password")
+        if not verify_password(user.password_hash, current):
+            raise InvalidInput("current password is incorrect", code="wrong_password")
+        return await self.set_password(username, new)
+
+    async def update(
+        self,
+        username: str,
+        *,
+        role: Role | str | None = None,
+        is_active: bool | None = None,
+        password: str | None = None,
+        profile: dict[str, str | None] | None = None,
+    ) -> UserModel:
+        """Apply an admin edit; ``profile`` holds the ``display_name``/``email`` keys to set."""
+        user = await self.get(username)
+        if role is not None:
+            await self.set_role(username, role)
+        if is_active is not None:
+            await self.set_active(username, is_active)
+        if password is not None:
+            await self.set_password(username, password)
+        for field, value in (profile or {}).items():
+            if field not in {"display_name", "email"}:
+                raise InvalidInput(f"'{field}' is not an editable profile field")
+            setattr(user, field, value)
+        await self.session.flush()
+        purge_principal_cache(username=username)
+        return user
+
+    async def _ensure_not_last_admin(self, user: UserModel) -> None:
+        active_admins = await self.session.scalar(
+            select(func.count())
+            .select_from(UserModel)
+            .where(UserModel.role == Role.ADMIN.value, UserModel.is_active.is_(True), UserModel.id != user.id)
+        )
+        if not active_admins and user.is_active:
+            raise Conflict("the last active admin cannot be demoted, disabled or deleted", code="last_admin")

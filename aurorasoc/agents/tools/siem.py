@@ -1,0 +1,133 @@
+"""``siem`` domain: alerts, stored events, correlation and ATT&CK mapping (read-only)."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, Field
+from sqlalchemy import or_, select
+
+from aurorasoc.agents.tools.base import AuroraTool, ToolContext, ToolResult
+from aurorasoc.agents.tools.past_cases import keys_of, similar_closed_cases
+from aurorasoc.agents.tools.views import alert_view, log_view, technique_view
+from aurorasoc.core.errors import NotFound
+from aurorasoc.core.models import AlertModel
+from aurorasoc.siem.search import LogFilters, SiemSearchService
+
+
+class SearchAlertsInput(BaseModel):
+    alert_id: uuid.UUID | None = Field(None, description="Fetch exactly this alert")
+    text: str | None = Field(None, max_length=200, description="Words in the title or description")
+    ioc: str | None = Field(None, max_length=512, description="Alerts carrying this indicator")
+    technique: str | None = Field(None, max_length=16, description="ATT&CK technique id, e.g. T1110")
+    limit: int = Field(10, ge=1, le=50)
+
+
+class SearchAlerts(AuroraTool):
+    """Search alerts by id, text, indicator or ATT&CK technique; newest first."""
+
+    name = "search_alerts"
+    domain = "siem"
+    Input = SearchAlertsInput
+    permission = "alerts:read"
+
+    async def execute(self, ctx: ToolContext, args: SearchAlertsInput) -> ToolResult:
+        if args.alert_id:
+            alert = await ctx.session.get(AlertModel, args.alert_id)
+            if alert is None:
+                raise NotFound(f"alert {args.alert_id} does not exist")
+            return {"status": "ok", "alerts": [alert_view(alert)], "total": 1}
+        stmt = select(AlertModel).order_by(AlertModel.created_at.desc()).limit(500)
+        if args.text:
+            like = f"%{args.text}%"
+            stmt = stmt.where(or_(AlertModel.title.ilike(like), AlertModel.description.ilike(like)))
+        rows = [a for a in (await ctx.session.scalars(stmt)).all() if _matches(a, args.ioc, args.technique)]
+        return {"status": "ok", "alerts": [alert_view(a) for a in rows[: args.limit]], "total": len(rows)}
+
+
+def _matches(alert: AlertModel, ioc: str | None, technique: str | None) -> bool:
+    if ioc and ioc.lower() not in {v.lower() for v in alert.iocs or []}:
+        return False
+    return not technique or any(t.upper().startswith(technique.upper()) for t in alert.mitre_techniques or [])
+
+
+class SearchLogsInput(BaseModel):
+    q: str = Field(
+        ..., min_length=1, max_length=500, description="SIEM query language, e.g. a word or field:value"
+    )
+    range: str = Field("7d", pattern="^(15m|1h|4h|24h|7d)$", description="How far back to look")
+    host: str | None = Field(None, max_length=255)
+    limit: int = Field(10, ge=1, le=50)
+
+
+class SearchLogs(AuroraTool):
+    """Search stored SIEM events (newest first) with the query language; returns matching lines."""
+
+    name = "search_logs"
+    domain = "siem"
+    Input = SearchLogsInput
+    permission = "siem:read"
+
+    async def execute(self, ctx: ToolContext, args: SearchLogsInput) -> ToolResult:
+        filters = LogFilters(q=args.q, range=args.range, hosts=(args.host,) if args.host else ())
+        found = await SiemSearchService(ctx.session).search(filters, limit=args.limit)
+        return {
+            "status": "ok",
+            "total": found.total,
+            "truncated": found.truncated,
+            "events": [log_view(r) for r in found.rows],
+        }
+
+
+class CorrelateInput(BaseModel):
+    alert_id: uuid.UUID = Field(..., description="The alert to correlate")
+    limit: int = Field(10, ge=1, le=50)
+
+
+class CorrelateEvents(AuroraTool):
+    """Alerts sharing an indicator, technique or asset with this one, and similar closed cases."""
+
+    name = "correlate_events"
+    domain = "siem"
+    Input = CorrelateInput
+    permission = "alerts:read"
+
+    async def execute(self, ctx: ToolContext, args: CorrelateInput) -> ToolResult:
+        alert = await ctx.session.get(AlertModel, args.alert_id)
+        if alert is None:
+            raise NotFound(f"alert {args.alert_id} does not exist")
+        keys = keys_of(alert.iocs, alert.mitre_techniques, alert.affected_assets)
+        recent = (
+            await ctx.session.scalars(
+                select(AlertModel)
+                .where(AlertModel.id != alert.id)
+                .order_by(AlertModel.created_at.desc())
+                .limit(500)
+            )
+        ).all()
+        related = [(a, keys & keys_of(a.iocs, a.mitre_techniques, a.affected_assets)) for a in recent]
+        related = [(a, shared) for a, shared in related if shared][: args.limit]
+        return {
+            "status": "ok",
+            "related_alerts": [{**alert_view(a), "shared": sorted(s)} for a, s in related],
+            "similar_cases": await similar_closed_cases(ctx.session, keys, args.limit, alert.title),
+        }
+
+
+class TechniqueInput(BaseModel):
+    technique_id: str = Field(..., pattern=r"^[Tt]\d{4}(\.\d{3})?$", description="e.g. T1059.001")
+
+
+class MitreMap(AuroraTool):
+    """Look up an ATT&CK technique in the local index: name, tactics and reference URL."""
+
+    name = "mitre_map"
+    domain = "siem"
+    Input = TechniqueInput
+    permission = "alerts:read"
+
+    async def execute(self, ctx: ToolContext, args: TechniqueInput) -> ToolResult:
+        found = technique_view(args.technique_id)
+        if found is None:
+            raise NotFound(f"technique {args.technique_id} is not in the ATT&CK index")
+        return {"status": "ok", "technique": found}

@@ -1,0 +1,87 @@
+"""Alert list filters and sort orders, shared by database queries and showcase data."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, String, case, cast, or_
+
+from aurorasoc.core.models import AlertModel
+from aurorasoc.core.vocabulary import AlertStatus, Severity
+
+AlertSort = Literal[
+    "created_at", "-created_at", "severity", "-severity", "occurrence_count", "-occurrence_count",
+    "last_seen_at", "-last_seen_at", "title", "-title",
+]  # fmt: skip
+SEVERITY_ORDER = {s.value: s.rank for s in Severity}
+
+
+@dataclass(frozen=True)
+class AlertFilters:
+    severity: list[Severity] = field(default_factory=list)
+    status: list[AlertStatus] = field(default_factory=list)
+    source: str | None = None
+    case_id: uuid.UUID | None = None
+    q: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    sort: AlertSort = "-created_at"
+    asset: str | None = None  # one affected asset, e.g. ``host:WIN-DC01`` (validated by the route)
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        clauses: list[ColumnElement[bool]] = []
+        if self.severity:
+            clauses.append(AlertModel.severity.in_([s.value for s in self.severity]))
+        if self.status:
+            clauses.append(AlertModel.status.in_([s.value for s in self.status]))
+        if self.source:
+            clauses.append(AlertModel.source == self.source)
+        if self.case_id:
+            clauses.append(AlertModel.case_id == self.case_id)
+        if self.q:
+            pattern = f"%{self.q}%"
+            clauses.append(or_(AlertModel.title.ilike(pattern), AlertModel.description.ilike(pattern)))
+        if self.since:
+            clauses.append(AlertModel.created_at >= self.since)
+        if self.until:
+            clauses.append(AlertModel.created_at <= self.until)
+        if self.asset:
+            # The JSON list's text holds each asset quoted; portable across SQLite TEXT and PG JSONB.
+            quoted = '"' + self.asset.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
+            clauses.append(cast(AlertModel.affected_assets, String).like(f"%{quoted}%", escape="\\"))
+        return clauses
+
+    def order_by(self) -> list[Any]:
+        name = self.sort.lstrip("-")
+        column: Any = (
+            case(SEVERITY_ORDER, value=AlertModel.severity, else_=-1)
+            if name == "severity"
+            else getattr(AlertModel, name)
+        )
+        primary = column.desc() if self.sort.startswith("-") else column.asc()
+        return [primary, AlertModel.id.desc()]
+
+    def matches(self, row: dict[str, Any]) -> bool:
+        """The same filter over a showcase row (dummy mode with the database down)."""
+        checks = [
+            not self.severity or row["severity"] in {s.value for s in self.severity},
+            not self.status or row["status"] in {s.value for s in self.status},
+            not self.source or row["source"] == self.source,
+            not self.case_id or row.get("case_id") == str(self.case_id),
+            not self.q or self.q.lower() in f"{row['title']} {row.get('description') or ''}".lower(),
+            not self.since or datetime.fromisoformat(row["created_at"]) >= self.since,
+            not self.until or datetime.fromisoformat(row["created_at"]) <= self.until,
+            not self.asset or self.asset in row.get("affected_assets", []),
+        ]
+        return all(checks)
+
+    def sort_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        name = self.sort.lstrip("-")
+
+        def key(row: dict[str, Any]) -> Any:
+            return SEVERITY_ORDER.get(row["severity"], -1) if name == "severity" else row.get(name)
+
+        return sorted(rows, key=key, reverse=self.sort.startswith("-"))

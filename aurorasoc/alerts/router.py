@@ -1,0 +1,277 @@
+"""Alert queue: list, ingest (with dedup), detail, triage edits and bulk actions (spec §10)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from aurorasoc.agents.investigations import recent_investigations
+from aurorasoc.agents.schemas import InvestigationOut
+from aurorasoc.alerts.events import publish_alert_event
+from aurorasoc.alerts.filters import AlertFilters, AlertSort
+from aurorasoc.alerts.schemas import (
+    AlertBatch,
+    AlertDetail,
+    AlertOut,
+    AlertPatch,
+    BatchItem,
+    BatchResult,
+    BulkAction,
+    BulkResult,
+    CaseRef,
+    TechniqueRef,
+    TypedIOC,
+)
+from aurorasoc.alerts.service import AlertService
+from aurorasoc.cases.service import CaseService
+from aurorasoc.core.auth import Principal, require_permission
+from aurorasoc.core.errors import InvalidInput, NotFound, PermissionDenied
+from aurorasoc.core.models import AlertModel, CaseModel
+from aurorasoc.core.schemas import Page, Preview
+from aurorasoc.core.vocabulary import AlertCreate, AlertStatus, Severity
+from aurorasoc.core.web.audit_trail import audit_change
+from aurorasoc.core.web.deps import (
+    DataSourceDep,
+    DbSession,
+    OperatorOrPreview,
+    Paging,
+    require_mutations,
+    require_pipeline_writes,
+)
+from aurorasoc.core.web.showcase import find_showcase, load_showcase, stamp_source
+from aurorasoc.intel.service import iocs_for_alert
+
+router = APIRouter(prefix="/alerts", tags=["alerts"])
+ASSET_PATTERN = r"^(host|user|device|ip):[^\"\\]{1,200}$"
+
+
+def alert_filters(
+    severity: list[str] = Query([], description="Repeatable: critical, high, medium, low, info"),
+    status_: list[AlertStatus] = Query([], alias="status", description="Repeatable"),
+    source: str | None = Query(None, max_length=128),
+    case_id: uuid.UUID | None = None,
+    q: str | None = Query(None, max_length=200, description="Case-insensitive text in title or description"),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sort: AlertSort = "-created_at",
+    asset: str | None = Query(
+        None,
+        pattern=ASSET_PATTERN,
+        description="One affected asset: host:NAME, user:NAME, device:ID or ip:ADDR",
+    ),
+) -> AlertFilters:
+    try:
+        severities = [Severity(s) for s in severity]
+    except ValueError:
+        raise InvalidInput(f"unknown severity in {severity}") from None
+    if since and until and since > until:
+        raise InvalidInput("'since' must not be after 'until'")
+    return AlertFilters(severities, status_, source, case_id, q, since, until, sort, asset)
+
+
+@router.get("", response_model=Page[AlertOut], summary="List alerts. Permission: alerts:read")
+async def list_alerts(
+    response: Response,
+    session: DbSession,
+    source: DataSourceDep,
+    paging: Paging,
+    filters: AlertFilters = Depends(alert_filters),
+    _: Principal = Depends(require_permission("alerts:read")),
+) -> Page[AlertOut]:
+    stamp_source(response, source)
+    if source == "showcase":
+        rows = filters.sort_rows([r for r in load_showcase("alerts") if filters.matches(r)])
+        items = [AlertOut.model_validate(r) for r in rows[paging.skip : paging.skip + paging.limit]]
+        return Page(
+            items=items, total=len(rows), skip=paging.skip, limit=paging.limit, data_source="showcase"
+        )
+    alerts, total = await AlertService(session).list(filters, skip=paging.skip, limit=paging.limit)
+    items = [AlertOut.model_validate(a) for a in alerts]
+    return Page(items=items, total=total, skip=paging.skip, limit=paging.limit)
+
+
+@router.post(
+    "",
+    response_model=AlertOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Submit an alert (201 new, 200 dedup hit). Permission: alerts:write",
+    responses={200: {"model": AlertOut, "description": "An open alert with the same dedup hash absorbed it"}},
+    dependencies=[Depends(require_pipeline_writes)],
+)
+async def create_alert(
+    body: AlertCreate,
+    response: Response,
+    session: DbSession,
+    _: Principal = Depends(require_permission("alerts:write")),
+) -> AlertOut:
+    alert, created = await AlertService(session).create(body)
+    await session.commit()
+    await publish_alert_event(alert, "created" if created else "deduplicated")
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return AlertOut.model_validate(alert)
+
+
+@router.post(
+    "/batch",
+    response_model=BatchResult,
+    summary="Submit up to 500 alerts at once. Permission: alerts:write",
+    dependencies=[Depends(require_pipeline_writes)],
+)
+async def create_alerts(
+    body: AlertBatch, session: DbSession, _: Principal = Depends(require_permission("alerts:write"))
+) -> BatchResult:
+    results = await AlertService(session).create_many(body.alerts)
+    await session.commit()
+    for alert, created in results:
+        await publish_alert_event(alert, "created" if created else "deduplicated")
+    created_count = sum(1 for _, created in results if created)
+    return BatchResult(
+        created=created_count,
+        deduplicated=len(results) - created_count,
+        items=[BatchItem(id=alert.id, created=created) for alert, created in results],
+    )
+
+
+@router.get(
+    "/{alert_id}",
+    response_model=AlertDetail,
+    summary="Alert with IOCs, techniques, case. Permission: alerts:read",
+)
+async def get_alert(
+    alert_id: uuid.UUID,
+    response: Response,
+    session: DbSession,
+    source: DataSourceDep,
+    _: Principal = Depends(require_permission("alerts:read")),
+) -> AlertDetail:
+    stamp_source(response, source)
+    if source == "showcase":
+        row = find_showcase("alerts", str(alert_id))
+        if row is None:
+            raise NotFound(f"alert {alert_id} does not exist")
+        techniques = [TechniqueRef.of(t) for t in row.get("mitre_techniques", [])]
+        return AlertDetail.model_validate({**row, "techniques": techniques, "data_source": "showcase"})
+    alert = await AlertService(session).get(alert_id)
+    case = await session.get(CaseModel, alert.case_id) if alert.case_id else None
+    return AlertDetail.model_validate(
+        {
+            **AlertOut.model_validate(alert).model_dump(),
+            "typed_iocs": [TypedIOC.model_validate(i) for i in await iocs_for_alert(session, alert.id)],
+            "techniques": [TechniqueRef.of(t) for t in alert.mitre_techniques],
+            "case": CaseRef.model_validate(case) if case else None,
+            "investigations": [
+                InvestigationOut.model_validate(i).model_dump(mode="json")
+                for i in await recent_investigations(session, alert_id=alert.id)
+            ],
+        }
+    )
+
+
+@router.patch(
+    "/{alert_id}",
+    response_model=AlertOut,
+    summary="Triage an alert (status, severity, agent, resolution). Permission: alerts:write",
+    dependencies=[Depends(require_mutations)],
+)
+async def patch_alert(
+    alert_id: uuid.UUID,
+    body: AlertPatch,
+    request: Request,
+    session: DbSession,
+    principal: Principal = Depends(require_permission("alerts:write")),
+) -> AlertOut:
+    service = AlertService(session)
+    alert = await service.get(alert_id)
+    change = await service.update(alert, body.model_dump(exclude_unset=True))
+    await _audit(session, principal, request, "alert.update", alert, change)
+    await session.commit()
+    await publish_alert_event(alert, "updated")
+    return AlertOut.model_validate(alert)
+
+
+@router.post(
+    "/{alert_id}/acknowledge",
+    response_model=AlertOut | Preview,
+    summary="Acknowledge as known-benign (resolved, benign); ?preview=true. Permission: alerts:write",
+)
+async def acknowledge_alert(
+    alert_id: uuid.UUID,
+    write: OperatorOrPreview,
+    request: Request,
+    session: DbSession,
+    principal: Principal = Depends(require_permission("alerts:write")),
+) -> AlertOut | Preview:
+    service = AlertService(session)
+    alert = await service.get(alert_id)
+    if write.preview:
+        effect = {
+            "alert_id": str(alert.id),
+            "status": ("set", alert.status, "resolved"),
+            "resolution": "benign",
+        }
+        return Preview(mode=write.mode, effects=[effect])
+    change = await service.acknowledge(alert, principal.username)
+    await _audit(session, principal, request, "alert.acknowledge", alert, change)
+    await session.commit()
+    await publish_alert_event(alert, "updated")
+    return AlertOut.model_validate(alert)
+
+
+@router.post(
+    "/bulk",
+    response_model=BulkResult,
+    summary="Bulk resolve / escalate / create case. Permission: alerts:write (+cases:write for create_case)",
+    dependencies=[Depends(require_mutations)],
+)
+async def bulk_action(
+    body: BulkAction,
+    request: Request,
+    session: DbSession,
+    principal: Principal = Depends(require_permission("alerts:write")),
+) -> BulkResult:
+    if body.action == "create_case":
+        return await _bulk_create_case(body, request, session, principal)
+    target = AlertStatus.RESOLVED if body.action == "resolve" else AlertStatus.ESCALATED
+    alerts, missing = await AlertService(session).bulk_set_status(body.alert_ids, target)
+    for alert in alerts:
+        await _audit(session, principal, request, "alert.update", alert, {"after": {"status": target.value}})
+    await session.commit()
+    for alert in alerts:
+        await publish_alert_event(alert, "updated")
+    return BulkResult(action=body.action, updated=len(alerts), missing=missing)
+
+
+async def _bulk_create_case(
+    body: BulkAction, request: Request, session: DbSession, principal: Principal
+) -> BulkResult:
+    """The extra permission depends on the body's action, so it is checked here, not in the route."""
+    if not principal.can("cases:write"):
+        raise PermissionDenied("Missing permission: cases:write")
+    alerts = [await AlertService(session).get(i) for i in dict.fromkeys(body.alert_ids)]
+    case = await CaseService(session).create(
+        title=body.title or f"Case from {len(alerts)} alerts: {alerts[0].title}"[:500],
+        severity=body.severity or Severity.INFO,  # linking raises it to the alerts' highest
+        actor=principal.username,
+        alert_ids=[a.id for a in alerts],
+    )
+    details = {"alert_ids": [str(a.id) for a in alerts], "source": "bulk"}
+    await audit_change(session, request, principal, "case.create", ("case", str(case.id)), details)
+    await session.commit()
+    for alert in alerts:
+        await publish_alert_event(alert, "updated")
+    return BulkResult(action="create_case", case_id=case.id, linked=len(alerts))
+
+
+async def _audit(
+    session: DbSession,
+    principal: Principal,
+    request: Request,
+    action: str,
+    alert: AlertModel,
+    change: dict[str, Any],
+) -> None:
+    await audit_change(session, request, principal, action, ("alert", str(alert.id)), change)

@@ -1,0 +1,191 @@
+"""AlertService: the one door every alert comes through (spec §14.1).
+
+Canonicalise, dedup on ``sha256(title|source|sorted(iocs))`` against open alerts, insert, type
+and link IOCs. Services flush; the caller commits and then publishes the alert event, so
+consumers never observe uncommitted rows.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aurorasoc.alerts.filters import AlertFilters
+from aurorasoc.alerts.sql import alert_upsert
+from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
+from aurorasoc.core.metrics import ALERTS_CREATED, ALERTS_DEDUPLICATED
+from aurorasoc.core.models import AlertModel
+from aurorasoc.core.vocabulary import AlertCreate, AlertStatus
+from aurorasoc.intel.extraction import canonicalize_iocs, canonicalize_techniques
+from aurorasoc.intel.service import index_alert_iocs
+
+log = structlog.get_logger(__name__)
+
+CLOSED_STATUSES = (AlertStatus.RESOLVED.value, AlertStatus.FALSE_POSITIVE.value)
+MAX_LOG_IDS = 100
+EDITABLE_FIELDS = ("status", "severity", "assigned_agent", "resolution")
+
+
+def dedup_hash(title: str, source: str, iocs: list[str]) -> str:
+    """The documented formula, over the canonical IOC list (so order and case do not matter)."""
+    return hashlib.sha256(f"{title}|{source}|{sorted(iocs)}".encode()).hexdigest()
+
+
+def _snapshot(alert: AlertModel, fields: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(alert, name) for name in fields}
+
+
+def _insert_row(data: AlertCreate) -> dict[str, Any]:
+    """Column values (by column name, so ``metadata``) of the alert ``data`` would create."""
+    iocs = canonicalize_iocs(data.iocs)
+    digest = dedup_hash(data.title, data.source, iocs)
+    now = datetime.now(UTC)
+    row = dict.fromkeys(c.name for c in AlertModel.__table__.columns if c.name != "occurrence_count")
+    row.update(
+        id=uuid.uuid4(),
+        title=data.title,
+        description=data.description,
+        severity=data.severity.value,
+        status=AlertStatus.NEW.value,
+        source=data.source,
+        asset_type=data.asset_type.value if data.asset_type else None,
+        affected_assets=list(dict.fromkeys(data.affected_assets)),
+        iocs=iocs,
+        mitre_techniques=canonicalize_techniques(data.mitre_techniques),
+        raw_log=data.raw_log,
+        origin_site=data.origin_site,
+        metadata=dict(data.metadata),
+        dedup_hash=digest,
+        first_seen_at=now,
+        last_seen_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    return row
+
+
+class AlertService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, data: AlertCreate) -> tuple[AlertModel, bool]:
+        """Insert a new alert, or fold a repeat into the open one; True when a row was created."""
+        return (await self.create_many([data]))[0]
+
+    async def create_many(self, items: Sequence[AlertCreate]) -> builtins.list[tuple[AlertModel, bool]]:
+        """Ingest in order; repeats inside the batch dedup against each other as well.
+
+        Each alert is one ``INSERT … ON CONFLICT`` against the partial unique index on open alerts'
+        dedup hash, so concurrent submissions never create two open rows. The IOCs of all new
+        alerts are then typed, upserted and linked together (a fixed number of statements).
+        """
+        results = [await self._upsert(item) for item in items]
+        await index_alert_iocs(self.session, [alert for alert, created in results if created])
+        return results
+
+    async def _upsert(self, data: AlertCreate) -> tuple[AlertModel, bool]:
+        row = _insert_row(data)
+        result = await self.session.scalars(
+            select(AlertModel).from_statement(alert_upsert()),
+            row,
+            execution_options={"populate_existing": True},
+        )
+        alert = result.one()
+        if alert.id != row["id"]:
+            await self._merge_log_ids(alert, data.metadata.get("log_ids"))
+            ALERTS_DEDUPLICATED.inc()
+            return alert, False
+        ALERTS_CREATED.labels(alert.severity, alert.source).inc()
+        log.info(
+            "alert_created",
+            alert_id=str(alert.id),
+            severity=alert.severity,
+            source=alert.source,
+            dedup_hash=alert.dedup_hash,
+        )
+        return alert, True
+
+    async def _merge_log_ids(self, alert: AlertModel, new_ids: Any) -> None:
+        if not isinstance(new_ids, builtins.list) or not new_ids:
+            return
+        metadata = dict(alert.metadata_ or {})
+        merged = builtins.list(dict.fromkeys([*metadata.get("log_ids", []), *map(str, new_ids)]))
+        metadata["log_ids"] = merged[-MAX_LOG_IDS:]
+        alert.metadata_ = metadata
+        await self.session.flush()
+
+    async def get(self, alert_id: uuid.UUID) -> AlertModel:
+        alert = await self.session.get(AlertModel, alert_id)
+        if alert is None:
+            raise NotFound(f"alert {alert_id} does not exist")
+        return alert
+
+    async def list(
+        self, filters: AlertFilters, *, skip: int = 0, limit: int = 50
+    ) -> tuple[builtins.list[AlertModel], int]:
+        clauses = filters.clauses()
+        total = await self.session.scalar(select(func.count()).select_from(AlertModel).where(*clauses)) or 0
+        rows = await self.session.execute(
+            select(AlertModel).where(*clauses).order_by(*filters.order_by()).offset(skip).limit(limit)
+        )
+        return builtins.list(rows.scalars()), total
+
+    async def update(self, alert: AlertModel, changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Apply an analyst edit; returns ``{"before", "after"}`` of the changed fields."""
+        if not changes:
+            raise InvalidInput(f"give at least one of: {', '.join(EDITABLE_FIELDS)}")
+        unknown = set(changes) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise InvalidInput(f"fields cannot be edited: {', '.join(sorted(unknown))}")
+        status = changes.get("status", alert.status)
+        if changes.get("resolution") and status not in CLOSED_STATUSES:
+            raise InvalidInput("a resolution needs status 'resolved' or 'false_positive'")
+        before = _snapshot(alert, builtins.list(changes))
+        for name, value in changes.items():
+            setattr(alert, name, getattr(value, "value", value))
+        await self._flush_reopen_safely(alert)
+        return {"before": before, "after": _snapshot(alert, builtins.list(changes))}
+
+    async def _flush_reopen_safely(self, alert: AlertModel) -> None:
+        """Reopening an alert while a newer open alert holds its dedup hash is refused (409)."""
+        alert_id = str(alert.id)  # read before the flush: a failed flush leaves the session unusable
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            raise Conflict(
+                "another open alert already has this alert's dedup hash; resolve or link that one instead",
+                code="duplicate_open_alert",
+                alert_id=alert_id,
+            ) from None
+
+    async def acknowledge(self, alert: AlertModel, username: str) -> dict[str, dict[str, Any]]:
+        """Known-benign: resolved with resolution ``benign`` and who acknowledged it when."""
+        fields = ["status", "resolution", "acknowledged_by", "acknowledged_at"]
+        before = _snapshot(alert, fields)
+        alert.status = AlertStatus.RESOLVED.value
+        alert.resolution = "benign"
+        alert.acknowledged_by = username
+        alert.acknowledged_at = datetime.now(UTC)
+        await self.session.flush()
+        return {"before": before, "after": _snapshot(alert, fields)}
+
+    async def bulk_set_status(
+        self, alert_ids: Sequence[uuid.UUID], status: AlertStatus
+    ) -> tuple[builtins.list[AlertModel], builtins.list[uuid.UUID]]:
+        """Set ``status`` on every existing alert; returns (updated alerts, ids that do not exist)."""
+        wanted = builtins.list(dict.fromkeys(alert_ids))
+        rows = await self.session.execute(select(AlertModel).where(AlertModel.id.in_(wanted)))
+        found = {alert.id: alert for alert in rows.scalars()}
+        for alert in found.values():
+            alert.status = status.value
+            await self._flush_reopen_safely(alert)
+        return builtins.list(found.values()), [i for i in wanted if i not in found]

@@ -1,0 +1,280 @@
+"""Routes under /cases: list, create, detail, lifecycle changes, comments (spec §10, §14.3)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+
+from aurorasoc.agents.investigations import recent_investigations
+from aurorasoc.agents.schemas import InvestigationOut
+from aurorasoc.alerts.events import publish_alert_event
+from aurorasoc.cases import lifecycle as case_lifecycle
+from aurorasoc.cases.memory import remember_closed_case
+from aurorasoc.cases.responses import case_responses
+from aurorasoc.cases.schemas import (
+    AssignBody,
+    CaseAlertRef,
+    CaseCreateBody,
+    CaseDetail,
+    CaseOut,
+    CaseUpdate,
+    CloseBody,
+    CommentCreate,
+    TimelineEntryOut,
+)
+from aurorasoc.cases.service import CaseFilters, CaseService, SortKey
+from aurorasoc.core.auth import Principal, require_permission
+from aurorasoc.core.errors import NotFound
+from aurorasoc.core.models import CaseModel
+from aurorasoc.core.schemas import Page
+from aurorasoc.core.vocabulary import CaseStatus, Severity
+from aurorasoc.core.web.audit_trail import audit_change
+from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, require_mutations
+from aurorasoc.core.web.showcase import SHOWCASE_HEADER, find_showcase, load_showcase
+from aurorasoc.reports.service import case_reports
+from aurorasoc.soar.schemas import ApprovalOut, ExecutionOut
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+ReadCases = require_permission("cases:read")
+WriteCases = require_permission("cases:write")
+CloseCases = require_permission("cases:close")
+CaseId = Annotated[uuid.UUID, Path(description="Case id")]
+SORT_PATTERN = r"^-?(updated_at|created_at|severity|status|title)$"
+
+
+async def case_detail(service: CaseService, found: CaseModel) -> CaseDetail:
+    timeline = await service.timeline(found.id)
+    alerts = await service.alerts(found.id)
+    approvals, executions = await case_responses(service.session, found.id)
+    return CaseDetail(
+        **CaseOut.model_validate(found).model_dump(),
+        timeline=[TimelineEntryOut.model_validate(e) for e in timeline],
+        alerts=[CaseAlertRef.model_validate(a) for a in alerts],
+        reports=await case_reports(service.session, found.id),
+        approvals=[ApprovalOut.model_validate(a).model_dump(mode="json") for a in approvals],
+        executions=[ExecutionOut.model_validate(e).model_dump(mode="json") for e in executions],
+        investigations=[
+            InvestigationOut.model_validate(i).model_dump(mode="json")
+            for i in await recent_investigations(service.session, case_id=found.id)
+        ],
+    )
+
+
+def showcase_case(case_id: uuid.UUID) -> CaseDetail:
+    row = find_showcase("cases", str(case_id))
+    if row is None:
+        raise NotFound(f"case {case_id} does not exist", case_id=str(case_id))
+    return CaseDetail.model_validate({**row, "data_source": "showcase"})
+
+
+@router.get(
+    "",
+    response_model=Page[CaseOut],
+    summary="List cases, most recently updated first. Permission: cases:read",
+    dependencies=[Depends(ReadCases)],
+)
+async def list_cases(
+    session: DbSession,
+    paging: Paging,
+    source: DataSourceDep,
+    response: Response,
+    status_filter: list[CaseStatus] = Query([], alias="status", description="Repeatable"),
+    severity: list[Severity] = Query([], description="Repeatable"),
+    assigned_to: str | None = Query(None, max_length=64),
+    q: str | None = Query(None, min_length=1, max_length=200, description="Text in title or description"),
+    sort: str = Query("-updated_at", pattern=SORT_PATTERN, description="Field, '-' for descending"),
+) -> Page[CaseOut]:
+    response.headers[SHOWCASE_HEADER] = source
+    filters = CaseFilters(
+        status=status_filter,
+        severity=severity,
+        assigned_to=assigned_to,
+        q=q,
+        sort=cast(SortKey, sort.lstrip("-")),
+        descending=sort.startswith("-"),
+    )
+    if source == "showcase":
+        rows = filters.apply(load_showcase("cases"))
+        page_rows = rows[paging.skip : paging.skip + paging.limit]
+        items = [CaseOut.model_validate(row) for row in page_rows]
+        return Page[CaseOut](
+            items=items, total=len(rows), skip=paging.skip, limit=paging.limit, data_source=source
+        )
+    found, total = await CaseService(session).list(filters, skip=paging.skip, limit=paging.limit)
+    items = [CaseOut.model_validate(row) for row in found]
+    return Page[CaseOut](items=items, total=total, skip=paging.skip, limit=paging.limit, data_source=source)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CaseOut,
+    summary="Open a case, optionally linking alerts. Permission: cases:write",
+    dependencies=[Depends(WriteCases), Depends(require_mutations)],
+)
+async def create_case(
+    body: CaseCreateBody, request: Request, session: DbSession, principal: Principal = Depends(WriteCases)
+) -> CaseOut:
+    service = CaseService(session)
+    created = await service.create(
+        title=body.title,
+        severity=body.severity,
+        actor=principal.username,
+        description=body.description,
+        alert_ids=body.alert_ids,
+        assigned_to=body.assigned_to,
+    )
+    out = CaseOut.model_validate(created)
+    linked = await service.alerts(created.id)
+    details = {"after": out.audit_snapshot(), "alert_ids": [str(a.id) for a in linked]}
+    await audit_change(session, request, principal, "case.create", ("case", str(created.id)), details)
+    await session.commit()
+    for alert in linked:
+        await publish_alert_event(alert, "updated")
+    return out
+
+
+@router.get(
+    "/{case_id}",
+    response_model=CaseDetail,
+    summary="A case with its timeline, alerts and related work. Permission: cases:read",
+    dependencies=[Depends(ReadCases)],
+)
+async def get_case(
+    case_id: CaseId, session: DbSession, source: DataSourceDep, response: Response
+) -> CaseDetail:
+    response.headers[SHOWCASE_HEADER] = source
+    if source == "showcase":
+        return showcase_case(case_id)
+    service = CaseService(session)
+    return await case_detail(service, await service.get(case_id))
+
+
+async def _apply_update(
+    request: Request,
+    session: DbSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    changes: dict[str, Any],
+) -> CaseOut:
+    """Shared by PATCH and /assign: lifecycle check, the cases:close rule, audit, commit."""
+    service = CaseService(session)
+    found = await service.get(case_id)
+    if "status" in changes:
+        needed = case_lifecycle.required_permission(found.status, changes["status"])
+        # The one body-dependent permission: resolving, closing or reopening needs cases:close.
+        if needed and not principal.can(needed):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"Missing permission: {needed}")
+    before, after = await service.update(found, changes, principal.username)
+    if after:
+        action = "case.close" if after.get("status") == CaseStatus.CLOSED.value else "case.update"
+        details = {"before": before, "after": after}
+        await audit_change(session, request, principal, action, ("case", str(found.id)), details)
+    out = CaseOut.model_validate(found)
+    await session.commit()
+    if after and after.get("status") == CaseStatus.CLOSED.value:
+        await remember_closed_case(session, found)
+    return out
+
+
+@router.patch(
+    "/{case_id}",
+    response_model=CaseOut,
+    summary="Edit a case or move it through its lifecycle. Permission: cases:write "
+    "(+ cases:close to resolve, close or reopen)",
+    dependencies=[Depends(WriteCases), Depends(require_mutations)],
+)
+async def update_case(
+    case_id: CaseId,
+    body: CaseUpdate,
+    request: Request,
+    session: DbSession,
+    principal: Principal = Depends(WriteCases),
+) -> CaseOut:
+    """Illegal transitions → 409 listing the allowed next states; same status is a no-op."""
+    return await _apply_update(request, session, principal, case_id, body.changes())
+
+
+@router.get(
+    "/{case_id}/timeline",
+    response_model=list[TimelineEntryOut],
+    summary="A case's timeline, oldest first. Permission: cases:read",
+    dependencies=[Depends(ReadCases)],
+)
+async def get_timeline(
+    case_id: CaseId, session: DbSession, source: DataSourceDep, response: Response
+) -> list[TimelineEntryOut]:
+    response.headers[SHOWCASE_HEADER] = source
+    if source == "showcase":
+        return showcase_case(case_id).timeline
+    service = CaseService(session)
+    found = await service.get(case_id)
+    return [TimelineEntryOut.model_validate(e) for e in await service.timeline(found.id)]
+
+
+@router.post(
+    "/{case_id}/comments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TimelineEntryOut,
+    summary="Add a comment to a case's timeline. Permission: cases:write",
+    dependencies=[Depends(WriteCases), Depends(require_mutations)],
+)
+async def add_comment(
+    case_id: CaseId,
+    body: CommentCreate,
+    request: Request,
+    session: DbSession,
+    principal: Principal = Depends(WriteCases),
+) -> TimelineEntryOut:
+    service = CaseService(session)
+    found = await service.get(case_id)
+    entry = await service.add_comment(found, body.text, principal.username)
+    out = TimelineEntryOut.model_validate(entry)
+    details = {"comment_id": str(entry.id)}
+    await audit_change(session, request, principal, "case.update", ("case", str(found.id)), details)
+    await session.commit()
+    return out
+
+
+@router.post(
+    "/{case_id}/assign",
+    response_model=CaseOut,
+    summary="Assign (or unassign with null) a case. Permission: cases:write",
+    dependencies=[Depends(WriteCases), Depends(require_mutations)],
+)
+async def assign_case(
+    case_id: CaseId,
+    body: AssignBody,
+    request: Request,
+    session: DbSession,
+    principal: Principal = Depends(WriteCases),
+) -> CaseOut:
+    return await _apply_update(request, session, principal, case_id, {"assigned_to": body.assigned_to})
+
+
+@router.post(
+    "/{case_id}/close",
+    response_model=CaseOut,
+    summary="Close a case from any open status (409 when already closed). Permission: cases:close",
+    dependencies=[Depends(CloseCases), Depends(require_mutations)],
+)
+async def close_case(
+    case_id: CaseId,
+    request: Request,
+    session: DbSession,
+    body: CloseBody | None = None,
+    principal: Principal = Depends(CloseCases),
+) -> CaseOut:
+    service = CaseService(session)
+    found = await service.get(case_id)
+    notes = body.resolution_notes if body else None
+    before, after = await service.close(found, principal.username, notes)
+    details = {"before": before, "after": after}
+    await audit_change(session, request, principal, "case.close", ("case", str(found.id)), details)
+    out = CaseOut.model_validate(found)
+    await session.commit()
+    await remember_closed_case(session, found)
+    return out

@@ -1,0 +1,377 @@
+"""CaseService: creating cases, linking alerts and the timeline that records every change.
+
+Services flush, never commit and never audit: the route (or pipeline consumer) owns the
+transaction and the audit entry, so a refused change leaves nothing behind.
+
+Decisions: promoting an alert creates an ``in_progress`` case (source ``alert_promotion``) and
+sets the alert to ``escalated``; linking an alert that sits in another case moves it (the
+timeline entry keeps ``previous_case_id``); edits of title/description/resolution notes write a
+``case_updated`` timeline entry, since every change is on the timeline.
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aurorasoc.cases import lifecycle
+from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
+from aurorasoc.core.models import AlertModel, CaseModel, TimelineEntryModel
+from aurorasoc.core.types import utcnow
+from aurorasoc.core.vocabulary import AlertStatus, CaseSource, CaseStatus, Severity
+
+TITLE_MAX = 500
+SortKey = Literal["updated_at", "created_at", "severity", "status", "title"]
+Snapshot = dict[str, Any]
+_TRACKED = {"status": "status_changed", "severity": "severity_changed", "assigned_to": "assignment_changed"}
+_EDITABLE = ("title", "description", "severity", "status", "assigned_to", "resolution_notes")
+
+
+def _severity(value: Severity | str) -> Severity:
+    try:
+        return Severity(value)
+    except ValueError as exc:
+        raise InvalidInput(f"unknown severity {value!r}") from exc
+
+
+def _merged(existing: Iterable[str], extra: Iterable[str]) -> list[str]:
+    """Order-preserving union, so the first-seen observables stay first."""
+    return list(dict.fromkeys([*existing, *extra]))
+
+
+def _statuses(wanted: Sequence[CaseStatus]) -> set[str]:
+    """A filter on ``in_progress`` also finds rows still carrying a legacy equivalent."""
+    values = {s.value for s in wanted}
+    if CaseStatus.IN_PROGRESS.value in values:
+        values |= {s.value for s in lifecycle.LEGACY_IN_PROGRESS}
+    return values
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """List filters, applied in SQL for live data and in memory for showcase rows."""
+
+    status: Sequence[CaseStatus] = ()
+    severity: Sequence[Severity] = ()
+    assigned_to: str | None = None
+    q: str | None = None
+    sort: SortKey = "updated_at"
+    descending: bool = True
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        clauses: list[ColumnElement[bool]] = []
+        if self.status:
+            clauses.append(CaseModel.status.in_(_statuses(self.status)))
+        if self.severity:
+            clauses.append(CaseModel.severity.in_([s.value for s in self.severity]))
+        if self.assigned_to:
+            clauses.append(CaseModel.assigned_to == self.assigned_to)
+        if self.q:
+            clauses.append(
+                or_(
+                    CaseModel.title.icontains(self.q, autoescape=True),
+                    CaseModel.description.icontains(self.q, autoescape=True),
+                )
+            )
+        return clauses
+
+    def order_by(self) -> list[Any]:
+        if self.sort == "severity":
+            rank = {s.value: s.rank for s in Severity}
+            column: Any = case(rank, value=CaseModel.severity, else_=-1)
+        else:
+            column = getattr(CaseModel, self.sort)
+        return [column.desc() if self.descending else column.asc(), CaseModel.id]
+
+    def matches(self, row: dict[str, Any]) -> bool:
+        if self.status and row.get("status") not in _statuses(self.status):
+            return False
+        if self.severity and row.get("severity") not in {s.value for s in self.severity}:
+            return False
+        if self.assigned_to and row.get("assigned_to") != self.assigned_to:
+            return False
+        text = f"{row.get('title') or ''} {row.get('description') or ''}".lower()
+        return not self.q or self.q.lower() in text
+
+    def apply(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Filter and sort plain rows (showcase data) the way the SQL query would."""
+        kept = [row for row in rows if self.matches(row)]
+
+        def key(row: dict[str, Any]) -> Any:
+            value = row.get(self.sort)
+            return _severity(value or "info").rank if self.sort == "severity" else str(value or "")
+
+        return sorted(kept, key=key, reverse=self.descending)
+
+
+class CaseService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._last_ts: datetime | None = None
+
+    # --- reads --------------------------------------------------------------------------
+
+    async def get(self, case_id: uuid.UUID) -> CaseModel:
+        found = await self.session.get(CaseModel, case_id)
+        if found is None:
+            raise NotFound(f"case {case_id} does not exist", case_id=str(case_id))
+        return found
+
+    async def get_alert(self, alert_id: uuid.UUID) -> AlertModel:
+        return (await self._load_alerts([alert_id]))[0]
+
+    async def timeline(self, case_id: uuid.UUID) -> builtins.list[TimelineEntryModel]:
+        stmt = (
+            select(TimelineEntryModel)
+            .where(TimelineEntryModel.case_id == case_id)
+            .order_by(TimelineEntryModel.timestamp, TimelineEntryModel.created_at)
+        )
+        return builtins.list((await self.session.scalars(stmt)).all())
+
+    async def alerts(self, case_id: uuid.UUID) -> builtins.list[AlertModel]:
+        stmt = select(AlertModel).where(AlertModel.case_id == case_id).order_by(AlertModel.created_at)
+        return builtins.list((await self.session.scalars(stmt)).all())
+
+    async def list(
+        self, filters: CaseFilters, *, skip: int, limit: int
+    ) -> tuple[builtins.list[CaseModel], int]:
+        clauses = filters.clauses()
+        total = await self.session.scalar(select(func.count()).select_from(CaseModel).where(*clauses))
+        stmt = select(CaseModel).where(*clauses).order_by(*filters.order_by()).offset(skip).limit(limit)
+        return builtins.list((await self.session.scalars(stmt)).all()), int(total or 0)
+
+    # --- writes -------------------------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        title: str,
+        severity: Severity | str,
+        actor: str,
+        description: str | None = None,
+        alert_ids: Sequence[uuid.UUID] = (),
+        assigned_to: str | None = None,
+        source: CaseSource | str = CaseSource.MANUAL,
+        status: CaseStatus | str = CaseStatus.OPEN,
+        details: str | None = None,
+    ) -> CaseModel:
+        """Create a case and link ``alert_ids`` (unknown id → NotFound before anything is added)."""
+        clean_title = (title or "").strip()
+        if not clean_title or len(clean_title) > TITLE_MAX:
+            raise InvalidInput(f"title must be 1..{TITLE_MAX} characters")
+        alerts = await self._load_alerts(alert_ids)
+        new_case = CaseModel(
+            title=clean_title,
+            description=description,
+            severity=_severity(severity).value,
+            status=lifecycle.normalise(status).value,
+            assigned_to=assigned_to,
+            source=CaseSource(source).value,
+            created_by=actor,
+            mitre_techniques=[],
+            iocs=[],
+            affected_assets=[],
+            recommendations=[],
+            metadata_={},
+        )
+        self.session.add(new_case)
+        await self.session.flush()
+        self._entry(new_case, "case_created", actor, details or f"Case created: {clean_title}")
+        for alert in alerts:
+            self._attach(new_case, alert, actor)
+        await self.session.flush()
+        return new_case
+
+    async def update(
+        self, target: CaseModel, changes: dict[str, Any], actor: str
+    ) -> tuple[Snapshot, Snapshot]:
+        """Apply PATCH fields; returns ``(before, after)`` of the fields that really changed."""
+        unknown = set(changes) - set(_EDITABLE)
+        if unknown:
+            raise InvalidInput(f"cannot change {sorted(unknown)}")
+        values = {field: self._coerce(field, raw) for field, raw in changes.items()}
+        if "status" in values:
+            lifecycle.check_transition(target.status, values["status"])
+        before: Snapshot = {}
+        after: Snapshot = {}
+        for field, value in values.items():
+            current = getattr(target, field)
+            if field == "status" and lifecycle.is_noop(current, value):
+                continue
+            if value == current:
+                continue
+            before[field], after[field] = current, value
+            setattr(target, field, value)
+        if "status" in after:
+            target.closed_at = utcnow() if after["status"] == CaseStatus.CLOSED.value else None
+        self._record_changes(target, before, after, actor)
+        if after:
+            target.updated_at = utcnow()
+            await self.session.flush()
+        return before, after
+
+    async def close(
+        self, target: CaseModel, actor: str, resolution_notes: str | None = None
+    ) -> tuple[Snapshot, Snapshot]:
+        """Move the case straight to ``closed`` (409 when it already is)."""
+        if lifecycle.normalise(target.status) is CaseStatus.CLOSED:
+            raise lifecycle.transition_error(target.status, CaseStatus.CLOSED)
+        changes: dict[str, Any] = {"status": CaseStatus.CLOSED}
+        if resolution_notes is not None:
+            changes["resolution_notes"] = resolution_notes
+        return await self.update(target, changes, actor)
+
+    async def add_comment(self, target: CaseModel, text: str, actor: str) -> TimelineEntryModel:
+        body = (text or "").strip()
+        if not body:
+            raise InvalidInput("comment must not be blank")
+        entry = self._entry(target, "comment", actor, body)
+        target.updated_at = utcnow()
+        await self.session.flush()
+        return entry
+
+    async def link_alert(self, target: CaseModel, alert: AlertModel, actor: str) -> bool:
+        """Link ``alert``; False when it already belongs to this case. Closed cases refuse (409)."""
+        self.check_linkable(target)
+        if alert.case_id == target.id:
+            return False
+        self._attach(target, alert, actor)
+        target.updated_at = utcnow()
+        await self.session.flush()
+        return True
+
+    async def promote_alert(
+        self,
+        alert: AlertModel,
+        actor: str,
+        *,
+        title: str | None = None,
+        severity: Severity | str | None = None,
+        assigned_to: str | None = None,
+    ) -> CaseModel:
+        """Open an ``in_progress`` case for an alert that has none; the alert becomes ``escalated``."""
+        self.check_promotable(alert)
+        promoted = await self.create(
+            title=title or alert.title,
+            severity=severity or alert.severity,
+            actor=actor,
+            description=alert.description,
+            alert_ids=[alert.id],
+            assigned_to=assigned_to,
+            source=CaseSource.ALERT_PROMOTION,
+            status=CaseStatus.IN_PROGRESS,
+            details=f"Promoted from alert {alert.id}",
+        )
+        alert.status = AlertStatus.ESCALATED.value
+        await self.session.flush()
+        return promoted
+
+    @staticmethod
+    def check_linkable(target: CaseModel) -> None:
+        if lifecycle.normalise(target.status) is CaseStatus.CLOSED:
+            raise Conflict(f"case {target.id} is closed", code="case_closed", case_id=str(target.id))
+
+    @staticmethod
+    def check_promotable(alert: AlertModel) -> None:
+        if alert.case_id is not None:
+            raise Conflict(
+                f"alert {alert.id} already belongs to case {alert.case_id}",
+                code="alert_in_case",
+                case_id=str(alert.case_id),
+            )
+
+    # --- helpers ------------------------------------------------------------------------
+
+    async def _load_alerts(self, alert_ids: Sequence[uuid.UUID]) -> builtins.list[AlertModel]:
+        wanted = list(dict.fromkeys(alert_ids))
+        if not wanted:
+            return []
+        rows = (await self.session.scalars(select(AlertModel).where(AlertModel.id.in_(wanted)))).all()
+        by_id = {row.id: row for row in rows}
+        missing = [alert_id for alert_id in wanted if alert_id not in by_id]
+        if missing:
+            raise NotFound(f"alert {missing[0]} does not exist", alert_id=str(missing[0]))
+        return [by_id[alert_id] for alert_id in wanted]
+
+    @staticmethod
+    def _coerce(field: str, raw: Any) -> Any:
+        if field == "status":
+            return lifecycle.normalise(raw).value
+        if field == "severity":
+            return _severity(raw).value
+        if field == "title":
+            title = str(raw or "").strip()
+            if not title or len(title) > TITLE_MAX:
+                raise InvalidInput(f"title must be 1..{TITLE_MAX} characters")
+            return title
+        return raw
+
+    def _record_changes(self, target: CaseModel, before: Snapshot, after: Snapshot, actor: str) -> None:
+        for field, action in _TRACKED.items():
+            if field in after:
+                old, new = before[field] or "unassigned", after[field] or "unassigned"
+                label = "Assignment" if field == "assigned_to" else field.capitalize()
+                data = {"from": before[field], "to": after[field]}
+                self._entry(target, action, actor, f"{label} {old} → {new}", data)
+        edited = [field for field in after if field not in _TRACKED]
+        if edited:
+            self._entry(target, "case_updated", actor, f"Updated {', '.join(edited)}", {"fields": edited})
+
+    def _attach(self, target: CaseModel, alert: AlertModel, actor: str) -> None:
+        """Link one alert: set its case, merge its observables and severity into the case."""
+        data: dict[str, Any] = {"alert_id": str(alert.id)}
+        if alert.case_id is not None and alert.case_id != target.id:
+            data["previous_case_id"] = str(alert.case_id)
+        alert.case_id = target.id
+        target.iocs = _merged(target.iocs or [], alert.iocs or [])
+        target.mitre_techniques = _merged(target.mitre_techniques or [], alert.mitre_techniques or [])
+        target.affected_assets = _merged(target.affected_assets or [], alert.affected_assets or [])
+        alert_severity = _severity(alert.severity)
+        if alert_severity.rank > _severity(target.severity).rank:
+            target.severity = alert_severity.value
+        self._entry(target, "alert_linked", actor, f"Alert linked: {alert.title}", data)
+
+    def _entry(
+        self,
+        target: CaseModel,
+        action: str,
+        actor: str,
+        details: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> TimelineEntryModel:
+        """Add a timeline entry; timestamps strictly increase so ordering by time is stable."""
+        now = utcnow()
+        if self._last_ts is not None and now <= self._last_ts:
+            now = self._last_ts + timedelta(microseconds=1)
+        self._last_ts = now
+        entry = TimelineEntryModel(
+            case_id=target.id, action=action, actor=actor, details=details, data=data or {}, timestamp=now
+        )
+        self.session.add(entry)
+        return entry
+
+    async def detach_alert(self, target: CaseModel, alert: AlertModel, actor: str) -> None:
+        """Take ``alert`` out of ``target``: 409 unless it is in that case, or when the case is closed.
+
+        The case keeps the observables the alert brought: they stay part of the investigation record.
+        """
+        if alert.case_id != target.id:
+            raise Conflict(
+                f"alert {alert.id} is not in case {target.id}",
+                code="alert_not_in_case",
+                case_id=str(target.id),
+                alert_id=str(alert.id),
+            )
+        self.check_linkable(target)
+        alert.case_id = None
+        target.updated_at = utcnow()
+        data = {"alert_id": str(alert.id)}
+        self._entry(target, "alert_detached", actor, f"Alert detached: {alert.title}", data)
+        await self.session.flush()

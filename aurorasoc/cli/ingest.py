@@ -1,0 +1,262 @@
+"""``aurorasoc ingest PATH...``: one-shot import of log files through the detection pipeline."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import structlog
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from aurorasoc.alerts.events import ALERTS_STREAM
+from aurorasoc.cli.common import console, ensure_schema, fail, run
+from aurorasoc.cli.rules import BUNDLED_RULES
+from aurorasoc.core.bus.base import BusMessage, set_bus
+from aurorasoc.core.bus.inprocess import InProcessBus
+from aurorasoc.core.db import get_session_factory
+from aurorasoc.core.vocabulary import NormalizedEvent
+from aurorasoc.detection.pipeline import BatchResult, DetectionPipeline
+from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.siem.parsers import ParseError, parse_file
+from aurorasoc.siem.parsers.detect import canonical_format
+from aurorasoc.siem.sources import record_ingest
+from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP, handle_alert_event
+
+LOG_SUFFIXES = frozenset(
+    {".evtx", ".json", ".ndjson", ".jsonl", ".log", ".gz", ".txt", ".eve", ".cef", ".syslog"}
+)
+SHOWN_ERRORS = 20
+SHOWN_RULES = 15
+
+
+@dataclass
+class IngestReport:
+    """Totals of one run; ``failed_files`` are files of which nothing could be parsed."""
+
+    files: int = 0
+    result: BatchResult = field(default_factory=BatchResult)
+    errors: list[str] = field(default_factory=list)
+    error_count: int = 0
+    failed_files: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    cases_created: int = 0
+    alerts_filed: int = 0
+
+    def error(self, path: Path, position: str, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < SHOWN_ERRORS:
+            self.errors.append(f"{path}:{position}: {message}")
+
+
+def collect_files(paths: list[Path]) -> list[Path]:
+    """Files named directly, plus log-looking files found recursively under directories."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in LOG_SUFFIXES)
+            )
+        else:
+            found.append(path)
+    return found
+
+
+@dataclass
+class FileTally:
+    """One file's counts, kept for its ``log_sources`` row."""
+
+    events: int = 0
+    errors: int = 0
+    latest: datetime | None = None
+
+
+def _events(
+    path: Path, fmt: str, source: str | None, report: IngestReport, progress: Progress, task: TaskID
+) -> tuple[FileTally, Iterator[NormalizedEvent]]:
+    tally = FileTally()
+
+    def generate() -> Iterator[NormalizedEvent]:
+        """The file's events; parse errors are recorded, and a file yielding none counts as failed."""
+        try:
+            for item in parse_file(path, format=fmt, source=source):
+                if isinstance(item, ParseError):
+                    tally.errors += 1
+                    report.error(path, item.position, item.message)
+                    continue
+                tally.events += 1
+                if tally.latest is None or item.timestamp > tally.latest:
+                    tally.latest = item.timestamp
+                if tally.events % 500 == 0:
+                    progress.advance(task, 500)
+                yield item
+        except OSError as exc:
+            tally.errors += 1
+            report.error(path, "file", exc.strerror or str(exc))
+        finally:
+            progress.advance(task, tally.events % 500)
+            if tally.events == 0 and tally.errors:
+                report.failed_files.append(str(path))
+
+    return tally, generate()
+
+
+async def _count_source(path: Path, fmt: str, source: str | None, tally: FileTally) -> None:
+    async with get_session_factory()() as session:
+        await record_ingest(
+            session,
+            (source or path.name)[:128],
+            kind="file",
+            format=fmt,
+            events=tally.events,
+            parse_errors=tally.errors,
+            last_event_at=tally.latest,
+        )
+        await session.commit()
+
+
+@contextlib.asynccontextmanager
+async def local_alert_pipeline(report: IngestReport) -> AsyncIterator[None]:
+    """Run the alert pipeline (case correlation) in this process while the body runs.
+
+    A CLI import has no API process behind it, so it files its own alerts into cases through the
+    same ``alert-pipeline`` handler the API uses, and waits for it to drain before returning.
+    """
+    bus = InProcessBus()
+    set_bus(bus)
+
+    async def _correlate(message: BusMessage) -> None:
+        result = await handle_alert_event(message, bus)
+        if result is not None and result.case_id is not None:
+            report.alerts_filed += 1
+            report.cases_created += int(result.created)
+
+    bus.subscribe(ALERTS_STREAM, PIPELINE_GROUP, _correlate)
+    await bus.start()
+    try:
+        yield
+        await bus.join(ALERTS_STREAM, PIPELINE_GROUP)
+    finally:
+        await bus.close()
+        set_bus(None)
+
+
+async def _ingest(files: list[Path], engine: SigmaEngine, fmt: str, source: str | None) -> IngestReport:
+    report = IngestReport()
+    async with local_alert_pipeline(report):
+        await _detect(files, engine, fmt, source, report)
+    return report
+
+
+async def _detect(
+    files: list[Path], engine: SigmaEngine, fmt: str, source: str | None, report: IngestReport
+) -> None:
+    pipeline = DetectionPipeline(engine)
+    started = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        files_task = progress.add_task("files", total=len(files))
+        events_task = progress.add_task("events", total=None)
+        for path in files:
+            tally, events = _events(path, fmt, source, report, progress, events_task)
+            report.result.merge(await pipeline.process(events))
+            await _count_source(path, fmt, source, tally)
+            report.files += 1
+            progress.advance(files_task)
+    report.seconds = time.perf_counter() - started
+
+
+@contextmanager
+def _quiet_info_logs() -> Iterator[None]:
+    """One info line per alert would drown the progress bar; the summary reports the totals."""
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)
+
+
+def _summary(report: IngestReport) -> Table:
+    result = report.result
+    rate = result.events / report.seconds if report.seconds > 0 else 0.0
+    table = Table(title="Ingest summary", show_header=False)
+    table.add_column("metric")
+    table.add_column("value", overflow="fold")
+    rows = [
+        ("files", str(report.files)),
+        ("events", str(result.events)),
+        ("parse errors", str(report.error_count)),
+        ("files failed", str(len(report.failed_files))),
+        ("alerts created", str(result.alerts_created)),
+        ("dedup hits", str(result.deduplicated)),
+        ("cases created", str(report.cases_created)),
+        ("alerts in cases", str(report.alerts_filed)),
+        ("events/s", f"{rate:,.0f}"),
+    ]
+    rows += [
+        (f"hits: {result.rule_titles[uid]}", str(n)) for uid, n in result.rule_hits.most_common(SHOWN_RULES)
+    ]
+    rows += [("error", line) for line in report.errors]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _load_rules(rule_dirs: list[Path], bundled: bool) -> SigmaEngine:
+    paths = ([BUNDLED_RULES] if bundled else []) + rule_dirs
+    engine = SigmaEngine.from_paths(paths)
+    console.print(f"{sum(r.supported for r in engine.rules.values())} Sigma rules loaded", highlight=False)
+    return engine
+
+
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Log files or directories (searched recursively)."),
+    format: str = typer.Option(
+        "auto", "--format", help="auto, json, ndjson, syslog, cef, eve, zeek, evtx, line."
+    ),
+    source: str | None = typer.Option(None, "--source", help="Log-source name (default: the file name)."),
+    rules: list[Path] = typer.Option([], "--rules", help="Extra Sigma rule directory or file (repeatable)."),
+    no_bundled: bool = typer.Option(False, "--no-bundled", help="Do not load the bundled rule pack."),
+    follow: bool = typer.Option(
+        False, "--follow", "-f", help="Keep tailing the files (new lines, rotation) until Ctrl-C."
+    ),
+    enqueue: bool = typer.Option(
+        False, "--enqueue", help="Queue the events for `aurorasoc worker --role detection` (needs Redis)."
+    ),
+) -> None:
+    """One-shot import: store the events, run the Sigma rules, raise alerts, print a summary."""
+    try:
+        fmt = canonical_format(format)
+    except ValueError as exc:
+        fail(str(exc), code=2)
+    missing = [str(p) for p in [*paths, *rules] if not p.exists()]
+    if missing:
+        fail(f"no such file or directory: {', '.join(missing)}", code=2)
+    files = collect_files(paths)
+    if not files and not follow:
+        fail("no log files found under the given paths", code=2)
+    if enqueue:
+        from aurorasoc.cli.ingest_enqueue import enqueue as enqueue_events
+
+        return enqueue_events(files, fmt, source)
+    engine = _load_rules(rules, bundled=not no_bundled)
+    ensure_schema()
+    with _quiet_info_logs():
+        if follow:
+            from aurorasoc.cli.ingest_follow import follow as follow_files
+
+            report = run(lambda: follow_files(paths, engine, fmt, source))
+        else:
+            report = run(lambda: _ingest(files, engine, fmt, source))
+    console.print(_summary(report))
+    if report.failed_files:
+        shown = ", ".join(report.failed_files[:5])
+        fail(f"{len(report.failed_files)} file(s) could not be parsed at all: {shown}")

@@ -1,0 +1,108 @@
+"""``aurorasoc serve``: migrate, bootstrap the first admin, run the API."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from types import FrameType
+
+import typer
+
+from aurorasoc.cli.common import console, ensure_schema, fail
+from aurorasoc.core.config import get_settings, reset_settings
+
+
+async def bootstrap_admin() -> str | None:
+    """Create the first admin when ``users`` is empty; return the generated password, if any."""
+    from aurorasoc.access.users import UserService
+    from aurorasoc.core.db import dispose_engine, session_scope
+    from aurorasoc.core.passwords import generate_password
+    from aurorasoc.core.vocabulary import Role
+
+    settings = get_settings()
+    try:
+        async with session_scope() as session:
+            service = UserService(session)
+            if await service.count():
+                return None
+            password = settings.auth.admin_password or generate_password(20)
+            await service.create(
+                settings.auth.admin_username, password, Role.ADMIN, display_name="Administrator"
+            )
+    finally:
+        await dispose_engine()
+    if settings.auth.admin_password:
+        return None
+    path = settings.secrets_dir / "initial_admin_password"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    return password
+
+
+async def bootstrap_rules() -> str:
+    """Import the bundled pack and ``AURORA_SIGMA_RULE_PATHS`` (idempotent: unchanged rules untouched)."""
+    from aurorasoc.core.db import dispose_engine, session_scope
+    from aurorasoc.detection.rules import import_startup_rules
+
+    try:
+        async with session_scope() as session:
+            report = await import_startup_rules(session, get_settings())
+    finally:
+        await dispose_engine()
+    new, updated, bad = report.imported, report.updated, len(report.errors)
+    return f"Sigma rules: {new} new, {updated} updated, {bad} files not Sigma"
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Bind address"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    mode: str | None = typer.Option(None, "--mode", help="dummy | dry_run | real (overrides AURORA_MODE)"),
+    no_workers: bool = typer.Option(False, "--no-workers", help="API and WebSocket broadcasters only"),
+) -> None:
+    """Start the API (and, in the embedded default, its workers) on HOST:PORT."""
+    import uvicorn
+
+    from aurorasoc.core.auth import ensure_jwt_secret
+    from aurorasoc.core.logging import configure_logging
+
+    if mode is not None:
+        if mode not in {"dummy", "dry_run", "real"}:
+            fail(f"unknown mode '{mode}' (choose from: dummy, dry_run, real)", 2)
+        os.environ["AURORA_MODE"] = mode
+        reset_settings()
+    if no_workers:
+        os.environ["AURORA_SCHEDULER_ENABLED"] = "false"
+        reset_settings()
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    configure_logging(settings)
+    ensure_jwt_secret(settings)
+    ensure_schema()
+    password = asyncio.run(bootstrap_admin())
+    if password:
+        console.print(
+            f"[bold yellow]First start:[/bold yellow] created admin user '{settings.auth.admin_username}' "
+            f"with password [bold]{password}[/bold] "
+            f"(also in {settings.secrets_dir / 'initial_admin_password'})"
+        )
+    console.print(asyncio.run(bootstrap_rules()), highlight=False)
+    console.print(f"AuroraSOC on http://{host}:{port}  (mode {settings.mode}, docs at /api/v1/docs)")
+    from aurorasoc.api.main import create_app
+
+    # uvicorn drains requests and runs the shutdown lifespan, then re-raises the signal it caught;
+    # these handlers turn that re-raise into a normal exit so supervisors see status 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit_cleanly)
+    uvicorn.run(
+        create_app(settings, workers=not no_workers),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
+
+
+def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)

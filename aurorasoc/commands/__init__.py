@@ -1,1 +1,0 @@
-"""Sub-commands of the ``aurorasoc`` CLI, one module per group."""

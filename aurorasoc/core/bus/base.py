@@ -1,0 +1,73 @@
+"""The event bus interface (spec §12) and the process-wide bus."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from aurorasoc.core.config import get_settings
+
+
+@dataclass
+class BusMessage:
+    id: str
+    stream: str
+    data: dict[str, Any]
+    timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
+    deliveries: int = 1
+
+
+Handler = Callable[[BusMessage], Awaitable[None]]
+
+AGENT_TASKS_STREAM = "aurora:agent:tasks"
+AGENT_DEAD_LETTER = "aurora:agent:dead_letter"
+DEAD_LETTER = "aurora:dead_letter"
+
+
+def dead_letter_stream(stream: str) -> str:
+    """Where a message goes after its last failed delivery (agent tasks have their own stream)."""
+    return AGENT_DEAD_LETTER if stream == AGENT_TASKS_STREAM else DEAD_LETTER
+
+
+class EventBus(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def publish(self, stream: str, data: dict[str, Any]) -> str: ...
+
+    def subscribe(
+        self,
+        stream: str,
+        group: str,
+        handler: Handler,
+        *,
+        consumer: str | None = None,
+        batch_size: int = 10,
+    ) -> None: ...
+
+
+_bus: EventBus | None = None
+
+
+def get_bus() -> EventBus:
+    """The bus of this process: Redis Streams when ``AURORA_REDIS_URL`` is set, else in-process."""
+    global _bus
+    if _bus is None:
+        redis_url = get_settings().messaging.redis_url
+        if redis_url:
+            from aurorasoc.core.bus.redis_streams import RedisStreamsBus
+
+            _bus = RedisStreamsBus(redis_url)
+        else:
+            from aurorasoc.core.bus.inprocess import InProcessBus
+
+            _bus = InProcessBus()
+    return _bus
+
+
+def set_bus(bus: EventBus | None) -> None:
+    global _bus
+    _bus = bus

@@ -1,0 +1,112 @@
+"""In-process event bus: the embedded default when no Redis is configured.
+
+Each (stream, group) pair has its own bounded queue, so every group sees every message and
+consumers inside one group compete for it. Failed handlers are retried with exponential
+backoff; after ``max_deliveries`` the message goes to the dead-letter stream. Nothing survives
+a restart, which is the documented trade-off of the embedded mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import replace
+from typing import Any
+
+from aurorasoc.core.bus.base import BusMessage, Handler, dead_letter_stream
+from aurorasoc.core.config import get_settings
+
+log = logging.getLogger(__name__)
+
+
+class InProcessBus:
+    def __init__(
+        self, *, maxsize: int = 10_000, max_deliveries: int | None = None, backoff_base: float = 1.0
+    ) -> None:
+        if max_deliveries is None:
+            max_deliveries = get_settings().messaging.stream_max_deliveries
+        self.max_deliveries = max_deliveries
+        self.backoff_base = backoff_base
+        self._maxsize = maxsize
+        self._queues: dict[str, dict[str, asyncio.Queue[BusMessage]]] = defaultdict(dict)
+        self._subscriptions: list[tuple[str, Handler, asyncio.Queue[BusMessage]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running = False
+
+    async def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        for group, handler, queue in self._subscriptions:
+            self._spawn(group, handler, queue)
+
+    async def close(self) -> None:
+        self._running = False
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def publish(self, stream: str, data: dict[str, Any]) -> str:
+        message = BusMessage(id=uuid.uuid4().hex, stream=stream, data=data)
+        for queue in list(self._queues.get(stream, {}).values()):
+            await queue.put(message)  # a full queue applies back-pressure to the producer
+        return message.id
+
+    def subscribe(
+        self,
+        stream: str,
+        group: str,
+        handler: Handler,
+        *,
+        consumer: str | None = None,
+        batch_size: int = 10,
+    ) -> None:
+        queue = self._queues[stream].setdefault(group, asyncio.Queue(self._maxsize))
+        self._subscriptions.append((group, handler, queue))
+        if self._running:
+            self._spawn(group, handler, queue)
+
+    def pending(self, stream: str, group: str) -> int:
+        queue = self._queues.get(stream, {}).get(group)
+        return queue.qsize() if queue else 0
+
+    async def join(self, stream: str, group: str) -> None:
+        """Wait until every message queued for ``group`` has been handled (tests, shutdown)."""
+        queue = self._queues.get(stream, {}).get(group)
+        if queue is not None:
+            await queue.join()
+
+    def _spawn(self, group: str, handler: Handler, queue: asyncio.Queue[BusMessage]) -> None:
+        self._tasks.append(asyncio.create_task(self._consume(group, handler, queue), name=f"bus:{group}"))
+
+    async def _consume(self, group: str, handler: Handler, queue: asyncio.Queue[BusMessage]) -> None:
+        while True:
+            message = await queue.get()
+            try:
+                await self._deliver(group, handler, message)
+            finally:
+                queue.task_done()
+
+    async def _deliver(self, group: str, handler: Handler, message: BusMessage) -> None:
+        for attempt in range(1, self.max_deliveries + 1):
+            try:
+                await handler(replace(message, deliveries=attempt))
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning(
+                    "bus handler failed", extra={"group": group, "stream": message.stream, "attempt": attempt}
+                )
+                if attempt < self.max_deliveries:
+                    await asyncio.sleep(self.backoff_base * 2 ** (attempt - 1))
+        await self.publish(
+            dead_letter_stream(message.stream),
+            {"source_stream": message.stream, "group": group, "message_id": message.id, "data": message.data},
+        )

@@ -1,0 +1,297 @@
+"""Redis Streams event bus (spec §12): durable, shared by every process of a deployment.
+
+Entries carry ``id`` (uuid4 hex), ``timestamp`` (ISO UTC) and ``data`` (JSON). Work groups
+start from ``0`` so nothing published before the first consumer is lost; per-process
+WebSocket groups (``api-ws-…``) start from ``$`` and are destroyed at shutdown. A failed
+handler leaves its entry pending and is retried in place with exponential backoff (each
+retry is an ``XCLAIM``, so the delivery count in ``XPENDING`` stays authoritative); after
+``max_deliveries`` the entry is dead-lettered and acknowledged. Entries left pending by a
+crashed consumer are taken over with ``XAUTOCLAIM`` once idle for ``claim_idle_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.typing import EncodableT, FieldT
+
+from aurorasoc.core.bus.base import BusMessage, Handler, dead_letter_stream
+from aurorasoc.core.config import get_settings
+from aurorasoc.core.metrics import BUS_PUBLISH_FAILURES
+
+log = logging.getLogger(__name__)
+CLOSE_TIMEOUT_SECONDS = 5.0
+
+DECISION_STREAM_PREFIX = "decisions:"
+DECISION_MAXLEN = 1_000_000
+PROCESS_GROUP_PREFIX = "api-ws-"
+_T = TypeVar("_T")
+_TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+@dataclass
+class _Subscription:
+    stream: str
+    group: str
+    handler: Handler
+    consumer: str
+    batch_size: int
+
+    @property
+    def start_id(self) -> str:
+        return "$" if self.group.startswith(PROCESS_GROUP_PREFIX) else "0"
+
+
+class RedisStreamsBus:
+    """``EventBus`` over Redis Streams; every interval is injectable so tests run fast."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        client: aioredis.Redis | None = None,
+        maxlen: int | None = None,
+        max_deliveries: int | None = None,
+        claim_idle_seconds: float | None = None,
+        block_ms: int = 5000,
+        claim_interval: float = 30.0,
+        backoff_base: float = 1.0,
+        backoff_max: float = 30.0,
+        publish_retries: int = 3,
+        publish_retry_delay: float = 0.1,
+    ) -> None:
+
+        messaging = get_settings().messaging
+        self._owns_client = client is None
+        self.client: aioredis.Redis = client or aioredis.from_url(  # type: ignore[no-untyped-call]
+            url or messaging.redis_url,
+            decode_responses=True,
+            socket_connect_timeout=2,
+            socket_timeout=block_ms / 1000 + 10,  # must outlast a blocking XREADGROUP
+            health_check_interval=30,
+        )
+        self.maxlen = _or(maxlen, messaging.stream_maxlen)
+        self.max_deliveries = _or(max_deliveries, messaging.stream_max_deliveries)
+        self.claim_idle_ms = int(_or(claim_idle_seconds, messaging.stream_claim_idle_seconds) * 1000)
+        self.block_ms = block_ms
+        self.claim_interval = claim_interval
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.publish_retries = publish_retries
+        self.publish_retry_delay = publish_retry_delay
+        self._subscriptions: list[_Subscription] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running = False
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Create every group now (so later publishes reach ``$`` groups), then consume."""
+        if self._running:
+            return
+        self._running = True
+        for sub in self._subscriptions:
+            with contextlib.suppress(*_TRANSIENT):  # Redis down: the consumer retries
+                await self._ensure_group(sub)
+            self._spawn(sub)
+
+    async def close(self) -> None:
+        """Stop the consumers; bounded, because a redis-py connection cancelled in the middle of a
+        blocking read can leave its task (and the pool) stuck instead of finishing."""
+        self._running = False
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            _done, stuck = await asyncio.wait(self._tasks, timeout=CLOSE_TIMEOUT_SECONDS)
+            if stuck:
+                # Breaking the sockets ends a read stuck in redis-py; only then are groups destroyed.
+                with contextlib.suppress(*_TRANSIENT, RedisError):
+                    await self.client.connection_pool.disconnect()
+                _done, stuck = await asyncio.wait(stuck, timeout=CLOSE_TIMEOUT_SECONDS)
+            if stuck:
+                log.warning("%d bus consumer(s) did not stop within %.0fs", len(stuck), CLOSE_TIMEOUT_SECONDS)
+        self._tasks.clear()
+        for sub in self._subscriptions:
+            if sub.start_id == "$":
+                try:
+                    await asyncio.wait_for(
+                        self.client.xgroup_destroy(sub.stream, sub.group), CLOSE_TIMEOUT_SECONDS
+                    )
+                except (*_TRANSIENT, RedisError, TimeoutError):
+                    log.warning("could not destroy consumer group %s", sub.group)
+        if self._owns_client:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.client.aclose(), CLOSE_TIMEOUT_SECONDS)
+
+    def subscribe(
+        self,
+        stream: str,
+        group: str,
+        handler: Handler,
+        *,
+        consumer: str | None = None,
+        batch_size: int = 10,
+    ) -> None:
+        name = consumer or f"{socket.gethostname()}:{os.getpid()}:{len(self._subscriptions)}"
+        sub = _Subscription(stream, group, handler, name, batch_size)
+        self._subscriptions.append(sub)
+        if self._running:
+            self._spawn(sub)
+
+    # -- publishing --------------------------------------------------------------------
+
+    async def publish(self, stream: str, data: dict[str, Any]) -> str:
+        """Append to ``stream``; after the retries the message is dropped and counted (§23)."""
+        message_id = uuid.uuid4().hex
+        for attempt in range(self.publish_retries + 1):
+            try:
+                await self._xadd(stream, message_id, data)
+                return message_id
+            except (*_TRANSIENT, RedisError):
+                if attempt < self.publish_retries:
+                    await asyncio.sleep(self.publish_retry_delay * 2**attempt)
+        BUS_PUBLISH_FAILURES.labels(stream).inc()
+        log.error("bus publish dropped after retries", extra={"stream": stream, "message_id": message_id})
+        return message_id
+
+    async def _xadd(self, stream: str, message_id: str, data: dict[str, Any]) -> None:
+        maxlen = DECISION_MAXLEN if stream.startswith(DECISION_STREAM_PREFIX) else self.maxlen
+        fields: dict[FieldT, EncodableT] = {
+            "id": message_id,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "data": orjson.dumps(data).decode(),
+        }
+        await self.client.xadd(stream, fields, maxlen=maxlen, approximate=True)
+
+    # -- consuming ---------------------------------------------------------------------
+
+    def _spawn(self, sub: _Subscription) -> None:
+        task = asyncio.create_task(self._consume(sub), name=f"bus:{sub.stream}:{sub.group}")
+        self._tasks.append(task)
+
+    async def _ensure_group(self, sub: _Subscription) -> None:
+        try:
+            await self.client.xgroup_create(sub.stream, sub.group, id=sub.start_id, mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def _consume(self, sub: _Subscription) -> None:
+        """Read, handle and claim forever; connection errors back off and reconnect."""
+        failures = 0
+        next_claim = time.monotonic() + self.claim_interval
+        # ``_running`` is checked on every turn: a consumer that outlives ``close()`` (redis-py can
+        # swallow a cancellation inside a blocking read) must end, not re-create a destroyed group.
+        while self._running:
+            try:
+                if failures:
+                    await self._ensure_group(sub)  # Redis may have restarted empty
+                if time.monotonic() >= next_claim:
+                    await self._claim_idle(sub)
+                    next_claim = time.monotonic() + self.claim_interval
+                await self._read_new(sub)
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except (*_TRANSIENT, ResponseError) as exc:
+                if not self._running:
+                    return
+                failures += 1
+                delay = min(self.backoff_max, self.backoff_base * 2 ** (failures - 1))
+                log.warning("bus consumer %s error (%s); retrying in %.1fs", sub.group, exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _read_new(self, sub: _Subscription) -> None:
+        response = await self.client.xreadgroup(
+            sub.group, sub.consumer, {sub.stream: ">"}, count=sub.batch_size, block=self.block_ms
+        )
+        for _stream, entries in response or []:
+            for entry_id, fields in entries:
+                await self._process(sub, entry_id, fields, deliveries=1)
+
+    async def _claim_idle(self, sub: _Subscription) -> None:
+        """Take over entries another (crashed) consumer left pending for too long."""
+        start = "0-0"
+        while True:
+            response = await self.client.xautoclaim(
+                sub.stream, sub.group, sub.consumer, self.claim_idle_ms, start_id=start, count=sub.batch_size
+            )
+            start, entries = response[0], response[1]
+            for entry_id, fields in entries:
+                if fields:  # trimmed entries come back empty; Redis drops them from the PEL
+                    await self._process(sub, entry_id, fields, await self._deliveries(sub, entry_id))
+            if start in ("0-0", b"0-0"):
+                return
+
+    async def _deliveries(self, sub: _Subscription, entry_id: str) -> int:
+        rows = await self.client.xpending_range(sub.stream, sub.group, min=entry_id, max=entry_id, count=1)
+        return int(rows[0]["times_delivered"]) if rows else 1
+
+    async def _process(
+        self, sub: _Subscription, entry_id: str, fields: dict[str, str], deliveries: int
+    ) -> None:
+        """Deliver with in-place retries; dead-letter after ``max_deliveries``, then XACK."""
+        try:
+            message = _to_message(sub.stream, fields, deliveries)
+        except (KeyError, ValueError):
+            log.error("malformed bus entry %s on %s", entry_id, sub.stream)
+            await self._dead_letter(sub, entry_id, fields.get("id", entry_id), {"raw": fields})
+            return
+        while message.deliveries <= self.max_deliveries:
+            try:
+                await sub.handler(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning(
+                    "bus handler failed",
+                    extra={"group": sub.group, "stream": sub.stream, "attempt": message.deliveries},
+                )
+            else:
+                await self.client.xack(sub.stream, sub.group, entry_id)
+                return
+            if message.deliveries >= self.max_deliveries:
+                break
+            await asyncio.sleep(min(self.backoff_max, self.backoff_base * 2 ** (message.deliveries - 1)))
+            claimed = await self.client.xclaim(sub.stream, sub.group, sub.consumer, 0, [entry_id])
+            if not claimed:  # trimmed away or acknowledged elsewhere meanwhile
+                return
+            message = replace(message, deliveries=await self._deliveries(sub, entry_id))
+        await self._dead_letter(sub, entry_id, message.id, message.data)
+
+    async def _dead_letter(self, sub: _Subscription, entry_id: str, message_id: str, data: Any) -> None:
+        """Raw XADD (no silent drop): if Redis fails here the entry simply stays pending."""
+        payload = {"source_stream": sub.stream, "group": sub.group, "message_id": message_id, "data": data}
+        await self._xadd(dead_letter_stream(sub.stream), uuid.uuid4().hex, payload)
+        await self.client.xack(sub.stream, sub.group, entry_id)
+
+
+def _or(value: _T | None, default: _T) -> _T:
+    return default if value is None else value
+
+
+def _to_message(stream: str, fields: dict[str, str], deliveries: int) -> BusMessage:
+    data = orjson.loads(fields["data"])
+    if not isinstance(data, dict):
+        raise ValueError("bus data must be a JSON object")
+    return BusMessage(
+        id=fields["id"],
+        stream=stream,
+        data=data,
+        timestamp=datetime.fromisoformat(fields["timestamp"]),
+        deliveries=deliveries,
+    )

@@ -1,0 +1,118 @@
+"""The MQTT topic contract of spec §12: topic parsing, payload models and outbound topics.
+
+Topic device ids must match ``^[A-Za-z0-9_-]{1,64}$``; anything else is rejected before the
+payload is parsed. Payloads are compact JSON validated with Pydantic.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aurorasoc.cps.attestation import AttestationResponse
+
+DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SUBSCRIPTIONS = (
+    "aurora/sensors/+/status",
+    "aurora/sensors/+/telemetry",
+    "aurora/sensors/+/alerts",
+    "aurora/access/+/badge_event",
+    "aurora/attestation/+/response",
+)
+_KINDS = {
+    ("sensors", "status"): "status",
+    ("sensors", "telemetry"): "telemetry",
+    ("sensors", "alerts"): "alert",
+    ("access", "badge_event"): "badge_event",
+    ("attestation", "response"): "attestation",
+}
+
+
+class InvalidMessage(ValueError):
+    """A message outside the contract; ``reason`` labels the rejection counter."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class StatusPayload(_Payload):
+    device_type: str = Field(min_length=1, max_length=64)
+    board_family: str | None = Field(None, max_length=32)
+    firmware_stack: str | None = Field(None, max_length=32)
+    firmware_version: str | None = Field(None, max_length=64)
+    uptime_s: float | None = Field(None, ge=0)
+    location: str | None = Field(None, max_length=200)
+    zone_id: str | None = Field(None, max_length=64)
+
+
+class TelemetryPayload(_Payload):
+    metric: str = Field(min_length=1, max_length=64)
+    value: float = Field(allow_inf_nan=False)
+    unit: str | None = Field(None, max_length=32)
+    ts: float | None = None  # epoch seconds as sent by the device
+
+
+class DeviceAlertPayload(_Payload):
+    title: str = Field(min_length=1, max_length=300)
+    severity: str = Field(pattern=r"^(critical|high|medium|low|info)$")
+    description: str | None = Field(None, max_length=5000)
+    metric: str | None = Field(None, max_length=64)
+
+
+class BadgePayload(_Payload):
+    badge_id: str = Field(min_length=1, max_length=64)
+    ts: float | None = None
+
+
+PAYLOADS: dict[str, type[BaseModel]] = {
+    "status": StatusPayload,
+    "telemetry": TelemetryPayload,
+    "alert": DeviceAlertPayload,
+    "badge_event": BadgePayload,
+    "attestation": AttestationResponse,
+}
+
+
+def parse_topic(topic: str) -> tuple[str, str]:
+    """``(kind, device_id)`` of an inbound topic, or :class:`InvalidMessage`."""
+    parts = topic.split("/")
+    if len(parts) != 4 or parts[0] != "aurora" or (parts[1], parts[3]) not in _KINDS:
+        raise InvalidMessage("bad_topic", topic[:200])
+    if not DEVICE_ID_RE.fullmatch(parts[2]):
+        raise InvalidMessage("bad_device_id", parts[2][:80])
+    return _KINDS[(parts[1], parts[3])], parts[2]
+
+
+def parse_payload(kind: str, raw: bytes) -> BaseModel:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidMessage("bad_json", str(exc)) from None
+    if not isinstance(data, dict):
+        raise InvalidMessage("bad_payload", "not a JSON object")
+    try:
+        return PAYLOADS[kind].model_validate(data)
+    except ValidationError as exc:
+        raise InvalidMessage("bad_payload", str(exc.errors()[0]["msg"])) from None
+
+
+def command_topic(device_id: str) -> str:
+    return f"aurora/access/{device_id}/command"
+
+
+def challenge_topic(device_id: str) -> str:
+    return f"aurora/attestation/{device_id}/request"
+
+
+def outbound(data: dict[str, Any]) -> bytes:
+    """Compact JSON with ``ts`` (epoch seconds)."""
+    return orjson.dumps({**data, "ts": datetime.now(UTC).timestamp()})

@@ -1,0 +1,72 @@
+"""What a CPS change announces once it is committed: ``aurora:cps:events`` messages and alerts.
+
+CPS services flush; the caller commits and then calls :meth:`CPSOutbox.publish`, so neither the
+``/ws/cps`` feed nor the alert pipeline ever sees uncommitted rows. Every CPS alert goes through
+:class:`AlertService` (dedup, IOC indexing) and is announced on ``aurora:alerts`` like any other,
+so the alert pipeline files it into a case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aurorasoc.alerts.events import publish_alert_event
+from aurorasoc.alerts.service import AlertService
+from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.models import AlertModel
+from aurorasoc.core.vocabulary import AlertCreate, AssetType, Severity
+
+CPS_EVENTS_STREAM = "aurora:cps:events"
+CPS_SOURCE = "cps"
+CPS_AGENT = "cps_security"
+
+
+@dataclass
+class CPSOutbox:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[tuple[AlertModel, bool]] = field(default_factory=list)
+
+    def event(self, event: str, device_id: str, **data: Any) -> None:
+        """Queue a ``/ws/cps`` message (``{"event", "device_id", …, "timestamp"}``)."""
+        stamp = datetime.now(UTC).isoformat()
+        self.events.append({"event": event, "device_id": device_id, **data, "timestamp": stamp})
+
+    async def alert(
+        self,
+        session: AsyncSession,
+        *,
+        title: str,
+        severity: Severity,
+        device_id: str,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> AlertModel:
+        """Create (or dedup into) a CPS alert on ``device:<id>``; high/critical ask for the CPS agent."""
+        meta = dict(metadata or {})
+        if severity in (Severity.HIGH, Severity.CRITICAL):
+            meta.setdefault("dispatch_agent", CPS_AGENT)
+        body = AlertCreate(
+            title=title,
+            severity=severity,
+            source=CPS_SOURCE,
+            description=description,
+            asset_type=AssetType.IOT_SENSOR,
+            affected_assets=[f"device:{device_id}"],
+            metadata=meta,
+        )
+        alert, created = await AlertService(session).create(body)
+        self.alerts.append((alert, created))
+        return alert
+
+    async def publish(self) -> None:
+        bus = get_bus()
+        for payload in self.events:
+            await bus.publish(CPS_EVENTS_STREAM, payload)
+        for alert, created in self.alerts:
+            await publish_alert_event(alert, "created" if created else "deduplicated")
+        self.events.clear()
+        self.alerts.clear()

@@ -1,0 +1,185 @@
+"""Sigma rule management: list, detail, create, toggle/edit, delete, and dry-run tests (spec §10, §13.3)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+
+from aurorasoc.core.auth import Principal, require_permission
+from aurorasoc.core.errors import DomainError
+from aurorasoc.core.schemas import Page
+from aurorasoc.core.web.audit_trail import audit_change
+from aurorasoc.core.web.deps import DbSession, Paging, require_database, require_mutations
+from aurorasoc.core.web.showcase import stamp_source
+from aurorasoc.detection import rule_testing
+from aurorasoc.detection.rules import DetectionRuleService, RuleFilters
+from aurorasoc.detection.schemas import (
+    MAX_YAML_CHARS,
+    RuleCreate,
+    RuleDetail,
+    RuleKind,
+    RuleOut,
+    RulePatch,
+    RulesCreated,
+    RuleTest,
+    RuleTestResult,
+    TestedRule,
+)
+
+router = APIRouter(prefix="/detections", tags=["detections"])
+
+MAX_BODY_BYTES = MAX_YAML_CHARS + 64 * 1024  # the YAML plus JSON framing and escapes
+WriteRules = Depends(require_permission("detections:write"))
+ReadRules = Depends(require_permission("siem:read"))
+RuleIdent = Annotated[str, Path(min_length=1, max_length=128, description="Row id or Sigma rule id")]
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+async def limit_body(request: Request) -> None:
+    """413 before parsing: a rule body is at most 1 MiB of YAML."""
+    declared = request.headers.get("content-length", "")
+    if (declared.isdigit() and int(declared) > MAX_BODY_BYTES) or len(await request.body()) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"request body exceeds {MAX_BODY_BYTES} bytes")
+
+
+def rule_filters(
+    enabled: bool | None = None,
+    level: str | None = Query(None, max_length=32),
+    product: str | None = Query(None, max_length=64),
+    kind: RuleKind | None = None,
+    tag: str | None = Query(None, max_length=128, description="e.g. attack.t1059.001"),
+    q: str | None = Query(None, max_length=200, description="Text in the title, or an exact rule id"),
+) -> RuleFilters:
+    return RuleFilters(enabled, level, product, kind, tag, q)
+
+
+@router.get(
+    "/rules",
+    response_model=Page[RuleOut],
+    summary="List Sigma rules with hit counters. Permission: siem:read",
+    dependencies=[ReadRules, Depends(require_database)],
+)
+async def list_rules(
+    response: Response, session: DbSession, paging: Paging, filters: RuleFilters = Depends(rule_filters)
+) -> Page[RuleOut]:
+    rows, total = await DetectionRuleService(session).list(filters, skip=paging.skip, limit=paging.limit)
+    stamp_source(response, "database")
+    items = [RuleOut.model_validate(row) for row in rows]
+    return Page(items=items, total=total, skip=paging.skip, limit=paging.limit)
+
+
+@router.post(
+    "/rules/test",
+    response_model=RuleTestResult,
+    summary="Run a Sigma YAML against sample events or stored logs (nothing stored). Permission: siem:read",
+    dependencies=[ReadRules, Depends(limit_body)],
+)
+async def test_rules(body: RuleTest, session: DbSession) -> RuleTestResult:
+    engine = rule_testing.compile_for_test(body.yaml)
+    events = rule_testing.events_from_objects(body.events)
+    if body.log_ids:
+        await require_database()
+        events += await rule_testing.events_from_logs(session, body.log_ids)
+    results = rule_testing.evaluate(engine, events)
+    rules = [
+        TestedRule(id=r.id, title=r.title, supported=r.supported, reason=r.reason)
+        for r in engine.rules.values()
+    ]
+    matched = sum(1 for result in results if result["matches"])
+    return RuleTestResult.model_validate(
+        {"rules": rules, "events": len(events), "matched": matched, "results": results}
+    )
+
+
+@router.get(
+    "/rules/{rule_id}",
+    response_model=RuleDetail,
+    summary="One Sigma rule with its YAML. Permission: siem:read",
+    dependencies=[ReadRules, Depends(require_database)],
+)
+async def get_rule(rule_id: RuleIdent, response: Response, session: DbSession) -> RuleDetail:
+    stamp_source(response, "database")
+    return RuleDetail.model_validate(await DetectionRuleService(session).get(rule_id))
+
+
+@router.post(
+    "/rules",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RulesCreated,
+    summary="Add custom Sigma rules (rule or correlation YAML). Permission: detections:write",
+    dependencies=[Depends(limit_body), Depends(require_mutations)],
+)
+async def create_rules(
+    body: RuleCreate, request: Request, session: DbSession, principal: Principal = WriteRules
+) -> RulesCreated:
+    """Rules the engine cannot evaluate are stored with ``supported=false`` and the reason."""
+    rows = await DetectionRuleService(session).create(
+        body.yaml, actor=principal.username, enabled=body.enabled
+    )
+    items = [RuleDetail.model_validate(row) for row in rows]
+    for item in items:
+        await _audit(
+            session, request, principal, "detection_rule.create", item, {"after": item.audit_snapshot()}
+        )
+    await session.commit()
+    return RulesCreated(items=items)
+
+
+@router.patch(
+    "/rules/{rule_id}",
+    response_model=RuleDetail,
+    summary="Enable/disable a rule or replace its YAML. Permission: detections:write",
+    dependencies=[Depends(limit_body), Depends(require_mutations)],
+)
+async def patch_rule(
+    rule_id: RuleIdent,
+    body: RulePatch,
+    request: Request,
+    session: DbSession,
+    principal: Principal = WriteRules,
+) -> RuleDetail:
+    service = DetectionRuleService(session)
+    row = await service.get(rule_id)
+    before = RuleOut.model_validate(row).audit_snapshot()
+    updated = RuleDetail.model_validate(await service.update(row, enabled=body.enabled, text=body.yaml))
+    details = {"before": before, "after": updated.audit_snapshot(), "yaml_replaced": body.yaml is not None}
+    await _audit(session, request, principal, "detection_rule.update", updated, details)
+    await session.commit()
+    return updated
+
+
+@router.delete(
+    "/rules/{rule_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a custom rule (bundled rules: 409, disable instead). Permission: detections:write",
+    dependencies=[Depends(require_mutations)],
+)
+async def delete_rule(
+    rule_id: RuleIdent, request: Request, session: DbSession, principal: Principal = WriteRules
+) -> Response:
+    service = DetectionRuleService(session)
+    row = await service.get(rule_id)
+    snapshot = RuleOut.model_validate(row)
+    await service.delete(row)
+    await _audit(
+        session, request, principal, "detection_rule.delete", snapshot, {"before": snapshot.audit_snapshot()}
+    )
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def _audit(
+    session: DbSession,
+    request: Request,
+    principal: Principal,
+    action: str,
+    rule: RuleOut,
+    details: dict[str, Any],
+) -> None:
+    await audit_change(session, request, principal, action, ("detection_rule", str(rule.id)), details)

@@ -1,1 +1,0 @@
-"""SOAR engine: playbook schema, action registry, guarded conditions, templating and the executor."""

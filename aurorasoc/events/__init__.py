@@ -1,1 +1,0 @@
-"""Event bus: streams between ingest, detection, alert pipeline, agents and WebSockets."""

@@ -1,0 +1,266 @@
+"""IOC typing and canonicalisation (spec §13.5).
+
+Values are canonicalised so the same indicator always dedups and upserts to one row:
+lower-case everywhere except URL paths, compressed IPv6, upper-case CVE and technique ids.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from aurorasoc.core.vocabulary import IOCType, NormalizedEvent
+
+MAX_IOCS_PER_ALERT = 50
+
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_HASH_TYPES = {32: IOCType.HASH_MD5, 40: IOCType.HASH_SHA1, 64: IOCType.HASH_SHA256}
+_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$", re.IGNORECASE)
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,24}$")
+_DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$")
+_URL = re.compile(r"^(?:https?|ftp)://", re.IGNORECASE)
+_REGISTRY = re.compile(r"^(?:HKLM|HKCU|HKCR|HKU|HKEY_[A-Z_]+)\\", re.IGNORECASE)
+_WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:\\|\\\\)")
+_TECHNIQUE = re.compile(r"^(?:attack\.)?(t\d{4}(?:\.\d{3})?)$", re.IGNORECASE)
+
+# "TLDs" that are really file extensions: `payload.exe` is a file name, not a domain.
+FILE_EXTENSIONS = frozenset(
+    [
+        "exe",
+        "dll",
+        "ps1",
+        "psm1",
+        "bat",
+        "cmd",
+        "vbs",
+        "vbe",
+        "js",
+        "jse",
+        "wsf",
+        "hta",
+        "scr",
+        "sys",
+        "drv",
+        "ocx",
+        "cpl",
+        "msi",
+        "msp",
+        "lnk",
+        "jar",
+        "py",
+        "sh",
+        "pl",
+        "rb",
+        "tmp",
+        "log",
+        "txt",
+        "ini",
+        "cfg",
+        "conf",
+        "dat",
+        "bin",
+        "db",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "xlsm",
+        "ppt",
+        "pptx",
+        "pdf",
+        "rtf",
+        "zip",
+        "rar",
+        "7z",
+        "gz",
+        "tar",
+        "iso",
+        "img",
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "bmp",
+        "csv",
+        "xml",
+        "json",
+        "yaml",
+        "yml",
+        "html",
+        "htm",
+        "php",
+        "asp",
+        "aspx",
+        "jsp",
+        "evtx",
+        "etl",
+    ]
+)
+
+
+def _ip(value: str) -> str | None:
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if address.is_loopback or address.is_unspecified:
+        return None
+    return str(address)
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(value)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, parts.fragment))
+
+
+def _domain(value: str) -> str | None:
+    candidate = value.lower().rstrip(".")
+    if not _DOMAIN.fullmatch(candidate) or candidate.rsplit(".", 1)[-1] in FILE_EXTENSIONS:
+        return None
+    return candidate
+
+
+def classify_ioc(value: str) -> tuple[IOCType, str] | None:
+    """The IOC type and canonical form of ``value``, or None when it is not a recognised indicator."""
+    value = value.strip()
+    if not value or len(value) > 2048:
+        return None
+    if _HEX.fullmatch(value) and len(value) in _HASH_TYPES:
+        return _HASH_TYPES[len(value)], value.lower()
+    if _CVE.fullmatch(value):
+        return IOCType.CVE, value.upper()
+    if (ip := _ip(value)) is not None:
+        return IOCType.IP, ip
+    if _URL.match(value):
+        return IOCType.URL, _url(value)
+    if _EMAIL.fullmatch(value):
+        return IOCType.EMAIL, value.lower()
+    if _REGISTRY.match(value):
+        return IOCType.REGISTRY_KEY, value
+    if _WINDOWS_PATH.match(value) or (value.startswith("/") and " " not in value and len(value) > 1):
+        return IOCType.FILE_PATH, value
+    if (domain := _domain(value)) is not None:
+        return IOCType.DOMAIN, domain
+    return None
+
+
+def canonicalize_iocs(values: list[str]) -> list[str]:
+    """Canonical, de-duplicated, order-preserving, capped at ``MAX_IOCS_PER_ALERT``.
+
+    Unrecognised values are kept (stripped) so nothing a producer sent is silently lost.
+    """
+    seen: dict[str, None] = {}
+    for raw in values:
+        typed = classify_ioc(raw)
+        canonical = typed[1] if typed else raw.strip()
+        if canonical:
+            seen.setdefault(canonical, None)
+    return list(seen)[:MAX_IOCS_PER_ALERT]
+
+
+def canonicalize_technique(technique_id: str) -> str | None:
+    """``t1110.001`` / ``attack.t1110.001`` → ``T1110.001``; anything else → None."""
+    match = _TECHNIQUE.fullmatch(technique_id.strip())
+    return match.group(1).upper() if match else None
+
+
+def canonicalize_techniques(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(t for v in values if (t := canonicalize_technique(v))))
+
+
+# --- extraction from events -------------------------------------------------------------------
+
+# Fields that hold indicators by name, checked before the free-text message (order is kept).
+IOC_FIELDS = (
+    "src_ip",
+    "dst_ip",
+    "dest_ip",
+    "SourceIp",
+    "DestinationIp",
+    "IpAddress",
+    "DestinationHostname",
+    "QueryName",
+    "query",
+    "dns.rrname",
+    "http.hostname",
+    "tls.sni",
+    "url",
+    "http.url",
+    "Hashes",
+    "Hash",
+    "sha256",
+    "sha1",
+    "md5",
+    "fileinfo.sha256",
+    "fileinfo.md5",
+    "email",
+    "sender",
+    "recipient",
+)
+# Only these types count as event IOCs: paths and registry keys are context, not indicators.
+_EVENT_IOC_TYPES = frozenset(
+    {
+        IOCType.IP,
+        IOCType.DOMAIN,
+        IOCType.URL,
+        IOCType.EMAIL,
+        IOCType.HASH_MD5,
+        IOCType.HASH_SHA1,
+        IOCType.HASH_SHA256,
+        IOCType.CVE,
+    }
+)
+_NON_HASH_ALGORITHMS = frozenset({"IMPHASH"})
+_MESSAGE_PATTERNS = (
+    re.compile(r"\b(?:https?|ftp)://[^\s\"'<>]+", re.IGNORECASE),
+    re.compile(r"\b[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b"),
+    re.compile(r"\bCVE-\d{4}-\d{4,}\b", re.IGNORECASE),
+    re.compile(r"\b(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40}|[0-9a-fA-F]{32})\b"),
+    re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"),
+    re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])"),
+    re.compile(
+        r"(?<![\w@.\\/-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b(?![\\/@-])"
+    ),
+)
+
+
+def _field_values(name: str, value: Any) -> list[str]:
+    """A field's candidate strings; ``Hashes`` (``SHA256=…,MD5=…``) is split per algorithm."""
+    items = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for item in items:
+        if item is None or isinstance(item, dict | bool):
+            continue
+        text = str(item).strip()
+        if name.lower() in ("hashes", "hash") and "=" in text:
+            for part in text.split(","):
+                algorithm, _, digest = part.partition("=")
+                if algorithm.strip().upper() not in _NON_HASH_ALGORITHMS:
+                    out.append(digest)
+        else:
+            out.append(text)
+    return out
+
+
+def extract_iocs(event: NormalizedEvent) -> list[str]:
+    """Indicators in an event: known fields first, then regexes over ``message`` (spec §13.5).
+
+    Canonical, de-duplicated, loopback/unspecified addresses dropped, capped at ``MAX_IOCS_PER_ALERT``.
+    """
+    candidates: list[str] = [v for v in (event.src_ip, event.dst_ip) if v]
+    for name in IOC_FIELDS:
+        if name in event.fields:
+            candidates.extend(_field_values(name, event.fields[name]))
+    if event.message:
+        for pattern in _MESSAGE_PATTERNS:
+            candidates.extend(match.group(0).rstrip(".,;)]}") for match in pattern.finditer(event.message))
+    found: dict[str, None] = {}
+    for candidate in candidates:
+        typed = classify_ioc(candidate)
+        if typed is not None and typed[0] in _EVENT_IOC_TYPES:
+            found.setdefault(typed[1], None)
+            if len(found) >= MAX_IOCS_PER_ALERT:
+                break
+    return list(found)

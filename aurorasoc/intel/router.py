@@ -1,0 +1,238 @@
+"""IOC database: list, detail, upsert, edit, lookup with enrichment, similarity, sharing (spec §10, §14.4).
+
+Dummy mode with the database down serves an empty showcase page: there is no showcase IOC data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from aurorasoc.core import runtime
+from aurorasoc.core.auth import Principal, require_permission
+from aurorasoc.core.bus.nats_jetstream import share
+from aurorasoc.core.config import get_settings
+from aurorasoc.core.errors import Conflict, NotFound
+from aurorasoc.core.models import IOCModel
+from aurorasoc.core.schemas import Page
+from aurorasoc.core.vocabulary import IOCStatus, IOCType
+from aurorasoc.core.web.audit_trail import audit_change
+from aurorasoc.core.web.deps import (
+    DataSourceDep,
+    DbSession,
+    Paging,
+    require_database,
+    require_mutations,
+)
+from aurorasoc.core.web.showcase import stamp_source
+from aurorasoc.intel.enrichment import default_intel_service
+from aurorasoc.intel.schemas import (
+    AlertRef,
+    IOCCreate,
+    IOCDetail,
+    IOCOut,
+    IOCPatch,
+    LookupRequest,
+    LookupResult,
+    ShareReceipt,
+    SimilarHit,
+    SimilarResult,
+)
+from aurorasoc.intel.service import IOC_SHARING_SUBJECT, IOCFilters, IOCService, parse_ioc, share_message
+
+router = APIRouter(prefix="/iocs", tags=["iocs"])
+
+
+def ioc_filters(
+    type_: IOCType | None = Query(None, alias="type"),
+    status_: IOCStatus | None = Query(None, alias="status", description="expired includes stale active IOCs"),
+    q: str | None = Query(None, max_length=200, description="Case-insensitive text in value or description"),
+    alert_id: uuid.UUID | None = Query(None, description="Only IOCs linked to this alert"),
+    source: str | None = Query(None, max_length=64),
+) -> IOCFilters:
+    return IOCFilters(type_, status_, q, alert_id, source)
+
+
+@router.get("", response_model=Page[IOCOut], summary="List IOCs. Permission: iocs:read")
+async def list_iocs(
+    response: Response,
+    session: DbSession,
+    source: DataSourceDep,
+    paging: Paging,
+    filters: IOCFilters = Depends(ioc_filters),
+    _: Principal = Depends(require_permission("iocs:read")),
+) -> Page[IOCOut]:
+    stamp_source(response, source)
+    if source == "showcase":  # no showcase IOC data ships: an honest empty page
+        return Page(items=[], total=0, skip=paging.skip, limit=paging.limit, data_source="showcase")
+    rows, total = await IOCService(session).list(filters, skip=paging.skip, limit=paging.limit)
+    return Page(items=[IOCOut.of(r) for r in rows], total=total, skip=paging.skip, limit=paging.limit)
+
+
+@router.post(
+    "",
+    response_model=IOCOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an IOC (201 new, 200 existing gains a sighting). Permission: iocs:write",
+    responses={200: {"model": IOCOut, "description": "The (type, value) existed: sightings, max confidence"}},
+    dependencies=[Depends(require_mutations)],
+)
+async def upsert_ioc(
+    body: IOCCreate,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    principal: Principal = Depends(require_permission("iocs:write")),
+) -> IOCOut:
+    key = parse_ioc(body.value, body.type)
+    extra = body.model_dump(include={"tags", "tlp", "description"}, exclude_none=True)
+    ioc, created = await IOCService(session).upsert(
+        key, source=body.source, confidence=body.confidence, **extra
+    )
+    details = {"type": ioc.type, "value": ioc.value, "created": created, **extra}
+    await _audit(session, principal, request, "ioc.upsert", ioc, details)
+    await session.commit()
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return IOCOut.of(ioc)
+
+
+@router.post(
+    "/lookup",
+    response_model=LookupResult,
+    summary="Local record, linked alerts and threat-intel enrichment (cached). Permission: iocs:read",
+)
+async def lookup_ioc(
+    body: LookupRequest,
+    response: Response,
+    session: DbSession,
+    source: DataSourceDep,
+    _: Principal = Depends(require_permission("iocs:read")),
+) -> LookupResult:
+    ioc_type, value = parse_ioc(body.value, body.type)
+    stamp_source(response, source)
+    if source == "showcase":  # providers read the database too: nothing to enrich from
+        return LookupResult(
+            type=ioc_type, value=value, ioc=None, enrichment=[], cached=False, data_source="showcase"
+        )
+    service = IOCService(session)
+    ioc = await service.find((ioc_type, value))
+    alerts, count = await service.linked_alerts(ioc.id) if ioc else ([], 0)
+    enrichment = await default_intel_service().enrich(ioc_type, value)
+    return LookupResult(
+        type=ioc_type,
+        value=value,
+        ioc=IOCOut.of(ioc) if ioc else None,
+        linked_alerts=[AlertRef.model_validate(a) for a in alerts],
+        linked_alert_count=count,
+        enrichment=enrichment.results,
+        cached=enrichment.cached,
+    )
+
+
+@router.get(
+    "/similar",
+    response_model=SimilarResult,
+    summary="Lexically similar IOCs (same network, same domain, substring). Permission: iocs:read",
+)
+async def similar_iocs(
+    response: Response,
+    session: DbSession,
+    source: DataSourceDep,
+    q: str = Query("", max_length=2048, description="An indicator or a fragment of one; blank finds nothing"),
+    limit: int = Query(20, ge=1, le=100),
+    _: Principal = Depends(require_permission("iocs:read")),
+) -> SimilarResult:
+    stamp_source(response, source)
+    if source == "showcase":
+        return SimilarResult(query=q, items=[], data_source="showcase")
+    hits = await IOCService(session).similar(q, limit)
+    items = [SimilarHit(ioc=IOCOut.of(ioc), reason=reason, score=score) for ioc, reason, score in hits]
+    return SimilarResult(query=q, items=items)
+
+
+@router.get("/{ioc_id}", response_model=IOCDetail, summary="IOC with linked alerts. Permission: iocs:read")
+async def get_ioc(
+    ioc_id: uuid.UUID,
+    response: Response,
+    session: DbSession,
+    source: DataSourceDep,
+    _: Principal = Depends(require_permission("iocs:read")),
+) -> IOCDetail:
+    stamp_source(response, source)
+    if source == "showcase":
+        raise NotFound(f"IOC {ioc_id} does not exist (no showcase IOC data)")
+    service = IOCService(session)
+    ioc = await service.get(ioc_id)
+    alerts, count = await service.linked_alerts(ioc.id)
+    return IOCDetail(
+        **IOCOut.of(ioc).model_dump(),
+        linked_alerts=[AlertRef.model_validate(a) for a in alerts],
+        linked_alert_count=count,
+    )
+
+
+@router.patch(
+    "/{ioc_id}",
+    response_model=IOCOut,
+    summary="Edit status, confidence, tags, TLP, description. Permission: iocs:write",
+    dependencies=[Depends(require_mutations)],
+)
+async def patch_ioc(
+    ioc_id: uuid.UUID,
+    body: IOCPatch,
+    request: Request,
+    session: DbSession,
+    principal: Principal = Depends(require_permission("iocs:write")),
+) -> IOCOut:
+    service = IOCService(session)
+    ioc = await service.get(ioc_id)
+    change = await service.update(ioc, body.model_dump(exclude_unset=True))
+    await _audit(session, principal, request, "ioc.update", ioc, change)
+    await session.commit()
+    return IOCOut.of(ioc)
+
+
+async def require_external_actions() -> None:
+    """IOC sharing leaves this site: real mode only (409 ``mode_blocks_mutation`` otherwise)."""
+    runtime.assert_external_allowed()
+    await require_database()
+
+
+@router.post(
+    "/{ioc_id}/share",
+    response_model=ShareReceipt,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Publish to federated sites on AURORA.ioc_sharing (never TLP:RED). Permission: iocs:write",
+    dependencies=[Depends(require_external_actions)],
+)
+async def share_ioc(
+    ioc_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    principal: Principal = Depends(require_permission("iocs:write")),
+) -> ShareReceipt:
+    settings = get_settings()
+    ioc = await IOCService(session).get(ioc_id)
+    message = share_message(ioc, settings.federation.site_id)
+    if not settings.messaging.nats_url:
+        raise Conflict("IOC sharing needs NATS JetStream: set AURORA_NATS_URL", code="sharing_unavailable")
+    await _audit(
+        session, principal, request, "ioc.share", ioc, {"subject": IOC_SHARING_SUBJECT, "tlp": ioc.tlp}
+    )
+    await session.commit()
+    share(IOC_SHARING_SUBJECT, message)
+    return ShareReceipt(subject=IOC_SHARING_SUBJECT, message=message)
+
+
+async def _audit(
+    session: DbSession,
+    principal: Principal,
+    request: Request,
+    action: str,
+    ioc: IOCModel,
+    details: dict[str, Any],
+) -> None:
+    await audit_change(session, request, principal, action, ("ioc", str(ioc.id)), details)

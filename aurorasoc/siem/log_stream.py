@@ -1,0 +1,196 @@
+"""The ``aurora:logs`` lane (spec §12): parsed events go on the bus, the detection engine consumes them.
+
+Producers (HTTP ingest, ``aurorasoc ingest --enqueue``) give every event a uuid4 ``id`` before
+publishing, so the consumer is idempotent: ``DetectionPipeline`` stores each event under its id and
+commits the log rows together with their alerts, and a redelivered message (its consumer died before
+acknowledging) finds its events stored and skips them. Any number of ``detection-engine`` consumers
+can therefore share the stream without losing or double-counting an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import structlog
+from redis.exceptions import RedisError
+
+from aurorasoc.core.bus.base import BusMessage, EventBus
+from aurorasoc.core.db import get_session_factory
+from aurorasoc.core.errors import DomainError
+from aurorasoc.core.vocabulary import NormalizedEvent
+from aurorasoc.detection.pipeline import DetectionPipeline
+from aurorasoc.detection.rules import load_engine, rules_version
+from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.siem.parsers import ParseError, ParseResult, parse_bytes, parse_file
+
+log = structlog.get_logger(__name__)
+
+LOGS_STREAM = "aurora:logs"
+DETECTION_GROUP = "detection-engine"
+EVENTS_PER_MESSAGE = 200
+SHOWN_ERRORS = 20
+RULES_CHECK_SECONDS = 30.0
+
+PipelineFactory = Callable[[], Awaitable[DetectionPipeline]]
+
+
+def _messages(events: Iterable[NormalizedEvent]) -> Iterator[list[dict[str, Any]]]:
+    iterator = iter(events)
+    while chunk := list(islice(iterator, EVENTS_PER_MESSAGE)):
+        yield [e.model_copy(update={"id": str(uuid.uuid4())}).model_dump(mode="json") for e in chunk]
+
+
+async def publish_events(bus: EventBus, events: Iterable[NormalizedEvent], source: str) -> int:
+    """Publish ``events`` on ``aurora:logs`` in messages of at most 200; returns how many were queued."""
+    queued = 0
+    for batch in _messages(events):
+        await bus.publish(LOGS_STREAM, {"source": source, "events": batch})
+        queued += len(batch)
+    return queued
+
+
+@dataclass
+class EnqueueResult:
+    """Events queued, records rejected, and the first ``SHOWN_ERRORS`` parse errors with positions."""
+
+    accepted: int = 0
+    rejected: int = 0
+    errors: list[ParseError] = field(default_factory=list)
+
+    def events(self, items: Iterable[ParseResult], where: str = "") -> Iterator[NormalizedEvent]:
+        """The events of ``items``; parse errors are counted (and kept, prefixed with ``where``)."""
+        for item in items:
+            if isinstance(item, NormalizedEvent):
+                yield item
+                continue
+            self.reject(item, where)
+
+    def reject(self, error: ParseError, where: str = "") -> None:
+        self.rejected += 1
+        if len(self.errors) < SHOWN_ERRORS:
+            self.errors.append(ParseError(f"{where}{error.position}", error.message))
+
+
+def _parse_upload(data: bytes, fmt: str, source: str) -> tuple[list[NormalizedEvent], EnqueueResult]:
+    result = EnqueueResult()
+    return list(result.events(parse_bytes(data, format=fmt, source=source))), result
+
+
+async def enqueue_bytes(bus: EventBus, data: bytes, *, fmt: str, source: str) -> EnqueueResult:
+    """Parse raw log data (off the event loop: EVTX is CPU work) and queue its events for detection."""
+    events, result = await asyncio.to_thread(_parse_upload, data, fmt, source)
+    result.accepted = await publish_events(bus, events, source)
+    return result
+
+
+async def enqueue_files(redis_url: str, files: list[Path], *, fmt: str, source: str | None) -> EnqueueResult:
+    """``aurorasoc ingest --enqueue``: stream the files' events onto the shared Redis stream."""
+    from aurorasoc.core.bus.redis_streams import RedisStreamsBus
+
+    bus = RedisStreamsBus(redis_url)
+    result = EnqueueResult()
+    try:
+        try:
+            await bus.client.ping()
+        except (RedisError, OSError) as exc:
+            raise DomainError(
+                f"Redis unreachable at AURORA_REDIS_URL: {exc}", code="redis_unavailable"
+            ) from None
+        for path in files:
+            name = source or path.name
+            try:
+                items = parse_file(path, format=fmt, source=name)
+            except OSError as exc:
+                result.reject(ParseError("file", exc.strerror or str(exc)), f"{path}:")
+                continue
+            result.accepted += await publish_events(bus, result.events(items, f"{path}:"), name)
+    finally:
+        await bus.close()
+    return result
+
+
+def register_detection_consumer(
+    bus: EventBus, pipeline_factory: PipelineFactory, *, batch_size: int = 10, consumer: str | None = None
+) -> None:
+    """Subscribe the shared ``detection-engine`` group; a failing batch raises, so the bus retries it."""
+
+    async def _handle(message: BusMessage) -> None:
+        events = [NormalizedEvent.model_validate(item) for item in message.data.get("events", [])]
+        pipeline = await pipeline_factory()
+        result = await pipeline.process(events)
+        log.info(
+            "log_batch_processed",
+            message_id=message.id,
+            source=message.data.get("source"),
+            events=result.events,
+            replayed=result.replayed,
+            alerts_created=result.alerts_created,
+            deliveries=message.deliveries,
+        )
+
+    bus.subscribe(LOGS_STREAM, DETECTION_GROUP, _handle, consumer=consumer, batch_size=batch_size)
+
+
+class ReloadingEngine:
+    """The detection engine of one process, rebuilt when the rule set's version changes.
+
+    ``version()`` is asked at most every ``interval`` seconds, so a busy consumer does not query the
+    rules table for every message.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[], Awaitable[SigmaEngine]],
+        version: Callable[[], Awaitable[object]],
+        *,
+        interval: float = RULES_CHECK_SECONDS,
+    ) -> None:
+        self._build = build
+        self._version = version
+        self.interval = interval
+        self._engine: SigmaEngine | None = None
+        self._built_version: object = None
+        self._next_check = 0.0
+        self._lock = asyncio.Lock()
+
+    async def current(self) -> SigmaEngine:
+        async with self._lock:
+            if self._engine is None or time.monotonic() >= self._next_check:
+                version = await self._version()
+                if self._engine is None or version != self._built_version:
+                    self._engine = await self._build()
+                    self._built_version = version
+                    log.info("detection_rules_loaded", rules=len(self._engine.rules), version=str(version))
+                self._next_check = time.monotonic() + self.interval
+            return self._engine
+
+
+def stored_rules_pipeline_factory() -> PipelineFactory:
+    """Pipelines over the enabled rules in ``detection_rules``, reloaded when they change (§13.3)."""
+
+    async def build() -> SigmaEngine:
+        async with get_session_factory()() as session:
+            return await load_engine(session)
+
+    async def version() -> object:
+        async with get_session_factory()() as session:
+            return await rules_version(session)
+
+    engines = ReloadingEngine(build, version)
+
+    async def _factory() -> DetectionPipeline:
+        return DetectionPipeline(await engines.current())
+
+    return _factory
+
+
+def register_embedded_detection(bus: EventBus) -> None:
+    """Appended to ``app.state.consumers``: the API's own detection consumer (embedded default)."""
+    register_detection_consumer(bus, stored_rules_pipeline_factory())

@@ -1,0 +1,229 @@
+"""Turn parsed records into ``NormalizedEvent`` (spec §13.2).
+
+Nested objects are flattened to dotted keys *and* leaf names so Sigma rules written against Windows field
+names (``CommandLine``, ``Image``…) match whatever envelope carried them. XML-derived JSON (evtx,
+xmltodict) is unwrapped: ``#text`` becomes the element's value and ``#attributes`` become
+``<Element>_<Attr>`` leaves (``Provider_Name``, ``TimeCreated_SystemTime``) — the literal
+``#attributes`` never appears in a key.
+
+Aliases added for Sigma: Winlogbeat/ECS keys (``winlog.event_id`` → ``EventID``, ``winlog.channel`` →
+``Channel``, ``host.name`` → ``Computer``, ``process.command_line`` → ``CommandLine``…) and Security 4688
+``NewProcessName`` → ``Image``, ``ParentProcessName`` → ``ParentImage`` (so ``process_creation`` rules match).
+Events are built with ``model_construct``: every value is typed here, and validation would dominate the
+per-event cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from aurorasoc.core.vocabulary import NormalizedEvent, Severity
+from aurorasoc.detection.sigma.logsource import derive_logsource
+
+MAX_RAW_CHARS = 64 * 1024
+
+_ECS_ALIASES: tuple[tuple[str, str], ...] = (
+    ("winlog.event_id", "EventID"),
+    ("event.code", "EventID"),
+    ("winlog.channel", "Channel"),
+    ("winlog.computer_name", "Computer"),
+    ("host.name", "Computer"),
+    ("winlog.provider_name", "Provider_Name"),
+    ("process.command_line", "CommandLine"),
+    ("process.executable", "Image"),
+    ("process.parent.executable", "ParentImage"),
+    ("process.parent.command_line", "ParentCommandLine"),
+)
+_SECURITY_4688_ALIASES = (("NewProcessName", "Image"), ("ParentProcessName", "ParentImage"))
+
+_TIME_KEYS = (
+    "Event.System.TimeCreated.SystemTime",
+    "@timestamp",
+    "timestamp",
+    "ts",
+    "time",
+    "rt",
+)
+_HOST_KEYS = ("Computer", "host.name", "hostname", "host", "dvchost", "dhost")
+_USER_KEYS = ("SubjectUserName", "TargetUserName", "User", "user.name", "suser", "duser", "user", "username")
+_SRC_IP_KEYS = ("src_ip", "SourceIp", "IpAddress", "id.orig_h", "source.ip", "src", "SourceAddress")
+_DST_IP_KEYS = ("dest_ip", "DestinationIp", "id.resp_h", "destination.ip", "dst", "DestAddress")
+_SRC_PORT_KEYS = ("src_port", "SourcePort", "IpPort", "id.orig_p", "source.port", "spt")
+_DST_PORT_KEYS = ("dest_port", "DestinationPort", "id.resp_p", "destination.port", "dpt")
+_MESSAGE_KEYS = ("message", "msg", "Message")
+_EMPTY = frozenset({"", "-"})
+_WINDOWS_LEVELS = {1: Severity.CRITICAL, 2: Severity.HIGH, 3: Severity.MEDIUM}
+
+
+def flatten(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted keys plus leaf-name aliases; a full dotted key wins over a colliding leaf alias."""
+    full: dict[str, Any] = {}
+    leaves: dict[str, Any] = {}
+    _walk(record, "", full, leaves)
+    leaves.update(full)
+    return leaves
+
+
+def _walk(obj: Mapping[str, Any], prefix: str, full: dict[str, Any], leaves: dict[str, Any]) -> None:
+    for key, value in obj.items():
+        if key == "#attributes":
+            if isinstance(value, dict):
+                _attributes(value, prefix, full, leaves)
+            continue
+        if key == "#text":
+            element = prefix[:-1] or "text"
+            full[element] = value
+            leaves[element.rpartition(".")[2]] = value
+            continue
+        path = prefix + key
+        if isinstance(value, dict):
+            _walk(value, path + ".", full, leaves)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for index, item in enumerate(value):
+                if isinstance(item, dict):
+                    _walk(item, f"{path}.{index}.", full, leaves)
+        else:
+            full[path] = value
+            leaves[key] = value
+
+
+def _attributes(attrs: Mapping[str, Any], prefix: str, full: dict[str, Any], leaves: dict[str, Any]) -> None:
+    element = prefix[:-1].rpartition(".")[2]
+    for name, value in attrs.items():
+        if isinstance(value, dict | list):
+            continue
+        full[prefix + name] = value
+        leaves[f"{element}_{name}"] = value
+
+
+def _unwrap_event_data(event: dict[str, Any]) -> None:
+    """Turn ``Data`` lists of ``{"#attributes": {"Name": n}, "#text": v}`` (or ``@Name``) into ``n: v``."""
+    data_root = event.get("EventData")
+    if not isinstance(data_root, dict):
+        return
+    data = data_root.get("Data")
+    items = [data] if isinstance(data, dict) else data
+    if not isinstance(items, list) or not items:
+        return
+    named: dict[str, Any] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            return
+        attrs = item.get("#attributes")
+        name = attrs.get("Name") if isinstance(attrs, dict) else item.get("@Name")
+        if name is None:
+            return
+        named[str(name)] = item.get("#text")
+    del data_root["Data"]
+    data_root.update(named)
+
+
+def _to_int(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _apply_aliases(fields: dict[str, Any]) -> None:
+    if "winlog.event_id" in fields or "winlog.channel" in fields or "event.code" in fields:
+        for source_key, target in _ECS_ALIASES:
+            if source_key in fields and target not in fields:
+                fields[target] = fields[source_key]
+    if "EventID" in fields:
+        eid = _to_int(fields["EventID"])
+        if eid is not None:
+            fields["EventID"] = eid
+        if eid == 4688:
+            for source_key, target in _SECURITY_4688_ALIASES:
+                if source_key in fields:
+                    fields.setdefault(target, fields[source_key])
+
+
+def normalize_record(record: dict[str, Any], *, format: str, source: str, raw: str) -> NormalizedEvent:
+    """Flatten a parsed JSON-like record (Windows event JSON, ECS, or any object) into an event."""
+    event = record.get("Event")
+    if isinstance(event, dict):
+        _unwrap_event_data(event)
+    fields = flatten(record)
+    _apply_aliases(fields)
+    severity = Severity.INFO
+    if "Channel" in fields:
+        severity = _WINDOWS_LEVELS.get(_to_int(fields.get("Level")) or 0, Severity.INFO)
+    return build_event(fields, format=format, source=source, raw=raw, severity=severity)
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """ISO 8601 text, or epoch seconds/milliseconds; naive times are UTC."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.removesuffix(" UTC"))
+    except ValueError:
+        number = _to_int(value)
+        return parse_timestamp(number) if number is not None else None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _first(fields: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = fields.get(key)
+        if value is not None and value not in _EMPTY:
+            return value
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _port(value: Any) -> int | None:
+    port = _to_int(value) if value is not None else None
+    return port if port is not None and 0 <= port <= 65535 else None
+
+
+def build_event(
+    fields: dict[str, Any],
+    *,
+    format: str,
+    source: str,
+    raw: str,
+    severity: Severity = Severity.INFO,
+    **columns: Any,
+) -> NormalizedEvent:
+    """Fill the columns not given in ``columns`` from ``fields`` and derive the Sigma logsource."""
+    product, category, service = derive_logsource(fields, format)
+    timestamp = columns.pop("timestamp", None) or parse_timestamp(_first(fields, _TIME_KEYS))
+    eid = fields.get("EventID")
+    values: dict[str, Any] = {
+        "source": source,
+        "format": format,
+        "product": product,
+        "category": category,
+        "service": service,
+        "event_id": None if eid is None else str(eid),
+        "host": _text(_first(fields, _HOST_KEYS)),
+        "user_name": _text(_first(fields, _USER_KEYS)),
+        "src_ip": _text(_first(fields, _SRC_IP_KEYS)),
+        "src_port": _port(_first(fields, _SRC_PORT_KEYS)),
+        "dst_ip": _text(_first(fields, _DST_IP_KEYS)),
+        "dst_port": _port(_first(fields, _DST_PORT_KEYS)),
+        "message": _text(_first(fields, _MESSAGE_KEYS)),
+        "severity": severity,
+        "fields": fields,
+        "raw": raw[:MAX_RAW_CHARS],
+    }
+    values.update(columns)
+    if timestamp is not None:
+        values["timestamp"] = timestamp
+    return NormalizedEvent.model_construct(**values)

@@ -1,0 +1,81 @@
+"""Format detection from the first bytes (spec §13.1) and transparent gzip decompression."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from aurorasoc.siem.parsers.base import ParseError
+
+GZIP_MAGIC = b"\x1f\x8b"
+EVTX_MAGIC = b"ElfFile\x00"
+FORMATS = frozenset({"evtx", "json", "cef", "syslog", "eve", "zeek", "line"})
+FORMAT_ALIASES = {"ndjson": "json", "jsonl": "json", "suricata": "eve", "plain": "line", "text": "line"}
+
+_BOM = b"\xef\xbb\xbf"
+_PRI = rb"<\d{1,3}>"
+_BSD_TIME = rb"[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d "
+_RFC5424 = re.compile(_PRI + rb"1 ")
+_RFC3164 = re.compile(rb"(?:" + _PRI + rb")?" + _BSD_TIME)
+_CEF = re.compile(rb"^(?:" + _PRI + rb")?[^\n]{0,200}?CEF:\d+\|")
+_HEAD_PEEK = 4096
+
+
+def gunzip(data: bytes) -> tuple[bytes, ParseError | None]:
+    """Decompress every gzip member; on damage return what was readable plus a ``ParseError``."""
+    parts: list[bytes] = []
+    rest = data
+    while rest[:2] == GZIP_MAGIC:
+        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        offset = len(data) - len(rest)
+        try:
+            parts.append(decompressor.decompress(rest))
+        except zlib.error as exc:
+            return b"".join(parts), ParseError(f"byte {offset}", f"corrupt gzip stream: {exc}")
+        if not decompressor.eof:
+            return b"".join(parts), ParseError(f"byte {len(data)}", "truncated gzip stream")
+        rest = decompressor.unused_data
+    return b"".join(parts), None
+
+
+def _gunzip_head(head: bytes) -> bytes:
+    try:
+        return zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, _HEAD_PEEK)
+    except zlib.error:
+        return b""
+
+
+def _json_kind(head: bytes) -> str:
+    """EVE and Zeek are JSON too; tell them apart by the keys of the first record."""
+    end = head.find(b"\n}")
+    first = head[: end if end > 0 else _HEAD_PEEK]
+    if b'"event_type"' in first and (b'"src_ip"' in first or b'"flow_id"' in first or b'"dest_ip"' in first):
+        return "eve"
+    if b'"_path"' in first or b'"id.orig_h"' in first:
+        return "zeek"
+    return "json"
+
+
+def detect_format(head: bytes) -> str:
+    """Name of the parser for input starting with ``head``: evtx, json, eve, zeek, cef, syslog or line."""
+    if head[:2] == GZIP_MAGIC:
+        head = _gunzip_head(head)
+    if head.startswith(EVTX_MAGIC):
+        return "evtx"
+    head = head.removeprefix(_BOM).lstrip()
+    if head[:1] in (b"{", b"["):
+        return _json_kind(head[:_HEAD_PEEK])
+    if _CEF.match(head):
+        return "cef"
+    if _RFC5424.match(head) or _RFC3164.match(head):
+        return "syslog"
+    return "line"
+
+
+def canonical_format(name: str) -> str:
+    """Accept the documented aliases (``ndjson``…); unknown names raise ``ValueError``."""
+    key = name.strip().lower()
+    key = FORMAT_ALIASES.get(key, key)
+    if key != "auto" and key not in FORMATS:
+        raise ValueError(f"unknown log format {name!r}; expected auto or one of {sorted(FORMATS)}")
+    return key

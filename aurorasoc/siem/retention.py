@@ -1,0 +1,33 @@
+"""Retention: drop what outlived its setting (spec §21, hourly from the metrics collector)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aurorasoc.core.config import Settings
+from aurorasoc.core.models import AttestationNonceModel, CPSTelemetryModel, RevokedTokenModel, SiemLogModel
+
+NONCE_GRACE = timedelta(days=1)
+
+
+async def purge_expired(session: AsyncSession, settings: Settings, now: datetime) -> dict[str, int]:
+    """Delete SIEM events stored more than ``AURORA_SIEM_RETENTION_DAYS`` ago, CPS telemetry older
+    than ``AURORA_TELEMETRY_RETENTION_DAYS``, expired revocations and long-expired nonces.
+
+    SIEM age counts from ``received_at``: an analyst importing last year's logs for an investigation
+    keeps them for the retention period, rather than losing them at the next hourly run.
+    """
+    siem_cutoff = now - timedelta(days=settings.detection.siem_retention_days)
+    telemetry_cutoff = now - timedelta(days=settings.cps.telemetry_retention_days)
+    statements = {
+        "siem_logs": delete(SiemLogModel).where(SiemLogModel.received_at < siem_cutoff),
+        "cps_telemetry": delete(CPSTelemetryModel).where(CPSTelemetryModel.timestamp < telemetry_cutoff),
+        "revoked_tokens": delete(RevokedTokenModel).where(RevokedTokenModel.expires_at < now),
+        "attestation_nonces": delete(AttestationNonceModel).where(
+            AttestationNonceModel.expires_at < now - NONCE_GRACE
+        ),
+    }
+    return {name: (await session.execute(stmt)).rowcount or 0 for name, stmt in statements.items()}  # type: ignore[attr-defined]

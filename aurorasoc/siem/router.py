@@ -1,0 +1,116 @@
+"""SIEM event search and log → case promotion (spec §10, §13.6).
+
+There are no showcase events: with the database down in dummy mode lists answer empty pages
+marked ``data_source=showcase``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+
+from aurorasoc.cases.schemas import CaseOut
+from aurorasoc.core.auth import Principal, require_permission
+from aurorasoc.core.errors import NotFound
+from aurorasoc.core.vocabulary import Severity
+from aurorasoc.core.web.audit_trail import audit_change
+from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, require_mutations
+from aurorasoc.core.web.showcase import stamp_source
+from aurorasoc.siem.schemas import LogPage, LogPromoteBody, SiemLogOut
+from aurorasoc.siem.search import LogFilters, SiemSearchService, TimeRange, promote_log
+
+router = APIRouter(prefix="/siem", tags=["siem"])
+LogId = Annotated[uuid.UUID, Path(description="siem_logs id")]
+
+
+def log_filters(
+    q: str | None = Query(
+        None, max_length=2_000, description="Query language, e.g. host:web-01 AND NOT sshd"
+    ),
+    range_: TimeRange | None = Query(None, alias="range", description="Relative window; or since/until"),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    source: list[str] = Query([], description="Repeatable"),
+    severity: list[Severity] = Query([], description="Repeatable"),
+    host: list[str] = Query([], description="Repeatable"),
+) -> LogFilters:
+    return LogFilters(
+        q=q,
+        range=range_,
+        since=since,
+        until=until,
+        sources=source,
+        severities=[s.value for s in severity],
+        hosts=host,
+    )
+
+
+@router.get(
+    "/logs",
+    response_model=LogPage,
+    summary="Search stored events, newest first (at most 1 000 matches). Permission: siem:read",
+)
+async def list_logs(
+    response: Response,
+    session: DbSession,
+    source: DataSourceDep,
+    paging: Paging,
+    filters: LogFilters = Depends(log_filters),
+    _: Principal = Depends(require_permission("siem:read")),
+) -> LogPage:
+    """Bad query syntax → 400 ``invalid_query`` with the 1-based ``position``."""
+    stamp_source(response, source)
+    if source == "showcase":
+        return LogPage(items=[], total=0, skip=paging.skip, limit=paging.limit, data_source=source)
+    found = await SiemSearchService(session).search(filters, skip=paging.skip, limit=paging.limit)
+    return LogPage(
+        items=[SiemLogOut.model_validate(row) for row in found.rows],
+        total=found.total,
+        skip=paging.skip,
+        limit=paging.limit,
+        truncated=found.truncated,
+    )
+
+
+@router.get("/logs/{log_id}", response_model=SiemLogOut, summary="One stored event. Permission: siem:read")
+async def get_log(
+    log_id: LogId,
+    response: Response,
+    session: DbSession,
+    source: DataSourceDep,
+    _: Principal = Depends(require_permission("siem:read")),
+) -> SiemLogOut:
+    stamp_source(response, source)
+    if source == "showcase":
+        raise NotFound(f"log {log_id} does not exist", log_id=str(log_id))
+    return SiemLogOut.model_validate(await SiemSearchService(session).get(log_id))
+
+
+@router.post(
+    "/logs/{log_id}/promote",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CaseOut,
+    summary="Open a siem_promotion case with this event as evidence. Permission: siem:read + cases:write",
+    dependencies=[Depends(require_mutations)],
+)
+async def promote(
+    log_id: LogId,
+    request: Request,
+    session: DbSession,
+    principal: Principal = Depends(require_permission("siem:read", "cases:write")),
+    body: LogPromoteBody | None = None,
+) -> CaseOut:
+    body = body or LogPromoteBody()
+    log = await SiemSearchService(session).get(log_id)
+    severity = body.severity.value if body.severity else None
+    created = await promote_log(
+        session, log, principal.username, rule_id=body.rule_id, title=body.title, severity=severity
+    )
+    out = CaseOut.model_validate(created)
+    details = {"after": out.audit_snapshot(), "log_id": str(log.id), "rule_id": body.rule_id}
+    await audit_change(session, request, principal, "case.create", ("case", str(created.id)), details)
+    await session.commit()
+    return out

@@ -1,0 +1,113 @@
+"""HTTP log ingestion (spec §10, §13.1): raw log data in, events queued on ``aurora:logs``.
+
+The body is the log data itself (NDJSON, a JSON array or object, text lines, syslog, CEF, EVE or
+EVTX bytes), read up to ``AURORA_INGEST_MAX_BODY_MB``. Parsing happens here so the caller learns
+at once which records were rejected and where; detection runs on the ``detection-engine`` consumer.
+The ``?source=`` log source is created on first use (kind ``http``) and its counters kept current.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from pydantic import BaseModel
+
+from aurorasoc.core.auth import Principal, require_permission
+from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.config import get_settings
+from aurorasoc.core.errors import DomainError, InvalidInput
+from aurorasoc.core.web.deps import DbSession, require_pipeline_writes
+from aurorasoc.siem.log_stream import enqueue_bytes
+from aurorasoc.siem.parsers.detect import canonical_format
+from aurorasoc.siem.sources import record_ingest
+
+router = APIRouter(prefix="/siem", tags=["siem"])
+_RAW_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media: {"schema": {"type": "string", "format": "binary"}}
+            for media in (
+                "application/x-ndjson",
+                "application/json",
+                "text/plain",
+                "application/octet-stream",
+            )
+        },
+    }
+}
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class IngestError(BaseModel):
+    position: str
+    message: str
+
+
+class IngestResult(BaseModel):
+    accepted: int
+    rejected: int
+    errors: list[IngestError]
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed ``limit`` bytes."""
+    too_large = PayloadTooLarge(
+        f"request body exceeds the ingest limit of {limit // (1024 * 1024)} MiB (AURORA_INGEST_MAX_BODY_MB)",
+        limit_bytes=limit,
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+@router.post(
+    "/ingest",
+    response_model=IngestResult,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Ingest raw log data; events are queued for detection. Permission: siem:write",
+    description="Body: NDJSON, JSON array/object, text lines, syslog, CEF, Suricata EVE or EVTX bytes. "
+    "Returns the events accepted, the records rejected and up to 20 errors with their positions.",
+    dependencies=[Depends(require_pipeline_writes)],
+    openapi_extra=_RAW_BODY,
+)
+async def ingest_logs(
+    request: Request,
+    session: DbSession,
+    format: str = Query("auto", description="auto, json/ndjson, syslog, cef, eve, zeek, evtx or line"),
+    source: str = Query("http", min_length=1, max_length=128, description="Log-source name"),
+    _: Principal = Depends(require_permission("siem:write")),
+) -> IngestResult:
+    try:
+        fmt = canonical_format(format)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    limit = get_settings().detection.ingest_max_body_mb * 1024 * 1024
+    body = await _read_body(request, limit)
+    result = await enqueue_bytes(get_bus(), body, fmt=fmt, source=source)
+    await record_ingest(
+        session,
+        source,
+        kind="http",
+        format=fmt,
+        events=result.accepted,
+        parse_errors=result.rejected,
+        last_event_at=datetime.now(UTC) if result.accepted else None,
+    )
+    await session.commit()
+    return IngestResult(
+        accepted=result.accepted,
+        rejected=result.rejected,
+        errors=[IngestError(position=e.position, message=e.message) for e in result.errors],
+    )

@@ -1,0 +1,198 @@
+"""Log sources (spec §13.1, §13.2): registry, ingest counters, health status and live rates.
+
+Status rules: ``erroring`` when more than 5 % of the last 1 000 lines failed to parse,
+``stale`` when a source that had events has been silent for 15 minutes, else ``healthy``.
+``log_sources`` keeps lifetime counters only, so the 1 000-line window is exact while a source
+has seen ≤ 1 000 lines and is approximated by the latest ingest batch afterwards (batches under
+``MIN_BATCH`` lines keep the previous verdict, so one bad line in a tiny batch does not flap).
+``stale`` depends on the clock, so it is derived when read, not only when written.
+
+Rates come from ``siem_logs.received_at`` (ingest time, so replays of old logs count too).
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
+from aurorasoc.core.metrics import EVENTS_INGESTED, EVENTS_PARSE_ERRORS
+from aurorasoc.core.models import LogSourceModel, SiemLogModel
+from aurorasoc.core.types import utcnow
+from aurorasoc.siem.parsers.detect import FORMATS
+
+ERROR_RATIO = 0.05
+ERROR_WINDOW = 1_000
+MIN_BATCH = 50
+STALE_AFTER = timedelta(minutes=15)
+EPS_WINDOW = timedelta(minutes=1)
+SOURCE_FORMATS = frozenset({"auto"} | FORMATS)
+_EDITABLE = frozenset({"enabled", "passthrough_alerts", "format"})
+
+
+def ingest_status(
+    previous: str, *, total_lines: int, total_errors: int, batch_lines: int, batch_errors: int
+) -> str:
+    """``erroring`` or ``healthy`` after an ingest batch (totals already include the batch)."""
+    if total_lines <= ERROR_WINDOW:
+        lines, errors = total_lines, total_errors
+    elif batch_lines >= MIN_BATCH:
+        lines, errors = batch_lines, batch_errors
+    else:
+        return "erroring" if previous == "erroring" else "healthy"
+    return "erroring" if lines and errors / lines > ERROR_RATIO else "healthy"
+
+
+def effective_status(stored: str, last_event_at: datetime | None, now: datetime) -> str:
+    """The status to show now: silence for ``STALE_AFTER`` wins over the stored verdict."""
+    if last_event_at is not None and now - last_event_at > STALE_AFTER:
+        return "stale"
+    return stored
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    status: str
+    eps: float  # average events/second over the last minute
+    events_today: int  # received since 00:00 UTC
+
+
+async def record_ingest(
+    session: AsyncSession,
+    source_name: str,
+    *,
+    kind: str,
+    format: str,
+    events: int,
+    parse_errors: int,
+    last_event_at: datetime | None,
+) -> LogSourceModel:
+    """Count one ingest batch against its source, creating the source on first sight.
+
+    Counters are incremented in SQL so concurrent writers do not lose updates.
+    """
+    source = await _get_or_create(session, source_name, kind=kind, format=format)
+    EVENTS_INGESTED.labels(source.name).inc(events)
+    EVENTS_PARSE_ERRORS.labels(source.name).inc(parse_errors)
+    previous = source.status
+    source.events_total = LogSourceModel.events_total + events
+    source.parse_errors = LogSourceModel.parse_errors + parse_errors
+    if last_event_at is not None and (source.last_event_at is None or last_event_at > source.last_event_at):
+        source.last_event_at = last_event_at
+    await session.flush()
+    await session.refresh(source, ["events_total", "parse_errors"])
+    source.status = ingest_status(
+        previous,
+        total_lines=source.events_total + source.parse_errors,
+        total_errors=source.parse_errors,
+        batch_lines=events + parse_errors,
+        batch_errors=parse_errors,
+    )
+    await session.flush()
+    return source
+
+
+async def _get_or_create(session: AsyncSession, name: str, *, kind: str, format: str) -> LogSourceModel:
+    stmt = select(LogSourceModel).where(LogSourceModel.name == name)
+    found = (await session.scalars(stmt)).one_or_none()
+    if found is not None:
+        return found
+    try:
+        async with session.begin_nested():
+            created = LogSourceModel(name=name, kind=kind, format=format)
+            session.add(created)
+        return created
+    except IntegrityError:  # another writer created it first
+        return (await session.scalars(stmt)).one()
+
+
+class LogSourceService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def list(self, *, skip: int, limit: int) -> tuple[builtins.list[LogSourceModel], int]:
+        total = await self.session.scalar(select(func.count()).select_from(LogSourceModel))
+        stmt = select(LogSourceModel).order_by(LogSourceModel.name).offset(skip).limit(limit)
+        return builtins.list((await self.session.scalars(stmt)).all()), int(total or 0)
+
+    async def get(self, source_id: uuid.UUID) -> LogSourceModel:
+        found = await self.session.get(LogSourceModel, source_id)
+        if found is None:
+            raise NotFound(f"log source {source_id} does not exist", source_id=str(source_id))
+        return found
+
+    async def stats(self, sources: Sequence[LogSourceModel]) -> dict[uuid.UUID, SourceStats]:
+        """Live status, EPS and today's count for each source, in two grouped queries."""
+        now = utcnow()
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        names = [s.name for s in sources]
+        last_minute = await self._counts_since(names, now - EPS_WINDOW)
+        today = await self._counts_since(names, midnight)
+        return {
+            s.id: SourceStats(
+                status=effective_status(s.status, s.last_event_at, now),
+                eps=round(last_minute.get(s.name, 0) / EPS_WINDOW.total_seconds(), 3),
+                events_today=today.get(s.name, 0),
+            )
+            for s in sources
+        }
+
+    async def _counts_since(self, names: Sequence[str], since: datetime) -> dict[str, int]:
+        if not names:
+            return {}
+        stmt = (
+            select(SiemLogModel.source, func.count())
+            .where(SiemLogModel.source.in_(names), SiemLogModel.received_at >= since)
+            .group_by(SiemLogModel.source)
+        )
+        return {name: int(count) for name, count in (await self.session.execute(stmt)).all()}
+
+    async def create(self, values: dict[str, Any]) -> LogSourceModel:
+        """409 on a duplicate name; file sources need a path, HTTP sources take none."""
+        _check_format(values.get("format", "auto"))
+        if values["kind"] == "file" and not values.get("path"):
+            raise InvalidInput("a file source needs a path")
+        if values["kind"] == "http" and values.get("path"):
+            raise InvalidInput("path only applies to file sources")
+        exists = await self.session.scalar(
+            select(LogSourceModel.id).where(LogSourceModel.name == values["name"])
+        )
+        if exists is not None:
+            raise Conflict(
+                f"log source {values['name']!r} already exists", code="duplicate", source_id=str(exists)
+            )
+        source = LogSourceModel(**values)
+        try:
+            async with self.session.begin_nested():
+                self.session.add(source)
+        except IntegrityError:
+            raise Conflict(f"log source {values['name']!r} already exists", code="duplicate") from None
+        return source
+
+    async def update(self, source: LogSourceModel, changes: dict[str, Any]) -> dict[str, Any]:
+        """Toggle ``enabled`` / ``passthrough_alerts`` or change ``format``; returns what changed."""
+        unknown = set(changes) - _EDITABLE
+        if unknown:
+            raise InvalidInput(f"cannot change {sorted(unknown)}")
+        if "format" in changes:
+            _check_format(changes["format"])
+        changed = {k: v for k, v in changes.items() if getattr(source, k) != v}
+        for name, value in changed.items():
+            setattr(source, name, value)
+        if changed:
+            source.updated_at = utcnow()
+            await self.session.flush()
+        return changed
+
+
+def _check_format(value: str) -> None:
+    if value not in SOURCE_FORMATS:
+        raise InvalidInput(f"format must be one of {sorted(SOURCE_FORMATS)}")

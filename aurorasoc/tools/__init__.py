@@ -1,6 +1,0 @@
-"""The agent tool plane (spec §16.2): typed platform tools grouped by domain."""
-
-from aurorasoc.tools.base import AuroraTool, ToolContext, ToolFailure
-from aurorasoc.tools.registry import TOOLS, tools_for_domains
-
-__all__ = ["TOOLS", "AuroraTool", "ToolContext", "ToolFailure", "tools_for_domains"]

@@ -1,1 +1,0 @@
-"""Multi-agent workflows (spec §16.5)."""

@@ -1,0 +1,129 @@
+"""Tests for aurorasoc.cps.telemetry: the batched write path of MQTT messages (issue 7).
+
+Messages go through the consumer's real validation (``MQTTEdgeConsumer.accept``) and then
+``CPSIngest.handle`` against SQLite; no broker is needed for what happens to the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aurorasoc.core.bus.base import set_bus
+from aurorasoc.core.bus.inprocess import InProcessBus
+from aurorasoc.core.config import get_settings
+from aurorasoc.core.db import get_session_factory
+from aurorasoc.core.models import AlertModel, CPSDeviceModel, CPSTelemetryModel
+from aurorasoc.core.types import utcnow
+from aurorasoc.cps.correlation import MIN_SAMPLES, CorrelationEngine
+from aurorasoc.cps.device_cache import DeviceDirectory
+from aurorasoc.cps.mqtt import MQTTEdgeConsumer
+from aurorasoc.cps.service import CPSService
+from aurorasoc.cps.telemetry import BatchResult, CPSIngest, IngestMessage
+
+CONSUMER = MQTTEdgeConsumer(get_settings().mqtt)
+
+
+def _message(kind: str, device_id: str, body: dict[str, object], at: datetime) -> IngestMessage:
+    topic = {"status": "sensors/{}/status", "telemetry": "sensors/{}/telemetry"}[kind].format(device_id)
+    message = CONSUMER.accept(f"aurora/{topic}", orjson.dumps(body))
+    assert message is not None
+    message.received_at = at
+    return message
+
+
+def _reading(device_id: str, value: float, at: datetime) -> IngestMessage:
+    return _message("telemetry", device_id, {"metric": "temperature", "value": value, "unit": "C"}, at)
+
+
+async def _device(session: AsyncSession, device_id: str) -> CPSDeviceModel:
+    device = await CPSService(session).find(device_id)
+    assert device is not None
+    await session.refresh(device)
+    return device
+
+
+class TestBatch:
+    async def test_status_registers_telemetry_is_stored_and_last_seen_is_the_latest_message(self, db_session):
+        t0 = utcnow()
+        ingest = CPSIngest(db_session, CorrelationEngine(), DeviceDirectory())
+        batch = [
+            _message("status", "pump-1", {"device_type": "pump"}, t0),
+            _reading("pump-1", 20.5, t0 + timedelta(seconds=1)),
+            _message("telemetry", "pump-1", {"metric": "rpm", "value": 900, "ts": t0.timestamp()}, t0),
+            _reading("stranger", 1.0, t0 + timedelta(seconds=2)),
+        ]
+        result = await ingest.handle(batch)
+        rows = (await db_session.execute(select(CPSTelemetryModel.device_id, CPSTelemetryModel.metric,
+                                                CPSTelemetryModel.value))).all()  # fmt: skip
+        assert sorted(tuple(r) for r in rows) == [
+            ("pump-1", "rpm", 900.0),
+            ("pump-1", "temperature", 20.5),
+            ("stranger", "temperature", 1.0),  # stored even though the device is not registered
+        ]
+        device = await _device(db_session, "pump-1")
+        assert (device.health, device.last_seen_at) == ("online", t0 + timedelta(seconds=1))
+        assert await CPSService(db_session).find("stranger") is None
+        assert [e["event"] for e in result.outbox.events] == ["status", "telemetry", "telemetry", "telemetry"]
+
+    async def test_a_device_registered_later_is_seen_at_once_despite_the_cache(self, db_session):
+        t0, directory = utcnow(), DeviceDirectory(ttl=3600)
+        ingest = CPSIngest(db_session, CorrelationEngine(), directory)
+        await ingest.handle([_reading("late-1", 1.0, t0)])  # cached as unknown
+        await CPSService(db_session).register({"device_id": "late-1", "device_type": "valve", "name": "v",
+                                               "firmware_stack": "zephyr", "zone_id": "zone-a"})  # fmt: skip
+        assert await directory.zones(db_session, ["late-1"]) == {"late-1": "zone-a"}
+        await ingest.handle([_reading("late-1", 2.0, t0 + timedelta(seconds=5))])
+        device = await _device(db_session, "late-1")
+        assert device.last_seen_at == t0 + timedelta(seconds=5)
+
+
+async def test_telemetry_outlier_still_raises_anomalous_telemetry_with_the_cached_zone(db_session):
+    t0 = utcnow()
+    await CPSService(db_session).register({"device_id": "tank-9", "device_type": "level", "name": "t",
+                                           "firmware_stack": "zephyr", "zone_id": "zone-7"})  # fmt: skip
+    ingest = CPSIngest(db_session, CorrelationEngine(), DeviceDirectory())
+    normal = [_reading("tank-9", 20.0 + (i % 3) * 0.1, t0 + timedelta(seconds=i)) for i in range(MIN_SAMPLES)]
+    await ingest.handle(normal)
+    result: BatchResult = await ingest.handle([_reading("tank-9", 95.0, t0 + timedelta(minutes=1))])
+    alert = (await db_session.scalars(select(AlertModel))).one()
+    assert (alert.title, alert.severity) == ("ANOMALOUS_TELEMETRY: tank-9", "medium")
+    assert alert.metadata_["evidence"]["zone_id"] == "zone-7"
+    assert alert.metadata_["device_trusted"] is False
+    assert "last_anomaly_at" in (await _device(db_session, "tank-9")).metadata_
+    assert [e["correlation_type"] for e in result.outbox.events if e["event"] == "correlation"] == [
+        "ANOMALOUS_TELEMETRY"
+    ]
+
+
+async def test_a_registration_committed_after_the_cache_refilled_is_still_picked_up(app_db):
+    directory = DeviceDirectory(ttl=3600)
+    factory = get_session_factory()
+    async with factory() as writer, factory() as reader:
+        await CPSService(writer).register({"device_id": "slow-1", "device_type": "valve", "name": "v",
+                                           "firmware_stack": "zephyr", "zone_id": "zone-b"})  # fmt: skip
+        assert await directory.zones(reader, ["slow-1"]) == {}  # flushed, not committed yet
+        await reader.rollback()
+        await writer.commit()
+        assert await directory.zones(reader, ["slow-1"]) == {"slow-1": "zone-b"}
+
+
+class _BrokenBus(InProcessBus):
+    async def publish(self, stream: str, data: dict[str, Any]) -> str:
+        raise ConnectionError("bus down")
+
+
+async def test_a_publish_failure_after_the_commit_does_not_store_the_batch_twice(app_db):
+    set_bus(_BrokenBus())
+    try:
+        consumer = MQTTEdgeConsumer(get_settings().mqtt)
+        await consumer.store([_reading("once-1", 3.0, utcnow()), _reading("once-2", 4.0, utcnow())])
+    finally:
+        set_bus(None)
+    async with get_session_factory()() as session:
+        rows = (await session.scalars(select(CPSTelemetryModel.device_id))).all()
+    assert sorted(rows) == ["once-1", "once-2"]

@@ -1,0 +1,165 @@
+"""`aurorasoc ingest`: real EVTX samples and SigmaHQ rules in, alerts and a summary out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from conftest import SHARED_DATA, require_data
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from aurorasoc.cli import app
+from aurorasoc.core.db import dispose_engine, get_session_factory
+from aurorasoc.core.models import AlertModel, CaseModel, LogSourceModel, SiemLogModel, TimelineEntryModel
+from aurorasoc.siem.parsers import ParseError, parse_bytes
+
+DATA = SHARED_DATA
+SAMPLES = DATA / "evtx-attack-samples"
+TACTIC = SAMPLES / "Discovery"
+SIGMAHQ_WINDOWS = DATA / "sigma" / "rules" / "windows"
+MULTI_CHUNK = SAMPLES / "AutomatedTestingTools" / "PanacheSysmon_vs_AtomicRedTeam01.evtx"
+ONE_CHUNK = SAMPLES / "Persistence" / "Network_Service_Guest_added_to_admins_4732.evtx"
+runner = CliRunner()
+
+
+def db_rows(model: type[Any]) -> list[Any]:
+    """Read the CLI's database (the temp SQLite file from settings) after the command ran."""
+
+    async def _read() -> list[Any]:
+        try:
+            async with get_session_factory()() as session:
+                return list((await session.scalars(select(model))).all())
+        finally:
+            await dispose_engine()
+
+    return asyncio.run(_read())
+
+
+def db_count(model: type[Any]) -> int:
+    async def _count() -> int:
+        try:
+            async with get_session_factory()() as session:
+                return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+        finally:
+            await dispose_engine()
+
+    return asyncio.run(_count())
+
+
+def summary_value(output: str, name: str) -> int:
+    line = next(line for line in output.splitlines() if f" {name} " in line)
+    return int(line.split("│")[2].strip().replace(",", ""))
+
+
+class TestIngestTacticFolder:
+    def test_sigmahq_rules_raise_alerts_and_print_a_summary(self):
+        require_data(TACTIC, SIGMAHQ_WINDOWS)
+        result = runner.invoke(app, ["ingest", str(TACTIC), "--rules", str(SIGMAHQ_WINDOWS)])
+        assert result.exit_code == 0, result.output
+        assert "Ingest summary" in result.output and "events/s" in result.output
+        alerts = db_rows(AlertModel)
+        assert summary_value(result.output, "alerts created") == len(alerts) > 0
+        assert summary_value(result.output, "files") == len(list(TACTIC.rglob("*.evtx")))
+        assert summary_value(result.output, "events") == db_count(SiemLogModel)
+        assert any(a.metadata_["rule_uid"] and a.mitre_techniques for a in alerts)
+        assert all(a.source == "windows" for a in alerts)
+        assert "hits: " in result.output
+
+    def test_alerts_are_filed_into_cases(self):
+        """A one-shot ingest runs the alert pipeline too: correlated alerts land in cases."""
+        require_data(SAMPLES)
+        result = runner.invoke(app, ["ingest", str(SAMPLES / "Credential Access"), str(TACTIC)])
+        assert result.exit_code == 0, result.output
+        cases = db_rows(CaseModel)
+        filed = [a for a in db_rows(AlertModel) if a.case_id is not None]
+        assert summary_value(result.output, "cases created") == len(cases) > 0
+        assert summary_value(result.output, "alerts in cases") == len(filed) > 0
+        assert {a.case_id for a in filed} <= {c.id for c in cases}
+        reasons = [t.details for t in db_rows(TimelineEntryModel) if t.action == "alert_correlated"]
+        assert reasons and all(r.startswith(("Shared", "Tactic chain on host:")) for r in reasons)
+        assert any("→" in r for r in reasons)  # the samples chain execution into credential access
+
+    def test_repeat_ingest_only_deduplicates(self):
+        require_data(ONE_CHUNK)
+        first = runner.invoke(app, ["ingest", str(ONE_CHUNK)])
+        before = {a.id: a.occurrence_count for a in db_rows(AlertModel)}
+        second = runner.invoke(app, ["ingest", str(ONE_CHUNK)])
+        after = {a.id: a.occurrence_count for a in db_rows(AlertModel)}
+        assert first.exit_code == second.exit_code == 0, second.output
+        assert summary_value(second.output, "alerts created") == 0
+        assert summary_value(second.output, "dedup hits") > 0
+        assert after.keys() == before.keys() and len(before) > 0
+        assert all(after[i] > before[i] for i in before)
+
+
+class TestDamagedInput:
+    def test_truncated_evtx_keeps_only_the_events_before_the_damage(self, tmp_path):
+        require_data(MULTI_CHUNK)
+        data = MULTI_CHUNK.read_bytes()
+        truncated = tmp_path / "half.evtx"
+        truncated.write_bytes(data[: len(data) // 2])
+        readable = [e for e in parse_bytes(truncated.read_bytes()) if not isinstance(e, ParseError)]
+        result = runner.invoke(app, ["ingest", str(truncated), "--no-bundled"])
+        assert result.exit_code == 0, result.output
+        assert "truncated EVTX" in result.output and "half.evtx:byte" in result.output.replace("\n", "")
+        rows = db_rows(SiemLogModel)
+        assert len(rows) == len(readable) > 0
+        assert all(r.format == "evtx" and r.event_id and r.host and json.loads(r.raw or "") for r in rows)
+
+    def test_evtx_truncated_inside_its_only_chunk_fails(self, tmp_path):
+        require_data(ONE_CHUNK)
+        data = ONE_CHUNK.read_bytes()
+        truncated = tmp_path / "broken.evtx"
+        truncated.write_bytes(data[: len(data) // 2])
+        result = runner.invoke(app, ["ingest", str(truncated)])
+        assert result.exit_code == 1
+        assert "could not be parsed at all" in result.output
+        assert db_count(SiemLogModel) == 0 and db_count(AlertModel) == 0
+
+    def test_corrupt_ndjson_line_is_reported_and_skipped(self, tmp_path):
+        log = tmp_path / "app.ndjson"
+        log.write_text(
+            '{"message": "one", "host": "h1"}\n{"message": "tw\n{"message": "three", "host": "h1"}\n'
+        )
+        result = runner.invoke(app, ["ingest", str(log), "--no-bundled"])
+        assert result.exit_code == 0, result.output
+        assert "app.ndjson:line 2" in result.output.replace("\n", "")
+        assert sorted(r.message for r in db_rows(SiemLogModel)) == ["one", "three"]
+        [source] = db_rows(LogSourceModel)
+        assert (source.name, source.kind, source.events_total, source.parse_errors) == (
+            "app.ndjson",
+            "file",
+            2,
+            1,
+        )
+
+    def test_entirely_corrupt_ndjson_fails(self, tmp_path):
+        log = tmp_path / "bad.ndjson"
+        log.write_text('{"message": \n{oops\n')
+        result = runner.invoke(app, ["ingest", str(log), "--format", "ndjson", "--no-bundled"])
+        assert result.exit_code == 1
+        assert "bad.ndjson" in result.output and db_count(SiemLogModel) == 0
+
+
+class TestBadArguments:
+    def test_missing_path(self, tmp_path):
+        result = runner.invoke(app, ["ingest", str(tmp_path / "nope.evtx")])
+        assert result.exit_code == 2
+        assert "no such file" in result.output
+
+    def test_unknown_format(self, tmp_path):
+        log = tmp_path / "a.log"
+        log.write_text("hello\n")
+        result = runner.invoke(app, ["ingest", str(log), "--format", "xml"])
+        assert result.exit_code == 2
+        assert "unknown log format" in result.output
+
+    def test_directory_without_logs(self, tmp_path):
+        (tmp_path / "notes.md").write_text("nothing to ingest")
+        result = runner.invoke(app, ["ingest", str(tmp_path)])
+        assert result.exit_code == 2
+
+    def test_no_paths(self):
+        assert runner.invoke(app, ["ingest"]).exit_code == 2
