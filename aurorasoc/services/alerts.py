@@ -58,7 +58,13 @@ def _dedup_keys(data: AlertCreate, iocs: list[str]) -> list[str]:
     return canonicalize_iocs([*iocs, *extra]) if extra else iocs
 
 
-def _entity_columns(entities: dict[str, Any]) -> dict[str, Any]:
+def _entity_columns(entities: dict[str, Any], assets: Sequence[str]) -> dict[str, Any]:
+    """Entity columns from the ECS entities; a producer's ``host:``/``user:`` assets fill the gaps."""
+    entities = dict(entities)
+    for asset in assets:
+        kind, _, name = asset.partition(":")
+        if kind in ("host", "user") and name:
+            entities.setdefault(f"{kind}.name", name)
     out: dict[str, Any] = {}
     for entity, column in ENTITY_COLUMNS.items():
         if column in _ALERT_ENTITY_COLUMNS:
@@ -100,7 +106,7 @@ def _insert_row(data: AlertCreate) -> dict[str, Any]:
         updated_at=now,
         entities=dict(data.entities),
         observables=list(data.observables),
-        **_entity_columns(data.entities),
+        **_entity_columns(data.entities, data.affected_assets),
     )
     return row
 
