@@ -31,6 +31,7 @@ from aurorasoc.api.routers import (
     dashboard,
     detections,
     entities,
+    evidence,
     executions,
     firmware,
     investigations,
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         siem,
         siem_sources,
         siem_hunts,
+        evidence,
         ws,
     ):
         app.include_router(module.router, prefix=API_PREFIX)

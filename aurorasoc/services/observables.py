@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.config.settings import get_settings
-from aurorasoc.core.errors import InvalidInput, NotFound
+from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.models import AllowListEntryModel, IOCModel, ObservableModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.detection.iocs_extract import classify_ioc
@@ -259,6 +259,15 @@ class ObservableService:
             raise InvalidInput(f"kind must be one of {list(ALLOW_KINDS)}")
         if not value.strip():
             raise InvalidInput("value must not be blank")
+        duplicate = await self.session.scalar(
+            select(AllowListEntryModel.id).where(
+                AllowListEntryModel.kind == kind,
+                AllowListEntryModel.value == value.strip(),
+                AllowListEntryModel.host_scope == host_scope.strip(),
+            )
+        )
+        if duplicate is not None:
+            raise Conflict(f"{kind} {value.strip()!r} is already on the allow-list", entry_id=str(duplicate))
         entry = AllowListEntryModel(
             kind=kind, value=value.strip(), host_scope=host_scope.strip(), reason=reason, created_by=actor
         )
