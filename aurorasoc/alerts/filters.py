@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, String, case, cast, or_
+from sqlalchemy import ColumnElement, String, case, cast, func, or_
 
 from aurorasoc.core.models import AlertModel
 from aurorasoc.core.vocabulary import AlertStatus, Severity
@@ -30,6 +30,10 @@ class AlertFilters:
     until: datetime | None = None
     sort: AlertSort = "-created_at"
     asset: str | None = None  # one affected asset, e.g. ``host:WIN-DC01`` (validated by the route)
+    # Entity filters (spec §27.2): exact, case-insensitive, through the entity indexes.
+    host: str | None = None
+    user: str | None = None
+    ip: str | None = None  # source or destination address
 
     def clauses(self) -> list[ColumnElement[bool]]:
         clauses: list[ColumnElement[bool]] = []
@@ -43,7 +47,20 @@ class AlertFilters:
             clauses.append(AlertModel.case_id == self.case_id)
         if self.q:
             pattern = f"%{self.q}%"
-            clauses.append(or_(AlertModel.title.ilike(pattern), AlertModel.description.ilike(pattern)))
+            clauses.append(
+                or_(
+                    AlertModel.title.ilike(pattern),
+                    AlertModel.description.ilike(pattern),
+                    AlertModel.host.ilike(pattern),
+                    AlertModel.user_name.ilike(pattern),
+                )
+            )
+        if self.host:
+            clauses.append(func.lower(AlertModel.host) == self.host.lower())
+        if self.user:
+            clauses.append(func.lower(AlertModel.user_name) == self.user.lower())
+        if self.ip:
+            clauses.append(or_(AlertModel.src_ip == self.ip, AlertModel.dst_ip == self.ip))
         if self.since:
             clauses.append(AlertModel.created_at >= self.since)
         if self.until:
@@ -75,6 +92,9 @@ class AlertFilters:
             not self.since or datetime.fromisoformat(row["created_at"]) >= self.since,
             not self.until or datetime.fromisoformat(row["created_at"]) <= self.until,
             not self.asset or self.asset in row.get("affected_assets", []),
+            not self.host or (row.get("host") or "").lower() == self.host.lower(),
+            not self.user or (row.get("user_name") or "").lower() == self.user.lower(),
+            not self.ip or self.ip in (row.get("src_ip"), row.get("dst_ip")),
         ]
         return all(checks)
 

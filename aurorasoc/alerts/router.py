@@ -62,6 +62,9 @@ def alert_filters(
         pattern=ASSET_PATTERN,
         description="One affected asset: host:NAME, user:NAME, device:ID or ip:ADDR",
     ),
+    host: str | None = Query(None, max_length=255, description="Entity host name, case-insensitive"),
+    user: str | None = Query(None, max_length=255, description="Entity user, case-insensitive"),
+    ip: str | None = Query(None, max_length=64, description="Source or destination IP address"),
 ) -> AlertFilters:
     try:
         severities = [Severity(s) for s in severity]
@@ -69,7 +72,7 @@ def alert_filters(
         raise InvalidInput(f"unknown severity in {severity}") from None
     if since and until and since > until:
         raise InvalidInput("'since' must not be after 'until'")
-    return AlertFilters(severities, status_, source, case_id, q, since, until, sort, asset)
+    return AlertFilters(severities, status_, source, case_id, q, since, until, sort, asset, host, user, ip)
 
 
 @router.get("", response_model=Page[AlertOut], summary="List alerts. Permission: alerts:read")

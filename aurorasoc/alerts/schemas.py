@@ -48,6 +48,18 @@ class AlertOut(BaseModel):
     )
     created_at: datetime
     updated_at: datetime | None = None
+    # Evidence (spec §27): first/last_seen_at above are event times; these are the alert's entities.
+    host: str | None = None
+    user_name: str | None = None
+    src_ip: str | None = None
+    dst_ip: str | None = None
+    process_executable: str | None = None
+    process_command_line: str | None = None
+    process_entity_id: str | None = None
+    parent_executable: str | None = None
+    parent_command_line: str | None = None
+    entities: dict[str, Any] = {}
+    observables: list[dict[str, str]] = []
 
 
 class TypedIOC(BaseModel):

@@ -24,15 +24,24 @@ from aurorasoc.alerts.sql import alert_upsert
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.metrics import ALERTS_CREATED, ALERTS_DEDUPLICATED
 from aurorasoc.core.models import AlertModel
-from aurorasoc.core.vocabulary import AlertCreate, AlertStatus
-from aurorasoc.intel.extraction import canonicalize_iocs, canonicalize_techniques
-from aurorasoc.intel.service import index_alert_iocs
+from aurorasoc.detection.entities import ENTITY_COLUMNS
+from aurorasoc.detection.iocs_extract import canonicalize_iocs, canonicalize_techniques
+from aurorasoc.models.domain import AlertCreate, AlertStatus
+from aurorasoc.services.alert_filters import AlertFilters
+from aurorasoc.services.alert_sql import alert_upsert
+from aurorasoc.services.iocs import index_alert_iocs
 
 log = structlog.get_logger(__name__)
 
 CLOSED_STATUSES = (AlertStatus.RESOLVED.value, AlertStatus.FALSE_POSITIVE.value)
 MAX_LOG_IDS = 100
 EDITABLE_FIELDS = ("status", "severity", "assigned_agent", "resolution")
+# Entity columns of ``alerts`` and their widths (``parent_entity_id`` lives on events only).
+_ALERT_ENTITY_COLUMNS = {
+    "host": 255, "user_name": 255, "src_ip": 64, "dst_ip": 64, "process_executable": 1024,
+    "process_command_line": 65_536, "process_entity_id": 128, "parent_executable": 1024,
+    "parent_command_line": 65_536,
+}  # fmt: skip
 
 
 def dedup_hash(title: str, source: str, iocs: list[str]) -> str:
@@ -44,11 +53,39 @@ def _snapshot(alert: AlertModel, fields: Sequence[str]) -> dict[str, Any]:
     return {name: getattr(alert, name) for name in fields}
 
 
+def _dedup_keys(data: AlertCreate, iocs: list[str]) -> list[str]:
+    """IOCs plus the observables and host behind a detection (one rule on two hosts is two alerts)."""
+    host = data.entities.get("host.name")
+    extra = [o["value"] for o in data.observables] + ([f"host:{host}"] if host else [])
+    return canonicalize_iocs([*iocs, *extra]) if extra else iocs
+
+
+def _entity_columns(entities: dict[str, Any], assets: Sequence[str]) -> dict[str, Any]:
+    """Entity columns from the ECS entities; a producer's ``host:``/``user:`` assets fill the gaps."""
+    entities = dict(entities)
+    for asset in assets:
+        kind, _, name = asset.partition(":")
+        if kind in ("host", "user") and name:
+            entities.setdefault(f"{kind}.name", name)
+    out: dict[str, Any] = {}
+    for entity, column in ENTITY_COLUMNS.items():
+        if column in _ALERT_ENTITY_COLUMNS:
+            value = entities.get(entity)
+            out[column] = None if value is None else str(value)[: _ALERT_ENTITY_COLUMNS[column]]
+    return out
+
+
 def _insert_row(data: AlertCreate) -> dict[str, Any]:
-    """Column values (by column name, so ``metadata``) of the alert ``data`` would create."""
+    """Column values (by column name, so ``metadata``) of the alert ``data`` would create.
+
+    ``first_seen_at``/``last_seen_at`` are the event times the producer gives (spec §27.1); an alert
+    without them (a forwarder that sent none) is seen now.
+    """
     iocs = canonicalize_iocs(data.iocs)
-    digest = dedup_hash(data.title, data.source, iocs)
+    digest = dedup_hash(data.title, data.source, _dedup_keys(data, iocs))
     now = datetime.now(UTC)
+    first_seen = data.first_seen_at or data.last_seen_at or now
+    last_seen = max(data.last_seen_at or first_seen, first_seen)
     row = dict.fromkeys(c.name for c in AlertModel.__table__.columns if c.name != "occurrence_count")
     row.update(
         id=uuid.uuid4(),
@@ -65,10 +102,13 @@ def _insert_row(data: AlertCreate) -> dict[str, Any]:
         origin_site=data.origin_site,
         metadata=dict(data.metadata),
         dedup_hash=digest,
-        first_seen_at=now,
-        last_seen_at=now,
+        first_seen_at=first_seen,
+        last_seen_at=last_seen,
         created_at=now,
         updated_at=now,
+        entities=dict(data.entities),
+        observables=list(data.observables),
+        **_entity_columns(data.entities, data.affected_assets),
     )
     return row
 

@@ -33,7 +33,11 @@ def alert_upsert() -> TextualSelect:
         f"VALUES ({', '.join(':' + n for n in names)}, 1) "
         f"ON CONFLICT (dedup_hash) WHERE {OPEN_ALERT_PREDICATE} DO UPDATE SET "
         "occurrence_count = alerts.occurrence_count + 1, "
-        "last_seen_at = :last_seen_at, updated_at = :updated_at "
+        # Event times: the span of every event behind the alert, whatever order they arrive in.
+        "first_seen_at = CASE WHEN :first_seen_at < alerts.first_seen_at "
+        "THEN :first_seen_at ELSE alerts.first_seen_at END, "
+        "last_seen_at = CASE WHEN :last_seen_at > alerts.last_seen_at "
+        "THEN :last_seen_at ELSE alerts.last_seen_at END, updated_at = :updated_at "
         f"RETURNING {returning}"
     )
     return _typed(table, names, sql).columns(*table.columns)

@@ -23,6 +23,39 @@ from aurorasoc.api import ws
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
+from aurorasoc.api.routers import (
+    agents,
+    alert_cases,
+    alerts,
+    approvals,
+    attack,
+    audit,
+    auth,
+    automation,
+    case_alerts,
+    cases,
+    cps,
+    cps_zones,
+    dashboard,
+    detections,
+    entities,
+    evidence,
+    executions,
+    firmware,
+    investigations,
+    iocs,
+    network,
+    network_analyzer,
+    playbooks,
+    reports,
+    siem,
+    siem_hunts,
+    siem_ingest,
+    siem_sources,
+    sites,
+    system,
+    users,
+)
 from aurorasoc.api.static import install_console
 from aurorasoc.api.system_mode import persist_mode
 from aurorasoc.cases import router as cases
@@ -168,6 +201,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         siem,
         siem_sources,
         siem_hunts,
+        evidence,
         ws,
     ):
         app.include_router(module.router, prefix=API_PREFIX)

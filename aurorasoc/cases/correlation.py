@@ -1,22 +1,23 @@
-"""Case correlation (spec §14.2): put each new alert into the case it belongs to, or open one.
+"""Case correlation (spec §14.2, revised by §27.4): put each new alert into its case, or open one.
 
 Matching is pure (:func:`match_reasons`, :func:`pick_best`) so the rules are testable without a
-database; :class:`CaseCorrelator` only loads candidates and writes through :class:`CaseService`.
+database; :class:`CaseCorrelator` only looks candidates up and writes through :class:`CaseService`.
 
-Decisions beyond the spec text:
-
-* A case is compared through its linked alerts (so "same source" means the source of an alert
-  already in the case) and through its own ``iocs`` / ``affected_assets`` (cases opened by hand
-  have no alerts). A reason found through an alert names that alert in the timeline text.
-* Linking goes through ``CaseService.link_alert`` (the uniform ``alert_linked`` entry, merge of
-  observables and max severity), followed by the ``alert_correlated`` entry that says why.
-* With no matching case, only the best un-cased open alert from the window (most reasons, then
-  most recently seen) is pulled into the new case together with the new alert.
-* "Alerts that chain ATT&CK tactics on one host": a shared ``host:`` entity already links such
-  alerts, so the chain is not a separate matching step but an extra, stronger reason next to the
-  shared host (``tactic_chain``, ranked just above ``shared_entity``). It is given when the new
-  alert and the peers on that host each map to at least one tactic (bundled ATT&CK index) and
-  together cover two or more distinct tactics, listed in kill-chain order in the timeline text.
+* Time is event time: a peer alert is a candidate when its event-time span (``first_seen_at`` to
+  ``last_seen_at``) comes within the correlation window of the new alert's span; when either was
+  ingested does not matter.
+* An alert joins through a shared host or user (the indexed ``alerts.host`` / ``alerts.user_name``
+  columns, case-insensitive), a shared indicator (``alert_iocs``; never a *common* one, see
+  ``services.observables``), or an ATT&CK tactic progression on the same host (``tactic_chain``,
+  ranked above the plain host match). Sharing only a technique, a log source or an observable that is
+  not an indicator never links. Built-in service accounts (SYSTEM, LOCAL SERVICE, machine accounts
+  ``HOST$``…) are not users for this purpose: every Windows host has them.
+* The look-up is one bounded, indexed query per alert (``PEER_SCAN_LIMIT`` newest peers), never a
+  load of every open case. A case is therefore found through its alerts; a hand-made case without
+  alerts is not a candidate.
+* Linking goes through ``CaseService.link_alert`` followed by the ``alert_correlated`` entry that
+  records every reason (kind, value, peer alert). With no matching case, only the best un-cased
+  peer (most reasons, then most recently seen) is pulled into the new case with the new alert.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.lifecycle import FINISHED
@@ -35,29 +36,30 @@ from aurorasoc.cases.service import TITLE_MAX, CaseService
 from aurorasoc.core import runtime
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.metrics import CASES_CREATED
-from aurorasoc.core.models import AlertModel, CaseModel
-from aurorasoc.core.types import utcnow
-from aurorasoc.core.vocabulary import AlertStatus, CaseSource, CaseStatus, Severity
-from aurorasoc.intel import attack
+from aurorasoc.core.models import AlertIOCModel, AlertModel, CaseModel, IOCModel
+from aurorasoc.detection import attack
+from aurorasoc.models.domain import AlertStatus, CaseSource, CaseStatus, Severity
+from aurorasoc.services.case_lifecycle import FINISHED
+from aurorasoc.services.cases import TITLE_MAX, CaseService
+from aurorasoc.services.observables import common_values
 
 ACTOR = "correlator"
 ENTITY_PREFIXES = ("host:", "user:", "device:")
 CLOSED_ALERT_STATUSES = (AlertStatus.RESOLVED.value, AlertStatus.FALSE_POSITIVE.value)
 PEER_SCAN_LIMIT = 500
-ReasonKind = Literal["shared_ioc", "tactic_chain", "shared_entity", "shared_technique_source"]
-_STRENGTH: dict[str, int] = {
-    "shared_ioc": 0,
-    "tactic_chain": 1,
-    "shared_entity": 2,
-    "shared_technique_source": 3,
-}
+ReasonKind = Literal["shared_ioc", "tactic_chain", "shared_entity"]
+_STRENGTH: dict[str, int] = {"shared_ioc": 0, "tactic_chain": 1, "shared_entity": 2}
 MIN_CHAIN_TACTICS = 2
+# Accounts every Windows host has: sharing one says nothing about an intrusion.
+SERVICE_ACCOUNTS = frozenset(
+    {"system", "local service", "network service", "localservice", "networkservice", "anonymous logon", "-"}
+)
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Facts:
-    """What correlation compares: observables, entities, techniques and the alert source."""
+    """What correlation compares: indicators, entities (``host:``/``user:``, lower-case) and techniques."""
 
     iocs: frozenset[str]
     entities: frozenset[str]
@@ -71,21 +73,15 @@ class Facts:
 
     @classmethod
     def of_alert(cls, alert: AlertModel) -> Facts:
+        assets = [*(alert.affected_assets or [])]
+        assets += [f"host:{alert.host}"] if alert.host else []
+        assets += [f"user:{alert.user_name}"] if alert.user_name else []
         return cls(
             iocs=frozenset(alert.iocs or []),
-            entities=_entities(alert.affected_assets or []),
+            entities=_entities(assets),
             techniques=frozenset(alert.mitre_techniques or []),
             source=alert.source,
             alert_id=alert.id,
-        )
-
-    @classmethod
-    def of_case(cls, found: CaseModel) -> Facts:
-        """Case-level observables; no source, so they never give a technique+source reason."""
-        return cls(
-            iocs=frozenset(found.iocs or []),
-            entities=_entities(found.affected_assets or []),
-            techniques=frozenset(),
         )
 
 
@@ -97,13 +93,12 @@ class Reason:
 
     def describe(self, window_minutes: int) -> str:
         label = {
-            "shared_ioc": f"Shared IOC {self.value}",
+            "shared_ioc": f"Shared indicator {self.value}",
             "tactic_chain": f"Tactic chain on {self.value}",
             "shared_entity": f"Shared entity {self.value}",
-            "shared_technique_source": f"Shared technique and source {self.value}",
         }[self.kind]
         peer = f"alert {self.alert_id}" if self.alert_id else "the case"
-        return f"{label} with {peer} within {window_minutes} min"
+        return f"{label} with {peer} within {window_minutes} min of event time"
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -124,23 +119,38 @@ class CorrelationResult:
     skipped: str | None = None
 
 
+def _is_service_account(user: str) -> bool:
+    name = user.rsplit("\\", 1)[-1].strip().lower()
+    return name in SERVICE_ACCOUNTS or name.endswith("$")
+
+
 def _entities(assets: Iterable[str]) -> frozenset[str]:
-    return frozenset(a for a in assets if a.startswith(ENTITY_PREFIXES))
+    out = set()
+    for asset in assets:
+        kind, _, value = asset.partition(":")
+        if asset.startswith(ENTITY_PREFIXES) and not (kind == "user" and _is_service_account(value)):
+            out.add(asset)
+    return frozenset(out)
 
 
-def match_reasons(new: Facts, peers: Sequence[Facts]) -> list[Reason]:
-    """Every distinct reason ``new`` shares with ``peers``, strongest first (pure)."""
+def _shared(mine: frozenset[str], theirs: frozenset[str]) -> list[str]:
+    """Entities in both, case-insensitively (``host:WS01`` is ``host:ws01``), named as in ``mine``."""
+    lowered = {e.lower() for e in theirs}
+    return sorted(e for e in mine if e.lower() in lowered)
+
+
+def match_reasons(new: Facts, peers: Sequence[Facts], common: frozenset[str] = frozenset()) -> list[Reason]:
+    """Every distinct reason ``new`` shares with ``peers``, strongest first (pure).
+
+    ``common`` indicators (seen on many hosts) never count.
+    """
     found: dict[tuple[str, str], Reason] = {}
     for peer in peers:
-        candidates = [Reason("shared_ioc", v, peer.alert_id) for v in sorted(new.iocs & peer.iocs)]
+        shared = sorted((new.iocs & peer.iocs) - common)
+        candidates = [Reason("shared_ioc", v, peer.alert_id) for v in shared]
         candidates += [
-            Reason("shared_entity", v, peer.alert_id) for v in sorted(new.entities & peer.entities)
+            Reason("shared_entity", v, peer.alert_id) for v in _shared(new.entities, peer.entities)
         ]
-        if new.source is not None and new.source == peer.source:
-            shared = sorted(new.techniques & peer.techniques)
-            candidates += [
-                Reason("shared_technique_source", f"{t}/{new.source}", peer.alert_id) for t in shared
-            ]
         for reason in candidates:
             found.setdefault((reason.kind, reason.value), reason)
     chains = tactic_chains(new, peers)
@@ -154,7 +164,7 @@ def tactic_chains(new: Facts, peers: Sequence[Facts]) -> list[Reason]:
         return []
     reasons = []
     for host in sorted(e for e in new.entities if e.startswith("host:")):
-        on_host = [p for p in peers if host in p.entities and p.tactics]
+        on_host = [p for p in peers if _shared(frozenset({host}), p.entities) and p.tactics]
         chain = attack.kill_chain_order(mine.union(*(p.tactics for p in on_host)))
         if on_host and len(chain) >= MIN_CHAIN_TACTICS:
             value = f"{host}: {' → '.join(chain)}"
@@ -186,13 +196,17 @@ class CaseCorrelator:
         if alert.case_id is not None:
             return CorrelationResult(case_id=alert.case_id, skipped="already_in_case")
         new = Facts.of_alert(alert)
-        cutoff = utcnow() - timedelta(minutes=self.window_minutes)
-        best_case = pick_best(await self._score_cases(new, cutoff))
+        peers = await self._peers(alert, new)
+        common = frozenset(await common_values(self.session, new.iocs)) if new.iocs else frozenset()
+        best_case = pick_best(await self._score_cases(new, peers, common))
         if best_case is not None:
             target, reasons = best_case
             await self._link(target, alert, reasons)
             return CorrelationResult(case_id=target.id, reasons=reasons, linked_alert_ids=[alert.id])
-        best_peer = pick_best(await self._score_peers(alert, new, cutoff))
+        loose = [p for p in peers if p.case_id is None]
+        best_peer = pick_best(
+            [(p, match_reasons(new, [Facts.of_alert(p)], common), p.last_seen_at) for p in loose]
+        )
         if best_peer is None and Severity(alert.severity).rank < self.min_severity.rank:
             return CorrelationResult(skipped="no_match")
         peer, reasons = best_peer or (None, [])
@@ -200,45 +214,63 @@ class CaseCorrelator:
         linked = [alert.id] + ([peer.id] if peer else [])
         return CorrelationResult(case_id=created.id, created=True, reasons=reasons, linked_alert_ids=linked)
 
-    async def _score_cases(
-        self, new: Facts, cutoff: datetime
-    ) -> list[tuple[CaseModel, list[Reason], datetime]]:
-        stmt = (
-            select(CaseModel)
-            .where(CaseModel.status.not_in([s.value for s in FINISHED]), CaseModel.updated_at >= cutoff)
-            .order_by(CaseModel.updated_at.desc())
-        )
-        candidates = list((await self.session.scalars(stmt)).all())
-        if not candidates:
-            return []
-        members = await self.session.scalars(
-            select(AlertModel).where(AlertModel.case_id.in_([c.id for c in candidates]))
-        )
-        by_case: dict[uuid.UUID, list[Facts]] = {}
-        for member in members:
-            if member.case_id is not None and member.id != new.alert_id:
-                by_case.setdefault(member.case_id, []).append(Facts.of_alert(member))
-        return [
-            (c, match_reasons(new, [*by_case.get(c.id, []), Facts.of_case(c)]), c.updated_at)
-            for c in candidates
-        ]
+    @staticmethod
+    def _lookups(new: Facts) -> list[ColumnElement[bool]]:
+        """One indexed condition per entity kind and one for the alert's indicators."""
+        hosts = [e[5:].lower() for e in new.entities if e.startswith("host:")]
+        users = [e[5:].lower() for e in new.entities if e.startswith("user:")]
+        conditions: list[ColumnElement[bool]] = []
+        if hosts:
+            conditions.append(func.lower(AlertModel.host).in_(hosts))
+        if users:
+            conditions.append(func.lower(AlertModel.user_name).in_(users))
+        if new.iocs:
+            shared = (
+                select(AlertIOCModel.alert_id)
+                .join(IOCModel, IOCModel.id == AlertIOCModel.ioc_id)
+                .where(IOCModel.value.in_(sorted(new.iocs)))
+            )
+            conditions.append(AlertModel.id.in_(shared))
+        return conditions
 
-    async def _score_peers(
-        self, alert: AlertModel, new: Facts, cutoff: datetime
-    ) -> list[tuple[AlertModel, list[Reason], datetime]]:
+    async def _peers(self, alert: AlertModel, new: Facts) -> list[AlertModel]:
+        """Open alerts sharing an entity or indicator whose event time comes within the window."""
+        conditions = self._lookups(new)
+        if not conditions:
+            return []
+        window = timedelta(minutes=self.window_minutes)
         stmt = (
             select(AlertModel)
             .where(
-                AlertModel.case_id.is_(None),
+                or_(*conditions),
                 AlertModel.id != alert.id,
                 AlertModel.status.not_in(CLOSED_ALERT_STATUSES),
-                AlertModel.last_seen_at >= cutoff,
+                AlertModel.last_seen_at >= alert.first_seen_at - window,
+                AlertModel.first_seen_at <= alert.last_seen_at + window,
             )
             .order_by(AlertModel.last_seen_at.desc())
             .limit(PEER_SCAN_LIMIT)
         )
-        peers = (await self.session.scalars(stmt)).all()
-        return [(p, match_reasons(new, [Facts.of_alert(p)]), p.last_seen_at) for p in peers]
+        return list((await self.session.scalars(stmt)).all())
+
+    async def _score_cases(
+        self, new: Facts, peers: Sequence[AlertModel], common: frozenset[str]
+    ) -> list[tuple[CaseModel, list[Reason], datetime]]:
+        by_case: dict[uuid.UUID, list[AlertModel]] = {}
+        for peer in peers:
+            if peer.case_id is not None:
+                by_case.setdefault(peer.case_id, []).append(peer)
+        if not by_case:
+            return []
+        stmt = select(CaseModel).where(
+            CaseModel.id.in_(list(by_case)), CaseModel.status.not_in([s.value for s in FINISHED])
+        )
+        scored = []
+        for case in (await self.session.scalars(stmt)).all():
+            members = by_case[case.id]
+            reasons = match_reasons(new, [Facts.of_alert(m) for m in members], common)
+            scored.append((case, reasons, max(m.last_seen_at for m in members)))
+        return scored
 
     async def _link(self, target: CaseModel, alert: AlertModel, reasons: list[Reason]) -> None:
         await self.cases.link_alert(target, alert, ACTOR)

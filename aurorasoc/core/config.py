@@ -105,6 +105,9 @@ class DetectionSettings(_Group):
     sigma_rule_paths: str = Field("", alias="AURORA_SIGMA_RULE_PATHS")
     siem_retention_days: int = Field(30, alias="AURORA_SIEM_RETENTION_DAYS", ge=1)
     correlation_window_minutes: int = Field(60, alias="AURORA_CORRELATION_WINDOW_MINUTES", ge=1)
+    # Spec §27.3: an observable on this many hosts, or on this share of known hosts, is "common".
+    observable_common_hosts: int = Field(5, alias="AURORA_OBSERVABLE_COMMON_HOSTS", ge=2)
+    observable_common_fraction: float = Field(0.2, alias="AURORA_OBSERVABLE_COMMON_FRACTION", gt=0, le=1)
     auto_case_min_severity: SeverityName = Field("high", alias="AURORA_AUTO_CASE_MIN_SEVERITY")
     network_attack_window_minutes: int = Field(15, alias="AURORA_NETWORK_ATTACK_WINDOW_MINUTES", ge=1)
 

@@ -22,9 +22,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    func,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from aurorasoc.core.models_base import Base as Base
 from aurorasoc.core.models_base import _Keyed, _Mutable
@@ -130,6 +131,13 @@ class AlertModel(_Mutable, Base):
         ),
         Index("ix_alerts_case_id", "case_id"),
         Index("ix_alerts_source", "source"),
+        # Entity lookups (spec §27.2, §28): case-insensitive through lower(), newest event time first.
+        Index("ix_alerts_host_lower_last_seen", func.lower(text("host")), "last_seen_at"),
+        Index("ix_alerts_user_lower_last_seen", func.lower(text("user_name")), "last_seen_at"),
+        Index("ix_alerts_src_ip", "src_ip"),
+        Index("ix_alerts_dst_ip", "dst_ip"),
+        Index("ix_alerts_process_executable", "process_executable"),
+        Index("ix_alerts_last_seen_at", "last_seen_at"),
     )
 
     title: Mapped[str] = mapped_column(String(500), nullable=False)
@@ -154,6 +162,19 @@ class AlertModel(_Mutable, Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     origin_site: Mapped[str | None] = mapped_column(String(128))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict, nullable=False)
+    # Evidence (spec §27.2): the entities of the events behind the alert; ``entities`` holds all of them
+    # under ECS names, the columns the ones the queue filters and correlation looks up.
+    host: Mapped[str | None] = mapped_column(String(255))
+    user_name: Mapped[str | None] = mapped_column(String(255))
+    src_ip: Mapped[str | None] = mapped_column(String(64))
+    dst_ip: Mapped[str | None] = mapped_column(String(64))
+    process_executable: Mapped[str | None] = mapped_column(String(1024))
+    process_command_line: Mapped[str | None] = mapped_column(Text)
+    process_entity_id: Mapped[str | None] = mapped_column(String(128))
+    parent_executable: Mapped[str | None] = mapped_column(String(1024))
+    parent_command_line: Mapped[str | None] = mapped_column(Text)
+    entities: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    observables: Mapped[list[Any]] = mapped_column(JSONType, default=list, nullable=False)
 
 
 class IOCModel(_Mutable, Base):
@@ -238,6 +259,13 @@ class SiemLogModel(_Keyed, Base):
         Index("ix_siem_logs_host", "host"),
         Index("ix_siem_logs_src_ip", "src_ip"),
         Index("ix_siem_logs_received_at", "received_at"),
+        Index("uq_siem_logs_fingerprint", "fingerprint", unique=True),
+        Index("ix_siem_logs_host_lower_timestamp", func.lower(text("host")), "timestamp"),
+        Index("ix_siem_logs_user_lower", func.lower(text("user_name"))),
+        Index("ix_siem_logs_dst_ip", "dst_ip"),
+        Index("ix_siem_logs_event_id", "event_id"),
+        Index("ix_siem_logs_channel", "channel"),
+        Index("ix_siem_logs_process_entity_id", "process_entity_id"),
     )
 
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
@@ -261,6 +289,18 @@ class SiemLogModel(_Keyed, Base):
     message: Mapped[str | None] = mapped_column(Text)
     fields: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
     raw: Mapped[str | None] = mapped_column(Text)
+    # Spec §27: ``timestamp`` is the event time (``event_time``); ``time_source`` says whether it came
+    # from the record or is the arrival time; ``fingerprint`` makes re-ingest idempotent.
+    time_source: Mapped[str] = mapped_column(String(16), default="record", nullable=False)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(255))
+    process_executable: Mapped[str | None] = mapped_column(String(1024))
+    process_command_line: Mapped[str | None] = mapped_column(Text)
+    process_entity_id: Mapped[str | None] = mapped_column(String(128))
+    parent_executable: Mapped[str | None] = mapped_column(String(1024))
+    parent_entity_id: Mapped[str | None] = mapped_column(String(128))
+    entities: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    event_time = synonym("timestamp")
 
 
 class DetectionRuleModel(_Mutable, Base):
@@ -434,18 +474,20 @@ class AutomationRuleModel(_Mutable, Base):
 
 
 # Agent-layer tables live in their own module; importing them here registers them on Base.metadata.
-from aurorasoc.agents.models import InvestigationEventModel as InvestigationEventModel  # noqa: E402
-from aurorasoc.agents.models import InvestigationModel as InvestigationModel  # noqa: E402
-from aurorasoc.agents.models import VectorEmbeddingModel as VectorEmbeddingModel  # noqa: E402
-from aurorasoc.cps.models import AccessBadgeModel as AccessBadgeModel  # noqa: E402
-from aurorasoc.cps.models import AttestationNonceModel as AttestationNonceModel  # noqa: E402
-from aurorasoc.cps.models import AttestationRecordModel as AttestationRecordModel  # noqa: E402
-from aurorasoc.cps.models import CPSConduitModel as CPSConduitModel  # noqa: E402
-from aurorasoc.cps.models import CPSDeviceModel as CPSDeviceModel  # noqa: E402
-from aurorasoc.cps.models import CPSTelemetryModel as CPSTelemetryModel  # noqa: E402
-from aurorasoc.cps.models import CPSZoneModel as CPSZoneModel  # noqa: E402
-from aurorasoc.cps.models import FirmwareBundleModel as FirmwareBundleModel  # noqa: E402
-from aurorasoc.cps.models import FirmwareRolloutModel as FirmwareRolloutModel  # noqa: E402
-from aurorasoc.network.models import NetworkAttackModel as NetworkAttackModel  # noqa: E402
-from aurorasoc.network.models import SiteLinkModel as SiteLinkModel  # noqa: E402
-from aurorasoc.network.models import SiteModel as SiteModel  # noqa: E402
+from aurorasoc.core.models_agents import InvestigationEventModel as InvestigationEventModel  # noqa: E402
+from aurorasoc.core.models_agents import InvestigationModel as InvestigationModel  # noqa: E402
+from aurorasoc.core.models_agents import VectorEmbeddingModel as VectorEmbeddingModel  # noqa: E402
+from aurorasoc.core.models_cps import AccessBadgeModel as AccessBadgeModel  # noqa: E402
+from aurorasoc.core.models_cps import AttestationNonceModel as AttestationNonceModel  # noqa: E402
+from aurorasoc.core.models_cps import AttestationRecordModel as AttestationRecordModel  # noqa: E402
+from aurorasoc.core.models_cps import CPSConduitModel as CPSConduitModel  # noqa: E402
+from aurorasoc.core.models_cps import CPSDeviceModel as CPSDeviceModel  # noqa: E402
+from aurorasoc.core.models_cps import CPSTelemetryModel as CPSTelemetryModel  # noqa: E402
+from aurorasoc.core.models_cps import CPSZoneModel as CPSZoneModel  # noqa: E402
+from aurorasoc.core.models_cps import FirmwareBundleModel as FirmwareBundleModel  # noqa: E402
+from aurorasoc.core.models_cps import FirmwareRolloutModel as FirmwareRolloutModel  # noqa: E402
+from aurorasoc.core.models_evidence import AllowListEntryModel as AllowListEntryModel  # noqa: E402
+from aurorasoc.core.models_evidence import ObservableModel as ObservableModel  # noqa: E402
+from aurorasoc.core.models_network import NetworkAttackModel as NetworkAttackModel  # noqa: E402
+from aurorasoc.core.models_network import SiteLinkModel as SiteLinkModel  # noqa: E402
+from aurorasoc.core.models_network import SiteModel as SiteModel  # noqa: E402

@@ -7,6 +7,7 @@ consumers never see uncommitted alerts.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -15,7 +16,10 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert, select, update
+import orjson
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aurorasoc.alerts.events import publish_alert_event
@@ -23,10 +27,14 @@ from aurorasoc.alerts.service import AlertService
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.metrics import DETECTION_EVAL, DETECTION_RULE_HITS
 from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
-from aurorasoc.core.vocabulary import AlertCreate, NormalizedEvent, Severity
-from aurorasoc.detection.sigma.correlation import CorrelationHit
-from aurorasoc.detection.sigma.engine import RuleHit, SigmaEngine
-from aurorasoc.intel.extraction import canonicalize_techniques, classify_ioc, extract_iocs
+from aurorasoc.detection.entities import ENTITY_COLUMNS
+from aurorasoc.detection.iocs_extract import canonicalize_techniques, classify_ioc, extract_observables
+from aurorasoc.detection.sigma_correlation import CorrelationHit
+from aurorasoc.detection.sigma_engine import RuleHit, SigmaEngine
+from aurorasoc.models.domain import AlertCreate, NormalizedEvent, Severity
+from aurorasoc.services.alert_events import publish_alert_event
+from aurorasoc.services.alerts import AlertService
+from aurorasoc.services.observables import resolve_indicators
 
 BATCH_SIZE = 500
 MAX_RAW_CHARS = 64 * 1024
@@ -34,6 +42,9 @@ MAX_FIELD_CHARS = 200
 MAX_CORRELATION_LOG_IDS = 50
 _EVE_SEVERITY = {1: Severity.HIGH, 2: Severity.MEDIUM, 3: Severity.LOW}
 _LEVELS = {"informational": Severity.INFO, **{s.value: s for s in Severity}}
+# Entity columns siem_logs has had from the start (filled by ``_log_row`` itself).
+_LOG_BASE_COLUMNS = frozenset({"host", "user_name", "src_ip", "dst_ip"})
+_LOG_ENTITY_COLUMNS = tuple(c for c in ENTITY_COLUMNS.values() if c not in _LOG_BASE_COLUMNS)
 
 
 @dataclass
@@ -68,8 +79,34 @@ def _clip(value: str | None, limit: int) -> str | None:
     return value if value is None or len(value) <= limit else value[:limit]
 
 
-def _log_row(event: NormalizedEvent, log_id: uuid.UUID) -> dict[str, Any]:
+def fingerprint(event: NormalizedEvent) -> str:
+    """Spec §27.5: the same record always hashes the same (format + raw record, else its fields)."""
+    body = (
+        event.raw
+        if event.raw
+        else orjson.dumps(event.fields, option=orjson.OPT_SORT_KEYS, default=str).decode()
+    )
+    return hashlib.sha256(f"{event.format}\x00{body}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _entity_values(event: NormalizedEvent) -> dict[str, Any]:
+    entities = event.entities or {}
     return {
+        column: _clip(str(entities[entity]), 1024 if "command_line" not in column else MAX_RAW_CHARS)
+        for entity, column in ENTITY_COLUMNS.items()
+        if column not in _LOG_BASE_COLUMNS and entities.get(entity) is not None
+    }
+
+
+def _log_row(event: NormalizedEvent, log_id: uuid.UUID) -> dict[str, Any]:
+    channel = event.fields.get("Channel")
+    return {
+        **dict.fromkeys(_LOG_ENTITY_COLUMNS),
+        **_entity_values(event),
+        "time_source": getattr(event, "time_source", "record"),
+        "fingerprint": fingerprint(event),
+        "channel": _clip(str(channel), 255) if channel is not None else None,
+        "entities": event.entities or {},
         "id": log_id,
         "created_at": datetime.now(UTC),
         "timestamp": event.timestamp,
@@ -93,23 +130,28 @@ def _log_row(event: NormalizedEvent, log_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-async def _unseen(
+async def _store_unseen(
     session: AsyncSession, batch: list[NormalizedEvent]
 ) -> tuple[list[NormalizedEvent], list[uuid.UUID]]:
-    """Drop events already stored; give the rest their log ids.
+    """Store the batch's log rows, skipping events already stored; returns the new events and ids.
 
-    An event that arrives with an ``id`` (from the bus) keeps it as its ``siem_logs`` id, and storing
-    its log row commits together with its alerts. A redelivered message (a worker died before
-    acknowledging) therefore finds its events stored and skips them: no event is counted twice.
+    One multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: a row whose fingerprint (spec §27.5)
+    or id is stored already is skipped by the database, so re-ingesting a file, a forwarder resending a
+    batch or a redelivered bus message (its events keep their ``id``) stores and detects nothing twice,
+    also under concurrent workers. The rows commit together with their alerts.
     """
-    preset = [uuid.UUID(e.id) for e in batch if e.id]
-    if not preset:
-        return batch, [uuid.uuid4() for _ in batch]
-    stored = set(
-        (await session.execute(select(SiemLogModel.id).where(SiemLogModel.id.in_(preset)))).scalars()
-    )
-    fresh = [e for e in batch if not e.id or uuid.UUID(e.id) not in stored]
-    return fresh, [uuid.UUID(e.id) if e.id else uuid.uuid4() for e in fresh]
+    ids = [uuid.UUID(e.id) if e.id else uuid.uuid4() for e in batch]
+    rows, seen = [], set()
+    for event, log_id in zip(batch, ids, strict=True):
+        row = _log_row(event, log_id)
+        if row["fingerprint"] not in seen:
+            seen.add(row["fingerprint"])
+            rows.append(row)
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(SiemLogModel).on_conflict_do_nothing().returning(SiemLogModel.id)
+    stored = set((await session.execute(stmt, rows)).scalars())
+    fresh = [(e, i) for e, i in zip(batch, ids, strict=True) if i in stored]
+    return [e for e, _ in fresh], [i for _, i in fresh]
 
 
 def _assets(event: NormalizedEvent) -> list[str]:
@@ -132,7 +174,7 @@ def hit_to_alert(hit: RuleHit, event: NormalizedEvent, log_id: uuid.UUID) -> Ale
         severity=_severity(rule.level),
         source=(event.product or event.source)[:128],
         description=_describe(rule.description, hit.matched_fields),
-        iocs=extract_iocs(event),
+        **_evidence(event),
         mitre_techniques=canonicalize_techniques(rule.tags),
         affected_assets=_assets(event),
         raw_log=_clip(event.raw, MAX_RAW_CHARS),
@@ -143,6 +185,16 @@ def hit_to_alert(hit: RuleHit, event: NormalizedEvent, log_id: uuid.UUID) -> Ale
             "logsource": {"product": product, "category": category, "service": service},
         },
     )
+
+
+def _evidence(event: NormalizedEvent) -> dict[str, Any]:
+    """Event time, entities and observables of a single-event alert (spec §27); indicators come later."""
+    return {
+        "first_seen_at": event.timestamp,
+        "last_seen_at": event.timestamp,
+        "entities": dict(event.entities or {}),
+        "observables": extract_observables(event),
+    }
 
 
 def _severity(level: str | None) -> Severity:
@@ -162,12 +214,24 @@ def correlation_to_alert(hit: CorrelationHit) -> AlertCreate:
     window = {"start": hit.start.isoformat(), "end": hit.end.isoformat(), "seconds": spec.timespan}
     group = ", ".join(f"{k}={v}" for k, v in hit.group.items()) or "all events"
     summary = f"{spec.type}: {hit.count} from {', '.join(b.title for b in hit.bases)} ({group})"
+    observed = _unique([*group_iocs, *(ioc for e in found for ioc in e.iocs)])
+    hosts = _unique(e.host for e in found if e.host)
+    users = _unique(e.user for e in found if e.user)
+    entities = {"host.name": hosts[0]} if len(hosts) == 1 else {}
+    entities.update({"user.name": users[0]} if len(users) == 1 else {})
     return AlertCreate(
         title=rule.title[:500],
         severity=_severity(rule.level),
         source=found[0].source[:128],
         description="\n\n".join(p for p in ((rule.description or "").strip(), summary) if p)[:20_000],
-        iocs=_unique([*group_iocs, *(ioc for e in found for ioc in e.iocs)]),
+        first_seen_at=hit.start,
+        last_seen_at=hit.end,
+        entities=entities,
+        observables=[
+            {"type": typed[0].value, "value": typed[1], "role": "correlation"}
+            for value in observed
+            if (typed := classify_ioc(value)) is not None
+        ],
         mitre_techniques=canonicalize_techniques([*rule.tags, *(tag for b in hit.bases for tag in b.tags)]),
         affected_assets=_unique(assets),
         metadata={
@@ -196,7 +260,7 @@ def eve_alert(event: NormalizedEvent, log_id: uuid.UUID) -> AlertCreate | None:
         severity=_EVE_SEVERITY.get(fields.get("alert.severity"), Severity.LOW),  # type: ignore[arg-type]
         source=(event.product or event.source)[:128],
         description=_clip(event.message, 20_000),
-        iocs=extract_iocs(event),
+        **_evidence(event),
         mitre_techniques=canonicalize_techniques(_as_list(fields.get("alert.metadata.mitre_technique_id"))),
         affected_assets=_assets(event),
         raw_log=_clip(event.raw, MAX_RAW_CHARS),
@@ -252,15 +316,14 @@ class DetectionPipeline:
 
     async def _process_batch(self, batch: list[NormalizedEvent]) -> BatchResult:
         async with self.session_factory() as session:
-            fresh, ids = await _unseen(session, batch)
+            fresh, ids = await _store_unseen(session, batch)
             result = BatchResult(events=len(fresh), replayed=len(batch) - len(fresh))
             if not fresh:
+                await session.commit()
                 return result
             with DETECTION_EVAL.time():
                 alerts = self._detect(fresh, ids, result)
-            await session.execute(
-                insert(SiemLogModel), [_log_row(e, i) for e, i in zip(fresh, ids, strict=True)]
-            )
+            await resolve_indicators(session, alerts)
             outcomes = await AlertService(session).create_many(alerts) if alerts else []
             await self._count_rule_hits(session, result.rule_hits)
             await session.commit()

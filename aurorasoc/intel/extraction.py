@@ -244,23 +244,53 @@ def _field_values(name: str, value: Any) -> list[str]:
     return out
 
 
-def extract_iocs(event: NormalizedEvent) -> list[str]:
-    """Indicators in an event: known fields first, then regexes over ``message`` (spec §13.5).
+# The file a ``Hashes`` field describes: the loaded image (Sysmon 7), the written file (15/23/26), else the
+# process image (Sysmon 1).
+_HASHED_PATH_FIELDS = ("ImageLoaded", "TargetFilename", "Image")
 
-    Canonical, de-duplicated, loopback/unspecified addresses dropped, capped at ``MAX_IOCS_PER_ALERT``.
+
+def _hashed_path(event: NormalizedEvent) -> str | None:
+    for name in _HASHED_PATH_FIELDS:
+        value = event.fields.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def extract_observables(event: NormalizedEvent) -> list[dict[str, str]]:
+    """Every observable in an event with the role it played (spec §27.3): known fields, then the message.
+
+    Each item is ``{"type", "value", "role"}`` plus ``"path"`` for a hash (the file it is the hash of).
+    Canonical, de-duplicated by value, loopback/unspecified addresses dropped, capped at
+    ``MAX_IOCS_PER_ALERT``.
     """
-    candidates: list[str] = [v for v in (event.src_ip, event.dst_ip) if v]
+    candidates: list[tuple[str, str]] = [
+        (role, v) for role, v in (("source.ip", event.src_ip), ("destination.ip", event.dst_ip)) if v
+    ]
     for name in IOC_FIELDS:
         if name in event.fields:
-            candidates.extend(_field_values(name, event.fields[name]))
+            candidates.extend((name, v) for v in _field_values(name, event.fields[name]))
     if event.message:
         for pattern in _MESSAGE_PATTERNS:
-            candidates.extend(match.group(0).rstrip(".,;)]}") for match in pattern.finditer(event.message))
-    found: dict[str, None] = {}
-    for candidate in candidates:
+            candidates.extend(
+                ("message", match.group(0).rstrip(".,;)]}")) for match in pattern.finditer(event.message)
+            )
+    found: dict[str, dict[str, str]] = {}
+    for role, candidate in candidates:
         typed = classify_ioc(candidate)
-        if typed is not None and typed[0] in _EVENT_IOC_TYPES:
-            found.setdefault(typed[1], None)
-            if len(found) >= MAX_IOCS_PER_ALERT:
-                break
-    return list(found)
+        if typed is None or typed[0] not in _EVENT_IOC_TYPES or typed[1] in found:
+            continue
+        item = {"type": typed[0].value, "value": typed[1], "role": role}
+        if typed[0] in (IOCType.HASH_MD5, IOCType.HASH_SHA1, IOCType.HASH_SHA256) and role != "message":
+            path = _hashed_path(event)
+            if path:
+                item.update(role="file.hash", path=path)
+        found[typed[1]] = item
+        if len(found) >= MAX_IOCS_PER_ALERT:
+            break
+    return list(found.values())
+
+
+def extract_iocs(event: NormalizedEvent) -> list[str]:
+    """The values of :func:`extract_observables` (what correlation windows group and compare)."""
+    return [item["value"] for item in extract_observables(event)]

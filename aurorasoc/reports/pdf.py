@@ -10,6 +10,7 @@ practice (IPs, URLs, hashes, punycode domains) and survive both paths unchanged.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -29,6 +30,7 @@ FONT_DIRS = (
 _FACES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf",
           "BI": "DejaVuSans-BoldOblique.ttf"}  # fmt: skip
 _MONO = "DejaVuSansMono.ttf"
+MAX_CELL_CHARS = 600
 _ASCII_LOOKALIKES = str.maketrans(
     {"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "--", "\u2015": "--",
      "\u2018": "'", "\u2019": "'", "\u201a": ",", "\u201c": '"', "\u201d": '"', "\u201e": '"',
@@ -81,8 +83,34 @@ def _styles(body: str, mono: str) -> dict[str, FontFace | TextStyle]:
     }
 
 
+_CELL = re.compile(r"(?<!\\)\|")
+
+
+def clip_table_cells(markdown: str, limit: int = MAX_CELL_CHARS) -> str:
+    """Clip every Markdown table cell to ``limit`` characters.
+
+    fpdf lays a table row out on one page and raises ("row … too high") when a cell holds more text
+    than a page: an encoded command line in a case description or comment did that. The full value
+    stays in the Markdown and HTML reports; the PDF says it was clipped.
+    """
+    out = []
+    for line in markdown.splitlines():
+        if line.startswith("|") and len(line) > limit:
+            cells = _CELL.split(line)
+            line = "|".join(_clip_cell(c, limit) for c in cells)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _clip_cell(cell: str, limit: int) -> str:
+    if len(cell) <= limit:
+        return cell
+    return cell[:limit].rstrip("\\") + " … [clipped] "
+
+
 def render_pdf(markdown: str, *, title: str, font: UnicodeFont | None = None) -> bytes:
     """A PDF of ``markdown``; ``font`` defaults to the installed DejaVu set, if any."""
+    markdown = clip_table_cells(markdown)
     font = font if font is not None else find_unicode_font()
     pdf = FPDF(format="A4")
     pdf.set_margins(16, 16, 16)

@@ -31,8 +31,10 @@ from aurorasoc.core.models import (
     ReportModel,
 )
 from aurorasoc.core.types import utcnow
-from aurorasoc.intel import attack
-from aurorasoc.intel.extraction import classify_ioc
+from aurorasoc.detection import attack
+from aurorasoc.detection.iocs_extract import classify_ioc
+from aurorasoc.services.cases import CaseService
+from aurorasoc.services.evidence import case_evidence
 
 ReportType = Literal["technical", "executive", "compliance"]
 REPORT_TYPES: tuple[str, ...] = get_args(ReportType)
@@ -148,6 +150,18 @@ async def _actions(session: AsyncSession, case_id: uuid.UUID) -> dict[str, list[
     }  # fmt: skip
 
 
+async def _evidence(session: AsyncSession, case: CaseModel) -> dict[str, Any]:
+    """Event-time span, tactic chain, entities and the generated summary (spec §27.4)."""
+    found = await case_evidence(session, case.id)
+    return {
+        "summary": found["summary"],
+        "event_time_start": _iso(found["event_time_start"]),
+        "event_time_end": _iso(found["event_time_end"]),
+        "tactic_chain": found["tactic_chain"],
+        "entities": found["entities"],
+    }
+
+
 async def build_snapshot(session: AsyncSession, case: CaseModel) -> dict[str, Any]:
     """Everything a report shows, as plain JSON, so rendering never touches the database."""
     cases = CaseService(session)
@@ -170,9 +184,14 @@ async def build_snapshot(session: AsyncSession, case: CaseModel) -> dict[str, An
                 "status": a.status,
                 "source": a.source,
                 "created_at": _iso(a.created_at),
+                "first_seen_at": _iso(a.first_seen_at),
+                "last_seen_at": _iso(a.last_seen_at),
+                "host": a.host,
+                "user_name": a.user_name,
             }
             for a in alerts
         ],
+        "evidence": await _evidence(session, case),
         "iocs": await _iocs(session, case, [a.id for a in alerts]),
         "techniques": _techniques(technique_ids),
         "assets": _assets(asset_values),

@@ -19,8 +19,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from aurorasoc.core.vocabulary import NormalizedEvent, Severity
-from aurorasoc.detection.sigma.logsource import derive_logsource
+from aurorasoc.core.types import utcnow
+from aurorasoc.detection.entities import extract_entities
+from aurorasoc.detection.logsource import derive_logsource
+from aurorasoc.models.domain import NormalizedEvent, Severity
 
 MAX_RAW_CHARS = 64 * 1024
 
@@ -46,12 +48,19 @@ _TIME_KEYS = (
     "time",
     "rt",
 )
-_HOST_KEYS = ("Computer", "host.name", "hostname", "host", "dvchost", "dhost")
-_USER_KEYS = ("SubjectUserName", "TargetUserName", "User", "user.name", "suser", "duser", "user", "username")
-_SRC_IP_KEYS = ("src_ip", "SourceIp", "IpAddress", "id.orig_h", "source.ip", "src", "SourceAddress")
-_DST_IP_KEYS = ("dest_ip", "DestinationIp", "id.resp_h", "destination.ip", "dst", "DestAddress")
-_SRC_PORT_KEYS = ("src_port", "SourcePort", "IpPort", "id.orig_p", "source.port", "spt")
-_DST_PORT_KEYS = ("dest_port", "DestinationPort", "id.resp_p", "destination.port", "dpt")
+# The EVTX System envelope: an EventData/UserData field of the same name never replaces these leaves
+# (event 104 "log cleared" names the cleared log in UserData ``Channel``; the event's own stays System).
+_ENVELOPE = (
+    "Channel",
+    "Computer",
+    "EventID",
+    "EventRecordID",
+    "Level",
+    "Task",
+    "Opcode",
+    "Keywords",
+    "Version",
+)
 _MESSAGE_KEYS = ("message", "msg", "Message")
 _EMPTY = frozenset({"", "-"})
 _WINDOWS_LEVELS = {1: Severity.CRITICAL, 2: Severity.HIGH, 3: Severity.MEDIUM}
@@ -150,11 +159,26 @@ def normalize_record(record: dict[str, Any], *, format: str, source: str, raw: s
     if isinstance(event, dict):
         _unwrap_event_data(event)
     fields = flatten(record)
+    _protect_envelope(fields)
+    _alias_spaced_names(fields)
     _apply_aliases(fields)
     severity = Severity.INFO
     if "Channel" in fields:
         severity = _WINDOWS_LEVELS.get(_to_int(fields.get("Level")) or 0, Severity.INFO)
     return build_event(fields, format=format, source=source, raw=raw, severity=severity)
+
+
+def _protect_envelope(fields: dict[str, Any]) -> None:
+    for name in _ENVELOPE:
+        full = f"Event.System.{name}"
+        if full in fields:
+            fields[name] = fields[full]
+
+
+def _alias_spaced_names(fields: dict[str, Any]) -> None:
+    """Windows names with spaces (Defender ``Threat Name``) also answer without them (``ThreatName``)."""
+    for key in [k for k in fields if " " in k and "." not in k]:
+        fields.setdefault(key.replace(" ", ""), fields[key])
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -205,6 +229,7 @@ def build_event(
     product, category, service = derive_logsource(fields, format)
     timestamp = columns.pop("timestamp", None) or parse_timestamp(_first(fields, _TIME_KEYS))
     eid = fields.get("EventID")
+    entities = extract_entities(fields)
     values: dict[str, Any] = {
         "source": source,
         "format": format,
@@ -212,18 +237,29 @@ def build_event(
         "category": category,
         "service": service,
         "event_id": None if eid is None else str(eid),
-        "host": _text(_first(fields, _HOST_KEYS)),
-        "user_name": _text(_first(fields, _USER_KEYS)),
-        "src_ip": _text(_first(fields, _SRC_IP_KEYS)),
-        "src_port": _port(_first(fields, _SRC_PORT_KEYS)),
-        "dst_ip": _text(_first(fields, _DST_IP_KEYS)),
-        "dst_port": _port(_first(fields, _DST_PORT_KEYS)),
+        "host": _text(entities.get("host.name")),
+        "user_name": _text(entities.get("user.name")),
+        "src_ip": _text(entities.get("source.ip")),
+        "src_port": _port(entities.get("source.port")),
+        "dst_ip": _text(entities.get("destination.ip")),
+        "dst_port": _port(entities.get("destination.port")),
         "message": _text(_first(fields, _MESSAGE_KEYS)),
         "severity": severity,
         "fields": fields,
         "raw": raw[:MAX_RAW_CHARS],
     }
     values.update(columns)
+    for entity, column in (("host.name", "host"), ("user.name", "user_name")):
+        if column in columns:  # the parser knows better than the generic field table (also "no host")
+            entities.pop(entity, None)
+            if columns[column] is not None:
+                entities[entity] = columns[column]
+    values["entities"] = entities
     if timestamp is not None:
         values["timestamp"] = timestamp
+        values["time_source"] = "record"
+    else:
+        now = utcnow()
+        values["timestamp"] = values["received_at"] = now
+        values["time_source"] = "received"
     return NormalizedEvent.model_construct(**values)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pyparsing as pp
-from sqlalchemy import ColumnElement, and_, not_, or_
+from sqlalchemy import ColumnElement, and_, func, not_, or_
 
 from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.models import SiemLogModel
@@ -32,8 +32,11 @@ MAX_QUERY_LENGTH = 2_000
 Comparison = Literal["=", ">", ">=", "<", "<="]
 STRING_COLUMNS = frozenset(
     {"host", "user_name", "src_ip", "dst_ip", "source", "format", "product", "category"}
-    | {"service", "event_id", "severity", "message"}
+    | {"service", "event_id", "severity", "message", "channel", "time_source", "process_executable"}
+    | {"process_command_line", "process_entity_id", "parent_executable", "parent_entity_id"}
 )
+# Entity columns compared through lower() so an exact term uses the expression indexes (spec §28).
+LOWER_INDEXED = frozenset({"host", "user_name"})
 INT_COLUMNS = frozenset({"src_port", "dst_port"})
 
 
@@ -174,13 +177,15 @@ def _term_clause(term: Term) -> ColumnElement[bool]:
         raise InvalidInput(
             f"comparison {term.op} only applies to {sorted(INT_COLUMNS)}", code="invalid_query"
         )
-    if term.field == "timestamp":
+    if term.field in ("timestamp", "event_time"):
         raise InvalidInput("filter time with range or since/until, not in the query", code="invalid_query")
     column: Any = (
         getattr(SiemLogModel, term.field)
         if term.field in STRING_COLUMNS
         else SiemLogModel.fields[term.field].as_string()
     )
+    if term.field in LOWER_INDEXED and (term.quoted or "*" not in term.value):
+        return _present(column, func.lower(column) == term.value.lower())
     pattern = _like_pattern(term.value, wildcards=not term.quoted, contains=False)
     return _present(column, column.ilike(pattern, escape="\\"))
 

@@ -12,7 +12,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from aurorasoc.cases.schemas import CaseOut
+from aurorasoc.api.audit_trail import audit_change
+from aurorasoc.api.deps import DataSourceDep, DbSession, Paging, require_mutations
+from aurorasoc.api.schemas.cases import CaseOut
+from aurorasoc.api.schemas.siem import Facets, Histogram, LogPage, LogPromoteBody, SiemLogOut
+from aurorasoc.api.showcase import stamp_source
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.vocabulary import Severity
@@ -30,7 +34,9 @@ def log_filters(
     q: str | None = Query(
         None, max_length=2_000, description="Query language, e.g. host:web-01 AND NOT sshd"
     ),
-    range_: TimeRange | None = Query(None, alias="range", description="Relative window; or since/until"),
+    range_: TimeRange | None = Query(
+        None, alias="range", description="Relative event-time window or 'all'; or absolute since/until"
+    ),
     since: datetime | None = None,
     until: datetime | None = None,
     source: list[str] = Query([], description="Repeatable"),
@@ -51,7 +57,7 @@ def log_filters(
 @router.get(
     "/logs",
     response_model=LogPage,
-    summary="Search stored events, newest first (at most 1 000 matches). Permission: siem:read",
+    summary="Search stored events, newest event time first. Permission: siem:read",
 )
 async def list_logs(
     response: Response,
@@ -72,7 +78,27 @@ async def list_logs(
         skip=paging.skip,
         limit=paging.limit,
         truncated=found.truncated,
+        total_is_estimate=found.truncated,
+        newest_at=found.newest_at,
     )
+
+
+@router.get("/histogram", response_model=Histogram, summary="Event counts per time bucket. Perm.: siem:read")
+async def histogram(
+    session: DbSession,
+    filters: LogFilters = Depends(log_filters),
+    _: Principal = Depends(require_permission("siem:read")),
+) -> Histogram:
+    return Histogram.model_validate(await SiemSearchService(session).histogram(filters))
+
+
+@router.get("/facets", response_model=Facets, summary="Top host/user/event id/process. Permission: siem:read")
+async def facets(
+    session: DbSession,
+    filters: LogFilters = Depends(log_filters),
+    _: Principal = Depends(require_permission("siem:read")),
+) -> Facets:
+    return Facets.model_validate(await SiemSearchService(session).facets(filters))
 
 
 @router.get("/logs/{log_id}", response_model=SiemLogOut, summary="One stored event. Permission: siem:read")

@@ -53,12 +53,52 @@ class SiemLogOut(BaseModel):
     message: str | None = None
     fields: dict[str, Any] = {}
     raw: str | None = None
+    # Evidence (spec §27): ``timestamp`` is the event time, also given as ``event_time``.
+    event_time: datetime | None = None
+    time_source: str = "record"
+    fingerprint: str | None = None
+    channel: str | None = None
+    process_executable: str | None = None
+    process_command_line: str | None = None
+    process_entity_id: str | None = None
+    parent_executable: str | None = None
+    parent_entity_id: str | None = None
+    entities: dict[str, Any] = {}
 
 
 class LogPage(Page[SiemLogOut]):
-    """``total`` counts matches within the newest 1 000; ``truncated`` says more matched."""
+    """``total`` is exact up to 100 000 matches; beyond, ``total_is_estimate`` (and ``truncated``) is set.
+
+    ``newest_at``: when the range holds no match, the event time of the newest match over all time.
+    """
 
     truncated: bool = False
+    total_is_estimate: bool = False
+    newest_at: datetime | None = None
+
+
+class HistogramBucket(BaseModel):
+    start: datetime
+    count: int
+
+
+class Histogram(BaseModel):
+    bucket_seconds: int | None = None
+    buckets: list[HistogramBucket] = []
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
+class Facets(BaseModel):
+    """Top values per entity column among the matches."""
+
+    host: list[FacetValue] = []
+    user_name: list[FacetValue] = []
+    event_id: list[FacetValue] = []
+    process_executable: list[FacetValue] = []
 
 
 class LogPromoteBody(_Body):

@@ -1,8 +1,9 @@
-"""Stored events (``siem_logs``): search (query language + filters, newest first) and promotion.
+"""Stored events (``siem_logs``): search (newest first), histogram, facets, promotion to a case.
 
-A search looks at most at the newest ``SEARCH_CAP`` (1 000) matches: counting every match of a
-substring search over a large table would cost more than the page itself, so ``total`` is capped
-and ``truncated`` says more rows matched. Paging happens inside that window.
+Time is event time (``timestamp``, spec §27.1); ranges are relative (``15m`` … ``30d``), ``all``, or
+absolute ``since``/``until``. ``total`` is exact up to ``COUNT_CAP`` matches; beyond it the count
+stops and ``total_is_estimate`` says so (spec §28). When a range holds nothing but the query matches
+older or newer events, ``newest_at`` says where the newest of them is, so the console can jump there.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.service import TITLE_MAX, CaseService
@@ -24,14 +25,21 @@ from aurorasoc.core.vocabulary import CaseSource
 from aurorasoc.siem.query import compile_query
 
 SEARCH_CAP = 1_000
-TimeRange = Literal["15m", "1h", "4h", "24h", "7d"]
-RANGES: dict[str, timedelta] = {
+COUNT_CAP = 100_000
+FACET_FIELDS = ("host", "user_name", "event_id", "process_executable")
+FACET_SIZE = 10
+MAX_BUCKETS = 60
+TimeRange = Literal["15m", "1h", "4h", "24h", "7d", "30d", "all"]
+RANGES: dict[str, timedelta | None] = {
     "15m": timedelta(minutes=15),
     "1h": timedelta(hours=1),
     "4h": timedelta(hours=4),
     "24h": timedelta(hours=24),
     "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "all": None,
 }
+_BUCKET_STEPS = (60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86_400, 7 * 86_400, 30 * 86_400, 365 * 86_400)
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,12 @@ class LogFilters:
         """The same filters with ``range`` turned into a fixed ``since`` (stable across queries)."""
         if not self.range:
             return self
-        return replace(self, range=None, since=(now or utcnow()) - RANGES[self.range])
+        delta = RANGES[self.range]
+        return replace(self, range=None, since=None if delta is None else (now or utcnow()) - delta)
+
+    def untimed(self) -> LogFilters:
+        """The same query and filters over all time (where are the events, if not in the range?)."""
+        return replace(self, range=None, since=None, until=None)
 
     def clauses(self) -> list[ColumnElement[bool]]:
         """SQL conditions; bad query syntax raises InvalidInput before anything runs."""
@@ -83,8 +96,9 @@ class LogFilters:
 @dataclass(frozen=True)
 class SearchResult:
     rows: list[SiemLogModel]
-    total: int  # matches inside the capped window (≤ SEARCH_CAP)
-    truncated: bool  # more than SEARCH_CAP rows matched
+    total: int  # exact up to COUNT_CAP
+    truncated: bool  # more than COUNT_CAP rows matched: ``total`` is a lower bound
+    newest_at: datetime | None = None  # newest match over all time, when the range held none
 
 
 class SiemSearchService:
@@ -98,22 +112,73 @@ class SiemSearchService:
         return found
 
     async def search(self, filters: LogFilters, *, skip: int = 0, limit: int = SEARCH_CAP) -> SearchResult:
-        """One page of the newest ``SEARCH_CAP`` matches."""
+        """One page of matches, newest event first, with the (capped) total."""
+        filters = filters.pinned()
         clauses = filters.clauses()
-        window = select(SiemLogModel.id).where(*clauses).limit(SEARCH_CAP + 1).subquery()
+        window = select(SiemLogModel.id).where(*clauses).limit(COUNT_CAP + 1).subquery()
         matched = int(await self.session.scalar(select(func.count()).select_from(window)) or 0)
-        take = max(0, min(limit, SEARCH_CAP - skip))
         rows: list[SiemLogModel] = []
-        if take:
+        if limit and skip < matched:
             stmt = (
                 select(SiemLogModel)
                 .where(*clauses)
                 .order_by(SiemLogModel.timestamp.desc(), SiemLogModel.id.desc())
                 .offset(skip)
-                .limit(take)
+                .limit(limit)
             )
             rows = list((await self.session.scalars(stmt)).all())
-        return SearchResult(rows, min(matched, SEARCH_CAP), matched > SEARCH_CAP)
+        newest = None
+        if matched == 0 and (filters.since or filters.until):
+            untimed = filters.untimed().clauses()
+            newest = await self.session.scalar(select(func.max(SiemLogModel.timestamp)).where(*untimed))
+        return SearchResult(rows, min(matched, COUNT_CAP), matched > COUNT_CAP, newest)
+
+    async def histogram(self, filters: LogFilters) -> dict[str, Any]:
+        """Event counts per time bucket (bucket size picked so the span fits ``MAX_BUCKETS``)."""
+        filters = filters.pinned()
+        clauses = filters.clauses()
+        low, high = (
+            await self.session.execute(
+                select(func.min(SiemLogModel.timestamp), func.max(SiemLogModel.timestamp)).where(*clauses)
+            )
+        ).one()
+        if low is None or high is None:
+            return {"bucket_seconds": None, "buckets": []}
+        start = filters.since or low
+        end = filters.until or high
+        span = max((end - start).total_seconds(), 1)
+        step = next((s for s in _BUCKET_STEPS if span / s <= MAX_BUCKETS), _BUCKET_STEPS[-1])
+        bucket = self._bucket(step).label("bucket")
+        stmt = select(bucket, func.count()).where(*clauses).group_by(bucket).order_by(bucket)
+        counts = (await self.session.execute(stmt)).all()
+        return {
+            "bucket_seconds": step,
+            "buckets": [
+                {"start": datetime.fromtimestamp(int(b) * step, UTC), "count": int(c)} for b, c in counts
+            ],
+        }
+
+    def _bucket(self, step: int) -> Any:
+        column = SiemLogModel.timestamp
+        if self.session.bind.dialect.name == "postgresql":
+            return func.floor(func.extract("epoch", column) / step)
+        return cast(func.strftime("%s", column), Integer) / step
+
+    async def facets(self, filters: LogFilters) -> dict[str, list[dict[str, Any]]]:
+        """Top values of the entity columns among the matches."""
+        clauses = filters.pinned().clauses()
+        out: dict[str, list[dict[str, Any]]] = {}
+        for name in FACET_FIELDS:
+            column = getattr(SiemLogModel, name)
+            stmt = (
+                select(column, func.count())
+                .where(*clauses, column.is_not(None))
+                .group_by(column)
+                .order_by(func.count().desc(), column)
+                .limit(FACET_SIZE)
+            )
+            out[name] = [{"value": v, "count": int(c)} for v, c in (await self.session.execute(stmt)).all()]
+        return out
 
     async def count(self, filters: LogFilters) -> int:
         """Every match, uncapped (hunt runs report true hit counts)."""

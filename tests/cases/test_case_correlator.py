@@ -18,11 +18,15 @@ from aurorasoc.core.bus.base import get_bus
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AlertModel, AuditLogModel, CaseModel, TimelineEntryModel
 from aurorasoc.core.types import utcnow
-from aurorasoc.core.vocabulary import RuntimeMode
-from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP
+from aurorasoc.events.bus import get_bus
+from aurorasoc.models.domain import RuntimeMode
+from aurorasoc.services.alert_pipeline import PIPELINE_GROUP
+from aurorasoc.services.case_correlator import CaseCorrelator, Facts, Reason, match_reasons
+from aurorasoc.services.iocs import index_alert_iocs
 
 
 def make_alert(**fields: Any) -> AlertModel:
+    """An alert as AlertService stores it: ``host:``/``user:`` assets also fill the entity columns."""
     values: dict[str, Any] = {
         "title": "alert",
         "severity": "low",
@@ -31,7 +35,19 @@ def make_alert(**fields: Any) -> AlertModel:
         "affected_assets": [],
         "mitre_techniques": [],
     }
-    return AlertModel(**{**values, **fields})
+    values.update(fields)
+    for asset in values["affected_assets"]:
+        kind, _, name = asset.partition(":")
+        if kind in ("host", "user"):
+            values.setdefault("host" if kind == "host" else "user_name", name)
+    return AlertModel(**values)
+
+
+async def _store(session: AsyncSession, *alerts: AlertModel) -> None:
+    """Flush and link the alerts' indicators (``alert_iocs``), as AlertService does."""
+    session.add_all(alerts)
+    await session.flush()
+    await index_alert_iocs(session, list(alerts))
 
 
 async def add_case(session: AsyncSession, *members: AlertModel, **fields: Any) -> CaseModel:
@@ -40,14 +56,12 @@ async def add_case(session: AsyncSession, *members: AlertModel, **fields: Any) -
     await session.flush()
     for member in members:
         member.case_id = found.id
-        session.add(member)
-    await session.flush()
+    await _store(session, *members)
     return found
 
 
 async def correlate(session: AsyncSession, alert: AlertModel) -> Any:
-    session.add(alert)
-    await session.flush()
+    await _store(session, alert)
     return await CaseCorrelator(session).correlate(alert)
 
 
@@ -69,11 +83,22 @@ class TestMatchReasons:
         new = Facts(frozenset({"1.2.3.4"}), frozenset({"host:web"}), frozenset({"T1110"}), "sigma")
         peer = Facts(frozenset({"1.2.3.4"}), frozenset({"host:web"}), frozenset({"T1110"}), "sigma", peer_id)
         reasons = match_reasons(new, [peer, peer])
-        assert [r.kind for r in reasons] == ["shared_ioc", "shared_entity", "shared_technique_source"]
+        assert [r.kind for r in reasons] == ["shared_ioc", "shared_entity"]
 
-    def test_technique_needs_the_same_source(self) -> None:
+    def test_technique_and_source_alone_never_link(self) -> None:
+        """Spec §27.4: sharing only a technique (even from the same source) is no reason."""
         new = Facts(frozenset(), frozenset(), frozenset({"T1110"}), "sigma")
-        assert match_reasons(new, [Facts(frozenset(), frozenset(), frozenset({"T1110"}), "edr")]) == []
+        assert match_reasons(new, [Facts(frozenset(), frozenset(), frozenset({"T1110"}), "sigma")]) == []
+
+    def test_common_indicators_never_link(self) -> None:
+        new = Facts(frozenset({"1.2.3.4"}), frozenset(), frozenset())
+        peer = Facts(frozenset({"1.2.3.4"}), frozenset(), frozenset(), alert_id=uuid.uuid4())
+        assert match_reasons(new, [peer], common=frozenset({"1.2.3.4"})) == []
+
+    def test_hosts_match_case_insensitively_and_service_accounts_are_not_users(self) -> None:
+        new = Facts.of_alert(make_alert(host="WS01", user_name="NT AUTHORITY\\SYSTEM"))
+        peer = Facts.of_alert(make_alert(host="ws01", user_name="NT AUTHORITY\\SYSTEM"))
+        assert [(r.kind, r.value) for r in match_reasons(new, [peer])] == [("shared_entity", "host:WS01")]
 
     def test_plain_assets_are_not_entities(self) -> None:
         assert Facts.of_alert(make_alert(affected_assets=["10.0.0.1", "user:bob"])).entities == {"user:bob"}
@@ -81,7 +106,7 @@ class TestMatchReasons:
     def test_description_names_the_peer_alert_and_window(self) -> None:
         peer_id = uuid.uuid4()
         text = Reason("shared_ioc", "10.0.0.5", peer_id).describe(60)
-        assert text == f"Shared IOC 10.0.0.5 with alert {peer_id} within 60 min"
+        assert text == f"Shared indicator 10.0.0.5 with alert {peer_id} within 60 min of event time"
 
 
 class TestLinkToExistingCase:
@@ -94,7 +119,9 @@ class TestLinkToExistingCase:
         assert alert.case_id == found.id
         entry = (await timeline(db_session, found.id))[-1]
         assert (entry.action, entry.actor) == ("alert_correlated", "correlator")
-        assert entry.details == f"Shared IOC 10.0.0.5 with alert {member.id} within 60 min"
+        assert (
+            entry.details == f"Shared indicator 10.0.0.5 with alert {member.id} within 60 min of event time"
+        )
         assert entry.data["alert_id"] == str(alert.id)
         assert entry.data["reasons"][0] == {
             "kind": "shared_ioc",
@@ -110,12 +137,10 @@ class TestLinkToExistingCase:
         assert result.case_id == found.id
         assert [r.kind for r in result.reasons] == ["shared_entity"]
 
-    async def test_technique_and_source(self, db_session: AsyncSession) -> None:
-        found = await add_case(db_session, make_alert(mitre_techniques=["T1110"], source="auth"))
-        other_source = await correlate(db_session, make_alert(mitre_techniques=["T1110"], source="edr"))
-        assert other_source.case_id is None
+    async def test_technique_and_source_alone_do_not_link(self, db_session: AsyncSession) -> None:
+        await add_case(db_session, make_alert(mitre_techniques=["T1110"], source="auth"))
         result = await correlate(db_session, make_alert(mitre_techniques=["T1110"], source="auth"))
-        assert result.case_id == found.id
+        assert result.case_id is None and result.skipped == "no_match"
 
     async def test_most_reasons_wins_over_recency(self, db_session: AsyncSession) -> None:
         strong = await add_case(db_session, make_alert(iocs=["1.1.1.1"], affected_assets=["user:bob"]))
@@ -130,12 +155,20 @@ class TestLinkToExistingCase:
         result = await correlate(db_session, make_alert(iocs=["6.6.6.6"]))
         assert result.case_id is None and result.skipped == "no_match"
 
-    async def test_cases_outside_the_window_are_not_candidates(self, db_session: AsyncSession) -> None:
-        old = await add_case(db_session, make_alert(iocs=["7.7.7.7"]))
-        old.updated_at = utcnow() - timedelta(minutes=61)
-        await db_session.flush()
+    async def test_cases_outside_the_event_time_window_are_not_candidates(
+        self, db_session: AsyncSession
+    ) -> None:
+        """Event time decides (spec §27.1): an alert ingested now about 2019 is far from one about 2020."""
+        then = utcnow() - timedelta(days=400)
+        member = make_alert(iocs=["7.7.7.7"], first_seen_at=then, last_seen_at=then)
+        old = await add_case(db_session, member)
         result = await correlate(db_session, make_alert(iocs=["7.7.7.7"], severity="high"))
         assert result.created and result.case_id != old.id
+        late = then + timedelta(minutes=59)
+        joined = await correlate(
+            db_session, make_alert(iocs=["7.7.7.7"], first_seen_at=late, last_seen_at=late)
+        )
+        assert joined.case_id == old.id
 
 
 class TestAutoCreatedCases:
@@ -252,7 +285,8 @@ class TestTacticChain:
             ("shared_entity", "host:WS01"),
         ]
         assert reasons[0].describe(60) == (
-            f"Tactic chain on host:WS01: execution → credential-access with alert {peer_id} within 60 min"
+            "Tactic chain on host:WS01: execution → credential-access "
+            f"with alert {peer_id} within 60 min of event time"
         )
 
     def test_chain_joins_all_peers_on_the_host_in_kill_chain_order(self) -> None:
@@ -281,7 +315,8 @@ class TestTacticChain:
         assert result.case_id == found.id
         entry = (await timeline(db_session, found.id))[-1]
         assert entry.details == (
-            f"Tactic chain on host:WS01: execution → credential-access with alert {member.id} within 60 min"
+            "Tactic chain on host:WS01: execution → credential-access "
+            f"with alert {member.id} within 60 min of event time"
         )
         assert [r["kind"] for r in entry.data["reasons"]] == ["tactic_chain", "shared_entity"]
 

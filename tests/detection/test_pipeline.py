@@ -103,17 +103,23 @@ class TestRuleHitsBecomeAlerts:
         assert "Matched fields:" in (alert.description or "")
         assert alert.metadata_["logsource"]["category"] == "process_creation"
 
-    async def test_repeat_ingest_deduplicates(self, app_db, engine):
+    async def test_repeat_ingest_is_idempotent(self, app_db, engine):
+        """Spec §27.5: the same records again store nothing and raise no occurrence count."""
         pipeline = DetectionPipeline(engine)
-        first = await pipeline.process(events(ADMINS))
+        sample = events(ADMINS)
+        first = await pipeline.process(sample)
         before = await alerts_by_rule()
         second = await pipeline.process(events(ADMINS))
         after = await alerts_by_rule()
         assert first.alerts_created == len(before) > 0
-        assert second.alerts_created == 0 and second.deduplicated == sum(second.rule_hits.values())
-        assert after.keys() == before.keys()
-        for uid, alert in after.items():
-            assert alert.occurrence_count > before[uid].occurrence_count
+        assert second.events == 0 and second.replayed == len(sample)
+        assert second.alerts_created == 0 and second.deduplicated == 0 and not second.rule_hits
+        assert {u: a.occurrence_count for u, a in after.items()} == {
+            u: a.occurrence_count for u, a in before.items()
+        }
+        async with get_session_factory()() as session:
+            stored = await session.scalar(select(func.count()).select_from(SiemLogModel))
+        assert stored == first.events
 
     async def test_rule_hit_counters_are_updated(self, app_db, engine):
         uid = rule_doc(SIGMAHQ_RULES[1])["id"]
@@ -183,7 +189,11 @@ class TestEvePassthrough:
         assert alert.title == EVE_ALERT["alert"]["signature"]  # type: ignore[index]
         assert alert.severity == "high"
         assert alert.mitre_techniques == ["T1071"]
-        assert "203.0.113.9" in alert.iocs and "10.0.0.5" in alert.iocs
+        # Addresses are observables, not indicators (spec §27.3): nothing is auto-promoted.
+        observed = {o["value"]: o for o in alert.observables}
+        assert observed["203.0.113.9"]["role"] == "source.ip" and "benign" not in observed["203.0.113.9"]
+        assert observed["10.0.0.5"]["benign"] == "private_ip" and alert.iocs == []
+        assert (alert.host, alert.src_ip, alert.dst_ip) == ("sensor-1", "203.0.113.9", "10.0.0.5")
         assert "host:sensor-1" in alert.affected_assets
 
     async def test_eve_severity_levels(self, app_db):

@@ -10,7 +10,8 @@ from sqlalchemy import insert, select
 
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AuditLogModel, SiemLogModel, TimelineEntryModel
-from aurorasoc.siem.search import SEARCH_CAP
+from aurorasoc.services import siem_search
+from aurorasoc.services.siem_search import SEARCH_CAP
 
 URL = "/api/v1/siem/logs"
 NOW = datetime.now(UTC)
@@ -59,7 +60,8 @@ class TestSearch:
         resp = await client.get(URL, params=params, headers=role_headers["analyst"])
         assert [row["id"] for row in resp.json()["items"]] == ids[:2]
 
-    async def test_search_window_is_capped(self, client, role_headers):
+    async def test_totals_are_real_and_flagged_when_estimated(self, client, role_headers, monkeypatch):
+        """Spec §28: exact totals when cheap, a flagged lower bound past the count cap."""
         async with session_scope() as session:
             rows = [
                 {
@@ -75,10 +77,13 @@ class TestSearch:
             )
         h = role_headers["analyst"]
         first = await client.get(URL, params={"limit": 200}, headers=h)
-        assert (first.json()["total"], first.json()["truncated"]) == (SEARCH_CAP, True)
+        assert (first.json()["total"], first.json()["total_is_estimate"]) == (SEARCH_CAP + 5, False)
         assert first.json()["items"][0]["id"] == str(rows[0]["id"])
-        last = await client.get(URL, params={"skip": SEARCH_CAP - 10, "limit": 200}, headers=h)
-        assert len(last.json()["items"]) == 10
+        last = await client.get(URL, params={"skip": SEARCH_CAP, "limit": 200}, headers=h)
+        assert len(last.json()["items"]) == 5
+        monkeypatch.setattr(siem_search, "COUNT_CAP", SEARCH_CAP)
+        capped = (await client.get(URL, params={"limit": 1}, headers=h)).json()
+        assert (capped["total"], capped["total_is_estimate"], capped["truncated"]) == (SEARCH_CAP, True, True)
 
     @pytest.mark.parametrize(
         ("params", "needle"),

@@ -220,7 +220,9 @@ class TestPlainAndGzip:
     def test_plain_lines(self) -> None:
         good, errors = events(DATA / "plain.log", source="app")
         assert errors == [] and [e.message for e in good][1] == "user bob logged in from 10.0.0.5"
-        assert {e.host for e in good} == {"app"} and {e.format for e in good} == {"line"}
+        # The file name is the log source, never a host (spec §27.1).
+        assert {e.host for e in good} == {None} and {e.source for e in good} == {"app"}
+        assert {e.format for e in good} == {"line"}
 
     def test_gzip_is_transparent(self) -> None:
         plain = [e.fields for e in events(DATA / "events.ndjson")[0]]

@@ -86,6 +86,24 @@ class TestIngestFormats:
         assert alerts and all(a.metadata_["rule_uid"] for a in alerts)
         assert all(a.metadata_["log_ids"] for a in alerts)
 
+    async def test_a_forwarder_resending_a_batch_stores_nothing_new(
+        self, bundled_rules, client, admin_headers
+    ):
+        """Spec §27.5 on the HTTP → bus lane: the resent records are the same fingerprints."""
+        require_data(ADMINS_4732)
+        for _ in range(2):
+            resp = await client.post(
+                f"{INGEST}?source=dc01", content=ADMINS_4732.read_bytes(), headers=admin_headers
+            )
+            assert resp.status_code == 202
+            await detected()
+        async with get_session_factory()() as session:
+            alerts = (await session.scalars(select(AlertModel))).all()
+        assert await count(SiemLogModel) == 2
+        assert alerts and sum(a.occurrence_count for a in alerts) == len(
+            {i for a in alerts for i in a.metadata_["log_ids"]}
+        )
+
 
 class TestIngestRefusals:
     async def test_bad_records_are_rejected_with_positions_and_the_rest_accepted(self, client, admin_headers):

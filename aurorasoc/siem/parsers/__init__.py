@@ -32,10 +32,13 @@ TextParser = Callable[..., ParseStream]
 
 
 def parse_lines(text: str, *, source: str) -> ParseStream:
-    """Plain text: one event per non-empty line, host = source name, message = the line."""
+    """Plain text: one event per non-empty line, message = the line; no host is guessed.
+
+    The file name is the event's log ``source``, never its host (spec §27.1).
+    """
     for line in text.splitlines():
         if line.strip():
-            yield build_event({"message": line}, format="line", source=source, raw=line, host=source)
+            yield build_event({"message": line}, format="line", source=source, raw=line)
 
 
 _TEXT_PARSERS: dict[str, TextParser] = {

@@ -1,0 +1,146 @@
+"""Evidence (spec §27): alert and case evidence, observables' prevalence, promotion, allow-list.
+
+Promotion and allow-list entries change what counts as an indicator, so they need ``iocs:write`` and
+are audited; reading evidence needs the read permission of the alert, case or IOC store.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from aurorasoc.api.audit_trail import audit_change
+from aurorasoc.api.deps import DbSession, require_database, require_mutations
+from aurorasoc.api.schemas.iocs import IOCOut
+from aurorasoc.core.auth import Principal, require_permission
+from aurorasoc.services.evidence import alert_evidence, case_evidence
+from aurorasoc.services.observables import ObservableService
+
+router = APIRouter(tags=["evidence"], dependencies=[Depends(require_database)])
+
+
+class PromoteBody(BaseModel):
+    value: str = Field(min_length=1, max_length=2048)
+    description: str | None = Field(None, max_length=2000)
+
+
+class AllowBody(BaseModel):
+    kind: Literal["value", "process_path", "host"]
+    value: str = Field(min_length=1, max_length=2048)
+    host_scope: str = Field("", max_length=255, description="Only on this host; empty = everywhere")
+    reason: str | None = Field(None, max_length=2000)
+
+
+class AllowOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: str
+    value: str
+    host_scope: str
+    reason: str | None = None
+    created_by: str | None = None
+    created_at: datetime
+
+
+@router.get("/alerts/{alert_id}/evidence", summary="Events, process tree, entities. Permission: alerts:read")
+async def get_alert_evidence(
+    alert_id: uuid.UUID,
+    session: DbSession,
+    _: Principal = Depends(require_permission("alerts:read", "siem:read")),
+) -> dict[str, Any]:
+    return await alert_evidence(session, alert_id)
+
+
+@router.get(
+    "/cases/{case_id}/evidence", summary="Entities, span, tactic chain, summary. Permission: cases:read"
+)
+async def get_case_evidence(
+    case_id: uuid.UUID,
+    session: DbSession,
+    _: Principal = Depends(require_permission("cases:read")),
+) -> dict[str, Any]:
+    return await case_evidence(session, case_id)
+
+
+@router.get("/observables/prevalence", summary="Where a value was seen. Permission: iocs:read")
+async def get_prevalence(
+    session: DbSession,
+    value: str = Query(min_length=1, max_length=2048),
+    _: Principal = Depends(require_permission("iocs:read")),
+) -> dict[str, Any]:
+    return await ObservableService(session).prevalence(value)
+
+
+@router.post(
+    "/observables/promote",
+    response_model=IOCOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Make an observable an indicator. Permission: iocs:write",
+    dependencies=[Depends(require_mutations)],
+)
+async def promote(
+    body: PromoteBody,
+    request: Request,
+    session: DbSession,
+    principal: Principal = Depends(require_permission("iocs:write")),
+) -> IOCOut:
+    ioc = await ObservableService(session).promote(
+        body.value, principal.username, description=body.description
+    )
+    details = {"value": ioc.value, "type": ioc.type}
+    await audit_change(session, request, principal, "observable.promote", ("ioc", str(ioc.id)), details)
+    await session.commit()
+    return IOCOut.of(ioc)
+
+
+@router.get("/observables/allowlist", response_model=list[AllowOut], summary="Permission: iocs:read")
+async def list_allowlist(
+    session: DbSession, _: Principal = Depends(require_permission("iocs:read"))
+) -> list[AllowOut]:
+    return [AllowOut.model_validate(e) for e in await ObservableService(session).list_allowlist()]
+
+
+@router.post(
+    "/observables/allowlist",
+    response_model=AllowOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Never treat a value / executable path / host as an indicator. Permission: iocs:write",
+    dependencies=[Depends(require_mutations)],
+)
+async def add_allow(
+    body: AllowBody,
+    request: Request,
+    session: DbSession,
+    principal: Principal = Depends(require_permission("iocs:write")),
+) -> AllowOut:
+    entry = await ObservableService(session).allow(
+        body.kind, body.value, principal.username, host_scope=body.host_scope, reason=body.reason
+    )
+    out = AllowOut.model_validate(entry)
+    details = {"after": out.model_dump(mode="json")}
+    await audit_change(session, request, principal, "allowlist.create", ("allowlist", str(entry.id)), details)
+    await session.commit()
+    return out
+
+
+@router.delete(
+    "/observables/allowlist/{entry_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Permission: iocs:write",
+    dependencies=[Depends(require_mutations)],
+)
+async def remove_allow(
+    request: Request,
+    session: DbSession,
+    entry_id: uuid.UUID = Path(),
+    principal: Principal = Depends(require_permission("iocs:write")),
+) -> None:
+    entry = await ObservableService(session).remove_allow(entry_id)
+    details = {"before": {"kind": entry.kind, "value": entry.value, "host_scope": entry.host_scope}}
+    await audit_change(session, request, principal, "allowlist.delete", ("allowlist", str(entry_id)), details)
+    await session.commit()

@@ -1,0 +1,100 @@
+"""Entities of a normalised event, under ECS-style names (spec §27.2).
+
+Every parser's flattened fields go through one table of candidate keys per entity, first non-empty value
+wins: Sysmon/Security EVTX (``Image``, ``ProcessGuid``, ``NewProcessName``), Winlogbeat/ECS dotted keys,
+Defender (``Process Name``), Suricata EVE, Zeek, CEF and syslog. ``user.name`` keeps its domain
+(``DOMAIN\\user``) when the record gives one, so the same account on two domains stays two users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+_EMPTY = frozenset({"", "-", "N/A", "0x0"})
+
+ENTITY_KEYS: dict[str, tuple[str, ...]] = {
+    "host.name": ("Computer", "host.name", "hostname", "host", "dvchost", "dhost"),
+    "process.executable": (
+        "Image", "NewProcessName", "process.executable", "ProcessName", "Process Name", "exe", "SourceImage",
+    ),
+    "process.command_line": ("CommandLine", "process.command_line", "cmdline"),
+    "process.pid": ("ProcessId", "NewProcessId", "process.pid", "pid"),
+    "process.entity_id": ("ProcessGuid", "process.entity_id", "SourceProcessGuid"),
+    "process.parent.executable": ("ParentImage", "ParentProcessName", "process.parent.executable"),
+    "process.parent.command_line": ("ParentCommandLine", "process.parent.command_line"),
+    "process.parent.pid": ("ParentProcessId", "process.parent.pid", "ppid"),
+    "process.parent.entity_id": ("ParentProcessGuid", "process.parent.entity_id"),
+    "source.ip": ("src_ip", "SourceIp", "IpAddress", "id.orig_h", "source.ip", "src", "SourceAddress"),
+    "source.port": ("src_port", "SourcePort", "IpPort", "id.orig_p", "source.port", "spt"),
+    "destination.ip": ("dest_ip", "DestinationIp", "id.resp_h", "destination.ip", "dst", "DestAddress"),
+    "destination.port": ("dest_port", "DestinationPort", "id.resp_p", "destination.port", "dpt"),
+    "file.path": ("TargetFilename", "file.path", "ImageLoaded", "FileName", "fname", "Path"),
+    "registry.path": ("TargetObject", "registry.path", "ObjectName"),
+    "dns.question.name": ("QueryName", "dns.question.name", "dns.rrname", "query"),
+    "url.full": ("url.full", "url", "http.url", "request"),
+}  # fmt: skip
+_USER_KEYS = ("TargetUserName", "SubjectUserName", "User", "user.name", "suser", "duser", "user", "username")
+_DOMAIN_FOR = {"TargetUserName": "TargetDomainName", "SubjectUserName": "SubjectDomainName"}
+# Columns of siem_logs / alerts that hold an entity (ECS name → column name).
+ENTITY_COLUMNS: dict[str, str] = {
+    "host.name": "host",
+    "user.name": "user_name",
+    "source.ip": "src_ip",
+    "destination.ip": "dst_ip",
+    "process.executable": "process_executable",
+    "process.command_line": "process_command_line",
+    "process.entity_id": "process_entity_id",
+    "process.parent.executable": "parent_executable",
+    "process.parent.command_line": "parent_command_line",
+    "process.parent.entity_id": "parent_entity_id",
+}
+
+
+def _usable(value: Any) -> bool:
+    return value is not None and not isinstance(value, dict | list) and str(value).strip() not in _EMPTY
+
+
+def _user(fields: Mapping[str, Any]) -> str | None:
+    """The acting account: a logon's target before its subject, machine accounts (``HOST$``) last."""
+    fallback = None
+    for key in _USER_KEYS:
+        value = fields.get(key)
+        if not _usable(value):
+            continue
+        name = str(value).strip()
+        domain = fields.get(_DOMAIN_FOR.get(key, ""))
+        if "\\" not in name and _usable(domain):
+            name = f"{domain}\\{name}"
+        if not name.endswith("$"):
+            return name
+        fallback = fallback or name
+    return fallback
+
+
+def _clean(entity: str, value: Any) -> Any:
+    text = str(value).strip()
+    if entity == "file.path" and text.startswith("file:_"):  # Defender's "Path" prefix
+        return text.removeprefix("file:_")
+    if entity.endswith((".pid", ".port")):
+        try:
+            return int(text, 0)
+        except ValueError:
+            return None
+    return text
+
+
+def extract_entities(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The event's entities as ``{ecs_name: value}``; absent ones are left out."""
+    found: dict[str, Any] = {}
+    for entity, keys in ENTITY_KEYS.items():
+        for key in keys:
+            value = fields.get(key)
+            if _usable(value):
+                cleaned = _clean(entity, value)
+                if cleaned is not None:
+                    found[entity] = cleaned
+                    break
+    if (user := _user(fields)) is not None:
+        found["user.name"] = user
+    return found
