@@ -21,15 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.filters import AlertFilters
 from aurorasoc.alerts.sql import alert_upsert
+from aurorasoc.core.ecs import ENTITY_COLUMNS
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.metrics import ALERTS_CREATED, ALERTS_DEDUPLICATED
 from aurorasoc.core.models import AlertModel
-from aurorasoc.detection.entities import ENTITY_COLUMNS
-from aurorasoc.detection.iocs_extract import canonicalize_iocs, canonicalize_techniques
-from aurorasoc.models.domain import AlertCreate, AlertStatus
-from aurorasoc.services.alert_filters import AlertFilters
-from aurorasoc.services.alert_sql import alert_upsert
-from aurorasoc.services.iocs import index_alert_iocs
+from aurorasoc.core.vocabulary import AlertCreate, AlertStatus
+from aurorasoc.intel.extraction import canonicalize_iocs, canonicalize_techniques
+from aurorasoc.intel.service import index_alert_iocs
 
 log = structlog.get_logger(__name__)
 

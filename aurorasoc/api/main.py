@@ -23,44 +23,12 @@ from aurorasoc.api import ws
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
-from aurorasoc.api.routers import (
-    agents,
-    alert_cases,
-    alerts,
-    approvals,
-    attack,
-    audit,
-    auth,
-    automation,
-    case_alerts,
-    cases,
-    cps,
-    cps_zones,
-    dashboard,
-    detections,
-    entities,
-    evidence,
-    executions,
-    firmware,
-    investigations,
-    iocs,
-    network,
-    network_analyzer,
-    playbooks,
-    reports,
-    siem,
-    siem_hunts,
-    siem_ingest,
-    siem_sources,
-    sites,
-    system,
-    users,
-)
 from aurorasoc.api.static import install_console
 from aurorasoc.api.system_mode import persist_mode
 from aurorasoc.cases import router as cases
 from aurorasoc.cases import router_alert_links as alert_cases
 from aurorasoc.cases import router_case_alerts as case_alerts
+from aurorasoc.cases import router_evidence as evidence
 from aurorasoc.core import runtime
 from aurorasoc.core.bus.base import get_bus, set_bus
 from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher

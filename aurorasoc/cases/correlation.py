@@ -37,11 +37,9 @@ from aurorasoc.core import runtime
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.metrics import CASES_CREATED
 from aurorasoc.core.models import AlertIOCModel, AlertModel, CaseModel, IOCModel
-from aurorasoc.detection import attack
-from aurorasoc.models.domain import AlertStatus, CaseSource, CaseStatus, Severity
-from aurorasoc.services.case_lifecycle import FINISHED
-from aurorasoc.services.cases import TITLE_MAX, CaseService
-from aurorasoc.services.observables import common_values
+from aurorasoc.core.vocabulary import AlertStatus, CaseSource, CaseStatus, Severity
+from aurorasoc.intel import attack
+from aurorasoc.intel.observables import common_values
 
 ACTOR = "correlator"
 ENTITY_PREFIXES = ("host:", "user:", "device:")

@@ -273,6 +273,12 @@ class AlertCreate(BaseModel):
     raw_log: str | None = Field(None, max_length=65_536)
     origin_site: str | None = Field(None, max_length=128)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # Evidence (spec §27): event times of the events behind the alert, their entities (ECS keys such
+    # as ``host.name``, ``process.parent.executable``) and every extracted observable.
+    first_seen_at: datetime | None = None
+    last_seen_at: datetime | None = None
+    entities: dict[str, Any] = Field(default_factory=dict)
+    observables: list[dict[str, str]] = Field(default_factory=list, max_length=200)
 
     @field_validator("title", "source")
     @classmethod
@@ -467,6 +473,9 @@ class NormalizedEvent(BaseModel):
     message: str | None = None
     fields: dict[str, Any] = {}
     raw: str | None = None
+    # ``record`` when ``timestamp`` came from the record itself, ``received`` when it is the arrival time.
+    time_source: str = "received"
+    entities: dict[str, Any] = {}
 
 
 # --- CPS ------------------------------------------------------------------------------------

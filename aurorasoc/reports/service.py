@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.cases.evidence import case_evidence
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.models import (
@@ -31,10 +32,8 @@ from aurorasoc.core.models import (
     ReportModel,
 )
 from aurorasoc.core.types import utcnow
-from aurorasoc.detection import attack
-from aurorasoc.detection.iocs_extract import classify_ioc
-from aurorasoc.services.cases import CaseService
-from aurorasoc.services.evidence import case_evidence
+from aurorasoc.intel import attack
+from aurorasoc.intel.extraction import classify_ioc
 
 ReportType = Literal["technical", "executive", "compliance"]
 REPORT_TYPES: tuple[str, ...] = get_args(ReportType)

@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from aurorasoc.core.ecs import extract_entities
 from aurorasoc.core.types import utcnow
-from aurorasoc.detection.entities import extract_entities
-from aurorasoc.detection.logsource import derive_logsource
-from aurorasoc.models.domain import NormalizedEvent, Severity
+from aurorasoc.core.vocabulary import NormalizedEvent, Severity
+from aurorasoc.detection.sigma.logsource import derive_logsource
 
 MAX_RAW_CHARS = 64 * 1024
 

@@ -12,18 +12,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from aurorasoc.api.audit_trail import audit_change
-from aurorasoc.api.deps import DataSourceDep, DbSession, Paging, require_mutations
-from aurorasoc.api.schemas.cases import CaseOut
-from aurorasoc.api.schemas.siem import Facets, Histogram, LogPage, LogPromoteBody, SiemLogOut
-from aurorasoc.api.showcase import stamp_source
+from aurorasoc.cases.schemas import CaseOut
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.vocabulary import Severity
 from aurorasoc.core.web.audit_trail import audit_change
 from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, require_mutations
 from aurorasoc.core.web.showcase import stamp_source
-from aurorasoc.siem.schemas import LogPage, LogPromoteBody, SiemLogOut
+from aurorasoc.siem.schemas import Facets, Histogram, LogPage, LogPromoteBody, SiemLogOut
 from aurorasoc.siem.search import LogFilters, SiemSearchService, TimeRange, promote_log
 
 router = APIRouter(prefix="/siem", tags=["siem"])

@@ -18,11 +18,9 @@ from aurorasoc.core.bus.base import get_bus
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AlertModel, AuditLogModel, CaseModel, TimelineEntryModel
 from aurorasoc.core.types import utcnow
-from aurorasoc.events.bus import get_bus
-from aurorasoc.models.domain import RuntimeMode
-from aurorasoc.services.alert_pipeline import PIPELINE_GROUP
-from aurorasoc.services.case_correlator import CaseCorrelator, Facts, Reason, match_reasons
-from aurorasoc.services.iocs import index_alert_iocs
+from aurorasoc.core.vocabulary import RuntimeMode
+from aurorasoc.intel.service import index_alert_iocs
+from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP
 
 
 def make_alert(**fields: Any) -> AlertModel:

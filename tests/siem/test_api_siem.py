@@ -10,8 +10,8 @@ from sqlalchemy import insert, select
 
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AuditLogModel, SiemLogModel, TimelineEntryModel
-from aurorasoc.services import siem_search
-from aurorasoc.services.siem_search import SEARCH_CAP
+from aurorasoc.siem import search as siem_search
+from aurorasoc.siem.search import SEARCH_CAP
 
 URL = "/api/v1/siem/logs"
 NOW = datetime.now(UTC)

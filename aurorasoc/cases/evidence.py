@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.models import AlertModel, CaseModel, SiemLogModel, TimelineEntryModel
-from aurorasoc.detection import attack
+from aurorasoc.intel import attack
 
 MAX_TREE_DEPTH = 10
 MAX_EVENTS = 100

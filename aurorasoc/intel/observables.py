@@ -27,12 +27,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.config.settings import get_settings
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.models import AllowListEntryModel, IOCModel, ObservableModel
 from aurorasoc.core.types import utcnow
-from aurorasoc.detection.iocs_extract import classify_ioc
-from aurorasoc.models.domain import AlertCreate
+from aurorasoc.core.vocabulary import AlertCreate
+from aurorasoc.intel.extraction import classify_ioc
 
 MIN_HOSTS_FOR_FRACTION = 10
 ALLOW_KINDS = ("value", "process_path", "host")

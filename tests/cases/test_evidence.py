@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require_data
+from conftest import SHARED_DATA, require_data
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from aurorasoc.cases.correlation import CaseCorrelator
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import (
     AlertModel,
@@ -25,16 +26,15 @@ from aurorasoc.core.models import (
     SiemLogModel,
     TimelineEntryModel,
 )
-from aurorasoc.detection.iocs_extract import extract_observables
-from aurorasoc.detection.parsers import ParseError, parse_file
+from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import DetectionPipeline
-from aurorasoc.detection.sigma_engine import SigmaEngine
-from aurorasoc.models.domain import NormalizedEvent
-from aurorasoc.services.case_correlator import CaseCorrelator
-from aurorasoc.services.observables import benign_reason
-from aurorasoc.services.siem_search import LogFilters, SiemSearchService
+from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.intel.extraction import extract_observables
+from aurorasoc.intel.observables import benign_reason
+from aurorasoc.siem.parsers import ParseError, parse_file
+from aurorasoc.siem.search import LogFilters, SiemSearchService
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = SHARED_DATA
 SAMPLES = DATA / "evtx-attack-samples"
 RULES = DATA / "sigma" / "rules" / "windows"
 COMSVCS = SAMPLES / "Credential Access" / "sysmon_10_1_memdump_comsvcs_minidump.evtx"

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pypdf import PdfReader
 
+from aurorasoc.cases.service import CaseService
 from aurorasoc.core.models import AlertModel
-from aurorasoc.services import report_pdf
-from aurorasoc.services.cases import CaseService
-from aurorasoc.services.reports import ReportService
+from aurorasoc.reports import pdf as report_pdf
+from aurorasoc.reports.service import ReportService
 
 HOST = "MSEDGEWIN10"
 EVENT_TIME = datetime(2019, 8, 30, 12, 54, 8, tzinfo=UTC)

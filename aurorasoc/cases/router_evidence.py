@@ -13,12 +13,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from aurorasoc.api.audit_trail import audit_change
-from aurorasoc.api.deps import DbSession, require_database, require_mutations
-from aurorasoc.api.schemas.iocs import IOCOut
+from aurorasoc.cases.evidence import alert_evidence, case_evidence
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.services.evidence import alert_evidence, case_evidence
-from aurorasoc.services.observables import ObservableService
+from aurorasoc.core.web.audit_trail import audit_change
+from aurorasoc.core.web.deps import DbSession, require_database, require_mutations
+from aurorasoc.intel.observables import ObservableService
+from aurorasoc.intel.schemas import IOCOut
 
 router = APIRouter(tags=["evidence"], dependencies=[Depends(require_database)])
 
