@@ -55,6 +55,23 @@ async def bootstrap_rules() -> str:
     return f"Sigma rules: {new} new, {updated} updated, {bad} files not Sigma"
 
 
+def bootstrap_pack() -> str:
+    """First start only: install the default pack (SigmaHQ) when the network allows, else say how.
+
+    Offline the attempt costs at most ``AURORA_RULE_PACK_TIMEOUT_SECONDS`` (a connect timeout), once:
+    a marker in the data directory records that the first start has been handled.
+    """
+    from aurorasoc.commands.rule_packs import install_default_pack
+
+    settings = get_settings()
+    marker = settings.data_dir / "rule_pack_first_start"
+    if not settings.detection.rule_pack_auto_install or marker.exists():
+        return ""
+    message = install_default_pack(settings)
+    marker.write_text(message + "\n")
+    return message
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Bind address"),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
@@ -88,6 +105,8 @@ def serve(
             f"(also in {settings.secrets_dir / 'initial_admin_password'})"
         )
     console.print(asyncio.run(bootstrap_rules()), highlight=False)
+    if pack_message := bootstrap_pack():
+        console.print(pack_message, highlight=False)
     console.print(f"AuroraSOC on http://{host}:{port}  (mode {settings.mode}, docs at /api/v1/docs)")
     from aurorasoc.api.main import create_app
 

@@ -102,7 +102,18 @@ class FederationSettings(_Group):
 class DetectionSettings(_Group):
     ingest_paths: str = Field("", alias="AURORA_INGEST_PATHS")
     ingest_max_body_mb: int = Field(10, alias="AURORA_INGEST_MAX_BODY_MB", ge=1)
+    ingest_max_decompressed_mb: int = Field(1024, alias="AURORA_INGEST_MAX_DECOMPRESSED_MB", ge=1)
+    ingest_max_compression_ratio: int = Field(100, alias="AURORA_INGEST_MAX_COMPRESSION_RATIO", ge=2)
+    ingest_max_line_kb: int = Field(1024, alias="AURORA_INGEST_MAX_LINE_KB", ge=1)
+    ingest_max_fields: int = Field(1000, alias="AURORA_INGEST_MAX_FIELDS", ge=1)
+    ingest_max_field_kb: int = Field(256, alias="AURORA_INGEST_MAX_FIELD_KB", ge=1)
     sigma_rule_paths: str = Field("", alias="AURORA_SIGMA_RULE_PATHS")
+    rule_pack_source: str = Field(
+        "https://github.com/SigmaHQ/sigma/releases/latest/download/sigma_all_rules.zip",
+        alias="AURORA_RULE_PACK_SOURCE",
+    )
+    rule_pack_auto_install: bool = Field(True, alias="AURORA_RULE_PACK_AUTO_INSTALL")
+    rule_pack_timeout_seconds: float = Field(5.0, alias="AURORA_RULE_PACK_TIMEOUT_SECONDS", gt=0)
     siem_retention_days: int = Field(30, alias="AURORA_SIEM_RETENTION_DAYS", ge=1)
     correlation_window_minutes: int = Field(60, alias="AURORA_CORRELATION_WINDOW_MINUTES", ge=1)
     # Spec §27.3: an observable on this many hosts, or on this share of known hosts, is "common".

@@ -323,6 +323,7 @@ class DetectionRuleModel(_Mutable, Base):
     hit_count: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     last_hit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(64))
+    pack: Mapped[str | None] = mapped_column(String(64), index=True)  # rule_packs.name (origin "pack")
 
 
 class SiemHuntModel(_Mutable, Base):
@@ -478,6 +479,7 @@ from aurorasoc.core.models_agents import InvestigationEventModel as Investigatio
 from aurorasoc.core.models_agents import InvestigationModel as InvestigationModel  # noqa: E402
 from aurorasoc.core.models_agents import VectorEmbeddingModel as VectorEmbeddingModel  # noqa: E402
 from aurorasoc.core.models_cps import AccessBadgeModel as AccessBadgeModel  # noqa: E402
+from aurorasoc.core.models_packs import RulePackModel as RulePackModel  # noqa: E402
 from aurorasoc.core.models_cps import AttestationNonceModel as AttestationNonceModel  # noqa: E402
 from aurorasoc.core.models_cps import AttestationRecordModel as AttestationRecordModel  # noqa: E402
 from aurorasoc.core.models_cps import CPSConduitModel as CPSConduitModel  # noqa: E402

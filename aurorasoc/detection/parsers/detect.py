@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import zlib
 
-from aurorasoc.detection.parsers.base import ParseError
-
 GZIP_MAGIC = b"\x1f\x8b"
 EVTX_MAGIC = b"ElfFile\x00"
 FORMATS = frozenset({"evtx", "json", "cef", "syslog", "eve", "zeek", "line"})
@@ -19,23 +17,6 @@ _RFC5424 = re.compile(_PRI + rb"1 ")
 _RFC3164 = re.compile(rb"(?:" + _PRI + rb")?" + _BSD_TIME)
 _CEF = re.compile(rb"^(?:" + _PRI + rb")?[^\n]{0,200}?CEF:\d+\|")
 _HEAD_PEEK = 4096
-
-
-def gunzip(data: bytes) -> tuple[bytes, ParseError | None]:
-    """Decompress every gzip member; on damage return what was readable plus a ``ParseError``."""
-    parts: list[bytes] = []
-    rest = data
-    while rest[:2] == GZIP_MAGIC:
-        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        offset = len(data) - len(rest)
-        try:
-            parts.append(decompressor.decompress(rest))
-        except zlib.error as exc:
-            return b"".join(parts), ParseError(f"byte {offset}", f"corrupt gzip stream: {exc}")
-        if not decompressor.eof:
-            return b"".join(parts), ParseError(f"byte {len(data)}", "truncated gzip stream")
-        rest = decompressor.unused_data
-    return b"".join(parts), None
 
 
 def _gunzip_head(head: bytes) -> bytes:
