@@ -1,7 +1,7 @@
 """Rule packs: ``rule_packs`` (named, versioned Sigma archives) and ``detection_rules.pack`` (issue #16).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013_detection
+Revises: 0012_evidence
 Create Date: 2026-12-06 07:00:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013_detection"
+down_revision: str | None = "0012_evidence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
