@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from aurorasoc.detection.normalize import build_event
+from aurorasoc.detection.parsers.auditd import parse_auditd
 from aurorasoc.detection.parsers.base import ParseError, ParseResult, ParseStream
 from aurorasoc.detection.parsers.cef import parse_cef
 from aurorasoc.detection.parsers.detect import (
@@ -24,6 +25,7 @@ from aurorasoc.detection.parsers.eve import parse_eve
 from aurorasoc.detection.parsers.evtx_reader import parse_evtx
 from aurorasoc.detection.parsers.json_lines import parse_json
 from aurorasoc.detection.parsers.syslog import parse_syslog
+from aurorasoc.detection.parsers.weblog import parse_weblog
 from aurorasoc.detection.parsers.zeek import parse_zeek
 
 __all__ = ["ParseError", "ParseResult", "detect_format", "parse_bytes", "parse_file"]
@@ -45,6 +47,8 @@ _TEXT_PARSERS: dict[str, TextParser] = {
     "syslog": parse_syslog,
     "cef": parse_cef,
     "line": parse_lines,
+    "auditd": parse_auditd,
+    "weblog": parse_weblog,
 }
 
 
@@ -66,7 +70,7 @@ def _parse_data(data: bytes, fmt: str, source: str) -> ParseStream:
 
 
 def parse_bytes(data: bytes, *, format: str = "auto", source: str = "upload") -> Iterator[ParseResult]:
-    """Parse in-memory log data; ``format`` is auto, json/ndjson, syslog, cef, eve, zeek, evtx or line."""
+    """Parse in-memory log data; ``format`` is auto or one of ``detect.FORMATS`` (or an alias)."""
     return _parse_data(data, canonical_format(format), source)
 
 
