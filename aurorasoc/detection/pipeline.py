@@ -27,6 +27,7 @@ from aurorasoc.detection.sigma_engine import RuleHit, SigmaEngine
 from aurorasoc.models.domain import AlertCreate, NormalizedEvent, Severity
 from aurorasoc.services.alert_events import publish_alert_event
 from aurorasoc.services.alerts import AlertService
+from aurorasoc.services.indicator_match import match_indicators
 
 BATCH_SIZE = 500
 MAX_RAW_CHARS = 64 * 1024
@@ -258,6 +259,7 @@ class DetectionPipeline:
                 return result
             with DETECTION_EVAL.time():
                 alerts = self._detect(fresh, ids, result)
+            alerts += await match_indicators(session, fresh, ids, alerts)  # feed indicators (§27.3)
             await session.execute(
                 insert(SiemLogModel), [_log_row(e, i) for e, i in zip(fresh, ids, strict=True)]
             )
