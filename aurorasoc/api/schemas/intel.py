@@ -61,3 +61,25 @@ class IntelMatch(BaseModel):
     tlp: str
     confidence: float
     expires_at: datetime | None = None
+
+
+class CoverageCell(BaseModel):
+    id: str
+    name: str | None = None
+    rules: int = Field(description="Enabled rules tagged with the technique")
+    alerts: int = Field(description="Alerts in scope showing the technique")
+    rule_titles: list[str] = Field(default_factory=list, description="Up to five rule titles")
+
+
+class CoverageColumn(BaseModel):
+    tactic: str
+    techniques: list[CoverageCell]
+
+
+class CoverageMatrix(BaseModel):
+    attack_version: str
+    scope: str
+    covered: int = Field(description="Techniques covered by at least one enabled rule")
+    observed: int = Field(description="Techniques seen in alerts in scope")
+    observed_uncovered: list[str] = Field(description="Seen in alerts, covered by no enabled rule")
+    tactics: list[CoverageColumn]
