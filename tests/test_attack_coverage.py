@@ -89,7 +89,7 @@ async def seeded(app_db: None) -> dict[str, str]:
 
 
 def _cell(body: dict[str, Any], tactic: str, tid: str) -> dict[str, Any] | None:
-    column = next((c for c in body["tactics"] if c["tactic"] == tactic), {"techniques": []})
+    column: dict[str, Any] = next((c for c in body["tactics"] if c["tactic"] == tactic), {"techniques": []})
     return next((t for t in column["techniques"] if t["id"] == tid), None)
 
 
