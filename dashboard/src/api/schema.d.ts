@@ -284,6 +284,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/attack/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Techniques per tactic: covered by enabled rules vs observed in alerts. Permission: siem:read */
+        get: operations["coverage_matrix_api_v1_attack_coverage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attack/coverage/layer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ATT&CK Navigator layer (4.5) for enabled rules or for alerts in scope. Permission: siem:read */
+        get: operations["coverage_layer_api_v1_attack_coverage_layer_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/attack/search": {
         parameters: {
             query?: never;
@@ -1159,6 +1193,58 @@ export interface paths {
         put?: never;
         /** Start a draft rollout at 5 % or resume a paused one. Permission: firmware:update */
         post: operations["start_rollout_api_v1_firmware_rollouts__rollout_id__start_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intel/feeds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Indicator feeds and their last refresh. Permission: iocs:read */
+        get: operations["list_feeds_api_v1_intel_feeds_get"];
+        put?: never;
+        /** Subscribe to a STIX 2.1, MISP, CSV or text feed (imports once). Permission: iocs:write */
+        post: operations["create_feed_api_v1_intel_feeds_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intel/feeds/{feed_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unsubscribe; the feed's indicators stop matching. Permission: iocs:write */
+        delete: operations["delete_feed_api_v1_intel_feeds__feed_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intel/feeds/{feed_id}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetch and import the feed now (422 with the reason when refused). Permission: iocs:write */
+        post: operations["refresh_feed_api_v1_intel_feeds__feed_id__refresh_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2083,6 +2169,11 @@ export interface components {
              */
             id: string;
             /**
+             * Intel Matches
+             * @description Feed indicators the alert's event carried (source, TLP, confidence), from ``metadata``.
+             */
+            readonly intel_matches: components["schemas"]["IntelMatch"][];
+            /**
              * Investigations
              * @default []
              */
@@ -2169,6 +2260,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Intel Matches
+             * @description Feed indicators the alert's event carried (source, TLP, confidence), from ``metadata``.
+             */
+            readonly intel_matches: components["schemas"]["IntelMatch"][];
             /**
              * Iocs
              * @default []
@@ -3199,6 +3295,59 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** CoverageCell */
+        CoverageCell: {
+            /**
+             * Alerts
+             * @description Alerts in scope showing the technique
+             */
+            alerts: number;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /**
+             * Rule Titles
+             * @description Up to five rule titles
+             */
+            rule_titles?: string[];
+            /**
+             * Rules
+             * @description Enabled rules tagged with the technique
+             */
+            rules: number;
+        };
+        /** CoverageColumn */
+        CoverageColumn: {
+            /** Tactic */
+            tactic: string;
+            /** Techniques */
+            techniques: components["schemas"]["CoverageCell"][];
+        };
+        /** CoverageMatrix */
+        CoverageMatrix: {
+            /** Attack Version */
+            attack_version: string;
+            /**
+             * Covered
+             * @description Techniques covered by at least one enabled rule
+             */
+            covered: number;
+            /**
+             * Observed
+             * @description Techniques seen in alerts in scope
+             */
+            observed: number;
+            /**
+             * Observed Uncovered
+             * @description Seen in alerts, covered by no enabled rule
+             */
+            observed_uncovered: string[];
+            /** Scope */
+            scope: string;
+            /** Tactics */
+            tactics: components["schemas"]["CoverageColumn"][];
+        };
         /** DashboardStats */
         DashboardStats: {
             cps_devices?: components["schemas"]["FleetSummary"] | null;
@@ -3515,6 +3664,114 @@ export interface components {
          * @enum {string}
          */
         ExecutionStatus: "pending" | "running" | "awaiting_approval" | "completed" | "failed" | "rolled_back" | "rejected" | "cancelled";
+        /** FeedCreate */
+        FeedCreate: {
+            /**
+             * Confidence
+             * @description For indicators that carry none
+             * @default 0.5
+             */
+            confidence: number;
+            /**
+             * Csv Column
+             * @description CSV header of the indicator column
+             */
+            csv_column?: string | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Expiry Days
+             * @description For indicators that carry no expiry
+             * @default 30
+             */
+            expiry_days: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "stix" | "misp" | "csv" | "text";
+            /** Name */
+            name: string;
+            /**
+             * Refresh Minutes
+             * @default 60
+             */
+            refresh_minutes: number;
+            /**
+             * Refresh Now
+             * @description Import once on creation (a refused feed is still saved)
+             * @default true
+             */
+            refresh_now: boolean;
+            /**
+             * Tlp
+             * @default amber
+             * @enum {string}
+             */
+            tlp: "clear" | "green" | "amber" | "red";
+            /**
+             * Url
+             * @description http(s) URL; a MISP feed's base URL
+             */
+            url: string;
+        };
+        /** FeedOut */
+        FeedOut: {
+            /** Confidence */
+            confidence: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Csv Column */
+            csv_column?: string | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Expiry Days */
+            expiry_days: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Indicator Count */
+            indicator_count: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "stix" | "misp" | "csv" | "text";
+            /** Last Error */
+            last_error?: string | null;
+            /** Last Refresh At */
+            last_refresh_at?: string | null;
+            /**
+             * Last Status
+             * @enum {string}
+             */
+            last_status: "never" | "ok" | "error";
+            /** Name */
+            name: string;
+            /** Refresh Minutes */
+            refresh_minutes: number;
+            /**
+             * Tlp
+             * @enum {string}
+             */
+            tlp: "clear" | "green" | "amber" | "red";
+            /** Url */
+            url: string;
+        };
+        /** FeedRefreshResult */
+        FeedRefreshResult: {
+            feed: components["schemas"]["FeedOut"];
+            /** Indicators */
+            indicators: number;
+        };
         /**
          * FirmwareStack
          * @enum {string}
@@ -3955,6 +4212,28 @@ export interface components {
             errors: components["schemas"]["IngestError"][];
             /** Rejected */
             rejected: number;
+        };
+        /**
+         * IntelMatch
+         * @description An indicator an alert's event carried, as the feed described it at match time.
+         */
+        IntelMatch: {
+            /** Confidence */
+            confidence: number;
+            /** Expires At */
+            expires_at?: string | null;
+            /** Feed */
+            feed?: string | null;
+            /** Ioc Id */
+            ioc_id?: string | null;
+            /** Source */
+            source: string;
+            /** Tlp */
+            tlp: string;
+            /** Type */
+            type: string;
+            /** Value */
+            value: string;
         };
         /**
          * IntelResult
@@ -6591,6 +6870,82 @@ export interface operations {
             };
         };
     };
+    coverage_matrix_api_v1_attack_coverage_get: {
+        parameters: {
+            query?: {
+                /** @description Alerts created at or after (ISO 8601) */
+                since?: string | null;
+                /** @description Alerts created before (ISO 8601) */
+                until?: string | null;
+                /** @description Only the alerts of this case */
+                case_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoverageMatrix"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    coverage_layer_api_v1_attack_coverage_layer_get: {
+        parameters: {
+            query?: {
+                /** @description rules: enabled rule coverage; alerts: observed */
+                source?: "rules" | "alerts";
+                /** @description Alerts created at or after (ISO 8601) */
+                since?: string | null;
+                /** @description Alerts created before (ISO 8601) */
+                until?: string | null;
+                /** @description Only the alerts of this case */
+                case_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A Navigator layer document; open it in the ATT&CK Navigator */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     search_techniques_api_v1_attack_search_get: {
         parameters: {
             query?: {
@@ -8776,6 +9131,119 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RolloutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_feeds_api_v1_intel_feeds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedOut"][];
+                };
+            };
+        };
+    };
+    create_feed_api_v1_intel_feeds_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_feed_api_v1_intel_feeds__feed_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                feed_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    refresh_feed_api_v1_intel_feeds__feed_id__refresh_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                feed_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedRefreshResult"];
                 };
             };
             /** @description Validation Error */

@@ -10,6 +10,7 @@ import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Ru
 import { useToast } from "../components/Toasts";
 import { Chip, SeverityBadge, formatTime } from "../components/ui";
 import { InvestigateButton, InvestigationLinks } from "./agents/InvestigationLinks";
+import { IntelMatches } from "./intel/IntelMatches";
 
 type Tab = "overview" | "investigation" | "timeline";
 
@@ -25,6 +26,7 @@ function Overview({ alert }: { alert: AlertDetail }) {
         </pre>
       </div>
       <div className="flex flex-col gap-4">
+        <IntelMatches matches={alert.intel_matches} />
         <div className="card" data-testid="alert-iocs">
           <h2 className="mb-2 font-medium">Indicators</h2>
           {alert.typed_iocs?.length ? (
