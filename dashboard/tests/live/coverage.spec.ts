@@ -75,7 +75,8 @@ test("a feed indicator marks the alert; the ATT&CK matrix and Navigator layer sh
     await expect(page.getByTestId("loading-skeleton")).toHaveCount(0);
     await page.screenshot({ path: `${SHOTS}/alert-intel-match.png`, fullPage: true });
 
-    await page.getByRole("link", { name: "ATT&CK coverage" }).click();
+    await page.getByRole("link", { name: "Detections" }).click();
+    await page.getByTestId("coverage-link").click();
     await expect(page).toHaveURL(/\/detections\/coverage$/);
     await page.getByTestId("coverage-range").selectOption({ label: "All time" });
     const matrix = page.getByTestId("attack-matrix");
