@@ -29,7 +29,6 @@ export const NAV: NavGroup[] = [
       { path: "/threat-intel", label: "Threat Intel", permission: "iocs:read" },
       { path: "/siem", label: "SIEM", permission: "siem:read" },
       { path: "/detections", label: "Detections", permission: "siem:read" },
-      { path: "/detections/coverage", label: "ATT&CK coverage", permission: "siem:read" },
       { path: "/ueba", label: "UEBA", permission: "siem:read" },
       { path: "/network", label: "Network", permission: "alerts:read" },
     ],
