@@ -297,8 +297,8 @@ class TestFormats:
         assert [i.value for i in read_csv(feodo, "dst_ip")] == ["192.0.2.10", "192.0.2.11"]
         with pytest.raises(FeedFormatError, match="column 'ip' not found"):
             read_csv(feodo, "ip")
-        text = b"# blocklist\nevil.example.com\nnot an indicator\n192.0.2.44\n"
-        assert [i.value for i in read_text(text)] == ["evil.example.com", "192.0.2.44"]
+        text = b"# blocklist\nevil.example.com\nnot an indicator\n10.1.2.3\nfe80::1\n192.0.2.44\n"
+        assert [i.value for i in read_text(text)] == ["evil.example.com", "192.0.2.44"]  # private: never
         with pytest.raises(FeedFormatError, match="HTML"):
             read_text(b"<html><body>rate limited</body></html>")
 

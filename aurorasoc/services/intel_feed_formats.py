@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,10 +65,24 @@ _MISP_TYPES = {
 }  # fmt: skip
 
 
+# Never indicators by default (spec §27.3): a feed listing one would match every internal event.
+_PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "fc00::/7", "fe80::/10")
+)
+
+
+def _private(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return ip.is_loopback or ip.is_multicast or any(ip in net for net in _PRIVATE_NETWORKS)
+
+
 def typed(value: str) -> tuple[str, str] | None:
-    """``(type, canonical value)`` of an indicator value; file paths and registry keys are not feed IOCs."""
+    """``(type, canonical value)`` of a feed value; paths, registry keys and private addresses are skipped."""
     found = classify_ioc(value)
     if found is None or found[0] in (IOCType.FILE_PATH, IOCType.REGISTRY_KEY):
+        return None
+    if found[0] is IOCType.IP and _private(found[1]):
         return None
     return found[0].value, found[1]
 
