@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # Typer 0.29 vendors Click; these are the classes its groups 
 COMMANDS: dict[str, tuple[str, str, bool]] = {
     "users": ("aurorasoc.commands.users", "app", True),
     "rules": ("aurorasoc.commands.rules", "app", True),
+    "intel": ("aurorasoc.commands.intel", "app", True),
     "playbooks": ("aurorasoc.commands.playbooks", "app", True),
     "apikeys": ("aurorasoc.commands.apikeys", "app", True),
     "agent": ("aurorasoc.commands.agent", "app", True),

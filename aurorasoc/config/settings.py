@@ -187,6 +187,7 @@ class SchedulerSettings(_Group):
     hunt_interval_seconds: int = Field(60, alias="AURORA_HUNT_INTERVAL_SECONDS", ge=1)
     approval_expiry_interval_seconds: int = Field(120, alias="AURORA_APPROVAL_EXPIRY_INTERVAL_SECONDS", ge=1)
     metrics_interval_seconds: int = Field(15, alias="AURORA_METRICS_INTERVAL_SECONDS", ge=1)
+    intel_feed_interval_seconds: int = Field(60, alias="AURORA_INTEL_FEED_INTERVAL_SECONDS", ge=1)
 
 
 class ObservabilitySettings(_Group):

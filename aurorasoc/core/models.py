@@ -193,6 +193,9 @@ class IOCModel(_Mutable, Base):
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     origin_site: Mapped[str | None] = mapped_column(String(128))
+    # Set when threat intel supplied the row (issue 17): the feed's name and when the indicator lapses.
+    feed: Mapped[str | None] = mapped_column(String(64), index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AlertIOCModel(Base):
@@ -490,6 +493,7 @@ from aurorasoc.core.models_cps import FirmwareBundleModel as FirmwareBundleModel
 from aurorasoc.core.models_cps import FirmwareRolloutModel as FirmwareRolloutModel  # noqa: E402
 from aurorasoc.core.models_evidence import AllowListEntryModel as AllowListEntryModel  # noqa: E402
 from aurorasoc.core.models_evidence import ObservableModel as ObservableModel  # noqa: E402
+from aurorasoc.core.models_intel import IntelFeedModel as IntelFeedModel  # noqa: E402
 from aurorasoc.core.models_network import NetworkAttackModel as NetworkAttackModel  # noqa: E402
 from aurorasoc.core.models_network import SiteLinkModel as SiteLinkModel  # noqa: E402
 from aurorasoc.core.models_network import SiteModel as SiteModel  # noqa: E402

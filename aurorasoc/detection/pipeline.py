@@ -33,6 +33,7 @@ from aurorasoc.models.domain import AlertCreate, NormalizedEvent, Severity
 from aurorasoc.services.alert_events import publish_alert_event
 from aurorasoc.services.alerts import AlertService
 from aurorasoc.services.observables import resolve_indicators
+from aurorasoc.services.indicator_match import match_indicators
 
 BATCH_SIZE = 500
 MAX_RAW_CHARS = 64 * 1024
@@ -321,6 +322,7 @@ class DetectionPipeline:
                 return result
             with DETECTION_EVAL.time():
                 alerts = self._detect(fresh, ids, result)
+            alerts += await match_indicators(session, fresh, ids, alerts)  # feed indicators (§27.3)
             await resolve_indicators(session, alerts)
             outcomes = await AlertService(session).create_many(alerts) if alerts else []
             await self._count_rule_hits(session, result.rule_hits)

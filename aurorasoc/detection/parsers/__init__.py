@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from aurorasoc.detection.normalize import build_event
+from aurorasoc.detection.parsers.auditd import parse_auditd
 from aurorasoc.detection.parsers.base import ParseError, ParseResult, ParseStream
 from aurorasoc.detection.parsers.cef import parse_cef
 from aurorasoc.detection.parsers.detect import EVTX_MAGIC, GZIP_MAGIC, canonical_format, detect_format
@@ -33,6 +34,7 @@ from aurorasoc.detection.parsers.limits import (
     shift_position,
 )
 from aurorasoc.detection.parsers.syslog import parse_syslog
+from aurorasoc.detection.parsers.weblog import parse_weblog
 from aurorasoc.detection.parsers.zeek import parse_zeek
 from aurorasoc.models.domain import NormalizedEvent
 
@@ -67,6 +69,8 @@ _TEXT_PARSERS: dict[str, TextParser] = {
     "syslog": parse_syslog,
     "cef": parse_cef,
     "line": parse_lines,
+    "auditd": parse_auditd,
+    "weblog": parse_weblog,
 }
 
 
@@ -153,7 +157,7 @@ def _guarded(results: ParseStream, limits: InputLimits) -> ParseStream:
 def parse_bytes(
     data: bytes, *, format: str = "auto", source: str = "upload", limits: InputLimits | None = None
 ) -> Iterator[ParseResult]:
-    """Parse in-memory log data; ``format`` is auto, json/ndjson, syslog, cef, eve, zeek, evtx or line."""
+    """Parse in-memory log data; ``format`` is auto or one of ``detect.FORMATS`` (or an alias)."""
     fmt = canonical_format(format)
     limits = limits or InputLimits.from_settings()
     return _guarded(_parse_stream(io.BytesIO(data), fmt, source, limits, False), limits)

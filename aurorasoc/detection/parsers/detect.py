@@ -7,8 +7,11 @@ import zlib
 
 GZIP_MAGIC = b"\x1f\x8b"
 EVTX_MAGIC = b"ElfFile\x00"
-FORMATS = frozenset({"evtx", "json", "cef", "syslog", "eve", "zeek", "line"})
-FORMAT_ALIASES = {"ndjson": "json", "jsonl": "json", "suricata": "eve", "plain": "line", "text": "line"}
+FORMATS = frozenset({"evtx", "json", "cef", "syslog", "eve", "zeek", "line", "auditd", "weblog"})
+FORMAT_ALIASES = {
+    "ndjson": "json", "jsonl": "json", "suricata": "eve", "plain": "line", "text": "line", "audit": "auditd",
+    "access": "weblog", "apache": "weblog", "nginx": "weblog", "clf": "weblog", "combined": "weblog",
+}  # fmt: skip
 
 _BOM = b"\xef\xbb\xbf"
 _PRI = rb"<\d{1,3}>"
@@ -17,6 +20,8 @@ _RFC5424 = re.compile(_PRI + rb"1 ")
 _RFC3164 = re.compile(rb"(?:" + _PRI + rb")?" + _BSD_TIME)
 _CEF = re.compile(rb"^(?:" + _PRI + rb")?[^\n]{0,200}?CEF:\d+\|")
 _HEAD_PEEK = 4096
+_AUDIT = re.compile(rb"(?:node=\S+ )?type=\w+ msg=audit\(\d")
+_ACCESS_LOG = re.compile(rb'(?:\S+ ){3,4}\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "')
 
 
 def _gunzip_head(head: bytes) -> bytes:
@@ -38,7 +43,7 @@ def _json_kind(head: bytes) -> str:
 
 
 def detect_format(head: bytes) -> str:
-    """Name of the parser for input starting with ``head``: evtx, json, eve, zeek, cef, syslog or line."""
+    """Name of the parser for ``head``: evtx, json, eve, zeek, cef, syslog, auditd, weblog or line."""
     if head[:2] == GZIP_MAGIC:
         head = _gunzip_head(head)
     if head.startswith(EVTX_MAGIC):
@@ -50,6 +55,10 @@ def detect_format(head: bytes) -> str:
         return "cef"
     if _RFC5424.match(head) or _RFC3164.match(head):
         return "syslog"
+    if _AUDIT.match(head):
+        return "auditd"
+    if _ACCESS_LOG.match(head):
+        return "weblog"
     return "line"
 
 

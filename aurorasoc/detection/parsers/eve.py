@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aurorasoc.detection.network_fields import add_network_aliases
 from aurorasoc.detection.normalize import build_event, flatten
 from aurorasoc.detection.parsers.base import ParseError, ParseStream
 from aurorasoc.detection.parsers.json_lines import iter_json_records
@@ -42,6 +43,7 @@ def parse_eve(text: str, *, source: str) -> ParseStream:
             continue
         record, raw = item
         fields = flatten(record)
+        add_network_aliases(fields, "eve")
         columns: dict[str, Any] = {"message": _message(fields), "host": record.get("host")}
         severity = Severity.INFO
         if fields.get("event_type") == "alert":

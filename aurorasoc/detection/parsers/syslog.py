@@ -13,6 +13,7 @@ from typing import Any
 
 from aurorasoc.detection.normalize import build_event, parse_timestamp
 from aurorasoc.detection.parsers.base import ParseError, ParseStream
+from aurorasoc.detection.parsers.linux_syslog import add_program_fields
 from aurorasoc.models.domain import NormalizedEvent, Severity
 
 FACILITIES = (
@@ -110,6 +111,7 @@ def parse_syslog_line(line: str, *, source: str) -> NormalizedEvent | ParseError
     else:
         return None
     fields["message"] = message
+    add_program_fields(fields, message, source)
     return build_event(
         fields, format="syslog", source=source, raw=line, severity=severity, timestamp=timestamp,
         host=fields.get("hostname"), message=message,

@@ -57,3 +57,7 @@ export interface Page<T> {
   limit: number;
   data_source?: string;
 }
+export type IntelMatch = S["IntelMatch"];
+export type IntelFeed = S["FeedOut"];
+export type CoverageMatrix = S["CoverageMatrix"];
+export type CoverageCell = S["CoverageCell"];

@@ -11,6 +11,7 @@ import { useToast } from "../components/Toasts";
 import { Chip, SeverityBadge, formatTime, prettyRaw } from "../components/ui";
 import { EvidencePanel } from "./AlertEvidence";
 import { InvestigateButton, InvestigationLinks } from "./agents/InvestigationLinks";
+import { IntelMatches } from "./intel/IntelMatches";
 
 type Tab = "overview" | "investigation" | "timeline";
 
@@ -28,6 +29,7 @@ function Overview({ alert }: { alert: AlertDetail }) {
         </pre>
       </div>
       <div className="flex flex-col gap-4">
+        <IntelMatches matches={alert.intel_matches} />
         <div className="card" data-testid="alert-iocs">
           <h2 className="mb-2 font-medium">Indicators</h2>
           {alert.typed_iocs?.length ? (
