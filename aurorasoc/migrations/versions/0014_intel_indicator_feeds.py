@@ -1,7 +1,7 @@
 """Threat-intel feeds: ``intel_feeds`` subscriptions and the feed/expiry of feed indicators in ``iocs``.
 
 Revision ID: 0012_intel
-Revises: 0011
+Revises: 0013_detection
 Create Date: 2026-12-06 06:45:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_intel"
-down_revision: str | None = "0011"
+down_revision: str | None = "0013_detection"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
