@@ -94,7 +94,7 @@ def create_token(sub: str, role: Role | str, *, expires_delta: timedelta | None 
     claims = {
         "sub": sub,
         "role": Role(role).value,
-        "iat": int(now.timestamp()),
+        "iat": round(now.timestamp(), 3),  # ms: a reset in the same second still ends this session
         "exp": int((now + lifetime).timestamp()),
         "jti": uuid.uuid4().hex,
     }
@@ -219,6 +219,8 @@ async def _load_jwt_principal(payload: TokenPayload) -> tuple[Principal, bool]:
     else:
         if user is None or not user.is_active:
             raise _unauthorized("Account is disabled or no longer exists")
+        if user.sessions_valid_after is not None and payload.iat < user.sessions_valid_after:
+            raise _unauthorized("Session ended by a password reset or role change; sign in again")
         role = Role(user.role)
         provider = "oidc" if user.auth_provider == "oidc" else "local"
         verified = True
