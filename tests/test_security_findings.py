@@ -6,11 +6,15 @@ Database-loss tests against a real PostgreSQL live in ``test_security_db_outage.
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from conftest import TEST_PASSWORD
 from httpx import AsyncClient
 
 USERS = "/api/v1/users"
 LOGIN = "/api/v1/auth/token"
+WS_ALERTS = "/api/v1/ws/alerts"
 KEYS = "/api/v1/auth/api-keys"
 NEW_PASSWORD = "a much longer new passphrase"
 
@@ -111,3 +115,118 @@ class TestFinding1GrantsBoundedByGranter:
         resp = await client.patch(f"{USERS}/viewer", json={"password": NEW_PASSWORD}, headers=admin_headers)
         assert resp.status_code == 200
         assert not auth._key_cache
+
+
+class TestFinding2NoTokensInLogs:
+    def test_uvicorn_websocket_line_is_redacted(self, capsys, settings):
+        """uvicorn logs ``"WebSocket /path?query" [accepted]`` through ``uvicorn.error``."""
+        from aurorasoc.core.auth import create_token
+        from aurorasoc.core.logging import configure_logging
+        from aurorasoc.models.domain import Role
+
+        jwt = create_token("admin", Role.ADMIN)
+        root = logging.getLogger()
+        saved = root.handlers[:], root.level
+        try:
+            configure_logging(settings)
+            logging.getLogger("uvicorn.error").warning(
+                '%s - "WebSocket %s" [accepted]', "127.0.0.1:5555", f"/api/v1/ws/alerts?token={jwt}&x=1"
+            )
+        finally:
+            root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+        out = capsys.readouterr().out
+        assert "/api/v1/ws/alerts?token=********&x=1" in out
+        assert jwt not in out and jwt.split(".")[2] not in out
+
+    def test_query_string_token_no_longer_authenticates_a_websocket(self):
+        from test_api_ws import assert_closed, serve_app, token
+
+        from aurorasoc.models.domain import Role
+
+        url = f"/api/v1/ws/alerts?token={token(Role.ANALYST)}"
+        with serve_app() as client, client.websocket_connect(url) as ws:
+            assert_closed(ws, 1008)
+
+    def test_subprotocol_token_authenticates_and_is_echoed(self):
+        from test_api_ws import bearer, ping_pong, serve_app, token
+
+        from aurorasoc.models.domain import Role
+
+        protocols = bearer(token(Role.VIEWER))
+        with serve_app() as client, client.websocket_connect(WS_ALERTS, subprotocols=protocols) as ws:
+            assert ws.accepted_subprotocol == "aurorasoc.bearer"
+            ping_pong(ws)
+
+
+class TestFinding3CrossSiteCookieWrites:
+    FOREIGN = "http://evil.example:8080"
+
+    async def _cookie_login(self, client: AsyncClient, username: str = "admin") -> None:
+        resp = await client.post(LOGIN, json={"username": username, "password": TEST_PASSWORD})
+        assert resp.status_code == 200
+
+    async def test_foreign_origin_json_post_is_refused(self, client, role_headers):
+        await self._cookie_login(client)
+        body = {"title": "csrf", "severity": "low", "source": "test"}
+        resp = await client.post("/api/v1/alerts", json=body, headers={"Origin": self.FOREIGN})
+        assert resp.status_code == 403
+        assert resp.json()["detail"]["code"] == "cross_origin_refused"
+        listing = (await client.get("/api/v1/alerts")).json()
+        assert all(a["title"] != "csrf" for a in listing["items"])
+
+    async def test_text_plain_ingest_without_preflight_is_refused(self, client, role_headers):
+        await self._cookie_login(client)
+        headers = {"Origin": self.FOREIGN, "Content-Type": "text/plain"}
+        resp = await client.post(
+            "/api/v1/siem/ingest", content=b"Dec  6 06:00:00 host sshd: x", headers=headers
+        )
+        assert resp.status_code == 403
+
+    async def test_sibling_port_and_foreign_referer_are_refused(self, client, role_headers):
+        await self._cookie_login(client)
+        for headers in ({"Origin": "http://testserver:8081"}, {"Referer": "http://evil.example/page"}):
+            resp = await client.post("/api/v1/auth/logout", headers=headers)
+            assert resp.status_code == 403, headers
+
+    async def test_cookie_write_without_origin_or_csrf_header_is_refused(self, client, role_headers):
+        await self._cookie_login(client)
+        assert (await client.post("/api/v1/auth/logout")).status_code == 403
+
+    @pytest.mark.parametrize(
+        "headers",
+        [{"Origin": "http://testserver"}, {"Referer": "http://testserver/alerts"}, {"X-Aurora-CSRF": "1"}],
+    )
+    async def test_same_origin_or_csrf_header_is_accepted(self, client, role_headers, headers):
+        await self._cookie_login(client)
+        assert (await client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+
+    async def test_trusted_origin_setting_is_accepted(self, client, role_headers, monkeypatch):
+        from aurorasoc.config.settings import reset_settings
+
+        monkeypatch.setenv("AURORA_TRUSTED_ORIGINS", "https://console.example")
+        reset_settings()
+        await self._cookie_login(client)
+        resp = await client.post("/api/v1/auth/logout", headers={"Origin": "https://console.example"})
+        assert resp.status_code == 204
+
+    async def test_bearer_and_api_key_writes_are_unaffected(self, client, admin_headers):
+        key = await _key_with(client, admin_headers, "siem:write")
+        for headers in (admin_headers, key):
+            resp = await client.post(
+                "/api/v1/siem/ingest",
+                content=b"Dec  6 06:00:00 host sshd: x",
+                headers={**headers, "Origin": self.FOREIGN, "Content-Type": "text/plain"},
+            )
+            assert resp.status_code == 202, resp.text
+
+    def test_websocket_with_foreign_origin_is_closed_even_with_a_valid_cookie(self):
+        from test_api_ws import assert_closed, ping_pong, serve_app, token
+
+        from aurorasoc.models.domain import Role
+
+        with serve_app() as client:
+            client.cookies.set("access_token", token(Role.ANALYST))
+            with client.websocket_connect("/api/v1/ws/alerts", headers={"Origin": self.FOREIGN}) as ws:
+                assert_closed(ws, 1008)
+            with client.websocket_connect("/api/v1/ws/alerts", headers={"Origin": "http://testserver"}) as ws:
+                ping_pong(ws)

@@ -289,11 +289,12 @@ async def _touch_key(key_id: str | None) -> None:
         log.debug("could not record API key use", exc_info=True)
 
 
-async def resolve_principal(headers: Any, cookies: Any, query_token: str | None = None) -> Principal | None:
+async def resolve_principal(headers: Any, cookies: Any, extra_token: str | None = None) -> Principal | None:
+    """``extra_token``: a JWT from elsewhere (the WebSocket subprotocol), used when nothing else is sent."""
     token, api_key = extract_credentials(headers, cookies)
     if api_key:
         return await principal_from_api_key(api_key)
-    token = token or query_token
+    token = token or extra_token
     if token:
         return await principal_from_jwt(token)
     return None
