@@ -230,3 +230,66 @@ class TestFinding3CrossSiteCookieWrites:
                 assert_closed(ws, 1008)
             with client.websocket_connect("/api/v1/ws/alerts", headers={"Origin": "http://testserver"}) as ws:
                 ping_pong(ws)
+
+
+class TestFinding5NoUnhandled500s:
+    async def test_badge_patch_with_null_fields_is_422_with_a_reason(self, client, admin_headers):
+        badge = {"badge_id": "b-1", "holder": "Ada"}
+        assert (await client.post("/api/v1/cps/badges", json=badge, headers=admin_headers)).status_code == 201
+        for body in ({"zone_ids": None}, {"enabled": None}, {"holder": None}):
+            resp = await client.patch("/api/v1/cps/badges/b-1", json=body, headers=admin_headers)
+            assert resp.status_code == 422, resp.text
+            assert "cannot be null" in resp.text
+        resp = await client.patch("/api/v1/cps/badges/b-1", json={"valid_until": None}, headers=admin_headers)
+        assert resp.status_code == 200
+
+    async def test_concurrent_first_topology_calls_all_succeed(self, client, admin_headers):
+        import asyncio
+
+        answers = await asyncio.gather(
+            *(client.get("/api/v1/system/topology", headers=admin_headers) for _ in range(8))
+        )
+        assert [r.status_code for r in answers] == [200] * 8
+        assert len({r.json()["local_site_id"] for r in answers}) == 1
+
+    @pytest.mark.parametrize("depth", [200, 400])
+    async def test_deeply_nested_siem_query_is_a_clear_400(self, client, admin_headers, depth):
+        query = "(" * depth + "host:a" + ")" * depth
+        resp = await client.get("/api/v1/siem/logs", params={"q": query}, headers=admin_headers)
+        assert resp.status_code == 400
+        assert resp.json()["detail"]["code"] == "query_too_deep"
+        chain = "NOT " * depth + "host:a"
+        resp = await client.get("/api/v1/siem/logs", params={"q": chain}, headers=admin_headers)
+        assert resp.status_code == 400
+
+    async def test_deeply_nested_saved_hunt_is_a_clear_400(self, client, admin_headers):
+        body = {"name": "deep", "query": "(" * 300 + "host:a" + ")" * 300}
+        resp = await client.post("/api/v1/siem/hunts", json=body, headers=admin_headers)
+        assert resp.status_code == 400
+        assert resp.json()["detail"]["code"] == "query_too_deep"
+
+    async def test_moderately_nested_query_still_works(self, client, admin_headers):
+        query = "(" * 20 + "host:a" + ")" * 20
+        resp = await client.get("/api/v1/siem/logs", params={"q": query}, headers=admin_headers)
+        assert resp.status_code == 200
+
+    @pytest.mark.parametrize("open_, close", [('{"a":', "}"), ("[", "]")])
+    async def test_deeply_nested_json_to_ingest_is_400_and_nothing_queued(
+        self, client, admin_headers, open_, close
+    ):
+        body = (open_ * 5000 + "1" + close * 5000).encode()
+        resp = await client.post("/api/v1/siem/ingest", content=body, headers=admin_headers)
+        assert resp.status_code == 400
+        assert resp.json()["detail"]["code"] == "nested_too_deep"
+
+    async def test_lone_surrogate_in_an_alert_title_is_rejected(self, client, admin_headers):
+        headers = {**admin_headers, "Content-Type": "application/json"}
+        for title in ("x\\ud800y", "\\udc00", "\\ud800\\u0041"):
+            body = '{"title": "' + title + '", "severity": "low", "source": "s"}'
+            resp = await client.post("/api/v1/alerts", content=body, headers=headers)
+            assert resp.status_code == 400, (title, resp.text)
+            assert resp.json()["detail"]["code"] == "invalid_text"
+        paired = '{"title": "ok \\ud83d\\ude00 and \\\\ud800 as text", "severity": "low", "source": "s"}'
+        resp = await client.post("/api/v1/alerts", content=paired, headers=headers)
+        assert resp.status_code == 201, resp.text
+        assert resp.json()["title"] == "ok \U0001f600 and \\ud800 as text"

@@ -95,7 +95,12 @@ async def ingest_logs(
         raise InvalidInput(str(exc)) from None
     limit = get_settings().detection.ingest_max_body_mb * 1024 * 1024
     body = await _read_body(request, limit)
-    result = await enqueue_bytes(get_bus(), body, fmt=fmt, source=source)
+    try:
+        result = await enqueue_bytes(get_bus(), body, fmt=fmt, source=source)
+    except RecursionError:  # the whole body is parsed before anything is queued: nothing was sent
+        raise InvalidInput(
+            "the body nests JSON too deeply to parse; nothing was ingested", code="nested_too_deep"
+        ) from None
     await record_ingest(
         session,
         source,
