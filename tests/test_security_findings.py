@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 from conftest import TEST_PASSWORD
 from httpx import AsyncClient
@@ -293,3 +294,85 @@ class TestFinding5NoUnhandled500s:
         resp = await client.post("/api/v1/alerts", content=paired, headers=headers)
         assert resp.status_code == 201, resp.text
         assert resp.json()["title"] == "ok \U0001f600 and \\ud800 as text"
+
+
+class TestFinding6McpOverHttp:
+    MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+    @staticmethod
+    async def _call(headers: dict[str, str], name: str, arguments: dict[str, object]) -> httpx.Response:
+        from aurorasoc.tools.mcp_server import http_app
+
+        app = http_app()
+        body = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": name, "arguments": arguments},
+        }
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            AsyncClient(transport=transport, base_url="http://mcp") as c,
+        ):
+            return await c.post(
+                "/mcp/", json=body, headers={**TestFinding6McpOverHttp.MCP_HEADERS, **headers}
+            )
+
+    @staticmethod
+    async def _audit_rows() -> list[tuple[str, str, str, dict[str, object]]]:
+        from sqlalchemy import select
+
+        from aurorasoc.core.db import session_scope
+        from aurorasoc.core.models import AuditLogModel
+
+        async with session_scope() as session:
+            rows = (
+                await session.scalars(select(AuditLogModel).where(AuditLogModel.action == "mcp.tool_call"))
+            ).all()
+            return [(r.actor, r.actor_type, r.resource_id, r.details) for r in rows]
+
+    @pytest.mark.parametrize(
+        "headers", [{}, {"Authorization": "Bearer not.a.token"}, {"X-API-Key": "aur_nope"}]
+    )
+    async def test_unauthenticated_call_is_401_and_runs_nothing(self, role_headers, headers):
+        resp = await self._call(headers, "search_alerts", {})
+        assert resp.status_code == 401
+        assert await self._audit_rows() == []
+
+    async def test_cookie_alone_is_not_accepted(self, role_headers):
+        cookie = {"Cookie": f"access_token={role_headers['admin']['Authorization'][7:]}"}
+        assert (await self._call(cookie, "search_alerts", {})).status_code == 401
+
+    async def test_call_runs_and_is_audited_as_the_token_principal(self, role_headers):
+        resp = await self._call(role_headers["viewer"], "search_alerts", {})
+        assert resp.status_code == 200, resp.text
+        result = resp.json()["result"]
+        assert result["isError"] is False and result["structuredContent"]["status"] == "ok"
+        assert await self._audit_rows() == [
+            (
+                "viewer",
+                "user",
+                "search_alerts",
+                {"via": "mcp", "arguments": [], "status": "ok", "error_code": None},
+            )
+        ]
+
+    async def test_permissions_are_the_principals_and_refusals_are_errors(self, role_headers):
+        resp = await self._call(role_headers["viewer"], "execute_playbook", {"playbook": "x"})
+        result = resp.json()["result"]
+        assert result["isError"] is True
+        assert result["structuredContent"]["error_code"] == "permission_denied"
+        missing = (await self._call(role_headers["viewer"], "no_such_tool", {})).json()["result"]
+        assert missing["isError"] is True and missing["structuredContent"]["error_code"] == "not_found"
+        rows = await self._audit_rows()
+        assert [(r[0], r[2], r[3]["error_code"]) for r in rows] == [
+            ("viewer", "execute_playbook", "permission_denied"),
+            ("viewer", "no_such_tool", "not_found"),
+        ]
+
+    async def test_api_key_calls_act_as_the_key(self, client, admin_headers):
+        key = await _key_with(client, admin_headers, "alerts:read")
+        resp = await self._call(key, "search_alerts", {})
+        assert resp.json()["result"]["isError"] is False
+        assert [(r[0], r[1]) for r in await self._audit_rows()] == [("users-bot", "api_key")]
