@@ -119,7 +119,8 @@ class TestLogout:
 
     async def test_logout_clears_the_cookie(self, client, role_headers):
         await _login(client, "viewer")
-        resp = await client.post("/api/v1/auth/logout")
+        # as the console does: a same-origin browser request (cookie writes need it, issue 18)
+        resp = await client.post("/api/v1/auth/logout", headers={"Origin": "http://testserver"})
         assert resp.status_code == 204
         assert 'access_token=""' in resp.headers["set-cookie"] or "Max-Age=0" in resp.headers["set-cookie"]
         assert (await client.get(ME)).status_code == 401

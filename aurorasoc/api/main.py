@@ -12,8 +12,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from aurorasoc import __version__
 from aurorasoc.agents.worker import register_agent_worker
 from aurorasoc.api import ws
+from aurorasoc.api.body_guard import SurrogateGuardMiddleware
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
+from aurorasoc.api.origin_guard import OriginGuardMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
 from aurorasoc.api.routers import (
     agents,
@@ -139,6 +141,8 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         if federation := federation_service():
             app.state.services.append(federation)
     app.add_middleware(RateLimitMiddleware, settings=settings.ratelimit)  # inner: 429s keep X-Request-ID
+    app.add_middleware(SurrogateGuardMiddleware)  # lone \ud800 escapes: 400 before any parsing
+    app.add_middleware(OriginGuardMiddleware)  # cross-site cookie writes / foreign WS origins
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
 

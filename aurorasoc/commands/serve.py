@@ -9,8 +9,8 @@ from types import FrameType
 
 import typer
 
-from aurorasoc.commands.common import console, ensure_schema, fail
-from aurorasoc.config.settings import get_settings, reset_settings
+from aurorasoc.commands.common import console, fail, first_line
+from aurorasoc.config.settings import Settings, get_settings, reset_settings
 
 
 async def bootstrap_admin() -> str | None:
@@ -72,6 +72,38 @@ def bootstrap_pack() -> str:
     return message
 
 
+def _bootstrap(settings: Settings) -> None:
+    """First admin (its generated password printed once) and the bundled Sigma rules."""
+    password = asyncio.run(bootstrap_admin())
+    if password:
+        console.print(
+            f"[bold yellow]First start:[/bold yellow] created admin user '{settings.auth.admin_username}' "
+            f"with password [bold]{password}[/bold] "
+            f"(also in {settings.secrets_dir / 'initial_admin_password'})"
+        )
+    console.print(asyncio.run(bootstrap_rules()), highlight=False)
+    if pack_message := bootstrap_pack():
+        console.print(pack_message, highlight=False)
+
+
+def _prepare_database() -> bool:
+    """Migrate; an unreachable database does not stop the API, which then starts degraded
+    (503 ``database_unavailable``, ``/health/ready`` 503; dummy mode serves showcase data)."""
+    from aurorasoc.core.db import DATABASE_ERRORS
+    from aurorasoc.core.migrate import upgrade
+
+    try:
+        upgrade()
+    except DATABASE_ERRORS as exc:
+        console.print(
+            f"[bold yellow]Database unreachable[/bold yellow] ({first_line(exc)}): starting degraded; "
+            "live data returns when the database does (restart to migrate)",
+            highlight=False,
+        )
+        return False
+    return True
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Bind address"),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
@@ -96,17 +128,8 @@ def serve(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     configure_logging(settings)
     ensure_jwt_secret(settings)
-    ensure_schema()
-    password = asyncio.run(bootstrap_admin())
-    if password:
-        console.print(
-            f"[bold yellow]First start:[/bold yellow] created admin user '{settings.auth.admin_username}' "
-            f"with password [bold]{password}[/bold] "
-            f"(also in {settings.secrets_dir / 'initial_admin_password'})"
-        )
-    console.print(asyncio.run(bootstrap_rules()), highlight=False)
-    if pack_message := bootstrap_pack():
-        console.print(pack_message, highlight=False)
+    if _prepare_database():
+        _bootstrap(settings)
     console.print(f"AuroraSOC on http://{host}:{port}  (mode {settings.mode}, docs at /api/v1/docs)")
     from aurorasoc.api.main import create_app
 

@@ -40,6 +40,9 @@ class AuthSettings(_Group):
     admin_password: str = Field("", alias="AURORA_ADMIN_PASSWORD", repr=False)
     cookie_secure: Literal["auto", "true", "false"] = Field("auto", alias="AURORA_COOKIE_SECURE")
     api_key_cache_ttl_seconds: int = Field(60, alias="AURORA_API_KEY_CACHE_TTL_SECONDS", ge=0)
+    # Comma-separated origins (``https://soc.example.com``) besides the request's own host that may
+    # send cookie-authenticated writes and open WebSockets (a console served from another origin).
+    trusted_origins: str = Field("", alias="AURORA_TRUSTED_ORIGINS")
 
     @field_validator("jwt_secret_key")
     @classmethod

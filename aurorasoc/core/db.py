@@ -13,8 +13,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from aurorasoc.config.settings import Settings, get_settings
@@ -22,6 +24,18 @@ from aurorasoc.config.settings import Settings, get_settings
 
 class DatabaseUnavailable(RuntimeError):
     """The configured database cannot be reached."""
+
+
+# What a query can raise when the database goes away: SQLAlchemy's wrapped errors, and - when a
+# pooled connection is re-opened - the driver's raw ones (``ConnectionRefusedError``, asyncpg's
+# ``InvalidCatalogNameError`` for a dropped database), which SQLAlchemy does not wrap.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    SQLAlchemyError,
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
 
 
 _engine: AsyncEngine | None = None

@@ -45,6 +45,8 @@ class UserModel(_Mutable, Base):
     auth_provider: Mapped[str] = mapped_column(String(32), default="local", nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Tokens issued before this instant are refused (set by a password reset or role change).
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiKeyModel(_Mutable, Base):

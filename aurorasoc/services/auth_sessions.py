@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.config.settings import get_settings
 from aurorasoc.core.audit import AuditService
-from aurorasoc.core.auth import Principal, create_token, purge_principal_cache
+from aurorasoc.core.auth import Principal, create_token, purge_principal_cache, remember_revocation
 from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.models import RevokedTokenModel, UserModel
 from aurorasoc.core.passwords import hash_password, verify_password
@@ -91,6 +91,7 @@ class AuthSessionService:
         await self.session.execute(delete(RevokedTokenModel).where(RevokedTokenModel.expires_at < now))
         revoked = RevokedTokenModel(jti=principal.jti, expires_at=principal.token_exp or now)
         purge_principal_cache(jti=principal.jti)
+        remember_revocation(principal.jti, revoked.expires_at)
         self.session.add(revoked)
         await self.audit.record(
             principal.username, principal.actor_type, "auth.logout", "user", principal.username, ip=ip

@@ -100,7 +100,12 @@ async def ingest_logs(
     limit = get_settings().detection.ingest_max_body_mb * 1024 * 1024
     body = await _read_body(request, limit)
     limits = replace(InputLimits.from_settings(), max_decompressed_bytes=limit)
-    result = await enqueue_bytes(get_bus(), body, fmt=fmt, source=source, limits=limits)
+    try:
+        result = await enqueue_bytes(get_bus(), body, fmt=fmt, source=source, limits=limits)
+    except RecursionError:  # the whole body is parsed before anything is queued: nothing was sent
+        raise InvalidInput(
+            "the body nests JSON too deeply to parse; nothing was ingested", code="nested_too_deep"
+        ) from None
     if result.refused is not None:
         raise PayloadTooLarge(f"input refused: {result.refused}", limit_bytes=limit)
     await record_ingest(

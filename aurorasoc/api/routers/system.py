@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from aurorasoc import __version__
 from aurorasoc.api.deps import CurrentPrincipal, DbSession, client_ip, require_database
@@ -29,7 +29,7 @@ Up = Literal["up", "down", "disabled"]
 
 
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "degraded"] = Field("ok", description="degraded while the database is down")
     version: str
     mode: RuntimeMode
     database: Literal["up", "down"]
@@ -55,12 +55,15 @@ async def _broker_state(configured: bool, probe: Callable[[], Awaitable[bool]]) 
     return "up" if await probe() else "down"
 
 
-async def _health() -> Health:
+async def _health(*, fresh: bool = False) -> Health:
+    """``fresh``: probe the database now instead of trusting the few-second cache."""
     settings = get_settings()
+    database_up = await probe_database(force=fresh)
     return Health(
+        status="ok" if database_up else "degraded",
         version=__version__,
         mode=runtime.current_mode(),
-        database="up" if await probe_database() else "down",
+        database="up" if database_up else "down",
         redis=await _redis_state(),
         nats=await _broker_state(
             bool(settings.messaging.nats_url), lambda: url_reachable(settings.messaging.nats_url, 4222)
@@ -85,7 +88,7 @@ async def health() -> Health:
 )
 async def ready() -> Response:
     """503 when the database is down in ``dry_run``/``real`` (dummy can serve showcase data)."""
-    state = await _health()
+    state = await _health(fresh=True)
     down = state.database == "down" and state.mode is not RuntimeMode.DUMMY
     return JSONResponse(state.model_dump(mode="json"), status_code=503 if down else 200)
 

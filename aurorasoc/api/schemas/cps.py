@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from aurorasoc.models.domain import AttestationStatus, DeviceFamily, DeviceHealth, FirmwareStack
 
@@ -205,6 +205,18 @@ class BadgePatch(BaseModel):
     zone_ids: list[str] | None = Field(None, max_length=200)
     enabled: bool | None = None
     valid_until: datetime | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required_fields(self) -> BadgePatch:
+        """Omit a field to keep it; only ``valid_until`` may be null (no expiry)."""
+        nulls = [
+            f
+            for f in ("holder", "zone_ids", "enabled")
+            if f in self.model_fields_set and getattr(self, f) is None
+        ]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; omit a field to leave it unchanged")
+        return self
 
 
 class BadgeOut(BadgeCreate):

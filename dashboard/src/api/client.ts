@@ -1,6 +1,8 @@
 /** The console's only way to the API: cookies, typed errors, 401 → login, 409 mode block → toast. */
 
 export const API_BASE = "/api/v1";
+/** Sent on every write: the server refuses cookie-authenticated writes that prove no same origin. */
+const CSRF_HEADER = "X-Aurora-CSRF";
 
 export class ApiError extends Error {
   constructor(
@@ -71,7 +73,10 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   const response = await fetch(API_BASE + withQuery(path, query), {
     method,
     credentials: "include",
-    headers: body === undefined || form ? { Accept: "application/json" } : { "Content-Type": raw && contentType ? contentType : "application/json" },
+    headers: {
+      ...(body === undefined || form ? { Accept: "application/json" } : { "Content-Type": raw && contentType ? contentType : "application/json" }),
+      ...(method === "GET" ? {} : { [CSRF_HEADER]: "1" }),
+    },
     body: body === undefined ? undefined : raw || form ? body : JSON.stringify(body),
   });
   if (response.status === 204) return undefined as T;
