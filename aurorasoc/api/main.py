@@ -23,6 +23,7 @@ from aurorasoc.api.routers import (
     attack,
     audit,
     auth,
+    auth_oidc,
     automation,
     case_alerts,
     cases,
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     for module in (
         system,
         auth,
+        auth_oidc,
         users,
         audit,
         alerts,
