@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from aurorasoc import __version__
 from aurorasoc.agents.worker import register_agent_worker
 from aurorasoc.api import ws
+from aurorasoc.api.docs import install_docs
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
@@ -48,6 +49,7 @@ from aurorasoc.api.routers import (
     system,
     users,
 )
+from aurorasoc.api.security_headers import SecurityHeadersMiddleware
 from aurorasoc.api.static import install_console
 from aurorasoc.config.settings import Settings, get_settings
 from aurorasoc.core import runtime
@@ -116,7 +118,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         version=__version__,
         description="AI-assisted Security Operations Center. Every route names the permission it needs.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from local assets by install_docs
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -137,6 +139,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             app.state.services.append(federation)
     app.add_middleware(RateLimitMiddleware, settings=settings.ratelimit)  # inner: 429s keep X-Request-ID
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response, 429s and 500s too
     install_error_handlers(app)
 
     app.include_router(system.public)
@@ -176,5 +179,6 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 
+    install_docs(app, API_PREFIX)
     install_console(app)
     return app
