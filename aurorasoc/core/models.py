@@ -446,6 +446,7 @@ from aurorasoc.core.models_cps import CPSTelemetryModel as CPSTelemetryModel  # 
 from aurorasoc.core.models_cps import CPSZoneModel as CPSZoneModel  # noqa: E402
 from aurorasoc.core.models_cps import FirmwareBundleModel as FirmwareBundleModel  # noqa: E402
 from aurorasoc.core.models_cps import FirmwareRolloutModel as FirmwareRolloutModel  # noqa: E402
+from aurorasoc.core.models_evidence import CaseEvidenceModel as CaseEvidenceModel  # noqa: E402
 from aurorasoc.core.models_network import NetworkAttackModel as NetworkAttackModel  # noqa: E402
 from aurorasoc.core.models_network import SiteLinkModel as SiteLinkModel  # noqa: E402
 from aurorasoc.core.models_network import SiteModel as SiteModel  # noqa: E402
