@@ -52,6 +52,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     AURORA_LOG_LEVEL: "WARNING",
     AURORA_SCHEDULER_ENABLED: "false",
     AURORA_RATE_LIMIT_REQUESTS: "100000",
+    AURORA_RATE_LIMIT_WRITES: "100000",
+    AURORA_RATE_LIMIT_AUTH: "100000",
   };
   delete env.AURORA_ADMIN_PASSWORD; // exercise the real first-start bootstrap
   // A firmware signing key made for this run: the server gets the public half, the spec signs with
