@@ -13,6 +13,7 @@ from aurorasoc import __version__
 from aurorasoc.agents.worker import register_agent_worker
 from aurorasoc.api import ws
 from aurorasoc.api.body_guard import SurrogateGuardMiddleware
+from aurorasoc.api.docs import install_docs
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
 from aurorasoc.api.origin_guard import OriginGuardMiddleware
@@ -26,8 +27,10 @@ from aurorasoc.api.routers import (
     attack_coverage,
     audit,
     auth,
+    auth_oidc,
     automation,
     case_alerts,
+    case_evidence,
     cases,
     cps,
     cps_zones,
@@ -53,6 +56,7 @@ from aurorasoc.api.routers import (
     system,
     users,
 )
+from aurorasoc.api.security_headers import SecurityHeadersMiddleware
 from aurorasoc.api.static import install_console
 from aurorasoc.config.settings import Settings, get_settings
 from aurorasoc.core import runtime
@@ -121,7 +125,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         version=__version__,
         description="AI-assisted Security Operations Center. Every route names the permission it needs.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from local assets by install_docs
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -144,12 +148,14 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     app.add_middleware(SurrogateGuardMiddleware)  # lone \ud800 escapes: 400 before any parsing
     app.add_middleware(OriginGuardMiddleware)  # cross-site cookie writes / foreign WS origins
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response, 429s and 500s too
     install_error_handlers(app)
 
     app.include_router(system.public)
     for module in (
         system,
         auth,
+        auth_oidc,
         users,
         audit,
         alerts,
@@ -158,6 +164,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         intel_feeds,
         cases,
         case_alerts,
+        case_evidence,
         playbooks,
         executions,
         approvals,
@@ -186,5 +193,6 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 
+    install_docs(app, API_PREFIX)
     install_console(app)
     return app

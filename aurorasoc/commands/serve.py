@@ -114,6 +114,7 @@ def serve(
     import uvicorn
 
     from aurorasoc.core.auth import ensure_jwt_secret
+    from aurorasoc.core.data_files import ensure_private_dir
     from aurorasoc.core.logging import configure_logging
 
     if mode is not None:
@@ -125,7 +126,7 @@ def serve(
         os.environ["AURORA_SCHEDULER_ENABLED"] = "false"
         reset_settings()
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(settings.data_dir)
     configure_logging(settings)
     ensure_jwt_secret(settings)
     if _prepare_database():

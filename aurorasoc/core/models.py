@@ -496,6 +496,7 @@ from aurorasoc.core.models_cps import FirmwareRolloutModel as FirmwareRolloutMod
 from aurorasoc.core.models_evidence import AllowListEntryModel as AllowListEntryModel  # noqa: E402
 from aurorasoc.core.models_evidence import ObservableModel as ObservableModel  # noqa: E402
 from aurorasoc.core.models_intel import IntelFeedModel as IntelFeedModel  # noqa: E402
+from aurorasoc.core.models_case_files import CaseEvidenceModel as CaseEvidenceModel  # noqa: E402
 from aurorasoc.core.models_network import NetworkAttackModel as NetworkAttackModel  # noqa: E402
 from aurorasoc.core.models_network import SiteLinkModel as SiteLinkModel  # noqa: E402
 from aurorasoc.core.models_network import SiteModel as SiteModel  # noqa: E402

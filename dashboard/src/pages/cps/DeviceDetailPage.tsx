@@ -8,7 +8,7 @@ import { ActionButton, DataRegion, ErrorPanel, Page, SkeletonRows, useUnavailabl
 import { SeverityBadge, formatTime } from "../../components/ui";
 import { DeviceActions } from "./DeviceActions";
 import { DeviceEdit } from "./DeviceEdit";
-import { AttestationPill, HealthPill, RiskBar, useCpsFeed } from "./shared";
+import { AttestationPill, HealthPill, RiskBar, useCpsFeed, useCpsPolling } from "./shared";
 import { TelemetryCharts } from "./TelemetryCharts";
 import type { AttestationRecord, Correlation, DeviceDetail, TelemetrySeries } from "./types";
 
@@ -83,12 +83,15 @@ function Section<T>({ query, children }: { query: UseQueryResult<T>; children: (
 
 function useDeviceReads(id: string) {
   const path = `/cps/devices/${encodeURIComponent(id)}`;
-  const device = useQuery({ queryKey: ["cps", "device", id], queryFn: () => api<DeviceDetail>(path) });
+  const refetchInterval = useCpsPolling();
+  const device = useQuery({ queryKey: ["cps", "device", id], queryFn: () => api<DeviceDetail>(path), refetchInterval });
   const telemetry = useQuery({
+    refetchInterval,
     queryKey: ["cps", "telemetry", id],
     queryFn: () => api<TelemetrySeries>(`${path}/telemetry`, { query: { limit: TELEMETRY_POINTS } }),
   });
   const correlations = useQuery({
+    refetchInterval,
     queryKey: ["cps", "correlations", id],
     queryFn: () => api<PageOf<Correlation>>("/cps/correlations", { query: { device_id: id, limit: 50 } }),
   });
