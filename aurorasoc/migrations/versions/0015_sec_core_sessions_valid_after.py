@@ -1,7 +1,7 @@
 """users.sessions_valid_after: a password reset or role change ends the user's sessions (issue 18).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0015_sec_core
+Revises: 0012_intel
 Create Date: 2026-12-06 06:45:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0015_sec_core"
+down_revision: str | None = "0012_intel"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """case_evidence: files attached to a case (spec §4, §10).
 
-Revision ID: 0012_sec_web
-Revises: 0011
+Revision ID: 0016_sec_web
+Revises: 0015_sec_core
 Create Date: 2026-12-06 07:00:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_sec_web"
-down_revision: str | None = "0011"
+revision: str = "0016_sec_web"
+down_revision: str | None = "0015_sec_core"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
