@@ -165,6 +165,9 @@ class CPSSettings(_Group):
     device_offline_minutes: int = Field(60, alias="AURORA_DEVICE_OFFLINE_MINUTES", ge=1)
     telemetry_retention_days: int = Field(30, alias="AURORA_TELEMETRY_RETENTION_DAYS", ge=1)
     firmware_signing_pubkey_path: str = Field("", alias="FIRMWARE_SIGNING_PUBKEY_PATH")
+    # Off: messages from unregistered device ids are rejected and counted. On: a ``status`` from a
+    # new id registers it quarantined (untrusted, never verified) until an operator approves it.
+    auto_register: bool = Field(False, alias="AURORA_CPS_AUTO_REGISTER")
 
 
 class SchedulerSettings(_Group):

@@ -197,6 +197,8 @@ class MQTTEdgeConsumer:
         done = time.monotonic()
         for message in batch:
             INGEST_LATENCY.observe(done - message.received_mono)
+        if result.rejected:
+            _reject_unknown(result.rejected)
         if self.on_stored is not None:
             self.on_stored(batch)
         try:
@@ -219,6 +221,16 @@ class MQTTEdgeConsumer:
             log.warning("mqtt publish failed", extra={"topic": topic})
             return False
         return True
+
+
+def _reject_unknown(rejected: Sequence[IngestMessage]) -> None:
+    """Count and log messages from device ids that were never registered (not stored)."""
+    MQTT_REJECTED.labels("unknown_device").inc(len(rejected))
+    ids = sorted({m.device_id for m in rejected})
+    log.warning(
+        "mqtt messages from unregistered devices rejected",
+        extra={"count": len(rejected), "device_ids": ids[:20], "distinct_devices": len(ids)},
+    )
 
 
 async def run_cps_mqtt_consumer(consumer: MQTTEdgeConsumer, *, backoff_start: float = BACKOFF_START) -> None:
