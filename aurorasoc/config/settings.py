@@ -97,6 +97,8 @@ class FederationSettings(_Group):
     site_tier: Literal["primary", "secondary"] = Field("primary", alias="FEDERATION_SITE_TIER")
     federate_min_severity: SeverityName = Field("high", alias="FEDERATION_FEDERATE_MIN_SEVERITY")
     heartbeat_interval_seconds: int = Field(15, alias="FEDERATION_HEARTBEAT_INTERVAL_SECONDS", ge=1)
+    # A new site's durable consumer starts at "now"; true replays what the stream still keeps.
+    replay: bool = Field(False, alias="FEDERATION_REPLAY")
 
 
 class DetectionSettings(_Group):
@@ -196,6 +198,8 @@ class Settings(_Group):
     """Effective configuration of one AuroraSOC process."""
 
     mode: RuntimeModeName = Field("real", alias="AURORA_MODE")
+    # Prefix of every Redis key/stream, NATS stream/subject/durable and MQTT topic (issue 20).
+    namespace: str = Field("aurora", alias="AURORA_NAMESPACE", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     data_dir: Path = Field(Path("~/.aurorasoc"), alias="AURORA_DATA_DIR")
     database_url: str = Field("", alias="AURORA_DATABASE_URL")
 

@@ -33,16 +33,16 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from aurorasoc.config.settings import MQTTSettings
+from aurorasoc.config.settings import MQTTSettings, get_settings
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.events.mqtt_topics import (
-    SUBSCRIPTIONS,
     InvalidMessage,
     challenge_topic,
     command_topic,
     outbound,
     parse_payload,
     parse_topic,
+    subscriptions,
 )
 from aurorasoc.services.cps_baselines import load_baselines
 from aurorasoc.services.cps_correlation import CorrelationEngine
@@ -82,8 +82,10 @@ class MQTTEdgeConsumer:
         *,
         session_factory: async_sessionmaker[AsyncSession] | None = None,
         on_stored: Callable[[Sequence[IngestMessage]], None] | None = None,
+        namespace: str | None = None,
     ) -> None:
         self.settings = settings
+        self.namespace = namespace or get_settings().namespace
         self.session_factory = session_factory
         self.on_stored = on_stored
         self.engine = CorrelationEngine()
@@ -133,7 +135,7 @@ class MQTTEdgeConsumer:
 
     async def consume(self, client: aiomqtt.Client) -> None:
         """Subscribe (QoS 1) and queue every valid message until the connection drops."""
-        for topic in SUBSCRIPTIONS:
+        for topic in subscriptions(self.namespace):
             await client.subscribe(topic, qos=1)
         self.client = client
         self.connected.set()
@@ -148,7 +150,7 @@ class MQTTEdgeConsumer:
     def accept(self, topic: str, payload: Any) -> IngestMessage | None:
         """The validated message, or None after counting and logging why it was dropped."""
         try:
-            kind, device_id = parse_topic(topic)
+            kind, device_id = parse_topic(topic, self.namespace)
             raw = payload if isinstance(payload, bytes | bytearray) else str(payload).encode()
             body = parse_payload(kind, bytes(raw))
         except InvalidMessage as exc:
@@ -257,9 +259,13 @@ def active_consumer() -> MQTTEdgeConsumer | None:
 
 async def publish_command(device_id: str, command: str) -> bool:
     """``aurora/access/<id>/command``; False when no consumer is connected."""
-    return bool(_active and await _active.publish(command_topic(device_id), {"command": command}))
+    return bool(
+        _active and await _active.publish(command_topic(device_id, _active.namespace), {"command": command})
+    )
 
 
 async def publish_challenge(device_id: str, nonce: str) -> bool:
     """``aurora/attestation/<id>/request``; False when no consumer is connected."""
-    return bool(_active and await _active.publish(challenge_topic(device_id), {"nonce": nonce}))
+    return bool(
+        _active and await _active.publish(challenge_topic(device_id, _active.namespace), {"nonce": nonce})
+    )
