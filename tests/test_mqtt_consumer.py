@@ -29,6 +29,7 @@ from aurorasoc.config.settings import get_settings, reset_settings
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import CPSDeviceModel, CPSTelemetryModel, FirmwareBundleModel
 from aurorasoc.events.mqtt_consumer import MQTTEdgeConsumer, active_consumer
+from aurorasoc.services.cps import CPSService
 from aurorasoc.services.cps_simulator import SimulatedDevice, run_device
 from aurorasoc.services.scheduler import BackgroundScheduler
 
@@ -54,7 +55,8 @@ def _uid(prefix: str) -> str:
 
 def _use_broker(monkeypatch: pytest.MonkeyPatch, host: str, port: int) -> None:
     for key, value in {"MQTT_ENABLED": "true", "MQTT_HOST": host, "MQTT_PORT": str(port), "MQTT_TLS": "false",
-                       "MQTT_CLIENT_ID": _uid("aurora-test")}.items():  # fmt: skip
+                       "MQTT_CLIENT_ID": _uid("aurora-test"),
+                       "MQTT_SHARE_GROUP": _uid("g")}.items():  # fmt: skip
         monkeypatch.setenv(key, value)
     reset_settings()
 
@@ -224,6 +226,12 @@ class TestRobustness:
         await eventually(seen)
         for reason, count in list(before.items())[:3]:
             assert _count("mqtt_messages_rejected_total", reason=reason) >= count + 1, reason
+        consumer = active_consumer()
+        assert consumer is not None
+        stats = consumer.stats
+        assert (stats.received, stats.rejected, stats.stored, stats.dropped) == (4, 3, 1, 0)
+        ingest = (await api.get("/api/v1/system/status")).json()["mqtt_ingest"]
+        assert ingest["received"] >= 4 and ingest["stored"] >= 1 and ingest["rejected"] >= 3
 
     async def test_unregistered_devices_are_rejected_counted_and_not_stored(self, broker, api):
         before = _count("mqtt_messages_rejected_total", reason="unknown_device")
@@ -265,6 +273,59 @@ class TestRobustness:
         assert approved.status_code == 200 and approved.json()["quarantined"] is False
         again = await api.post(f"/api/v1/cps/devices/{new}/approve")
         assert again.status_code == 200 and again.json()["quarantined"] is False
+
+
+async def test_two_consumers_sharing_the_subscription_split_the_messages_without_duplicates(broker, app_db):
+    """Two ``worker --role mqtt`` members of one ``$share`` group: each message is stored once."""
+    device_id = _uid("mq-shared")
+    async with session_scope() as session:
+        await CPSService(session).register(
+            {"device_id": device_id, "device_type": "pump", "name": "p", "firmware_stack": "zephyr"}
+        )
+    values: dict[str, list[float]] = {"a": [], "b": []}
+    consumers = []
+    for member in values:
+
+        def on_stored(batch: Any, member: str = member) -> None:
+            values[member].extend(m.payload.value for m in batch)
+
+        mqtt = get_settings().mqtt
+        consumers.append(MQTTEdgeConsumer(mqtt, on_stored=on_stored, client_id=f"{mqtt.client_id}-{member}"))
+    for consumer in consumers:
+        await consumer.start()
+    try:
+        for consumer in consumers:
+            await asyncio.wait_for(consumer.connected.wait(), 10)
+        async with aiomqtt.Client(*broker, identifier=_uid("mq-pub")) as pub:
+            for n in range(40):
+                body = orjson.dumps({"metric": "t", "value": float(n)})
+                await pub.publish(f"aurora/sensors/{device_id}/telemetry", body, qos=1)
+
+        async def all_stored() -> bool:
+            return len(values["a"]) + len(values["b"]) >= 40
+
+        await eventually(all_stored)
+        await asyncio.sleep(0.3)
+        assert sorted(values["a"] + values["b"]) == [float(n) for n in range(40)]
+        assert values["a"] and values["b"], values
+    finally:
+        for consumer in consumers:
+            await consumer.stop()
+
+
+def test_a_full_buffer_drops_and_counts_and_broker_drops_are_read_from_sys():
+    consumer = MQTTEdgeConsumer(get_settings().mqtt)
+    consumer.queue = asyncio.Queue(1)
+    before = _count("mqtt_messages_dropped_total")
+    for n in range(3):
+        message = consumer.accept("aurora/sensors/d-1/telemetry", orjson.dumps({"metric": "t", "value": n}))
+        assert message is not None
+        consumer.offer(message)
+    assert (consumer.queue.qsize(), consumer.stats.received, consumer.stats.dropped) == (1, 3, 2)
+    assert _count("mqtt_messages_dropped_total") == before + 2
+    assert consumer.accept("$SYS/broker/publish/messages/dropped", b"17") is None
+    assert consumer.stats.broker_dropped == 17 and consumer.stats.received == 3
+    assert _count("mqtt_broker_dropped_messages") == 17
 
 
 def _free_port() -> int:

@@ -85,6 +85,8 @@ class MQTTSettings(_Group):
     port: int = Field(8883, alias="MQTT_PORT", ge=1, le=65535)
     tls: bool = Field(True, alias="MQTT_TLS")
     client_id: str = Field("aurorasoc-backend", alias="MQTT_CLIENT_ID")
+    # Consumers subscribe as $share/<namespace>-<group>/…; empty: plain subscriptions (one consumer).
+    share_group: str = Field("ingest", alias="MQTT_SHARE_GROUP", pattern=r"^[A-Za-z0-9_-]{0,64}$")
     ca_file: str = Field("", alias="MQTT_CA_FILE")
     cert_file: str = Field("", alias="MQTT_CERT_FILE")
     key_file: str = Field("", alias="MQTT_KEY_FILE")

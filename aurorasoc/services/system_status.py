@@ -56,5 +56,14 @@ async def dead_letter_counts() -> dict[str, int | None]:
         return dict.fromkeys(streams)
 
 
+async def mqtt_ingest() -> dict[str, Any] | None:
+    """Received / stored / rejected / dropped of every MQTT consumer, and the broker's own drops."""
+    from aurorasoc.events.mqtt_consumer import active_consumer
+    from aurorasoc.events.mqtt_stats import fleet_ingest
+
+    local = active_consumer()
+    return await fleet_ingest(local.stats if local else None)
+
+
 def bus_backend() -> Literal["in-process", "redis-streams"]:
     return "redis-streams" if isinstance(get_bus(), RedisStreamsBus) else "in-process"

@@ -4309,6 +4309,26 @@ export interface components {
              */
             value: string;
         };
+        /**
+         * MQTTIngest
+         * @description Totals of the MQTT consumers of this deployment (issue 20); ``None`` when none runs.
+         */
+        MQTTIngest: {
+            /** Broker Dropped */
+            broker_dropped?: number | null;
+            /** Consumers */
+            consumers: number;
+            /** Dropped */
+            dropped: number;
+            /** Failed */
+            failed: number;
+            /** Received */
+            received: number;
+            /** Rejected */
+            rejected: number;
+            /** Stored */
+            stored: number;
+        };
         /** Me */
         Me: {
             /**
@@ -5696,6 +5716,7 @@ export interface components {
                 [key: string]: number | null;
             };
             health: components["schemas"]["Health"];
+            mqtt_ingest?: components["schemas"]["MQTTIngest"] | null;
             /** Roles */
             roles: string[];
         };
