@@ -326,6 +326,7 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "POST /api/v1/cps/devices/{device_id}/attest": None,
         "POST /api/v1/cps/devices/{device_id}/command": {"command": "keepalive"},
         "POST /api/v1/cps/devices/{device_id}/revoke": None,
+        "POST /api/v1/cps/devices/{device_id}/approve": None,
         "POST /api/v1/cps/devices/{device_id}/enrollment-token": None,
         "POST /api/v1/cps/zones": {"name": f"rbac zone {n}", "security_level": "SL2"},
         "POST /api/v1/cps/conduits": {"name": f"rbac conduit {n}", "from_zone_id": "a", "to_zone_id": "b"},

@@ -93,6 +93,8 @@ class MQTTSettings(_Group):
     port: int = Field(8883, alias="MQTT_PORT", ge=1, le=65535)
     tls: bool = Field(True, alias="MQTT_TLS")
     client_id: str = Field("aurorasoc-backend", alias="MQTT_CLIENT_ID")
+    # Consumers subscribe as $share/<namespace>-<group>/…; empty: plain subscriptions (one consumer).
+    share_group: str = Field("ingest", alias="MQTT_SHARE_GROUP", pattern=r"^[A-Za-z0-9_-]{0,64}$")
     ca_file: str = Field("", alias="MQTT_CA_FILE")
     cert_file: str = Field("", alias="MQTT_CERT_FILE")
     key_file: str = Field("", alias="MQTT_KEY_FILE")
@@ -105,6 +107,8 @@ class FederationSettings(_Group):
     site_tier: Literal["primary", "secondary"] = Field("primary", alias="FEDERATION_SITE_TIER")
     federate_min_severity: SeverityName = Field("high", alias="FEDERATION_FEDERATE_MIN_SEVERITY")
     heartbeat_interval_seconds: int = Field(15, alias="FEDERATION_HEARTBEAT_INTERVAL_SECONDS", ge=1)
+    # A new site's durable consumer starts at "now"; true replays what the stream still keeps.
+    replay: bool = Field(False, alias="FEDERATION_REPLAY")
 
 
 class DetectionSettings(_Group):
@@ -187,6 +191,9 @@ class CPSSettings(_Group):
     device_offline_minutes: int = Field(60, alias="AURORA_DEVICE_OFFLINE_MINUTES", ge=1)
     telemetry_retention_days: int = Field(30, alias="AURORA_TELEMETRY_RETENTION_DAYS", ge=1)
     firmware_signing_pubkey_path: str = Field("", alias="FIRMWARE_SIGNING_PUBKEY_PATH")
+    # Off: messages from unregistered device ids are rejected and counted. On: a ``status`` from a
+    # new id registers it quarantined (untrusted, never verified) until an operator approves it.
+    auto_register: bool = Field(False, alias="AURORA_CPS_AUTO_REGISTER")
 
 
 class SchedulerSettings(_Group):
@@ -216,6 +223,8 @@ class Settings(_Group):
     """Effective configuration of one AuroraSOC process."""
 
     mode: RuntimeModeName = Field("real", alias="AURORA_MODE")
+    # Prefix of every Redis key/stream, NATS stream/subject/durable and MQTT topic (issue 20).
+    namespace: str = Field("aurora", alias="AURORA_NAMESPACE", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     data_dir: Path = Field(Path("~/.aurorasoc"), alias="AURORA_DATA_DIR")
     database_url: str = Field("", alias="AURORA_DATABASE_URL")
 

@@ -21,6 +21,7 @@ from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, create_token, purge_principal_cache, remember_revocation
 from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.models import RevokedTokenModel, UserModel
+from aurorasoc.core.namespace import redis_key
 from aurorasoc.core.passwords import hash_password, verify_password
 from aurorasoc.core.redis import get_redis
 from aurorasoc.models.domain import Role
@@ -121,6 +122,6 @@ async def mirror_revocation(revoked: RevokedTokenModel) -> None:
         return
     ttl = max(1, int((revoked.expires_at - datetime.now(UTC)).total_seconds()))
     try:
-        await client.set(f"{REVOKED_KEY_PREFIX}{revoked.jti}", "1", ex=ttl)
+        await client.set(redis_key(f"{REVOKED_KEY_PREFIX}{revoked.jti}"), "1", ex=ttl)
     except (RedisError, OSError):
         log.warning("could not mirror a token revocation to Redis; the database row still applies")

@@ -100,12 +100,25 @@ async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+class MQTTIngest(BaseModel):
+    """Totals of the MQTT consumers of this deployment (issue 20); ``None`` when none runs."""
+
+    consumers: int
+    received: int
+    stored: int
+    rejected: int
+    dropped: int
+    failed: int
+    broker_dropped: int | None = None
+
+
 class SystemStatus(BaseModel):
     health: Health
     bus: Literal["in-process", "redis-streams"]
     roles: list[str]
     agents: dict[str, Any]
     dead_letters: dict[str, int | None]
+    mqtt_ingest: MQTTIngest | None = None
 
 
 @router.get(
@@ -121,6 +134,7 @@ async def system_status(request: Request, _principal: CurrentPrincipal) -> Syste
         roles=status.embedded_roles(state.consumers, state.services),
         agents=status.agent_runtime(),
         dead_letters=await status.dead_letter_counts(),
+        mqtt_ingest=await status.mqtt_ingest(),
     )
 
 

@@ -799,6 +799,23 @@ export interface paths {
         patch: operations["patch_device_api_v1_cps_devices__device_id__patch"];
         trace?: never;
     };
+    "/api/v1/cps/devices/{device_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a quarantined auto-registered device. Permission: cps:write */
+        post: operations["approve_device_api_v1_cps_devices__device_id__approve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cps/devices/{device_id}/attest": {
         parameters: {
             query?: never;
@@ -3530,8 +3547,19 @@ export interface components {
             device_id: string;
             /** Device Type */
             device_type: string;
+            /**
+             * Firmware Reason
+             * @description Why the state is not ``verified``, in words for the console.
+             */
+            readonly firmware_reason: string | null;
             /** Firmware Stack */
             firmware_stack?: string | null;
+            /**
+             * Firmware State
+             * @description ``verified`` only after a match with a registered signed bundle (issue 20).
+             * @enum {string}
+             */
+            readonly firmware_state: "verified" | "unknown" | "mismatch" | "failed";
             /** Firmware Version */
             firmware_version?: string | null;
             /**
@@ -3552,6 +3580,11 @@ export interface components {
             };
             /** Name */
             name: string;
+            /**
+             * Quarantined
+             * @description Auto-registered from MQTT and not yet approved by an operator.
+             */
+            readonly quarantined: boolean;
             /**
              * Risk Score
              * @default 0
@@ -3593,8 +3626,19 @@ export interface components {
             device_id: string;
             /** Device Type */
             device_type: string;
+            /**
+             * Firmware Reason
+             * @description Why the state is not ``verified``, in words for the console.
+             */
+            readonly firmware_reason: string | null;
             /** Firmware Stack */
             firmware_stack?: string | null;
+            /**
+             * Firmware State
+             * @description ``verified`` only after a match with a registered signed bundle (issue 20).
+             * @enum {string}
+             */
+            readonly firmware_state: "verified" | "unknown" | "mismatch" | "failed";
             /** Firmware Version */
             firmware_version?: string | null;
             /**
@@ -3615,6 +3659,11 @@ export interface components {
             };
             /** Name */
             name: string;
+            /**
+             * Quarantined
+             * @description Auto-registered from MQTT and not yet approved by an operator.
+             */
+            readonly quarantined: boolean;
             /**
              * Risk Score
              * @default 0
@@ -4575,6 +4624,26 @@ export interface components {
              * @description Canonical form (§13.5)
              */
             value: string;
+        };
+        /**
+         * MQTTIngest
+         * @description Totals of the MQTT consumers of this deployment (issue 20); ``None`` when none runs.
+         */
+        MQTTIngest: {
+            /** Broker Dropped */
+            broker_dropped?: number | null;
+            /** Consumers */
+            consumers: number;
+            /** Dropped */
+            dropped: number;
+            /** Failed */
+            failed: number;
+            /** Received */
+            received: number;
+            /** Rejected */
+            rejected: number;
+            /** Stored */
+            stored: number;
         };
         /** Me */
         Me: {
@@ -5983,6 +6052,7 @@ export interface components {
                 [key: string]: number | null;
             };
             health: components["schemas"]["Health"];
+            mqtt_ingest?: components["schemas"]["MQTTIngest"] | null;
             /** Roles */
             roles: string[];
         };
@@ -8247,6 +8317,37 @@ export interface operations {
                 "application/json": components["schemas"]["DevicePatch"];
             };
         };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    approve_device_api_v1_cps_devices__device_id__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             200: {
