@@ -143,7 +143,15 @@ class TestFleet:
         assert (
             analyst["port"] == 9001 and analyst["model"] == "offline" and analyst["status"] == "unconfigured"
         )
-        assert analyst["tools"] == ["search_alerts", "search_logs", "correlate_events", "mitre_map"]
+        assert analyst["tools"] == [
+            "search_alerts",
+            "search_logs",
+            "correlate_events",
+            "mitre_map",
+            "alert_events",
+            "host_timeline",
+            "where_else",
+        ]
 
     async def test_one_agent_and_unknown_agent(self, client, role_headers):
         assert (await client.get("/api/v1/agents/threat_hunter", headers=role_headers["viewer"])).json()[

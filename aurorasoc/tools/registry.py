@@ -6,6 +6,15 @@ from collections.abc import Iterable
 
 from aurorasoc.tools.base import AuroraTool
 from aurorasoc.tools.cps import DeviceStatus, ListDevices
+from aurorasoc.tools.evidence import (
+    AlertEvents,
+    HostTimeline,
+    LogonSessions,
+    Prevalence,
+    ProcessTree,
+    UserTimeline,
+    WhereElse,
+)
 from aurorasoc.tools.siem import CorrelateEvents, MitreMap, SearchAlerts, SearchLogs
 from aurorasoc.tools.soar import (
     AddCaseNote,
@@ -24,6 +33,13 @@ TOOLS: dict[str, AuroraTool] = {
         SearchLogs(),
         CorrelateEvents(),
         MitreMap(),
+        AlertEvents(),
+        HostTimeline(),
+        WhereElse(),
+        UserTimeline(),
+        LogonSessions(),
+        ProcessTree(),
+        Prevalence(),
         EnrichIOC(),
         MitreAttackLookup(),
         GetCase(),
