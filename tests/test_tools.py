@@ -207,6 +207,7 @@ class TestBindings:
             "mitre_map",
             "alert_events",
             "host_timeline",
+            "host_alerts",
             "where_else",
         }
 

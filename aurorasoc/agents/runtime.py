@@ -24,7 +24,8 @@ from aurorasoc.tools.base import ToolContext, ToolResult, error
 PLAN_FIRST = "Call `think` with your investigation plan before anything else."
 FINAL_NOW = "Step limit reached. Reply now with the final JSON object only, no tool calls."
 FIX_JSON = "Your answer was not the required JSON object. Reply with only that JSON object."
-EXTRA_KEYS = ("verdict", "score")
+EXTRA_KEYS = ("verdict", "score", "report")
+VERDICTS = frozenset({"malicious", "suspicious", "benign", "inconclusive"})
 Handoff = Callable[[str, dict[str, Any]], Awaitable[ToolResult]]
 
 
@@ -152,7 +153,11 @@ class AgentRuntime:
             req.tools = []
             parsed = _parse((await self._turn(req, usage)).content)
         if parsed is None:
-            parsed = {"summary": (turn.content or "no answer")[:2000], "confidence": 0.0}
+            parsed = {
+                "summary": (turn.content or "no answer")[:2000],
+                "confidence": 0.0,
+                "verdict": "inconclusive",
+            }
         await self.recorder.record(
             self.agent.name,
             "agent_result",
@@ -169,4 +174,7 @@ def _parse(content: str | None) -> dict[str, Any] | None:
         result = AgentResult.model_validate(raw).model_dump(mode="json")
     except (json.JSONDecodeError, ValidationError, TypeError):
         return None
-    return {**result, **{k: raw[k] for k in EXTRA_KEYS if k in raw}}
+    extra = {k: raw[k] for k in EXTRA_KEYS if k in raw}
+    if extra.get("verdict") not in VERDICTS:
+        extra["verdict"] = "inconclusive"  # never read an unknown or missing verdict as benign
+    return {**result, **extra}

@@ -19,6 +19,11 @@ INTEGRITY_SIDS = {
     "S-1-16-12288": "High",
     "S-1-16-16384": "System",
 }
+# RFC 1918 and unique-local only: ``ipaddress.is_private`` also covers documentation ranges,
+# which tests and feeds use as stand-ins for public addresses.
+PRIVATE_NETS = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
 HASH = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$")
 
 
@@ -104,14 +109,15 @@ def private_address(value: str) -> bool:
         ip = ipaddress.ip_address(value)
     except ValueError:
         return False
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified
+    private = any(ip in net for net in PRIVATE_NETS if net.version == ip.version)
+    return private or ip.is_loopback or ip.is_link_local or ip.is_unspecified
 
 
 def common_reason(value: str, seen: list[Event], hosts_known: int) -> str | None:
     """Why ``value`` is a common observable (never an indicator), or None when it is not."""
     if private_address(value):
         return "private, loopback or link-local address"
-    if in_system_dir(value):
+    if in_system_dir(value) and not re.search(r"\s", value.strip()):
         return "operating-system binary path"
     if HASH.match(value):
         images = {str((process_of(e) or {}).get("image", "")) for e in seen if value.lower() in _hashes(e)}

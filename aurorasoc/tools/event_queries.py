@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, distinct, func, or_, select
+from sqlalchemy import Select, String, cast, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import SiemLogModel
+from aurorasoc.core.models import AlertModel, SiemLogModel
 
 PROCESS_CREATION_IDS = ("1", "4688")
 LOGON_IDS = ("4624", "4625", "4634", "4647", "4648", "4672")
@@ -145,3 +145,15 @@ async def events_mentioning(session: AsyncSession, value: str, *, limit: int = S
 async def known_host_count(session: AsyncSession) -> int:
     """How many hosts the store has seen (the denominator of prevalence)."""
     return int(await session.scalar(select(func.count(distinct(SiemLogModel.host)))) or 0)
+
+
+async def alerts_on_host(session: AsyncSession, host: str, *, limit: int = 200) -> list[AlertModel]:
+    """Alerts naming ``host:<host>`` among their assets (newest first, bounded)."""
+    quoted = '"host:' + host.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
+    stmt = (
+        select(AlertModel)
+        .where(cast(AlertModel.affected_assets, String).ilike(f"%{quoted}%", escape="\\"))
+        .order_by(AlertModel.created_at.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())

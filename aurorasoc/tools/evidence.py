@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -18,6 +19,7 @@ from aurorasoc.tools import event_queries as q
 from aurorasoc.tools.base import AuroraTool, ToolContext, ToolFailure, ToolResult
 from aurorasoc.tools.entities import common_reason, event_view, process_of, search_token
 from aurorasoc.tools.process_tree import build_tree
+from aurorasoc.tools.views import technique_view
 
 MAX_WINDOW_MINUTES = 7 * 24 * 60
 
@@ -76,6 +78,55 @@ class AlertEvents(AuroraTool):
             "anchors": [event_view(e) for e in anchors],
             "around": [event_view(e) for e in around],
         }
+
+
+class HostAlertsInput(BaseModel):
+    alert_id: uuid.UUID = Field(..., description="The alert whose host to look at")
+    window_minutes: int = Field(60, ge=1, le=MAX_WINDOW_MINUTES, description="± minutes of event time")
+
+
+class HostAlerts(AuroraTool):
+    """Other alerts on the same host whose own events lie within ± window_minutes of this alert's
+    events (event time, not when they were stored): title, techniques, tactics, event refs."""
+
+    name = "host_alerts"
+    domain = "siem"
+    Input = HostAlertsInput
+    permission = "alerts:read"
+
+    async def execute(self, ctx: ToolContext, args: HostAlertsInput) -> ToolResult:
+        alert, anchors = await anchor_events(ctx, args.alert_id)
+        if not anchors or not anchors[0].host:
+            return {"status": "ok", "alert_id": str(alert.id), "alerts": []}
+        start = anchors[0].time - timedelta(minutes=args.window_minutes)
+        end = anchors[-1].time + timedelta(minutes=args.window_minutes)
+        found: list[dict[str, Any]] = []
+        for other in await q.alerts_on_host(ctx.session, anchors[0].host):
+            if other.id == alert.id:
+                continue
+            ids = [str(i) for i in (other.metadata_ or {}).get("log_ids", [])][:5]
+            events = [e for e in await q.events_by_ids(ctx.session, ids) if start <= e.time <= end]
+            if events:
+                found.append(
+                    {
+                        "id": str(other.id),
+                        "title": other.title,
+                        "severity": other.severity,
+                        "mitre_techniques": list(other.mitre_techniques or []),
+                        "tactics": sorted(
+                            {t for tid in other.mitre_techniques or [] for t in tactics_of(tid)}
+                        ),
+                        "first_event_at": events[0].time.isoformat(),
+                        "event_refs": [e.id for e in events],
+                    }
+                )
+        found.sort(key=lambda a: str(a["first_event_at"]))
+        return {"status": "ok", "alert_id": str(alert.id), "host": anchors[0].host, "alerts": found[:20]}
+
+
+def tactics_of(technique_id: str) -> list[str]:
+    view = technique_view(technique_id)
+    return list(view["tactics"]) if view else []
 
 
 class TimelineInput(BaseModel):

@@ -8,6 +8,7 @@ from aurorasoc.tools.base import AuroraTool
 from aurorasoc.tools.cps import DeviceStatus, ListDevices
 from aurorasoc.tools.evidence import (
     AlertEvents,
+    HostAlerts,
     HostTimeline,
     LogonSessions,
     Prevalence,
@@ -35,6 +36,7 @@ TOOLS: dict[str, AuroraTool] = {
         MitreMap(),
         AlertEvents(),
         HostTimeline(),
+        HostAlerts(),
         WhereElse(),
         UserTimeline(),
         LogonSessions(),
