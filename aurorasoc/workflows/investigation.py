@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.agents.factory import create_agent
 from aurorasoc.agents.handoff import Delegator
-from aurorasoc.agents.llm import ChatBackend, TokenUsage
+from aurorasoc.agents.llm import Budget, ChatBackend, TokenUsage
 from aurorasoc.agents.questions import plan_for
 from aurorasoc.agents.recorder import StepRecorder
 from aurorasoc.agents.runtime import VERDICTS, AgentRuntime
@@ -112,7 +112,9 @@ async def run_investigation(
     context: dict[str, Any] = alert_context(alert) if alert else {}
     if investigation.case_id:
         context["case_id"] = str(investigation.case_id)
-    max_steps = get_settings().agents.llm_max_steps
+    cfg = get_settings().agents
+    max_steps = cfg.llm_max_steps
+    ctx.extra["budget"] = Budget(cfg.investigation_token_budget, cfg.investigation_step_budget)
     agent = create_agent(agent_type, llm=backend_for(agent_type))
     delegator = None
     handoffs = {}
