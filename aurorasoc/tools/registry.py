@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aurorasoc.tools.base import AuroraTool
+from aurorasoc.tools.containment import CONTAINMENT_TOOLS
 from aurorasoc.tools.cps import DeviceStatus, ListDevices
 from aurorasoc.tools.evidence import (
     AlertEvents,
@@ -52,6 +53,7 @@ TOOLS: dict[str, AuroraTool] = {
         AddCaseNote(),
         ListDevices(),
         DeviceStatus(),
+        *CONTAINMENT_TOOLS,
     )
 }
 
