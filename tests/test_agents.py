@@ -63,7 +63,19 @@ class TestPromptHygiene:
             < prompt.index("## Responsibilities")
             < prompt.index("## Methodology")
         )
-        assert "## Output Format" in prompt
+        assert "## Output Format" in prompt and "inconclusive" in prompt
+        assert "Where else and what else" in prompt  # the hunter's own question
+
+    def test_specialists_ask_distinct_questions_with_their_own_tools(self):
+        from aurorasoc.agents.questions import QUESTIONS
+
+        texts = [q.text for q in QUESTIONS.values()]
+        assert len(texts) == len(set(texts))
+        owned = [t for q in QUESTIONS.values() for t in q.states]
+        assert len(owned) == len(set(owned))  # no tool's findings are reported by two specialists
+        for agent, question in QUESTIONS.items():
+            bound = {t.name for t in create_agent(agent).tools}
+            assert question.tools <= bound, agent
 
 
 def exchange(name: str, result: dict) -> ToolExchange:  # type: ignore[type-arg]

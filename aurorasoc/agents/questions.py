@@ -32,7 +32,6 @@ QUESTIONS: dict[AgentType, Question] = {
         "What happened, on which host, by which user, and which ATT&CK technique and tactic is it?",
         "alert_events",
         "mitre_map",
-        "mitre_attack_lookup",
     ),
     A.ENDPOINT_SECURITY: _q(
         "Which process chain ran it, with which integrity, and is the executable or command line rare?",
