@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aurorasoc.tools.base import AuroraTool
+from aurorasoc.tools.containment import CONTAINMENT_TOOLS
 from aurorasoc.tools.cps import DeviceStatus, ListDevices
+from aurorasoc.tools.evidence import (
+    AlertEvents,
+    HostAlerts,
+    HostTimeline,
+    LogonSessions,
+    Prevalence,
+    ProcessTree,
+    UserTimeline,
+    WhereElse,
+)
 from aurorasoc.tools.siem import CorrelateEvents, MitreMap, SearchAlerts, SearchLogs
 from aurorasoc.tools.soar import (
     AddCaseNote,
@@ -24,6 +35,14 @@ TOOLS: dict[str, AuroraTool] = {
         SearchLogs(),
         CorrelateEvents(),
         MitreMap(),
+        AlertEvents(),
+        HostTimeline(),
+        HostAlerts(),
+        WhereElse(),
+        UserTimeline(),
+        LogonSessions(),
+        ProcessTree(),
+        Prevalence(),
         EnrichIOC(),
         MitreAttackLookup(),
         GetCase(),
@@ -34,6 +53,7 @@ TOOLS: dict[str, AuroraTool] = {
         AddCaseNote(),
         ListDevices(),
         DeviceStatus(),
+        *CONTAINMENT_TOOLS,
     )
 }
 

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from aurorasoc.core.errors import NotFound
+from aurorasoc.engine.loader import showcase_playbooks
 from aurorasoc.engine.timeline import add_case_entry
 from aurorasoc.models.domain import ActionClass, ApprovalStatus, Severity
 from aurorasoc.services.approvals import ApprovalRequest, ApprovalService
@@ -56,7 +57,8 @@ class PlaybooksInput(BaseModel):
 
 
 class ListPlaybooks(AuroraTool):
-    """Enabled SOAR playbooks (name, description, techniques, whether they need approval)."""
+    """SOAR playbooks that fit a technique (name, description, techniques, enabled, whether they
+    need approval), including the bundled ones not imported yet; any run needs approval."""
 
     name = "list_playbooks"
     domain = "soar"
@@ -66,17 +68,36 @@ class ListPlaybooks(AuroraTool):
     async def execute(self, ctx: ToolContext, args: PlaybooksInput) -> ToolResult:
         playbooks, _ = await PlaybookService(ctx.session).list(skip=0, limit=200)
         wanted = (args.technique or "").upper()
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "name": p.name,
                 "description": p.description[:300],
                 "mitre_techniques": p.mitre_techniques,
                 "requires_approval": p.requires_approval,
+                "enabled": p.enabled,
+                "imported": True,
             }
             for p in playbooks
-            if p.enabled and (not wanted or any(t.upper().startswith(wanted) for t in p.mitre_techniques))
         ]
-        return {"status": "ok", "playbooks": rows}
+        stored = {p.name for p in playbooks}
+        rows += [
+            {
+                "name": d.name,
+                "description": d.description[:300],
+                "mitre_techniques": list(d.mitre_techniques),
+                "requires_approval": True,
+                "enabled": False,
+                "imported": False,
+            }
+            for d in (loaded.definition for loaded in showcase_playbooks())
+            if d.name not in stored
+        ]
+        fits = [
+            r
+            for r in rows
+            if not wanted or any(str(t).upper().startswith(wanted) for t in r["mitre_techniques"])
+        ]
+        return {"status": "ok", "playbooks": fits}
 
 
 class ApprovalInput(BaseModel):
