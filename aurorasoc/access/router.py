@@ -93,7 +93,7 @@ async def list_users(session: DbSession, paging: Paging, response: Response) -> 
 async def create_user(
     body: UserCreate, request: Request, session: DbSession, principal: Principal = ManageUsers
 ) -> UserOut:
-    user = await UserService(session).create(
+    user = await UserService(session, granter=principal.permissions).create(
         body.username, body.password, body.role, display_name=body.display_name, email=body.email
     )
     created = UserOut.model_validate(user)
@@ -116,8 +116,9 @@ async def update_user(
     session: DbSession,
     principal: Principal = ManageUsers,
 ) -> UserOut:
-    """The last active admin cannot be demoted or disabled (409)."""
-    service = UserService(session)
+    """The last active admin cannot be demoted or disabled (409). Grants are bounded by the caller's
+    own permissions (403); a password reset or role change ends the user's sessions."""
+    service = UserService(session, granter=principal.permissions)
     before = UserOut.model_validate(await service.get(username)).audit_snapshot()
     user = await service.update(
         username,
@@ -146,8 +147,8 @@ async def update_user(
 async def delete_user(
     username: Username, request: Request, session: DbSession, principal: Principal = ManageUsers
 ) -> Response:
-    """The last active admin cannot be deleted (409)."""
-    service = UserService(session)
+    """The last active admin cannot be deleted (409); only an admin deletes an admin (403)."""
+    service = UserService(session, granter=principal.permissions)
     before = UserOut.model_validate(await service.get(username)).audit_snapshot()
     await service.delete(username)
     await _audit(session, request, principal, "user.delete", username, {"before": before})

@@ -37,6 +37,20 @@ def _cookie_secure(request: Request) -> bool:
     return request.url.scheme == "https" if setting == "auto" else setting == "true"
 
 
+def set_session_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
+    """The session cookie of spec §7.2 (password and OIDC sign-in alike); never cached."""
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=_cookie_secure(request),
+    )
+    response.headers["Cache-Control"] = "no-store"
+
+
 @router.post(
     "/token",
     response_model=TokenResponse,
@@ -59,16 +73,7 @@ async def login(
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         raise HTTPException(exc.status_code, exc.message, headers=headers) from None
     await session.commit()
-    response.set_cookie(
-        COOKIE_NAME,
-        issued.access_token,
-        max_age=issued.expires_in,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=_cookie_secure(request),
-    )
-    response.headers["Cache-Control"] = "no-store"
+    set_session_cookie(response, request, issued.access_token, issued.expires_in)
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
 
 
@@ -101,33 +106,6 @@ async def providers() -> ProvidersResponse:
     if oidc.enabled:
         entries.append(Provider(id="oidc", type="oidc", name=oidc.display_name, login_url=OIDC_LOGIN_URL))
     return ProvidersResponse(providers=entries)
-
-
-def _oidc_unavailable() -> HTTPException:
-    if not get_settings().oidc.enabled:
-        return HTTPException(status.HTTP_404_NOT_FOUND, "OIDC is not configured")
-    return HTTPException(
-        status.HTTP_501_NOT_IMPLEMENTED,
-        "OIDC is configured but the sign-in flow is not available in this build; use local sign-in",
-    )
-
-
-@router.get(
-    "/oidc/login",
-    summary="Start OIDC sign-in. Permission: public",
-    responses={404: {"description": "OIDC is not configured"}, 501: {"description": "Flow unavailable"}},
-)
-async def oidc_login() -> None:
-    raise _oidc_unavailable()
-
-
-@router.get(
-    "/oidc/callback",
-    summary="OIDC redirect target. Permission: public",
-    responses={404: {"description": "OIDC is not configured"}, 501: {"description": "Flow unavailable"}},
-)
-async def oidc_callback() -> None:
-    raise _oidc_unavailable()
 
 
 @router.post(

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.access.users import UserService
 from aurorasoc.core.audit import AuditService
-from aurorasoc.core.auth import Principal, create_token, purge_principal_cache
-from aurorasoc.core.config import get_settings
+from aurorasoc.core.auth import Principal, create_token, purge_principal_cache, remember_revocation
 from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.models import RevokedTokenModel, UserModel
+from aurorasoc.core.namespace import redis_key
 from aurorasoc.core.passwords import hash_password, verify_password
 from aurorasoc.core.redis import get_redis
 from aurorasoc.core.vocabulary import Role
@@ -91,6 +91,7 @@ class AuthSessionService:
         await self.session.execute(delete(RevokedTokenModel).where(RevokedTokenModel.expires_at < now))
         revoked = RevokedTokenModel(jti=principal.jti, expires_at=principal.token_exp or now)
         purge_principal_cache(jti=principal.jti)
+        remember_revocation(principal.jti, revoked.expires_at)
         self.session.add(revoked)
         await self.audit.record(
             principal.username, principal.actor_type, "auth.logout", "user", principal.username, ip=ip
@@ -120,6 +121,6 @@ async def mirror_revocation(revoked: RevokedTokenModel) -> None:
         return
     ttl = max(1, int((revoked.expires_at - datetime.now(UTC)).total_seconds()))
     try:
-        await client.set(f"{REVOKED_KEY_PREFIX}{revoked.jti}", "1", ex=ttl)
+        await client.set(redis_key(f"{REVOKED_KEY_PREFIX}{revoked.jti}"), "1", ex=ttl)
     except (RedisError, OSError):
         log.warning("could not mirror a token revocation to Redis; the database row still applies")

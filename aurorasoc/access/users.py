@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.auth import purge_principal_cache
-from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
+from aurorasoc.core.auth import purge_api_key_cache, purge_principal_cache
+from aurorasoc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from aurorasoc.core.models import UserModel
 from aurorasoc.core.passwords import (
     hash_password,
@@ -18,7 +18,8 @@ from aurorasoc.core.passwords import (
     validate_username,
     verify_password,
 )
-from aurorasoc.core.vocabulary import Role
+from aurorasoc.core.rbac import ROLE_PERMISSIONS, missing_permissions
+from aurorasoc.models.domain import Role
 
 
 def parse_role(value: str) -> Role:
@@ -29,9 +30,29 @@ def parse_role(value: str) -> Role:
         raise InvalidInput(f"unknown role '{value}' (choose from: {allowed})") from None
 
 
+def ensure_role_within(granter: frozenset[str] | None, role: Role, verb: str) -> None:
+    """Refuse to grant (or act on) a role holding permissions the granter lacks.
+
+    Only the admin role holds the wildcard, so only an admin creates, edits or deletes an admin.
+    ``granter`` None is the local CLI, which acts with the machine owner's authority.
+    """
+    if granter is None:
+        return
+    if role is Role.ADMIN and missing_permissions(granter, ROLE_PERMISSIONS[role]):
+        raise PermissionDenied(f"only an admin can {verb} an admin account", code="admin_only")
+    beyond = missing_permissions(granter, sorted(ROLE_PERMISSIONS[role]))
+    if beyond:
+        raise PermissionDenied(
+            f"cannot {verb} a '{role.value}' account: you do not hold {', '.join(beyond)}",
+            code="permission_not_held",
+        )
+
+
 class UserService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, granter: frozenset[str] | None = None) -> None:
+        """``granter``: the acting principal's permissions, bounding what it may grant or edit."""
         self.session = session
+        self.granter = granter
 
     async def get(self, username: str) -> UserModel:
         user = await self.find(username)
@@ -70,6 +91,7 @@ class UserService:
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
         role = parse_role(role.value if isinstance(role, Role) else role)
+        ensure_role_within(self.granter, role, "create")
         if await self.find(username) is not None:
             raise Conflict(f"user '{username}' already exists", code="duplicate")
         user = UserModel(
@@ -88,9 +110,13 @@ class UserService:
     async def set_role(self, username: str, role: Role | str) -> UserModel:
         new_role = parse_role(role.value if isinstance(role, Role) else role)
         user = await self.get(username)
+        ensure_role_within(self.granter, Role(user.role), "edit")
+        ensure_role_within(self.granter, new_role, "grant the role of")
         if user.role == Role.ADMIN.value and new_role is not Role.ADMIN:
             await self._ensure_not_last_admin(user)
-        user.role = new_role.value
+        if user.role != new_role.value:
+            user.role = new_role.value
+            self._end_sessions(user)
         await self.session.flush()
         purge_principal_cache(username=username)
         return user
@@ -116,8 +142,22 @@ class UserService:
         await self.session.flush()
         return user
 
+    async def reset_password(self, username: str, password: str) -> UserModel:
+        """Another account's password (admin edit, CLI): every session of that user ends."""
+        user = await self.set_password(username, password)
+        self._end_sessions(user)
+        await self.session.flush()
+        return user
+
+    def _end_sessions(self, user: UserModel) -> None:
+        """Tokens issued before now stop working; cached principals and API keys are forgotten."""
+        user.sessions_valid_after = datetime.now(UTC)
+        purge_principal_cache(username=user.username)
+        purge_api_key_cache()
+
     async def delete(self, username: str) -> None:
         user = await self.get(username)
+        ensure_role_within(self.granter, Role(user.role), "delete")
         if user.role == Role.ADMIN.value:
             await self._ensure_not_last_admin(user)
         await self.session.delete(user)
@@ -159,12 +199,13 @@ class UserService:
     ) -> UserModel:
         """Apply an admin edit; ``profile`` holds the ``display_name``/``email`` keys to set."""
         user = await self.get(username)
+        ensure_role_within(self.granter, Role(user.role), "edit")
         if role is not None:
             await self.set_role(username, role)
         if is_active is not None:
             await self.set_active(username, is_active)
         if password is not None:
-            await self.set_password(username, password)
+            await self.reset_password(username, password)
         for field, value in (profile or {}).items():
             if field not in {"display_name", "email"}:
                 raise InvalidInput(f"'{field}' is not an editable profile field")

@@ -66,6 +66,8 @@ class Delegator:
         name = tool_name.removeprefix(PREFIX)
         task = arguments.get("task")
         if not isinstance(task, str) or not task.strip():
+            detail = {"to": name, "reason": "invalid_input", "arguments": str(arguments)[:500]}
+            await self.recorder.record(self.caller, "handoff_rejected", detail)
             return error("invalid_input", "task: a non-empty string is required")
         breaker = breaker_for(name)
         if not breaker.allow_request():

@@ -1,9 +1,11 @@
 """The investigation workflow (spec §16.5): the orchestrator and, through handoffs, specialists.
 
-For an alert the offline plan is ``security_analyst`` → ``threat_hunter`` → ``cps_security``
-(only when CPS is involved) → ``incident_responder`` (proposals only); an LLM orchestrator is
-offered every enabled specialist and decides itself. The merged result always says which
-backend produced it and which specialists were skipped.
+For an alert the plan follows its entities and techniques (:func:`~aurorasoc.agents.questions.plan_for`):
+``security_analyst`` (what happened), ``endpoint_security`` (process chain, when the alert names a
+process), ``threat_hunter`` (where else, when it names a host, user or indicator), ``threat_intel``
+(indicators), ``cps_security`` (only when CPS is involved) and ``incident_responder`` (proposals
+only); an LLM orchestrator is offered every enabled specialist and decides itself. The merged
+result always says which backend produced it and which specialists were skipped.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.agents.factory import create_agent
 from aurorasoc.agents.handoff import Delegator
-from aurorasoc.agents.llm import ChatBackend, TokenUsage
-from aurorasoc.agents.models import InvestigationModel
+from aurorasoc.agents.llm import Budget, ChatBackend, TokenUsage
+from aurorasoc.agents.questions import plan_for
 from aurorasoc.agents.recorder import StepRecorder
-from aurorasoc.agents.runtime import AgentRuntime
+from aurorasoc.agents.runtime import VERDICTS, AgentRuntime
 from aurorasoc.agents.specs import SPECIALISTS
 from aurorasoc.agents.tools.base import ToolContext
 from aurorasoc.core.config import get_settings
@@ -29,7 +31,7 @@ from aurorasoc.core.vocabulary import AgentType
 
 CPS_SOURCES = frozenset({"mqtt", "cps", "cps_sensor", "ot_monitor"})
 ICS_TECHNIQUE = re.compile(r"^T08\d\d", re.IGNORECASE)
-SEVERITY_VERDICT = {"critical": "malicious", "high": "malicious", "medium": "suspicious"}
+PROCESS_KEYS = ('"Image"', '"SourceImage"', '"NewProcessName"')
 BackendFor = Callable[[AgentType], ChatBackend | None]
 
 
@@ -52,10 +54,16 @@ def cps_involved(alert: AlertModel) -> bool:
 
 
 def alert_plan(alert: AlertModel | None) -> list[AgentType]:
-    steps = [AgentType.SECURITY_ANALYST, AgentType.THREAT_HUNTER]
-    if alert is not None and cps_involved(alert):
-        steps.append(AgentType.CPS_SECURITY)
-    steps.append(AgentType.INCIDENT_RESPONDER)
+    """Whom to ask, from the alert's entities and techniques (see :func:`plan_for`)."""
+    assets = [str(a) for a in (alert.affected_assets or [])] if alert else []
+    raw = (alert.raw_log or "") if alert else ""
+    steps = plan_for(
+        has_alert=alert is not None,
+        has_process=any(k in raw for k in PROCESS_KEYS),
+        has_entities=any(a.startswith(("host:", "user:")) for a in assets),
+        has_iocs=bool(alert and alert.iocs),
+        cps=alert is not None and cps_involved(alert),
+    )
     enabled = set(enabled_agents())
     return [a for a in steps if a in enabled]
 
@@ -103,7 +111,9 @@ async def run_investigation(
     context: dict[str, Any] = alert_context(alert) if alert else {}
     if investigation.case_id:
         context["case_id"] = str(investigation.case_id)
-    max_steps = get_settings().agents.llm_max_steps
+    cfg = get_settings().agents
+    max_steps = cfg.llm_max_steps
+    ctx.extra["budget"] = Budget(cfg.investigation_token_budget, cfg.investigation_step_budget)
     agent = create_agent(agent_type, llm=backend_for(agent_type))
     delegator = None
     handoffs = {}
@@ -113,7 +123,8 @@ async def run_investigation(
         handoffs = delegator.handoffs(enabled_agents())
     outcome = await AgentRuntime(agent, recorder, ctx, max_steps, handoffs).run(investigation.prompt, context)
     result = dict(outcome.result)
-    result.setdefault("verdict", SEVERITY_VERDICT.get(str(result.get("severity")), "benign"))
+    if result.get("verdict") not in VERDICTS:
+        result["verdict"] = "inconclusive"  # a missing or unknown verdict is never benign
     result["backend"] = agent.llm.name
     result["skipped_agents"] = list(delegator.skipped) if delegator else []
     usage = outcome.usage

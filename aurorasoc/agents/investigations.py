@@ -119,7 +119,14 @@ class InvestigationService:
         permissions: frozenset[str],
         backend_for: BackendFor | None = None,
     ) -> InvestigationModel:
-        """Run now, committing as it goes; failures and timeouts end the investigation ``failed``."""
+        """Run now, committing as it goes; failures and timeouts end the investigation ``failed``.
+
+        Every path (API, CLI, worker, A2A) comes here, so an open circuit is honoured on all of
+        them: the model is not called and the investigation fails with the reason."""
+        if get_settings().agents.configured and not breaker_for(investigation.agent).allow_request():
+            reason = f"the {investigation.agent} circuit is open; the model was not called"
+            await self._fail(investigation, LLMUnavailable(reason))
+            return investigation
         investigation.status = InvestigationStatus.RUNNING.value
         investigation.started_at = utcnow()
         await self.session.commit()

@@ -53,6 +53,32 @@ class TokenUsage:
         }
 
 
+@dataclass
+class Budget:
+    """Tokens and model turns one investigation may spend across all its agents."""
+
+    tokens: int
+    steps: int
+    spent_tokens: int = 0
+    spent_steps: int = 0
+
+    def spend(self, usage: TokenUsage) -> None:
+        self.spent_tokens += usage.prompt_tokens + usage.completion_tokens
+        self.spent_steps += 1
+
+    @property
+    def exhausted(self) -> bool:
+        return self.spent_tokens >= self.tokens or self.spent_steps >= self.steps
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "tokens": self.tokens,
+            "steps": self.steps,
+            "spent_tokens": self.spent_tokens,
+            "spent_steps": self.spent_steps,
+        }
+
+
 @dataclass(frozen=True)
 class ToolExchange:
     """One tool call and its (already enveloped) result, as the runtime saw it."""

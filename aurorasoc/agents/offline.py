@@ -1,10 +1,11 @@
 """The offline analyst backend: a deterministic planner over the same tools an LLM would call.
 
 Each turn it looks at what the transcript already holds and asks for the next useful tool call
-(handoffs first for the orchestrator, then the alert, its techniques, events mentioning its
-indicators, correlation, enrichment, fitting playbooks). When nothing useful is left it
-concludes from :mod:`aurorasoc.agents.scoring` — or, for a delegating agent, merges what its
-specialists returned.
+for its agent's question (:mod:`aurorasoc.agents.questions`): the alert and its own events, the
+ATT&CK technique, the process tree and prevalence, other detections and indicator spread, the
+user's activity, enrichment, fitting playbooks. When nothing useful is left it writes the report
+(:mod:`aurorasoc.agents.statements`) and the verdict (:mod:`aurorasoc.agents.scoring`) — or, for
+a delegating agent, merges what its specialists returned.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from aurorasoc.agents.evidence_facts import Evidence, gather
 from aurorasoc.agents.llm import OFFLINE, ChatRequest, ChatTurn, ToolCall, ToolExchange
-from aurorasoc.agents.scoring import Assessment, assess
+from aurorasoc.agents.merge import build_result, merge_results
+from aurorasoc.agents.questions import question_for
+from aurorasoc.tools.entities import in_system_dir, private_address
 
 MAX_PIVOTS = 3
-SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
-VERDICT_ORDER = ("benign", "suspicious", "malicious")
+USER_WINDOW_MINUTES = 60
 Call = tuple[str, dict[str, Any]]
+
+__all__ = ["OfflineAnalyst", "conclude", "merge_results"]
 
 
 class OfflineAnalyst:
@@ -28,6 +33,9 @@ class OfflineAnalyst:
 
     async def complete(self, request: ChatRequest) -> ChatTurn:
         available = {t["function"]["name"] for t in request.tools}
+        question = question_for(request.agent)
+        if question is not None and "plan" not in request.context:
+            available &= question.tools | {"think"}
         done = {(ex.name, json.dumps(ex.arguments, sort_keys=True)) for ex in request.transcript}
         pending = [
             c
@@ -36,11 +44,13 @@ class OfflineAnalyst:
         ]
         if not request.transcript and "think" in available:
             plan = ", ".join(dict.fromkeys(name for name, _ in pending)) or "conclude from the context"
-            return _calls([("think", {"thought": f"Plan: {plan}"})])
+            asked = f"{question.text} " if question else ""
+            return _calls([("think", {"thought": f"{asked}Plan: {plan}"})])
         if pending:
             # like a model issuing parallel calls: every pending call of the next tool at once
             return _calls([c for c in pending if c[0] == pending[0][0]])
-        return ChatTurn(content=json.dumps(conclude(request.transcript)), tool_calls=[])
+        states = question.states if question and "plan" not in request.context else None
+        return ChatTurn(content=json.dumps(conclude(request.transcript, states)), tool_calls=[])
 
 
 def _calls(calls: list[Call]) -> ChatTurn:
@@ -56,116 +66,64 @@ def _candidates(request: ChatRequest) -> Iterator[Call]:
                 {"task": f"Investigate alert {ctx.get('alert_id')}: {ctx.get('title', '')}"},
             )
         return
-    facts = assess(request.transcript)
+    ev = gather(request.transcript)
     alert_id = ctx.get("alert_id")
     if alert_id:
         yield "search_alerts", {"alert_id": alert_id}
-    iocs = sorted(facts.iocs | set(ctx.get("iocs", [])))[:MAX_PIVOTS]
-    techniques = sorted(facts.techniques | set(ctx.get("mitre_techniques", [])))[:MAX_PIVOTS]
-    for tid in techniques:
+        yield "alert_events", {"alert_id": alert_id, "window_minutes": 10}
+    techniques = sorted(
+        set((ev.alert or {}).get("mitre_techniques", [])) | set(ctx.get("mitre_techniques", []))
+    )
+    for tid in techniques[:MAX_PIVOTS]:
         yield "mitre_map", {"technique_id": tid}
         yield "mitre_attack_lookup", {"technique_id": tid}
+    yield from _endpoint(ev)
+    if alert_id:
+        yield "host_alerts", {"alert_id": alert_id, "window_minutes": 60}
+    iocs = _pivots(ev, ctx)
     for ioc in iocs:
-        if '"' not in ioc:
-            yield "search_logs", {"q": f'"{ioc}"', "range": "7d", "limit": 10}
-    for asset in facts.devices:
-        yield "device_status", {"device_id": asset}
+        yield "where_else", {"value": ioc, **({"exclude_host": ev.host} if ev.host else {})}
+    if ev.user and ev.first_time:
+        span = {"user": ev.user, "around": ev.first_time, "window_minutes": USER_WINDOW_MINUTES}
+        yield "user_timeline", span
+        yield "logon_sessions", span
+    for asset in (ev.alert or {}).get("affected_assets", []):
+        if str(asset).startswith("device:"):
+            yield "device_status", {"device_id": asset.removeprefix("device:")}
     if alert_id:
         yield "correlate_events", {"alert_id": alert_id}
     for ioc in iocs:
         yield "enrich_ioc", {"value": ioc}
-    for base in sorted({t.split(".")[0] for t in techniques}):
-        yield "list_playbooks", {"technique": base}
+    for tid in sorted({t.split(".")[0] for t in techniques}):
+        yield "list_playbooks", {"technique": tid}
 
 
-def conclude(transcript: list[ToolExchange]) -> dict[str, Any]:
+def _endpoint(ev: Evidence) -> Iterator[Call]:
+    p = ev.process
+    if ev.host and ev.first_time and (p.get("guid") or p.get("pid")):
+        ref = {"process_guid": p["guid"]} if p.get("guid") else {"pid": str(p["pid"])}
+        yield "process_tree", {"host": ev.host, "around": ev.first_time, **ref}
+    if p.get("command_line"):
+        yield "prevalence", {"value": str(p["command_line"])[:1000]}
+    if p.get("image") and not in_system_dir(p["image"]):
+        yield "prevalence", {"value": str(p["image"])[:1000]}
+
+
+def _pivots(ev: Evidence, ctx: dict[str, Any]) -> list[str]:
+    """Indicators worth pivoting on: the alert's, minus OS-binary hashes and private addresses."""
+    values = list(dict.fromkeys([*ev.iocs, *ctx.get("iocs", [])]))
+    if in_system_dir(ev.process.get("image")) and ev.anchors:
+        values = [v for v in values if not _is_hash(v)]
+    return [v for v in values if not private_address(v) and '"' not in v][:MAX_PIVOTS]
+
+
+def _is_hash(value: str) -> bool:
+    return len(value) in (32, 40, 64) and all(c in "0123456789abcdefABCDEF" for c in value)
+
+
+def conclude(transcript: list[ToolExchange], states: frozenset[str] | None = None) -> dict[str, Any]:
     """An AgentResult built only from tool results (merged results when the agent delegated)."""
     handoffs = [ex for ex in transcript if ex.name.startswith("handoff_")]
     if handoffs:
         return merge_results(handoffs)
-    facts = assess(transcript)
-    if not facts.points:
-        return _proposals(facts)
-    return _result(facts)
-
-
-def _proposals(facts: Assessment) -> dict[str, Any]:
-    """No evidence of its own (a responder): only the playbooks that fit, as approval-gated proposals."""
-    names = ", ".join(facts.playbooks) or "none"
-    return {
-        "summary": f"No evidence of its own; playbooks matching the techniques: {names} "
-        "(proposals; each run needs human approval)",
-        "confidence": 0.0,
-        "recommendations": [
-            f"If confirmed, run playbook {n} (needs human approval)" for n in facts.playbooks
-        ],
-        "proposed_actions": [
-            {"action": "execute_playbook", "playbook": n, "requires_approval": True} for n in facts.playbooks
-        ],
-    }
-
-
-def _result(facts: Assessment) -> dict[str, Any]:
-    title = facts.alert["title"] if facts.alert else "the request"
-    cited = "; ".join(f"{p.label} ({p.delta:+d}, {p.source})" for p in facts.points) or "no evidence found"
-    recommendations, actions = _recommend(facts)
-    return {
-        "summary": f"Verdict {facts.verdict} (score {facts.score}/100) for {title}: {cited}",
-        "severity": facts.severity,
-        "confidence": facts.confidence,
-        "mitre_techniques": sorted(facts.techniques),
-        "iocs": sorted(facts.iocs),
-        "recommendations": recommendations,
-        "findings": [
-            {"hypothesis": None, "evidence": f"{p.label} [{p.source}]", "confidence": facts.confidence}
-            for p in facts.points
-        ],
-        "proposed_actions": actions,
-        "verdict": facts.verdict,
-        "score": facts.score,
-    }
-
-
-def _recommend(facts: Assessment) -> tuple[list[str], list[dict[str, Any]]]:
-    assets = ", ".join(sorted(facts.iocs)) or "the affected assets"
-    recs = {
-        "malicious": [f"Escalate: contain {assets}"],
-        "suspicious": [f"Keep investigating {assets}; gather host and network context"],
-        "benign": ["Evidence is weak; consider resolving as benign after analyst review"],
-    }[facts.verdict]
-    actions = []
-    if facts.verdict != "benign":
-        for name in facts.playbooks:
-            recs.append(f"Run playbook {name} (needs human approval)")
-            actions.append({"action": "execute_playbook", "playbook": name, "requires_approval": True})
-    return recs, actions
-
-
-def merge_results(handoffs: list[ToolExchange]) -> dict[str, Any]:
-    """Union indicators/techniques, average confidence over specialists that found evidence, keep
-    the worst severity and verdict; proposals and skips are carried along."""
-    ran = [(ex.name.removeprefix("handoff_"), ex.result) for ex in handoffs]
-    results = [(agent, r["result"]) for agent, r in ran if isinstance(r.get("result"), dict)]
-    notes = [
-        f"{agent} skipped ({r.get('error', '')})" for agent, r in ran if not isinstance(r.get("result"), dict)
-    ]
-    evidence = [r for _, r in results if r.get("findings")]
-    findings = [
-        {**f, "evidence": f"{agent}: {f['evidence']}"} for agent, r in results for f in r.get("findings", [])
-    ]
-    merged: dict[str, Any] = {
-        "summary": " | ".join([f"{agent}: {r.get('summary', '')}" for agent, r in results] + notes),
-        "mitre_techniques": sorted({t for _, r in results for t in r.get("mitre_techniques", [])}),
-        "iocs": sorted({i for _, r in results for i in r.get("iocs", [])}),
-        "recommendations": list(dict.fromkeys(x for _, r in results for x in r.get("recommendations", []))),
-        "findings": findings,
-        "proposed_actions": [a for _, r in results for a in r.get("proposed_actions", [])],
-    }
-    if not evidence:
-        return merged | {"confidence": 0.0, "verdict": "inconclusive"}
-    verdicts = [r["verdict"] for r in evidence if r.get("verdict") in VERDICT_ORDER]
-    return merged | {
-        "severity": max((r.get("severity", "info") for r in evidence), key=SEVERITY_ORDER.index),
-        "confidence": round(sum(float(r.get("confidence", 0)) for r in evidence) / len(evidence), 2),
-        **({"verdict": max(verdicts, key=VERDICT_ORDER.index)} if verdicts else {}),
-    }
+    return build_result(gather(transcript), states)

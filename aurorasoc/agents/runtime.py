@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from aurorasoc.agents.factory import Agent
-from aurorasoc.agents.llm import ChatRequest, ChatTurn, TokenUsage, ToolCall, ToolExchange
+from aurorasoc.agents.llm import Budget, ChatRequest, ChatTurn, TokenUsage, ToolCall, ToolExchange
 from aurorasoc.agents.prompts import fence, system_prompt
 from aurorasoc.agents.recorder import StepRecorder
 from aurorasoc.agents.tools.base import ToolContext, ToolResult, error
@@ -24,7 +24,9 @@ from aurorasoc.core.vocabulary import AgentResult
 PLAN_FIRST = "Call `think` with your investigation plan before anything else."
 FINAL_NOW = "Step limit reached. Reply now with the final JSON object only, no tool calls."
 FIX_JSON = "Your answer was not the required JSON object. Reply with only that JSON object."
-EXTRA_KEYS = ("verdict", "score")
+BAD_ARGUMENTS = frozenset({"_unparsable_arguments", "_arguments"})  # set by llm._tool_call
+EXTRA_KEYS = ("verdict", "score", "report")
+VERDICTS = frozenset({"malicious", "suspicious", "benign", "inconclusive"})
 Handoff = Callable[[str, dict[str, Any]], Awaitable[ToolResult]]
 
 
@@ -58,6 +60,11 @@ class AgentRuntime:
     max_steps: int
     handoffs: dict[str, tuple[dict[str, Any], Handoff]] = field(default_factory=dict)
 
+    @property
+    def budget(self) -> Budget | None:
+        found = self.ctx.extra.get("budget")
+        return found if isinstance(found, Budget) else None
+
     def tool_schemas(self) -> list[dict[str, Any]]:
         return [
             THINK_SCHEMA,
@@ -76,6 +83,9 @@ class AgentRuntime:
         await self.recorder.record(name, "agent_started", {"task": task, "backend": self.agent.llm.name})
         asked_plan = False
         for _ in range(self.max_steps):
+            if self.budget is not None and self.budget.exhausted:
+                await self.recorder.record(name, "budget_exhausted", self.budget.as_dict())
+                return await self._give_up(req, usage, "the investigation's token or step budget ran out")
             turn = await self._turn(req, usage)
             if not turn.tool_calls:
                 return await self._finish(req, turn, usage)
@@ -93,6 +103,8 @@ class AgentRuntime:
     async def _turn(self, req: ChatRequest, usage: TokenUsage) -> ChatTurn:
         turn = await self.agent.llm.complete(req)
         usage.add(turn.usage)
+        if self.budget is not None:
+            self.budget.spend(turn.usage)
         if turn.content:
             await self.recorder.record(
                 self.agent.name,
@@ -132,6 +144,9 @@ class AgentRuntime:
         tool = next((t for t in self.agent.tools if t.name == call.name), None)
         if tool is None:
             result = error("permission_denied", f"{call.name} is not a tool of the {name} agent")
+        elif BAD_ARGUMENTS.intersection(call.arguments):
+            # never run a tool on arguments the model did not manage to write (an unfiltered search)
+            result = error("invalid_input", "arguments are not a JSON object; resend them as valid JSON")
         else:
             result = await tool.run(self.ctx, call.arguments)
         await self.recorder.record(
@@ -140,6 +155,14 @@ class AgentRuntime:
         for service in self.ctx.extra.pop("approval_outboxes", []):
             await service.publish()
         return result
+
+    async def _give_up(self, req: ChatRequest, usage: TokenUsage, reason: str) -> RunOutcome:
+        """End without asking the model again: no answer is never a benign one."""
+        result = {"summary": f"Inconclusive: {reason}", "confidence": 0.0, "verdict": "inconclusive"}
+        await self.recorder.record(
+            self.agent.name, "agent_result", {"result": result, "repaired": True, "tokens": usage.as_dict()}
+        )
+        return RunOutcome(result, True, usage, req.transcript)
 
     async def _finish(self, req: ChatRequest, turn: ChatTurn, usage: TokenUsage) -> RunOutcome:
         parsed = _parse(turn.content)
@@ -152,7 +175,11 @@ class AgentRuntime:
             req.tools = []
             parsed = _parse((await self._turn(req, usage)).content)
         if parsed is None:
-            parsed = {"summary": (turn.content or "no answer")[:2000], "confidence": 0.0}
+            parsed = {
+                "summary": (turn.content or "no answer")[:2000],
+                "confidence": 0.0,
+                "verdict": "inconclusive",
+            }
         await self.recorder.record(
             self.agent.name,
             "agent_result",
@@ -169,4 +196,7 @@ def _parse(content: str | None) -> dict[str, Any] | None:
         result = AgentResult.model_validate(raw).model_dump(mode="json")
     except (json.JSONDecodeError, ValidationError, TypeError):
         return None
-    return {**result, **{k: raw[k] for k in EXTRA_KEYS if k in raw}}
+    extra = {k: raw[k] for k in EXTRA_KEYS if k in raw}
+    if extra.get("verdict") not in VERDICTS:
+        extra["verdict"] = "inconclusive"  # never read an unknown or missing verdict as benign
+    return {**result, **extra}

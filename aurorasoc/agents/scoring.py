@@ -1,174 +1,149 @@
-"""Explicit scoring rules of the offline analyst: evidence from tool results → verdict.
+"""Verdict and confidence of the offline analyst, from the evidence found (never the rule's severity).
 
-Every point cites the tool call it came from (``search_alerts#1``), so the conclusion is
-traceable to data, never canned. Score 0-100: ≥ 55 malicious, ≥ 35 suspicious, else benign.
+Signals are facts read from tool results, each citing stored events or the tool call:
+
+* corroborating — the alert's process did more (``follow_on``: wrote files, opened processes,
+  connected, started children), a web server or Office application spawned a shell
+  (``web_shell`` / ``office_shell``), an encoded or obfuscated command line (``obfuscation``), other
+  detections with a different rule on the same host within the window (``other_detections``), the
+  indicator on other hosts (``spread``), a known IOC with confidence ≥ 0.7 (``known_ioc``), a
+  confirmed similar case (``confirmed_case``), a device failing attestation (``device``);
+* contradicting — a similar case closed as benign (``benign_case``), an indicator marked false
+  positive or expired (``ioc_cleared``).
+
+Verdict: ``inconclusive`` when neither the alert's own events nor any signal could be read;
+``benign`` when only contradicting signals exist; ``malicious`` when at least one corroborating
+signal exists (``suspicious`` instead if contradicted too); otherwise ``suspicious`` (the detection
+is confirmed by its events but nothing corroborates it).
+
+Confidence = 0.20 + 0.25 if the alert's own events were read + 0.15 per distinct corroborating kind
+(at most three count) + 0.05 when scope was checked - 0.15 per contradicting kind, clamped to
+[0.05, 0.95]; an inconclusive verdict never exceeds 0.30.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
 from typing import Any
 
-from aurorasoc.agents.llm import ToolExchange
+from aurorasoc.agents.evidence_facts import Evidence
+from aurorasoc.agents.statements import OFFICE, SHELLS, WEB_SERVERS, _related, base, is_benign_case
 
-SEVERITY_POINTS = {"critical": 40, "high": 30, "medium": 20, "low": 10, "info": 5}
-HIGH_IMPACT_TACTICS = frozenset(
+Signal = dict[str, Any]
+CORROBORATING = frozenset(
     {
-        "credential-access",
-        "lateral-movement",
-        "exfiltration",
-        "impact",
-        "command-and-control",
-        "privilege-escalation",
+        "follow_on",
+        "web_shell",
+        "office_shell",
+        "obfuscation",
+        "other_detections",
+        "spread",
+        "known_ioc",
+        "confirmed_case",
+        "device",
     }
 )
-BENIGN_WORDS = ("false positive", "benign", "authorized", "authorised")
+CONTRADICTING = frozenset({"benign_case", "ioc_cleared"})
+FOLLOW_ON_EVENTS = frozenset({"3", "8", "10", "11", "12", "13", "14", "15", "22"})
+INTERPRETERS = frozenset({"cmd.exe", "powershell.exe", "pwsh.exe"})
+OBFUSCATED = re.compile(r"\s-(e|en|enc|enco|encodedcommand)\s|frombase64string|\^.*\^", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Point:
-    label: str
-    delta: int
-    source: str
+def _sig(kind: str, label: str, refs: list[str] | None = None, source: str = "") -> Signal:
+    return {"kind": kind, "label": label, "event_ids": refs or [], "source": source}
 
 
-@dataclass
-class Assessment:
-    points: list[Point] = field(default_factory=list)
-    alert: dict[str, Any] | None = None
-    iocs: set[str] = field(default_factory=set)
-    techniques: set[str] = field(default_factory=set)
-    playbooks: list[str] = field(default_factory=list)
-    devices: list[str] = field(default_factory=list)  # ``device:<id>`` assets of the alert
-
-    @property
-    def score(self) -> int:
-        return max(0, min(100, sum(p.delta for p in self.points)))
-
-    @property
-    def verdict(self) -> str:
-        return "malicious" if self.score >= 55 else "suspicious" if self.score >= 35 else "benign"
-
-    @property
-    def severity(self) -> str:
-        s = self.score
-        return (
-            "critical"
-            if s >= 75
-            else "high"
-            if s >= 55
-            else "medium"
-            if s >= 35
-            else "low"
-            if s >= 15
-            else "info"
-        )
-
-    @property
-    def confidence(self) -> float:
-        return round(min(0.9, 0.3 + 0.08 * len(self.points)), 2)
-
-
-def assess(transcript: list[ToolExchange]) -> Assessment:
-    """Fold every successful tool result into scoring points."""
-    out = Assessment()
-    counts: dict[str, int] = {}
-    for ex in transcript:
-        counts[ex.name] = counts.get(ex.name, 0) + 1
-        if ex.result.get("status") not in ("ok", "approval_required"):
-            continue
-        rule = _RULES.get(ex.name)
-        if rule is not None:
-            rule(out, ex.result, f"{ex.name}#{counts[ex.name]}")
+def signals(ev: Evidence) -> list[Signal]:
+    out = _process_signals(ev)
+    title = (ev.alert or {}).get("title")
+    for src, r in ev.of("host_alerts"):
+        others = [a for a in r.get("alerts", []) if a["title"] != title]
+        if others:
+            refs = [ref for a in others for ref in a["event_refs"]][:10]
+            out.append(
+                _sig("other_detections", f"{len(others)} other detection(s) on {r.get('host')}", refs, src)
+            )
+    for src, r in ev.of("where_else"):
+        hosts = {x.get("host") for x in r.get("elsewhere", [])} - {ev.host}
+        if not r.get("common") and hosts - {None}:
+            out.append(_sig("spread", f"{r['value']} on {len(hosts)} other host(s)", [], src))
+    out += _intel_signals(ev)
     return out
 
 
-def _alerts(out: Assessment, result: dict[str, Any], src: str) -> None:
-    if out.alert is not None or not result.get("alerts"):
-        return
-    alert = out.alert = result["alerts"][0]
-    out.iocs.update(alert["iocs"])
-    out.techniques.update(alert["mitre_techniques"])
-    out.devices.extend(
-        a.removeprefix("device:") for a in alert.get("affected_assets", []) if a.startswith("device:")
-    )
-    out.points.append(
-        Point(f"alert severity {alert['severity']}", SEVERITY_POINTS.get(alert["severity"], 5), src)
-    )
-    if (n := int(alert.get("occurrence_count") or 1)) > 1:
-        out.points.append(Point(f"seen {n} times", min(15, 3 * (n - 1)), src))
-
-
-def _technique(out: Assessment, result: dict[str, Any], src: str) -> None:
-    tech = result["technique"]
-    out.techniques.add(tech["id"])
-    out.points.append(Point(f"ATT&CK {tech['id']} {tech['name']}", 5, src))
-    risky = HIGH_IMPACT_TACTICS.intersection(tech["tactics"])
-    if risky and not any(p.label.startswith("high-impact tactic") for p in out.points):
-        out.points.append(Point(f"high-impact tactic {', '.join(sorted(risky))}", 10, src))
-
-
-def _logs(out: Assessment, result: dict[str, Any], src: str) -> None:
-    if total := int(result.get("total") or 0):
-        out.points.append(Point(f"{total} stored events mention the indicator", min(10, total), src))
-
-
-def _correlate(out: Assessment, result: dict[str, Any], src: str) -> None:
-    if related := result.get("related_alerts"):
-        out.points.append(
-            Point(
-                f"{len(related)} related alerts share indicators or techniques",
-                min(15, 5 * len(related)),
+def _process_signals(ev: Evidence) -> list[Signal]:
+    out: list[Signal] = []
+    p, src, refs = ev.process, ev.sources.get("anchors", ""), ev.anchor_refs
+    parent, image = base(p.get("parent_image")), base(p.get("image"))
+    if str(ev.user or "").upper().startswith("IIS APPPOOL\\") or (parent in WEB_SERVERS and image in SHELLS):
+        out.append(_sig("web_shell", f"{image} under web server {parent or ev.user}", refs, src))
+    if parent in OFFICE and image in SHELLS:
+        out.append(_sig("office_shell", f"{parent} spawned {image}", refs, src))
+    if OBFUSCATED.search(f" {p.get('command_line', '')} "):
+        out.append(_sig("obfuscation", "encoded or obfuscated command line", refs, src))
+    follow = [e for e in _related(ev) if e["event_ref"] not in refs and _is_follow_on(e, p)]
+    if follow:
+        out.append(
+            _sig(
+                "follow_on",
+                f"the process did {len(follow)} more thing(s)",
+                [e["event_ref"] for e in follow],
                 src,
             )
         )
-    _past_cases(out, result.get("similar_cases") or [], src)
+    return out
 
 
-def _past_cases(out: Assessment, cases: list[dict[str, Any]], src: str) -> None:
-    for case in cases[:2]:
-        notes = (case.get("resolution_notes") or "").lower()
-        benign = any(word in notes for word in BENIGN_WORDS)
-        label = f"similar closed case '{case['title']}' ({'benign' if benign else 'confirmed'})"
-        out.points.append(Point(label, -10 if benign else 5, src))
+def _is_follow_on(e: dict[str, Any], proc: dict[str, Any]) -> bool:
+    """What the process did beyond starting: opened a process, wrote a file or registry value,
+    connected out, or started a child — except a command interpreter's child, which is just the
+    command it was given."""
+    guid = str(proc.get("guid", "")).lower()
+    own = e.get("process", {})
+    if str(own.get("guid", "")).lower() == guid:
+        return str(e.get("event_id")) in FOLLOW_ON_EVENTS
+    is_child = str(own.get("parent_guid", "")).lower() == guid
+    return is_child and base(proc.get("image")) not in INTERPRETERS
 
 
-def _enrich(out: Assessment, result: dict[str, Any], src: str) -> None:
-    ioc = result.get("ioc")
-    out.iocs.add(result["value"])
-    if ioc is None:
-        return
-    if ioc["status"] in ("false_positive", "expired"):
-        out.points.append(Point(f"{ioc['value']} is {ioc['status']} in the IOC store", -10, src))
-    elif ioc["confidence"] >= 0.7:
-        out.points.append(
-            Point(
-                f"{ioc['value']} is a known {ioc['status']} IOC (confidence {ioc['confidence']:.2f})", 10, src
+def _intel_signals(ev: Evidence) -> list[Signal]:
+    out: list[Signal] = []
+    for src, r in ev.of("enrich_ioc"):
+        ioc = r.get("ioc")
+        if ioc and ioc["status"] in ("false_positive", "expired"):
+            out.append(_sig("ioc_cleared", f"{ioc['value']} is {ioc['status']}", [], src))
+        elif ioc and ioc["confidence"] >= 0.7:
+            out.append(_sig("known_ioc", f"{ioc['value']} is a known {ioc['status']} IOC", [], src))
+    for src, r in [*ev.of("enrich_ioc"), *ev.of("correlate_events")]:
+        for case in (r.get("similar_cases") or [])[:2]:
+            kind = "benign_case" if is_benign_case(case) else "confirmed_case"
+            out.append(_sig(kind, f"similar closed case '{case['title']}'", [], src))
+    for src, r in ev.of("device_status"):
+        d = r["device"]
+        if d["attestation_status"] == "failed" or not d["trusted"] or d["health"] in ("critical", "offline"):
+            out.append(
+                _sig("device", f"device {d['device_id']} attestation {d['attestation_status']}", [], src)
             )
-        )
-    _past_cases(out, result.get("similar_cases") or [], src)
+    return out
 
 
-def _device(out: Assessment, result: dict[str, Any], src: str) -> None:
-    device = result["device"]
-    if device["attestation_status"] == "failed" or not device["trusted"]:
-        state = f"attestation {device['attestation_status']}, trusted={device['trusted']}"
-        out.points.append(Point(f"device {device['device_id']} {state}", 10, src))
-    if device["health"] in ("critical", "offline"):
-        out.points.append(Point(f"device {device['device_id']} health {device['health']}", 5, src))
+def verdict(found: list[Signal], *, events_read: bool, scope_checked: bool) -> tuple[str, float]:
+    """The documented rule of the module docstring."""
+    pro = {s["kind"] for s in found if s["kind"] in CORROBORATING}
+    con = {s["kind"] for s in found if s["kind"] in CONTRADICTING}
+    if not events_read and not pro and not con:
+        return "inconclusive", 0.2
+    if con and not pro:
+        label = "benign"
+    elif pro:
+        label = "suspicious" if con else "malicious"
+    else:
+        label = "suspicious"
+    score = 0.2 + (0.25 if events_read else 0) + 0.15 * min(3, len(pro)) + (0.05 if scope_checked else 0)
+    return label, round(max(0.05, min(0.95, score - 0.15 * len(con))), 2)
 
 
-def _playbooks(out: Assessment, result: dict[str, Any], src: str) -> None:
-    out.playbooks.extend(p["name"] for p in result["playbooks"] if p["name"] not in out.playbooks)
-
-
-_RULES = {
-    "search_alerts": _alerts,
-    "mitre_map": _technique,
-    "mitre_attack_lookup": _technique,
-    "search_logs": _logs,
-    "correlate_events": _correlate,
-    "enrich_ioc": _enrich,
-    "list_playbooks": _playbooks,
-    "device_status": _device,
-}
+def severity_for(label: str, confidence: float) -> str:
+    if label == "malicious":
+        return "critical" if confidence >= 0.8 else "high"
+    return {"suspicious": "medium", "benign": "low"}.get(label, "info")

@@ -6,17 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field, field_validator
 
-from aurorasoc.core.vocabulary import (
-    AgentType,
-    AlertCreate,
-    AlertResolution,
-    AlertStatus,
-    AssetType,
-    Severity,
-)
-from aurorasoc.intel import attack
+from aurorasoc.api.schemas.intel import IntelMatch
+from aurorasoc.detection import attack
+from aurorasoc.models.domain import AgentType, AlertCreate, AlertResolution, AlertStatus, AssetType, Severity
 
 
 class AlertOut(BaseModel):
@@ -60,6 +54,12 @@ class AlertOut(BaseModel):
     parent_command_line: str | None = None
     entities: dict[str, Any] = {}
     observables: list[dict[str, str]] = []
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def intel_matches(self) -> list[IntelMatch]:
+        """Feed indicators the alert's event carried (source, TLP, confidence), from ``metadata``."""
+        return [IntelMatch.model_validate(m) for m in self.metadata.get("intel_matches", [])]
 
 
 class TypedIOC(BaseModel):

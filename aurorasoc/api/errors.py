@@ -6,9 +6,8 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from aurorasoc.core.db import DatabaseUnavailable, probe_database
+from aurorasoc.core.db import DATABASE_ERRORS, DatabaseUnavailable, probe_database
 from aurorasoc.core.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -32,11 +31,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _db_down(_request: Request, _exc: DatabaseUnavailable) -> JSONResponse:
         return database_unavailable_response()
 
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(InterfaceError)
-    async def _db_error(_request: Request, exc: DBAPIError) -> JSONResponse:
-
+    async def _db_error(_request: Request, exc: Exception) -> JSONResponse:
+        """The first failed query re-probes at once (and caches the answer), so an outage is a 503
+        from its first request on, and ``/health/ready`` and the data-source choice follow."""
         if not await probe_database(force=True):
             return database_unavailable_response()
-        log.exception("database error", exc_info=exc)
+        log.error("unhandled error", exc_info=exc)
         return JSONResponse(status_code=500, content={"detail": "Internal server error"})
+
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, _db_error)

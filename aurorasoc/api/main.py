@@ -20,9 +20,51 @@ from aurorasoc.alerts import router as alerts
 from aurorasoc.api import router_dashboard as dashboard
 from aurorasoc.api import router_system as system
 from aurorasoc.api import ws
+from aurorasoc.api.body_guard import SurrogateGuardMiddleware
+from aurorasoc.api.docs import install_docs
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
+from aurorasoc.api.origin_guard import OriginGuardMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
+from aurorasoc.api.routers import (
+    agents,
+    alert_cases,
+    alerts,
+    approvals,
+    attack,
+    attack_coverage,
+    audit,
+    auth,
+    auth_oidc,
+    automation,
+    case_alerts,
+    case_evidence,
+    cases,
+    cps,
+    cps_zones,
+    dashboard,
+    detections,
+    entities,
+    evidence,
+    executions,
+    firmware,
+    intel_feeds,
+    investigations,
+    iocs,
+    network,
+    network_analyzer,
+    playbooks,
+    reports,
+    rule_packs,
+    siem,
+    siem_hunts,
+    siem_ingest,
+    siem_sources,
+    sites,
+    system,
+    users,
+)
+from aurorasoc.api.security_headers import SecurityHeadersMiddleware
 from aurorasoc.api.static import install_console
 from aurorasoc.api.system_mode import persist_mode
 from aurorasoc.cases import router as cases
@@ -114,7 +156,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         version=__version__,
         description="AI-assisted Security Operations Center. Every route names the permission it needs.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from local assets by install_docs
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -134,27 +176,35 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         if federation := federation_service():
             app.state.services.append(federation)
     app.add_middleware(RateLimitMiddleware, settings=settings.ratelimit)  # inner: 429s keep X-Request-ID
+    app.add_middleware(SurrogateGuardMiddleware)  # lone \ud800 escapes: 400 before any parsing
+    app.add_middleware(OriginGuardMiddleware)  # cross-site cookie writes / foreign WS origins
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response, 429s and 500s too
     install_error_handlers(app)
 
     app.include_router(system.public)
     for module in (
         system,
         auth,
+        auth_oidc,
         users,
         audit,
         alerts,
         alert_cases,
         iocs,
+        intel_feeds,
         cases,
         case_alerts,
+        case_evidence,
         playbooks,
         executions,
         approvals,
         automation,
         dashboard,
         attack,
+        attack_coverage,
         detections,
+        rule_packs,
         entities,
         reports,
         investigations,
@@ -174,5 +224,6 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 
+    install_docs(app, API_PREFIX)
     install_console(app)
     return app

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from aurorasoc import __version__
 from aurorasoc.api import system_status as status
@@ -29,7 +29,7 @@ Up = Literal["up", "down", "disabled"]
 
 
 class Health(BaseModel):
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "degraded"] = Field("ok", description="degraded while the database is down")
     version: str
     mode: RuntimeMode
     database: Literal["up", "down"]
@@ -55,12 +55,15 @@ async def _broker_state(configured: bool, probe: Callable[[], Awaitable[bool]]) 
     return "up" if await probe() else "down"
 
 
-async def _health() -> Health:
+async def _health(*, fresh: bool = False) -> Health:
+    """``fresh``: probe the database now instead of trusting the few-second cache."""
     settings = get_settings()
+    database_up = await probe_database(force=fresh)
     return Health(
+        status="ok" if database_up else "degraded",
         version=__version__,
         mode=runtime.current_mode(),
-        database="up" if await probe_database() else "down",
+        database="up" if database_up else "down",
         redis=await _redis_state(),
         nats=await _broker_state(
             bool(settings.messaging.nats_url), lambda: url_reachable(settings.messaging.nats_url, 4222)
@@ -85,7 +88,7 @@ async def health() -> Health:
 )
 async def ready() -> Response:
     """503 when the database is down in ``dry_run``/``real`` (dummy can serve showcase data)."""
-    state = await _health()
+    state = await _health(fresh=True)
     down = state.database == "down" and state.mode is not RuntimeMode.DUMMY
     return JSONResponse(state.model_dump(mode="json"), status_code=503 if down else 200)
 
@@ -97,12 +100,25 @@ async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+class MQTTIngest(BaseModel):
+    """Totals of the MQTT consumers of this deployment (issue 20); ``None`` when none runs."""
+
+    consumers: int
+    received: int
+    stored: int
+    rejected: int
+    dropped: int
+    failed: int
+    broker_dropped: int | None = None
+
+
 class SystemStatus(BaseModel):
     health: Health
     bus: Literal["in-process", "redis-streams"]
     roles: list[str]
     agents: dict[str, Any]
     dead_letters: dict[str, int | None]
+    mqtt_ingest: MQTTIngest | None = None
 
 
 @router.get(
@@ -118,6 +134,7 @@ async def system_status(request: Request, _principal: CurrentPrincipal) -> Syste
         roles=status.embedded_roles(state.consumers, state.services),
         agents=status.agent_runtime(),
         dead_letters=await status.dead_letter_counts(),
+        mqtt_ingest=await status.mqtt_ingest(),
     )
 
 

@@ -11,9 +11,8 @@ from typing import Any, Literal
 
 from aurorasoc.agents.factory import CircuitState, breaker_for
 from aurorasoc.agents.specs import AGENT_SPECS
-from aurorasoc.core.bus.base import AGENT_DEAD_LETTER, DEAD_LETTER, get_bus
-from aurorasoc.core.bus.redis_streams import RedisStreamsBus
-from aurorasoc.core.config import get_settings
+from aurorasoc.config.settings import get_settings
+from aurorasoc.core.namespace import redis_key
 from aurorasoc.core.redis import get_redis
 
 # registered consumer function or service class → the worker role it stands for (spec §2.4)
@@ -50,9 +49,18 @@ async def dead_letter_counts() -> dict[str, int | None]:
     if client is None or not isinstance(get_bus(), RedisStreamsBus):
         return dict.fromkeys(streams)
     try:
-        return {stream: int(await client.xlen(stream)) for stream in streams}
+        return {stream: int(await client.xlen(redis_key(stream))) for stream in streams}
     except Exception:  # Redis down: the dependency block already says so
         return dict.fromkeys(streams)
+
+
+async def mqtt_ingest() -> dict[str, Any] | None:
+    """Received / stored / rejected / dropped of every MQTT consumer, and the broker's own drops."""
+    from aurorasoc.events.mqtt_consumer import active_consumer
+    from aurorasoc.events.mqtt_stats import fleet_ingest
+
+    local = active_consumer()
+    return await fleet_ingest(local.stats if local else None)
 
 
 def bus_backend() -> Literal["in-process", "redis-streams"]:

@@ -98,12 +98,28 @@ async def close_all() -> None:
         await manager.close_all()
 
 
+WS_BEARER_PROTOCOL = "aurorasoc.bearer"
+
+
+def _protocol_token(websocket: WebSocket) -> str | None:
+    """The JWT offered as ``Sec-WebSocket-Protocol: aurorasoc.bearer, <jwt>`` (never in the URL,
+    which servers and proxies log)."""
+    offered = [str(p) for p in websocket.scope.get("subprotocols", [])]
+    if WS_BEARER_PROTOCOL in offered:
+        rest = offered[offered.index(WS_BEARER_PROTOCOL) + 1 :]
+        return rest[0] if rest else None
+    return None
+
+
+def _chosen_protocol(websocket: WebSocket) -> str | None:
+    """Echo ``aurorasoc.bearer`` when offered: a browser drops a socket whose protocol is unanswered."""
+    return WS_BEARER_PROTOCOL if WS_BEARER_PROTOCOL in websocket.scope.get("subprotocols", []) else None
+
+
 async def _authorize(websocket: WebSocket, permission: str) -> Principal | None:
-    """Principal per §7.1 (header, API key, cookie, or ``?token=``) holding ``permission``."""
+    """Principal per §7.1 (header, API key, cookie, or the ``aurorasoc.bearer`` subprotocol)."""
     try:
-        principal = await resolve_principal(
-            websocket.headers, websocket.cookies, websocket.query_params.get("token")
-        )
+        principal = await resolve_principal(websocket.headers, websocket.cookies, _protocol_token(websocket))
     except HTTPException:
         return None
     if principal is None or not principal.can(permission):
@@ -117,11 +133,12 @@ async def _serve(websocket: WebSocket, manager: ConnectionManager, permission: s
     Refused sockets are accepted and then closed with 1008, so browsers can read the code
     (a handshake rejection only surfaces as an opaque 1006).
     """
+    protocol = _chosen_protocol(websocket)
     if await _authorize(websocket, permission) is None:
-        await websocket.accept()
+        await websocket.accept(subprotocol=protocol)
         await websocket.close(code=WS_1008_POLICY_VIOLATION, reason="Not authorized")
         return
-    if await manager.connect(websocket):
+    if await manager.connect(websocket, subprotocol=protocol):
         await manager.listen(websocket)
 
 

@@ -41,13 +41,13 @@ class ConnectionManager:
     def count(self) -> int:
         return len(self._connections)
 
-    async def connect(self, websocket: WebSocket) -> bool:
+    async def connect(self, websocket: WebSocket, subprotocol: str | None = None) -> bool:
         """Accept the socket; over the cap it is accepted and closed with 1013 (``False``).
 
         Accepting before closing lets browser clients read the close code and back off.
         ``MAX_CONNECTIONS`` is read at call time so it can be tuned (and patched in tests).
         """
-        await websocket.accept()
+        await websocket.accept(subprotocol=subprotocol)
         if len(self._connections) >= MAX_CONNECTIONS:
             await websocket.close(code=CLOSE_TRY_AGAIN_LATER, reason="Max connections reached")
             return False

@@ -237,6 +237,15 @@ class CaseService:
         await self.session.flush()
         return entry
 
+    async def record_evidence(
+        self, target: CaseModel, filename: str, data: dict[str, Any], actor: str
+    ) -> TimelineEntryModel:
+        """The ``evidence_added`` timeline entry of an uploaded file (CaseEvidenceService stores it)."""
+        entry = self._entry(target, "evidence_added", actor, filename, data)
+        target.updated_at = utcnow()
+        await self.session.flush()
+        return entry
+
     async def link_alert(self, target: CaseModel, alert: AlertModel, actor: str) -> bool:
         """Link ``alert``; False when it already belongs to this case. Closed cases refuse (409)."""
         self.check_linkable(target)

@@ -38,9 +38,9 @@ def run(func: Callable[[], Awaitable[T]]) -> T:
     except DomainError as exc:
         fail(exc.message)
     except (OperationalError, OSError) as exc:
-        fail(f"database unreachable ({get_settings().database_url.split('://')[0]}): {_first_line(exc)}")
+        fail(f"database unreachable ({get_settings().database_url.split('://')[0]}): {first_line(exc)}")
     except SQLAlchemyError as exc:
-        fail(f"database error: {_first_line(exc)}")
+        fail(f"database error: {first_line(exc)}")
 
 
 def ensure_schema() -> None:
@@ -50,9 +50,9 @@ def ensure_schema() -> None:
     try:
         upgrade()
     except (OperationalError, OSError) as exc:
-        fail(f"cannot migrate the database: {_first_line(exc)}")
+        fail(f"cannot migrate the database: {first_line(exc)}")
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

@@ -22,7 +22,8 @@ from aurorasoc.cli.rules import BUNDLED_RULES
 from aurorasoc.core.bus.base import BusMessage, set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.db import get_session_factory
-from aurorasoc.core.vocabulary import NormalizedEvent
+from aurorasoc.detection.parsers import LimitExceeded, ParseError, parse_file
+from aurorasoc.detection.parsers.detect import canonical_format
 from aurorasoc.detection.pipeline import BatchResult, DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.parsers import ParseError, parse_file
@@ -39,7 +40,7 @@ SHOWN_RULES = 15
 
 @dataclass
 class IngestReport:
-    """Totals of one run; ``failed_files`` are files of which nothing could be parsed."""
+    """Totals of one run; ``failed_files``: nothing could be parsed, or the input was refused (a bomb)."""
 
     files: int = 0
     result: BatchResult = field(default_factory=BatchResult)
@@ -76,6 +77,7 @@ class FileTally:
     events: int = 0
     errors: int = 0
     latest: datetime | None = None
+    refused: bool = False
 
 
 def _events(
@@ -89,6 +91,7 @@ def _events(
             for item in parse_file(path, format=fmt, source=source):
                 if isinstance(item, ParseError):
                     tally.errors += 1
+                    tally.refused = tally.refused or isinstance(item, LimitExceeded)
                     report.error(path, item.position, item.message)
                     continue
                 tally.events += 1
@@ -102,7 +105,7 @@ def _events(
             report.error(path, "file", exc.strerror or str(exc))
         finally:
             progress.advance(task, tally.events % 500)
-            if tally.events == 0 and tally.errors:
+            if (tally.events == 0 and tally.errors) or tally.refused:
                 report.failed_files.append(str(path))
 
     return tally, generate()
@@ -259,4 +262,4 @@ def ingest(
     console.print(_summary(report))
     if report.failed_files:
         shown = ", ".join(report.failed_files[:5])
-        fail(f"{len(report.failed_files)} file(s) could not be parsed at all: {shown}")
+        fail(f"{len(report.failed_files)} file(s) could not be parsed at all or were refused: {shown}")

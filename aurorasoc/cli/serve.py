@@ -9,8 +9,8 @@ from types import FrameType
 
 import typer
 
-from aurorasoc.cli.common import console, ensure_schema, fail
-from aurorasoc.core.config import get_settings, reset_settings
+from aurorasoc.commands.common import console, fail, first_line
+from aurorasoc.config.settings import Settings, get_settings, reset_settings
 
 
 async def bootstrap_admin() -> str | None:
@@ -55,6 +55,55 @@ async def bootstrap_rules() -> str:
     return f"Sigma rules: {new} new, {updated} updated, {bad} files not Sigma"
 
 
+def bootstrap_pack() -> str:
+    """First start only: install the default pack (SigmaHQ) when the network allows, else say how.
+
+    Offline the attempt costs at most ``AURORA_RULE_PACK_TIMEOUT_SECONDS`` (a connect timeout), once:
+    a marker in the data directory records that the first start has been handled.
+    """
+    from aurorasoc.commands.rule_packs import install_default_pack
+
+    settings = get_settings()
+    marker = settings.data_dir / "rule_pack_first_start"
+    if not settings.detection.rule_pack_auto_install or marker.exists():
+        return ""
+    message = install_default_pack(settings)
+    marker.write_text(message + "\n")
+    return message
+
+
+def _bootstrap(settings: Settings) -> None:
+    """First admin (its generated password printed once) and the bundled Sigma rules."""
+    password = asyncio.run(bootstrap_admin())
+    if password:
+        console.print(
+            f"[bold yellow]First start:[/bold yellow] created admin user '{settings.auth.admin_username}' "
+            f"with password [bold]{password}[/bold] "
+            f"(also in {settings.secrets_dir / 'initial_admin_password'})"
+        )
+    console.print(asyncio.run(bootstrap_rules()), highlight=False)
+    if pack_message := bootstrap_pack():
+        console.print(pack_message, highlight=False)
+
+
+def _prepare_database() -> bool:
+    """Migrate; an unreachable database does not stop the API, which then starts degraded
+    (503 ``database_unavailable``, ``/health/ready`` 503; dummy mode serves showcase data)."""
+    from aurorasoc.core.db import DATABASE_ERRORS
+    from aurorasoc.core.migrate import upgrade
+
+    try:
+        upgrade()
+    except DATABASE_ERRORS as exc:
+        console.print(
+            f"[bold yellow]Database unreachable[/bold yellow] ({first_line(exc)}): starting degraded; "
+            "live data returns when the database does (restart to migrate)",
+            highlight=False,
+        )
+        return False
+    return True
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Bind address"),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
@@ -65,6 +114,7 @@ def serve(
     import uvicorn
 
     from aurorasoc.core.auth import ensure_jwt_secret
+    from aurorasoc.core.data_files import ensure_private_dir
     from aurorasoc.core.logging import configure_logging
 
     if mode is not None:
@@ -76,18 +126,11 @@ def serve(
         os.environ["AURORA_SCHEDULER_ENABLED"] = "false"
         reset_settings()
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(settings.data_dir)
     configure_logging(settings)
     ensure_jwt_secret(settings)
-    ensure_schema()
-    password = asyncio.run(bootstrap_admin())
-    if password:
-        console.print(
-            f"[bold yellow]First start:[/bold yellow] created admin user '{settings.auth.admin_username}' "
-            f"with password [bold]{password}[/bold] "
-            f"(also in {settings.secrets_dir / 'initial_admin_password'})"
-        )
-    console.print(asyncio.run(bootstrap_rules()), highlight=False)
+    if _prepare_database():
+        _bootstrap(settings)
     console.print(f"AuroraSOC on http://{host}:{port}  (mode {settings.mode}, docs at /api/v1/docs)")
     from aurorasoc.api.main import create_app
 

@@ -100,7 +100,7 @@ def set_password(
 
     async def _set() -> None:
         async with session_scope() as session:
-            await UserService(session).set_password(username, password)
+            await UserService(session).reset_password(username, password)
 
     run(_set)
     console.print(f"password updated for {username}")

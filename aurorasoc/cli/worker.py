@@ -15,7 +15,7 @@ import signal
 import socket
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 import typer
@@ -40,6 +40,7 @@ class Role(str, Enum):
     pipeline = "pipeline"
     agents = "agents"
     federation = "federation"
+    mqtt = "mqtt"
 
 
 class _Gate:
@@ -103,17 +104,36 @@ def _register(role: Role) -> Callable[[EventBus], None]:
         from aurorasoc.agents.worker import register_agent_worker
 
         return register_agent_worker
-    if role is Role.federation:
-        return lambda bus: None  # no stream group: it listens on NATS (started in _run)
-    from aurorasoc.workers.alert_pipeline import register_alert_pipeline
+    if role in (Role.federation, Role.mqtt):
+        return lambda bus: None  # no stream group: it listens on NATS / MQTT (started in _run)
+    from aurorasoc.services.alert_pipeline import register_alert_pipeline
 
     return register_alert_pipeline
+
+
+class _Service(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+def _role_service(role: Role, consumer: str) -> _Service | None:
+    """The role's long-running listener besides the stream groups: NATS (federation) or MQTT."""
+    if role is Role.federation:
+        from aurorasoc.services.federation import federation_service
+
+        return federation_service()
+    if role is Role.mqtt:  # one member of the shared subscription, under its own persistent session
+        from aurorasoc.events.mqtt_consumer import MQTTEdgeConsumer
+
+        mqtt = get_settings().mqtt
+        return MQTTEdgeConsumer(mqtt, client_id=f"{mqtt.client_id}-{consumer.replace(':', '-')}")
+    return None
 
 
 async def _run(role: Role, consumer: str, batch_size: int) -> None:
     from aurorasoc.core.bus.redis_streams import RedisStreamsBus
     from aurorasoc.core.db import probe_database
-    from aurorasoc.network.federation import federation_service
+    from aurorasoc.events.redis_streams import RedisStreamsBus
 
     if not await probe_database(force=True):
         raise OSError("the database does not answer")
@@ -130,9 +150,9 @@ async def _run(role: Role, consumer: str, batch_size: int) -> None:
     _register(role)(gated)
     await gated.start()
     await start_publisher(messaging.nats_url)  # alerts created here are shared like the API's
-    federation = federation_service() if role is Role.federation else None
-    if federation is not None:
-        await federation.start()
+    service = _role_service(role, consumer)
+    if service is not None:
+        await service.start()
     log.info("worker_started", role=role.value, consumer=consumer, batch_size=batch_size)
     try:
         await gate.stopping.wait()
@@ -140,8 +160,8 @@ async def _run(role: Role, consumer: str, batch_size: int) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(gate.idle.wait(), DRAIN_TIMEOUT_SECONDS)
     finally:
-        if federation is not None:
-            await federation.stop()
+        if service is not None:
+            await service.stop()
         await gated.close()
         await stop_publisher()
         set_bus(None)
@@ -152,7 +172,8 @@ def worker(
     role: Role = typer.Option(
         ...,
         "--role",
-        help="detection (aurora:logs), pipeline (aurora:alerts), agents (aurora:agent:tasks), federation",
+        help="detection (aurora:logs), pipeline (aurora:alerts), agents (aurora:agent:tasks), federation, "
+        "mqtt (CPS telemetry; several share the subscription)",
     ),
     consumer: str | None = typer.Option(None, "--consumer", help="Consumer name (default HOST:PID)"),
     batch_size: int = typer.Option(10, "--batch-size", min=1, max=500, help="Stream entries read at once"),

@@ -95,7 +95,7 @@ def create_token(sub: str, role: Role | str, *, expires_delta: timedelta | None 
     claims = {
         "sub": sub,
         "role": Role(role).value,
-        "iat": int(now.timestamp()),
+        "iat": round(now.timestamp(), 3),  # ms: a reset in the same second still ends this session
         "exp": int((now + lifetime).timestamp()),
         "jti": uuid.uuid4().hex,
     }
@@ -191,6 +191,8 @@ def purge_principal_cache(*, username: str | None = None, jti: str | None = None
 
 async def principal_from_jwt(token: str) -> Principal:
     payload = decode_token(token)
+    if payload.jti in _revoked_here:
+        raise _unauthorized("Token has been revoked")
     cached = _token_cache.get(payload.jti)
     if cached and time.monotonic() - cached[1] < TOKEN_PRINCIPAL_CACHE_SECONDS:
         return cached[0]
@@ -204,6 +206,7 @@ async def principal_from_jwt(token: str) -> Principal:
 
 async def _load_jwt_principal(payload: TokenPayload) -> tuple[Principal, bool]:
     """The principal, and whether the database confirmed it (only confirmed ones are cached)."""
+    from aurorasoc.core.db import DATABASE_ERRORS, get_session_factory
 
     role = payload.role
     provider: AuthProvider = "local"
@@ -214,11 +217,14 @@ async def _load_jwt_principal(payload: TokenPayload) -> tuple[Principal, bool]:
             user = (
                 await session.execute(select(UserModel).where(UserModel.username == payload.sub))
             ).scalar_one_or_none()
-    except (SQLAlchemyError, OSError):
-        verified = False  # database down: trust the signature; reads degrade per runtime mode
+    except DATABASE_ERRORS:
+        await _refuse_unverifiable()
+        verified = False
     else:
         if user is None or not user.is_active:
             raise _unauthorized("Account is disabled or no longer exists")
+        if user.sessions_valid_after is not None and payload.iat < user.sessions_valid_after:
+            raise _unauthorized("Session ended by a password reset or role change; sign in again")
         role = Role(user.role)
         provider = "oidc" if user.auth_provider == "oidc" else "local"
         verified = True
@@ -231,6 +237,29 @@ async def _load_jwt_principal(payload: TokenPayload) -> tuple[Principal, bool]:
         token_exp=payload.exp,
     )
     return principal, verified
+
+
+async def _refuse_unverifiable() -> None:
+    """The database cannot say whether this token was revoked: fail closed (503), except in dummy
+    mode, where only showcase data is served and every write is blocked anyway."""
+    from aurorasoc.core import runtime
+    from aurorasoc.core.db import DatabaseUnavailable, probe_database
+    from aurorasoc.models.domain import RuntimeMode
+
+    await probe_database(force=True)  # the outage is now known to every route and /health/ready
+    if runtime.current_mode() is not RuntimeMode.DUMMY:
+        raise DatabaseUnavailable()
+
+
+# Tokens revoked through this process, until their expiry: refused even while the database is down.
+_revoked_here: dict[str, float] = {}
+
+
+def remember_revocation(jti: str, expires_at: datetime) -> None:
+    now = time.time()
+    for stale in [j for j, exp in _revoked_here.items() if exp < now]:
+        del _revoked_here[stale]
+    _revoked_here[jti] = expires_at.timestamp()
 
 
 async def principal_from_api_key(raw_key: str) -> Principal:
@@ -285,11 +314,12 @@ async def _touch_key(key_id: str | None) -> None:
         log.debug("could not record API key use", exc_info=True)
 
 
-async def resolve_principal(headers: Any, cookies: Any, query_token: str | None = None) -> Principal | None:
+async def resolve_principal(headers: Any, cookies: Any, extra_token: str | None = None) -> Principal | None:
+    """``extra_token``: a JWT from elsewhere (the WebSocket subprotocol), used when nothing else is sent."""
     token, api_key = extract_credentials(headers, cookies)
     if api_key:
         return await principal_from_api_key(api_key)
-    token = token or query_token
+    token = token or extra_token
     if token:
         return await principal_from_jwt(token)
     return None

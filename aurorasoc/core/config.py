@@ -40,6 +40,9 @@ class AuthSettings(_Group):
     admin_password: str = Field("", alias="AURORA_ADMIN_PASSWORD", repr=False)
     cookie_secure: Literal["auto", "true", "false"] = Field("auto", alias="AURORA_COOKIE_SECURE")
     api_key_cache_ttl_seconds: int = Field(60, alias="AURORA_API_KEY_CACHE_TTL_SECONDS", ge=0)
+    # Comma-separated origins (``https://soc.example.com``) besides the request's own host that may
+    # send cookie-authenticated writes and open WebSockets (a console served from another origin).
+    trusted_origins: str = Field("", alias="AURORA_TRUSTED_ORIGINS")
 
     @field_validator("jwt_secret_key")
     @classmethod
@@ -66,7 +69,12 @@ class OIDCSettings(_Group):
 
 
 class RateLimitSettings(_Group):
-    requests: int = Field(300, alias="AURORA_RATE_LIMIT_REQUESTS", ge=1)
+    """Per identity and route class (reads / writes / ingest / sign-in), each its own bucket."""
+
+    requests: int = Field(600, alias="AURORA_RATE_LIMIT_REQUESTS", ge=1)  # reads (GET/HEAD)
+    writes: int = Field(120, alias="AURORA_RATE_LIMIT_WRITES", ge=1)
+    ingest: int = Field(6000, alias="AURORA_RATE_LIMIT_INGEST", ge=1)
+    auth: int = Field(30, alias="AURORA_RATE_LIMIT_AUTH", ge=1)  # sign-in routes, per IP
     window_seconds: int = Field(60, alias="AURORA_RATE_LIMIT_WINDOW_SECONDS", ge=1)
     login: int = Field(10, alias="AURORA_LOGIN_RATE_LIMIT", ge=1)
 
@@ -85,6 +93,8 @@ class MQTTSettings(_Group):
     port: int = Field(8883, alias="MQTT_PORT", ge=1, le=65535)
     tls: bool = Field(True, alias="MQTT_TLS")
     client_id: str = Field("aurorasoc-backend", alias="MQTT_CLIENT_ID")
+    # Consumers subscribe as $share/<namespace>-<group>/…; empty: plain subscriptions (one consumer).
+    share_group: str = Field("ingest", alias="MQTT_SHARE_GROUP", pattern=r"^[A-Za-z0-9_-]{0,64}$")
     ca_file: str = Field("", alias="MQTT_CA_FILE")
     cert_file: str = Field("", alias="MQTT_CERT_FILE")
     key_file: str = Field("", alias="MQTT_KEY_FILE")
@@ -97,12 +107,25 @@ class FederationSettings(_Group):
     site_tier: Literal["primary", "secondary"] = Field("primary", alias="FEDERATION_SITE_TIER")
     federate_min_severity: SeverityName = Field("high", alias="FEDERATION_FEDERATE_MIN_SEVERITY")
     heartbeat_interval_seconds: int = Field(15, alias="FEDERATION_HEARTBEAT_INTERVAL_SECONDS", ge=1)
+    # A new site's durable consumer starts at "now"; true replays what the stream still keeps.
+    replay: bool = Field(False, alias="FEDERATION_REPLAY")
 
 
 class DetectionSettings(_Group):
     ingest_paths: str = Field("", alias="AURORA_INGEST_PATHS")
     ingest_max_body_mb: int = Field(10, alias="AURORA_INGEST_MAX_BODY_MB", ge=1)
+    ingest_max_decompressed_mb: int = Field(1024, alias="AURORA_INGEST_MAX_DECOMPRESSED_MB", ge=1)
+    ingest_max_compression_ratio: int = Field(100, alias="AURORA_INGEST_MAX_COMPRESSION_RATIO", ge=2)
+    ingest_max_line_kb: int = Field(1024, alias="AURORA_INGEST_MAX_LINE_KB", ge=1)
+    ingest_max_fields: int = Field(1000, alias="AURORA_INGEST_MAX_FIELDS", ge=1)
+    ingest_max_field_kb: int = Field(256, alias="AURORA_INGEST_MAX_FIELD_KB", ge=1)
     sigma_rule_paths: str = Field("", alias="AURORA_SIGMA_RULE_PATHS")
+    rule_pack_source: str = Field(
+        "https://github.com/SigmaHQ/sigma/releases/latest/download/sigma_all_rules.zip",
+        alias="AURORA_RULE_PACK_SOURCE",
+    )
+    rule_pack_auto_install: bool = Field(True, alias="AURORA_RULE_PACK_AUTO_INSTALL")
+    rule_pack_timeout_seconds: float = Field(5.0, alias="AURORA_RULE_PACK_TIMEOUT_SECONDS", gt=0)
     siem_retention_days: int = Field(30, alias="AURORA_SIEM_RETENTION_DAYS", ge=1)
     correlation_window_minutes: int = Field(60, alias="AURORA_CORRELATION_WINDOW_MINUTES", ge=1)
     # Spec §27.3: an observable on this many hosts, or on this share of known hosts, is "common".
@@ -126,6 +149,9 @@ class AgentSettings(_Group):
     llm_orchestrator_model: str = Field("", alias="AURORA_LLM_ORCHESTRATOR_MODEL")
     llm_timeout_seconds: float = Field(60, alias="AURORA_LLM_TIMEOUT_SECONDS", gt=0)
     llm_max_steps: int = Field(8, alias="AURORA_LLM_MAX_STEPS", ge=1)
+    # fleet-wide budget of one investigation (orchestrator + every specialist it asks)
+    investigation_token_budget: int = Field(200_000, alias="AURORA_INVESTIGATION_TOKEN_BUDGET", ge=1)
+    investigation_step_budget: int = Field(60, alias="AURORA_INVESTIGATION_STEP_BUDGET", ge=1)
     task_timeout_seconds: float = Field(600, alias="AURORA_AGENT_TASK_TIMEOUT_SECONDS", gt=0)
     enabled_agents: str = Field("all", alias="ENABLED_AGENTS")
     a2a_mode: Literal["embedded", "remote"] = Field("embedded", alias="AURORA_A2A_MODE")
@@ -168,6 +194,9 @@ class CPSSettings(_Group):
     device_offline_minutes: int = Field(60, alias="AURORA_DEVICE_OFFLINE_MINUTES", ge=1)
     telemetry_retention_days: int = Field(30, alias="AURORA_TELEMETRY_RETENTION_DAYS", ge=1)
     firmware_signing_pubkey_path: str = Field("", alias="FIRMWARE_SIGNING_PUBKEY_PATH")
+    # Off: messages from unregistered device ids are rejected and counted. On: a ``status`` from a
+    # new id registers it quarantined (untrusted, never verified) until an operator approves it.
+    auto_register: bool = Field(False, alias="AURORA_CPS_AUTO_REGISTER")
 
 
 class SchedulerSettings(_Group):
@@ -176,6 +205,7 @@ class SchedulerSettings(_Group):
     hunt_interval_seconds: int = Field(60, alias="AURORA_HUNT_INTERVAL_SECONDS", ge=1)
     approval_expiry_interval_seconds: int = Field(120, alias="AURORA_APPROVAL_EXPIRY_INTERVAL_SECONDS", ge=1)
     metrics_interval_seconds: int = Field(15, alias="AURORA_METRICS_INTERVAL_SECONDS", ge=1)
+    intel_feed_interval_seconds: int = Field(60, alias="AURORA_INTEL_FEED_INTERVAL_SECONDS", ge=1)
 
 
 class ObservabilitySettings(_Group):
@@ -196,6 +226,8 @@ class Settings(_Group):
     """Effective configuration of one AuroraSOC process."""
 
     mode: RuntimeModeName = Field("real", alias="AURORA_MODE")
+    # Prefix of every Redis key/stream, NATS stream/subject/durable and MQTT topic (issue 20).
+    namespace: str = Field("aurora", alias="AURORA_NAMESPACE", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     data_dir: Path = Field(Path("~/.aurorasoc"), alias="AURORA_DATA_DIR")
     database_url: str = Field("", alias="AURORA_DATABASE_URL")
 

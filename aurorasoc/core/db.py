@@ -13,15 +13,30 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from aurorasoc.core.config import Settings, get_settings
+from aurorasoc.config.settings import Settings, get_settings
+from aurorasoc.core.data_files import secure_sqlite_file
 
 
 class DatabaseUnavailable(RuntimeError):
     """The configured database cannot be reached."""
+
+
+# What a query can raise when the database goes away: SQLAlchemy's wrapped errors, and - when a
+# pooled connection is re-opened - the driver's raw ones (``ConnectionRefusedError``, asyncpg's
+# ``InvalidCatalogNameError`` for a dropped database), which SQLAlchemy does not wrap.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    SQLAlchemyError,
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
 
 
 _engine: AsyncEngine | None = None
@@ -48,7 +63,7 @@ def create_engine_from_settings(settings: Settings | None = None, *, url: str | 
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            secure_sqlite_file(Path(parsed.database), settings.data_dir)
         kwargs = {"connect_args": {"timeout": 5}}
     else:
         kwargs.update(pool_size=10, max_overflow=20, connect_args={"timeout": PROBE_TIMEOUT_SECONDS * 5})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import structlog
@@ -19,6 +20,26 @@ def _redact(_logger: object, _name: str, event_dict: dict[str, object]) -> dict[
     return event_dict
 
 
+# ``name=value`` pairs of a URL query (or form) whose value is a credential: uvicorn logs WebSocket
+# URLs with their query string, so a client that still sends ``?token=`` must not leak it.
+_URL_SECRET = re.compile(
+    r"(?i)(\b(?:access_token|token|api_key|apikey|key|ticket|password|secret|code|state)=)[^&\s\"']+"
+)
+
+
+def redact_url_secrets(text: str) -> str:
+    """``/ws/alerts?token=eyJ…`` → ``/ws/alerts?token=********``."""
+    return _URL_SECRET.sub(r"\1********", text)
+
+
+def _redact_messages(_logger: object, _name: str, event_dict: dict[str, object]) -> dict[str, object]:
+    for key in ("event", "path", "url"):
+        value = event_dict.get(key)
+        if isinstance(value, str) and "=" in value:
+            event_dict[key] = redact_url_secrets(value)
+    return event_dict
+
+
 def configure_logging(settings: Settings) -> None:
     level = getattr(logging, settings.observability.log_level)
     shared: list[structlog.types.Processor] = [
@@ -27,6 +48,7 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact,  # type: ignore[list-item]
+        _redact_messages,  # type: ignore[list-item]
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()

@@ -45,6 +45,8 @@ class UserModel(_Mutable, Base):
     auth_provider: Mapped[str] = mapped_column(String(32), default="local", nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Tokens issued before this instant are refused (set by a password reset or role change).
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiKeyModel(_Mutable, Base):
@@ -193,6 +195,9 @@ class IOCModel(_Mutable, Base):
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     origin_site: Mapped[str | None] = mapped_column(String(128))
+    # Set when threat intel supplied the row (issue 17): the feed's name and when the indicator lapses.
+    feed: Mapped[str | None] = mapped_column(String(64), index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AlertIOCModel(Base):
@@ -323,6 +328,7 @@ class DetectionRuleModel(_Mutable, Base):
     hit_count: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     last_hit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(64))
+    pack: Mapped[str | None] = mapped_column(String(64), index=True)  # rule_packs.name (origin "pack")
 
 
 class SiemHuntModel(_Mutable, Base):
@@ -474,20 +480,23 @@ class AutomationRuleModel(_Mutable, Base):
 
 
 # Agent-layer tables live in their own module; importing them here registers them on Base.metadata.
-from aurorasoc.agents.models import InvestigationEventModel as InvestigationEventModel  # noqa: E402
-from aurorasoc.agents.models import InvestigationModel as InvestigationModel  # noqa: E402
-from aurorasoc.agents.models import VectorEmbeddingModel as VectorEmbeddingModel  # noqa: E402
-from aurorasoc.cps.models import AccessBadgeModel as AccessBadgeModel  # noqa: E402
-from aurorasoc.cps.models import AttestationNonceModel as AttestationNonceModel  # noqa: E402
-from aurorasoc.cps.models import AttestationRecordModel as AttestationRecordModel  # noqa: E402
-from aurorasoc.cps.models import CPSConduitModel as CPSConduitModel  # noqa: E402
-from aurorasoc.cps.models import CPSDeviceModel as CPSDeviceModel  # noqa: E402
-from aurorasoc.cps.models import CPSTelemetryModel as CPSTelemetryModel  # noqa: E402
-from aurorasoc.cps.models import CPSZoneModel as CPSZoneModel  # noqa: E402
-from aurorasoc.cps.models import FirmwareBundleModel as FirmwareBundleModel  # noqa: E402
-from aurorasoc.cps.models import FirmwareRolloutModel as FirmwareRolloutModel  # noqa: E402
-from aurorasoc.intel.models import AllowListEntryModel as AllowListEntryModel  # noqa: E402
-from aurorasoc.intel.models import ObservableModel as ObservableModel  # noqa: E402
-from aurorasoc.network.models import NetworkAttackModel as NetworkAttackModel  # noqa: E402
-from aurorasoc.network.models import SiteLinkModel as SiteLinkModel  # noqa: E402
-from aurorasoc.network.models import SiteModel as SiteModel  # noqa: E402
+from aurorasoc.core.models_agents import InvestigationEventModel as InvestigationEventModel  # noqa: E402
+from aurorasoc.core.models_agents import InvestigationModel as InvestigationModel  # noqa: E402
+from aurorasoc.core.models_agents import VectorEmbeddingModel as VectorEmbeddingModel  # noqa: E402
+from aurorasoc.core.models_cps import AccessBadgeModel as AccessBadgeModel  # noqa: E402
+from aurorasoc.core.models_packs import RulePackModel as RulePackModel  # noqa: E402
+from aurorasoc.core.models_cps import AttestationNonceModel as AttestationNonceModel  # noqa: E402
+from aurorasoc.core.models_cps import AttestationRecordModel as AttestationRecordModel  # noqa: E402
+from aurorasoc.core.models_cps import CPSConduitModel as CPSConduitModel  # noqa: E402
+from aurorasoc.core.models_cps import CPSDeviceModel as CPSDeviceModel  # noqa: E402
+from aurorasoc.core.models_cps import CPSTelemetryModel as CPSTelemetryModel  # noqa: E402
+from aurorasoc.core.models_cps import CPSZoneModel as CPSZoneModel  # noqa: E402
+from aurorasoc.core.models_cps import FirmwareBundleModel as FirmwareBundleModel  # noqa: E402
+from aurorasoc.core.models_cps import FirmwareRolloutModel as FirmwareRolloutModel  # noqa: E402
+from aurorasoc.core.models_evidence import AllowListEntryModel as AllowListEntryModel  # noqa: E402
+from aurorasoc.core.models_evidence import ObservableModel as ObservableModel  # noqa: E402
+from aurorasoc.core.models_intel import IntelFeedModel as IntelFeedModel  # noqa: E402
+from aurorasoc.core.models_case_files import CaseEvidenceModel as CaseEvidenceModel  # noqa: E402
+from aurorasoc.core.models_network import NetworkAttackModel as NetworkAttackModel  # noqa: E402
+from aurorasoc.core.models_network import SiteLinkModel as SiteLinkModel  # noqa: E402
+from aurorasoc.core.models_network import SiteModel as SiteModel  # noqa: E402

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.metrics import RATE_LIMIT_FALLBACK, RATE_LIMITED
+from aurorasoc.core.namespace import redis_key
 from aurorasoc.core.redis import get_redis
 
 log = structlog.get_logger(__name__)
@@ -73,7 +74,7 @@ class RedisRateLimiter:
 
     async def check(self, key: str) -> tuple[bool, int]:
         """Record one request for ``key`` and return ``(allowed, remaining)``."""
-        bucket = f"ratelimit:{self.scope}:{key}"
+        bucket = redis_key(f"ratelimit:{self.scope}:{key}")
         count = await self._check_redis(bucket) if self._redis_due() else None
         self._set_fallback(count is None)
         if count is None:

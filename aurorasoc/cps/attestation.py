@@ -2,11 +2,14 @@
 
 Checks run in the documented order and the first failure decides: nonce (issued to this device,
 unexpired, unused — else ``replay`` with no device change), revocation, boot-count rollback,
-enrolled key and signature, expected firmware hash. The expected hash is the registered bundle's
-SHA-256 for (device_type, firmware_version); with no bundle the hash of the first verified
-attestation of that version is pinned (trust on first use) so a later swap is still caught — the
-spec leaves that case open. A failure quarantines the device and raises the critical alert
-"Attestation failed: <device_id>" (with ``correlation_type=FIRMWARE_MISMATCH`` for a hash mismatch).
+enrolled key and signature, then the firmware hash against a registered *signed* bundle (issue 20):
+the bundle for (device_type, firmware_version), or any signed bundle of the type with that hash.
+Only a match is ``verified``. With nothing to compare against the result is ``unknown`` (untrusted,
+``firmware_check.reason`` says why) and a hash that matches no bundle raises a high "Unrecognised
+firmware" alert; a hash that differs from the version's bundle is a failure. A failure quarantines
+the device and raises the critical alert "Attestation failed: <device_id>" (with
+``correlation_type=FIRMWARE_MISMATCH`` for a hash mismatch). Devices auto-registered from MQTT stay
+``unknown`` until an operator approves them.
 """
 
 from __future__ import annotations
@@ -51,9 +54,13 @@ class AttestationResponse(BaseModel):
     firmware_version: str | None = None
 
 
+NO_BUNDLE = "no_signed_bundle"
+QUARANTINED = "awaiting_approval"
+
+
 @dataclass(frozen=True)
 class Outcome:
-    result: str  # verified | failed | replay | revoked
+    result: str  # verified | unknown | failed | replay | revoked
     reason: str | None = None
 
 
@@ -93,15 +100,19 @@ async def _consume_nonce(session: AsyncSession, device_id: str, nonce: str, now:
     return bool((await session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
 
 
-async def _expected_hash(session: AsyncSession, device: CPSDeviceModel, version: str | None) -> str | None:
-    stmt = select(FirmwareBundleModel.sha256).where(
-        FirmwareBundleModel.target_device_type == device.device_type, FirmwareBundleModel.version == version
-    )
-    bundle = (await session.scalars(stmt)).first()
-    if bundle:
-        return bundle.lower()
-    pinned = (device.metadata_ or {}).get("pinned_firmware") or {}
-    return pinned.get(version or "") if isinstance(pinned, dict) else None
+async def _bundle_hash(
+    session: AsyncSession, device: CPSDeviceModel, version: str | None, reported: str
+) -> str | None:
+    """The signed bundle hash to compare against: this version's, else one equal to ``reported``."""
+    model = FirmwareBundleModel
+    signed = [model.target_device_type == device.device_type, model.signature_valid.is_(True)]
+    if version is not None:
+        stmt = select(model.sha256).where(*signed, model.version == version)
+        if (found := (await session.scalars(stmt)).first()) is not None:
+            return found.lower()
+    stmt = select(model.sha256).where(*signed, func.lower(model.sha256) == reported)
+    found = (await session.scalars(stmt)).first()
+    return found.lower() if found is not None else None
 
 
 async def _check(
@@ -124,9 +135,13 @@ async def _check(
     if not verify_signature(device.public_key_pem, message, resp.signature_hex):
         return Outcome("failed", "bad_signature"), None
     version = resp.firmware_version or device.firmware_version
-    expected = await _expected_hash(session, device, version)
-    if expected is not None and expected != resp.firmware_hash.lower():
+    expected = await _bundle_hash(session, device, version, resp.firmware_hash.lower())
+    if expected is None:
+        return Outcome("unknown", NO_BUNDLE), None
+    if expected != resp.firmware_hash.lower():
         return Outcome("failed", CorrelationType.FIRMWARE_MISMATCH.value), expected
+    if (device.metadata_ or {}).get("quarantined"):
+        return Outcome("unknown", QUARANTINED), expected
     return Outcome("verified"), expected
 
 
@@ -149,7 +164,7 @@ async def verify_response(
             reason=outcome.reason, created_at=now,
         )
     )  # fmt: skip
-    if device is not None and outcome.result in ("verified", "failed"):
+    if device is not None and outcome.result in ("verified", "unknown", "failed"):
         await _apply(session, device, resp, outcome, expected, outbox, now)
     elif outcome.result == "replay":
         await _alert_on_replays(session, device_id, outbox, now)
@@ -167,16 +182,17 @@ async def _apply(
     outbox: CPSOutbox,
     now: datetime,
 ) -> None:
+    if outcome.reason != "no_enrolled_key":
+        _record_firmware_check(device, resp, outcome, expected, now)
     if outcome.result == "verified":
         device.attestation_status, device.trusted = AttestationStatus.VERIFIED.value, True
         device.last_attested_at, device.boot_count = now, resp.boot_count
-        if expected is None:
-            meta = dict(device.metadata_ or {})
-            meta["pinned_firmware"] = {
-                **meta.get("pinned_firmware", {}),
-                resp.firmware_version or "": resp.firmware_hash.lower(),
-            }
-            device.metadata_ = meta
+        return
+    if outcome.result == "unknown":
+        device.attestation_status, device.trusted = AttestationStatus.UNKNOWN.value, False
+        device.boot_count = resp.boot_count
+        if outcome.reason == NO_BUNDLE:
+            await _alert_unrecognised(session, device, resp, outbox)
         return
     evidence: dict[str, object] = {"reason": outcome.reason, "reported_hash": resp.firmware_hash,
                                    "expected_hash": expected, "boot_count": resp.boot_count,
@@ -192,6 +208,39 @@ async def _apply(
         failed=outcome.reason != "no_enrolled_key",  # no key: stays pending until one is enrolled
         correlation=CorrelationType.FIRMWARE_MISMATCH if mismatch else None,
     )
+
+
+def _record_firmware_check(
+    device: CPSDeviceModel, resp: AttestationResponse, outcome: Outcome, expected: str | None, now: datetime
+) -> None:
+    """What the firmware hash was compared against, for the API's ``firmware_state``."""
+    state = {"verified": "verified", "unknown": "unknown"}.get(outcome.result, "failed")
+    if outcome.reason == CorrelationType.FIRMWARE_MISMATCH.value:
+        state = "mismatch"
+    device.metadata_ = {**(device.metadata_ or {}), "firmware_check": {
+        "state": state, "reason": outcome.reason, "reported_hash": resp.firmware_hash.lower(),
+        "expected_hash": expected, "firmware_version": resp.firmware_version or device.firmware_version,
+        "checked_at": now.isoformat(),
+    }}  # fmt: skip
+
+
+async def _alert_unrecognised(
+    session: AsyncSession, device: CPSDeviceModel, resp: AttestationResponse, outbox: CPSOutbox
+) -> None:
+    version = resp.firmware_version or device.firmware_version
+    await outbox.alert(
+        session,
+        title=f"Unrecognised firmware: {device.device_id}",
+        severity=Severity.HIGH,
+        device_id=device.device_id,
+        description=(
+            f"{device.device_id} reports firmware {resp.firmware_hash.lower()} ({device.device_type} "
+            f"{version or 'unknown version'}), which matches no registered signed bundle; "
+            "its firmware cannot be verified"
+        ),
+        metadata={"device_id": device.device_id, "firmware": {"reason": NO_BUNDLE,
+                  "reported_hash": resp.firmware_hash.lower(), "firmware_version": version}},
+    )  # fmt: skip
 
 
 async def quarantine(

@@ -1,20 +1,24 @@
 """MQTT edge ingest (spec §12): ``MQTTEdgeConsumer`` and its supervisor ``run_cps_mqtt_consumer``.
 
-The reader validates every message against the topic contract and queues it; anything invalid is
-counted (``mqtt_messages_rejected_total{reason}``) and logged, never raised. One writer drains the
-queue in batches (up to ``BATCH_SIZE``, or what arrived within ``BATCH_WAIT`` of the oldest) into one
-transaction, commits, then publishes the batch's events and alerts and sends any commands. A batch
-that fails is retried message by message so one bad row cannot drop its neighbours.
+The receive loop only validates and queues: anything invalid is counted (``rejected``) and logged,
+never raised, and a valid message finding the bounded buffer (``QUEUE_BOUND``) full is dropped and
+counted (``dropped``) instead of stalling the socket. One writer drains the buffer in batches (up to
+``BATCH_SIZE``, or what arrived within ``BATCH_WAIT`` of the oldest) into one transaction, commits
+(``stored``), then publishes the batch's events and alerts and sends any commands. A batch that
+fails is retried message by message so one bad row cannot drop its neighbours. Counts go to
+``/metrics`` and, through Redis, to the System status of every API process (:mod:`mqtt_stats`),
+next to the broker's own ``$SYS/broker/publish/messages/dropped``.
 
-Delivery guarantee, stated plainly: paho acknowledges a QoS 1 message when it is received, before it
-is stored, and the session is clean, so a crash loses whatever was received but not committed (the
-batch being written plus the queues; ~0.1 s of traffic in steady state) and the broker will not
-resend it. A message whose handling raises twice is counted and logged, then dropped; a publish
-failure after the commit is logged and not retried, so no row is stored twice. Overload: when this
-queue (``QUEUE_BOUND``) is full the reader waits, but aiomqtt keeps reading into its own unbounded
-queue, so a sustained overload costs memory and latency, not messages. The supervisor reconnects with
-exponential backoff (1 s → 60 s, reset after a successful connection). The consumer is an
-``app.state.services`` entry (``start``/``stop``); the running one also publishes outbound commands.
+Fleet scale (issue 20): the session is persistent (``clean_session=False``) under a stable client
+id, so the broker keeps QoS 1 messages across a reconnect; every subscription is a shared one
+(``$share/<namespace>-<MQTT_SHARE_GROUP>/…``), so several ``aurorasoc worker --role mqtt``
+processes (and the API's consumer, if enabled) split the fleet without duplicates. Each process
+keeps its own correlation state, so per-device statistics see the share of a device's messages that
+reached that process. paho acknowledges a QoS 1 message when it is received, before it is stored:
+a crash loses what was received but not committed (~0.1 s of traffic). A message whose handling
+raises twice is counted (``failed``) and logged; a publish failure after the commit is logged and
+not retried, so no row is stored twice. The supervisor reconnects with exponential backoff
+(1 s → 60 s, reset after a successful connection) and logs the host and port it failed to reach.
 """
 
 from __future__ import annotations
@@ -33,19 +37,18 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from aurorasoc.core.config import MQTTSettings
+from aurorasoc.config.settings import MQTTSettings, get_settings
 from aurorasoc.core.db import get_session_factory
-from aurorasoc.cps.baselines import load_baselines
-from aurorasoc.cps.correlation import CorrelationEngine
-from aurorasoc.cps.device_cache import DeviceDirectory
-from aurorasoc.cps.mqtt_topics import (
-    SUBSCRIPTIONS,
+from aurorasoc.core.namespace import DEFAULT
+from aurorasoc.events.mqtt_stats import BROKER_DROPPED_TOPIC, REPORT_SECONDS, IngestStats
+from aurorasoc.events.mqtt_topics import (
     InvalidMessage,
     challenge_topic,
     command_topic,
     outbound,
     parse_payload,
     parse_topic,
+    subscriptions,
 )
 from aurorasoc.cps.telemetry import BatchResult, CPSIngest, IngestMessage
 
@@ -54,9 +57,8 @@ BATCH_SIZE = 500
 BATCH_WAIT = 0.05
 QUEUE_BOUND = 20_000
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
-MQTT_RECEIVED = Counter("mqtt_messages_received_total", "MQTT messages received", ["kind"])
-MQTT_REJECTED = Counter("mqtt_messages_rejected_total", "MQTT messages dropped as invalid", ["reason"])
-MQTT_FAILED = Counter("mqtt_messages_failed_total", "Valid MQTT messages whose handling raised")
+MAX_INFLIGHT = 1000
+REPORT_EVERY_DROPS = 1000
 MQTT_RECONNECTS = Counter("mqtt_reconnects_total", "MQTT connection losses")
 INGEST_LATENCY = Histogram(
     "cps_ingest_latency_seconds",
@@ -82,8 +84,14 @@ class MQTTEdgeConsumer:
         *,
         session_factory: async_sessionmaker[AsyncSession] | None = None,
         on_stored: Callable[[Sequence[IngestMessage]], None] | None = None,
+        namespace: str | None = None,
+        client_id: str | None = None,
     ) -> None:
         self.settings = settings
+        self.namespace = namespace or get_settings().namespace
+        own = client_id or settings.client_id
+        self.client_id = own if self.namespace == DEFAULT else f"{self.namespace}-{own}"
+        self.stats = IngestStats(self.client_id)
         self.session_factory = session_factory
         self.on_stored = on_stored
         self.engine = CorrelationEngine()
@@ -98,11 +106,22 @@ class MQTTEdgeConsumer:
         return aiomqtt.Client(
             s.host,
             s.port,
-            identifier=s.client_id,
+            identifier=self.client_id,
             tls_context=_tls_context(s),
             keepalive=30,
-            clean_session=True,
+            clean_session=False,  # the broker keeps our QoS 1 messages while we reconnect
+            max_inflight_messages=MAX_INFLIGHT,
         )
+
+    @property
+    def share_group(self) -> str | None:
+        group = self.settings.share_group
+        return f"{self.namespace}-{group}" if group else None
+
+    def topics(self) -> list[str]:
+        """The inbound filters, as ``$share/<group>/…`` when a share group is set."""
+        group = self.share_group
+        return [f"$share/{group}/{topic}" if group else topic for topic in subscriptions(self.namespace)]
 
     async def start(self) -> None:
         global _active
@@ -110,6 +129,7 @@ class MQTTEdgeConsumer:
         self._tasks = [
             asyncio.create_task(run_cps_mqtt_consumer(self), name="mqtt-consumer"),
             asyncio.create_task(self._writer(), name="mqtt-writer"),
+            asyncio.create_task(self._reporter(), name="mqtt-stats"),
         ]
 
     async def _seed_baselines(self) -> None:
@@ -120,10 +140,22 @@ class MQTTEdgeConsumer:
         except (OSError, SQLAlchemyError):
             log.warning("cps baselines not loaded; starting from live readings", exc_info=True)
 
+    async def _reporter(self) -> None:
+        while True:
+            await asyncio.sleep(REPORT_SECONDS)
+            try:
+                await self.stats.report()
+            except Exception:  # Redis down: /metrics still has the counts
+                log.debug("mqtt stats not reported", exc_info=True)
+
     async def stop(self) -> None:
         global _active
         if _active is self:
             _active = None
+        client = self.client
+        if client is not None and self.share_group:  # leave the group: the others take the load
+            with contextlib.suppress(aiomqtt.MqttError, asyncio.TimeoutError):
+                await asyncio.wait_for(client.unsubscribe(self.topics()), 5)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -132,30 +164,56 @@ class MQTTEdgeConsumer:
         self._tasks = []
 
     async def consume(self, client: aiomqtt.Client) -> None:
-        """Subscribe (QoS 1) and queue every valid message until the connection drops."""
-        for topic in SUBSCRIPTIONS:
-            await client.subscribe(topic, qos=1)
+        """Subscribe (QoS 1) and queue every valid message until the connection drops; never waits."""
+        await client.subscribe([(topic, 1) for topic in self.topics()])
+        with contextlib.suppress(aiomqtt.MqttError):  # not every broker publishes $SYS
+            await client.subscribe(BROKER_DROPPED_TOPIC, qos=0)
         self.client = client
         self.connected.set()
         try:
             async for message in client.messages:
                 if (parsed := self.accept(str(message.topic), message.payload)) is not None:
-                    await self.queue.put(parsed)
+                    self.offer(parsed)
         finally:
             self.connected.clear()
             self.client = None
 
+    def offer(self, message: IngestMessage) -> None:
+        """Into the bounded buffer; when it is full the message is dropped and counted, not awaited."""
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self._drop(message)
+
+    def _drop(self, message: IngestMessage) -> None:
+        self.stats.drop()
+        if self.stats.dropped % REPORT_EVERY_DROPS == 1:
+            log.error(
+                "mqtt ingest buffer full: messages dropped (the writer cannot keep up)",
+                extra={
+                    "dropped_total": self.stats.dropped,
+                    "bound": QUEUE_BOUND,
+                    "device_id": message.device_id,
+                },
+            )
+
     def accept(self, topic: str, payload: Any) -> IngestMessage | None:
         """The validated message, or None after counting and logging why it was dropped."""
+        if topic == BROKER_DROPPED_TOPIC:
+            self.stats.broker(
+                bytes(payload) if isinstance(payload, bytes | bytearray) else str(payload).encode()
+            )
+            return None
         try:
-            kind, device_id = parse_topic(topic)
+            kind, device_id = parse_topic(topic, self.namespace)
             raw = payload if isinstance(payload, bytes | bytearray) else str(payload).encode()
             body = parse_payload(kind, bytes(raw))
         except InvalidMessage as exc:
-            MQTT_REJECTED.labels(exc.reason).inc()
+            self.stats.received += 1
+            self.stats.reject(exc.reason)
             log.warning("mqtt message rejected", extra={"topic": topic[:200], "reason": str(exc)[:300]})
             return None
-        MQTT_RECEIVED.labels(kind).inc()
+        self.stats.receive(kind)
         return IngestMessage(kind, device_id, body, datetime.now(UTC), time.monotonic())
 
     async def _writer(self) -> None:
@@ -186,7 +244,7 @@ class MQTTEdgeConsumer:
                 try:
                     await self._commit([message])
                 except Exception:
-                    MQTT_FAILED.inc()
+                    self.stats.fail()
                     log.exception("mqtt message failed", extra={"device_id": message.device_id})
 
     async def _commit(self, batch: Sequence[IngestMessage]) -> None:
@@ -197,12 +255,24 @@ class MQTTEdgeConsumer:
         done = time.monotonic()
         for message in batch:
             INGEST_LATENCY.observe(done - message.received_mono)
+        self.stats.store(len(batch) - len(result.rejected))
+        if result.rejected:
+            self._reject_unknown(result.rejected)
         if self.on_stored is not None:
             self.on_stored(batch)
         try:
             await self._announce(result)
         except Exception:  # stored already: retrying the batch would store it twice
             log.exception("mqtt batch stored but its events or commands were not published")
+
+    def _reject_unknown(self, rejected: Sequence[IngestMessage]) -> None:
+        """Count and log messages from device ids that were never registered (not stored)."""
+        self.stats.reject("unknown_device", len(rejected))
+        ids = sorted({m.device_id for m in rejected})
+        log.warning(
+            "mqtt messages from unregistered devices rejected",
+            extra={"count": len(rejected), "device_ids": ids[:20], "distinct_devices": len(ids)},
+        )
 
     async def _announce(self, result: BatchResult) -> None:
         await result.outbox.publish()
@@ -234,7 +304,11 @@ async def run_cps_mqtt_consumer(consumer: MQTTEdgeConsumer, *, backoff_start: fl
                 await consumer.consume(client)
         except aiomqtt.MqttError as exc:
             MQTT_RECONNECTS.inc()
-            log.warning("mqtt connection lost; retrying in %.0f s: %s", backoff, exc)
+            s = consumer.settings
+            log.warning(
+                "mqtt broker %s:%s (tls=%s) unreachable or connection lost; retrying in %.0f s: %s",
+                s.host, s.port, "on" if s.tls else "off", backoff, exc,
+            )  # fmt: skip
         await asyncio.sleep(backoff)
         backoff = min(backoff * 2, BACKOFF_MAX)
 
@@ -245,9 +319,13 @@ def active_consumer() -> MQTTEdgeConsumer | None:
 
 async def publish_command(device_id: str, command: str) -> bool:
     """``aurora/access/<id>/command``; False when no consumer is connected."""
-    return bool(_active and await _active.publish(command_topic(device_id), {"command": command}))
+    return bool(
+        _active and await _active.publish(command_topic(device_id, _active.namespace), {"command": command})
+    )
 
 
 async def publish_challenge(device_id: str, nonce: str) -> bool:
     """``aurora/attestation/<id>/request``; False when no consumer is connected."""
-    return bool(_active and await _active.publish(challenge_topic(device_id), {"nonce": nonce}))
+    return bool(
+        _active and await _active.publish(challenge_topic(device_id, _active.namespace), {"nonce": nonce})
+    )

@@ -1,7 +1,8 @@
 """The MQTT topic contract of spec §12: topic parsing, payload models and outbound topics.
 
 Topic device ids must match ``^[A-Za-z0-9_-]{1,64}$``; anything else is rejected before the
-payload is parsed. Payloads are compact JSON validated with Pydantic.
+payload is parsed. Payloads are compact JSON validated with Pydantic. The first topic level is
+``AURORA_NAMESPACE`` (``aurora`` by default), so deployments sharing a broker stay apart.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from aurorasoc.cps.attestation import AttestationResponse
+from aurorasoc.core.namespace import mqtt_root
+from aurorasoc.services.attestation import AttestationResponse
 
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-SUBSCRIPTIONS = (
-    "aurora/sensors/+/status",
-    "aurora/sensors/+/telemetry",
-    "aurora/sensors/+/alerts",
-    "aurora/access/+/badge_event",
-    "aurora/attestation/+/response",
+_INBOUND = (
+    "sensors/+/status",
+    "sensors/+/telemetry",
+    "sensors/+/alerts",
+    "access/+/badge_event",
+    "attestation/+/response",
 )
 _KINDS = {
     ("sensors", "status"): "status",
@@ -82,10 +84,20 @@ PAYLOADS: dict[str, type[BaseModel]] = {
 }
 
 
-def parse_topic(topic: str) -> tuple[str, str]:
+def subscriptions(ns: str | None = None) -> tuple[str, ...]:
+    """The inbound topic filters of the namespace (``AURORA_NAMESPACE`` by default)."""
+    return tuple(f"{mqtt_root(ns)}/{topic}" for topic in _INBOUND)
+
+
+def device_topic(group: str, device_id: str, suffix: str, ns: str | None = None) -> str:
+    """``<ns>/<group>/<device_id>/<suffix>``, e.g. ``aurora/sensors/pump-1/telemetry``."""
+    return f"{mqtt_root(ns)}/{group}/{device_id}/{suffix}"
+
+
+def parse_topic(topic: str, ns: str | None = None) -> tuple[str, str]:
     """``(kind, device_id)`` of an inbound topic, or :class:`InvalidMessage`."""
     parts = topic.split("/")
-    if len(parts) != 4 or parts[0] != "aurora" or (parts[1], parts[3]) not in _KINDS:
+    if len(parts) != 4 or parts[0] != mqtt_root(ns) or (parts[1], parts[3]) not in _KINDS:
         raise InvalidMessage("bad_topic", topic[:200])
     if not DEVICE_ID_RE.fullmatch(parts[2]):
         raise InvalidMessage("bad_device_id", parts[2][:80])
@@ -105,12 +117,12 @@ def parse_payload(kind: str, raw: bytes) -> BaseModel:
         raise InvalidMessage("bad_payload", str(exc.errors()[0]["msg"])) from None
 
 
-def command_topic(device_id: str) -> str:
-    return f"aurora/access/{device_id}/command"
+def command_topic(device_id: str, ns: str | None = None) -> str:
+    return device_topic("access", device_id, "command", ns)
 
 
-def challenge_topic(device_id: str) -> str:
-    return f"aurora/attestation/{device_id}/request"
+def challenge_topic(device_id: str, ns: str | None = None) -> str:
+    return device_topic("attestation", device_id, "request", ns)
 
 
 def outbound(data: dict[str, Any]) -> bytes:

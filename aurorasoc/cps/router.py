@@ -235,6 +235,24 @@ async def revoke_device(
 
 
 @router.post(
+    "/devices/{device_id}/approve", response_model=DeviceOut,
+    summary="Approve a quarantined auto-registered device. Permission: cps:write",
+    dependencies=[Depends(require_mutations)],
+)  # fmt: skip
+async def approve_device(
+    device_id: str,
+    request: Request,
+    session: DbSession,
+    principal: Principal = Depends(require_permission("cps:write")),
+) -> DeviceOut:
+    service = CPSService(session)
+    device = await service.approve(await service.get(device_id))
+    await _audit(session, principal, request, "cps.device.approve", device_id)
+    await session.commit()
+    return _out(device)
+
+
+@router.post(
     "/devices/{device_id}/enrollment-token", response_model=EnrollmentTokenOut,
     summary="One-time re-enrolment token (24 h). Permission: cps:revoke",
     dependencies=[Depends(require_mutations)],

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from aurorasoc.core.vocabulary import AttestationStatus, DeviceFamily, DeviceHealth, FirmwareStack
 
@@ -14,6 +14,16 @@ DEVICE_ID = r"^[A-Za-z0-9_-]{1,64}$"
 Command = Literal["unlock", "lock", "lockdown", "lockdown_clear", "keepalive"]
 SecurityLevel = Literal["SL0", "SL1", "SL2", "SL3", "SL4"]
 FailMode = Literal["fail_secure", "fail_safe"]
+
+
+FirmwareState = Literal["verified", "unknown", "mismatch", "failed"]
+FIRMWARE_REASONS = {
+    "None": None,
+    "no_signed_bundle": "no signed firmware bundle is registered for this device type and version, "
+    "so there is nothing to compare the reported hash against",
+    "awaiting_approval": "the device was auto-registered and is quarantined until an operator approves it",
+    "FIRMWARE_MISMATCH": "the reported hash differs from the registered signed bundle",
+}
 
 
 class DeviceCreate(BaseModel):
@@ -63,6 +73,28 @@ class DeviceOut(BaseModel):
         default_factory=dict, validation_alias=AliasChoices("metadata_", "metadata")
     )
     created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def firmware_state(self) -> FirmwareState:
+        """``verified`` only after a match with a registered signed bundle (issue 20)."""
+        check = self.metadata.get("firmware_check") or {}
+        return check.get("state", "unknown")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def firmware_reason(self) -> str | None:
+        """Why the state is not ``verified``, in words for the console."""
+        check = self.metadata.get("firmware_check") or {}
+        if not check:
+            return "no firmware hash reported yet (the device has not answered an attestation challenge)"
+        return FIRMWARE_REASONS.get(str(check.get("reason")), check.get("reason"))
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def quarantined(self) -> bool:
+        """Auto-registered from MQTT and not yet approved by an operator."""
+        return bool(self.metadata.get("quarantined"))
 
 
 class TelemetryOut(BaseModel):
@@ -205,6 +237,18 @@ class BadgePatch(BaseModel):
     zone_ids: list[str] | None = Field(None, max_length=200)
     enabled: bool | None = None
     valid_until: datetime | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required_fields(self) -> BadgePatch:
+        """Omit a field to keep it; only ``valid_until`` may be null (no expiry)."""
+        nulls = [
+            f
+            for f in ("holder", "zone_ids", "enabled")
+            if f in self.model_fields_set and getattr(self, f) is None
+        ]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; omit a field to leave it unchanged")
+        return self
 
 
 class BadgeOut(BadgeCreate):

@@ -1,7 +1,8 @@
 """CPSService: the device fleet (spec §18) — registration, heartbeats, telemetry, revocation.
 
 Services flush; callers commit and then publish the :class:`CPSOutbox`. Devices first seen on
-MQTT auto-register untrusted with ``attestation_status=unknown``. Re-enrolment tokens are kept as
+MQTT auto-register only with ``AURORA_CPS_AUTO_REGISTER`` and then quarantined (untrusted,
+``unknown``) until :meth:`CPSService.approve`. Re-enrolment tokens are kept as
 SHA-256 in the device's metadata (one-time, 24 h), never in clear.
 """
 
@@ -125,7 +126,7 @@ class CPSService:
         invalidate_devices(self.session)
 
     def auto_register(self, device_id: str, identity: dict[str, Any]) -> CPSDeviceModel:
-        """A device first seen on MQTT: untrusted, ``unknown``, named after its id."""
+        """A device first seen on MQTT: untrusted, ``unknown``, quarantined until approved."""
         device = CPSDeviceModel(
             device_id=device_id,
             name=device_id,
@@ -136,10 +137,21 @@ class CPSService:
             location=identity.get("location"),
             attestation_status=AttestationStatus.UNKNOWN.value,
             trusted=False,
-            metadata_={"auto_registered": True},
+            metadata_={"auto_registered": True, "quarantined": True},
         )
         self.session.add(device)
         invalidate_devices(self.session)
+        return device
+
+    async def approve(self, device: CPSDeviceModel) -> CPSDeviceModel:
+        """Lift an auto-registration quarantine (idempotent): the device may now attest."""
+        meta = dict(device.metadata_ or {})
+        if not meta.pop("quarantined", False):
+            return device
+        device.metadata_ = meta
+        if device.public_key_pem and device.attestation_status == AttestationStatus.UNKNOWN.value:
+            device.attestation_status = AttestationStatus.PENDING.value
+        await self.session.flush()
         return device
 
     async def mark_seen(self, seen: Mapping[str, datetime]) -> None:

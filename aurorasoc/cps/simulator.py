@@ -20,8 +20,8 @@ import aiomqtt
 import orjson
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from aurorasoc.cps.attestation_keys import attestation_message, new_private_key, public_pem, sign
-from aurorasoc.cps.mqtt_topics import challenge_topic
+from aurorasoc.events.mqtt_topics import challenge_topic, device_topic
+from aurorasoc.services.attestation_keys import attestation_message, new_private_key, public_pem, sign
 
 STATUS_EVERY = 30.0
 BADGE_EVERY = 20.0
@@ -84,7 +84,7 @@ class SimulatedDevice:
 
     def topic(self, suffix: str) -> str:
         group = "access" if suffix == "badge_event" else "attestation" if suffix == "response" else "sensors"
-        return f"aurora/{group}/{self.device_id}/{suffix}"
+        return device_topic(group, self.device_id, suffix)
 
 
 async def send(client: aiomqtt.Client, device: SimulatedDevice, suffix: str, data: dict[str, Any]) -> None:

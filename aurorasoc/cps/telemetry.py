@@ -4,9 +4,12 @@
 caller) so thousands of devices at 1 msg/s stay cheap. Telemetry, the bulk of the traffic, never
 builds ORM objects: zones come from the cached :class:`DeviceDirectory`, rows go in with one
 executemany, and every sender's ``last_seen_at`` is written once per batch (one executemany). Other
-kinds load their devices with one query per batch. Correlation findings become CPS alerts with
-``metadata.correlation_type`` and the evidence. Access decisions that should open a door are
-returned as commands for the consumer to publish after the commit.
+kinds load their devices with one query per batch. Messages from device ids that were never
+registered are rejected (returned in ``BatchResult.rejected`` for the consumer to count), except a
+``status`` when ``AURORA_CPS_AUTO_REGISTER`` is on, which registers the device quarantined.
+Correlation findings become CPS alerts with ``metadata.correlation_type`` and the evidence.
+Access decisions that should open a door are returned as commands for the consumer to publish
+after the commit.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.config.settings import get_settings
 from aurorasoc.core import runtime
 from aurorasoc.core.models import CPSDeviceModel
 from aurorasoc.core.vocabulary import RuntimeMode, Severity
@@ -46,6 +50,7 @@ class BatchResult:
     outbox: CPSOutbox = field(default_factory=CPSOutbox)
     commands: list[tuple[str, str]] = field(default_factory=list)  # (device_id, command)
     findings: list[Finding] = field(default_factory=list)
+    rejected: list[IngestMessage] = field(default_factory=list)  # from unregistered device ids
 
 
 class CPSIngest:
@@ -56,6 +61,7 @@ class CPSIngest:
         self.engine = engine
         self.directory = directory or DeviceDirectory()
         self.devices = CPSService(session)
+        self.auto_register = get_settings().cps.auto_register
 
     async def handle(self, messages: Sequence[IngestMessage]) -> BatchResult:
         """Telemetry goes the bulk path (cached zones, one executemany); the rest loads ORM devices."""
@@ -66,21 +72,32 @@ class CPSIngest:
         )
         rows: list[dict[str, Any]] = []
         for message in messages:
-            result.findings += self.engine.message(message.device_id, message.received_at)
             if isinstance(message.payload, TelemetryPayload):
+                if message.device_id not in zones:
+                    result.rejected.append(message)
+                    continue
+                result.findings += self.engine.message(message.device_id, message.received_at)
                 self._telemetry(message, message.payload, zones, rows, result)
                 continue
-            device = known.get(message.device_id)
-            if device is None and message.kind == "status":
-                device = known[message.device_id] = self.devices.auto_register(
-                    message.device_id, message.payload.model_dump()
-                )
+            if (device := self._registered(message, known)) is None:
+                result.rejected.append(message)
+                continue
+            result.findings += self.engine.message(message.device_id, message.received_at)
             await self._dispatch(message, device, result)
         await self.devices.store_telemetry(rows)
         await self._raise_all(result, known)
         await self.session.flush()
         await self.devices.mark_seen(_last_seen(messages, known.keys() | zones.keys()))
         return result
+
+    def _registered(self, message: IngestMessage, known: dict[str, CPSDeviceModel]) -> CPSDeviceModel | None:
+        """The sender's device; a ``status`` from a new id registers it (quarantined) when enabled."""
+        device = known.get(message.device_id)
+        if device is None and message.kind == "status" and self.auto_register:
+            device = known[message.device_id] = self.devices.auto_register(
+                message.device_id, message.payload.model_dump()
+            )
+        return device
 
     def _telemetry(
         self,

@@ -28,11 +28,15 @@ from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.ecs import ENTITY_COLUMNS
 from aurorasoc.core.metrics import DETECTION_EVAL, DETECTION_RULE_HITS
 from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
-from aurorasoc.core.vocabulary import AlertCreate, NormalizedEvent, Severity
-from aurorasoc.detection.sigma.correlation import CorrelationHit
-from aurorasoc.detection.sigma.engine import RuleHit, SigmaEngine
-from aurorasoc.intel.extraction import canonicalize_techniques, classify_ioc, extract_observables
-from aurorasoc.intel.observables import resolve_indicators
+from aurorasoc.detection.entities import ENTITY_COLUMNS
+from aurorasoc.detection.iocs_extract import canonicalize_techniques, classify_ioc, extract_observables
+from aurorasoc.detection.sigma_correlation import CorrelationHit
+from aurorasoc.detection.sigma_engine import RuleHit, SigmaEngine
+from aurorasoc.models.domain import AlertCreate, NormalizedEvent, Severity
+from aurorasoc.services.alert_events import publish_alert_event
+from aurorasoc.services.alerts import AlertService
+from aurorasoc.services.observables import resolve_indicators
+from aurorasoc.services.indicator_match import match_indicators
 
 BATCH_SIZE = 500
 MAX_RAW_CHARS = 64 * 1024
@@ -321,6 +325,7 @@ class DetectionPipeline:
                 return result
             with DETECTION_EVAL.time():
                 alerts = self._detect(fresh, ids, result)
+            alerts += await match_indicators(session, fresh, ids, alerts)  # feed indicators (§27.3)
             await resolve_indicators(session, alerts)
             outcomes = await AlertService(session).create_many(alerts) if alerts else []
             await self._count_rule_hits(session, result.rule_hits)

@@ -224,15 +224,26 @@ async def import_startup_rules(session: AsyncSession, settings: Settings) -> Imp
 
 
 async def load_engine(session: AsyncSession) -> SigmaEngine:
-    """An engine over the enabled, supported rules (rules before correlations, which reuse them)."""
+    """An engine over the enabled, supported rules (rules before correlations, which reuse them).
+
+    A pack's rules run only when its policy (statuses, minimum level) allows them.
+    """
+    from aurorasoc.services.rule_packs import pack_policies, policy_allows
+
+    policies = await pack_policies(session)
     rows = (
         await session.execute(
-            select(Row.rule_uid, Row.yaml, Row.origin)
+            select(Row.rule_uid, Row.yaml, Row.origin, Row.pack, Row.status, Row.level)
             .where(Row.enabled.is_(True), Row.supported.is_(True))
             .order_by(Row.kind != "rule", Row.rule_uid)
         )
     ).all()
-    return await asyncio.to_thread(_build_engine, [tuple(r) for r in rows])
+    chosen = [
+        (uid, text, origin)
+        for uid, text, origin, pack, status, level in rows
+        if pack is None or (pack in policies and policy_allows(status, level, *policies[pack]))
+    ]
+    return await asyncio.to_thread(_build_engine, chosen)
 
 
 def _build_engine(rows: list[tuple[Any, ...]]) -> SigmaEngine:
@@ -246,9 +257,12 @@ def _build_engine(rows: list[tuple[Any, ...]]) -> SigmaEngine:
 
 
 async def rules_version(session: AsyncSession) -> tuple[int, datetime | None]:
-    """Changes when a rule is added, edited, toggled or deleted: reload the engine when it does."""
+    """Changes when a rule is added, edited, toggled or deleted, or a pack's policy changes."""
+    from aurorasoc.core.models_packs import RulePackModel
+
     count, latest = (await session.execute(select(func.count(), func.max(Row.updated_at)))).one()
-    return int(count), latest
+    packs = await session.scalar(select(func.max(RulePackModel.updated_at)))
+    return int(count), max((t for t in (latest, packs) if t is not None), default=None)
 
 
 async def record_hits(session: AsyncSession, hits: Mapping[str, int], at: datetime) -> None:

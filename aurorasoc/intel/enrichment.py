@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertIOCModel, IOCModel
+from aurorasoc.core.namespace import redis_key
 from aurorasoc.core.redis import get_redis
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ class IntelService:
         self._memory = _MemoryCache()
 
     async def enrich(self, ioc_type: str, value: str) -> Enrichment:
-        key = CACHE_KEY.format(ioc_type=ioc_type, value=value)
+        key = redis_key(CACHE_KEY.format(ioc_type=ioc_type, value=value))
         ttl = get_settings().intel.ioc_cache_ttl_seconds
         if ttl and (raw := await self._cache_get(key)) is not None:
             return Enrichment(results=[IntelResult.model_validate(r) for r in orjson.loads(raw)], cached=True)

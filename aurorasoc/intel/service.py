@@ -42,7 +42,8 @@ async def upsert_iocs(
     if not sightings:
         return {}
     now = datetime.now(UTC)
-    common = {"confidence": confidence, "status": "active", "tags": [], "tlp": "amber", "description": None}
+    common = {"confidence": confidence, "status": "active", "tags": [], "tlp": "amber", "description": None,
+              "feed": None, "expires_at": None}  # fmt: skip
     stamps = {"first_seen": now, "last_seen": now, "created_at": now, "updated_at": now, "origin_site": None}
     rows = [
         {"id": uuid.uuid4(), "type": kind, "value": value, "source": sources[(kind, value)],

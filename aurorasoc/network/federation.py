@@ -109,7 +109,7 @@ class FederationService:
 
     async def _subscribe(self) -> None:
         client = await self.nats.client()
-        await client.subscribe(rules.HEALTH_SUBJECTS, cb=self._on_heartbeat)
+        await client.subscribe(self.nats.subject(rules.HEALTH_SUBJECTS), cb=self._on_heartbeat)
         await self.nats.subscribe_durable(ALERTS_SUBJECT, self.receive_alert, durable=self.durable)
         log.info("federation: site %s listening for peers", self.site_id)
 
@@ -127,7 +127,7 @@ class FederationService:
     async def send_heartbeat(self) -> None:
         client = await self.nats.client()
         payload = self.heartbeat().model_dump_json().encode()
-        await client.publish(rules.health_subject(self.site_id), payload)
+        await client.publish(self.nats.subject(rules.health_subject(self.site_id)), payload)
 
     async def _on_heartbeat(self, msg: Msg) -> None:
         try:
@@ -135,7 +135,7 @@ class FederationService:
         except ValidationError:
             log.warning("federation: malformed heartbeat on %s dropped", msg.subject)
             return
-        if msg.subject != rules.health_subject(beat.site_id):
+        if msg.subject != self.nats.subject(rules.health_subject(beat.site_id)):
             log.warning("federation: heartbeat for %s on %s dropped", beat.site_id, msg.subject)
             return
         try:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.agents.investigation_workflow import enabled_agents
@@ -53,15 +55,18 @@ class SiteService:
         wanted = local_site()
         if not runtime.write_allowed("pipeline"):
             return wanted
+        fields = ("name", "tier", "is_local", "agent_count", "last_heartbeat_at", "status")
+        # INSERT … ON CONFLICT DO NOTHING: concurrent first calls no longer race on the unique key.
+        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        values = {"site_id": wanted.site_id, **{name: getattr(wanted, name) for name in fields}}
+        await self.session.execute(
+            insert(SiteModel).values(values).on_conflict_do_nothing(index_elements=["site_id"])
+        )
         found = (
             await self.session.scalars(select(SiteModel).where(SiteModel.site_id == wanted.site_id))
-        ).first()
-        if found is None:
-            self.session.add(wanted)
-            found = wanted
-        else:
-            for name in ("name", "tier", "is_local", "agent_count", "last_heartbeat_at", "status"):
-                setattr(found, name, getattr(wanted, name))
+        ).one()
+        for name in fields:
+            setattr(found, name, getattr(wanted, name))
         await self.session.flush()
         return found
 

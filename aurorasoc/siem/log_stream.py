@@ -24,7 +24,14 @@ from redis.exceptions import RedisError
 from aurorasoc.core.bus.base import BusMessage, EventBus
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.errors import DomainError
-from aurorasoc.core.vocabulary import NormalizedEvent
+from aurorasoc.detection.parsers import (
+    InputLimits,
+    LimitExceeded,
+    ParseError,
+    ParseResult,
+    parse_bytes,
+    parse_file,
+)
 from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.rules import load_engine, rules_version
 from aurorasoc.detection.sigma.engine import SigmaEngine
@@ -58,11 +65,13 @@ async def publish_events(bus: EventBus, events: Iterable[NormalizedEvent], sourc
 
 @dataclass
 class EnqueueResult:
-    """Events queued, records rejected, and the first ``SHOWN_ERRORS`` parse errors with positions."""
+    """Events queued, records rejected, the first ``SHOWN_ERRORS`` parse errors with positions, and
+    ``refused``: why the whole input was refused (a decompression bomb, a document over its limit)."""
 
     accepted: int = 0
     rejected: int = 0
     errors: list[ParseError] = field(default_factory=list)
+    refused: str | None = None
 
     def events(self, items: Iterable[ParseResult], where: str = "") -> Iterator[NormalizedEvent]:
         """The events of ``items``; parse errors are counted (and kept, prefixed with ``where``)."""
@@ -74,19 +83,29 @@ class EnqueueResult:
 
     def reject(self, error: ParseError, where: str = "") -> None:
         self.rejected += 1
+        if isinstance(error, LimitExceeded) and self.refused is None:
+            self.refused = f"{where}{error.message}"
         if len(self.errors) < SHOWN_ERRORS:
             self.errors.append(ParseError(f"{where}{error.position}", error.message))
 
 
-def _parse_upload(data: bytes, fmt: str, source: str) -> tuple[list[NormalizedEvent], EnqueueResult]:
+def _parse_upload(
+    data: bytes, fmt: str, source: str, limits: InputLimits | None
+) -> tuple[list[NormalizedEvent], EnqueueResult]:
     result = EnqueueResult()
-    return list(result.events(parse_bytes(data, format=fmt, source=source))), result
+    return list(result.events(parse_bytes(data, format=fmt, source=source, limits=limits))), result
 
 
-async def enqueue_bytes(bus: EventBus, data: bytes, *, fmt: str, source: str) -> EnqueueResult:
-    """Parse raw log data (off the event loop: EVTX is CPU work) and queue its events for detection."""
-    events, result = await asyncio.to_thread(_parse_upload, data, fmt, source)
-    result.accepted = await publish_events(bus, events, source)
+async def enqueue_bytes(
+    bus: EventBus, data: bytes, *, fmt: str, source: str, limits: InputLimits | None = None
+) -> EnqueueResult:
+    """Parse raw log data (off the event loop: EVTX is CPU work) and queue its events for detection.
+
+    A refused input (``result.refused``) queues nothing.
+    """
+    events, result = await asyncio.to_thread(_parse_upload, data, fmt, source, limits)
+    if result.refused is None:
+        result.accepted = await publish_events(bus, events, source)
     return result
 
 

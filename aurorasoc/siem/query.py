@@ -19,6 +19,7 @@ without a host.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -29,6 +30,8 @@ from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.models import SiemLogModel
 
 MAX_QUERY_LENGTH = 2_000
+MAX_QUERY_DEPTH = 32  # nested groups + NOT chains; the recursive-descent parser recurses per level
+_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|[()]|[^\s()"]+')
 Comparison = Literal["=", ">", ">=", "<", "<="]
 STRING_COLUMNS = frozenset(
     {"host", "user_name", "src_ip", "dst_ip", "source", "format", "product", "category"}
@@ -114,8 +117,14 @@ def parse(text: str) -> Node | None:
         raise InvalidInput(f"query is longer than {MAX_QUERY_LENGTH} characters")
     if not text.strip():
         return None
+    if (depth := nesting_depth(text)) > MAX_QUERY_DEPTH:
+        raise InvalidInput(
+            f"query is nested {depth} levels deep; the limit is {MAX_QUERY_DEPTH}", code="query_too_deep"
+        )
     try:
         node: Node = _PARSER.parse_string(text, parse_all=True)[0]
+    except RecursionError:
+        raise InvalidInput("query is nested too deeply", code="query_too_deep") from None
     except pp.ParseBaseException as exc:
         position = exc.loc + 1
         found = repr(text[exc.loc]) if exc.loc < len(text) else "end of query"
@@ -124,6 +133,22 @@ def parse(text: str) -> Node | None:
         ) from None
     _check(node)
     return node
+
+
+def nesting_depth(text: str) -> int:
+    """Deepest ``(`` nesting plus the ``NOT`` chain at that point, counted before parsing."""
+    depth = deepest = nots = 0
+    for part in _TOKENS.findall(text):
+        if part == "(":
+            depth += 1
+        elif part == ")":
+            depth, nots = max(depth - 1, 0), 0
+        elif part == "NOT":
+            nots += 1
+        else:
+            nots = 0
+        deepest = max(deepest, depth + nots)
+    return deepest
 
 
 def _check(node: Node) -> None:

@@ -1,13 +1,16 @@
 """HTTP log ingestion (spec §10, §13.1): raw log data in, events queued on ``aurora:logs``.
 
 The body is the log data itself (NDJSON, a JSON array or object, text lines, syslog, CEF, EVE or
-EVTX bytes), read up to ``AURORA_INGEST_MAX_BODY_MB``. Parsing happens here so the caller learns
-at once which records were rejected and where; detection runs on the ``detection-engine`` consumer.
+EVTX bytes, gzip-compressed or not), read up to ``AURORA_INGEST_MAX_BODY_MB``; the same limit bounds it
+after decompression, and a bomb is refused with 413 and nothing queued. Parsing happens here so the
+caller learns at once which records were rejected and where; detection runs on the
+``detection-engine`` consumer.
 The ``?source=`` log source is created on first use (kind ``http``) and its counters kept current.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Query, Request, status
@@ -17,10 +20,11 @@ from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.bus.base import get_bus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import DomainError, InvalidInput
-from aurorasoc.core.web.deps import DbSession, require_pipeline_writes
-from aurorasoc.siem.log_stream import enqueue_bytes
-from aurorasoc.siem.parsers.detect import canonical_format
-from aurorasoc.siem.sources import record_ingest
+from aurorasoc.detection.log_stream import enqueue_bytes
+from aurorasoc.detection.parsers import InputLimits
+from aurorasoc.detection.parsers.detect import canonical_format
+from aurorasoc.events.bus import get_bus
+from aurorasoc.services.log_sources import record_ingest
 
 router = APIRouter(prefix="/siem", tags=["siem"])
 _RAW_BODY = {
@@ -95,7 +99,15 @@ async def ingest_logs(
         raise InvalidInput(str(exc)) from None
     limit = get_settings().detection.ingest_max_body_mb * 1024 * 1024
     body = await _read_body(request, limit)
-    result = await enqueue_bytes(get_bus(), body, fmt=fmt, source=source)
+    limits = replace(InputLimits.from_settings(), max_decompressed_bytes=limit)
+    try:
+        result = await enqueue_bytes(get_bus(), body, fmt=fmt, source=source, limits=limits)
+    except RecursionError:  # the whole body is parsed before anything is queued: nothing was sent
+        raise InvalidInput(
+            "the body nests JSON too deeply to parse; nothing was ingested", code="nested_too_deep"
+        ) from None
+    if result.refused is not None:
+        raise PayloadTooLarge(f"input refused: {result.refused}", limit_bytes=limit)
     await record_ingest(
         session,
         source,

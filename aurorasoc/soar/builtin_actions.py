@@ -98,6 +98,23 @@ async def notify(params: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
     return await ctx.call("notify", "notify", channel, channel=channel, message=message, payload=payload)
 
 
+def _on_host(key: str) -> Any:
+    """A handler acting on one ``key`` (a process or a file) on one host through the EDR."""
+
+    async def handler(params: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
+        [host] = _targets(params, "host")[:1]
+        value = str(params.get(key) or "")
+        if not value:
+            raise InvalidInput(f"parameter {key!r} is required")
+        method = handler.__name__
+        return await ctx.call(
+            "edr", method, f"{host}:{value}", host=host, reason=_reason(params), **{key: value}
+        )
+
+    handler.__name__ = {"process": "kill_process", "path": "quarantine_file"}[key]
+    return handler
+
+
 def _reason_only(params: dict[str, Any]) -> dict[str, Any]:
     return {"reason": _reason(params)}
 
@@ -139,6 +156,15 @@ def register_builtins(registry: ActionRegistry) -> None:
         connector="firewall",
         rollback_only=True,
     )
+    for name, key in (("kill_process", "process"), ("quarantine_file", "path")):
+        reg(
+            name,
+            _on_host(key),
+            action_class=ActionClass.ACTUATE,
+            reversible=False,
+            rollback_action="none",
+            connector=edr,
+        )
     reg(
         "disable_user",
         _per_target("user", "identity", "disable_user", _reason_only),

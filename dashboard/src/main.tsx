@@ -2,10 +2,11 @@ import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-qu
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router-dom";
-import { ApiError } from "./api/client";
+import { retryDelay, retryPolicy } from "./api/client";
 import { markRefreshed } from "./app/refresh";
 import { AppRoutes } from "./app/routes";
 import { POLL_MS } from "./app/session";
+import { RateLimitBanner } from "./components/RateLimitBanner";
 import { ToastProvider } from "./components/Toasts";
 import "./index.css";
 
@@ -15,8 +16,9 @@ const queryClient = new QueryClient({
     queries: {
       refetchInterval: POLL_MS,
       refetchOnWindowFocus: false,
-      // 4xx/503 answers are facts to show, not glitches to retry.
-      retry: (count, error) => !(error instanceof ApiError) && count < 1,
+      // 4xx/503 answers are facts to show, not glitches to retry; a 429 waits for its Retry-After.
+      retry: retryPolicy,
+      retryDelay,
     },
   },
 });
@@ -27,6 +29,7 @@ createRoot(document.getElementById("root")!).render(
       <BrowserRouter>
         <ToastProvider>
           <AppRoutes />
+          <RateLimitBanner />
         </ToastProvider>
       </BrowserRouter>
     </QueryClientProvider>

@@ -67,7 +67,7 @@ class TestTokenValidation:
         monkeypatch.setenv("JWT_EXPIRY_HOURS", "2")
         reset_settings()
         claims = _claims(create_token("u", Role.VIEWER))
-        assert claims["exp"] - claims["iat"] == 2 * 3600
+        assert claims["exp"] - claims["iat"] == pytest.approx(2 * 3600, abs=1)
 
     def test_expired_token_raises_401(self):
         token = create_token("u", Role.ADMIN, expires_delta=timedelta(seconds=-5))

@@ -22,7 +22,16 @@ class TestAgentService:
             card = (await client.get("/.well-known/agent.json")).json()
         assert card["name"] == "security_analyst" and card["url"] == "http://127.0.0.1:9001"
         assert card["capabilities"] == {
-            "tools": ["search_alerts", "search_logs", "correlate_events", "mitre_map"],
+            "tools": [
+                "search_alerts",
+                "search_logs",
+                "correlate_events",
+                "mitre_map",
+                "alert_events",
+                "host_timeline",
+                "host_alerts",
+                "where_else",
+            ],
             "memory": "tiered",
             "streaming": False,
         }
@@ -48,7 +57,7 @@ class TestAgentService:
         async with client_for("security_analyst") as client:
             result = (await client.post("/task", json=payload)).json()
         assert result["thread_id"] == "t-1" and result["backend"] == "offline"
-        assert "alert severity critical (+40, search_alerts#1)" in result["summary"]
+        assert result["verdict"] == "inconclusive" and "not stored" in result["summary"]
 
     async def test_metrics_are_exposed(self, app_db):
         async with client_for("threat_intel") as client:

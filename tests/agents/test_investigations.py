@@ -52,10 +52,11 @@ class TestInvestigateRoute:
         assert resp.status_code == 202, resp.text
         body = resp.json()
         assert body["backend"] == "offline" and body["status"] in {"completed", "review_required"}
-        assert body["result"]["verdict"] == "malicious"
+        assert body["result"]["verdict"] == "malicious"  # a known IOC corroborates the detection
         evidence = " ".join(f["evidence"] for f in body["result"]["findings"])
-        assert "search_alerts#1" in evidence and "mitre_map#1" in evidence and "enrich" not in evidence
-        assert "seen 5 times" in evidence and "203.0.113.7" in " ".join(body["result"]["iocs"])
+        assert "security_analyst: " in evidence and "mitre_map#1" in evidence
+        assert "threat_intel: 203.0.113.7 is a known active IOC" in evidence
+        assert "203.0.113.7" in " ".join(body["result"]["iocs"])
         detail = (await client.get(f"/api/v1/alerts/{alert.id}", headers=role_headers["analyst"])).json()
         assert [(i["id"], i["backend"]) for i in detail["investigations"]] == [(body["id"], "offline")]
 
@@ -142,7 +143,16 @@ class TestFleet:
         assert (
             analyst["port"] == 9001 and analyst["model"] == "offline" and analyst["status"] == "unconfigured"
         )
-        assert analyst["tools"] == ["search_alerts", "search_logs", "correlate_events", "mitre_map"]
+        assert analyst["tools"] == [
+            "search_alerts",
+            "search_logs",
+            "correlate_events",
+            "mitre_map",
+            "alert_events",
+            "host_timeline",
+            "host_alerts",
+            "where_else",
+        ]
 
     async def test_one_agent_and_unknown_agent(self, client, role_headers):
         assert (await client.get("/api/v1/agents/threat_hunter", headers=role_headers["viewer"])).json()[
@@ -174,7 +184,7 @@ class TestInvestigateCommand:
         result = runner.invoke(app, ["investigate", alert_id])
         assert result.exit_code == 0, result.output
         assert "backend: offline" in result.output and "verdict: " in result.output
-        assert "search_alerts#1" in result.output  # evidence cites the tool calls
+        assert "alert_events#1" in result.output  # evidence cites the tool calls
 
     def test_bad_id_fails(self):
         result = runner.invoke(app, ["investigate", "nope"])

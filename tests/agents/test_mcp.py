@@ -51,5 +51,14 @@ class TestMcpStdio:
             await session.initialize()
             names = {t.name for t in (await session.list_tools()).tools}
             refused = await session.call_tool("execute_playbook", {"playbook": "x"})
-        assert names == {"search_alerts", "search_logs", "correlate_events", "mitre_map"}
+        assert names == {
+            "search_alerts",
+            "search_logs",
+            "correlate_events",
+            "mitre_map",
+            "alert_events",
+            "host_timeline",
+            "host_alerts",
+            "where_else",
+        }
         assert json.loads(refused.content[0].text)["error_code"] == "not_found"  # type: ignore[union-attr]

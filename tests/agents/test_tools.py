@@ -200,7 +200,16 @@ class TestBindings:
 
     def test_security_analyst_gets_only_siem_tools(self):
         names = {t.name for t in tools_for_domains(AGENT_MCP_BINDINGS["security_analyst"])}
-        assert names == {"search_alerts", "search_logs", "correlate_events", "mitre_map"}
+        assert names == {
+            "search_alerts",
+            "search_logs",
+            "correlate_events",
+            "mitre_map",
+            "alert_events",
+            "host_timeline",
+            "host_alerts",
+            "where_else",
+        }
 
     def test_every_tool_has_a_domain_and_a_schema(self):
         for tool in TOOLS.values():

@@ -8,9 +8,12 @@ covered automatically; the only per-route data here is how to build a *valid* re
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +34,7 @@ from aurorasoc.core.models import (
     CaseModel,
     DetectionRuleModel,
     HumanApprovalModel,
+    IntelFeedModel,
     IOCModel,
     LogSourceModel,
     PlaybookExecutionModel,
@@ -122,6 +126,7 @@ class Seeds:
     ioc_id: str = ""
     network_attack_id: str = ""
     firmware: dict[str, str] = field(default_factory=dict)  # bundle, running + draft rollout ids
+    intel_feed_id: str = ""
 
 
 async def make_seeds(owner: str = "admin") -> Seeds:
@@ -159,7 +164,20 @@ async def make_seeds(owner: str = "admin") -> Seeds:
         await session.flush()
         seeds.network_attack_id = str(attack.id)
         seeds.firmware = await _firmware_seeds(session, n, seeds.cps["device_id"])
+        seeds.intel_feed_id = await _intel_feed_seed(session, n)
         return seeds
+
+
+async def _intel_feed_seed(session: Any, n: int) -> str:
+    """A text feed read from a local file (the API itself only takes http(s) URLs)."""
+    listing = Path(tempfile.gettempdir()) / f"rbac-intel-feed-{os.getpid()}.txt"
+    listing.write_text("192.0.2.123\n")
+    feed = IntelFeedModel(name=f"rbac-feed-{n}", kind="text", url=f"file://{listing}", tlp="amber",
+                          confidence=0.5, expiry_days=30, refresh_minutes=60, enabled=True,
+                          last_status="never", indicator_count=0)  # fmt: skip
+    session.add(feed)
+    await session.flush()
+    return str(feed.id)
 
 
 def _playbook_def(name: str) -> dict[str, Any]:
@@ -248,6 +266,7 @@ def path_params(spec: RouteSpec, seeds: Seeds) -> dict[str, str]:
     by_name["agent_name"] = "security_analyst"
     by_name["ioc_id"] = seeds.ioc_id
     by_name["attack_id"] = seeds.network_attack_id
+    by_name["feed_id"] = seeds.intel_feed_id
     # promote / case-link need an alert that is not in a case yet
     alert = seeds.free_alert_id if spec.path.endswith(("/promote", "/case-link")) else seeds.alert_id
     rollout = seeds.firmware["draft_rollout_id" if spec.path.endswith("/start") else "rollout_id"]
@@ -307,6 +326,7 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "POST /api/v1/cps/devices/{device_id}/attest": None,
         "POST /api/v1/cps/devices/{device_id}/command": {"command": "keepalive"},
         "POST /api/v1/cps/devices/{device_id}/revoke": None,
+        "POST /api/v1/cps/devices/{device_id}/approve": None,
         "POST /api/v1/cps/devices/{device_id}/enrollment-token": None,
         "POST /api/v1/cps/zones": {"name": f"rbac zone {n}", "security_level": "SL2"},
         "POST /api/v1/cps/conduits": {"name": f"rbac conduit {n}", "from_zone_id": "a", "to_zone_id": "b"},
@@ -317,6 +337,13 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "PATCH /api/v1/iocs/{ioc_id}": {"tags": ["rbac"]},
         "POST /api/v1/iocs/lookup": {"value": "203.0.113.9"},
         "POST /api/v1/iocs/{ioc_id}/share": None,
+        "POST /api/v1/intel/feeds": {
+            "name": f"rbac-new-feed-{n}",
+            "kind": "text",
+            "url": "https://feeds.invalid/list.txt",
+            "refresh_now": False,
+        },
+        "POST /api/v1/intel/feeds/{feed_id}/refresh": None,
         "POST /api/v1/network/attacks/{attack_id}/case": None,
         "POST /api/v1/network/attacks/{attack_id}/dispatch": {"priority": 3},
         "POST /api/v1/network-analyzer/analyze": {"query": "src_ip:10.0.0.23", "time_range": "1h"},

@@ -11,7 +11,7 @@ from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AuditLogModel, SystemSettingModel
 
 
-async def _db_down():
+async def _db_down(*, force: bool = False):
     return False
 
 

@@ -92,6 +92,11 @@ def token(role: Role) -> str:
     return create_token(role.value, role)
 
 
+def bearer(jwt: str) -> list[str]:
+    """A JWT offered as ``Sec-WebSocket-Protocol: aurorasoc.bearer, <jwt>`` (never in the URL)."""
+    return [ws.WS_BEARER_PROTOCOL, jwt]
+
+
 def receive(session: WebSocketTestSession, timeout: float = 3.0) -> Message:
     """Next server message, failing instead of hanging (TestClient's own receive never times out)."""
 
@@ -127,20 +132,20 @@ class TestAlertsChannelAuth:
             assert_closed(session, 1008)
 
     def test_invalid_token_closes_1008(self, client: TestClient) -> None:
-        with client.websocket_connect(f"{PATH}?token=not.a.real.token") as session:
+        with client.websocket_connect(PATH, subprotocols=bearer("not.a.real.token")) as session:
             assert_closed(session, 1008)
 
     def test_missing_ws_alerts_permission_closes_1008(self, client: TestClient) -> None:
-        with client.websocket_connect(f"{PATH}?token={token(Role.API_SERVICE)}") as session:
+        with client.websocket_connect(PATH, subprotocols=bearer(token(Role.API_SERVICE))) as session:
             assert_closed(session, 1008)
 
     def test_unknown_user_closes_1008(self, client: TestClient) -> None:
         ghost = create_token("ghost-user", Role.ADMIN)
-        with client.websocket_connect(f"{PATH}?token={ghost}") as session:
+        with client.websocket_connect(PATH, subprotocols=bearer(ghost)) as session:
             assert_closed(session, 1008)
 
-    def test_viewer_query_token_is_accepted(self, client: TestClient) -> None:
-        with client.websocket_connect(f"{PATH}?token={token(Role.VIEWER)}") as session:
+    def test_viewer_subprotocol_token_is_accepted(self, client: TestClient) -> None:
+        with client.websocket_connect(PATH, subprotocols=bearer(token(Role.VIEWER))) as session:
             ping_pong(session)
 
     def test_bearer_header_is_accepted(self, client: TestClient) -> None:
@@ -156,15 +161,18 @@ class TestAlertsChannelAuth:
 
 class TestAlertsChannelFeed:
     def test_other_client_messages_are_ignored(self, client: TestClient) -> None:
-        with client.websocket_connect(f"{PATH}?token={token(Role.VIEWER)}") as session:
+        with client.websocket_connect(PATH, subprotocols=bearer(token(Role.VIEWER))) as session:
             session.send_text("hello")
             session.send_json({"type": "subscribe"})
             ping_pong(session)  # still open, and the pong is the first reply
 
     def test_published_alert_event_reaches_every_socket(self, client: TestClient) -> None:
         alert = sample_alert()
-        url = f"{PATH}?token={token(Role.VIEWER)}"
-        with client.websocket_connect(url) as first, client.websocket_connect(url) as second:
+        protocols = bearer(token(Role.VIEWER))
+        with (
+            client.websocket_connect(PATH, subprotocols=protocols) as first,
+            client.websocket_connect(PATH, subprotocols=protocols) as second,
+        ):
             ping_pong(first)
             ping_pong(second)  # both registered before the event is published
             first.portal.call(publish_alert_event, alert, "created")
@@ -188,7 +196,10 @@ class TestAlertsChannelFeed:
         alert = sample_alert()
         inspector = redis.Redis.from_url(url, decode_responses=True)
         try:
-            with serve_app() as client, client.websocket_connect(f"{PATH}?token={token(Role.VIEWER)}") as ws_:
+            with (
+                serve_app() as client,
+                client.websocket_connect(PATH, subprotocols=bearer(token(Role.VIEWER))) as ws_,
+            ):
                 assert isinstance(get_bus(), RedisStreamsBus)
                 ping_pong(ws_)
                 ws_.portal.call(publish_alert_event, alert, "updated")
@@ -203,7 +214,7 @@ class TestAlertsChannelFeed:
     def test_posted_alert_is_broadcast(self, client: TestClient) -> None:
         headers = {"Authorization": f"Bearer {token(Role.ANALYST)}"}
         body = {"title": "Suspicious PowerShell", "severity": "critical", "source": "endpoint"}
-        with client.websocket_connect(f"{PATH}?token={token(Role.VIEWER)}") as session:
+        with client.websocket_connect(PATH, subprotocols=bearer(token(Role.VIEWER))) as session:
             ping_pong(session)
             response = client.post("/api/v1/alerts", json=body, headers=headers)
             assert response.status_code == 201, response.text
@@ -214,16 +225,19 @@ class TestAlertsChannelFeed:
 
     def test_server_pings_idle_clients(self, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(ws.alerts_manager, "ping_interval", 0.05)
-        with client.websocket_connect(f"{PATH}?token={token(Role.VIEWER)}") as session:
+        with client.websocket_connect(PATH, subprotocols=bearer(token(Role.VIEWER))) as session:
             assert receive_json(session) == {"type": "ping"}
 
     def test_connection_cap_closes_1013(self, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(ws_manager, "MAX_CONNECTIONS", 2)
-        url = f"{PATH}?token={token(Role.VIEWER)}"
-        with client.websocket_connect(url) as first, client.websocket_connect(url) as second:
+        protocols = bearer(token(Role.VIEWER))
+        with (
+            client.websocket_connect(PATH, subprotocols=protocols) as first,
+            client.websocket_connect(PATH, subprotocols=protocols) as second,
+        ):
             ping_pong(first)
             ping_pong(second)
-            with client.websocket_connect(url) as third:
+            with client.websocket_connect(PATH, subprotocols=protocols) as third:
                 closed = assert_closed(third, 1013)
                 assert closed["reason"] == "Max connections reached"
             ping_pong(first)  # the existing sockets are unaffected
@@ -238,7 +252,7 @@ class FakeSocket:
         self.closed: tuple[int, str | None] | None = None
         self.application_state = WebSocketState.CONNECTING
 
-    async def accept(self) -> None:
+    async def accept(self, subprotocol: str | None = None) -> None:
         self.application_state = WebSocketState.CONNECTED
 
     async def send_json(self, data: dict[str, Any]) -> None:
@@ -297,7 +311,7 @@ class TestApprovalsChannel:
     APPROVALS = "/api/v1/ws/approvals"
 
     def test_needs_approvals_read(self, client: TestClient) -> None:
-        with client.websocket_connect(f"{self.APPROVALS}?token={token(Role.VIEWER)}") as session:
+        with client.websocket_connect(self.APPROVALS, subprotocols=bearer(token(Role.VIEWER))) as session:
             assert_closed(session, 1008)
 
     def test_requests_and_decisions_are_forwarded_in_the_channel_shape(self, client: TestClient) -> None:
@@ -305,7 +319,7 @@ class TestApprovalsChannel:
             id=uuid.uuid4(), action_type="isolate_host", target="pc-1", risk_level="high", status="pending",
             requested_by="playbook:malware-response", expires_at=datetime(2026, 11, 24, 12, 30, tzinfo=UTC),
         )  # fmt: skip
-        with client.websocket_connect(f"{self.APPROVALS}?token={token(Role.ANALYST)}") as session:
+        with client.websocket_connect(self.APPROVALS, subprotocols=bearer(token(Role.ANALYST))) as session:
             ping_pong(session)
             session.portal.call(get_bus().publish, APPROVALS_STREAM, approval_event(approval, "requested"))
             approval.status = "approved"

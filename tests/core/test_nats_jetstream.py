@@ -88,7 +88,7 @@ class TestDurableConsumer:
     async def test_success_acks_and_a_failure_naks_for_redelivery(self, publisher, monkeypatch):
         monkeypatch.setattr(nats_jetstream, "NAK_DELAY_SECONDS", 0.2)  # spec: 5 s; the mechanism is the same
         published_before = [{"n": 0}, {"n": 1}]
-        for data in published_before:  # delivered although published before the subscription
+        for data in published_before:  # delivered although published before: replay asked for
             await publisher.publish(ALERTS_SUBJECT, data)
         seen: list[int] = []
 
@@ -97,7 +97,7 @@ class TestDurableConsumer:
             if data["n"] == 1 and seen.count(1) == 1:
                 raise RuntimeError("first delivery fails")
 
-        sub = await publisher.subscribe_durable(ALERTS_SUBJECT, handler)
+        sub = await publisher.subscribe_durable(ALERTS_SUBJECT, handler, replay=True)
         await wait_until(lambda: seen.count(1) == 2)
 
         async def settled() -> bool:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.api.schemas.cps import DeviceOut
 from aurorasoc.core.models import AlertModel, AttestationRecordModel, CPSDeviceModel, FirmwareBundleModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.cps.attestation import AttestationResponse, issue_challenge, verify_response
@@ -138,12 +139,56 @@ class TestVerify:
         assert await _attest(db_session, sim) == "revoked"
         assert device.attestation_status == "revoked"
 
-    async def test_without_a_bundle_the_first_verified_hash_is_pinned(self, db_session):
-        sim = SimulatedDevice("att-tofu")
+
+class TestFirmwareNeedsASignedBundle:
+    """Issue 20: ``verified`` only against a registered signed bundle, else ``unknown`` with the reason."""
+
+    @pytest.mark.parametrize("tampered", [False, True])
+    async def test_without_a_bundle_a_reported_hash_is_unknown_and_alerted(self, db_session, tampered):
+        sim = SimulatedDevice(f"att-nob-{tampered}", tamper_firmware=tampered, boot_count=5)
+        device = await _enrolled(db_session, sim, bundle=False)
+        assert await _attest(db_session, sim) == "unknown"
+        assert (device.attestation_status, device.trusted, device.boot_count) == ("unknown", False, 5)
+        out = DeviceOut.model_validate(device)
+        assert out.firmware_state == "unknown"
+        assert "no signed firmware bundle" in (out.firmware_reason or "")
+        alert = (await db_session.scalars(select(AlertModel))).one()
+        assert (alert.title, alert.severity) == (f"Unrecognised firmware: {sim.device_id}", "high")
+        assert (
+            alert.metadata_["firmware"]["reported_hash"]
+            == sim.attestation_response("0" * 32)["firmware_hash"]
+        )
+        assert await _attest(db_session, sim) == "unknown"  # never promoted on a second look
+
+    async def test_an_unsigned_bundle_is_nothing_to_compare_against(self, db_session):
+        sim = SimulatedDevice("att-unsigned")
         await _enrolled(db_session, sim, bundle=False)
+        db_session.add(FirmwareBundleModel(version=sim.firmware_version, target_device_type=sim.device_type,
+                                           sha256=sim.genuine_hash, signature_valid=False))  # fmt: skip
+        assert await _attest(db_session, sim) == "unknown"
+
+    async def test_hash_of_another_signed_bundle_of_the_type_verifies(self, db_session):
+        sim = SimulatedDevice("att-other-version")
+        device = await _enrolled(db_session, sim, bundle=False)
+        db_session.add(FirmwareBundleModel(version="9.9.9", target_device_type=sim.device_type,
+                                           sha256=sim.genuine_hash, signature_valid=True))  # fmt: skip
         assert await _attest(db_session, sim) == "verified"
-        sim.tamper_firmware = True
-        assert await _attest(db_session, sim) == "failed"
+        assert DeviceOut.model_validate(device).firmware_state == "verified"
+
+    async def test_never_attested_device_says_why_it_is_unknown(self, db_session):
+        device = await _enrolled(db_session, SimulatedDevice("att-never"))
+        out = DeviceOut.model_validate(device)
+        assert out.firmware_state == "unknown" and "not answered" in (out.firmware_reason or "")
+
+    async def test_a_quarantined_device_is_not_verified_until_approved(self, db_session):
+        sim = SimulatedDevice("att-quar")
+        device = await _enrolled(db_session, sim)
+        device.metadata_ = {"auto_registered": True, "quarantined": True}
+        assert await _attest(db_session, sim) == "unknown"
+        assert DeviceOut.model_validate(device).quarantined is True
+        await CPSService(db_session).approve(device)
+        assert await _attest(db_session, sim) == "verified"
+        assert device.trusted is True
 
 
 @pytest.mark.parametrize("field", ["nonce", "firmware_hash", "signature_hex"])

@@ -13,9 +13,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.bus.base import set_bus
-from aurorasoc.core.bus.inprocess import InProcessBus
-from aurorasoc.core.config import get_settings
+from aurorasoc.config.settings import get_settings, reset_settings
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel, CPSDeviceModel, CPSTelemetryModel
 from aurorasoc.core.types import utcnow
@@ -40,6 +38,12 @@ def _reading(device_id: str, value: float, at: datetime) -> IngestMessage:
     return _message("telemetry", device_id, {"metric": "temperature", "value": value, "unit": "C"}, at)
 
 
+async def _register(session: AsyncSession, *device_ids: str) -> None:
+    for device_id in device_ids:
+        await CPSService(session).register({"device_id": device_id, "device_type": "pump", "name": device_id,
+                                            "firmware_stack": "zephyr"})  # fmt: skip
+
+
 async def _device(session: AsyncSession, device_id: str) -> CPSDeviceModel:
     device = await CPSService(session).find(device_id)
     assert device is not None
@@ -48,27 +52,41 @@ async def _device(session: AsyncSession, device_id: str) -> CPSDeviceModel:
 
 
 class TestBatch:
-    async def test_status_registers_telemetry_is_stored_and_last_seen_is_the_latest_message(self, db_session):
+    async def test_telemetry_is_stored_unknown_ids_rejected_and_last_seen_is_the_latest(self, db_session):
         t0 = utcnow()
+        await _register(db_session, "pump-1")
         ingest = CPSIngest(db_session, CorrelationEngine(), DeviceDirectory())
         batch = [
             _message("status", "pump-1", {"device_type": "pump"}, t0),
             _reading("pump-1", 20.5, t0 + timedelta(seconds=1)),
             _message("telemetry", "pump-1", {"metric": "rpm", "value": 900, "ts": t0.timestamp()}, t0),
             _reading("stranger", 1.0, t0 + timedelta(seconds=2)),
+            _message("status", "ghost", {"device_type": "pump"}, t0),
         ]
         result = await ingest.handle(batch)
         rows = (await db_session.execute(select(CPSTelemetryModel.device_id, CPSTelemetryModel.metric,
                                                 CPSTelemetryModel.value))).all()  # fmt: skip
-        assert sorted(tuple(r) for r in rows) == [
-            ("pump-1", "rpm", 900.0),
-            ("pump-1", "temperature", 20.5),
-            ("stranger", "temperature", 1.0),  # stored even though the device is not registered
+        assert sorted(tuple(r) for r in rows) == [("pump-1", "rpm", 900.0), ("pump-1", "temperature", 20.5)]
+        assert [(m.kind, m.device_id) for m in result.rejected] == [
+            ("telemetry", "stranger"),
+            ("status", "ghost"),
         ]
         device = await _device(db_session, "pump-1")
         assert (device.health, device.last_seen_at) == ("online", t0 + timedelta(seconds=1))
         assert await CPSService(db_session).find("stranger") is None
-        assert [e["event"] for e in result.outbox.events] == ["status", "telemetry", "telemetry", "telemetry"]
+        assert await CPSService(db_session).find("ghost") is None
+        assert [e["event"] for e in result.outbox.events] == ["status", "telemetry", "telemetry"]
+
+    async def test_auto_registration_is_opt_in_and_quarantines(self, db_session, monkeypatch):
+        monkeypatch.setenv("AURORA_CPS_AUTO_REGISTER", "true")
+        reset_settings()
+        result = await CPSIngest(db_session, CorrelationEngine(), DeviceDirectory()).handle(
+            [_message("status", "new-1", {"device_type": "pump"}, utcnow())]
+        )
+        assert result.rejected == []
+        device = await _device(db_session, "new-1")
+        assert (device.attestation_status, device.trusted) == ("unknown", False)
+        assert device.metadata_ == {"auto_registered": True, "quarantined": True}
 
     async def test_a_device_registered_later_is_seen_at_once_despite_the_cache(self, db_session):
         t0, directory = utcnow(), DeviceDirectory(ttl=3600)
@@ -118,6 +136,9 @@ class _BrokenBus(InProcessBus):
 
 
 async def test_a_publish_failure_after_the_commit_does_not_store_the_batch_twice(app_db):
+    async with get_session_factory()() as session:
+        await _register(session, "once-1", "once-2")
+        await session.commit()
     set_bus(_BrokenBus())
     try:
         consumer = MQTTEdgeConsumer(get_settings().mqtt)

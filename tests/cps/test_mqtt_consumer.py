@@ -18,18 +18,20 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import aiomqtt
+import orjson
 import pytest
 from conftest import require_service
 from httpx import ASGITransport, AsyncClient
 from prometheus_client import REGISTRY
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.core.db import session_scope
-from aurorasoc.core.models import CPSDeviceModel, FirmwareBundleModel
-from aurorasoc.cps.mqtt import MQTTEdgeConsumer, active_consumer
-from aurorasoc.cps.simulator import SimulatedDevice, run_device
-from aurorasoc.workers.scheduler import BackgroundScheduler
+from aurorasoc.core.models import CPSDeviceModel, CPSTelemetryModel, FirmwareBundleModel
+from aurorasoc.events.mqtt_consumer import MQTTEdgeConsumer, active_consumer
+from aurorasoc.services.cps import CPSService
+from aurorasoc.services.cps_simulator import SimulatedDevice, run_device
+from aurorasoc.services.scheduler import BackgroundScheduler
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -53,7 +55,8 @@ def _uid(prefix: str) -> str:
 
 def _use_broker(monkeypatch: pytest.MonkeyPatch, host: str, port: int) -> None:
     for key, value in {"MQTT_ENABLED": "true", "MQTT_HOST": host, "MQTT_PORT": str(port), "MQTT_TLS": "false",
-                       "MQTT_CLIENT_ID": _uid("aurora-test")}.items():  # fmt: skip
+                       "MQTT_CLIENT_ID": _uid("aurora-test"),
+                       "MQTT_SHARE_GROUP": _uid("g")}.items():  # fmt: skip
         monkeypatch.setenv(key, value)
     reset_settings()
 
@@ -102,7 +105,15 @@ async def online(broker: tuple[str, int], api: AsyncClient, sim: SimulatedDevice
             await task
 
 
+async def _add_bundle(sim: SimulatedDevice) -> None:
+    """A signed bundle for the simulated image: without one a device can never be ``verified``."""
+    async with session_scope() as session:
+        session.add(FirmwareBundleModel(version=sim.firmware_version, target_device_type=sim.device_type,
+                                        sha256=sim.genuine_hash, signature_valid=True))  # fmt: skip
+
+
 async def _register(api: AsyncClient, sim: SimulatedDevice, **overrides: Any) -> None:
+    await _add_bundle(sim)
     resp = await api.post("/api/v1/cps/devices", json={**sim.registration(), **overrides})
     assert resp.status_code == 201, resp.text
     assert resp.json()["attestation_status"] == "pending"
@@ -142,9 +153,6 @@ class TestAttestationOverMQTT:
 
     async def test_tampered_firmware_fails_with_critical_alert_and_case(self, broker, api):
         sim = SimulatedDevice(_uid("mq-tamper"), tamper_firmware=True)
-        async with session_scope() as session:
-            session.add(FirmwareBundleModel(version=sim.firmware_version, target_device_type=sim.device_type,
-                                            sha256=sim.genuine_hash, signature_valid=True))  # fmt: skip
         await _register(api, sim)
         async with online(broker, api, sim):
             device = await _attest_until(api, sim.device_id, {"failed"})
@@ -201,29 +209,123 @@ def _count(name: str, **labels: str) -> float:
 
 class TestRobustness:
     async def test_malformed_topic_and_payload_are_counted_and_consumer_keeps_running(self, broker, api):
-        before = {
-            r: _count("mqtt_messages_rejected_total", reason=r)
-            for r in ("bad_device_id", "bad_json", "bad_payload")
-        }
-        good = _uid("mq-after")
+        reasons = ("bad_device_id", "bad_json", "bad_payload", "unknown_device")
+        before = {r: _count("mqtt_messages_rejected_total", reason=r) for r in reasons}
+        good = SimulatedDevice(_uid("mq-after"))
+        await _register(api, good)
         async with aiomqtt.Client(*broker, identifier=_uid("mq-raw")) as raw:
             await raw.publish("aurora/sensors/bad.id!/status", b'{"device_type":"x"}', qos=1)
             await raw.publish(f"aurora/sensors/{_uid('mq-bad')}/telemetry", b"{not json", qos=1)
             await raw.publish(f"aurora/sensors/{_uid('mq-bad')}/telemetry", b'{"metric":"t"}', qos=1)
-            await raw.publish(f"aurora/sensors/{good}/status", b'{"device_type":"valve"}', qos=1)
+            await raw.publish(f"aurora/sensors/{good.device_id}/status", b'{"device_type":"valve"}', qos=1)
 
-        async def registered() -> bool:
-            return (await api.get(f"/api/v1/cps/devices/{good}")).status_code == 200
+        async def seen() -> bool:
+            body = (await api.get(f"/api/v1/cps/devices/{good.device_id}")).json()
+            return body["last_seen_at"] is not None
 
-        await eventually(registered)
-        for reason, count in before.items():
+        await eventually(seen)
+        for reason, count in list(before.items())[:3]:
             assert _count("mqtt_messages_rejected_total", reason=reason) >= count + 1, reason
-        device = (await api.get(f"/api/v1/cps/devices/{good}")).json()
+        consumer = active_consumer()
+        assert consumer is not None
+        stats = consumer.stats
+        assert (stats.received, stats.rejected, stats.stored, stats.dropped) == (4, 3, 1, 0)
+        ingest = (await api.get("/api/v1/system/status")).json()["mqtt_ingest"]
+        assert ingest["received"] >= 4 and ingest["stored"] >= 1 and ingest["rejected"] >= 3
+
+    async def test_unregistered_devices_are_rejected_counted_and_not_stored(self, broker, api):
+        before = _count("mqtt_messages_rejected_total", reason="unknown_device")
+        stranger = SimulatedDevice(_uid("mq-stranger"))
+        async with aiomqtt.Client(*broker, identifier=_uid("mq-raw")) as raw:
+            for suffix, body in (("status", stranger.status()), ("telemetry", {"metric": "t", "value": 1.0}),
+                                 ("badge_event", {"badge_id": "b-1"}),
+                                 ("response", stranger.attestation_response("0" * 32))):  # fmt: skip
+                await raw.publish(stranger.topic(suffix), orjson.dumps(body), qos=1)
+
+        async def counted() -> bool:
+            return _count("mqtt_messages_rejected_total", reason="unknown_device") >= before + 4
+
+        await eventually(counted)
+        assert (await api.get(f"/api/v1/cps/devices/{stranger.device_id}")).status_code == 404
+        async with session_scope() as session:
+            stored = await session.scalar(
+                select(func.count()).where(CPSTelemetryModel.device_id == stranger.device_id)
+            )
+        assert stored == 0
+
+    async def test_auto_registration_when_enabled_quarantines_until_approved(self, monkeypatch, broker, api):
+        monkeypatch.setenv("AURORA_CPS_AUTO_REGISTER", "true")
+        reset_settings()
+        new = _uid("mq-auto")
+        async with aiomqtt.Client(*broker, identifier=_uid("mq-raw")) as raw:
+            await raw.publish(f"aurora/sensors/{new}/status", b'{"device_type":"valve"}', qos=1)
+
+        async def registered() -> dict[str, Any] | None:
+            resp = await api.get(f"/api/v1/cps/devices/{new}")
+            return resp.json() if resp.status_code == 200 else None
+
+        device = await eventually(registered)
         assert (device["attestation_status"], device["trusted"], device["device_type"]) == (
-            "unknown",
-            False,
-            "valve",
+            "unknown", False, "valve",
+        )  # fmt: skip
+        assert device["quarantined"] is True and device["firmware_state"] == "unknown"
+        approved = await api.post(f"/api/v1/cps/devices/{new}/approve")
+        assert approved.status_code == 200 and approved.json()["quarantined"] is False
+        again = await api.post(f"/api/v1/cps/devices/{new}/approve")
+        assert again.status_code == 200 and again.json()["quarantined"] is False
+
+
+async def test_two_consumers_sharing_the_subscription_split_the_messages_without_duplicates(broker, app_db):
+    """Two ``worker --role mqtt`` members of one ``$share`` group: each message is stored once."""
+    device_id = _uid("mq-shared")
+    async with session_scope() as session:
+        await CPSService(session).register(
+            {"device_id": device_id, "device_type": "pump", "name": "p", "firmware_stack": "zephyr"}
         )
+    values: dict[str, list[float]] = {"a": [], "b": []}
+    consumers = []
+    for member in values:
+
+        def on_stored(batch: Any, member: str = member) -> None:
+            values[member].extend(m.payload.value for m in batch)
+
+        mqtt = get_settings().mqtt
+        consumers.append(MQTTEdgeConsumer(mqtt, on_stored=on_stored, client_id=f"{mqtt.client_id}-{member}"))
+    for consumer in consumers:
+        await consumer.start()
+    try:
+        for consumer in consumers:
+            await asyncio.wait_for(consumer.connected.wait(), 10)
+        async with aiomqtt.Client(*broker, identifier=_uid("mq-pub")) as pub:
+            for n in range(40):
+                body = orjson.dumps({"metric": "t", "value": float(n)})
+                await pub.publish(f"aurora/sensors/{device_id}/telemetry", body, qos=1)
+
+        async def all_stored() -> bool:
+            return len(values["a"]) + len(values["b"]) >= 40
+
+        await eventually(all_stored)
+        await asyncio.sleep(0.3)
+        assert sorted(values["a"] + values["b"]) == [float(n) for n in range(40)]
+        assert values["a"] and values["b"], values
+    finally:
+        for consumer in consumers:
+            await consumer.stop()
+
+
+def test_a_full_buffer_drops_and_counts_and_broker_drops_are_read_from_sys():
+    consumer = MQTTEdgeConsumer(get_settings().mqtt)
+    consumer.queue = asyncio.Queue(1)
+    before = _count("mqtt_messages_dropped_total")
+    for n in range(3):
+        message = consumer.accept("aurora/sensors/d-1/telemetry", orjson.dumps({"metric": "t", "value": n}))
+        assert message is not None
+        consumer.offer(message)
+    assert (consumer.queue.qsize(), consumer.stats.received, consumer.stats.dropped) == (1, 3, 2)
+    assert _count("mqtt_messages_dropped_total") == before + 2
+    assert consumer.accept("$SYS/broker/publish/messages/dropped", b"17") is None
+    assert consumer.stats.broker_dropped == 17 and consumer.stats.received == 3
+    assert _count("mqtt_broker_dropped_messages") == 17
 
 
 def _free_port() -> int:
@@ -255,6 +357,7 @@ async def _publish_status(port: int, device_id: str) -> None:
 async def test_consumer_survives_a_broker_restart(monkeypatch, app_db):
     require_service("mqtt")
     port = _free_port()
+    monkeypatch.setenv("AURORA_CPS_AUTO_REGISTER", "true")  # a status registers its device
     _use_broker(monkeypatch, "127.0.0.1", port)
     proc = _start_broker(port)
     consumer = MQTTEdgeConsumer(get_settings().mqtt)

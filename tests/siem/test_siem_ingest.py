@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -135,6 +136,14 @@ class TestIngestRefusals:
         assert resp.json()["detail"]["code"] == "payload_too_large"
         assert "AURORA_INGEST_MAX_BODY_MB" in resp.json()["detail"]["message"]
         assert (await client.post(INGEST, content=b"x" * 1024, headers=admin_headers)).status_code == 202
+
+    async def test_a_gzip_bomb_is_413_with_the_reason_and_nothing_queued(self, client, admin_headers):
+        member = gzip.compress(b"A" * 1024 * 1024, compresslevel=9)
+        resp = await client.post(INGEST, content=member * 1024, headers=admin_headers)  # 1 MiB -> 1 GiB
+        assert resp.status_code == 413
+        assert "decompressed size exceeds 10 MiB" in resp.json()["detail"]["message"]
+        await detected()
+        assert await count(SiemLogModel) == 0
 
     async def test_dummy_mode_answers_409(self, client, admin_headers):
         runtime.set_mode(RuntimeMode.DUMMY)

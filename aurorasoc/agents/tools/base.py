@@ -84,6 +84,9 @@ class AuroraTool(ABC):
 
     async def run(self, ctx: ToolContext, arguments: dict[str, Any]) -> ToolResult:
         """Validate, authorise, run under a timeout; every failure becomes an error envelope."""
+        unknown = sorted(set(arguments) - set(self.Input.model_fields))
+        if unknown:
+            return error("invalid_input", f"unknown argument(s): {', '.join(unknown)[:200]}")
         try:
             args = self.Input.model_validate(arguments)
         except ValidationError as exc:

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aurorasoc.agents.tools.base import AuroraTool
-from aurorasoc.agents.tools.cps import DeviceStatus, ListDevices
-from aurorasoc.agents.tools.siem import CorrelateEvents, MitreMap, SearchAlerts, SearchLogs
-from aurorasoc.agents.tools.soar import (
+from aurorasoc.tools.base import AuroraTool
+from aurorasoc.tools.containment import CONTAINMENT_TOOLS
+from aurorasoc.tools.cps import DeviceStatus, ListDevices
+from aurorasoc.tools.evidence import (
+    AlertEvents,
+    HostAlerts,
+    HostTimeline,
+    LogonSessions,
+    Prevalence,
+    ProcessTree,
+    UserTimeline,
+    WhereElse,
+)
+from aurorasoc.tools.siem import CorrelateEvents, MitreMap, SearchAlerts, SearchLogs
+from aurorasoc.tools.soar import (
     AddCaseNote,
     ExecutePlaybook,
     GetApprovalStatus,
@@ -24,6 +35,14 @@ TOOLS: dict[str, AuroraTool] = {
         SearchLogs(),
         CorrelateEvents(),
         MitreMap(),
+        AlertEvents(),
+        HostTimeline(),
+        HostAlerts(),
+        WhereElse(),
+        UserTimeline(),
+        LogonSessions(),
+        ProcessTree(),
+        Prevalence(),
         EnrichIOC(),
         MitreAttackLookup(),
         GetCase(),
@@ -34,6 +53,7 @@ TOOLS: dict[str, AuroraTool] = {
         AddCaseNote(),
         ListDevices(),
         DeviceStatus(),
+        *CONTAINMENT_TOOLS,
     )
 }
 

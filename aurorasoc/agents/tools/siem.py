@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import or_, select
 
 from aurorasoc.agents.tools.base import AuroraTool, ToolContext, ToolResult
@@ -55,13 +56,35 @@ class SearchLogsInput(BaseModel):
     q: str = Field(
         ..., min_length=1, max_length=500, description="SIEM query language, e.g. a word or field:value"
     )
-    range: str = Field("7d", pattern="^(15m|1h|4h|24h|7d)$", description="How far back to look")
+    range: str | None = Field(
+        None,
+        pattern="^(15m|1h|4h|24h|7d|all)$",
+        description="How far back from now; 'all' (the default) for all time",
+    )
+    start: datetime | None = Field(None, description="Absolute range start on event time (ISO 8601)")
+    end: datetime | None = Field(None, description="Absolute range end on event time (ISO 8601)")
+    around: datetime | None = Field(None, description="Centre of a ± window_minutes range (event time)")
+    window_minutes: int = Field(30, ge=1, le=7 * 24 * 60)
     host: str | None = Field(None, max_length=255)
     limit: int = Field(10, ge=1, le=50)
 
+    @model_validator(mode="after")
+    def _one_range(self) -> SearchLogsInput:
+        given = [self.range not in (None, "all"), bool(self.start or self.end), self.around is not None]
+        if sum(given) > 1:
+            raise ValueError("give one of range, start/end or around")
+        return self
+
+    def bounds(self) -> tuple[str | None, datetime | None, datetime | None]:
+        if self.around is not None:
+            delta = timedelta(minutes=self.window_minutes)
+            return None, self.around - delta, self.around + delta
+        return (None if self.range == "all" else self.range), self.start, self.end
+
 
 class SearchLogs(AuroraTool):
-    """Search stored SIEM events (newest first) with the query language; returns matching lines."""
+    """Search stored SIEM events (newest first) with the query language, on event time: all time
+    by default, back from now (range), an absolute start/end, or ± window_minutes around a time."""
 
     name = "search_logs"
     domain = "siem"
@@ -69,13 +92,16 @@ class SearchLogs(AuroraTool):
     permission = "siem:read"
 
     async def execute(self, ctx: ToolContext, args: SearchLogsInput) -> ToolResult:
-        filters = LogFilters(q=args.q, range=args.range, hosts=(args.host,) if args.host else ())
+        rng, since, until = args.bounds()
+        filters = LogFilters(
+            q=args.q, range=rng, since=since, until=until, hosts=(args.host,) if args.host else ()
+        )
         found = await SiemSearchService(ctx.session).search(filters, limit=args.limit)
         return {
             "status": "ok",
             "total": found.total,
             "truncated": found.truncated,
-            "events": [log_view(r) for r in found.rows],
+            "events": [{**log_view(r), "event_ref": str(r.id)} for r in found.rows],
         }
 
 

@@ -15,11 +15,15 @@ from aurorasoc.agents.tools.base import AuroraTool, ToolContext, ToolFailure, To
 from aurorasoc.agents.tools.views import case_view
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core.errors import NotFound
-from aurorasoc.core.vocabulary import ActionClass, ApprovalStatus, Severity
-from aurorasoc.soar.approvals import ApprovalRequest, ApprovalService
-from aurorasoc.soar.executions import ExecutionService
-from aurorasoc.soar.playbooks import PlaybookService
-from aurorasoc.soar.timeline import add_case_entry
+from aurorasoc.engine.loader import showcase_playbooks
+from aurorasoc.engine.timeline import add_case_entry
+from aurorasoc.models.domain import ActionClass, ApprovalStatus, Severity
+from aurorasoc.services.approvals import ApprovalRequest, ApprovalService
+from aurorasoc.services.cases import CaseService
+from aurorasoc.services.executions import ExecutionService
+from aurorasoc.services.playbooks import PlaybookService
+from aurorasoc.tools.base import AuroraTool, ToolContext, ToolFailure, ToolResult
+from aurorasoc.tools.views import case_view
 
 RUN_PLAYBOOK = "run_playbook"
 
@@ -56,7 +60,8 @@ class PlaybooksInput(BaseModel):
 
 
 class ListPlaybooks(AuroraTool):
-    """Enabled SOAR playbooks (name, description, techniques, whether they need approval)."""
+    """SOAR playbooks that fit a technique (name, description, techniques, enabled, whether they
+    need approval), including the bundled ones not imported yet; any run needs approval."""
 
     name = "list_playbooks"
     domain = "soar"
@@ -66,17 +71,36 @@ class ListPlaybooks(AuroraTool):
     async def execute(self, ctx: ToolContext, args: PlaybooksInput) -> ToolResult:
         playbooks, _ = await PlaybookService(ctx.session).list(skip=0, limit=200)
         wanted = (args.technique or "").upper()
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "name": p.name,
                 "description": p.description[:300],
                 "mitre_techniques": p.mitre_techniques,
                 "requires_approval": p.requires_approval,
+                "enabled": p.enabled,
+                "imported": True,
             }
             for p in playbooks
-            if p.enabled and (not wanted or any(t.upper().startswith(wanted) for t in p.mitre_techniques))
         ]
-        return {"status": "ok", "playbooks": rows}
+        stored = {p.name for p in playbooks}
+        rows += [
+            {
+                "name": d.name,
+                "description": d.description[:300],
+                "mitre_techniques": list(d.mitre_techniques),
+                "requires_approval": True,
+                "enabled": False,
+                "imported": False,
+            }
+            for d in (loaded.definition for loaded in showcase_playbooks())
+            if d.name not in stored
+        ]
+        fits = [
+            r
+            for r in rows
+            if not wanted or any(str(t).upper().startswith(wanted) for t in r["mitre_techniques"])
+        ]
+        return {"status": "ok", "playbooks": fits}
 
 
 class ApprovalInput(BaseModel):

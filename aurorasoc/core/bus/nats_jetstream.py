@@ -3,7 +3,10 @@
 Only active with ``AURORA_NATS_URL``. NATS is never required locally: a publisher that cannot reach
 the server logs, counts the failure and carries on, and ``publish_nowait`` runs in the background
 so an API request never waits for (or fails because of) NATS. Every message carries a
-``Nats-Msg-Id`` header, so a retried publish is stored once (JetStream duplicate window).
+``Nats-Msg-Id`` header, so a retried publish is stored once (JetStream duplicate window). Callers
+use the logical names (``AURORA.alerts``); the stream, subjects and durable names sent to NATS
+carry ``AURORA_NAMESPACE`` (:mod:`aurorasoc.core.namespace`). A new durable consumer starts with
+what is published after it joins (``FEDERATION_REPLAY=true`` asks for what the stream still keeps).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from nats.js.api import DeliverPolicy, PubAck, RetentionPolicy, StreamConfig
 from nats.js.errors import BadRequestError
 from prometheus_client import Counter
 
-from aurorasoc.core.config import get_settings
+from aurorasoc.config.settings import get_settings
+from aurorasoc.core.namespace import nats_durable, nats_stream, nats_subject
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +54,15 @@ class NATSJetStreamPublisher:
     def __init__(
         self,
         nats_url: str,
-        stream_name: str = "AURORA",
+        stream_name: str | None = None,
         *,
         connect_timeout: float = 2.0,
         publish_timeout: float = 5.0,
+        namespace: str | None = None,
     ) -> None:
         self.nats_url = nats_url
-        self.stream_name = stream_name
+        self.namespace = namespace or get_settings().namespace
+        self.stream_name = stream_name or nats_stream(self.namespace)
         self.connect_timeout = connect_timeout
         self.publish_timeout = publish_timeout
         self._nc: Client | None = None
@@ -99,7 +105,7 @@ class NATSJetStreamPublisher:
     async def ensure_stream(self, js: JetStreamContext) -> None:
         config = StreamConfig(
             name=self.stream_name,
-            subjects=list(SUBJECTS),
+            subjects=[self.subject(subject) for subject in SUBJECTS],
             retention=RetentionPolicy.LIMITS,
             max_msgs=MAX_MSGS,
             max_age=MAX_AGE_SECONDS,
@@ -113,7 +119,11 @@ class NATSJetStreamPublisher:
         """Publish JSON and wait for JetStream's ack; a repeated ``msg_id`` is acked as a duplicate."""
         js = await self._jetstream()
         headers = {"Nats-Msg-Id": msg_id or str(uuid.uuid4())}
-        return await js.publish(subject, orjson.dumps(data), headers=headers)
+        return await js.publish(self.subject(subject), orjson.dumps(data), headers=headers)
+
+    def subject(self, logical: str) -> str:
+        """``AURORA.alerts`` / ``aurora.federation…`` as sent on the wire in this namespace."""
+        return nats_subject(logical, self.namespace)
 
     async def client(self) -> Client:
         """The connected client, for core NATS subjects (federation heartbeats)."""
@@ -135,9 +145,19 @@ class NATSJetStreamPublisher:
             log.warning("NATS publish on %s failed: %s", subject, exc)
 
     async def subscribe_durable(
-        self, subject: str, handler: JsonHandler, *, durable: str = DURABLE_CONSUMER
+        self,
+        subject: str,
+        handler: JsonHandler,
+        *,
+        durable: str = DURABLE_CONSUMER,
+        replay: bool | None = None,
     ) -> Subscription:
-        """Durable push consumer from the first message: ack on success, ``nak(delay=5)`` on error."""
+        """Durable push consumer: ack on success, ``nak(delay=5)`` on error.
+
+        A new durable starts at the next message unless ``replay`` (default ``FEDERATION_REPLAY``);
+        an existing one resumes where it stopped, so a restarted site misses nothing.
+        """
+        replay = get_settings().federation.replay if replay is None else replay
 
         async def _on_message(msg: Msg) -> None:
             try:
@@ -150,12 +170,12 @@ class NATSJetStreamPublisher:
 
         js = await self._jetstream()
         return await js.subscribe(
-            subject,
-            durable=durable,
+            self.subject(subject),
+            durable=nats_durable(durable, self.namespace),
             stream=self.stream_name,
             cb=_on_message,
             manual_ack=True,
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=DeliverPolicy.ALL if replay else DeliverPolicy.NEW,
         )
 
 

@@ -7,6 +7,7 @@ handler leaves its entry pending and is retried in place with exponential backof
 retry is an ``XCLAIM``, so the delivery count in ``XPENDING`` stays authoritative); after
 ``max_deliveries`` the entry is dead-lettered and acknowledged. Entries left pending by a
 crashed consumer are taken over with ``XAUTOCLAIM`` once idle for ``claim_idle_seconds``.
+Streams are named logically (``aurora:alerts``); the Redis keys carry ``AURORA_NAMESPACE``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from redis.typing import EncodableT, FieldT
 from aurorasoc.core.bus.base import BusMessage, Handler, dead_letter_stream
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.metrics import BUS_PUBLISH_FAILURES
+from aurorasoc.core.namespace import redis_key
+from aurorasoc.events.bus import BusMessage, Handler, dead_letter_stream
 
 log = logging.getLogger(__name__)
 CLOSE_TIMEOUT_SECONDS = 5.0
@@ -50,6 +53,7 @@ class _Subscription:
     handler: Handler
     consumer: str
     batch_size: int
+    key: str  # the stream's Redis key in this deployment's namespace
 
     @property
     def start_id(self) -> str:
@@ -73,9 +77,11 @@ class RedisStreamsBus:
         backoff_max: float = 30.0,
         publish_retries: int = 3,
         publish_retry_delay: float = 0.1,
+        namespace: str | None = None,
     ) -> None:
 
         messaging = get_settings().messaging
+        self.namespace = namespace or get_settings().namespace
         self._owns_client = client is None
         self.client: aioredis.Redis = client or aioredis.from_url(  # type: ignore[no-untyped-call]
             url or messaging.redis_url,
@@ -129,7 +135,7 @@ class RedisStreamsBus:
             if sub.start_id == "$":
                 try:
                     await asyncio.wait_for(
-                        self.client.xgroup_destroy(sub.stream, sub.group), CLOSE_TIMEOUT_SECONDS
+                        self.client.xgroup_destroy(sub.key, sub.group), CLOSE_TIMEOUT_SECONDS
                     )
                 except (*_TRANSIENT, RedisError, TimeoutError):
                     log.warning("could not destroy consumer group %s", sub.group)
@@ -147,7 +153,7 @@ class RedisStreamsBus:
         batch_size: int = 10,
     ) -> None:
         name = consumer or f"{socket.gethostname()}:{os.getpid()}:{len(self._subscriptions)}"
-        sub = _Subscription(stream, group, handler, name, batch_size)
+        sub = _Subscription(stream, group, handler, name, batch_size, redis_key(stream, self.namespace))
         self._subscriptions.append(sub)
         if self._running:
             self._spawn(sub)
@@ -175,7 +181,7 @@ class RedisStreamsBus:
             "timestamp": datetime.now(UTC).isoformat(),
             "data": orjson.dumps(data).decode(),
         }
-        await self.client.xadd(stream, fields, maxlen=maxlen, approximate=True)
+        await self.client.xadd(redis_key(stream, self.namespace), fields, maxlen=maxlen, approximate=True)
 
     # -- consuming ---------------------------------------------------------------------
 
@@ -185,7 +191,7 @@ class RedisStreamsBus:
 
     async def _ensure_group(self, sub: _Subscription) -> None:
         try:
-            await self.client.xgroup_create(sub.stream, sub.group, id=sub.start_id, mkstream=True)
+            await self.client.xgroup_create(sub.key, sub.group, id=sub.start_id, mkstream=True)
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
@@ -217,7 +223,7 @@ class RedisStreamsBus:
 
     async def _read_new(self, sub: _Subscription) -> None:
         response = await self.client.xreadgroup(
-            sub.group, sub.consumer, {sub.stream: ">"}, count=sub.batch_size, block=self.block_ms
+            sub.group, sub.consumer, {sub.key: ">"}, count=sub.batch_size, block=self.block_ms
         )
         for _stream, entries in response or []:
             for entry_id, fields in entries:
@@ -228,7 +234,7 @@ class RedisStreamsBus:
         start = "0-0"
         while True:
             response = await self.client.xautoclaim(
-                sub.stream, sub.group, sub.consumer, self.claim_idle_ms, start_id=start, count=sub.batch_size
+                sub.key, sub.group, sub.consumer, self.claim_idle_ms, start_id=start, count=sub.batch_size
             )
             start, entries = response[0], response[1]
             for entry_id, fields in entries:
@@ -238,7 +244,7 @@ class RedisStreamsBus:
                 return
 
     async def _deliveries(self, sub: _Subscription, entry_id: str) -> int:
-        rows = await self.client.xpending_range(sub.stream, sub.group, min=entry_id, max=entry_id, count=1)
+        rows = await self.client.xpending_range(sub.key, sub.group, min=entry_id, max=entry_id, count=1)
         return int(rows[0]["times_delivered"]) if rows else 1
 
     async def _process(
@@ -262,12 +268,12 @@ class RedisStreamsBus:
                     extra={"group": sub.group, "stream": sub.stream, "attempt": message.deliveries},
                 )
             else:
-                await self.client.xack(sub.stream, sub.group, entry_id)
+                await self.client.xack(sub.key, sub.group, entry_id)
                 return
             if message.deliveries >= self.max_deliveries:
                 break
             await asyncio.sleep(min(self.backoff_max, self.backoff_base * 2 ** (message.deliveries - 1)))
-            claimed = await self.client.xclaim(sub.stream, sub.group, sub.consumer, 0, [entry_id])
+            claimed = await self.client.xclaim(sub.key, sub.group, sub.consumer, 0, [entry_id])
             if not claimed:  # trimmed away or acknowledged elsewhere meanwhile
                 return
             message = replace(message, deliveries=await self._deliveries(sub, entry_id))
@@ -277,7 +283,7 @@ class RedisStreamsBus:
         """Raw XADD (no silent drop): if Redis fails here the entry simply stays pending."""
         payload = {"source_stream": sub.stream, "group": sub.group, "message_id": message_id, "data": data}
         await self._xadd(dead_letter_stream(sub.stream), uuid.uuid4().hex, payload)
-        await self.client.xack(sub.stream, sub.group, entry_id)
+        await self.client.xack(sub.key, sub.group, entry_id)
 
 
 def _or(value: _T | None, default: _T) -> _T:

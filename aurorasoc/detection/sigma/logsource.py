@@ -152,6 +152,8 @@ def _windows(fields: Mapping[str, Any]) -> Logsource:
 
 
 def _syslog(fields: Mapping[str, Any]) -> Logsource:
+    if "audit_serial" in fields:  # an audit record forwarded over syslog
+        return "linux", None, "auditd"
     program = fields.get("program")
     service = str(program).lower() if program else None
     if service is None and fields.get("facility") in _AUTH_FACILITIES:
@@ -174,6 +176,10 @@ def derive_logsource(fields: Mapping[str, Any], format: str) -> Logsource:
         return _windows(fields)
     if format == "syslog":
         return _syslog(fields)
+    if format == "auditd":
+        return "linux", None, "auditd"
+    if format == "weblog":
+        return None, "webserver", None
     if format == "eve":
         return "suricata", _EVE_CATEGORIES.get(str(fields.get("event_type"))), None
     if format == "zeek":

@@ -2,31 +2,52 @@
 
 Bad input never raises out of the iterators: each damaged record yields a ``ParseError`` with its position
 and parsing continues. Only an unreadable file raises ``OSError`` (at call time). Gzip input is
-decompressed transparently, recognised by its magic bytes.
+decompressed transparently, recognised by its magic bytes; every read is bounded (see ``limits``).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
-from aurorasoc.siem.normalize import build_event
-from aurorasoc.siem.parsers.base import ParseError, ParseResult, ParseStream
-from aurorasoc.siem.parsers.cef import parse_cef
-from aurorasoc.siem.parsers.detect import (
-    EVTX_MAGIC,
-    GZIP_MAGIC,
-    canonical_format,
-    detect_format,
-    gunzip,
+import orjson
+
+from aurorasoc.detection.normalize import build_event
+from aurorasoc.detection.parsers.auditd import parse_auditd
+from aurorasoc.detection.parsers.base import ParseError, ParseResult, ParseStream
+from aurorasoc.detection.parsers.cef import parse_cef
+from aurorasoc.detection.parsers.detect import EVTX_MAGIC, GZIP_MAGIC, canonical_format, detect_format
+from aurorasoc.detection.parsers.eve import parse_eve
+from aurorasoc.detection.parsers.evtx_reader import parse_evtx
+from aurorasoc.detection.parsers.json_lines import parse_json
+from aurorasoc.detection.parsers.limits import (
+    BoundedGunzip,
+    DecompressionRefused,
+    InputLimits,
+    LimitExceeded,
+    RecordRejected,
+    check_event,
+    line_blocks,
+    read_bounded,
+    shift_position,
 )
-from aurorasoc.siem.parsers.eve import parse_eve
-from aurorasoc.siem.parsers.evtx_reader import parse_evtx
-from aurorasoc.siem.parsers.json_lines import parse_json
-from aurorasoc.siem.parsers.syslog import parse_syslog
-from aurorasoc.siem.parsers.zeek import parse_zeek
+from aurorasoc.detection.parsers.syslog import parse_syslog
+from aurorasoc.detection.parsers.weblog import parse_weblog
+from aurorasoc.detection.parsers.zeek import parse_zeek
+from aurorasoc.models.domain import NormalizedEvent
 
-__all__ = ["ParseError", "ParseResult", "detect_format", "parse_bytes", "parse_file"]
+__all__ = [
+    "InputLimits",
+    "LimitExceeded",
+    "ParseError",
+    "ParseResult",
+    "RecordRejected",
+    "detect_format",
+    "parse_bytes",
+    "parse_file",
+]
 
 TextParser = Callable[..., ParseStream]
 
@@ -48,39 +69,120 @@ _TEXT_PARSERS: dict[str, TextParser] = {
     "syslog": parse_syslog,
     "cef": parse_cef,
     "line": parse_lines,
+    "auditd": parse_auditd,
+    "weblog": parse_weblog,
 }
+
+
+_JSON_FORMATS = frozenset({"json", "eve", "zeek"})
+_HEAD = 4096
 
 
 def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
-def _parse_data(data: bytes, fmt: str, source: str) -> ParseStream:
-    damage: ParseError | None = None
-    if data[:2] == GZIP_MAGIC:
-        data, damage = gunzip(data)
-    chosen = detect_format(data[:4096]) if fmt == "auto" else fmt
-    if chosen == "evtx":
+def _looks_binary(head: bytes) -> bool:
+    """NUL bytes or mostly invalid UTF-8: random data, an archive, an image - not a text log."""
+    if b"\x00" in head:
+        return True
+    return head.decode("utf-8", errors="replace").count("\ufffd") > len(head) // 10
+
+
+def _ndjson_head(head: bytes) -> bool:
+    """Whether JSON input is one object per line (streamable) rather than an array or pretty-printed."""
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    line, newline, _ = text.partition(b"\n")
+    if not newline:
+        return text.startswith(b"{")
+    try:
+        return isinstance(orjson.loads(line), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _parse_text(stream: Any, head: bytes, fmt: str, source: str, limits: InputLimits) -> ParseStream:
+    """Text in blocks of complete lines; a JSON array or pretty-printed JSON is read whole (bounded)."""
+    parser = _TEXT_PARSERS[fmt]
+    if fmt in _JSON_FORMATS and not _ndjson_head(head):
+        data = read_bounded(stream, head, limits.max_document_bytes, "JSON that is not NDJSON")
+        yield from parser(_decode(data), source=source)
+        return
+    for block in line_blocks(stream, head, limits):
+        if isinstance(block, ParseError):
+            yield block
+            continue
+        line_no, chunk = block
+        for item in parser(_decode(chunk), source=source):
+            yield shift_position(item, line_no - 1) if isinstance(item, ParseError) else item
+
+
+def _parse_input(raw: BinaryIO, fmt: str, source: str, limits: InputLimits, evtx_name: bool) -> ParseStream:
+    gz: BoundedGunzip | None = None
+    stream: Any = raw
+    if raw.read(2) == GZIP_MAGIC:
+        stream = gz = BoundedGunzip(raw, limits)
+    raw.seek(0)
+    head = stream.read(_HEAD)
+    if head.startswith(EVTX_MAGIC) and fmt in ("auto", "evtx"):
+        data = read_bounded(stream, head, limits.max_decompressed_bytes, "EVTX data")
         yield from parse_evtx(data, source=source)
+    elif fmt == "evtx" or (evtx_name and fmt == "auto"):
+        yield ParseError("byte 0", "not an EVTX file: no ElfFile header (format is detected by content)")
+    elif fmt == "auto" and _looks_binary(head):
+        yield ParseError("byte 0", "binary data, not a supported log format (EVTX, gzip or text)")
     else:
-        yield from _TEXT_PARSERS[chosen](_decode(data), source=source)
-    if damage is not None:
-        yield damage
+        yield from _parse_text(stream, head, detect_format(head) if fmt == "auto" else fmt, source, limits)
+    if gz is not None and gz.damage is not None:
+        yield gz.damage
 
 
-def parse_bytes(data: bytes, *, format: str = "auto", source: str = "upload") -> Iterator[ParseResult]:
-    """Parse in-memory log data; ``format`` is auto, json/ndjson, syslog, cef, eve, zeek, evtx or line."""
-    return _parse_data(data, canonical_format(format), source)
+def _parse_stream(raw: BinaryIO, fmt: str, source: str, limits: InputLimits, evtx_name: bool) -> ParseStream:
+    """Parse ``raw`` (closed at the end); a refused input ends with one ``LimitExceeded`` error."""
+    try:
+        yield from _parse_input(raw, fmt, source, limits, evtx_name)
+    except DecompressionRefused as exc:
+        yield LimitExceeded("input", str(exc))
+    finally:
+        raw.close()
 
 
-def parse_file(path: Path | str, *, format: str = "auto", source: str | None = None) -> Iterator[ParseResult]:
-    """Parse a log file (``.gz`` or not); the Rust EVTX reader streams plain EVTX files from disk."""
+def _guarded(results: ParseStream, limits: InputLimits) -> ParseStream:
+    """Reject events over the field-count or field-length limit (counted, with the reason)."""
+    for number, item in enumerate(results, start=1):
+        reason = check_event(item, limits) if isinstance(item, NormalizedEvent) else None
+        yield item if reason is None else RecordRejected(f"record {number}", reason)
+
+
+def parse_bytes(
+    data: bytes, *, format: str = "auto", source: str = "upload", limits: InputLimits | None = None
+) -> Iterator[ParseResult]:
+    """Parse in-memory log data; ``format`` is auto or one of ``detect.FORMATS`` (or an alias)."""
+    fmt = canonical_format(format)
+    limits = limits or InputLimits.from_settings()
+    return _guarded(_parse_stream(io.BytesIO(data), fmt, source, limits, False), limits)
+
+
+def parse_file(
+    path: Path | str, *, format: str = "auto", source: str | None = None, limits: InputLimits | None = None
+) -> Iterator[ParseResult]:
+    """Parse a log file (gzip or not) with bounded memory; the Rust EVTX reader streams EVTX from disk.
+
+    The format is read from the content: a ``.evtx`` file without the EVTX header is one error, not text.
+    """
     path = Path(path)
     fmt = canonical_format(format)
     name = source or path.name
-    with path.open("rb") as handle:
-        head = handle.read(len(EVTX_MAGIC))
-        if head == EVTX_MAGIC and fmt in ("auto", "evtx"):
-            return parse_evtx(path, source=name)
-        data = head + handle.read()
-    return _parse_data(data, fmt, name)
+    limits = limits or InputLimits.from_settings()
+    handle = path.open("rb")
+    try:
+        magic = handle.read(len(EVTX_MAGIC))
+        handle.seek(0)
+    except OSError:
+        handle.close()
+        raise
+    if magic == EVTX_MAGIC and fmt in ("auto", "evtx"):
+        handle.close()
+        return _guarded(parse_evtx(path, source=name), limits)
+    evtx_name = path.suffix.lower() == ".evtx"
+    return _guarded(_parse_stream(handle, fmt, name, limits, evtx_name), limits)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import zlib
 
-from aurorasoc.siem.parsers.base import ParseError
-
 GZIP_MAGIC = b"\x1f\x8b"
 EVTX_MAGIC = b"ElfFile\x00"
-FORMATS = frozenset({"evtx", "json", "cef", "syslog", "eve", "zeek", "line"})
-FORMAT_ALIASES = {"ndjson": "json", "jsonl": "json", "suricata": "eve", "plain": "line", "text": "line"}
+FORMATS = frozenset({"evtx", "json", "cef", "syslog", "eve", "zeek", "line", "auditd", "weblog"})
+FORMAT_ALIASES = {
+    "ndjson": "json", "jsonl": "json", "suricata": "eve", "plain": "line", "text": "line", "audit": "auditd",
+    "access": "weblog", "apache": "weblog", "nginx": "weblog", "clf": "weblog", "combined": "weblog",
+}  # fmt: skip
 
 _BOM = b"\xef\xbb\xbf"
 _PRI = rb"<\d{1,3}>"
@@ -19,23 +20,8 @@ _RFC5424 = re.compile(_PRI + rb"1 ")
 _RFC3164 = re.compile(rb"(?:" + _PRI + rb")?" + _BSD_TIME)
 _CEF = re.compile(rb"^(?:" + _PRI + rb")?[^\n]{0,200}?CEF:\d+\|")
 _HEAD_PEEK = 4096
-
-
-def gunzip(data: bytes) -> tuple[bytes, ParseError | None]:
-    """Decompress every gzip member; on damage return what was readable plus a ``ParseError``."""
-    parts: list[bytes] = []
-    rest = data
-    while rest[:2] == GZIP_MAGIC:
-        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        offset = len(data) - len(rest)
-        try:
-            parts.append(decompressor.decompress(rest))
-        except zlib.error as exc:
-            return b"".join(parts), ParseError(f"byte {offset}", f"corrupt gzip stream: {exc}")
-        if not decompressor.eof:
-            return b"".join(parts), ParseError(f"byte {len(data)}", "truncated gzip stream")
-        rest = decompressor.unused_data
-    return b"".join(parts), None
+_AUDIT = re.compile(rb"(?:node=\S+ )?type=\w+ msg=audit\(\d")
+_ACCESS_LOG = re.compile(rb'(?:\S+ ){3,4}\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "')
 
 
 def _gunzip_head(head: bytes) -> bytes:
@@ -57,7 +43,7 @@ def _json_kind(head: bytes) -> str:
 
 
 def detect_format(head: bytes) -> str:
-    """Name of the parser for input starting with ``head``: evtx, json, eve, zeek, cef, syslog or line."""
+    """Name of the parser for ``head``: evtx, json, eve, zeek, cef, syslog, auditd, weblog or line."""
     if head[:2] == GZIP_MAGIC:
         head = _gunzip_head(head)
     if head.startswith(EVTX_MAGIC):
@@ -69,6 +55,10 @@ def detect_format(head: bytes) -> str:
         return "cef"
     if _RFC5424.match(head) or _RFC3164.match(head):
         return "syslog"
+    if _AUDIT.match(head):
+        return "auditd"
+    if _ACCESS_LOG.match(head):
+        return "weblog"
     return "line"
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aurorasoc.core.vocabulary import Severity
-from aurorasoc.siem.normalize import build_event, flatten
-from aurorasoc.siem.parsers.base import ParseError, ParseStream
-from aurorasoc.siem.parsers.json_lines import iter_json_records
+from aurorasoc.detection.network_fields import add_network_aliases
+from aurorasoc.detection.normalize import build_event, flatten
+from aurorasoc.detection.parsers.base import ParseError, ParseStream
+from aurorasoc.detection.parsers.json_lines import iter_json_records
+from aurorasoc.models.domain import Severity
 
 ALERT_SEVERITY = {1: Severity.HIGH, 2: Severity.MEDIUM, 3: Severity.LOW}
 
@@ -42,6 +43,7 @@ def parse_eve(text: str, *, source: str) -> ParseStream:
             continue
         record, raw = item
         fields = flatten(record)
+        add_network_aliases(fields, "eve")
         columns: dict[str, Any] = {"message": _message(fields), "host": record.get("host")}
         severity = Severity.INFO
         if fields.get("event_type") == "alert":

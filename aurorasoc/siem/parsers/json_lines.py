@@ -13,8 +13,9 @@ from typing import Any
 
 import orjson
 
-from aurorasoc.siem.normalize import normalize_record
-from aurorasoc.siem.parsers.base import ParseError, ParseStream
+from aurorasoc.detection.normalize import normalize_record
+from aurorasoc.detection.parsers.base import ParseError, ParseStream
+from aurorasoc.detection.parsers.limits import RecordRejected, too_deep
 
 JsonItem = tuple[dict[str, Any], str] | ParseError
 
@@ -76,6 +77,9 @@ def _stream(text: str) -> Iterator[JsonItem]:
             return
         try:
             value, after = _DECODER.raw_decode(text, pos)
+        except RecursionError:
+            yield RecordRejected(f"line {text.count(chr(10), 0, pos) + 1}", "nesting too deep")
+            return
         except json.JSONDecodeError as exc:
             yield ParseError(f"line {text.count(chr(10), 0, exc.pos) + 1}", f"invalid JSON: {exc.msg}")
             nxt = text.find("\n{", pos + 1)
@@ -92,8 +96,7 @@ def _stream(text: str) -> Iterator[JsonItem]:
         pos = after
 
 
-def iter_json_records(text: str) -> Iterator[JsonItem]:
-    """Walk JSON text in whichever of the supported layouts it uses."""
+def _layout(text: str) -> Iterator[JsonItem]:
     if _looks_like_ndjson(text):
         return _ndjson(text)
     if text.lstrip(_WHITESPACE).startswith("["):
@@ -101,6 +104,13 @@ def iter_json_records(text: str) -> Iterator[JsonItem]:
         if items is not None:
             return items
     return _stream(text)
+
+
+def iter_json_records(text: str) -> Iterator[JsonItem]:
+    """Walk JSON text in whichever of the supported layouts it uses; over-deep records are rejected."""
+    for number, item in enumerate(_layout(text), start=1):
+        reason = None if isinstance(item, ParseError) else too_deep(item[0])
+        yield item if reason is None else RecordRejected(f"record {number}", reason)
 
 
 def parse_json(text: str, *, source: str, format: str = "json") -> ParseStream:

@@ -11,9 +11,10 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aurorasoc.core.vocabulary import NormalizedEvent, Severity
-from aurorasoc.siem.normalize import build_event, parse_timestamp
-from aurorasoc.siem.parsers.base import ParseError, ParseStream
+from aurorasoc.detection.normalize import build_event, parse_timestamp
+from aurorasoc.detection.parsers.base import ParseError, ParseStream
+from aurorasoc.detection.parsers.linux_syslog import add_program_fields
+from aurorasoc.models.domain import NormalizedEvent, Severity
 
 FACILITIES = (
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
@@ -110,6 +111,7 @@ def parse_syslog_line(line: str, *, source: str) -> NormalizedEvent | ParseError
     else:
         return None
     fields["message"] = message
+    add_program_fields(fields, message, source)
     return build_event(
         fields, format="syslog", source=source, raw=line, severity=severity, timestamp=timestamp,
         host=fields.get("hostname"), message=message,

@@ -1,16 +1,18 @@
 """Zeek JSON logs (``json-logs`` policy): keys are already dotted (``id.orig_h``); ``_path`` names the log.
 
 ``id.orig_h/id.orig_p/id.resp_h/id.resp_p`` become the network columns (generic normalisation); ``ts`` is
-epoch seconds or ISO text. Files written without ``_path`` are still recognised by their ``id.*`` keys.
+epoch seconds or ISO text. Files written without ``_path`` are still recognised by their ``id.*`` keys, and
+their log type is taken from the file name or the record's shape (``network_fields.zeek_log_type``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aurorasoc.siem.normalize import build_event, flatten
-from aurorasoc.siem.parsers.base import ParseError, ParseStream
-from aurorasoc.siem.parsers.json_lines import iter_json_records
+from aurorasoc.detection.network_fields import add_network_aliases, zeek_log_type
+from aurorasoc.detection.normalize import build_event, flatten
+from aurorasoc.detection.parsers.base import ParseError, ParseStream
+from aurorasoc.detection.parsers.json_lines import iter_json_records
 
 _SUMMARY_KEYS = ("query", "host", "uri", "server_name", "service", "name", "note", "msg")
 
@@ -31,6 +33,9 @@ def parse_zeek(text: str, *, source: str) -> ParseStream:
             continue
         record, raw = item
         fields = flatten(record)
+        if (path := zeek_log_type(fields, source)) is not None:
+            fields["_path"] = path
+        add_network_aliases(fields, "zeek")
         yield build_event(
             fields,
             format="zeek",

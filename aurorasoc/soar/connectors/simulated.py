@@ -30,6 +30,12 @@ class SimulatedConnector:
     async def collect_forensics(self, host: str, artifacts: list[str]) -> Result:
         return self._would("collect_forensics", host=host, artifacts=artifacts)
 
+    async def kill_process(self, host: str, process: str, reason: str) -> Result:
+        return self._would("kill_process", host=host, process=process, reason=reason)
+
+    async def quarantine_file(self, host: str, path: str, reason: str) -> Result:
+        return self._would("quarantine_file", host=host, path=path, reason=reason)
+
     async def block_ip(self, ip: str, duration_s: int, reason: str) -> Result:
         return self._would("block_ip", ip=ip, duration_s=duration_s, reason=reason)
 

@@ -179,6 +179,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts/{alert_id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Events, process tree, entities. Permission: alerts:read */
+        get: operations["get_alert_evidence_api_v1_alerts__alert_id__evidence_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts/{alert_id}/investigate": {
         parameters: {
             query?: never;
@@ -607,6 +624,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{case_id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Entities, span, tactic chain, summary. Permission: cases:read */
+        get: operations["get_case_evidence_api_v1_cases__case_id__evidence_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{case_id}/timeline": {
         parameters: {
             query?: never;
@@ -763,6 +797,23 @@ export interface paths {
         head?: never;
         /** Edit a device. Permission: cps:write */
         patch: operations["patch_device_api_v1_cps_devices__device_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/cps/devices/{device_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a quarantined auto-registered device. Permission: cps:write */
+        post: operations["approve_device_api_v1_cps_devices__device_id__approve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/cps/devices/{device_id}/attest": {
@@ -1408,6 +1459,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/observables/allowlist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Permission: iocs:read */
+        get: operations["list_allowlist_api_v1_observables_allowlist_get"];
+        put?: never;
+        /** Never treat a value / executable path / host as an indicator. Permission: iocs:write */
+        post: operations["add_allow_api_v1_observables_allowlist_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/observables/allowlist/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Permission: iocs:write */
+        delete: operations["remove_allow_api_v1_observables_allowlist__entry_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/observables/prevalence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where a value was seen. Permission: iocs:read */
+        get: operations["get_prevalence_api_v1_observables_prevalence_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/observables/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make an observable an indicator. Permission: iocs:write */
+        post: operations["promote_api_v1_observables_promote_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orchestrator/dispatch": {
         parameters: {
             query?: never;
@@ -1570,6 +1690,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/siem/facets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Top host/user/event id/process. Permission: siem:read */
+        get: operations["facets_api_v1_siem_facets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/siem/histogram": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Event counts per time bucket. Perm.: siem:read */
+        get: operations["histogram_api_v1_siem_histogram_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/siem/hunts": {
         parameters: {
             query?: never;
@@ -1651,7 +1805,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search stored events, newest first (at most 1 000 matches). Permission: siem:read
+         * Search stored events, newest event time first. Permission: siem:read
          * @description Bad query syntax → 400 ``invalid_query`` with the 1-based ``position``.
          */
         get: operations["list_logs_api_v1_siem_logs_get"];
@@ -2024,14 +2178,26 @@ export interface components {
             asset_type?: components["schemas"]["AssetType"] | null;
             /** Description */
             description?: string | null;
+            /** Entities */
+            entities?: {
+                [key: string]: unknown;
+            };
+            /** First Seen At */
+            first_seen_at?: string | null;
             /** Iocs */
             iocs?: string[];
+            /** Last Seen At */
+            last_seen_at?: string | null;
             /** Metadata */
             metadata?: {
                 [key: string]: unknown;
             };
             /** Mitre Techniques */
             mitre_techniques?: string[];
+            /** Observables */
+            observables?: {
+                [key: string]: string;
+            }[];
             /** Origin Site */
             origin_site?: string | null;
             /** Raw Log */
@@ -2072,11 +2238,22 @@ export interface components {
             data_source: "database" | "showcase";
             /** Description */
             description?: string | null;
+            /** Dst Ip */
+            dst_ip?: string | null;
+            /**
+             * Entities
+             * @default {}
+             */
+            entities: {
+                [key: string]: unknown;
+            };
             /**
              * First Seen At
              * Format: date-time
              */
             first_seen_at: string;
+            /** Host */
+            host?: string | null;
             /**
              * Id
              * Format: uuid
@@ -2109,18 +2286,37 @@ export interface components {
              */
             mitre_techniques: string[];
             /**
+             * Observables
+             * @default []
+             */
+            observables: {
+                [key: string]: string;
+            }[];
+            /**
              * Occurrence Count
              * @default 1
              */
             occurrence_count: number;
             /** Origin Site */
             origin_site?: string | null;
+            /** Parent Command Line */
+            parent_command_line?: string | null;
+            /** Parent Executable */
+            parent_executable?: string | null;
+            /** Process Command Line */
+            process_command_line?: string | null;
+            /** Process Entity Id */
+            process_entity_id?: string | null;
+            /** Process Executable */
+            process_executable?: string | null;
             /** Raw Log */
             raw_log?: string | null;
             resolution?: components["schemas"]["AlertResolution"] | null;
             severity: components["schemas"]["Severity"];
             /** Source */
             source: string;
+            /** Src Ip */
+            src_ip?: string | null;
             status: components["schemas"]["AlertStatus"];
             /**
              * Techniques
@@ -2136,6 +2332,8 @@ export interface components {
             typed_iocs: components["schemas"]["TypedIOC"][];
             /** Updated At */
             updated_at?: string | null;
+            /** User Name */
+            user_name?: string | null;
         };
         /** AlertOut */
         AlertOut: {
@@ -2159,11 +2357,22 @@ export interface components {
             created_at: string;
             /** Description */
             description?: string | null;
+            /** Dst Ip */
+            dst_ip?: string | null;
+            /**
+             * Entities
+             * @default {}
+             */
+            entities: {
+                [key: string]: unknown;
+            };
             /**
              * First Seen At
              * Format: date-time
              */
             first_seen_at: string;
+            /** Host */
+            host?: string | null;
             /**
              * Id
              * Format: uuid
@@ -2189,23 +2398,44 @@ export interface components {
              */
             mitre_techniques: string[];
             /**
+             * Observables
+             * @default []
+             */
+            observables: {
+                [key: string]: string;
+            }[];
+            /**
              * Occurrence Count
              * @default 1
              */
             occurrence_count: number;
             /** Origin Site */
             origin_site?: string | null;
+            /** Parent Command Line */
+            parent_command_line?: string | null;
+            /** Parent Executable */
+            parent_executable?: string | null;
+            /** Process Command Line */
+            process_command_line?: string | null;
+            /** Process Entity Id */
+            process_entity_id?: string | null;
+            /** Process Executable */
+            process_executable?: string | null;
             /** Raw Log */
             raw_log?: string | null;
             resolution?: components["schemas"]["AlertResolution"] | null;
             severity: components["schemas"]["Severity"];
             /** Source */
             source: string;
+            /** Src Ip */
+            src_ip?: string | null;
             status: components["schemas"]["AlertStatus"];
             /** Title */
             title: string;
             /** Updated At */
             updated_at?: string | null;
+            /** User Name */
+            user_name?: string | null;
         };
         /** AlertPatch */
         AlertPatch: {
@@ -2243,6 +2473,47 @@ export interface components {
          * @enum {string}
          */
         AlertStatus: "new" | "triaged" | "investigating" | "escalated" | "resolved" | "false_positive";
+        /** AllowBody */
+        AllowBody: {
+            /**
+             * Host Scope
+             * @description Only on this host; empty = everywhere
+             * @default
+             */
+            host_scope: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "value" | "process_path" | "host";
+            /** Reason */
+            reason?: string | null;
+            /** Value */
+            value: string;
+        };
+        /** AllowOut */
+        AllowOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by?: string | null;
+            /** Host Scope */
+            host_scope: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Reason */
+            reason?: string | null;
+            /** Value */
+            value: string;
+        };
         /** AnalyzeRequest */
         AnalyzeRequest: {
             context?: components["schemas"]["AnalyzerContext"] | null;
@@ -3276,8 +3547,19 @@ export interface components {
             device_id: string;
             /** Device Type */
             device_type: string;
+            /**
+             * Firmware Reason
+             * @description Why the state is not ``verified``, in words for the console.
+             */
+            readonly firmware_reason: string | null;
             /** Firmware Stack */
             firmware_stack?: string | null;
+            /**
+             * Firmware State
+             * @description ``verified`` only after a match with a registered signed bundle (issue 20).
+             * @enum {string}
+             */
+            readonly firmware_state: "verified" | "unknown" | "mismatch" | "failed";
             /** Firmware Version */
             firmware_version?: string | null;
             /**
@@ -3298,6 +3580,11 @@ export interface components {
             };
             /** Name */
             name: string;
+            /**
+             * Quarantined
+             * @description Auto-registered from MQTT and not yet approved by an operator.
+             */
+            readonly quarantined: boolean;
             /**
              * Risk Score
              * @default 0
@@ -3339,8 +3626,19 @@ export interface components {
             device_id: string;
             /** Device Type */
             device_type: string;
+            /**
+             * Firmware Reason
+             * @description Why the state is not ``verified``, in words for the console.
+             */
+            readonly firmware_reason: string | null;
             /** Firmware Stack */
             firmware_stack?: string | null;
+            /**
+             * Firmware State
+             * @description ``verified`` only after a match with a registered signed bundle (issue 20).
+             * @enum {string}
+             */
+            readonly firmware_state: "verified" | "unknown" | "mismatch" | "failed";
             /** Firmware Version */
             firmware_version?: string | null;
             /**
@@ -3361,6 +3659,11 @@ export interface components {
             };
             /** Name */
             name: string;
+            /**
+             * Quarantined
+             * @description Auto-registered from MQTT and not yet approved by an operator.
+             */
+            readonly quarantined: boolean;
             /**
              * Risk Score
              * @default 0
@@ -3515,6 +3818,39 @@ export interface components {
          * @enum {string}
          */
         ExecutionStatus: "pending" | "running" | "awaiting_approval" | "completed" | "failed" | "rolled_back" | "rejected" | "cancelled";
+        /** FacetValue */
+        FacetValue: {
+            /** Count */
+            count: number;
+            /** Value */
+            value: string;
+        };
+        /**
+         * Facets
+         * @description Top values per entity column among the matches.
+         */
+        Facets: {
+            /**
+             * Event Id
+             * @default []
+             */
+            event_id: components["schemas"]["FacetValue"][];
+            /**
+             * Host
+             * @default []
+             */
+            host: components["schemas"]["FacetValue"][];
+            /**
+             * Process Executable
+             * @default []
+             */
+            process_executable: components["schemas"]["FacetValue"][];
+            /**
+             * User Name
+             * @default []
+             */
+            user_name: components["schemas"]["FacetValue"][];
+        };
         /**
          * FirmwareStack
          * @enum {string}
@@ -3573,6 +3909,26 @@ export interface components {
             status: "ok";
             /** Version */
             version: string;
+        };
+        /** Histogram */
+        Histogram: {
+            /** Bucket Seconds */
+            bucket_seconds?: number | null;
+            /**
+             * Buckets
+             * @default []
+             */
+            buckets: components["schemas"]["HistogramBucket"][];
+        };
+        /** HistogramBucket */
+        HistogramBucket: {
+            /** Count */
+            count: number;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
         };
         /** HuntCreate */
         HuntCreate: {
@@ -3634,7 +3990,7 @@ export interface components {
              */
             host: string[];
             /** Range */
-            range?: ("15m" | "1h" | "4h" | "24h" | "7d") | null;
+            range?: ("15m" | "1h" | "4h" | "24h" | "7d" | "30d" | "all") | null;
             /**
              * Severity
              * @default []
@@ -4082,7 +4438,9 @@ export interface components {
         };
         /**
          * LogPage
-         * @description ``total`` counts matches within the newest 1 000; ``truncated`` says more matched.
+         * @description ``total`` is exact up to 100 000 matches; beyond, ``total_is_estimate`` (and ``truncated``) is set.
+         *
+         *     ``newest_at``: when the range holds no match, the event time of the newest match over all time.
          */
         LogPage: {
             /**
@@ -4095,10 +4453,17 @@ export interface components {
             items: components["schemas"]["SiemLogOut"][];
             /** Limit */
             limit: number;
+            /** Newest At */
+            newest_at?: string | null;
             /** Skip */
             skip: number;
             /** Total */
             total: number;
+            /**
+             * Total Is Estimate
+             * @default false
+             */
+            total_is_estimate: boolean;
             /**
              * Truncated
              * @default false
@@ -4259,6 +4624,26 @@ export interface components {
              * @description Canonical form (§13.5)
              */
             value: string;
+        };
+        /**
+         * MQTTIngest
+         * @description Totals of the MQTT consumers of this deployment (issue 20); ``None`` when none runs.
+         */
+        MQTTIngest: {
+            /** Broker Dropped */
+            broker_dropped?: number | null;
+            /** Consumers */
+            consumers: number;
+            /** Dropped */
+            dropped: number;
+            /** Failed */
+            failed: number;
+            /** Received */
+            received: number;
+            /** Rejected */
+            rejected: number;
+            /** Stored */
+            stored: number;
         };
         /** Me */
         Me: {
@@ -4980,14 +5365,6 @@ export interface components {
              */
             preview: true;
         };
-        /** PromoteBody */
-        PromoteBody: {
-            /** Assigned To */
-            assigned_to?: string | null;
-            severity?: components["schemas"]["Severity"] | null;
-            /** Title */
-            title?: string | null;
-        };
         /** Provider */
         Provider: {
             /** Id */
@@ -5468,12 +5845,23 @@ export interface components {
         SiemLogOut: {
             /** Category */
             category?: string | null;
+            /** Channel */
+            channel?: string | null;
             /** Dst Ip */
             dst_ip?: string | null;
             /** Dst Port */
             dst_port?: number | null;
+            /**
+             * Entities
+             * @default {}
+             */
+            entities: {
+                [key: string]: unknown;
+            };
             /** Event Id */
             event_id?: string | null;
+            /** Event Time */
+            event_time?: string | null;
             /**
              * Fields
              * @default {}
@@ -5481,6 +5869,8 @@ export interface components {
             fields: {
                 [key: string]: unknown;
             };
+            /** Fingerprint */
+            fingerprint?: string | null;
             /** Format */
             format: string;
             /** Host */
@@ -5494,6 +5884,16 @@ export interface components {
             log_source_id?: string | null;
             /** Message */
             message?: string | null;
+            /** Parent Entity Id */
+            parent_entity_id?: string | null;
+            /** Parent Executable */
+            parent_executable?: string | null;
+            /** Process Command Line */
+            process_command_line?: string | null;
+            /** Process Entity Id */
+            process_entity_id?: string | null;
+            /** Process Executable */
+            process_executable?: string | null;
             /** Product */
             product?: string | null;
             /** Raw */
@@ -5513,6 +5913,11 @@ export interface components {
             src_ip?: string | null;
             /** Src Port */
             src_port?: number | null;
+            /**
+             * Time Source
+             * @default record
+             */
+            time_source: string;
             /**
              * Timestamp
              * Format: date-time
@@ -5647,6 +6052,7 @@ export interface components {
                 [key: string]: number | null;
             };
             health: components["schemas"]["Health"];
+            mqtt_ingest?: components["schemas"]["MQTTIngest"] | null;
             /** Roles */
             roles: string[];
         };
@@ -5985,6 +6391,21 @@ export interface components {
             /** Site Id */
             site_id?: string | null;
         };
+        /** PromoteBody */
+        aurorasoc__api__routers__evidence__PromoteBody: {
+            /** Description */
+            description?: string | null;
+            /** Value */
+            value: string;
+        };
+        /** PromoteBody */
+        aurorasoc__api__schemas__cases__PromoteBody: {
+            /** Assigned To */
+            assigned_to?: string | null;
+            severity?: components["schemas"]["Severity"] | null;
+            /** Title */
+            title?: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -6105,6 +6526,12 @@ export interface operations {
                 sort?: "created_at" | "-created_at" | "severity" | "-severity" | "occurrence_count" | "-occurrence_count" | "last_seen_at" | "-last_seen_at" | "title" | "-title";
                 /** @description One affected asset: host:NAME, user:NAME, device:ID or ip:ADDR */
                 asset?: string | null;
+                /** @description Entity host name, case-insensitive */
+                host?: string | null;
+                /** @description Entity user, case-insensitive */
+                user?: string | null;
+                /** @description Source or destination IP address */
+                ip?: string | null;
             };
             header?: never;
             path?: never;
@@ -6379,6 +6806,39 @@ export interface operations {
             };
         };
     };
+    get_alert_evidence_api_v1_alerts__alert_id__evidence_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     investigate_alert_api_v1_alerts__alert_id__investigate_post: {
         parameters: {
             query?: never;
@@ -6429,7 +6889,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["PromoteBody"] | null;
+                "application/json": components["schemas"]["aurorasoc__api__schemas__cases__PromoteBody"] | null;
             };
         };
         responses: {
@@ -7368,6 +7828,39 @@ export interface operations {
             };
         };
     };
+    get_case_evidence_api_v1_cases__case_id__evidence_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_timeline_api_v1_cases__case_id__timeline_get: {
         parameters: {
             query?: never;
@@ -7824,6 +8317,37 @@ export interface operations {
                 "application/json": components["schemas"]["DevicePatch"];
             };
         };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    approve_device_api_v1_cps_devices__device_id__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             200: {
@@ -9354,6 +9878,154 @@ export interface operations {
             };
         };
     };
+    list_allowlist_api_v1_observables_allowlist_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowOut"][];
+                };
+            };
+        };
+    };
+    add_allow_api_v1_observables_allowlist_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AllowBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllowOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remove_allow_api_v1_observables_allowlist__entry_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_prevalence_api_v1_observables_prevalence_get: {
+        parameters: {
+            query: {
+                value: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    promote_api_v1_observables_promote_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["aurorasoc__api__routers__evidence__PromoteBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IOCOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     dispatch_api_v1_orchestrator_dispatch_post: {
         parameters: {
             query?: {
@@ -9749,6 +10421,90 @@ export interface operations {
             };
         };
     };
+    facets_api_v1_siem_facets_get: {
+        parameters: {
+            query?: {
+                /** @description Query language, e.g. host:web-01 AND NOT sshd */
+                q?: string | null;
+                /** @description Relative event-time window or 'all'; or absolute since/until */
+                range?: ("15m" | "1h" | "4h" | "24h" | "7d" | "30d" | "all") | null;
+                since?: string | null;
+                until?: string | null;
+                /** @description Repeatable */
+                source?: string[];
+                /** @description Repeatable */
+                severity?: components["schemas"]["Severity"][];
+                /** @description Repeatable */
+                host?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Facets"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    histogram_api_v1_siem_histogram_get: {
+        parameters: {
+            query?: {
+                /** @description Query language, e.g. host:web-01 AND NOT sshd */
+                q?: string | null;
+                /** @description Relative event-time window or 'all'; or absolute since/until */
+                range?: ("15m" | "1h" | "4h" | "24h" | "7d" | "30d" | "all") | null;
+                since?: string | null;
+                until?: string | null;
+                /** @description Repeatable */
+                source?: string[];
+                /** @description Repeatable */
+                severity?: components["schemas"]["Severity"][];
+                /** @description Repeatable */
+                host?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Histogram"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_hunts_api_v1_siem_hunts_get: {
         parameters: {
             query?: {
@@ -9967,8 +10723,8 @@ export interface operations {
                 limit?: number;
                 /** @description Query language, e.g. host:web-01 AND NOT sshd */
                 q?: string | null;
-                /** @description Relative window; or since/until */
-                range?: ("15m" | "1h" | "4h" | "24h" | "7d") | null;
+                /** @description Relative event-time window or 'all'; or absolute since/until */
+                range?: ("15m" | "1h" | "4h" | "24h" | "7d" | "30d" | "all") | null;
                 since?: string | null;
                 until?: string | null;
                 /** @description Repeatable */

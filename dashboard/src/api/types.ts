@@ -22,6 +22,9 @@ export type RuleDetail = S["RuleDetail"];
 export type RulesCreated = S["RulesCreated"];
 export type RuleTestResult = S["RuleTestResult"];
 export type SiemLog = S["SiemLogOut"];
+export type SiemLogPage = S["LogPage"];
+export type SiemHistogram = S["Histogram"];
+export type SiemFacets = S["Facets"];
 export type Hunt = S["HuntOut"];
 export type LogSource = S["LogSourceOut"];
 export type Preview = S["Preview"];
@@ -54,3 +57,7 @@ export interface Page<T> {
   limit: number;
   data_source?: string;
 }
+export type IntelMatch = S["IntelMatch"];
+export type IntelFeed = S["FeedOut"];
+export type CoverageMatrix = S["CoverageMatrix"];
+export type CoverageCell = S["CoverageCell"];

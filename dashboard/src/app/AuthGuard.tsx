@@ -2,7 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useMemo, type ReactNode } from "react";
 import { Navigate, useLocation } from "react-router-dom";
-import { ApiError, api } from "../api/client";
+import { ApiError, api, isRateLimited, retryDelay, retryPolicy } from "../api/client";
 import type { Me, Providers, SystemMode } from "../api/types";
 import { POLL_MS, RuntimeContext, SessionContext, hasPermission } from "./session";
 
@@ -43,14 +43,16 @@ export function AuthGuard({ children }: { children: ReactNode }) {
     queryKey: ["users", "me"],
     queryFn: () => api<Me>("/users/me", { handle401: false }),
     enabled: providers.isSuccess || providers.isError,
-    retry: false,
+    retry: retryPolicy,
+    retryDelay,
   });
   const mode = useQuery({
     queryKey: ["system", "mode"],
     queryFn: () => api<SystemMode>("/system/mode", { handle401: false }),
     enabled: me.isSuccess,
     refetchInterval: POLL_MS,
-    retry: false,
+    retry: retryPolicy,
+    retryDelay,
   });
   const session = useMemo(() => {
     if (!me.data) return null;
@@ -62,6 +64,9 @@ export function AuthGuard({ children }: { children: ReactNode }) {
   if (unauthorized) {
     const next = encodeURIComponent(location.pathname + location.search);
     return <Navigate to={`/login?next=${next}`} replace />;
+  }
+  if ([me.error, mode.error].some(isRateLimited) && !(me.data && mode.data)) {
+    return <BootScreen text="Rate limited, retrying shortly…" />;
   }
   if (me.isError || (mode.isError && !mode.data)) {
     return (

@@ -76,3 +76,13 @@ export function activatable(onActivate: () => void) {
     },
   };
 }
+
+/** A raw record pretty-printed when it is JSON (EVTX, EVE, NDJSON), else as stored. */
+export function prettyRaw(raw?: string | null): string | null {
+  if (!raw) return null;
+  try {
+    return JSON.stringify(JSON.parse(raw), null, 2);
+  } catch {
+    return raw;
+  }
+}

@@ -8,23 +8,28 @@ import { useOperatorAction } from "../hooks/useOperatorAction";
 import { PreviewPanel } from "../components/PreviewPanel";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
-import { Chip, SeverityBadge, formatTime } from "../components/ui";
+import { Chip, SeverityBadge, formatTime, prettyRaw } from "../components/ui";
+import { EvidencePanel } from "./AlertEvidence";
 import { InvestigateButton, InvestigationLinks } from "./agents/InvestigationLinks";
+import { IntelMatches } from "./intel/IntelMatches";
 
 type Tab = "overview" | "investigation" | "timeline";
 
 function Overview({ alert }: { alert: AlertDetail }) {
   return (
+    <>
+    <EvidencePanel alertId={alert.id} />
     <div className="grid gap-4 lg:grid-cols-2">
       <div className="card">
         <h2 className="mb-2 font-medium">Description</h2>
         <p className="text-sm whitespace-pre-wrap text-slate-300">{alert.description || "No description."}</p>
         <h2 className="mt-4 mb-2 font-medium">Raw event</h2>
         <pre data-testid="raw-log" className="max-h-96 overflow-auto rounded bg-slate-950 p-3 text-xs text-slate-300">
-          {alert.raw_log || "No raw event stored."}
+          {prettyRaw(alert.raw_log) || "No raw event stored."}
         </pre>
       </div>
       <div className="flex flex-col gap-4">
+        <IntelMatches matches={alert.intel_matches} />
         <div className="card" data-testid="alert-iocs">
           <h2 className="mb-2 font-medium">Indicators</h2>
           {alert.typed_iocs?.length ? (
@@ -59,14 +64,15 @@ function Overview({ alert }: { alert: AlertDetail }) {
         </div>
       </div>
     </div>
+    </>
   );
 }
 
 function Timeline({ alert }: { alert: AlertDetail }) {
   const rows: Array<[string, string | null | undefined]> = [
-    ["First seen", alert.first_seen_at],
-    ["Last seen", alert.last_seen_at],
-    ["Created", alert.created_at],
+    ["First seen (event time)", alert.first_seen_at],
+    ["Last seen (event time)", alert.last_seen_at],
+    ["Stored", alert.created_at],
     ["Acknowledged" + (alert.acknowledged_by ? ` by ${alert.acknowledged_by}` : ""), alert.acknowledged_at],
     ["Updated", alert.updated_at],
   ];
@@ -159,6 +165,8 @@ export function AlertDetailPage() {
               <SeverityBadge severity={alert.severity} />
               <span>Status: <strong data-testid="alert-status">{alert.status}</strong></span>
               <span>Source: {alert.source}</span>
+              {alert.host && <span>Host: <strong data-testid="alert-host">{alert.host}</strong></span>}
+              {alert.user_name && <span>User: <strong data-testid="alert-user">{alert.user_name}</strong></span>}
               <span>Occurrences: {alert.occurrence_count}</span>
               {alert.case && <span>Case: <Link to={`/cases/${alert.case.id}`}>{alert.case.title}</Link></span>}
             </div>

@@ -11,7 +11,10 @@ import { Chip, Field, Pager, SEVERITIES, SeverityBadge, formatTime } from "../co
 
 const LIMIT = 50;
 const STATUSES = ["new", "triaged", "investigating", "escalated", "resolved", "false_positive"];
-const SORTABLE: Record<string, string> = { severity: "Severity", title: "Title", occurrence_count: "Occurrences", created_at: "Created" };
+const SORTABLE: Record<string, string> = {
+  severity: "Severity", title: "Title", occurrence_count: "Occurrences", last_seen_at: "Last seen (event)", created_at: "Created",
+};
+const ENTITY_FILTERS: [string, string][] = [["host", "Host"], ["user", "User"], ["ip", "IP"]];
 
 function SortHeader({ field, sort, onSort }: { field: string; sort: string; onSort: (s: string) => void }) {
   const active = sort.replace("-", "") === field;
@@ -46,7 +49,10 @@ function useBulk(selected: string[], clear: () => void) {
 export function AlertsPage() {
   const { get, set, skip } = useSearchState();
   const sort = get("sort") || "-created_at";
-  const filters = { severity: get("severity"), status: get("status"), source: get("source"), q: get("q"), since: get("since"), asset: get("asset") };
+  const filters = {
+    severity: get("severity"), status: get("status"), source: get("source"), q: get("q"), since: get("since"), asset: get("asset"),
+    host: get("host"), user: get("user"), ip: get("ip"),
+  };
   const query = useQuery({
     queryKey: ["alerts", "list", filters, sort, skip],
     queryFn: () =>
@@ -92,6 +98,14 @@ export function AlertsPage() {
           <input className="input w-36" data-testid="filter-source" defaultValue={filters.source} disabled={unavailable}
             onBlur={(e) => set({ source: e.target.value })} />
         </Field>
+        {ENTITY_FILTERS.map(([key, label]) => (
+          <Field key={key} label={label}>
+            <input className="input w-36" data-testid={`filter-${key}`} defaultValue={filters[key as "host" | "user" | "ip"]}
+              key={filters[key as "host" | "user" | "ip"]} disabled={unavailable}
+              onBlur={(e) => set({ [key]: e.target.value.trim() })}
+              onKeyDown={(e) => { if (e.key === "Enter") { e.preventDefault(); set({ [key]: e.currentTarget.value.trim() }); } }} />
+          </Field>
+        ))}
         <Field label="Since">
           <input className="input" type="date" data-testid="filter-since" value={filters.since} disabled={unavailable}
             onChange={(e) => set({ since: e.target.value })} />
@@ -121,10 +135,13 @@ export function AlertsPage() {
               <th className="w-8"><span className="sr-only">Select</span></th>
               <SortHeader field="severity" sort={sort} onSort={(s) => set({ sort: s })} />
               <SortHeader field="title" sort={sort} onSort={(s) => set({ sort: s })} />
+              <th>Host</th>
+              <th>User</th>
               <th>Source</th>
               <th>Techniques</th>
               <th>Status</th>
               <SortHeader field="occurrence_count" sort={sort} onSort={(s) => set({ sort: s })} />
+              <SortHeader field="last_seen_at" sort={sort} onSort={(s) => set({ sort: s })} />
               <SortHeader field="created_at" sort={sort} onSort={(s) => set({ sort: s })} />
             </tr>
           </thead>
@@ -134,10 +151,15 @@ export function AlertsPage() {
                 <td><input type="checkbox" aria-label={`Select ${a.title}`} checked={selected.includes(a.id)} onChange={() => toggle(a.id)} /></td>
                 <td><SeverityBadge severity={a.severity} /></td>
                 <td><Link to={`/alerts/${a.id}`}>{a.title}</Link></td>
+                <td data-testid="alert-host">{a.host
+                  ? <button className="hover:text-sky-300" title="Only this host" onClick={() => set({ host: a.host ?? "" })}>{a.host}</button> : "—"}</td>
+                <td data-testid="alert-user">{a.user_name
+                  ? <button className="hover:text-sky-300" title="Only this user" onClick={() => set({ user: a.user_name ?? "" })}>{a.user_name}</button> : "—"}</td>
                 <td>{a.source}</td>
                 <td className="space-x-1">{(a.mitre_techniques ?? []).map((t) => <Chip key={t}>{t}</Chip>)}</td>
                 <td>{a.status}{a.case_id && <Link className="ml-2 text-xs" to={`/cases/${a.case_id}`}>case</Link>}</td>
                 <td>{a.occurrence_count}</td>
+                <td className="whitespace-nowrap" data-testid="alert-last-seen">{formatTime(a.last_seen_at)}</td>
                 <td className="whitespace-nowrap">{formatTime(a.created_at)}</td>
               </tr>
             ))}

@@ -2,6 +2,7 @@
  * save/create (detections:write). */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { Link } from "react-router-dom";
 import { api } from "../api/client";
 import type { Page as PageOf, Rule } from "../api/types";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
@@ -31,7 +32,10 @@ export function DetectionsPage() {
   const update = (change: Partial<typeof filters>) => { setSkip(0); setFilters({ ...filters, ...change }); };
   return (
     <Page title="Detections" unavailable={unavailable}
-      toolbar={<ActionButton label="New rule" permissions={["detections:write"]} unavailable={unavailable} testId="new-rule" onRun={() => setEditing({ id: null })} />}>
+      toolbar={<>
+        <Link className="btn" to="/detections/coverage" data-testid="coverage-link">ATT&CK coverage</Link>
+        <ActionButton label="New rule" permissions={["detections:write"]} unavailable={unavailable} testId="new-rule" onRun={() => setEditing({ id: null })} />
+      </>}>
       {editing && !unavailable && (
         <div className="mb-4"><RuleEditorPanel ruleId={editing.id} onClose={() => setEditing(null)} /></div>
       )}

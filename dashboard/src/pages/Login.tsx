@@ -5,6 +5,20 @@ import { useNavigate, useSearchParams } from "react-router-dom";
 import { ApiError, api } from "../api/client";
 import { useProviders } from "../app/AuthGuard";
 
+/** Codes /auth/oidc/callback sends back with ?sso_error= (the reason itself is in the audit log). */
+const SSO_ERRORS: Record<string, string> = {
+  no_role: "Your single sign-on account is not mapped to an AuroraSOC role. Ask an administrator.",
+  local_account: "This username belongs to a local account: sign in with its password.",
+  disabled: "This account is disabled.",
+  provider_unreachable: "The identity provider could not be reached. Try again shortly.",
+  state_replayed: "That sign-in response was already used. Start again.",
+};
+
+function ssoMessage(code: string | null): string | null {
+  if (!code) return null;
+  return SSO_ERRORS[code] ?? "Single sign-on was refused. Start again or ask an administrator.";
+}
+
 function safeNext(next: string | null): string {
   return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/login") ? next : "/";
 }
@@ -17,6 +31,8 @@ export function LoginPage() {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const ssoError = ssoMessage(params.get("sso_error"));
+  const next = safeNext(params.get("next"));
   const [busy, setBusy] = useState(false);
   const list = providers.data?.providers ?? [];
   const hasLocal = list.length === 0 || list.some((p) => p.type === "local");
@@ -28,7 +44,7 @@ export function LoginPage() {
     try {
       await api("/auth/token", { method: "POST", body: { username, password }, handle401: false });
       client.clear();
-      navigate(safeNext(params.get("next")), { replace: true });
+      navigate(next, { replace: true });
     } catch (e) {
       setError(e instanceof ApiError && e.status === 401 ? "Invalid username or password" : String((e as Error).message));
     } finally {
@@ -59,10 +75,11 @@ export function LoginPage() {
             </button>
           </form>
         )}
+        {ssoError && <p role="alert" data-testid="sso-error" className="mb-3 text-sm text-rose-300">{ssoError}</p>}
         {list
           .filter((p) => p.type === "oidc")
           .map((p) => (
-            <a key={p.id} href={p.login_url ?? "#"} className="btn mt-3 w-full justify-center" data-testid="sso-button">
+            <a key={p.id} href={p.login_url ? `${p.login_url}?next=${encodeURIComponent(next)}` : "#"} className="btn mt-3 w-full justify-center" data-testid="sso-button">
               Sign in with {p.name}
             </a>
           ))}

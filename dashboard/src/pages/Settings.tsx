@@ -177,6 +177,15 @@ function StatusPanel() {
           <Row label="Open circuits">{(s.agents.open_circuits as string[]).join(", ") || "none"}</Row>
           <Row label="Dead letters">{dead(s.dead_letters["aurora:dead_letter"])}</Row>
           <Row label="Agent dead letters">{dead(s.dead_letters["aurora:agent:dead_letter"])}</Row>
+          <Row label="MQTT ingest">
+            {s.mqtt_ingest ? (
+              <span data-testid="status-mqtt">
+                {s.mqtt_ingest.consumers} consumer(s): {s.mqtt_ingest.received} received, {s.mqtt_ingest.stored} stored,{" "}
+                {s.mqtt_ingest.rejected} rejected, {s.mqtt_ingest.dropped} dropped, {s.mqtt_ingest.failed} failed; broker dropped{" "}
+                {s.mqtt_ingest.broker_dropped ?? "unknown (no $SYS)"}
+              </span>
+            ) : "no MQTT consumer running"}
+          </Row>
         </dl>
       )}
     </DataRegion>

@@ -3,27 +3,114 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import { useState, type FormEvent, type ReactNode } from "react";
 import { useSearchParams } from "react-router-dom";
 import { api } from "../api/client";
-import type { Hunt, LogSource, Page as PageOf, SiemLog } from "../api/types";
+import type { Hunt, LogSource, Page as PageOf, SiemFacets, SiemHistogram, SiemLogPage } from "../api/types";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
-import { Field, Pager, SEVERITIES, SeverityBadge, activatable, formatTime } from "../components/ui";
+import { Field, Pager, SEVERITIES, SeverityBadge, activatable, formatTime, prettyRaw } from "../components/ui";
 
-const RANGES = ["15m", "1h", "4h", "24h", "7d"];
+const RANGES: [string, string][] = [
+  ["15m", "15 min"], ["1h", "1 hour"], ["4h", "4 hours"], ["24h", "24 hours"], ["7d", "7 days"], ["30d", "30 days"],
+  ["all", "All time"], ["abs", "Absolute…"],
+];
 const TABS = { search: "Search", hunts: "Saved hunts", sources: "Sources" } as const;
 type Tab = keyof typeof TABS;
+type Draft = { q: string; range: string; severity: string; since: string; until: string };
+
+/** ISO (API) ↔ the value of an <input type="datetime-local"> in UTC. */
+const toLocalInput = (iso: string) => (iso ? iso.slice(0, 16) : "");
+const fromLocalInput = (value: string) => (value ? `${value}:00Z` : "");
+
+/** The API query of a draft: a relative range, or absolute since/until (event time). */
+function searchQuery(d: Draft): Record<string, string> {
+  const base: Record<string, string> = { q: d.q, severity: d.severity };
+  if (d.range !== "abs") return { ...base, range: d.range };
+  return { ...base, since: d.since, until: d.until };
+}
+
+function Histogram({ query }: { query: Record<string, string> }) {
+  const histogram = useQuery({
+    queryKey: ["siem", "histogram", query],
+    queryFn: () => api<SiemHistogram>("/siem/histogram", { query }),
+  });
+  const buckets = histogram.data?.buckets ?? [];
+  if (!buckets.length) return null;
+  const peak = Math.max(...buckets.map((b) => b.count));
+  return (
+    <figure className="mb-3" data-testid="siem-histogram" aria-label="Events over event time">
+      <div className="flex h-16 items-end gap-px border-b border-slate-700">
+        {buckets.map((b) => (
+          <div key={b.start} className="min-w-[3px] flex-1 bg-sky-600" style={{ height: `${Math.max(4, (b.count / peak) * 100)}%` }}
+            title={`${formatTime(b.start)}: ${b.count}`} data-testid="histogram-bar" />
+        ))}
+      </div>
+      <figcaption className="mt-1 flex justify-between text-xs text-slate-400">
+        <span>{formatTime(buckets[0].start)}</span>
+        <span>{histogram.data?.bucket_seconds ? `${Math.round(histogram.data.bucket_seconds / 60)} min buckets` : ""}</span>
+        <span>{formatTime(buckets[buckets.length - 1].start)}</span>
+      </figcaption>
+    </figure>
+  );
+}
+
+const FACET_LABELS: [keyof SiemFacets, string, string][] = [
+  ["host", "Host", "host"], ["user_name", "User", "user_name"], ["event_id", "Event ID", "event_id"],
+  ["process_executable", "Process", "process_executable"],
+];
+
+function FacetPanel({ query, onPick }: { query: Record<string, string>; onPick: (field: string, value: string) => void }) {
+  const facets = useQuery({ queryKey: ["siem", "facets", query], queryFn: () => api<SiemFacets>("/siem/facets", { query }) });
+  if (!facets.data) return null;
+  return (
+    <aside className="w-64 shrink-0 space-y-3 text-sm" data-testid="siem-facets" aria-label="Top values">
+      {FACET_LABELS.map(([key, label, field]) => (
+        <section key={key}>
+          <h3 className="mb-1 text-xs font-semibold uppercase text-slate-400">{label}</h3>
+          <ul>{(facets.data[key] ?? []).map((v) => (
+            <li key={v.value}>
+              <button className="flex w-full justify-between gap-2 text-left hover:text-sky-300" data-testid={`facet-${key}`}
+                onClick={() => onPick(field, v.value)}>
+                <span className="truncate" title={v.value}>{v.value}</span><span className="text-slate-400">{v.count.toLocaleString()}</span>
+              </button>
+            </li>
+          ))}</ul>
+        </section>
+      ))}
+    </aside>
+  );
+}
 
 function SearchTab() {
   const [params] = useSearchParams();
-  const [draft, setDraft] = useState({ q: params.get("q") ?? "", range: params.get("range") ?? "24h", severity: "" });
-  const [applied, setApplied] = useState(draft);
+  const initial: Draft = {
+    q: params.get("q") ?? "",
+    range: params.get("since") || params.get("until") ? "abs" : params.get("range") ?? "24h",
+    severity: "",
+    since: params.get("since") ?? "",
+    until: params.get("until") ?? "",
+  };
+  const [draft, setDraft] = useState<Draft>(initial);
+  const [applied, setApplied] = useState<Draft>(initial);
   const [skip, setSkip] = useState(0);
+  const apiQuery = searchQuery(applied);
   const query = useQuery({
-    queryKey: ["siem", "logs", applied, skip],
-    queryFn: () => api<PageOf<SiemLog>>("/siem/logs", { query: { ...applied, skip, limit: 50 } }),
+    queryKey: ["siem", "logs", apiQuery, skip],
+    queryFn: () => api<SiemLogPage>("/siem/logs", { query: { ...apiQuery, skip, limit: 50 } }),
     placeholderData: keepPreviousData,
   });
   const unavailable = useUnavailable(query);
-  const submit = (e: FormEvent) => { e.preventDefault(); setSkip(0); setApplied(draft); };
+  const apply = (next: Draft) => { setSkip(0); setDraft(next); setApplied(next); };
+  const submit = (e: FormEvent) => { e.preventDefault(); apply(draft); };
+  const pick = (field: string, value: string) => {
+    const term = `${field}:"${value.replace(/"/g, '\\"')}"`;
+    apply({ ...applied, q: applied.q ? `${applied.q} AND ${term}` : term });
+  };
+  const newest = query.data?.newest_at;
+  const jump = () => {
+    if (!newest) return;
+    const end = new Date(new Date(newest).getTime() + 60_000);
+    const start = new Date(end.getTime() - 24 * 3600_000);
+    apply({ ...applied, range: "abs", since: start.toISOString(), until: end.toISOString() });
+  };
   const [open, setOpen] = useState<string | null>(null);
   return (
     <SiemShell unavailable={unavailable}>
@@ -32,11 +119,24 @@ function SearchTab() {
           <input className="input w-96 font-mono" data-testid="search-input" value={draft.q} disabled={unavailable}
             onChange={(e) => setDraft({ ...draft, q: e.target.value })} />
         </Field>
-        <Field label="Range">
-          <select className="input" value={draft.range} disabled={unavailable} onChange={(e) => setDraft({ ...draft, range: e.target.value })}>
-            {RANGES.map((r) => <option key={r}>{r}</option>)}
+        <Field label="Range (event time)">
+          <select className="input" data-testid="range-select" value={draft.range} disabled={unavailable}
+            onChange={(e) => setDraft({ ...draft, range: e.target.value })}>
+            {RANGES.map(([value, label]) => <option key={value} value={value}>{label}</option>)}
           </select>
         </Field>
+        {draft.range === "abs" && (
+          <>
+            <Field label="From (UTC)">
+              <input type="datetime-local" className="input" data-testid="since-input" value={toLocalInput(draft.since)}
+                onChange={(e) => setDraft({ ...draft, since: fromLocalInput(e.target.value) })} />
+            </Field>
+            <Field label="To (UTC)">
+              <input type="datetime-local" className="input" data-testid="until-input" value={toLocalInput(draft.until)}
+                onChange={(e) => setDraft({ ...draft, until: fromLocalInput(e.target.value) })} />
+            </Field>
+          </>
+        )}
         <Field label="Severity">
           <select className="input" value={draft.severity} disabled={unavailable} onChange={(e) => setDraft({ ...draft, severity: e.target.value })}>
             <option value="">All</option>
@@ -45,21 +145,37 @@ function SearchTab() {
         </Field>
         <button className="btn-primary" disabled={unavailable}>Search</button>
       </form>
-      <DataRegion query={query} unavailable={unavailable} unavailableTitle="Event search unavailable"
-        queueText="Ingested events are buffered by the pipeline and become searchable once the database is reachable."
-        empty={!query.data?.items.length} emptyText="No events in this range">
-        <table className="table" data-testid="logs-table">
-          <thead><tr><th>Received</th><th>Severity</th><th>Source</th><th>Host</th><th>Event</th><th>Message</th></tr></thead>
-          <tbody>{query.data?.items.map((l) => (
-            <tr key={l.id} className="cursor-pointer hover:bg-slate-900" {...activatable(() => setOpen(open === l.id ? null : l.id))}>
-              <td className="whitespace-nowrap">{formatTime(l.received_at)}</td><td><SeverityBadge severity={l.severity} /></td>
-              <td>{l.source}</td><td>{l.host ?? "—"}</td><td>{l.event_id ?? "—"}</td>
-              <td className="max-w-xl truncate">{open === l.id ? <pre className="text-xs whitespace-pre-wrap">{l.raw ?? l.message}</pre> : l.message}</td>
-            </tr>
-          ))}</tbody>
-        </table>
-        <Pager skip={skip} limit={50} total={query.data?.total ?? 0} onChange={setSkip} />
-      </DataRegion>
+      {newest && !query.data?.items.length && (
+        <p className="mb-3 text-sm" data-testid="newest-at" role="status">
+          No events in this range — the newest match is from {formatTime(newest)}.{" "}
+          <button className="btn-secondary" data-testid="jump-newest" onClick={jump}>Show the day before it</button>
+        </p>
+      )}
+      <p className="mb-2 text-sm text-slate-400" data-testid="logs-total">
+        {(query.data?.total ?? 0).toLocaleString()}{query.data?.total_is_estimate ? "+" : ""} events
+      </p>
+      <Histogram query={apiQuery} />
+      <div className="flex gap-4">
+        <FacetPanel query={apiQuery} onPick={pick} />
+        <div className="min-w-0 flex-1">
+          <DataRegion query={query} unavailable={unavailable} unavailableTitle="Event search unavailable"
+            queueText="Ingested events are buffered by the pipeline and become searchable once the database is reachable."
+            empty={!query.data?.items.length} emptyText="No events in this range">
+            <table className="table" data-testid="logs-table">
+              <thead><tr><th>Event time</th><th>Severity</th><th>Source</th><th>Host</th><th>User</th><th>Event</th><th>Message</th></tr></thead>
+              <tbody>{query.data?.items.map((l) => (
+                <tr key={l.id} className="cursor-pointer hover:bg-slate-900" data-testid="log-row" {...activatable(() => setOpen(open === l.id ? null : l.id))}>
+                  <td className="whitespace-nowrap" title={`received ${formatTime(l.received_at)} · time from ${l.time_source}`}>{formatTime(l.timestamp)}</td>
+                  <td><SeverityBadge severity={l.severity} /></td>
+                  <td>{l.source}</td><td>{l.host ?? "—"}</td><td>{l.user_name ?? "—"}</td><td>{l.event_id ?? "—"}</td>
+                  <td className="max-w-xl truncate">{open === l.id ? <pre className="text-xs whitespace-pre-wrap">{prettyRaw(l.raw) ?? l.message}</pre> : l.message ?? l.process_executable}</td>
+                </tr>
+              ))}</tbody>
+            </table>
+            <Pager skip={skip} limit={50} total={query.data?.total ?? 0} onChange={setSkip} />
+          </DataRegion>
+        </div>
+      </div>
     </SiemShell>
   );
 }

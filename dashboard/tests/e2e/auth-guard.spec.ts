@@ -15,7 +15,7 @@ test("OIDC provider is offered as an SSO button", async ({ page }) => {
   await page.goto("/login");
   const sso = page.getByTestId("sso-button");
   await expect(sso).toHaveText("Sign in with Corp SSO");
-  await expect(sso).toHaveAttribute("href", "/api/v1/auth/oidc/login");
+  await expect(sso).toHaveAttribute("href", "/api/v1/auth/oidc/login?next=%2F"); // back to where sign-in began
 });
 
 test("signing in posts credentials and lands on the next page", async ({ page }) => {

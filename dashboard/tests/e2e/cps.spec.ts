@@ -238,3 +238,22 @@ test("503: unavailable banner and queue message, no empty state, controls disabl
   await expect(page.getByTestId("retry-button")).toBeVisible();
   await expect(page.getByTestId("mode-settings-link")).toHaveCount(0);
 });
+
+test("firmware trust shows its grounds: no signed bundle means unknown, and a quarantined device can be approved", async ({ page }) => {
+  await mockMode(page, "real");
+  await mockDevice(page);
+  const reason = "no signed firmware bundle is registered for this device type and version, so there is nothing to compare the reported hash against";
+  await mockJson(page, `**/api/v1/cps/devices/${DEVICE.device_id}`, {
+    ...DEVICE_DETAIL, attestation_status: "unknown", trusted: false, firmware_state: "unknown", firmware_reason: reason, quarantined: true,
+  });
+  const approvals = await recordWrites(page, "/approve", { ...DEVICE, quarantined: false });
+  await page.goto(`/cps/devices/${DEVICE.device_id}`);
+  await expect(page.getByTestId("firmware-trust")).toHaveAttribute("data-state", "unknown");
+  await expect(page.getByTestId("firmware-state")).toHaveText("firmware unknown");
+  await expect(page.getByTestId("firmware-reason")).toHaveText(reason);
+  await expect(page.getByTestId("device-facts")).not.toContainText("verified");
+  await expect(page.getByTestId("device-quarantined")).toBeVisible();
+  await page.getByTestId("approve-device").click();
+  await expect(page.getByTestId("action-result")).toContainText("Device approved");
+  expect(approvals).toHaveLength(1);
+});

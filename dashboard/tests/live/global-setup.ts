@@ -11,6 +11,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startOidcProvider } from "./support/oidc-provider";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const AURORASOC = process.env.AURORASOC_BIN ?? join(ROOT, ".venv/bin/aurorasoc");
@@ -51,6 +52,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     AURORA_LOG_LEVEL: "WARNING",
     AURORA_SCHEDULER_ENABLED: "false",
     AURORA_RATE_LIMIT_REQUESTS: "100000",
+    AURORA_RATE_LIMIT_WRITES: "100000",
+    AURORA_RATE_LIMIT_AUTH: "100000",
   };
   delete env.AURORA_ADMIN_PASSWORD; // exercise the real first-start bootstrap
   // A firmware signing key made for this run: the server gets the public half, the spec signs with
@@ -65,6 +68,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   // isolate_host behind a human approval, which the live spec decides in the console.
   const playbooks = spawnSync(AURORASOC, ["playbooks", "import-showcase"], { env, encoding: "utf8", timeout: 60_000 });
   if (playbooks.status !== 0) throw new Error(`aurorasoc playbooks import-showcase failed:\n${playbooks.stdout}\n${playbooks.stderr}`);
+  const oidc = await startOidcProvider(ROOT, await freePort()); // SSO sign-in (tests/live/sso.spec.ts)
+  Object.assign(env, oidc.env);
+  process.env.LIVE_OIDC_ISSUER = oidc.env.AURORA_OIDC_ISSUER;
   const port = await freePort();
   const proc = spawn(AURORASOC, ["serve", "--port", String(port)], { env, stdio: ["ignore", "ignore", "inherit"] });
   const base = `http://127.0.0.1:${port}`;
@@ -74,6 +80,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   return async () => {
     proc.kill("SIGTERM");
     await new Promise((r) => proc.once("exit", r));
+    await oidc.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
 }

@@ -5,6 +5,7 @@ import type { Page as PageOf } from "../../api/types";
 import { DataRegion, useUnavailable } from "../../components/Runtime";
 import { Chip, formatTime } from "../../components/ui";
 import { CpsShell, useFleetSummary } from "./CpsShell";
+import { useCpsPolling } from "./shared";
 import type { Badge } from "./types";
 
 function expired(badge: Badge): boolean {
@@ -12,7 +13,8 @@ function expired(badge: Badge): boolean {
 }
 
 export function BadgesTab() {
-  const query = useQuery({ queryKey: ["cps", "badges"], queryFn: () => api<PageOf<Badge>>("/cps/badges", { query: { limit: 200 } }) });
+  const refetchInterval = useCpsPolling();
+  const query = useQuery({ queryKey: ["cps", "badges"], queryFn: () => api<PageOf<Badge>>("/cps/badges", { query: { limit: 200 } }), refetchInterval });
   const unavailable = useUnavailable(query, useFleetSummary());
   const items = query.data?.items ?? [];
   return (

@@ -4,7 +4,7 @@ import type { ReactNode } from "react";
 import { api } from "../../api/client";
 import { Page } from "../../components/Runtime";
 import { useSearchState } from "../../hooks/useSearchState";
-import { riskColour, useCpsFeed } from "./shared";
+import { riskColour, useCpsFeed, useCpsPolling } from "./shared";
 import type { FleetSummary } from "./types";
 
 export const CPS_TABS = { devices: "Devices", zones: "Zones & conduits", badges: "Badges" } as const;
@@ -43,7 +43,8 @@ function SummaryKpis({ summary }: { summary: FleetSummary }) {
 
 /** The fleet summary is read on every tab; tabs observe it too (same cache entry, one request). */
 export function useFleetSummary() {
-  return useQuery({ queryKey: ["cps", "summary"], queryFn: () => api<FleetSummary>("/cps/fleet/summary") });
+  const refetchInterval = useCpsPolling();
+  return useQuery({ queryKey: ["cps", "summary"], queryFn: () => api<FleetSummary>("/cps/fleet/summary"), refetchInterval });
 }
 
 interface ShellProps {

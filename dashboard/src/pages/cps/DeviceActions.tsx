@@ -43,12 +43,17 @@ export function DeviceActions({ device, unavailable }: { device: DeviceDetail; u
   const send = useDevicePost<CommandResult>(device, "command", (r) => setResult(
     <>Command <strong>{r.command}</strong> {r.delivered ? "published" : "queued but not delivered"} on <code>{r.topic}</code>.</>,
   ));
+  const approve = useDevicePost<unknown>(device, "approve", () => setResult("Device approved: it can now attest and become trusted."));
   const untrusted = device.trusted ? null : "Commands go only to verified (trusted) devices";
   return (
     <>
       <div className="mb-4 flex flex-wrap items-center gap-2" data-testid="device-actions">
         <GatedButton label="Attest now" permission="cps:attest" unavailable={unavailable} busy={attest.isPending} testId="attest-device"
           reason={revoked ? "Revoked devices cannot attest until re-enrolled" : pipelineReason(mode)} onRun={() => attest.mutate({})} />
+        {device.quarantined && (
+          <ActionButton label="Approve device" permissions={["cps:write"]} unavailable={unavailable} busy={approve.isPending}
+            testId="approve-device" onRun={() => approve.mutate({})} />
+        )}
         {revoked ? (
           <ActionButton label="Re-enrolment token" permissions={["cps:revoke"]} unavailable={unavailable} busy={token.isPending}
             testId="enrollment-token-button" onRun={() => token.mutate({})} />

@@ -8,11 +8,36 @@ import { ActionButton, DataRegion, ErrorPanel, Page, SkeletonRows, useUnavailabl
 import { SeverityBadge, formatTime } from "../../components/ui";
 import { DeviceActions } from "./DeviceActions";
 import { DeviceEdit } from "./DeviceEdit";
-import { AttestationPill, HealthPill, RiskBar, useCpsFeed } from "./shared";
+import { AttestationPill, HealthPill, RiskBar, useCpsFeed, useCpsPolling } from "./shared";
 import { TelemetryCharts } from "./TelemetryCharts";
 import type { AttestationRecord, Correlation, DeviceDetail, TelemetrySeries } from "./types";
 
 const TELEMETRY_POINTS = 1000;
+
+const FIRMWARE_TONE: Record<string, string> = {
+  verified: "bg-emerald-900 text-emerald-100",
+  unknown: "bg-slate-700 text-slate-200",
+  mismatch: "bg-rose-900 text-rose-100",
+  failed: "bg-rose-900 text-rose-100",
+};
+
+/** Firmware trust is shown with its grounds: "verified" only after a match with a signed bundle. */
+function FirmwareTrust({ device }: { device: DeviceDetail }) {
+  const state = device.firmware_state;
+  return (
+    <div className="mb-3 text-sm" data-testid="firmware-trust" data-state={state}>
+      <span className={`rounded px-1.5 py-0.5 text-xs ${FIRMWARE_TONE[state] ?? ""}`} data-testid="firmware-state">firmware {state}</span>
+      {state === "verified"
+        ? <span className="ml-2 text-xs text-slate-400">hash matches a registered signed bundle</span>
+        : device.firmware_reason && <span className="ml-2 text-xs text-amber-200" data-testid="firmware-reason">{device.firmware_reason}</span>}
+      {device.quarantined && (
+        <p className="mt-2 text-xs text-amber-300" data-testid="device-quarantined">
+          Quarantined: auto-registered from MQTT, untrusted until an operator approves it.
+        </p>
+      )}
+    </div>
+  );
+}
 
 function Facts({ device }: { device: DeviceDetail }) {
   const rows: Array<[string, ReactNode]> = [
@@ -29,6 +54,7 @@ function Facts({ device }: { device: DeviceDetail }) {
         <span className={device.trusted ? "text-xs text-emerald-300" : "text-xs text-amber-300"}>{device.trusted ? "trusted" : "untrusted — excluded from response actions"}</span>
         <RiskBar risk={device.risk_score} />
       </div>
+      <FirmwareTrust device={device} />
       <dl className="grid grid-cols-[9rem_1fr] gap-x-3 gap-y-1 text-sm">
         {rows.map(([k, v]) => <div key={k} className="contents"><dt className="text-slate-400">{k}</dt><dd>{v}</dd></div>)}
       </dl>
@@ -83,12 +109,15 @@ function Section<T>({ query, children }: { query: UseQueryResult<T>; children: (
 
 function useDeviceReads(id: string) {
   const path = `/cps/devices/${encodeURIComponent(id)}`;
-  const device = useQuery({ queryKey: ["cps", "device", id], queryFn: () => api<DeviceDetail>(path) });
+  const refetchInterval = useCpsPolling();
+  const device = useQuery({ queryKey: ["cps", "device", id], queryFn: () => api<DeviceDetail>(path), refetchInterval });
   const telemetry = useQuery({
+    refetchInterval,
     queryKey: ["cps", "telemetry", id],
     queryFn: () => api<TelemetrySeries>(`${path}/telemetry`, { query: { limit: TELEMETRY_POINTS } }),
   });
   const correlations = useQuery({
+    refetchInterval,
     queryKey: ["cps", "correlations", id],
     queryFn: () => api<PageOf<Correlation>>("/cps/correlations", { query: { device_id: id, limit: 50 } }),
   });

@@ -9,7 +9,7 @@ import { Field, Pager, formatTime } from "../../components/ui";
 import { useSearchState } from "../../hooks/useSearchState";
 import { CpsShell, useFleetSummary } from "./CpsShell";
 import { RegisterDevice } from "./RegisterDevice";
-import { AttestationPill, HealthPill, RiskBar } from "./shared";
+import { AttestationPill, HealthPill, RiskBar, useCpsPolling } from "./shared";
 import { ATTESTATION_STATUSES, HEALTHS, type Device } from "./types";
 
 const LIMIT = 50;
@@ -55,6 +55,7 @@ export function DevicesTab() {
     queryKey: ["cps", "devices", filters, skip],
     queryFn: () => api<PageOf<Device>>("/cps/devices", { query: { ...filters, skip, limit: LIMIT } }),
     placeholderData: keepPreviousData,
+    refetchInterval: useCpsPolling(),
   });
   const unavailable = useUnavailable(query, useFleetSummary());
   const items = query.data?.items ?? [];

@@ -9,7 +9,7 @@ import { DataRegion, useUnavailable } from "../../components/Runtime";
 import { useToast } from "../../components/Toasts";
 import { Chip, formatTime } from "../../components/ui";
 import { CpsShell, useFleetSummary } from "./CpsShell";
-import { GatedButton, realOnlyReason } from "./shared";
+import { GatedButton, realOnlyReason, useCpsPolling } from "./shared";
 import type { Conduit, Zone } from "./types";
 
 /** Isolation is high impact: the request files an approval; the conduit changes once it is approved. */
@@ -86,8 +86,9 @@ function ConduitsTable({ conduits, zoneName, unavailable }: { conduits: Conduit[
 }
 
 export function ZonesTab() {
-  const zones = useQuery({ queryKey: ["cps", "zones"], queryFn: () => api<PageOf<Zone>>("/cps/zones", { query: { limit: 200 } }) });
-  const conduits = useQuery({ queryKey: ["cps", "conduits"], queryFn: () => api<PageOf<Conduit>>("/cps/conduits", { query: { limit: 200 } }) });
+  const refetchInterval = useCpsPolling();
+  const zones = useQuery({ queryKey: ["cps", "zones"], queryFn: () => api<PageOf<Zone>>("/cps/zones", { query: { limit: 200 } }), refetchInterval });
+  const conduits = useQuery({ queryKey: ["cps", "conduits"], queryFn: () => api<PageOf<Conduit>>("/cps/conduits", { query: { limit: 200 } }), refetchInterval });
   const unavailable = useUnavailable(zones, conduits, useFleetSummary());
   const zoneItems = zones.data?.items ?? [];
   const conduitItems = conduits.data?.items ?? [];

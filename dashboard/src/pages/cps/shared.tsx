@@ -1,16 +1,24 @@
 /** Pieces every CPS view shares: status chips, the risk bar, mode-gated buttons and the /ws/cps feed. */
 import type { ReactNode } from "react";
 import type { SystemMode } from "../../api/types";
-import { useSession } from "../../app/session";
+import { POLL_MS, useSession } from "../../app/session";
 import { readonlyReason } from "../../components/Runtime";
-import { useLiveFeed } from "../../hooks/useLiveFeed";
+import { useFeedOpen, useLiveFeed } from "../../hooks/useLiveFeed";
 
-/** Every CPS query key starts with "cps": one /ws/cps message refreshes them all. */
-const CPS_FEED = { path: "/ws/cps", keys: ["cps"] };
+/**
+ * Every CPS query key starts with "cps": /ws/cps messages refresh them all, coalesced to one
+ * refresh per 3 s however many devices report (a busy fleet sends several messages a second).
+ */
+const CPS_FEED = { path: "/ws/cps", keys: ["cps"], coalesceMs: 3_000 };
 
 export function useCpsFeed(): void {
   const { can } = useSession();
   useLiveFeed(CPS_FEED, can("cps:read"));
+}
+
+/** CPS reads poll only while /ws/cps is down; when it is open the feed brings the changes. */
+export function useCpsPolling(): number | false {
+  return useFeedOpen(CPS_FEED.path) ? false : POLL_MS;
 }
 
 const HEALTH_TONE: Record<string, string> = {

@@ -20,6 +20,9 @@ const device = (overrides: Record<string, unknown>) => ({
   has_public_key: true,
   metadata: {},
   created_at: minutesAgo(60 * 24 * 30),
+  firmware_state: "verified",
+  firmware_reason: null,
+  quarantined: false,
   ...overrides,
 });
 
@@ -27,10 +30,12 @@ export const DEVICE = device({});
 export const FAILED_DEVICE = device({
   device_id: "plc-gw-07", name: "Cooling PLC gateway", device_type: "plc_gateway", firmware_stack: "rust_embassy", board_family: "esp32s3",
   zone_id: "dc1-ot", attestation_status: "failed", trusted: false, health: "stale", risk_score: 80, last_seen_at: minutesAgo(9),
+  firmware_state: "mismatch", firmware_reason: "the reported hash differs from the registered signed bundle",
 });
 export const PENDING_DEVICE = device({
   device_id: "env-sensor-12", name: "Hall B environment sensor", device_type: "env_sensor", firmware_stack: "ada_spark", board_family: "stm32",
   zone_id: null, attestation_status: "unknown", trusted: false, health: "offline", risk_score: 40, last_seen_at: minutesAgo(180), has_public_key: false,
+  firmware_state: "unknown", firmware_reason: "no firmware hash reported yet (the device has not answered an attestation challenge)",
 });
 
 export const SUMMARY = {

@@ -1,0 +1,30 @@
+/**
+ * Rate-limit state shared by the API client and the UI: a 429 is "rate limited, retrying in N s",
+ * never "backend not connected". The client reports each 429 with its Retry-After; queries retry
+ * after that delay (main.tsx) and the banner counts down.
+ */
+import { useSyncExternalStore } from "react";
+
+let until = 0;
+const listeners = new Set<() => void>();
+
+export function reportRateLimited(retryAfterSeconds: number): void {
+  until = Math.max(until, Date.now() + retryAfterSeconds * 1000);
+  listeners.forEach((notify) => notify());
+}
+
+/** The Retry-After of a 429 (seconds), defaulting to 5 s, capped at 120 s. */
+export function parseRetryAfter(header: string | null): number {
+  const seconds = Number(header);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 120) : 5;
+}
+
+export function useRateLimitedUntil(): number {
+  return useSyncExternalStore(
+    (notify) => {
+      listeners.add(notify);
+      return () => listeners.delete(notify);
+    },
+    () => until,
+  );
+}

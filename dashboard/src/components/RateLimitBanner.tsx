@@ -1,0 +1,16 @@
+/** "Rate limited, retrying in N s" while the server's Retry-After runs; hidden otherwise. */
+import { useRateLimitedUntil } from "../app/rateLimit";
+import { useNow } from "../hooks/useNow";
+
+export function RateLimitBanner() {
+  const until = useRateLimitedUntil();
+  const now = useNow(1000);
+  const seconds = Math.ceil((until - now) / 1000);
+  if (seconds <= 0) return null;
+  return (
+    <div role="status" data-testid="rate-limited"
+      className="fixed bottom-4 left-1/2 z-50 -translate-x-1/2 rounded bg-amber-900 px-4 py-2 text-sm text-amber-100 shadow">
+      Rate limited, retrying in {seconds} s
+    </div>
+  );
+}
