@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.access.users import UserService
 from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, create_token, purge_principal_cache, remember_revocation
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.models import RevokedTokenModel, UserModel
 from aurorasoc.core.namespace import redis_key

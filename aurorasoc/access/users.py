@@ -19,7 +19,7 @@ from aurorasoc.core.passwords import (
     verify_password,
 )
 from aurorasoc.core.rbac import ROLE_PERMISSIONS, missing_permissions
-from aurorasoc.models.domain import Role
+from aurorasoc.core.vocabulary import Role
 
 
 def parse_role(value: str) -> Role:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.agents.factory import create_agent
 from aurorasoc.agents.handoff import Delegator
 from aurorasoc.agents.llm import Budget, ChatBackend, TokenUsage
+from aurorasoc.agents.models import InvestigationModel
 from aurorasoc.agents.questions import plan_for
 from aurorasoc.agents.recorder import StepRecorder
 from aurorasoc.agents.runtime import VERDICTS, AgentRuntime

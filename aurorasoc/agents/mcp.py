@@ -1,6 +1,6 @@
 """The tool plane as an MCP server (official ``mcp`` SDK): stdio or streamable HTTP.
 
-It serves the same :data:`~aurorasoc.tools.registry.TOOLS` agents use, limited to one agent's
+It serves the same :data:`~aurorasoc.agents.tools.registry.TOOLS` agents use, limited to one agent's
 ``AGENT_MCP_BINDINGS`` domains when ``agent`` is given. Over stdio (a local process of the
 machine's owner) calls run with the analyst role's permissions as ``mcp:<agent>``; over HTTP every
 request must carry ``Authorization: Bearer <jwt>`` or ``X-API-Key`` and each call runs as that
@@ -27,6 +27,8 @@ from starlette.responses import JSONResponse
 
 from aurorasoc import __version__
 from aurorasoc.agents.specs import AGENT_MCP_BINDINGS
+from aurorasoc.agents.tools.base import AuroraTool, ToolContext, error
+from aurorasoc.agents.tools.registry import TOOLS, tools_for_domains
 from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import ROLE_PERMISSIONS, Principal, resolve_principal
 from aurorasoc.core.db import session_scope
@@ -56,7 +58,7 @@ def build_server(
         None if over_http else Principal(f"mcp:{agent or 'client'}", role, ROLE_PERMISSIONS[role], "local")
     )
 
-    @server.list_tools()  # type: ignore[no-untyped-call, untyped-decorator]
+    @server.list_tools()
     async def list_tools() -> list[types.Tool]:
         return [
             types.Tool(name=t.name, description=t.description, inputSchema=t.Input.model_json_schema())

@@ -19,7 +19,7 @@ from aurorasoc.agents.evidence_facts import Evidence, gather
 from aurorasoc.agents.llm import OFFLINE, ChatRequest, ChatTurn, ToolCall, ToolExchange
 from aurorasoc.agents.merge import build_result, merge_results
 from aurorasoc.agents.questions import question_for
-from aurorasoc.tools.entities import in_system_dir, private_address
+from aurorasoc.agents.tools.entities import in_system_dir, private_address
 
 MAX_PIVOTS = 3
 USER_WINDOW_MINUTES = 60

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aurorasoc.models.domain import AgentType
+from aurorasoc.core.vocabulary import AgentType
 
 A = AgentType
 ANCHOR = ("search_alerts", "alert_events")

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from aurorasoc.agents.evidence_facts import Evidence
-from aurorasoc.tools.entities import HASH, in_system_dir, private_address
+from aurorasoc.agents.tools.entities import HASH, in_system_dir, private_address
 
 BUILTIN_USER = re.compile(
     r"^(nt authority|iis apppool|font driver host|window manager)\\|^(system|local service|network service)$",

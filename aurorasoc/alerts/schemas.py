@@ -8,9 +8,16 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field, field_validator
 
-from aurorasoc.api.schemas.intel import IntelMatch
-from aurorasoc.detection import attack
-from aurorasoc.models.domain import AgentType, AlertCreate, AlertResolution, AlertStatus, AssetType, Severity
+from aurorasoc.core.vocabulary import (
+    AgentType,
+    AlertCreate,
+    AlertResolution,
+    AlertStatus,
+    AssetType,
+    Severity,
+)
+from aurorasoc.intel import attack
+from aurorasoc.intel.schemas_feeds import IntelMatch
 
 
 class AlertOut(BaseModel):

@@ -13,6 +13,7 @@ from aurorasoc import __version__
 from aurorasoc.access import router as users
 from aurorasoc.access import router_audit as audit
 from aurorasoc.access import router_auth as auth
+from aurorasoc.access import router_oidc as auth_oidc
 from aurorasoc.agents import router as agents
 from aurorasoc.agents import router_investigations as investigations
 from aurorasoc.agents.worker import register_agent_worker
@@ -26,44 +27,6 @@ from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
 from aurorasoc.api.origin_guard import OriginGuardMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
-from aurorasoc.api.routers import (
-    agents,
-    alert_cases,
-    alerts,
-    approvals,
-    attack,
-    attack_coverage,
-    audit,
-    auth,
-    auth_oidc,
-    automation,
-    case_alerts,
-    case_evidence,
-    cases,
-    cps,
-    cps_zones,
-    dashboard,
-    detections,
-    entities,
-    evidence,
-    executions,
-    firmware,
-    intel_feeds,
-    investigations,
-    iocs,
-    network,
-    network_analyzer,
-    playbooks,
-    reports,
-    rule_packs,
-    siem,
-    siem_hunts,
-    siem_ingest,
-    siem_sources,
-    sites,
-    system,
-    users,
-)
 from aurorasoc.api.security_headers import SecurityHeadersMiddleware
 from aurorasoc.api.static import install_console
 from aurorasoc.api.system_mode import persist_mode
@@ -71,6 +34,7 @@ from aurorasoc.cases import router as cases
 from aurorasoc.cases import router_alert_links as alert_cases
 from aurorasoc.cases import router_case_alerts as case_alerts
 from aurorasoc.cases import router_evidence as evidence
+from aurorasoc.cases import router_files as case_evidence
 from aurorasoc.core import runtime
 from aurorasoc.core.bus.base import get_bus, set_bus
 from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher
@@ -84,7 +48,10 @@ from aurorasoc.cps import router_zones as cps_zones
 from aurorasoc.cps.mqtt import MQTTEdgeConsumer
 from aurorasoc.detection import router as detections
 from aurorasoc.detection import router_attack as attack
+from aurorasoc.detection import router_coverage as attack_coverage
+from aurorasoc.detection import router_packs as rule_packs
 from aurorasoc.intel import router as iocs
+from aurorasoc.intel import router_feeds as intel_feeds
 from aurorasoc.network import router as network
 from aurorasoc.network import router_analyzer as network_analyzer
 from aurorasoc.network import router_sites as sites

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from aurorasoc.config.settings import get_settings
+from aurorasoc.core.config import get_settings
 
 CSRF_HEADER = "x-aurora-csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})

@@ -11,7 +11,9 @@ from typing import Any, Literal
 
 from aurorasoc.agents.factory import CircuitState, breaker_for
 from aurorasoc.agents.specs import AGENT_SPECS
-from aurorasoc.config.settings import get_settings
+from aurorasoc.core.bus.base import AGENT_DEAD_LETTER, DEAD_LETTER, get_bus
+from aurorasoc.core.bus.redis_streams import RedisStreamsBus
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.namespace import redis_key
 from aurorasoc.core.redis import get_redis
 
@@ -56,8 +58,8 @@ async def dead_letter_counts() -> dict[str, int | None]:
 
 async def mqtt_ingest() -> dict[str, Any] | None:
     """Received / stored / rejected / dropped of every MQTT consumer, and the broker's own drops."""
-    from aurorasoc.events.mqtt_consumer import active_consumer
-    from aurorasoc.events.mqtt_stats import fleet_ingest
+    from aurorasoc.cps.mqtt import active_consumer
+    from aurorasoc.cps.mqtt_stats import fleet_ingest
 
     local = active_consumer()
     return await fleet_ingest(local.stats if local else None)

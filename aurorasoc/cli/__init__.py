@@ -19,20 +19,20 @@ if TYPE_CHECKING:  # Typer 0.29 vendors Click; these are the classes its groups 
 
 # name → (module, attribute, whether the attribute is a Typer app of sub-commands)
 COMMANDS: dict[str, tuple[str, str, bool]] = {
-    "users": ("aurorasoc.commands.users", "app", True),
-    "rules": ("aurorasoc.commands.rules", "app", True),
-    "intel": ("aurorasoc.commands.intel", "app", True),
-    "playbooks": ("aurorasoc.commands.playbooks", "app", True),
-    "apikeys": ("aurorasoc.commands.apikeys", "app", True),
-    "agent": ("aurorasoc.commands.agent", "app", True),
-    "cps": ("aurorasoc.commands.cps", "app", True),
-    "memory": ("aurorasoc.commands.memory", "app", True),
-    "doctor": ("aurorasoc.commands.doctor", "doctor", False),
-    "serve": ("aurorasoc.commands.serve", "serve", False),
-    "ingest": ("aurorasoc.commands.ingest", "ingest", False),
-    "worker": ("aurorasoc.commands.worker", "worker", False),
-    "investigate": ("aurorasoc.commands.investigate", "investigate", False),
-    "mcp": ("aurorasoc.commands.mcp", "mcp", False),
+    "users": ("aurorasoc.cli.users", "app", True),
+    "rules": ("aurorasoc.cli.rules", "app", True),
+    "intel": ("aurorasoc.cli.intel", "app", True),
+    "playbooks": ("aurorasoc.cli.playbooks", "app", True),
+    "apikeys": ("aurorasoc.cli.apikeys", "app", True),
+    "agent": ("aurorasoc.cli.agent", "app", True),
+    "cps": ("aurorasoc.cli.cps", "app", True),
+    "memory": ("aurorasoc.cli.memory", "app", True),
+    "doctor": ("aurorasoc.cli.doctor", "doctor", False),
+    "serve": ("aurorasoc.cli.serve", "serve", False),
+    "ingest": ("aurorasoc.cli.ingest", "ingest", False),
+    "worker": ("aurorasoc.cli.worker", "worker", False),
+    "investigate": ("aurorasoc.cli.investigate", "investigate", False),
+    "mcp": ("aurorasoc.cli.mcp", "mcp", False),
 }
 
 

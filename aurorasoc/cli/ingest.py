@@ -22,11 +22,10 @@ from aurorasoc.cli.rules import BUNDLED_RULES
 from aurorasoc.core.bus.base import BusMessage, set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.db import get_session_factory
-from aurorasoc.detection.parsers import LimitExceeded, ParseError, parse_file
-from aurorasoc.detection.parsers.detect import canonical_format
+from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import BatchResult, DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
-from aurorasoc.siem.parsers import ParseError, parse_file
+from aurorasoc.siem.parsers import LimitExceeded, ParseError, parse_file
 from aurorasoc.siem.parsers.detect import canonical_format
 from aurorasoc.siem.sources import record_ingest
 from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP, handle_alert_event

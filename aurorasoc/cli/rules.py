@@ -9,11 +9,11 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from aurorasoc.commands import rule_packs
-from aurorasoc.commands.common import console, ensure_schema, err_console, run
-from aurorasoc.detection.parsers import ParseError, parse_file
-from aurorasoc.detection.sigma_engine import CompiledRule, SigmaEngine
-from aurorasoc.services.detection_rules import BUNDLED_RULES, ImportReport
+from aurorasoc.cli import rule_packs
+from aurorasoc.cli.common import console, ensure_schema, err_console, run
+from aurorasoc.detection.rules import BUNDLED_RULES, ImportReport
+from aurorasoc.detection.sigma.engine import CompiledRule, SigmaEngine
+from aurorasoc.siem.parsers import ParseError, parse_file
 
 app = typer.Typer(help="Sigma rule tools.", no_args_is_help=True)
 app.command("update")(rule_packs.update)

@@ -9,8 +9,8 @@ from types import FrameType
 
 import typer
 
-from aurorasoc.commands.common import console, fail, first_line
-from aurorasoc.config.settings import Settings, get_settings, reset_settings
+from aurorasoc.cli.common import console, fail, first_line
+from aurorasoc.core.config import Settings, get_settings, reset_settings
 
 
 async def bootstrap_admin() -> str | None:
@@ -61,7 +61,7 @@ def bootstrap_pack() -> str:
     Offline the attempt costs at most ``AURORA_RULE_PACK_TIMEOUT_SECONDS`` (a connect timeout), once:
     a marker in the data directory records that the first start has been handled.
     """
-    from aurorasoc.commands.rule_packs import install_default_pack
+    from aurorasoc.cli.rule_packs import install_default_pack
 
     settings = get_settings()
     marker = settings.data_dir / "rule_pack_first_start"

@@ -106,7 +106,7 @@ def _register(role: Role) -> Callable[[EventBus], None]:
         return register_agent_worker
     if role in (Role.federation, Role.mqtt):
         return lambda bus: None  # no stream group: it listens on NATS / MQTT (started in _run)
-    from aurorasoc.services.alert_pipeline import register_alert_pipeline
+    from aurorasoc.workers.alert_pipeline import register_alert_pipeline
 
     return register_alert_pipeline
 
@@ -119,11 +119,11 @@ class _Service(Protocol):
 def _role_service(role: Role, consumer: str) -> _Service | None:
     """The role's long-running listener besides the stream groups: NATS (federation) or MQTT."""
     if role is Role.federation:
-        from aurorasoc.services.federation import federation_service
+        from aurorasoc.network.federation import federation_service
 
         return federation_service()
     if role is Role.mqtt:  # one member of the shared subscription, under its own persistent session
-        from aurorasoc.events.mqtt_consumer import MQTTEdgeConsumer
+        from aurorasoc.cps.mqtt import MQTTEdgeConsumer
 
         mqtt = get_settings().mqtt
         return MQTTEdgeConsumer(mqtt, client_id=f"{mqtt.client_id}-{consumer.replace(':', '-')}")
@@ -133,7 +133,6 @@ def _role_service(role: Role, consumer: str) -> _Service | None:
 async def _run(role: Role, consumer: str, batch_size: int) -> None:
     from aurorasoc.core.bus.redis_streams import RedisStreamsBus
     from aurorasoc.core.db import probe_database
-    from aurorasoc.events.redis_streams import RedisStreamsBus
 
     if not await probe_database(force=True):
         raise OSError("the database does not answer")

@@ -244,7 +244,7 @@ async def _refuse_unverifiable() -> None:
     mode, where only showcase data is served and every write is blocked anyway."""
     from aurorasoc.core import runtime
     from aurorasoc.core.db import DatabaseUnavailable, probe_database
-    from aurorasoc.models.domain import RuntimeMode
+    from aurorasoc.core.vocabulary import RuntimeMode
 
     await probe_database(force=True)  # the outage is now known to every route and /health/ready
     if runtime.current_mode() is not RuntimeMode.DUMMY:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from aurorasoc.config.settings import Settings, get_settings
+from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.data_files import secure_sqlite_file
 
 

@@ -11,7 +11,7 @@ consumer groups live inside their (namespaced) stream, so they need no prefix of
 
 from __future__ import annotations
 
-from aurorasoc.config.settings import get_settings
+from aurorasoc.core.config import get_settings
 
 DEFAULT = "aurora"
 

@@ -409,6 +409,7 @@ class PlaybookDefinition(BaseModel):
 class Finding(BaseModel):
     hypothesis: str | None = None
     evidence: str
+    event_ids: list[str] = []  # stored SIEM events the finding rests on
     confidence: float = Field(ge=0, le=1)
 
 

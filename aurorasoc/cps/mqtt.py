@@ -37,11 +37,14 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from aurorasoc.config.settings import MQTTSettings, get_settings
+from aurorasoc.core.config import MQTTSettings, get_settings
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.namespace import DEFAULT
-from aurorasoc.events.mqtt_stats import BROKER_DROPPED_TOPIC, REPORT_SECONDS, IngestStats
-from aurorasoc.events.mqtt_topics import (
+from aurorasoc.cps.baselines import load_baselines
+from aurorasoc.cps.correlation import CorrelationEngine
+from aurorasoc.cps.device_cache import DeviceDirectory
+from aurorasoc.cps.mqtt_stats import BROKER_DROPPED_TOPIC, REPORT_SECONDS, IngestStats
+from aurorasoc.cps.mqtt_topics import (
     InvalidMessage,
     challenge_topic,
     command_topic,

@@ -15,7 +15,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aurorasoc.core.namespace import mqtt_root
-from aurorasoc.services.attestation import AttestationResponse
+from aurorasoc.cps.attestation import AttestationResponse
 
 DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _INBOUND = (

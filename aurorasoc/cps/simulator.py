@@ -20,8 +20,8 @@ import aiomqtt
 import orjson
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from aurorasoc.events.mqtt_topics import challenge_topic, device_topic
-from aurorasoc.services.attestation_keys import attestation_message, new_private_key, public_pem, sign
+from aurorasoc.cps.attestation_keys import attestation_message, new_private_key, public_pem, sign
+from aurorasoc.cps.mqtt_topics import challenge_topic, device_topic
 
 STATUS_EVERY = 30.0
 BADGE_EVERY = 20.0

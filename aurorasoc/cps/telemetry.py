@@ -23,8 +23,8 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.config.settings import get_settings
 from aurorasoc.core import runtime
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.models import CPSDeviceModel
 from aurorasoc.core.vocabulary import RuntimeMode, Severity
 from aurorasoc.cps import access

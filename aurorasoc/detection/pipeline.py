@@ -28,15 +28,12 @@ from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.ecs import ENTITY_COLUMNS
 from aurorasoc.core.metrics import DETECTION_EVAL, DETECTION_RULE_HITS
 from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
-from aurorasoc.detection.entities import ENTITY_COLUMNS
-from aurorasoc.detection.iocs_extract import canonicalize_techniques, classify_ioc, extract_observables
-from aurorasoc.detection.sigma_correlation import CorrelationHit
-from aurorasoc.detection.sigma_engine import RuleHit, SigmaEngine
-from aurorasoc.models.domain import AlertCreate, NormalizedEvent, Severity
-from aurorasoc.services.alert_events import publish_alert_event
-from aurorasoc.services.alerts import AlertService
-from aurorasoc.services.observables import resolve_indicators
-from aurorasoc.services.indicator_match import match_indicators
+from aurorasoc.core.vocabulary import AlertCreate, NormalizedEvent, Severity
+from aurorasoc.detection.sigma.correlation import CorrelationHit
+from aurorasoc.detection.sigma.engine import RuleHit, SigmaEngine
+from aurorasoc.intel.extraction import canonicalize_techniques, classify_ioc, extract_observables
+from aurorasoc.intel.matching import match_indicators
+from aurorasoc.intel.observables import resolve_indicators
 
 BATCH_SIZE = 500
 MAX_RAW_CHARS = 64 * 1024

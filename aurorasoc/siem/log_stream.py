@@ -24,7 +24,10 @@ from redis.exceptions import RedisError
 from aurorasoc.core.bus.base import BusMessage, EventBus
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.errors import DomainError
-from aurorasoc.detection.parsers import (
+from aurorasoc.core.vocabulary import NormalizedEvent
+from aurorasoc.detection.pipeline import DetectionPipeline
+from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.siem.parsers import (
     InputLimits,
     LimitExceeded,
     ParseError,
@@ -32,10 +35,6 @@ from aurorasoc.detection.parsers import (
     parse_bytes,
     parse_file,
 )
-from aurorasoc.detection.pipeline import DetectionPipeline
-from aurorasoc.detection.rules import load_engine, rules_version
-from aurorasoc.detection.sigma.engine import SigmaEngine
-from aurorasoc.siem.parsers import ParseError, ParseResult, parse_bytes, parse_file
 
 log = structlog.get_logger(__name__)
 
@@ -193,6 +192,7 @@ class ReloadingEngine:
 
 def stored_rules_pipeline_factory() -> PipelineFactory:
     """Pipelines over the enabled rules in ``detection_rules``, reloaded when they change (§13.3)."""
+    from aurorasoc.detection.rules import load_engine, rules_version
 
     async def build() -> SigmaEngine:
         async with get_session_factory()() as session:

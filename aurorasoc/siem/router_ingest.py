@@ -20,11 +20,11 @@ from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.bus.base import get_bus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import DomainError, InvalidInput
-from aurorasoc.detection.log_stream import enqueue_bytes
-from aurorasoc.detection.parsers import InputLimits
-from aurorasoc.detection.parsers.detect import canonical_format
-from aurorasoc.events.bus import get_bus
-from aurorasoc.services.log_sources import record_ingest
+from aurorasoc.core.web.deps import DbSession, require_pipeline_writes
+from aurorasoc.siem.log_stream import enqueue_bytes
+from aurorasoc.siem.parsers import InputLimits
+from aurorasoc.siem.parsers.detect import canonical_format
+from aurorasoc.siem.sources import record_ingest
 
 router = APIRouter(prefix="/siem", tags=["siem"])
 _RAW_BODY = {

@@ -28,6 +28,7 @@ from aurorasoc.cps.attestation_sweep import deliver, sweep_attestations
 from aurorasoc.cps.firmware_rollouts import supervise_rollouts
 from aurorasoc.cps.health import refresh_device_health
 from aurorasoc.cps.mqtt import active_consumer, publish_challenge
+from aurorasoc.intel.feeds import refresh_due_feeds
 from aurorasoc.siem.retention import purge_expired
 from aurorasoc.siem.scheduled_hunts import publish_outcomes, run_due_hunts
 from aurorasoc.soar.approvals import expire_due_approvals
@@ -49,6 +50,7 @@ class BackgroundScheduler:
         self._running = False
         self._tasks: list[asyncio.Task[None]] = []
         self._retention_due = 0.0
+        self._feeds_due = 0.0
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -115,6 +117,14 @@ class BackgroundScheduler:
                 await session.commit()
             await publish_outcomes(outcomes, get_bus())
 
+    async def refresh_feeds(self) -> None:
+        """Threat-intel feeds whose refresh interval has passed (issue 17); run from ``collect``."""
+        self._feeds_due = time.monotonic() + self.settings.scheduler.intel_feed_interval_seconds
+        if await self._may_write(pipeline=False):
+            async with self.sessions() as session:
+                if outcomes := await refresh_due_feeds(session, utcnow()):
+                    log.info("intel_feeds_refreshed", **outcomes)
+
     async def expire_approvals(self) -> None:
         if await self._may_write(pipeline=False):
             async with self.sessions() as session:
@@ -123,7 +133,7 @@ class BackgroundScheduler:
             await service.publish()
 
     async def collect(self) -> None:
-        """Gauges, device health (alerts on transitions), hourly retention, attestation sweep (not dummy)."""
+        """Gauges, device health, hourly retention, attestation sweep (not dummy), due intel feeds."""
         if not await probe_database():
             return
         async with self.sessions() as session:
@@ -139,6 +149,8 @@ class BackgroundScheduler:
                 log.info("retention_applied", **purged)
             if runtime.current_mode() is not RuntimeMode.DUMMY:
                 await _attestation_sweep(session)
+        if time.monotonic() >= self._feeds_due:
+            await self.refresh_feeds()
 
 
 async def _attestation_sweep(session: AsyncSession) -> None:

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.api.schemas.cps import DeviceOut
 from aurorasoc.core.models import AlertModel, AttestationRecordModel, CPSDeviceModel, FirmwareBundleModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.cps.attestation import AttestationResponse, issue_challenge, verify_response
 from aurorasoc.cps.attestation_keys import attestation_message, new_private_key, verify_signature
 from aurorasoc.cps.outbox import CPSOutbox
+from aurorasoc.cps.schemas import DeviceOut
 from aurorasoc.cps.service import CPSService
 from aurorasoc.cps.simulator import SimulatedDevice
 

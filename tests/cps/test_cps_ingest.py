@@ -13,7 +13,9 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.config.settings import get_settings, reset_settings
+from aurorasoc.core.bus.base import set_bus
+from aurorasoc.core.bus.inprocess import InProcessBus
+from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel, CPSDeviceModel, CPSTelemetryModel
 from aurorasoc.core.types import utcnow

@@ -28,10 +28,10 @@ from sqlalchemy import func, select
 from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import CPSDeviceModel, CPSTelemetryModel, FirmwareBundleModel
-from aurorasoc.events.mqtt_consumer import MQTTEdgeConsumer, active_consumer
-from aurorasoc.services.cps import CPSService
-from aurorasoc.services.cps_simulator import SimulatedDevice, run_device
-from aurorasoc.services.scheduler import BackgroundScheduler
+from aurorasoc.cps.mqtt import MQTTEdgeConsumer, active_consumer
+from aurorasoc.cps.service import CPSService
+from aurorasoc.cps.simulator import SimulatedDevice, run_device
+from aurorasoc.workers.scheduler import BackgroundScheduler
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")

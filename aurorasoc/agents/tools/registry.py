@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aurorasoc.tools.base import AuroraTool
-from aurorasoc.tools.containment import CONTAINMENT_TOOLS
-from aurorasoc.tools.cps import DeviceStatus, ListDevices
-from aurorasoc.tools.evidence import (
+from aurorasoc.agents.tools.base import AuroraTool
+from aurorasoc.agents.tools.containment import CONTAINMENT_TOOLS
+from aurorasoc.agents.tools.cps import DeviceStatus, ListDevices
+from aurorasoc.agents.tools.evidence import (
     AlertEvents,
     HostAlerts,
     HostTimeline,
@@ -17,8 +17,8 @@ from aurorasoc.tools.evidence import (
     UserTimeline,
     WhereElse,
 )
-from aurorasoc.tools.siem import CorrelateEvents, MitreMap, SearchAlerts, SearchLogs
-from aurorasoc.tools.soar import (
+from aurorasoc.agents.tools.siem import CorrelateEvents, MitreMap, SearchAlerts, SearchLogs
+from aurorasoc.agents.tools.soar import (
     AddCaseNote,
     ExecutePlaybook,
     GetApprovalStatus,

@@ -15,15 +15,12 @@ from aurorasoc.agents.tools.base import AuroraTool, ToolContext, ToolFailure, To
 from aurorasoc.agents.tools.views import case_view
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core.errors import NotFound
-from aurorasoc.engine.loader import showcase_playbooks
-from aurorasoc.engine.timeline import add_case_entry
-from aurorasoc.models.domain import ActionClass, ApprovalStatus, Severity
-from aurorasoc.services.approvals import ApprovalRequest, ApprovalService
-from aurorasoc.services.cases import CaseService
-from aurorasoc.services.executions import ExecutionService
-from aurorasoc.services.playbooks import PlaybookService
-from aurorasoc.tools.base import AuroraTool, ToolContext, ToolFailure, ToolResult
-from aurorasoc.tools.views import case_view
+from aurorasoc.core.vocabulary import ActionClass, ApprovalStatus, Severity
+from aurorasoc.soar.approvals import ApprovalRequest, ApprovalService
+from aurorasoc.soar.executions import ExecutionService
+from aurorasoc.soar.loader import showcase_playbooks
+from aurorasoc.soar.playbooks import PlaybookService
+from aurorasoc.soar.timeline import add_case_entry
 
 RUN_PLAYBOOK = "run_playbook"
 

@@ -28,7 +28,7 @@ from nats.js.api import DeliverPolicy, PubAck, RetentionPolicy, StreamConfig
 from nats.js.errors import BadRequestError
 from prometheus_client import Counter
 
-from aurorasoc.config.settings import get_settings
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.namespace import nats_durable, nats_stream, nats_subject
 
 log = logging.getLogger(__name__)

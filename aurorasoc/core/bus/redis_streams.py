@@ -34,7 +34,6 @@ from aurorasoc.core.bus.base import BusMessage, Handler, dead_letter_stream
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.metrics import BUS_PUBLISH_FAILURES
 from aurorasoc.core.namespace import redis_key
-from aurorasoc.events.bus import BusMessage, Handler, dead_letter_stream
 
 log = logging.getLogger(__name__)
 CLOSE_TIMEOUT_SECONDS = 5.0

@@ -14,15 +14,16 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from aurorasoc.detection.normalize import build_event
-from aurorasoc.detection.parsers.auditd import parse_auditd
-from aurorasoc.detection.parsers.base import ParseError, ParseResult, ParseStream
-from aurorasoc.detection.parsers.cef import parse_cef
-from aurorasoc.detection.parsers.detect import EVTX_MAGIC, GZIP_MAGIC, canonical_format, detect_format
-from aurorasoc.detection.parsers.eve import parse_eve
-from aurorasoc.detection.parsers.evtx_reader import parse_evtx
-from aurorasoc.detection.parsers.json_lines import parse_json
-from aurorasoc.detection.parsers.limits import (
+from aurorasoc.core.vocabulary import NormalizedEvent
+from aurorasoc.siem.normalize import build_event
+from aurorasoc.siem.parsers.auditd import parse_auditd
+from aurorasoc.siem.parsers.base import ParseError, ParseResult, ParseStream
+from aurorasoc.siem.parsers.cef import parse_cef
+from aurorasoc.siem.parsers.detect import EVTX_MAGIC, GZIP_MAGIC, canonical_format, detect_format
+from aurorasoc.siem.parsers.eve import parse_eve
+from aurorasoc.siem.parsers.evtx_reader import parse_evtx
+from aurorasoc.siem.parsers.json_lines import parse_json
+from aurorasoc.siem.parsers.limits import (
     BoundedGunzip,
     DecompressionRefused,
     InputLimits,
@@ -33,10 +34,9 @@ from aurorasoc.detection.parsers.limits import (
     read_bounded,
     shift_position,
 )
-from aurorasoc.detection.parsers.syslog import parse_syslog
-from aurorasoc.detection.parsers.weblog import parse_weblog
-from aurorasoc.detection.parsers.zeek import parse_zeek
-from aurorasoc.models.domain import NormalizedEvent
+from aurorasoc.siem.parsers.syslog import parse_syslog
+from aurorasoc.siem.parsers.weblog import parse_weblog
+from aurorasoc.siem.parsers.zeek import parse_zeek
 
 __all__ = [
     "InputLimits",

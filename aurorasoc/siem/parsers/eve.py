@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from aurorasoc.core.vocabulary import Severity
 from aurorasoc.detection.network_fields import add_network_aliases
-from aurorasoc.detection.normalize import build_event, flatten
-from aurorasoc.detection.parsers.base import ParseError, ParseStream
-from aurorasoc.detection.parsers.json_lines import iter_json_records
-from aurorasoc.models.domain import Severity
+from aurorasoc.siem.normalize import build_event, flatten
+from aurorasoc.siem.parsers.base import ParseError, ParseStream
+from aurorasoc.siem.parsers.json_lines import iter_json_records
 
 ALERT_SEVERITY = {1: Severity.HIGH, 2: Severity.MEDIUM, 3: Severity.LOW}
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import orjson
 
-from aurorasoc.detection.normalize import normalize_record
-from aurorasoc.detection.parsers.base import ParseError, ParseStream
-from aurorasoc.detection.parsers.limits import RecordRejected, too_deep
+from aurorasoc.siem.normalize import normalize_record
+from aurorasoc.siem.parsers.base import ParseError, ParseStream
+from aurorasoc.siem.parsers.limits import RecordRejected, too_deep
 
 JsonItem = tuple[dict[str, Any], str] | ParseError
 

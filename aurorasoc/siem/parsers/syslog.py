@@ -11,10 +11,10 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aurorasoc.detection.normalize import build_event, parse_timestamp
-from aurorasoc.detection.parsers.base import ParseError, ParseStream
-from aurorasoc.detection.parsers.linux_syslog import add_program_fields
-from aurorasoc.models.domain import NormalizedEvent, Severity
+from aurorasoc.core.vocabulary import NormalizedEvent, Severity
+from aurorasoc.siem.normalize import build_event, parse_timestamp
+from aurorasoc.siem.parsers.base import ParseError, ParseStream
+from aurorasoc.siem.parsers.linux_syslog import add_program_fields
 
 FACILITIES = (
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",

@@ -1,0 +1,105 @@
+"""``aurorasoc intel``: indicator feeds (add, list, refresh, remove) and ATT&CK Navigator layers."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from aurorasoc.cli.common import console, ensure_schema, fail, run
+from aurorasoc.core.db import get_session_factory
+from aurorasoc.core.types import utcnow
+from aurorasoc.intel.feeds import FeedRefused, FeedSpec, IntelFeedService, refresh_due_feeds
+
+app = typer.Typer(help="Threat-intel feeds and ATT&CK coverage.", no_args_is_help=True)
+feeds = typer.Typer(
+    help="Indicator feeds: STIX 2.1 bundles, MISP feeds, CSV and text lists.", no_args_is_help=True
+)
+app.add_typer(feeds, name="feeds")
+
+
+@feeds.command("add")
+def add(
+    name: str = typer.Argument(..., help="Feed name (letters, digits, . _ -)"),
+    kind: str = typer.Argument(..., help="stix, misp, csv or text"),
+    url: str = typer.Argument(..., help="http(s) URL or a local path (MISP: the feed's base URL/folder)"),
+    tlp: str = typer.Option("amber", help="TLP for indicators that carry none"),
+    confidence: float = typer.Option(0.5, min=0.0, max=1.0, help="Confidence for indicators that carry none"),
+    expiry_days: int = typer.Option(30, min=1, help="Expiry for indicators that carry none"),
+    refresh_minutes: int = typer.Option(60, min=1, help="Scheduled refresh interval"),
+    csv_column: str | None = typer.Option(None, help="CSV header of the indicator column"),
+) -> None:
+    """Subscribe to a feed and import it once. Exit 1 when the feed is refused (it stays subscribed)."""
+    ensure_schema()
+    spec = FeedSpec(name, kind, url, tlp, confidence, expiry_days, refresh_minutes, csv_column)
+
+    async def _add() -> int:
+        async with get_session_factory()() as session:
+            service = IntelFeedService(session)
+            feed = await service.create(spec, allow_files=True)
+            await session.commit()
+            try:
+                return await service.refresh(feed)
+            finally:
+                await session.commit()
+
+    console.print(f"feed {name}: {run(_add)} indicators imported")
+
+
+@feeds.command("list")
+def list_feeds() -> None:
+    """Feeds with their last refresh and indicator count."""
+    ensure_schema()
+
+    async def _list() -> list[tuple[str, ...]]:
+        async with get_session_factory()() as session:
+            return [
+                (f.name, f.kind, f.url, f.tlp, str(f.indicator_count), f.last_status, f.last_error or "")
+                for f in await IntelFeedService(session).list()
+            ]
+
+    table = Table("name", "kind", "url", "tlp", "indicators", "status", "error")
+    for row in run(_list):
+        table.add_row(*row)
+    console.print(table)
+
+
+@feeds.command("refresh")
+def refresh(
+    name: str | None = typer.Argument(None, help="One feed now; without it, every feed that is due"),
+) -> None:
+    """Refresh one feed now, or run the scheduled job once. Exit 1 when a feed is refused."""
+    ensure_schema()
+
+    async def _refresh() -> dict[str, str]:
+        async with get_session_factory()() as session:
+            if name is None:
+                return await refresh_due_feeds(session, utcnow())
+            service = IntelFeedService(session)
+            feed = await service.by_name(name)
+            try:
+                return {name: f"ok: {await service.refresh(feed)} indicators"}
+            except FeedRefused as exc:
+                return {name: f"refused: {exc.message}"}
+            finally:
+                await session.commit()
+
+    outcomes = run(_refresh)
+    for feed_name, outcome in outcomes.items():
+        console.print(f"{feed_name}: {outcome}", highlight=False)
+    if any(outcome.startswith("refused") for outcome in outcomes.values()):
+        fail("some feeds were refused; their previous indicators stay")
+
+
+@feeds.command("remove")
+def remove(name: str = typer.Argument(...)) -> None:
+    """Unsubscribe; the feed's indicators stop matching."""
+    ensure_schema()
+
+    async def _remove() -> None:
+        async with get_session_factory()() as session:
+            service = IntelFeedService(session)
+            await service.delete(await service.by_name(name))
+            await session.commit()
+
+    run(_remove)
+    console.print(f"feed {name} removed")

@@ -1,0 +1,123 @@
+"""Match event observables against active feed indicators (spec §27.3, issue 17).
+
+An observable becomes an indicator by threat intel when a feed lists it: ``iocs`` rows with a ``feed``,
+status ``active`` and an ``expires_at`` still ahead. A matching event marks the alerts it raised with
+``metadata.intel_matches`` (indicator, feed, TLP, confidence, expiry, as they were at match time); an
+event that raised none raises a "Threat intel match" alert of its own. One query per batch.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aurorasoc.core.models import IOCModel
+from aurorasoc.core.types import utcnow
+from aurorasoc.core.vocabulary import AlertCreate, IOCStatus, NormalizedEvent, Severity
+from aurorasoc.intel.extraction import classify_ioc, extract_iocs
+
+IOCKey = tuple[str, str]
+INTEL_RULE_UID = "intel:indicator-match"
+_LOOKUP_CHUNK = 400
+
+
+def _keys(values: Sequence[str]) -> list[IOCKey]:
+    return [(typed[0].value, typed[1]) for v in values if (typed := classify_ioc(v)) is not None]
+
+
+async def active_indicators(
+    session: AsyncSession, keys: set[IOCKey], now: datetime
+) -> dict[IOCKey, IOCModel]:
+    """The feed indicators among ``keys`` that match now (active, not expired)."""
+    found: dict[IOCKey, IOCModel] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _LOOKUP_CHUNK):
+        rows = await session.scalars(
+            select(IOCModel).where(
+                tuple_(IOCModel.type, IOCModel.value).in_(ordered[start : start + _LOOKUP_CHUNK]),
+                IOCModel.feed.is_not(None),
+                IOCModel.status == IOCStatus.ACTIVE.value,
+                or_(IOCModel.expires_at.is_(None), IOCModel.expires_at > now),
+            )
+        )
+        found.update({(row.type, row.value): row for row in rows})
+    return found
+
+
+def match_record(ioc: IOCModel) -> dict[str, Any]:
+    """What an alert keeps of a matched indicator (a snapshot: the feed may change later)."""
+    return {
+        "ioc_id": str(ioc.id),
+        "type": ioc.type,
+        "value": ioc.value,
+        "feed": ioc.feed,
+        "source": ioc.source,
+        "tlp": ioc.tlp,
+        "confidence": ioc.confidence,
+        "expires_at": ioc.expires_at.isoformat() if ioc.expires_at else None,
+    }
+
+
+def _severity(matches: list[dict[str, Any]]) -> Severity:
+    best = max(float(m["confidence"]) for m in matches)
+    return Severity.HIGH if best >= 0.8 else Severity.MEDIUM if best >= 0.5 else Severity.LOW
+
+
+def intel_alert(event: NormalizedEvent, log_id: uuid.UUID, matches: list[dict[str, Any]]) -> AlertCreate:
+    """An alert for an event whose only finding is a feed indicator."""
+    first = matches[0]
+    title = f"Threat intel match: {first['type']} {first['value']} ({first['feed']})"
+    lines = [
+        f"{m['value']} - feed {m['feed']}, TLP:{m['tlp'].upper()}, confidence {m['confidence']:.2f}"
+        for m in matches
+    ]
+    return AlertCreate(
+        title=title[:500],
+        severity=_severity(matches),
+        source=(event.product or event.source)[:128],
+        description="An observable of this event is an active threat-intel indicator.\n\n" + "\n".join(lines),
+        iocs=extract_iocs(event),
+        affected_assets=[f"{k}:{v}" for k, v in (("host", event.host), ("user", event.user_name)) if v],
+        raw_log=(event.raw or "")[: 64 * 1024] or None,
+        metadata={
+            "rule_uid": INTEL_RULE_UID,
+            "rule_title": "Threat intel indicator match",
+            "log_ids": [str(log_id)],
+            "intel_matches": matches,
+        },
+    )
+
+
+async def match_indicators(
+    session: AsyncSession,
+    events: Sequence[NormalizedEvent],
+    log_ids: Sequence[uuid.UUID],
+    alerts: Sequence[AlertCreate],
+) -> list[AlertCreate]:
+    """Mark ``alerts`` whose event carries an active indicator; return alerts for unmarked events."""
+    per_event = [_keys(extract_iocs(event)) for event in events]
+    wanted = {key for keys in per_event for key in keys}
+    active = await active_indicators(session, wanted, utcnow()) if wanted else {}
+    if not active:
+        return []
+    by_log: dict[str, list[AlertCreate]] = defaultdict(list)
+    for alert in alerts:
+        for log_id in alert.metadata.get("log_ids", [])[:1]:
+            by_log[str(log_id)].append(alert)
+    raised: list[AlertCreate] = []
+    for event, log_id, keys in zip(events, log_ids, per_event, strict=True):
+        matches = [match_record(active[key]) for key in dict.fromkeys(keys) if key in active]
+        if not matches:
+            continue
+        owners = by_log.get(str(log_id))
+        if not owners:
+            raised.append(intel_alert(event, log_id, matches))
+        for alert in owners or ():
+            alert.metadata["intel_matches"] = matches
+    return raised

@@ -1,0 +1,116 @@
+"""Evidence tools on real EVTX: anchored on the alert's own event time and entities (issue #19)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SHARED_DATA, require_data
+from sqlalchemy import select
+
+from aurorasoc.agents.tools import TOOLS, ToolContext
+from aurorasoc.cli.rules import BUNDLED_RULES
+from aurorasoc.core.auth import ROLE_PERMISSIONS
+from aurorasoc.core.db import get_session_factory
+from aurorasoc.core.models import AlertModel
+from aurorasoc.core.vocabulary import Role
+from aurorasoc.detection.pipeline import DetectionPipeline
+from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.siem.parsers import ParseError, parse_file
+
+pytestmark = pytest.mark.slow
+SAMPLES = SHARED_DATA / "evtx-attack-samples"
+COMSVCS = SAMPLES / "Credential Access" / "sysmon_10_1_memdump_comsvcs_minidump.evtx"
+ADMINS = SAMPLES / "Persistence" / "Network_Service_Guest_added_to_admins_4732.evtx"
+
+
+async def ingest(*paths: Path) -> dict[str, AlertModel]:
+    require_data(*paths)
+    batch = [e for p in paths for e in parse_file(p) if not isinstance(e, ParseError)]
+    await DetectionPipeline(SigmaEngine.from_paths([BUNDLED_RULES])).process(batch)
+    async with get_session_factory()() as session:
+        return {a.title: a for a in (await session.scalars(select(AlertModel))).all()}
+
+
+async def call(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    async with get_session_factory()() as session:
+        ctx = ToolContext(session, "agent:test", frozenset(ROLE_PERMISSIONS[Role.ANALYST]))
+        return await TOOLS[name].run(ctx, dict(args))
+
+
+@pytest.fixture
+async def comsvcs(app_db) -> AlertModel:  # type: ignore[no-untyped-def]
+    alerts = await ingest(COMSVCS, ADMINS)
+    return alerts["LSASS Dump via comsvcs.dll MiniDump"]
+
+
+class TestAnchoredOnEventTime:
+    async def test_alert_events_read_the_2019_evidence(self, comsvcs):
+        out = await call("alert_events", {"alert_id": str(comsvcs.id), "window_minutes": 5})
+        assert out["status"] == "ok" and out["first_event_at"].startswith("2019-08-30T12:54:08")
+        [anchor] = out["anchors"]
+        proc = anchor["process"]
+        assert proc["parent_image"].endswith("WmiPrvSE.exe") and proc["integrity"] == "High"
+        assert (
+            "comsvcs.dll, MiniDump 4868" in proc["command_line"] and anchor["user"] == "MSEDGEWIN10\\IEUser"
+        )
+        # the dump written by rundll32 and lsass being opened are among the surrounding events
+        around = {e["event_id"] for e in out["around"]}
+        assert {"10", "11"} <= around and all(e["host"] == "MSEDGEWIN10" for e in out["around"])
+
+    async def test_search_logs_takes_an_absolute_range_and_a_window(self, comsvcs):
+        hit = await call(
+            "search_logs", {"q": "comsvcs", "around": "2019-08-30T12:54:08Z", "window_minutes": 5}
+        )
+        miss = await call("search_logs", {"q": "comsvcs", "range": "7d"})
+        absolute = await call(
+            "search_logs", {"q": "comsvcs", "start": "2019-08-30T00:00:00Z", "end": "2019-08-31T00:00:00Z"}
+        )
+        assert hit["total"] >= 1 and absolute["total"] == hit["total"] and miss["total"] == 0
+        assert hit["events"][0]["event_ref"]
+        both = await call("search_logs", {"q": "x", "range": "7d", "around": "2019-08-30T12:54:08Z"})
+        assert both["error_code"] == "invalid_input"
+
+    async def test_process_tree_links_sysmon_guids(self, comsvcs):
+        out = await call("alert_events", {"alert_id": str(comsvcs.id), "window_minutes": 0})
+        proc = out["anchors"][0]["process"]
+        tree = await call(
+            "process_tree",
+            {"host": "MSEDGEWIN10", "around": out["first_event_at"], "process_guid": proc["guid"]},
+        )
+        assert tree["process"]["image"].endswith("rundll32.exe")
+        [parent] = tree["ancestors"]  # WmiPrvSE's own creation is not in the sample
+        assert parent["image"].endswith("WmiPrvSE.exe") and parent["stored"] is False
+
+    async def test_host_and_user_timelines(self, comsvcs):
+        host = await call(
+            "host_timeline", {"host": "msedgewin10", "around": "2019-08-30T12:54:08Z", "window_minutes": 1}
+        )
+        assert len(host["events"]) == 6 and host["events"][0]["time"] <= host["events"][-1]["time"]
+        user = await call(
+            "user_timeline", {"user": "IEUser", "around": "2019-09-22T11:22:05Z", "window_minutes": 5}
+        )
+        assert [e["event_id"] for e in user["events"]] == ["4732", "4732"]
+        none = await call(
+            "user_timeline", {"user": "IEUser", "around": "2020-01-01T00:00:00Z", "window_minutes": 5}
+        )
+        assert none["events"] == []
+
+
+class TestCommonObservables:
+    async def test_os_binary_hash_is_common_and_not_pivoted(self, comsvcs):
+        sha256 = "01b407af0200b66a34d9b1fa6d9eaab758efa36a36bb99b554384f59f8690b1a"  # rundll32.exe
+        out = await call("where_else", {"value": sha256})
+        assert out["common"] is True and "operating-system binary" in out["common_reason"]
+        assert out["elsewhere"] == [] and out["hosts"] == ["MSEDGEWIN10"]
+
+    async def test_a_rare_artefact_is_not_common(self, comsvcs):
+        out = await call("where_else", {"value": "notepad.bin"})
+        assert out["common"] is False and out["events"] >= 2 and out["elsewhere"]
+
+    async def test_prevalence_of_a_command_line(self, comsvcs):
+        cmd = r"rundll32 C:\windows\system32\comsvcs.dll, MiniDump 4868 C:\Windows\System32\notepad.bin full"
+        out = await call("prevalence", {"value": cmd})
+        assert out["events"] == 1 and out["hosts"] == ["MSEDGEWIN10"] and out["common"] is False
+        assert out["first_seen"].startswith("2019-08-30T12:54:08")
