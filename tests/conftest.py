@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,10 @@ from aurorasoc.core.config import reset_settings
 from aurorasoc.core.models import AlertModel, Base
 
 ROOT = Path(__file__).resolve().parents[1]
+# Test modules of one package reuse helpers of another (``from test_agents_llm import ScriptedLLM``);
+# with the suite mirrored into one folder per package, every folder must be importable whatever the
+# collection order, including for one file run alone.
+sys.path[:0] = [str(folder) for folder in sorted((ROOT / "tests").iterdir()) if folder.is_dir()]
 TEST_DATA = ROOT / "tests" / "data"
 # The one place tests find the public data (never copied into the repo).
 SHARED_DATA = Path(os.environ.get("AURORA_SHARED_DATA") or ROOT.parent / "shared" / "data").resolve()

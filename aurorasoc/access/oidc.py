@@ -127,7 +127,7 @@ class OIDCClient:
             return cache.keys
         doc = await self._get_json((await self.metadata()).jwks_uri)
         try:
-            keys = KeySet.import_key_set(doc)  # type: ignore[arg-type]
+            keys = KeySet.import_key_set(doc)  # type: ignore[arg-type, unused-ignore]
         except (JoseError, ValueError, KeyError, TypeError) as exc:
             raise OIDCError("provider_invalid", f"unusable JWKS: {exc}", 502) from None
         cache.keys, cache.keys_at = keys, time.monotonic()
@@ -201,7 +201,8 @@ class OIDCClient:
             registry.validate(token.claims)
         except JoseError as exc:
             raise OIDCError("invalid_id_token", f"ID token refused: {exc.description or exc.error}") from None
-        return token.claims
+        claims: dict[str, Any] = token.claims
+        return claims
 
     async def _verified(self, id_token: str) -> jwt.Token:
         """Check the signature; a key the cache lacks (rotation) refreshes the JWKS once first."""

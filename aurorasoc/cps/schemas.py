@@ -79,7 +79,8 @@ class DeviceOut(BaseModel):
     def firmware_state(self) -> FirmwareState:
         """``verified`` only after a match with a registered signed bundle (issue 20)."""
         check = self.metadata.get("firmware_check") or {}
-        return check.get("state", "unknown")
+        state: FirmwareState = check.get("state", "unknown")
+        return state
 
     @computed_field  # type: ignore[prop-decorator]
     @property
