@@ -301,6 +301,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/attack/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Techniques per tactic: covered by enabled rules vs observed in alerts. Permission: siem:read */
+        get: operations["coverage_matrix_api_v1_attack_coverage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attack/coverage/layer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ATT&CK Navigator layer (4.5) for enabled rules or for alerts in scope. Permission: siem:read */
+        get: operations["coverage_layer_api_v1_attack_coverage_layer_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/attack/search": {
         parameters: {
             query?: never;
@@ -414,7 +448,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** OIDC redirect target. Permission: public */
+        /** OIDC redirect target: exchange the code, validate the ID token, sign in. Permission: public */
         get: operations["oidc_callback_api_v1_auth_oidc_callback_get"];
         put?: never;
         post?: never;
@@ -431,7 +465,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Start OIDC sign-in. Permission: public */
+        /** Start OIDC sign-in (redirect to the identity provider). Permission: public */
         get: operations["oidc_login_api_v1_auth_oidc_login_get"];
         put?: never;
         post?: never;
@@ -633,6 +667,24 @@ export interface paths {
         };
         /** Entities, span, tactic chain, summary. Permission: cases:read */
         get: operations["get_case_evidence_api_v1_cases__case_id__evidence_get"];
+        put?: never;
+        /** Attach an evidence file (multipart, ≤ 50 MB, SHA-256 recorded). Permission: cases:write */
+        post: operations["upload_evidence_api_v1_cases__case_id__evidence_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/evidence/{evidence_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download an evidence file (always as an attachment). Permission: cases:read */
+        get: operations["download_evidence_api_v1_cases__case_id__evidence__evidence_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -970,6 +1022,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/detections/packs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Installed rule packs with version, licence and policy. Permission: siem:read */
+        get: operations["list_packs_api_v1_detections_packs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detections/packs/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetch a Sigma archive (zip/tar) and install it as the pack's next version. Permission: detections:write */
+        post: operations["update_pack_api_v1_detections_packs_update_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detections/packs/{name}/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Which of the pack's rules run: statuses and minimum level. Permission: detections:write */
+        put: operations["set_policy_api_v1_detections_packs__name__policy_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detections/packs/{name}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Put the pack's previous version back. Permission: detections:write */
+        post: operations["rollback_pack_api_v1_detections_packs__name__rollback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/detections/rules": {
         parameters: {
             query?: never;
@@ -1210,6 +1330,58 @@ export interface paths {
         put?: never;
         /** Start a draft rollout at 5 % or resume a paused one. Permission: firmware:update */
         post: operations["start_rollout_api_v1_firmware_rollouts__rollout_id__start_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intel/feeds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Indicator feeds and their last refresh. Permission: iocs:read */
+        get: operations["list_feeds_api_v1_intel_feeds_get"];
+        put?: never;
+        /** Subscribe to a STIX 2.1, MISP, CSV or text feed (imports once). Permission: iocs:write */
+        post: operations["create_feed_api_v1_intel_feeds_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intel/feeds/{feed_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unsubscribe; the feed's indicators stop matching. Permission: iocs:write */
+        delete: operations["delete_feed_api_v1_intel_feeds__feed_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/intel/feeds/{feed_id}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetch and import the feed now (422 with the reason when refused). Permission: iocs:write */
+        post: operations["refresh_feed_api_v1_intel_feeds__feed_id__refresh_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2025,14 +2197,15 @@ export interface paths {
         post?: never;
         /**
          * Delete a user. Permission: users:manage
-         * @description The last active admin cannot be deleted (409).
+         * @description The last active admin cannot be deleted (409); only an admin deletes an admin (403).
          */
         delete: operations["delete_user_api_v1_users__username__delete"];
         options?: never;
         head?: never;
         /**
          * Change a user's role, state, profile or password. Permission: users:manage
-         * @description The last active admin cannot be demoted or disabled (409).
+         * @description The last active admin cannot be demoted or disabled (409). Grants are bounded by the caller's
+         *     own permissions (403); a password reset or role change ends the user's sessions.
          */
         patch: operations["update_user_api_v1_users__username__patch"];
         trace?: never;
@@ -2260,6 +2433,11 @@ export interface components {
              */
             id: string;
             /**
+             * Intel Matches
+             * @description Feed indicators the alert's event carried (source, TLP, confidence), from ``metadata``.
+             */
+            readonly intel_matches: components["schemas"]["IntelMatch"][];
+            /**
              * Investigations
              * @default []
              */
@@ -2378,6 +2556,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Intel Matches
+             * @description Feed indicators the alert's event carried (source, TLP, confidence), from ``metadata``.
+             */
+            readonly intel_matches: components["schemas"]["IntelMatch"][];
             /**
              * Iocs
              * @default []
@@ -2987,6 +3170,20 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** Body_upload_evidence_api_v1_cases__case_id__evidence_post */
+        Body_upload_evidence_api_v1_cases__case_id__evidence_post: {
+            /**
+             * File
+             * @description The evidence file
+             */
+            file: string;
+            /**
+             * Kind
+             * @default attachment
+             * @enum {string}
+             */
+            kind: "log" | "flow" | "scan" | "forensic" | "attachment";
+        };
         /** BulkAction */
         BulkAction: {
             /**
@@ -3470,6 +3667,59 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** CoverageCell */
+        CoverageCell: {
+            /**
+             * Alerts
+             * @description Alerts in scope showing the technique
+             */
+            alerts: number;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /**
+             * Rule Titles
+             * @description Up to five rule titles
+             */
+            rule_titles?: string[];
+            /**
+             * Rules
+             * @description Enabled rules tagged with the technique
+             */
+            rules: number;
+        };
+        /** CoverageColumn */
+        CoverageColumn: {
+            /** Tactic */
+            tactic: string;
+            /** Techniques */
+            techniques: components["schemas"]["CoverageCell"][];
+        };
+        /** CoverageMatrix */
+        CoverageMatrix: {
+            /** Attack Version */
+            attack_version: string;
+            /**
+             * Covered
+             * @description Techniques covered by at least one enabled rule
+             */
+            covered: number;
+            /**
+             * Observed
+             * @description Techniques seen in alerts in scope
+             */
+            observed: number;
+            /**
+             * Observed Uncovered
+             * @description Seen in alerts, covered by no enabled rule
+             */
+            observed_uncovered: string[];
+            /** Scope */
+            scope: string;
+            /** Tactics */
+            tactics: components["schemas"]["CoverageColumn"][];
+        };
         /** DashboardStats */
         DashboardStats: {
             cps_devices?: components["schemas"]["FleetSummary"] | null;
@@ -3755,6 +4005,36 @@ export interface components {
             /** Matches */
             matches: components["schemas"]["RuleMatch"][];
         };
+        /** EvidenceOut */
+        EvidenceOut: {
+            /** Added By */
+            added_by: string;
+            /**
+             * Case Id
+             * Format: uuid
+             */
+            case_id: string;
+            /** Content Type */
+            content_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Filename */
+            filename: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Sha256 */
+            sha256: string;
+            /** Size */
+            size: number;
+        };
         /** ExecuteBody */
         ExecuteBody: {
             /** Alert Id */
@@ -3851,6 +4131,114 @@ export interface components {
              */
             user_name: components["schemas"]["FacetValue"][];
         };
+        /** FeedCreate */
+        FeedCreate: {
+            /**
+             * Confidence
+             * @description For indicators that carry none
+             * @default 0.5
+             */
+            confidence: number;
+            /**
+             * Csv Column
+             * @description CSV header of the indicator column
+             */
+            csv_column?: string | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Expiry Days
+             * @description For indicators that carry no expiry
+             * @default 30
+             */
+            expiry_days: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "stix" | "misp" | "csv" | "text";
+            /** Name */
+            name: string;
+            /**
+             * Refresh Minutes
+             * @default 60
+             */
+            refresh_minutes: number;
+            /**
+             * Refresh Now
+             * @description Import once on creation (a refused feed is still saved)
+             * @default true
+             */
+            refresh_now: boolean;
+            /**
+             * Tlp
+             * @default amber
+             * @enum {string}
+             */
+            tlp: "clear" | "green" | "amber" | "red";
+            /**
+             * Url
+             * @description http(s) URL; a MISP feed's base URL
+             */
+            url: string;
+        };
+        /** FeedOut */
+        FeedOut: {
+            /** Confidence */
+            confidence: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Csv Column */
+            csv_column?: string | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Expiry Days */
+            expiry_days: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Indicator Count */
+            indicator_count: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "stix" | "misp" | "csv" | "text";
+            /** Last Error */
+            last_error?: string | null;
+            /** Last Refresh At */
+            last_refresh_at?: string | null;
+            /**
+             * Last Status
+             * @enum {string}
+             */
+            last_status: "never" | "ok" | "error";
+            /** Name */
+            name: string;
+            /** Refresh Minutes */
+            refresh_minutes: number;
+            /**
+             * Tlp
+             * @enum {string}
+             */
+            tlp: "clear" | "green" | "amber" | "red";
+            /** Url */
+            url: string;
+        };
+        /** FeedRefreshResult */
+        FeedRefreshResult: {
+            feed: components["schemas"]["FeedOut"];
+            /** Indicators */
+            indicators: number;
+        };
         /**
          * FirmwareStack
          * @enum {string}
@@ -3903,10 +4291,11 @@ export interface components {
             redis: "up" | "down" | "disabled";
             /**
              * Status
+             * @description degraded while the database is down
              * @default ok
-             * @constant
+             * @enum {string}
              */
-            status: "ok";
+            status: "ok" | "degraded";
             /** Version */
             version: string;
         };
@@ -4311,6 +4700,28 @@ export interface components {
             errors: components["schemas"]["IngestError"][];
             /** Rejected */
             rejected: number;
+        };
+        /**
+         * IntelMatch
+         * @description An indicator an alert's event carried, as the feed described it at match time.
+         */
+        IntelMatch: {
+            /** Confidence */
+            confidence: number;
+            /** Expires At */
+            expires_at?: string | null;
+            /** Feed */
+            feed?: string | null;
+            /** Ioc Id */
+            ioc_id?: string | null;
+            /** Source */
+            source: string;
+            /** Tlp */
+            tlp: string;
+            /** Type */
+            type: string;
+            /** Value */
+            value: string;
         };
         /**
          * IntelResult
@@ -4835,6 +5246,94 @@ export interface components {
              * @enum {string}
              */
             status: "completed" | "failed";
+        };
+        /** PackOut */
+        PackOut: {
+            /** Attribution */
+            attribution: string | null;
+            /** Compiled */
+            compiled: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Failures */
+            failures: string[][];
+            /** Installed By */
+            installed_by: string | null;
+            /** License */
+            license: string | null;
+            /** Min Level */
+            min_level: string;
+            /** Name */
+            name: string;
+            /** Rule Count */
+            rule_count: number;
+            /** Sha256 */
+            sha256: string;
+            /** Source */
+            source: string;
+            /** Statuses */
+            statuses: string[];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /** PackPolicy */
+        PackPolicy: {
+            /** Min Level */
+            min_level: string;
+            /** Statuses */
+            statuses: string[];
+        };
+        /** PackReportOut */
+        PackReportOut: {
+            /** Added */
+            added: number;
+            /** Compile Ratio */
+            compile_ratio: number;
+            /** Compiled */
+            compiled: number;
+            /** Failures */
+            failures: [
+                string,
+                string
+            ][];
+            /** Name */
+            name: string;
+            /** Removed */
+            removed: number;
+            /** Rules */
+            rules: number;
+            /** Skipped */
+            skipped: [
+                string,
+                string
+            ][];
+            /** Updated */
+            updated: number;
+            /** Version */
+            version: number;
+        };
+        /** PackUpdate */
+        PackUpdate: {
+            /**
+             * Name
+             * @default sigmahq
+             */
+            name: string;
+            /** Sha256 */
+            sha256?: string | null;
+            /**
+             * Source
+             * @description http(s) URL; default AURORA_RULE_PACK_SOURCE
+             */
+            source?: string | null;
         };
         /** Page[AlertOut] */
         Page_AlertOut_: {
@@ -6392,14 +6891,14 @@ export interface components {
             site_id?: string | null;
         };
         /** PromoteBody */
-        aurorasoc__api__routers__evidence__PromoteBody: {
+        aurorasoc__cases__router_evidence__PromoteBody: {
             /** Description */
             description?: string | null;
             /** Value */
             value: string;
         };
         /** PromoteBody */
-        aurorasoc__api__schemas__cases__PromoteBody: {
+        aurorasoc__cases__schemas__PromoteBody: {
             /** Assigned To */
             assigned_to?: string | null;
             severity?: components["schemas"]["Severity"] | null;
@@ -6889,7 +7388,7 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["aurorasoc__api__schemas__cases__PromoteBody"] | null;
+                "application/json": components["schemas"]["aurorasoc__cases__schemas__PromoteBody"] | null;
             };
         };
         responses: {
@@ -7038,6 +7537,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApprovalOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    coverage_matrix_api_v1_attack_coverage_get: {
+        parameters: {
+            query?: {
+                /** @description Alerts created at or after (ISO 8601) */
+                since?: string | null;
+                /** @description Alerts created before (ISO 8601) */
+                until?: string | null;
+                /** @description Only the alerts of this case */
+                case_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoverageMatrix"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    coverage_layer_api_v1_attack_coverage_layer_get: {
+        parameters: {
+            query?: {
+                /** @description rules: enabled rule coverage; alerts: observed */
+                source?: "rules" | "alerts";
+                /** @description Alerts created at or after (ISO 8601) */
+                since?: string | null;
+                /** @description Alerts created before (ISO 8601) */
+                until?: string | null;
+                /** @description Only the alerts of this case */
+                case_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A Navigator layer document; open it in the ATT&CK Navigator */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation Error */
@@ -7278,7 +7853,11 @@ export interface operations {
     };
     oidc_callback_api_v1_auth_oidc_callback_get: {
         parameters: {
-            query?: never;
+            query?: {
+                code?: string | null;
+                state?: string | null;
+                error?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7286,13 +7865,11 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Successful Response */
-            200: {
+            303: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
-                };
+                content?: never;
             };
             /** @description OIDC is not configured */
             404: {
@@ -7301,18 +7878,22 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Flow unavailable */
-            501: {
+            /** @description Validation Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };
     oidc_login_api_v1_auth_oidc_login_get: {
         parameters: {
-            query?: never;
+            query?: {
+                next?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7320,13 +7901,18 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Successful Response */
-            200: {
+            302: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
+                content?: never;
+            };
+            /** @description Provider unreachable: back to /login?sso_error= */
+            303: {
+                headers: {
+                    [name: string]: unknown;
                 };
+                content?: never;
             };
             /** @description OIDC is not configured */
             404: {
@@ -7335,12 +7921,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Flow unavailable */
-            501: {
+            /** @description Validation Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };
@@ -7849,6 +8437,104 @@ export interface operations {
                         [key: string]: unknown;
                     };
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_evidence_api_v1_cases__case_id__evidence_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id */
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_evidence_api_v1_cases__case_id__evidence_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceOut"];
+                };
+            };
+            /** @description No such case */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description File larger than 50 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Content type not accepted as evidence */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_evidence_api_v1_cases__case_id__evidence__evidence_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id */
+                case_id: string;
+                /** @description Evidence id */
+                evidence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description No such evidence */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -8673,6 +9359,125 @@ export interface operations {
             };
         };
     };
+    list_packs_api_v1_detections_packs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackOut"][];
+                };
+            };
+        };
+    };
+    update_pack_api_v1_detections_packs_update_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PackUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackReportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_policy_api_v1_detections_packs__name__policy_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PackPolicy"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rollback_pack_api_v1_detections_packs__name__rollback_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackReportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_rules_api_v1_detections_rules_get: {
         parameters: {
             query?: {
@@ -9300,6 +10105,119 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RolloutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_feeds_api_v1_intel_feeds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedOut"][];
+                };
+            };
+        };
+    };
+    create_feed_api_v1_intel_feeds_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_feed_api_v1_intel_feeds__feed_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                feed_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    refresh_feed_api_v1_intel_feeds__feed_id__refresh_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                feed_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedRefreshResult"];
                 };
             };
             /** @description Validation Error */
@@ -10002,7 +10920,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["aurorasoc__api__routers__evidence__PromoteBody"];
+                "application/json": components["schemas"]["aurorasoc__cases__router_evidence__PromoteBody"];
             };
         };
         responses: {
