@@ -63,9 +63,15 @@ class CPSOutbox:
         return alert
 
     async def publish(self) -> None:
+        """Events go out in one pipelined round trip where the bus can (a telemetry batch is
+        hundreds of them: one XADD each would cost the MQTT writer ~1.5 ms of CPU per reading)."""
         bus = get_bus()
-        for payload in self.events:
-            await bus.publish(CPS_EVENTS_STREAM, payload)
+        many = getattr(bus, "publish_many", None)
+        if many is not None and self.events:
+            await many(CPS_EVENTS_STREAM, self.events)
+        else:
+            for payload in self.events:
+                await bus.publish(CPS_EVENTS_STREAM, payload)
         for alert, created in self.alerts:
             await publish_alert_event(alert, "created" if created else "deduplicated")
         self.events.clear()
