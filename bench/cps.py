@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import statistics
@@ -200,9 +201,20 @@ async def _broker_dropped(host: str, port: int, wait: float = 12.0) -> int | Non
 
 
 def _run(args: argparse.Namespace, ns: str, ids: list[str]) -> dict[str, Any]:
+    """The API first (when ``--siem``), then the consumers, then devices and SIEM load together."""
     host, port = args.broker.rsplit(":", 1)
-    ctx = multiprocessing.get_context("spawn")
     dropped_before = asyncio.run(_broker_dropped(host, int(port)))
+    server = live_server(Path(os.environ["AURORA_DATA_DIR"]), **_server_env()) if args.siem else None
+    with server or contextlib.nullcontext() as base:
+        run = _fleet(args, ns, ids, host, int(port), base)
+    run["broker"] = (dropped_before, asyncio.run(_broker_dropped(host, int(port))))
+    return run
+
+
+def _fleet(
+    args: argparse.Namespace, ns: str, ids: list[str], host: str, port: int, base: str | None
+) -> dict[str, Any]:
+    ctx = multiprocessing.get_context("spawn")
     out, pub_out, ready, clock = ctx.Queue(), ctx.Queue(), ctx.Semaphore(0), ctx.Array("d", 2)
     consumers = [ctx.Process(target=_consumer_process, args=(f"m{i}", clock, ready, out))
                  for i in range(args.consumers)]  # fmt: skip
@@ -214,21 +226,14 @@ def _run(args: argparse.Namespace, ns: str, ids: list[str]) -> dict[str, Any]:
     clock[0], clock[1] = start + WARMUP_SECONDS, start + args.seconds + DRAIN_SECONDS
     per = max(1, len(ids) // args.connections)
     groups = [ids[i : i + per] for i in range(0, len(ids), per)]
-    publisher = ctx.Process(
-        target=_publisher_process, args=(host, int(port), ns, groups, args.seconds, pub_out)
-    )
+    publisher = ctx.Process(target=_publisher_process, args=(host, port, ns, groups, args.seconds, pub_out))
     publisher.start()
-    siem = 0
-    if args.siem:
-        with live_server(Path(os.environ["AURORA_DATA_DIR"]), **_server_env()) as base:
-            siem = asyncio.run(_siem_load(base, args.siem_clients, args.seconds))
+    siem = asyncio.run(_siem_load(base, args.siem_clients, args.seconds)) if base else 0
     published = pub_out.get(timeout=args.seconds + 120)
     results = [out.get(timeout=120) for _ in consumers]
     for proc in [publisher, *consumers]:
         proc.join(30)
-    dropped_after = asyncio.run(_broker_dropped(host, int(port)))
-    return {"published": published, "consumers": results, "siem": siem,
-            "broker": (dropped_before, dropped_after)}  # fmt: skip
+    return {"published": published, "consumers": results, "siem": siem}
 
 
 def _server_env() -> dict[str, str]:
