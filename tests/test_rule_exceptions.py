@@ -117,3 +117,26 @@ def test_an_expired_exception_no_longer_applies() -> None:
     assert not RuleExceptionSpec.of("3", "r", {"Image": "c:\\\\x.exe"}, host="h2").matches(view)
     engine.add_exceptions([spec])
     assert engine.exceptions == {"r": [spec]}
+
+
+async def test_rule_stats_show_hits_per_day_noisiest_and_never_fired(app_db, client, role_headers):  # type: ignore[no-untyped-def]
+    require_data(ADMINS)
+    async with session_scope() as session:
+        await import_startup_rules(session, get_settings())
+    engine = await stored_engine()
+    admins = evtx_events(ADMINS)
+    await DetectionPipeline(engine).process(admins)
+    await DetectionPipeline(engine).process([e.model_copy() for e in admins])
+    expected = hits(engine, admins)[RULE] * 2
+    resp = await client.get(
+        "/api/v1/detections/rule-stats", params={"days": 7}, headers=role_headers["analyst"]
+    )
+    assert resp.status_code == 200, resp.text
+    stats = resp.json()
+    assert len(stats["days"]) == 7 and stats["days"][-1] == datetime.now(UTC).date().isoformat()
+    top = {row["rule_uid"]: row for row in stats["noisiest"]}
+    assert top[RULE]["per_day"][-1] == top[RULE]["in_window"] == top[RULE]["hit_count"] == expected
+    assert top[RULE]["last_hit_at"] is not None
+    never = {row["rule_uid"] for row in stats["never_fired_rules"]}
+    assert RULE not in never and stats["never_fired"] >= len(never) > 0
+    assert stats["never_fired"] + len(top) <= 25  # the bundled pack

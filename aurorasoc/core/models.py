@@ -451,4 +451,5 @@ from aurorasoc.core.models_network import NetworkAttackModel as NetworkAttackMod
 from aurorasoc.core.models_network import SiteLinkModel as SiteLinkModel  # noqa: E402
 from aurorasoc.core.models_network import SiteModel as SiteModel  # noqa: E402
 from aurorasoc.core.models_packs import RuleExceptionModel as RuleExceptionModel  # noqa: E402
+from aurorasoc.core.models_packs import RuleHitDayModel as RuleHitDayModel  # noqa: E402
 from aurorasoc.core.models_packs import RulePackModel as RulePackModel  # noqa: E402

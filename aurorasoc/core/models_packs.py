@@ -7,10 +7,10 @@ and the previous version keep it. ``statuses``/``min_level`` are the pack's poli
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aurorasoc.core.models_base import Base, _Mutable
@@ -50,3 +50,13 @@ class RuleExceptionModel(_Mutable, Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source_alert_id: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class RuleHitDayModel(Base):
+    """Hits of one rule on one UTC day: the rule list's hits per day, noisiest and never-fired views."""
+
+    __tablename__ = "rule_hit_days"
+
+    rule_uid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    hits: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)

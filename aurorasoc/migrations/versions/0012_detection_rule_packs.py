@@ -1,4 +1,4 @@
-"""Rule packs and exceptions (issue #16): ``rule_packs``, ``detection_rules.pack``, ``rule_exceptions``.
+"""Rule packs and tuning (issue #16): ``rule_packs``, ``detection_rules.pack``, exceptions, hits per day.
 
 Revision ID: 0012
 Revises: 0011
@@ -61,6 +61,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_rule_exceptions_rule_uid", "rule_exceptions", ["rule_uid"], unique=False)
+    op.create_table(
+        "rule_hit_days",
+        sa.Column("rule_uid", sa.String(length=128), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("hits", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("rule_uid", "day"),
+    )
+    op.create_index("ix_rule_hit_days_day", "rule_hit_days", ["day"], unique=False)
     with op.batch_alter_table("detection_rules", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pack", sa.String(length=64), nullable=True))
         batch_op.create_index("ix_detection_rules_pack", ["pack"], unique=False)
@@ -70,6 +78,8 @@ def downgrade() -> None:
     with op.batch_alter_table("detection_rules", schema=None) as batch_op:
         batch_op.drop_index("ix_detection_rules_pack")
         batch_op.drop_column("pack")
+    op.drop_index("ix_rule_hit_days_day", table_name="rule_hit_days")
+    op.drop_table("rule_hit_days")
     op.drop_index("ix_rule_exceptions_rule_uid", table_name="rule_exceptions")
     op.drop_table("rule_exceptions")
     op.drop_index("ix_rule_packs_name", table_name="rule_packs")
