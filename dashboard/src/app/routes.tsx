@@ -24,6 +24,7 @@ const CasesPage = lazyPage(() => import("../pages/Cases"), "CasesPage");
 const CaseDetailPage = lazyPage(() => import("../pages/CaseDetail"), "CaseDetailPage");
 const SiemPage = lazyPage(() => import("../pages/Siem"), "SiemPage");
 const DetectionsPage = lazyPage(() => import("../pages/Detections"), "DetectionsPage");
+const PacksPage = lazyPage(() => import("../pages/detections/Packs"), "PacksPage");
 const ApprovalsPage = lazyPage(() => import("../pages/Approvals"), "ApprovalsPage");
 const ReportsPage = lazyPage(() => import("../pages/Reports"), "ReportsPage");
 const SoarPage = lazyPage(() => import("../pages/soar/SoarPage"), "SoarPage");
@@ -68,6 +69,7 @@ export function AppRoutes() {
         <Route path="/cases/:id" element={<Gate permission="cases:read"><CaseDetailPage /></Gate>} />
         <Route path="/siem" element={<Gate permission="siem:read"><SiemPage /></Gate>} />
         <Route path="/detections" element={<Gate permission="siem:read"><DetectionsPage /></Gate>} />
+        <Route path="/detections/packs" element={<Gate permission="siem:read"><PacksPage /></Gate>} />
         <Route path="/approvals" element={<Gate permission="approvals:read"><ApprovalsPage /></Gate>} />
         <Route path="/reports" element={<Gate permission="reports:read"><ReportsPage /></Gate>} />
         <Route path="/soar" element={<Gate permission="playbooks:read"><SoarPage /></Gate>} />

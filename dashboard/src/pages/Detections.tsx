@@ -2,6 +2,7 @@
  * save/create (detections:write). */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { Link } from "react-router-dom";
 import { api } from "../api/client";
 import type { Page as PageOf, Rule } from "../api/types";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
@@ -31,7 +32,10 @@ export function DetectionsPage() {
   const update = (change: Partial<typeof filters>) => { setSkip(0); setFilters({ ...filters, ...change }); };
   return (
     <Page title="Detections" unavailable={unavailable}
-      toolbar={<ActionButton label="New rule" permissions={["detections:write"]} unavailable={unavailable} testId="new-rule" onRun={() => setEditing({ id: null })} />}>
+      toolbar={<>
+        <Link className="btn" to="/detections/packs" data-testid="open-packs">Packs &amp; activity</Link>
+        <ActionButton label="New rule" permissions={["detections:write"]} unavailable={unavailable} testId="new-rule" onRun={() => setEditing({ id: null })} />
+      </>}>
       {editing && !unavailable && (
         <div className="mb-4"><RuleEditorPanel ruleId={editing.id} onClose={() => setEditing(null)} /></div>
       )}
@@ -59,7 +63,7 @@ export function DetectionsPage() {
             <tr key={r.id}>
               <td>
                 <button className="text-left text-sky-300 hover:underline" data-testid="rule-open" onClick={() => setEditing({ id: r.id })}>{r.title}</button>
-                <div className="text-xs text-slate-500">{r.origin} · {r.kind}</div>
+                <div className="text-xs text-slate-500">{r.pack ? `pack ${r.pack}` : r.origin} · {r.kind}</div>
               </td>
               <td>{r.level ?? "—"}</td>
               <td className="text-xs">{[r.logsource_product, r.logsource_category, r.logsource_service].filter(Boolean).join(" / ")}</td>
