@@ -22,6 +22,7 @@ from aurorasoc.core.db import get_session_factory
 from aurorasoc.detection.parsers import LimitExceeded, ParseError, parse_file
 from aurorasoc.detection.parsers.detect import canonical_format
 from aurorasoc.detection.pipeline import BatchResult, DetectionPipeline
+from aurorasoc.detection.rule_exceptions import RuleExceptionSpec
 from aurorasoc.detection.sigma_engine import SigmaEngine
 from aurorasoc.events.bus import BusMessage, set_bus
 from aurorasoc.events.inprocess import InProcessBus
@@ -212,9 +213,20 @@ def _summary(report: IngestReport) -> Table:
     return table
 
 
-def _load_rules(rule_dirs: list[Path], bundled: bool) -> SigmaEngine:
-    paths = ([BUNDLED_RULES] if bundled else []) + rule_dirs
-    engine = SigmaEngine.from_paths(paths)
+def _load_rules(rule_dirs: list[Path], bundled: bool, packs: bool) -> SigmaEngine:
+    """The bundled rules, ``--rules`` directories, the installed packs and the stored rule exceptions."""
+    from aurorasoc.services.rule_exceptions import active_exceptions
+    from aurorasoc.services.rule_packs import pack_rule_texts
+
+    async def _stored() -> tuple[list[str], list[RuleExceptionSpec]]:
+        async with get_session_factory()() as session:
+            return (await pack_rule_texts(session) if packs else []), await active_exceptions(session)
+
+    texts, exceptions = run(_stored)
+    engine = SigmaEngine.from_paths(([BUNDLED_RULES] if bundled else []) + rule_dirs)
+    for text in texts:
+        engine.add_yaml(text, origin="pack")
+    engine.add_exceptions(exceptions)
     console.print(f"{sum(r.supported for r in engine.rules.values())} Sigma rules loaded", highlight=False)
     return engine
 
@@ -227,6 +239,7 @@ def ingest(
     source: str | None = typer.Option(None, "--source", help="Log-source name (default: the file name)."),
     rules: list[Path] = typer.Option([], "--rules", help="Extra Sigma rule directory or file (repeatable)."),
     no_bundled: bool = typer.Option(False, "--no-bundled", help="Do not load the bundled rule pack."),
+    no_packs: bool = typer.Option(False, "--no-packs", help="Do not load installed packs (rules update)."),
     follow: bool = typer.Option(
         False, "--follow", "-f", help="Keep tailing the files (new lines, rotation) until Ctrl-C."
     ),
@@ -249,8 +262,8 @@ def ingest(
         from aurorasoc.commands.ingest_enqueue import enqueue as enqueue_events
 
         return enqueue_events(files, fmt, source)
-    engine = _load_rules(rules, bundled=not no_bundled)
     ensure_schema()
+    engine = _load_rules(rules, bundled=not no_bundled, packs=not no_packs)
     with _quiet_info_logs():
         if follow:
             from aurorasoc.commands.ingest_follow import follow as follow_files

@@ -484,7 +484,6 @@ from aurorasoc.core.models_agents import InvestigationEventModel as Investigatio
 from aurorasoc.core.models_agents import InvestigationModel as InvestigationModel  # noqa: E402
 from aurorasoc.core.models_agents import VectorEmbeddingModel as VectorEmbeddingModel  # noqa: E402
 from aurorasoc.core.models_cps import AccessBadgeModel as AccessBadgeModel  # noqa: E402
-from aurorasoc.core.models_packs import RulePackModel as RulePackModel  # noqa: E402
 from aurorasoc.core.models_cps import AttestationNonceModel as AttestationNonceModel  # noqa: E402
 from aurorasoc.core.models_cps import AttestationRecordModel as AttestationRecordModel  # noqa: E402
 from aurorasoc.core.models_cps import CPSConduitModel as CPSConduitModel  # noqa: E402
@@ -500,3 +499,6 @@ from aurorasoc.core.models_case_files import CaseEvidenceModel as CaseEvidenceMo
 from aurorasoc.core.models_network import NetworkAttackModel as NetworkAttackModel  # noqa: E402
 from aurorasoc.core.models_network import SiteLinkModel as SiteLinkModel  # noqa: E402
 from aurorasoc.core.models_network import SiteModel as SiteModel  # noqa: E402
+from aurorasoc.core.models_packs import RuleExceptionModel as RuleExceptionModel  # noqa: E402
+from aurorasoc.core.models_packs import RuleHitDayModel as RuleHitDayModel  # noqa: E402
+from aurorasoc.core.models_packs import RulePackModel as RulePackModel  # noqa: E402

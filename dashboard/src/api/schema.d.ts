@@ -970,6 +970,143 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/detections/exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rule exceptions, newest first. Permission: siem:read */
+        get: operations["list_exceptions_api_v1_detections_exceptions_get"];
+        put?: never;
+        /** Stop a rule firing on events with these field values (optionally on one host). Permission: detections:write */
+        post: operations["create_exception_api_v1_detections_exceptions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detections/exceptions/from-alert/{alert_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Suppress similar: an exception from an alert's rule, event values and host. Permission: detections:write */
+        post: operations["suppress_similar_api_v1_detections_exceptions_from_alert__alert_id__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detections/exceptions/{exception_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an exception (the rule fires again). Permission: detections:write */
+        delete: operations["delete_exception_api_v1_detections_exceptions__exception_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detections/packs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Installed rule packs with version, licence and policy. Permission: siem:read */
+        get: operations["list_packs_api_v1_detections_packs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detections/packs/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetch a Sigma archive (zip/tar) and install it as the pack's next version. Permission: detections:write */
+        post: operations["update_pack_api_v1_detections_packs_update_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detections/packs/{name}/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Which of the pack's rules run: statuses and minimum level. Permission: detections:write */
+        put: operations["set_policy_api_v1_detections_packs__name__policy_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detections/packs/{name}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Put the pack's previous version back. Permission: detections:write */
+        post: operations["rollback_pack_api_v1_detections_packs__name__rollback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detections/rule-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Hits per day of the noisiest rules; enabled rules that never fired. Permission: siem:read */
+        get: operations["get_rule_stats_api_v1_detections_rule_stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/detections/rules": {
         parameters: {
             query?: never;
@@ -3755,6 +3892,50 @@ export interface components {
             /** Matches */
             matches: components["schemas"]["RuleMatch"][];
         };
+        /** ExceptionCreate */
+        ExceptionCreate: {
+            /** Conditions */
+            conditions?: {
+                [key: string]: string | number | boolean;
+            };
+            /** Expires At */
+            expires_at?: string | null;
+            /** Host */
+            host?: string | null;
+            /** Reason */
+            reason: string;
+            /** Rule Uid */
+            rule_uid: string;
+        };
+        /** ExceptionOut */
+        ExceptionOut: {
+            /** Conditions */
+            conditions: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Host */
+            host: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Owner */
+            owner: string;
+            /** Reason */
+            reason: string;
+            /** Rule Uid */
+            rule_uid: string;
+            /** Source Alert Id */
+            source_alert_id: string | null;
+        };
         /** ExecuteBody */
         ExecuteBody: {
             /** Alert Id */
@@ -4836,6 +5017,94 @@ export interface components {
              */
             status: "completed" | "failed";
         };
+        /** PackOut */
+        PackOut: {
+            /** Attribution */
+            attribution: string | null;
+            /** Compiled */
+            compiled: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Failures */
+            failures: string[][];
+            /** Installed By */
+            installed_by: string | null;
+            /** License */
+            license: string | null;
+            /** Min Level */
+            min_level: string;
+            /** Name */
+            name: string;
+            /** Rule Count */
+            rule_count: number;
+            /** Sha256 */
+            sha256: string;
+            /** Source */
+            source: string;
+            /** Statuses */
+            statuses: string[];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /** PackPolicy */
+        PackPolicy: {
+            /** Min Level */
+            min_level: string;
+            /** Statuses */
+            statuses: string[];
+        };
+        /** PackReportOut */
+        PackReportOut: {
+            /** Added */
+            added: number;
+            /** Compile Ratio */
+            compile_ratio: number;
+            /** Compiled */
+            compiled: number;
+            /** Failures */
+            failures: [
+                string,
+                string
+            ][];
+            /** Name */
+            name: string;
+            /** Removed */
+            removed: number;
+            /** Rules */
+            rules: number;
+            /** Skipped */
+            skipped: [
+                string,
+                string
+            ][];
+            /** Updated */
+            updated: number;
+            /** Version */
+            version: number;
+        };
+        /** PackUpdate */
+        PackUpdate: {
+            /**
+             * Name
+             * @default sigmahq
+             */
+            name: string;
+            /** Sha256 */
+            sha256?: string | null;
+            /**
+             * Source
+             * @description http(s) URL; default AURORA_RULE_PACK_SOURCE
+             */
+            source?: string | null;
+        };
         /** Page[AlertOut] */
         Page_AlertOut_: {
             /**
@@ -5564,6 +5833,23 @@ export interface components {
              */
             updated_devices?: string[];
         };
+        /** RuleActivityOut */
+        RuleActivityOut: {
+            /** Enabled */
+            enabled: boolean;
+            /** Hit Count */
+            hit_count: number;
+            /** In Window */
+            in_window: number;
+            /** Last Hit At */
+            last_hit_at: string | null;
+            /** Per Day */
+            per_day: number[];
+            /** Rule Uid */
+            rule_uid: string;
+            /** Title */
+            title: string;
+        };
         /**
          * RuleConditions
          * @description All given conditions must hold; an empty set matches every alert.
@@ -5670,7 +5956,12 @@ export interface components {
              * Origin
              * @enum {string}
              */
-            origin: "bundled" | "custom";
+            origin: "bundled" | "custom" | "pack";
+            /**
+             * Pack
+             * @description The rule pack it belongs to (origin pack)
+             */
+            pack?: string | null;
             /**
              * Rule Uid
              * @description The Sigma rule id
@@ -5742,7 +6033,12 @@ export interface components {
              * Origin
              * @enum {string}
              */
-            origin: "bundled" | "custom";
+            origin: "bundled" | "custom" | "pack";
+            /**
+             * Pack
+             * @description The rule pack it belongs to (origin pack)
+             */
+            pack?: string | null;
             /**
              * Rule Uid
              * @description The Sigma rule id
@@ -5770,6 +6066,19 @@ export interface components {
             enabled?: boolean | null;
             /** Yaml */
             yaml?: string | null;
+        };
+        /** RuleStatsOut */
+        RuleStatsOut: {
+            /** Days */
+            days: string[];
+            /** Never Fired */
+            never_fired: number;
+            /** Never Fired Rules */
+            never_fired_rules: {
+                [key: string]: unknown;
+            }[];
+            /** Noisiest */
+            noisiest: components["schemas"]["RuleActivityOut"][];
         };
         /** RuleTest */
         RuleTest: {
@@ -6009,6 +6318,13 @@ export interface components {
             local_site_id: string;
             /** Total */
             total: number;
+        };
+        /** SuppressSimilar */
+        SuppressSimilar: {
+            /** Expires At */
+            expires_at?: string | null;
+            /** Reason */
+            reason: string;
         };
         /**
          * SystemMode
@@ -8669,6 +8985,285 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DashboardStats"];
+                };
+            };
+        };
+    };
+    list_exceptions_api_v1_detections_exceptions_get: {
+        parameters: {
+            query?: {
+                rule_uid?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExceptionOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_exception_api_v1_detections_exceptions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExceptionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExceptionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    suppress_similar_api_v1_detections_exceptions_from_alert__alert_id__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuppressSimilar"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExceptionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_exception_api_v1_detections_exceptions__exception_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exception_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_packs_api_v1_detections_packs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackOut"][];
+                };
+            };
+        };
+    };
+    update_pack_api_v1_detections_packs_update_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PackUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackReportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_policy_api_v1_detections_packs__name__policy_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PackPolicy"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    rollback_pack_api_v1_detections_packs__name__rollback_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackReportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_rule_stats_api_v1_detections_rule_stats_get: {
+        parameters: {
+            query?: {
+                days?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleStatsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
