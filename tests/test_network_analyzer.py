@@ -25,6 +25,7 @@ from aurorasoc.events.bus import get_bus
 from aurorasoc.models.domain import ActionClass, NormalizedEvent, Role, RuntimeMode
 from aurorasoc.services.alert_pipeline import PIPELINE_GROUP
 from aurorasoc.services.network_analyzer import attack_query, read_only
+from aurorasoc.services.observables import ObservableService
 from aurorasoc.tools import TOOLS
 
 URL = "/api/v1/network-analyzer/analyze"
@@ -39,7 +40,14 @@ async def count(model: type, *where: Any) -> int:
 
 @pytest.fixture
 async def eve(client: Any) -> None:
-    """tests/data/eve.json through the detection pipeline, stamped minutes ago (inside every range)."""
+    """tests/data/eve.json through the detection pipeline, stamped minutes ago (inside every range).
+
+    Both addresses were marked as indicators by an analyst first: extraction alone no longer makes an
+    observable an IOC (spec §27.3).
+    """
+    async with session_scope() as session:
+        for value in (SRC, DST):
+            await ObservableService(session).promote(value, "analyst")
     now = utcnow()
     events = [
         e.model_copy(update={"timestamp": now - timedelta(minutes=5, seconds=n)})
