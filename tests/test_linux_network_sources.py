@@ -96,6 +96,12 @@ class TestAuditd:
         assert login.fields["acct"] == "alice" and login.fields["res"] == "failed"
         assert login.fields["addr"] == "203.0.113.9"
 
+    def test_syscall_arguments_stay_hex_numbers(self) -> None:
+        line = b"type=SYSCALL msg=audit(1733467302.2:101): arch=c000003e syscall=1 success=yes exit=65 "
+        line += b"a0=1 a1=4142 a2=41\n"
+        (write,) = [r for r in parse_bytes(line) if isinstance(r, NormalizedEvent)]
+        assert (write.fields["a1"], write.fields["a2"]) == ("4142", "41")  # not the text "AB" / "A"
+
     def test_a_line_that_is_not_an_audit_record_is_reported(self) -> None:
         results = list(parse_bytes(b"type=EXECVE broken\n", format="auditd"))
         assert isinstance(results[0], ParseError) and results[0].position == "line 1"
