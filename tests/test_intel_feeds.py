@@ -349,7 +349,8 @@ class TestIndicatorStore:
             0.9,
             4,
         )
-        assert active[("domain", "kept.example.com")].expires_at > NOW + timedelta(days=29)
+        expires = active[("domain", "kept.example.com")].expires_at
+        assert expires is not None and expires > NOW + timedelta(days=29)
 
         assert await store_indicators(session, feed, [FeedIndicator("domain", "kept.example.com")]) == 1
         assert set(await active_indicators(session, keys, utcnow())) == {("domain", "kept.example.com")}
