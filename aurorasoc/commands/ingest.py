@@ -234,7 +234,7 @@ def _load_rules(rule_dirs: list[Path], bundled: bool, packs: bool) -> SigmaEngin
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Log files or directories (searched recursively)."),
     format: str = typer.Option(
-        "auto", "--format", help="auto, json, ndjson, syslog, cef, eve, zeek, evtx, line."
+        "auto", "--format", help="auto, json, ndjson, syslog, cef, eve, zeek, evtx, auditd, weblog, line."
     ),
     source: str | None = typer.Option(None, "--source", help="Log-source name (default: the file name)."),
     rules: list[Path] = typer.Option([], "--rules", help="Extra Sigma rule directory or file (repeatable)."),

@@ -11271,7 +11271,7 @@ export interface operations {
     ingest_logs_api_v1_siem_ingest_post: {
         parameters: {
             query?: {
-                /** @description auto, json/ndjson, syslog, cef, eve, zeek, evtx or line */
+                /** @description auto, json/ndjson, syslog, cef, eve, zeek, evtx, auditd, weblog or line */
                 format?: string;
                 /** @description Log-source name */
                 source?: string;
