@@ -16,6 +16,7 @@ from aurorasoc.api.body_guard import SurrogateGuardMiddleware
 from aurorasoc.api.docs import install_docs
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
+from aurorasoc.api.openapi_responses import install_error_responses
 from aurorasoc.api.origin_guard import OriginGuardMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
 from aurorasoc.api.routers import (
@@ -199,4 +200,5 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
 
     install_docs(app, API_PREFIX)
     install_console(app)
+    install_error_responses(app)
     return app
