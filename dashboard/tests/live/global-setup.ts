@@ -74,7 +74,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const port = await freePort();
   const proc = spawn(AURORASOC, ["serve", "--port", String(port)], { env, stdio: ["ignore", "ignore", "inherit"] });
   const base = `http://127.0.0.1:${port}`;
-  await waitHealthy(base, proc);
+  await waitHealthy(base, proc).catch(async (error: unknown) => {
+    proc.kill("SIGTERM"); // no teardown runs when setup fails: leave no server or provider behind
+    await oidc.stop();
+    throw error;
+  });
   process.env.LIVE_BASE_URL = base;
   process.env.LIVE_ADMIN_PASSWORD = readFileSync(join(dataDir, "secrets/initial_admin_password"), "utf8").trim();
   return async () => {
