@@ -104,6 +104,11 @@ class _FakeModel:
 
 
 class TestEmbedderSelection:
+    @pytest.fixture(autouse=True)
+    def _auto(self, monkeypatch):  # type: ignore[no-untyped-def]
+        monkeypatch.setenv("AURORA_EMBEDDER", "auto")  # conftest pins hashing for everything else
+        reset_settings()
+
     def test_auto_falls_back_to_hashing_without_the_package(self, monkeypatch):
         monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # import fails
         assert get_embedder().id == "hashing-v1"
