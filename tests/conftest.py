@@ -69,6 +69,9 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     monkeypatch.setenv("AURORA_MODE", "real")
     monkeypatch.setenv("AURORA_SCHEDULER_ENABLED", "false")  # its jobs would race the test's own writes
     monkeypatch.setenv("AURORA_RULE_PACK_AUTO_INSTALL", "false")  # no test fetches SigmaHQ from the internet
+    # the fast deterministic embedder, whatever models the machine has (the [ml] extra's MiniLM takes
+    # ~30 s to load); tests of the embedder choice set AURORA_EMBEDDER themselves
+    monkeypatch.setenv("AURORA_EMBEDDER", "hashing")
     monkeypatch.setenv("JWT_SECRET_KEY", TEST_JWT_SECRET)
     monkeypatch.delenv("API_SERVICE_KEY", raising=False)
     monkeypatch.chdir(tmp_path)

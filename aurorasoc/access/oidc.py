@@ -156,6 +156,20 @@ class OIDCClient:
         ]
         return add_params_to_uri(meta.authorization_endpoint, params), pending
 
+    async def end_session_url(self, post_logout_redirect_uri: str) -> str | None:
+        """RP-initiated logout at the provider, or None when it publishes no end_session_endpoint."""
+        try:
+            endpoint = (await self.metadata()).end_session_endpoint
+        except OIDCError:
+            return None
+        if not endpoint:
+            return None
+        params = [
+            ("client_id", self.settings.client_id),
+            ("post_logout_redirect_uri", post_logout_redirect_uri),
+        ]
+        return str(add_params_to_uri(endpoint, params))
+
     async def exchange(self, code: str, pending: PendingLogin) -> str:
         """Trade the code (with the PKCE verifier) for tokens; returns the raw ID token."""
         meta = await self.metadata()

@@ -81,6 +81,20 @@ async def oidc_login(request: Request, next: str | None = Query(None, max_length
 
 
 @router.get(
+    "/logout",
+    status_code=status.HTTP_303_SEE_OTHER,
+    response_class=RedirectResponse,
+    summary="After POST /auth/logout: end the identity provider's session too. Permission: public",
+    responses=NOT_CONFIGURED,
+)
+async def oidc_logout(request: Request) -> RedirectResponse:
+    """Only a redirect (the local session is revoked by POST /auth/logout), so it changes nothing here."""
+    login = f"{str(request.base_url).rstrip('/')}/login"
+    url = await _client().end_session_url(login)
+    return RedirectResponse(url or "/login", status.HTTP_303_SEE_OTHER)
+
+
+@router.get(
     "/callback",
     status_code=status.HTTP_303_SEE_OTHER,
     response_class=RedirectResponse,

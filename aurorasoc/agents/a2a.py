@@ -92,6 +92,7 @@ def build_app(agent_type: AgentType | str) -> FastAPI:
                 "thread_id": thread_id,
                 "investigation_id": str(investigation.id),
                 "status": investigation.status,
+                **({"error": investigation.error} if investigation.error else {}),
             }
 
     @app.get("/metrics")

@@ -7,7 +7,8 @@ Signals are facts read from tool results, each citing stored events or the tool 
   (``web_shell`` / ``office_shell``), an encoded or obfuscated command line (``obfuscation``), other
   detections with a different rule on the same host within the window (``other_detections``), the
   indicator on other hosts (``spread``), a known IOC with confidence ≥ 0.7 (``known_ioc``), a
-  confirmed similar case (``confirmed_case``), a device failing attestation (``device``);
+  confirmed similar case (``confirmed_case``; a ``weak`` memory match is shown, never evidence),
+  a device failing attestation (``device``);
 * contradicting — a similar case closed as benign (``benign_case``), an indicator marked false
   positive or expired (``ioc_cleared``).
 
@@ -115,7 +116,7 @@ def _intel_signals(ev: Evidence) -> list[Signal]:
         elif ioc and ioc["confidence"] >= 0.7:
             out.append(_sig("known_ioc", f"{ioc['value']} is a known {ioc['status']} IOC", [], src))
     for src, r in [*ev.of("enrich_ioc"), *ev.of("correlate_events")]:
-        for case in (r.get("similar_cases") or [])[:2]:
+        for case in [c for c in r.get("similar_cases") or [] if c.get("match", "indicator") != "weak"][:2]:
             kind = "benign_case" if is_benign_case(case) else "confirmed_case"
             out.append(_sig(kind, f"similar closed case '{case['title']}'", [], src))
     for src, r in ev.of("device_status"):

@@ -209,6 +209,8 @@ def intel(ev: Evidence) -> Iterator[Statement]:
 def _past_case(case: dict[str, Any], src: str) -> Statement:
     benign = is_benign_case(case)
     text = f"similar closed case '{case['title']}' ({'benign' if benign else 'confirmed'})"
+    if case.get("score") is not None:
+        text += f", {case.get('match', 'indicator')} match, score {case['score']}"
     return _stmt(f"case:{case.get('id') or case['title']}", "intel", None, text, [], src)
 
 

@@ -25,8 +25,49 @@ from aurorasoc.api.body_guard import SurrogateGuardMiddleware
 from aurorasoc.api.docs import install_docs
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
+from aurorasoc.api.openapi_responses import install_error_responses
 from aurorasoc.api.origin_guard import OriginGuardMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
+from aurorasoc.api.routers import (
+    agents,
+    alert_cases,
+    alerts,
+    approvals,
+    attack,
+    attack_coverage,
+    audit,
+    auth,
+    auth_oidc,
+    automation,
+    case_alerts,
+    case_evidence,
+    cases,
+    cps,
+    cps_zones,
+    dashboard,
+    detections,
+    entities,
+    evidence,
+    executions,
+    firmware,
+    intel_feeds,
+    investigations,
+    iocs,
+    network,
+    network_analyzer,
+    playbooks,
+    reports,
+    rule_exceptions,
+    rule_packs,
+    rule_stats,
+    siem,
+    siem_hunts,
+    siem_ingest,
+    siem_sources,
+    sites,
+    system,
+    users,
+)
 from aurorasoc.api.security_headers import SecurityHeadersMiddleware
 from aurorasoc.api.static import install_console
 from aurorasoc.api.system_mode import persist_mode
@@ -172,6 +213,8 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         attack_coverage,
         detections,
         rule_packs,
+        rule_exceptions,
+        rule_stats,
         entities,
         reports,
         investigations,
@@ -193,4 +236,5 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
 
     install_docs(app, API_PREFIX)
     install_console(app)
+    install_error_responses(app)
     return app

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from aurorasoc.cases.evidence import alert_evidence, case_evidence
@@ -47,7 +47,10 @@ class AllowOut(BaseModel):
     created_at: datetime
 
 
-@router.get("/alerts/{alert_id}/evidence", summary="Events, process tree, entities. Permission: alerts:read")
+@router.get(
+    "/alerts/{alert_id}/evidence",
+    summary="Events, process tree, entities. Permission: alerts:read + siem:read",
+)
 async def get_alert_evidence(
     alert_id: uuid.UUID,
     session: DbSession,
@@ -67,13 +70,16 @@ async def get_case_evidence(
     return await case_evidence(session, case_id)
 
 
-@router.get("/observables/prevalence", summary="Where a value was seen. Permission: iocs:read")
-async def get_prevalence(
+@router.get(
+    "/observables", summary="Observables with prevalence, most widespread first. Permission: iocs:read"
+)
+async def list_observables(
     session: DbSession,
-    value: str = Query(min_length=1, max_length=2048),
+    value: str | None = Query(None, max_length=2048, description="Only this value"),
+    limit: int = Query(50, ge=1, le=500),
     _: Principal = Depends(require_permission("iocs:read")),
-) -> dict[str, Any]:
-    return await ObservableService(session).prevalence(value)
+) -> list[dict[str, Any]]:
+    return await ObservableService(session).prevalence(value=value, limit=limit)
 
 
 @router.post(
@@ -126,21 +132,3 @@ async def add_allow(
     await audit_change(session, request, principal, "allowlist.create", ("allowlist", str(entry.id)), details)
     await session.commit()
     return out
-
-
-@router.delete(
-    "/observables/allowlist/{entry_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    summary="Permission: iocs:write",
-    dependencies=[Depends(require_mutations)],
-)
-async def remove_allow(
-    request: Request,
-    session: DbSession,
-    entry_id: uuid.UUID = Path(),
-    principal: Principal = Depends(require_permission("iocs:write")),
-) -> None:
-    entry = await ObservableService(session).remove_allow(entry_id)
-    details = {"before": {"kind": entry.kind, "value": entry.value, "host_scope": entry.host_scope}}
-    await audit_change(session, request, principal, "allowlist.delete", ("allowlist", str(entry_id)), details)
-    await session.commit()

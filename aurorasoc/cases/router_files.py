@@ -49,6 +49,7 @@ class EvidenceOut(BaseModel):
     response_model=EvidenceOut,
     summary="Attach an evidence file (multipart, ≤ 50 MB, SHA-256 recorded). Permission: cases:write",
     responses={
+        400: {"description": "Empty file"},
         404: {"description": "No such case"},
         413: {"description": "File larger than 50 MB"},
         415: {"description": "Content type not accepted as evidence"},

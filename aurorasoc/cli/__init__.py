@@ -68,8 +68,20 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from aurorasoc import __version__
+
+        typer.echo(f"aurorasoc {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
     """AuroraSOC: AI-assisted Security Operations Center."""
 
 

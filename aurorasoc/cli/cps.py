@@ -27,13 +27,30 @@ def _broker(value: str) -> tuple[str, int]:
 
 
 def _register(devices: list[SimulatedDevice], api: str, api_key: str) -> None:
+    """Register each device; say truthfully how many were new and how many already existed."""
     headers = {"X-API-Key": api_key}
+    existing: list[str] = []
     with httpx.Client(base_url=api.rstrip("/"), headers=headers, timeout=10) as client:
         for device in devices:
             resp = client.post("/api/v1/cps/devices", json=device.registration())
-            if resp.status_code not in (201, 409):
+            if resp.status_code == 409:
+                existing.append(device.device_id)
+            elif resp.status_code != 201:
                 fail(f"registering {device.device_id} failed: {resp.status_code} {resp.text[:200]}")
-    console.print(f"registered {len(devices)} devices at {api}")
+    console.print(
+        f"registered {len(devices) - len(existing)} new devices at {api}; {len(existing)} already existed"
+    )
+    if existing:
+        shown = ", ".join(existing[:5]) + (", ..." if len(existing) > 5 else "")
+        console.print(
+            f"the existing devices ({shown}) keep their enrolled keys, not these simulated keys: "
+            "their attestations fail until re-enrolled or deleted"
+        )
+    sample = devices[0]
+    console.print(
+        f"attestation reaches 'verified' only once a signed firmware bundle for {sample.device_type} "
+        f"{sample.firmware_version} with sha256 {sample.genuine_hash} is registered"
+    )
 
 
 @app.command("simulate")

@@ -24,11 +24,14 @@ from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import BatchResult, DetectionPipeline
-from aurorasoc.detection.sigma.engine import SigmaEngine
-from aurorasoc.siem.parsers import LimitExceeded, ParseError, parse_file
-from aurorasoc.siem.parsers.detect import canonical_format
-from aurorasoc.siem.sources import record_ingest
-from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP, handle_alert_event
+from aurorasoc.detection.rule_exceptions import RuleExceptionSpec
+from aurorasoc.detection.sigma_engine import SigmaEngine
+from aurorasoc.events.bus import BusMessage, set_bus
+from aurorasoc.events.inprocess import InProcessBus
+from aurorasoc.models.domain import NormalizedEvent
+from aurorasoc.services.alert_events import ALERTS_STREAM
+from aurorasoc.services.alert_pipeline import PIPELINE_GROUP, handle_alert_event
+from aurorasoc.services.log_sources import record_ingest
 
 LOG_SUFFIXES = frozenset(
     {".evtx", ".json", ".ndjson", ".jsonl", ".log", ".gz", ".txt", ".eve", ".cef", ".syslog"}
@@ -212,9 +215,20 @@ def _summary(report: IngestReport) -> Table:
     return table
 
 
-def _load_rules(rule_dirs: list[Path], bundled: bool) -> SigmaEngine:
-    paths = ([BUNDLED_RULES] if bundled else []) + rule_dirs
-    engine = SigmaEngine.from_paths(paths)
+def _load_rules(rule_dirs: list[Path], bundled: bool, packs: bool) -> SigmaEngine:
+    """The bundled rules, ``--rules`` directories, the installed packs and the stored rule exceptions."""
+    from aurorasoc.services.rule_exceptions import active_exceptions
+    from aurorasoc.services.rule_packs import pack_rule_texts
+
+    async def _stored() -> tuple[list[str], list[RuleExceptionSpec]]:
+        async with get_session_factory()() as session:
+            return (await pack_rule_texts(session) if packs else []), await active_exceptions(session)
+
+    texts, exceptions = run(_stored)
+    engine = SigmaEngine.from_paths(([BUNDLED_RULES] if bundled else []) + rule_dirs)
+    for text in texts:
+        engine.add_yaml(text, origin="pack")
+    engine.add_exceptions(exceptions)
     console.print(f"{sum(r.supported for r in engine.rules.values())} Sigma rules loaded", highlight=False)
     return engine
 
@@ -222,11 +236,12 @@ def _load_rules(rule_dirs: list[Path], bundled: bool) -> SigmaEngine:
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Log files or directories (searched recursively)."),
     format: str = typer.Option(
-        "auto", "--format", help="auto, json, ndjson, syslog, cef, eve, zeek, evtx, line."
+        "auto", "--format", help="auto, json, ndjson, syslog, cef, eve, zeek, evtx, auditd, weblog, line."
     ),
     source: str | None = typer.Option(None, "--source", help="Log-source name (default: the file name)."),
     rules: list[Path] = typer.Option([], "--rules", help="Extra Sigma rule directory or file (repeatable)."),
     no_bundled: bool = typer.Option(False, "--no-bundled", help="Do not load the bundled rule pack."),
+    no_packs: bool = typer.Option(False, "--no-packs", help="Do not load installed packs (rules update)."),
     follow: bool = typer.Option(
         False, "--follow", "-f", help="Keep tailing the files (new lines, rotation) until Ctrl-C."
     ),
@@ -249,8 +264,8 @@ def ingest(
         from aurorasoc.cli.ingest_enqueue import enqueue as enqueue_events
 
         return enqueue_events(files, fmt, source)
-    engine = _load_rules(rules, bundled=not no_bundled)
     ensure_schema()
+    engine = _load_rules(rules, bundled=not no_bundled, packs=not no_packs)
     with _quiet_info_logs():
         if follow:
             from aurorasoc.cli.ingest_follow import follow as follow_files

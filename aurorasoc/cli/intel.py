@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
 import typer
 from rich.table import Table
 
 from aurorasoc.cli.common import console, ensure_schema, fail, run
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.types import utcnow
-from aurorasoc.intel.feeds import FeedRefused, FeedSpec, IntelFeedService, refresh_due_feeds
+from aurorasoc.services.attack_coverage import AlertScope, LayerSource, coverage, navigator_layer
+from aurorasoc.services.intel_feeds import FeedRefused, FeedSpec, IntelFeedService, refresh_due_feeds
 
 app = typer.Typer(help="Threat-intel feeds and ATT&CK coverage.", no_args_is_help=True)
 feeds = typer.Typer(
@@ -103,3 +110,34 @@ def remove(name: str = typer.Argument(...)) -> None:
 
     run(_remove)
     console.print(f"feed {name} removed")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+@app.command("layer")
+def layer(
+    source: str = typer.Option("rules", help="rules: enabled rule coverage; alerts: techniques observed"),
+    since: datetime | None = typer.Option(None, help="Alerts created at or after (ISO 8601)"),
+    until: datetime | None = typer.Option(None, help="Alerts created before (ISO 8601)"),
+    case_id: uuid.UUID | None = typer.Option(None, "--case", help="Only the alerts of this case"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of stdout"),
+) -> None:
+    """Export an ATT&CK Navigator layer (format 4.5) of enabled rules or of observed alerts."""
+    if source not in ("rules", "alerts"):
+        fail(f"unknown --source {source!r}; rules or alerts", code=2)
+    ensure_schema()
+    scope = AlertScope(_utc(since), _utc(until), case_id)
+    kind: LayerSource = "alerts" if source == "alerts" else "rules"
+
+    async def _layer() -> dict[str, Any]:
+        async with get_session_factory()() as session:
+            return navigator_layer(await coverage(session, scope), kind, scope)
+
+    text = json.dumps(run(_layer), indent=2)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n")
+        console.print(f"layer written to {output}")

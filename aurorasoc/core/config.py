@@ -71,7 +71,7 @@ class OIDCSettings(_Group):
 class RateLimitSettings(_Group):
     """Per identity and route class (reads / writes / ingest / sign-in), each its own bucket."""
 
-    requests: int = Field(600, alias="AURORA_RATE_LIMIT_REQUESTS", ge=1)  # reads (GET/HEAD)
+    requests: int = Field(300, alias="AURORA_RATE_LIMIT_REQUESTS", ge=1)  # reads (GET/HEAD)
     writes: int = Field(120, alias="AURORA_RATE_LIMIT_WRITES", ge=1)
     ingest: int = Field(6000, alias="AURORA_RATE_LIMIT_INGEST", ge=1)
     auth: int = Field(30, alias="AURORA_RATE_LIMIT_AUTH", ge=1)  # sign-in routes, per IP

@@ -34,7 +34,10 @@ ENTITY_KEYS: dict[str, tuple[str, ...]] = {
     "dns.question.name": ("QueryName", "dns.question.name", "dns.rrname", "query"),
     "url.full": ("url.full", "url", "http.url", "request"),
 }  # fmt: skip
-_USER_KEYS = ("TargetUserName", "SubjectUserName", "User", "user.name", "suser", "duser", "user", "username")
+_USER_KEYS = ("SubjectUserName", "TargetUserName", "User", "user.name", "suser", "duser", "user", "username")
+# Logon/authentication events name the account in Target*; elsewhere (e.g. 4732 "member added to a group")
+# Target* is the object acted on and Subject* the acting account.
+_TARGET_IS_ACCOUNT = frozenset({4624, 4625, 4634, 4647, 4648, 4768, 4769, 4771, 4776, 4778, 4779})
 _DOMAIN_FOR = {"TargetUserName": "TargetDomainName", "SubjectUserName": "SubjectDomainName"}
 # Columns of siem_logs / alerts that hold an entity (ECS name → column name).
 ENTITY_COLUMNS: dict[str, str] = {
@@ -58,7 +61,10 @@ def _usable(value: Any) -> bool:
 def _user(fields: Mapping[str, Any]) -> str | None:
     """The acting account: a logon's target before its subject, machine accounts (``HOST$``) last."""
     fallback = None
-    for key in _USER_KEYS:
+    keys = _USER_KEYS
+    if fields.get("EventID") in _TARGET_IS_ACCOUNT:
+        keys = ("TargetUserName", "SubjectUserName", *_USER_KEYS[2:])
+    for key in keys:
         value = fields.get(key)
         if not _usable(value):
             continue

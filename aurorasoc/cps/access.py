@@ -69,21 +69,25 @@ async def badge_event(
     )  # fmt: skip
     outbox.event("access", device_id, badge_id=badge_id, allowed=decision.allowed, reason=decision.reason)
     if not decision.allowed:
-        await _alert_on_denials(session, device_id, now, outbox)
+        await _alert_on_denials(session, device_id, device.zone_id if device else None, now, outbox)
     return decision
 
 
-async def _alert_on_denials(session: AsyncSession, device_id: str, now: datetime, outbox: CPSOutbox) -> None:
+async def _alert_on_denials(
+    session: AsyncSession, device_id: str, zone_id: str | None, now: datetime, outbox: CPSOutbox
+) -> None:
+    """One open alert per zone (issue 20): a fleet of denying doors is one alert listing them."""
     model = SiemLogModel
     stmt = select(func.count()).where(
         model.product == PRODUCT, model.event_id == "denied", model.host == device_id,
         model.timestamp >= now - DENIAL_WINDOW,
     )  # fmt: skip
     if int(await session.scalar(stmt) or 0) >= DENIAL_ALERT_COUNT:  # autoflush counts this one too
-        await outbox.alert(
+        await outbox.zone_alert(
             session,
-            title=f"Repeated badge denials: {device_id}",
-            severity=Severity.MEDIUM,
+            rule="Repeated badge denials",
+            zone_id=zone_id,
             device_id=device_id,
-            description=f"{DENIAL_ALERT_COUNT}+ denied badge events within 5 minutes",
+            severity=Severity.MEDIUM,
+            description=f"{DENIAL_ALERT_COUNT}+ denied badge events within 5 minutes per device",
         )

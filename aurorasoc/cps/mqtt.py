@@ -9,8 +9,11 @@ fails is retried message by message so one bad row cannot drop its neighbours. C
 ``/metrics`` and, through Redis, to the System status of every API process (:mod:`mqtt_stats`),
 next to the broker's own ``$SYS/broker/publish/messages/dropped``.
 
-Fleet scale (issue 20): the session is persistent (``clean_session=False``) under a stable client
-id, so the broker keeps QoS 1 messages across a reconnect; every subscription is a shared one
+Fleet scale (issue 20): MQTT v5 with a persistent session (``clean_start=False``, expiry
+``SESSION_EXPIRY_SECONDS``) under a stable client id, so the broker keeps QoS 1 messages across a
+reconnect, and ``Receive Maximum`` ``MAX_INFLIGHT``: with MQTT 3.1.1 Mosquitto allows 20
+unacknowledged deliveries per client, which caps a QoS 1 subscriber at 20 / round-trip time (~50
+msg/s on a loaded machine) and leaves the rest queued on the broker. Every subscription is a shared one
 (``$share/<namespace>-<MQTT_SHARE_GROUP>/…``), so several ``aurorasoc worker --role mqtt``
 processes (and the API's consumer, if enabled) split the fleet without duplicates. Each process
 keeps its own correlation state, so per-device statistics see the share of a device's messages that
@@ -33,6 +36,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from prometheus_client import Counter, Histogram
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -61,6 +66,9 @@ BATCH_WAIT = 0.05
 QUEUE_BOUND = 20_000
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
 MAX_INFLIGHT = 1000
+DRAIN_TIMEOUT_SECONDS = 10.0
+MAX_ANNOUNCING = 4  # batches whose events are being published while the writer goes on
+SESSION_EXPIRY_SECONDS = 3600
 REPORT_EVERY_DROPS = 1000
 MQTT_RECONNECTS = Counter("mqtt_reconnects_total", "MQTT connection losses")
 INGEST_LATENCY = Histogram(
@@ -103,16 +111,24 @@ class MQTTEdgeConsumer:
         self.client: aiomqtt.Client | None = None
         self.connected = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._announcing: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()  # set: nothing received is waiting to be stored
+        self._idle.set()
 
     def new_client(self) -> aiomqtt.Client:
         s = self.settings
+        connect = Properties(PacketTypes.CONNECT)
+        connect.SessionExpiryInterval = SESSION_EXPIRY_SECONDS  # the broker keeps our QoS 1 messages
+        connect.ReceiveMaximum = MAX_INFLIGHT  # unacked QoS 1 deliveries the broker may have in flight to us
         return aiomqtt.Client(
             s.host,
             s.port,
             identifier=self.client_id,
             tls_context=_tls_context(s),
             keepalive=30,
-            clean_session=False,  # the broker keeps our QoS 1 messages while we reconnect
+            protocol=aiomqtt.ProtocolVersion.V5,
+            clean_start=False,
+            properties=connect,
             max_inflight_messages=MAX_INFLIGHT,
         )
 
@@ -159,12 +175,17 @@ class MQTTEdgeConsumer:
         if client is not None and self.share_group:  # leave the group: the others take the load
             with contextlib.suppress(aiomqtt.MqttError, asyncio.TimeoutError):
                 await asyncio.wait_for(client.unsubscribe(self.topics()), 5)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _cancel(self._tasks[:1])  # the receiver first
+        # What was received is stored before the writer goes (a cancelled commit can hang aiosqlite).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._drained(), DRAIN_TIMEOUT_SECONDS)
+        await _cancel(self._tasks[1:])
         self._tasks = []
+
+    async def _drained(self) -> None:
+        await self._idle.wait()
+        if self._announcing:
+            await asyncio.wait(set(self._announcing))
 
     async def consume(self, client: aiomqtt.Client) -> None:
         """Subscribe (QoS 1) and queue every valid message until the connection drops; never waits."""
@@ -185,6 +206,7 @@ class MQTTEdgeConsumer:
         """Into the bounded buffer; when it is full the message is dropped and counted, not awaited."""
         try:
             self.queue.put_nowait(message)
+            self._idle.clear()
         except asyncio.QueueFull:
             self._drop(message)
 
@@ -225,6 +247,8 @@ class MQTTEdgeConsumer:
         await self._seed_baselines()
         while True:
             await self.store(await self.next_batch())
+            if self.queue.empty():
+                self._idle.set()
 
     async def next_batch(self) -> list[IngestMessage]:
         """Up to ``BATCH_SIZE`` messages, once the oldest has waited ``BATCH_WAIT`` (or at once if full)."""
@@ -263,10 +287,12 @@ class MQTTEdgeConsumer:
             self._reject_unknown(result.rejected)
         if self.on_stored is not None:
             self.on_stored(batch)
-        try:
-            await self._announce(result)
-        except Exception:  # stored already: retrying the batch would store it twice
-            log.exception("mqtt batch stored but its events or commands were not published")
+        # Announced in the background: the next batch's commit need not wait for Redis round trips.
+        task = asyncio.create_task(self._announce(result), name="mqtt-announce")
+        self._announcing.add(task)
+        task.add_done_callback(self._announcing.discard)
+        if len(self._announcing) > MAX_ANNOUNCING:
+            await asyncio.wait(set(self._announcing), return_when=asyncio.FIRST_COMPLETED)
 
     def _reject_unknown(self, rejected: Sequence[IngestMessage]) -> None:
         """Count and log messages from device ids that were never registered (not stored)."""
@@ -278,9 +304,12 @@ class MQTTEdgeConsumer:
         )
 
     async def _announce(self, result: BatchResult) -> None:
-        await result.outbox.publish()
-        for device_id, command in result.commands:
-            await publish_command(device_id, command)
+        try:
+            await result.outbox.publish()
+            for device_id, command in result.commands:
+                await publish_command(device_id, command)
+        except Exception:  # stored already: retrying the batch would store it twice
+            log.exception("mqtt batch stored but its events or commands were not published")
 
     async def publish(self, topic: str, data: dict[str, Any]) -> bool:
         client = self.client
@@ -314,6 +343,14 @@ async def run_cps_mqtt_consumer(consumer: MQTTEdgeConsumer, *, backoff_start: fl
             )  # fmt: skip
         await asyncio.sleep(backoff)
         backoff = min(backoff * 2, BACKOFF_MAX)
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def active_consumer() -> MQTTEdgeConsumer | None:

@@ -62,10 +62,41 @@ class CPSOutbox:
         self.alerts.append((alert, created))
         return alert
 
+    async def zone_alert(
+        self,
+        session: AsyncSession,
+        *,
+        rule: str,
+        zone_id: str | None,
+        device_id: str,
+        severity: Severity,
+        description: str,
+    ) -> AlertModel:
+        """One open alert per rule and zone (``<rule>: zone <z>``); every further device is added to
+        its ``metadata.devices`` and affected assets instead of raising an alert of its own."""
+        zone = zone_id or "unzoned"
+        metadata = {"grouped_by": "zone", "zone_id": zone_id, "devices": [device_id]}
+        alert = await self.alert(
+            session, title=f"{rule}: zone {zone}", severity=severity, device_id=device_id,
+            description=description, metadata=metadata,
+        )  # fmt: skip
+        devices = list((alert.metadata_ or {}).get("devices", []))
+        if device_id not in devices:
+            alert.metadata_ = {**(alert.metadata_ or {}), "devices": [*devices, device_id]}
+            alert.affected_assets = list(dict.fromkeys([*alert.affected_assets, f"device:{device_id}"]))
+            await session.flush()
+        return alert
+
     async def publish(self) -> None:
+        """Events go out in one pipelined round trip where the bus can (a telemetry batch is
+        hundreds of them: one XADD each would cost the MQTT writer ~1.5 ms of CPU per reading)."""
         bus = get_bus()
-        for payload in self.events:
-            await bus.publish(CPS_EVENTS_STREAM, payload)
+        many = getattr(bus, "publish_many", None)
+        if many is not None and self.events:
+            await many(CPS_EVENTS_STREAM, self.events)
+        else:
+            for payload in self.events:
+                await bus.publish(CPS_EVENTS_STREAM, payload)
         for alert, created in self.alerts:
             await publish_alert_event(alert, "created" if created else "deduplicated")
         self.events.clear()

@@ -40,6 +40,13 @@ class DeviceCreate(BaseModel):
     public_key_pem: str | None = Field(None, max_length=4096)
 
 
+def refuse_nulls(model: BaseModel, fields: tuple[str, ...]) -> None:
+    """A PATCH may omit these fields but not null them: their columns are NOT NULL (422, not 500)."""
+    nulls = [f for f in fields if f in model.model_fields_set and getattr(model, f) is None]
+    if nulls:
+        raise ValueError(f"{', '.join(nulls)} cannot be null; omit a field to leave it unchanged")
+
+
 class DevicePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -48,6 +55,11 @@ class DevicePatch(BaseModel):
     zone_id: str | None = Field(None, max_length=64)
     firmware_version: str | None = Field(None, max_length=64)
     public_key_pem: str | None = Field(None, max_length=4096)
+
+    @model_validator(mode="after")
+    def _no_null_name(self) -> DevicePatch:
+        refuse_nulls(self, ("name",))
+        return self
 
 
 class DeviceOut(BaseModel):
@@ -242,13 +254,7 @@ class BadgePatch(BaseModel):
     @model_validator(mode="after")
     def _no_null_for_required_fields(self) -> BadgePatch:
         """Omit a field to keep it; only ``valid_until`` may be null (no expiry)."""
-        nulls = [
-            f
-            for f in ("holder", "zone_ids", "enabled")
-            if f in self.model_fields_set and getattr(self, f) is None
-        ]
-        if nulls:
-            raise ValueError(f"{', '.join(nulls)} cannot be null; omit a field to leave it unchanged")
+        refuse_nulls(self, ("holder", "zone_ids", "enabled"))
         return self
 
 

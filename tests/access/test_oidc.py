@@ -245,3 +245,12 @@ async def test_users_table_marks_provider(client, oidc_env):
     async with session_scope() as session:
         providers = (await session.execute(select(UserModel.auth_provider))).scalars().all()
     assert providers == ["oidc"]
+
+
+async def test_logout_continues_at_the_providers_end_session_endpoint(client, oidc_env):
+    resp = await client.get("/api/v1/auth/oidc/logout")
+    assert resp.status_code == 303
+    target = urlsplit(resp.headers["location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == f"{oidc_env}/oauth2/end_session"
+    query = parse_qs(target.query)
+    assert query == {"client_id": [CLIENT_ID], "post_logout_redirect_uri": ["http://testserver/login"]}

@@ -134,3 +134,16 @@ class TestOpenCircuitOnEveryPath:
         open_circuit("orchestrator")
         done = await AgentTaskWorker(get_bus()).run(envelope)
         assert done.status == "failed" and "circuit is open" in (done.error or "") and llm.requests == []
+
+    async def test_a2a_task_does_not_call_a_dead_model(self, llm: ScriptedLLM, app_db):
+        from httpx import ASGITransport, AsyncClient
+
+        from aurorasoc.agents.a2a import build_app
+
+        open_circuit("security_analyst")
+        payload = {"task": "triage", "context": {}, "thread_id": "t-9", "metadata": {"requester": "x"}}
+        transport = ASGITransport(app=build_app("security_analyst"))
+        async with AsyncClient(transport=transport, base_url="http://agent") as client:
+            resp = await client.post("/task", json=payload)
+        body = resp.json()
+        assert llm.requests == [] and body["status"] == "failed" and "circuit is open" in body["error"]

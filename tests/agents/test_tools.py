@@ -244,3 +244,30 @@ class TestEpisodicMemory:
         recalled = result["similar_cases"][0]
         assert recalled["source"] == "episodic_memory" and recalled["shared"] == ["evil.example"]
         assert recalled["resolution_notes"] == "false positive: sinkhole"
+
+
+class TestMemoryHasNoFloor:
+    async def test_weak_memory_matches_are_shown_with_their_score_but_are_not_evidence(self, db_session):
+        import contextlib
+
+        from aurorasoc.agents.evidence_facts import Evidence
+        from aurorasoc.agents.scoring import _intel_signals
+        from aurorasoc.memory import DEFAULT_MEMORY, TieredAgentMemory
+        from aurorasoc.memory.embedder import get_embedder
+        from aurorasoc.memory.vector_store import BruteForceStore
+
+        @contextlib.asynccontextmanager
+        async def borrowed():  # type: ignore[no-untyped-def]
+            yield db_session
+
+        memory = TieredAgentMemory(DEFAULT_MEMORY, store=BruteForceStore(get_embedder(), borrowed))
+        snapshot = {"case_id": str(uuid.uuid4()), "summary": "Kerberoasting of service accounts", "iocs": []}
+        assert await memory.store_case(snapshot)
+        alert = AlertModel(title="Printer driver installed", severity="low", iocs=["hp.example"])
+        db_session.add(alert)
+        await db_session.flush()
+        result = await run(db_session, "correlate_events", {"alert_id": str(alert.id)})
+        [weak] = [c for c in result["similar_cases"] if c["source"] == "episodic_memory"]
+        assert weak["match"] == "weak" and weak["score"] < 0.6
+        ev = Evidence(results={"correlate_events": [("correlate_events#1", result)]})
+        assert _intel_signals(ev) == []

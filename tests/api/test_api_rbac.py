@@ -336,6 +336,8 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "POST /api/v1/iocs": {"type": "domain", "value": f"rbac-post-{n}.example.com"},
         "PATCH /api/v1/iocs/{ioc_id}": {"tags": ["rbac"]},
         "POST /api/v1/iocs/lookup": {"value": "203.0.113.9"},
+        "POST /api/v1/observables/promote": {"value": f"rbac-promoted-{n}.example.com"},
+        "POST /api/v1/observables/allowlist": {"kind": "value", "value": f"rbac-allowed-{n}.example.com"},
         "POST /api/v1/iocs/{ioc_id}/share": None,
         "POST /api/v1/intel/feeds": {
             "name": f"rbac-new-feed-{n}",

@@ -244,6 +244,15 @@ class TestFinding5NoUnhandled500s:
         resp = await client.patch("/api/v1/cps/badges/b-1", json={"valid_until": None}, headers=admin_headers)
         assert resp.status_code == 200
 
+    async def test_device_patch_with_null_name_is_422(self, client, admin_headers):
+        device = {"device_id": "dev-1", "device_type": "valve", "name": "v", "firmware_stack": "zephyr"}
+        resp = await client.post("/api/v1/cps/devices", json=device, headers=admin_headers)
+        assert resp.status_code == 201, resp.text
+        resp = await client.patch("/api/v1/cps/devices/dev-1", json={"name": None}, headers=admin_headers)
+        assert resp.status_code == 422 and "cannot be null" in resp.text
+        resp = await client.patch("/api/v1/cps/devices/dev-1", json={"location": None}, headers=admin_headers)
+        assert resp.status_code == 200
+
     async def test_concurrent_first_topology_calls_all_succeed(self, client, admin_headers):
         import asyncio
 

@@ -243,3 +243,51 @@ class TestPostgresStore:
         search = SiemSearchService(pg_session)
         histogram = await search.histogram(LogFilters(q="host:MSEDGEWIN10", range="all"))
         assert sum(b["count"] for b in histogram["buckets"]) == first.events
+
+
+class TestObservablesApi:
+    def test_allow_list_matches_value_path_and_host_within_its_scope(self) -> None:
+        from aurorasoc.core.models import AllowListEntryModel
+        from aurorasoc.services.observables import AllowList
+
+        path = "C:\\Tools\\agent.exe"
+        allow = AllowList(
+            (
+                AllowListEntryModel(kind="value", value="scanner.example.com", host_scope=""),
+                AllowListEntryModel(kind="process_path", value=path, host_scope="WS01"),
+                AllowListEntryModel(kind="host", value="JUMP01", host_scope=""),
+            )
+        )
+        digest = {"type": "hash_sha256", "value": "ab" * 32, "path": path}
+        assert allow.allows({"type": "domain", "value": "SCANNER.example.com"}, "any")
+        assert allow.allows(digest, "ws01") and not allow.allows(digest, "WS02")
+        assert allow.allows({"type": "ip", "value": "198.51.100.7"}, "jump01")
+
+    @pytest.mark.slow
+    async def test_prevalence_promotion_and_allow_list_through_the_api(
+        self, app_db, client, role_headers
+    ) -> None:
+        await ingest_subset()
+        h = role_headers["analyst"]
+        listed = (await client.get("/api/v1/observables", headers=h)).json()
+        system = next(o for o in listed if o["benign_reason"] == "os_binary" and o["type"] == "hash_sha256")
+        assert (system["host_count"], system["common"], system["indicator"]) == (1, False, False)
+        promoted = await client.post(
+            "/api/v1/observables/promote", json={"value": system["value"]}, headers=h
+        )
+        assert promoted.status_code == 201 and promoted.json()["type"] == "hash_sha256"
+        again = (await client.get("/api/v1/observables", params={"value": system["value"]}, headers=h)).json()
+        assert [o["indicator"] for o in again] == [True]
+        body = {
+            "kind": "process_path",
+            "value": "C:\\Windows\\System32\\rundll32.exe",
+            "host_scope": "MSEDGEWIN10",
+        }
+        assert (await client.post("/api/v1/observables/allowlist", json=body, headers=h)).status_code == 201
+        assert (await client.post("/api/v1/observables/allowlist", json=body, headers=h)).status_code == 409
+        entries = (await client.get("/api/v1/observables/allowlist", headers=h)).json()
+        assert [(e["kind"], e["host_scope"], e["created_by"]) for e in entries] == [
+            ("process_path", "MSEDGEWIN10", "analyst")
+        ]
+        bad = await client.post("/api/v1/observables/promote", json={"value": "not an indicator"}, headers=h)
+        assert bad.status_code == 400

@@ -105,12 +105,16 @@ async def test_redis_events_alerts_and_agent_tasks_stay_in_their_namespace() -> 
         await buses["a"].publish(ALERTS_STREAM, {"n": "alert-a"})
         await buses["a"].publish(AGENT_TASKS_STREAM, {"n": "task-a"})
         await buses["b"].publish(ALERTS_STREAM, {"n": "alert-b"})
-        await _eventually(lambda: len(seen["a"]) == 2 and len(seen["b"]) == 1)
+        await buses["b"].publish_many(ALERTS_STREAM, [{"n": "many-b1"}, {"n": "many-b2"}])  # one pipeline
+        await _eventually(lambda: len(seen["a"]) == 2 and len(seen["b"]) == 3)
         await asyncio.sleep(0.3)  # anything crossing over would have arrived by now
         assert sorted(seen["a"]) == [(AGENT_TASKS_STREAM, "task-a"), (ALERTS_STREAM, "alert-a")]
-        assert seen["b"] == [(ALERTS_STREAM, "alert-b")]
+        assert seen["b"] == [(ALERTS_STREAM, n) for n in ("alert-b", "many-b1", "many-b2")]
         client = buses["a"].client
-        assert await client.xlen(f"{names['a']}:alerts") == 1
+        assert (await client.xlen(f"{names['a']}:alerts"), await client.xlen(f"{names['b']}:alerts")) == (
+            1,
+            3,
+        )
         assert await client.xlen(f"{names['b']}:agent:tasks") == 0
     finally:
         for site, bus in buses.items():

@@ -8,11 +8,12 @@ from sqlalchemy import select
 
 from aurorasoc.core.models import AccessBadgeModel, AlertModel, CPSDeviceModel, SiemLogModel
 from aurorasoc.core.types import utcnow
-from aurorasoc.cps import access
-from aurorasoc.cps.correlation import MIN_SAMPLES, CorrelationEngine
-from aurorasoc.cps.health import refresh_device_health, risk_of
-from aurorasoc.cps.outbox import CPSOutbox
-from aurorasoc.cps.simulator import SimulatedDevice
+from aurorasoc.services import access
+from aurorasoc.services.cps import CPSService
+from aurorasoc.services.cps_correlation import MIN_SAMPLES, CorrelationEngine
+from aurorasoc.services.cps_health import refresh_device_health, risk_of
+from aurorasoc.services.cps_outbox import CPSOutbox
+from aurorasoc.services.cps_simulator import SimulatedDevice
 
 
 def _device(device_id: str, **fields) -> CPSDeviceModel:  # type: ignore[no-untyped-def]
@@ -72,7 +73,20 @@ class TestAccess:
         ).all()
         assert [log.event_id for log in logs] == ["denied"] * 3
         alert = (await db_session.scalars(select(AlertModel))).one()
-        assert (alert.severity, alert.title) == ("medium", "Repeated badge denials: door-x")
+        assert (alert.severity, alert.title) == ("medium", "Repeated badge denials: zone unzoned")
+        assert alert.metadata_["devices"] == ["door-x"]
+
+    async def test_denials_across_a_zone_are_one_alert_listing_the_devices(self, db_session):
+        now, outbox, service = utcnow(), CPSOutbox(), CPSService(db_session)
+        body = {"device_type": "door", "name": "d", "firmware_stack": "zephyr", "zone_id": "lab"}
+        doors = [await service.register({"device_id": f"door-{n}", **body}) for n in range(4)]
+        for door in doors:
+            for _ in range(3):
+                await access.badge_event(db_session, door, door.device_id, "stolen", now, outbox)
+        alert = (await db_session.scalars(select(AlertModel))).one()
+        assert (alert.title, alert.occurrence_count) == ("Repeated badge denials: zone lab", 4)
+        assert alert.metadata_["devices"] == [f"door-{n}" for n in range(4)]
+        assert alert.affected_assets == [f"device:door-{n}" for n in range(4)]
 
 
 class TestCorrelation:

@@ -6,6 +6,7 @@ techniques at known times and in a case. The layer is checked against the Naviga
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +16,9 @@ from conftest import SHARED_DATA, require_data
 from httpx import AsyncClient
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from aurorasoc.cli import app as cli_app
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AlertModel, CaseModel, DetectionRuleModel
 from aurorasoc.detection.rules import DetectionRuleService
@@ -165,3 +168,15 @@ class TestNavigatorLayer:
         assert (await client.get(f"{URL}/layer")).status_code == 401
         bad = await client.get(f"{URL}/layer", params={"source": "cases"}, headers=role_headers["analyst"])
         assert bad.status_code == 422
+
+
+class TestCli:
+    def test_layer_export_to_a_file(self, tmp_path: Path) -> None:
+        runner = CliRunner()
+        target = tmp_path / "rules-layer.json"
+        done = runner.invoke(cli_app, ["intel", "layer", "--source", "rules", "-o", str(target)])
+        assert done.exit_code == 0, done.output
+        layer = Layer.model_validate(json.loads(target.read_text()))
+        assert layer.techniques == []  # a fresh database: no rules stored yet
+        bad = runner.invoke(cli_app, ["intel", "layer", "--source", "cases"])
+        assert bad.exit_code == 2 and "rules or alerts" in bad.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import threading
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import SHARED_DATA, require_data
 from sqlalchemy import select
-from test_ingest_cli import db_rows
+from test_ingest_cli import db_rows, summary_value
 from typer.testing import CliRunner
 
 from aurorasoc.cli import app
@@ -57,9 +58,46 @@ def pack_rules() -> list[DetectionRuleModel]:
     return [row for row in db_rows(DetectionRuleModel) if row.pack == "sigmahq"]
 
 
+SAMPLES = SHARED_DATA / "evtx-attack-samples"
+MIN_ALERTS_PER_FOLDER = 2
+
+
+def sample_selection() -> dict[str, list[Path]]:
+    """A few files per folder: the first three by name ("Other": its maldoc sample, the rest are benign)."""
+    chosen = {}
+    for folder in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
+        files = sorted(folder.rglob("*.evtx"))
+        chosen[folder.name] = (
+            [f for f in files if f.name.startswith("maldoc")] if folder.name == "Other" else files[:3]
+        )
+    return chosen
+
+
+async def alerts_per_folder(selection: dict[str, list[Path]]) -> dict[str, int]:
+    """Alerts raised (new or folded into an earlier one) per folder by the stored rules (as the API runs)."""
+    from aurorasoc.core.db import dispose_engine
+    from aurorasoc.detection.parsers import parse_file
+    from aurorasoc.detection.pipeline import DetectionPipeline
+    from aurorasoc.models.domain import NormalizedEvent
+
+    try:
+        async with session_scope() as session:
+            engine = await load_engine(session)
+        counts = {}
+        for folder, files in selection.items():
+            events = [e for f in files for e in parse_file(f) if isinstance(e, NormalizedEvent)]
+            result = await DetectionPipeline(engine).process(events)
+            counts[folder] = result.alerts_created + result.deduplicated
+        return counts
+    finally:
+        await dispose_engine()
+
+
 @pytest.mark.slow
-def test_the_sigmahq_windows_rules_install_over_http(served: tuple[Path, str]) -> None:
-    require_data(WINDOWS)
+def test_the_sigmahq_windows_rules_install_over_http_and_alert_in_every_tactic_folder(
+    served: tuple[Path, str],
+) -> None:
+    require_data(WINDOWS, SAMPLES)
     root, base = served
     build_zip(root / "sigma_all_rules.zip", WINDOWS)
     result = runner.invoke(app, ["rules", "update", "--source", f"{base}/sigma_all_rules.zip"])
@@ -69,6 +107,15 @@ def test_the_sigmahq_windows_rules_install_over_http(served: tuple[Path, str]) -
     assert f"{pack.compiled} of {pack.rule_count} rules compiled" in result.output
     assert "Detection Rule License" in (pack.license or "") and "SigmaHQ" in (pack.attribution or "")
     assert len(pack_rules()) == pack.rule_count
+
+    counts = asyncio.run(alerts_per_folder(sample_selection()))
+    assert "Lateral Movement" in counts and len(counts) >= 10
+    assert {folder: n for folder, n in counts.items() if n < MIN_ALERTS_PER_FOLDER} == {}, counts
+
+    lateral = sample_selection()["Lateral Movement"]
+    cli = runner.invoke(app, ["ingest", *map(str, lateral)])
+    assert cli.exit_code == 0, cli.output
+    assert summary_value(cli.output, "alerts created") >= 1
 
 
 class TestVersions:

@@ -298,7 +298,9 @@ class TestBundledBruteForceInThePipeline:
         assert alert.metadata_["correlation"]["group"] == {"hostname": "web-01"}
         assert alert.metadata_["correlation"]["window"]["seconds"] == 300
         assert len(alert.metadata_["log_ids"]) == 5
-        assert "203.0.113.5" in alert.iocs and "host:web-01" in alert.affected_assets
+        # The attacking address is an observable of the alert, not an indicator by itself (spec §27.3).
+        assert "203.0.113.5" in {o["value"] for o in alert.observables} and alert.iocs == []
+        assert "host:web-01" in alert.affected_assets and alert.host == "web-01"
         assert alert.mitre_techniques == ["T1110.001"]
 
     async def test_rdp_failures_group_by_source_address(self, app_db):
@@ -307,7 +309,7 @@ class TestBundledBruteForceInThePipeline:
         (alert,) = await alerts()
         assert alert.title == "RDP Brute Force" and result.alerts_created == 1
         assert alert.metadata_["correlation"]["group"] == {"IpAddress": "198.51.100.23"}
-        assert alert.iocs[0] == "198.51.100.23"
+        assert alert.observables[0]["value"] == "198.51.100.23"
         assert {"host:dc-01", "user:user0", "user:user9"} <= set(alert.affected_assets)
         assert set(alert.mitre_techniques) == {"T1110", "T1110.001"}
 

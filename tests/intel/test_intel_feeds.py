@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -30,8 +31,10 @@ from aurorasoc.core.models import IntelFeedModel, IOCModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import DetectionPipeline
-from aurorasoc.detection.sigma.engine import SigmaEngine
-from aurorasoc.intel.feed_formats import (
+from aurorasoc.detection.sigma_engine import SigmaEngine
+from aurorasoc.models.domain import NormalizedEvent
+from aurorasoc.services.indicator_match import active_indicators, match_indicators
+from aurorasoc.services.intel_feed_formats import (
     FeedFormatError,
     FeedIndicator,
     read_csv,
@@ -345,7 +348,31 @@ class TestIndicatorStore:
             0.9,
             4,
         )
-        assert active[("domain", "kept.example.com")].expires_at > NOW + timedelta(days=29)
+        expires = active[("domain", "kept.example.com")].expires_at
+        assert expires is not None and expires > NOW + timedelta(days=29)
 
         assert await store_indicators(session, feed, [FeedIndicator("domain", "kept.example.com")]) == 1
         assert set(await active_indicators(session, keys, utcnow())) == {("domain", "kept.example.com")}
+
+    async def test_indicators_are_found_in_any_field_and_in_the_message(
+        self, db_session: AsyncSession
+    ) -> None:
+        feed = IntelFeedModel(name="hashes", kind="text", url="https://feeds.example/h.txt", tlp="green",
+                              confidence=0.7, expiry_days=30, refresh_minutes=60, enabled=True,
+                              last_status="never", indicator_count=0)  # fmt: skip
+        db_session.add(feed)
+        await db_session.flush()
+        sha = "c" * 64
+        found = [FeedIndicator("hash_sha256", sha), FeedIndicator("url", "http://dl.example.net/Payload.EXE")]
+        await store_indicators(db_session, feed, found)
+        events = _events(
+            {"Image": "C:\\\\x.exe", "Hashes": f"MD5={'d' * 32},SHA256={sha.upper()}"},
+            {"message": "curl fetched (http://DL.example.net/Payload.EXE), exit 0"},
+            {"message": "curl fetched http://dl.example.net/payload.exe"},  # the path differs in case
+        )
+        alerts = await match_indicators(db_session, events, [uuid.uuid4() for _ in events], [])
+        assert [a.metadata["intel_matches"][0]["value"] for a in alerts] == [
+            sha,
+            "http://dl.example.net/Payload.EXE",
+        ]
+        assert alerts[0].metadata["intel_matches"][0]["tlp"] == "green"

@@ -104,6 +104,11 @@ class _FakeModel:
 
 
 class TestEmbedderSelection:
+    @pytest.fixture(autouse=True)
+    def _auto(self, monkeypatch):  # type: ignore[no-untyped-def]
+        monkeypatch.setenv("AURORA_EMBEDDER", "auto")  # conftest pins hashing for everything else
+        reset_settings()
+
     def test_auto_falls_back_to_hashing_without_the_package(self, monkeypatch):
         monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # import fails
         assert get_embedder().id == "hashing-v1"
@@ -121,7 +126,9 @@ class TestEmbedderSelection:
         monkeypatch.setitem(sys.modules, "sentence_transformers", fake)
         embedder = get_embedder()
         assert isinstance(embedder, SentenceTransformerEmbedder) and embedder.id == "minilm-l6-v2"
-        assert _FakeModel.loaded_with == {"name": "all-MiniLM-L6-v2", "local_files_only": True}
+        # the packaged model's directory when the [ml] extra ships it, else the name itself
+        expected = embedder_mod.local_model_path("all-MiniLM-L6-v2")
+        assert _FakeModel.loaded_with == {"name": expected, "local_files_only": True}
         assert embedder_mod.os.environ["HF_HUB_OFFLINE"] == "1"
         vectors = await embedder.embed(["a b c", TEXT])
         assert vectors.shape == (2, DIM)
@@ -188,7 +195,9 @@ class TestBruteForceStore:
 
 
 class TestReindexCommand:
-    def test_reindex_re_embeds_legacy_rows(self):
+    def test_reindex_re_embeds_legacy_rows(self, monkeypatch):
+        monkeypatch.setenv("AURORA_EMBEDDER", "hashing")  # whatever models the machine has installed
+        reset_settings()
         cli = CliRunner()
         assert cli.invoke(app, ["migrate"]).exit_code == 0
         engine = create_engine(get_settings().database_url.replace("+aiosqlite", ""))

@@ -21,11 +21,13 @@ from aurorasoc.core.models import AlertModel, ConnectorActionModel, HumanApprova
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import ActionClass, NormalizedEvent, Role, RuntimeMode
 from aurorasoc.detection.pipeline import DetectionPipeline
-from aurorasoc.detection.sigma.engine import SigmaEngine
-from aurorasoc.network.analyzer import attack_query, read_only
-from aurorasoc.network.models import NetworkAttackModel
-from aurorasoc.siem.parsers import parse_file
-from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP
+from aurorasoc.detection.sigma_engine import SigmaEngine
+from aurorasoc.events.bus import get_bus
+from aurorasoc.models.domain import ActionClass, NormalizedEvent, Role, RuntimeMode
+from aurorasoc.services.alert_pipeline import PIPELINE_GROUP
+from aurorasoc.services.network_analyzer import attack_query, read_only
+from aurorasoc.services.observables import ObservableService
+from aurorasoc.tools import TOOLS
 
 URL = "/api/v1/network-analyzer/analyze"
 EVE_SAMPLE = TEST_DATA / "eve.json"
@@ -39,7 +41,14 @@ async def count(model: type, *where: Any) -> int:
 
 @pytest.fixture
 async def eve(client: Any) -> None:
-    """tests/data/eve.json through the detection pipeline, stamped minutes ago (inside every range)."""
+    """tests/data/eve.json through the detection pipeline, stamped minutes ago (inside every range).
+
+    Both addresses were marked as indicators by an analyst first: extraction alone no longer makes an
+    observable an IOC (spec §27.3).
+    """
+    async with session_scope() as session:
+        for value in (SRC, DST):
+            await ObservableService(session).promote(value, "analyst")
     now = utcnow()
     events = [
         e.model_copy(update={"timestamp": now - timedelta(minutes=5, seconds=n)})

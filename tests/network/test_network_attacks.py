@@ -240,8 +240,9 @@ class TestPipeline:
     ) -> None:
         await DetectionPipeline(SigmaEngine()).process(eve_events())
         for source in ("zeek", "dns", "firewall"):
+            # Forwarders give the event time of what they saw: the beacon's minute (spec §27.1).
             body = {"title": f"{source} sees the beacon", "source": source, "severity": "high",
-                    "mitre_techniques": ["T1071.004"],
+                    "mitre_techniques": ["T1071.004"], "first_seen_at": "2024-05-01T10:21:00Z",
                     "metadata": {"src_ip": SRC, "dst_ip": DST}}  # fmt: skip
             resp = await client.post("/api/v1/alerts", json=body, headers=admin_headers)
             assert resp.status_code == 201, resp.text

@@ -57,7 +57,7 @@ class TestFormatDetection:
     @pytest.mark.parametrize(
         ("name", "expected"),
         [("audit.log", "auditd"), ("auth.log", "syslog"), ("conn.log", "zeek"), ("dns.log", "zeek"),
-         ("http.log", "zeek"), ("eve.json", "eve"), ("access.log", "weblog")],
+         ("http.log", "zeek"), ("dns_tsv.log", "zeek"), ("eve.json", "eve"), ("access.log", "weblog")],
     )  # fmt: skip
     def test_each_sample_is_recognised_by_content(self, name: str, expected: str) -> None:
         assert detect_format((SAMPLES / name).read_bytes()[:4096]) == expected
@@ -93,6 +93,12 @@ class TestAuditd:
         assert syscall.fields["SYSCALL"] == "memfd_create" and syscall.user_name == "alice"
         assert login.fields["acct"] == "alice" and login.fields["res"] == "failed"
         assert login.fields["addr"] == "203.0.113.9"
+
+    def test_syscall_arguments_stay_hex_numbers(self) -> None:
+        line = b"type=SYSCALL msg=audit(1733467302.2:101): arch=c000003e syscall=1 success=yes exit=65 "
+        line += b"a0=1 a1=4142 a2=41\n"
+        (write,) = [r for r in parse_bytes(line) if isinstance(r, NormalizedEvent)]
+        assert (write.fields["a1"], write.fields["a2"]) == ("4142", "41")  # not the text "AB" / "A"
 
     def test_a_line_that_is_not_an_audit_record_is_reported(self) -> None:
         results = list(parse_bytes(b"type=EXECVE broken\n", format="auditd"))
@@ -146,6 +152,23 @@ class TestZeekWithoutPath:
         events = [r for r in parse_bytes(data, source="upload.json") if isinstance(r, NormalizedEvent)]
         assert [e.fields["_path"] for e in events] == ["dns", "conn", "conn"]
         assert [e.service for e in events] == ["dns", "conn", "conn"]
+
+
+class TestZeekTsv:
+    def test_default_ascii_log_is_typed_from_its_header(self, engine: SigmaEngine) -> None:
+        mining, plain = _events("dns_tsv.log")
+        assert (mining.service, mining.category, mining.src_port) == ("dns", "dns", 49812)
+        assert mining.fields["answers"] == ["141.94.96.144", "51.255.34.118"]
+        assert mining.fields["TTLs"] == [60.0, 60.0] and mining.fields["rejected"] is False
+        assert mining.timestamp.timestamp() == pytest.approx(1733467402.301245)
+        assert ZEEK_DNS_MINING_POOLS in _fired(engine, mining)
+        assert "rtt" not in plain.fields and plain.fields["answers"] == []  # unset and empty fields
+        assert not _fired(engine, plain)
+
+    def test_a_row_that_does_not_fit_the_header_is_reported(self) -> None:
+        text = (SAMPLES / "dns_tsv.log").read_text().replace("\tudp\t39413", "\tudp", 1)
+        results = list(parse_bytes(text.encode()))
+        assert [r.position for r in results if isinstance(r, ParseError)] == ["line 10"]
 
 
 class TestSuricataEve:

@@ -1,6 +1,8 @@
 """Similar closed cases: episodic memory (spec §17 tier 2) first, then indicator overlap in SQL.
 
-Memory finds cases described alike even when no indicator repeats; the SQL pass (Jaccard over
+Memory finds cases described alike even when no indicator repeats; its best matches are returned
+with their scores and a ``match`` label (``indicator``, ``similar``, ``weak``) instead of being cut
+at a fixed floor, so a paraphrased query still shows the agent its nearest cases; the SQL pass (Jaccard over
 indicators and techniques of recently closed cases) covers cases closed before memory existed.
 Both read through the tool's own session, so they see exactly what the tool sees.
 """
@@ -22,7 +24,7 @@ from aurorasoc.memory.vector_store import BruteForceStore
 
 CLOSED_CASES = ("resolved", "closed")
 CASE_SCAN = 500
-MIN_MEMORY_SCORE = 0.6  # a memory hit sharing no indicator must be at least this similar
+SIMILAR_SCORE = 0.6  # at or above: "similar"; below (sharing no indicator): "weak" — still shown
 
 
 def keys_of(*groups: list[str] | None) -> set[str]:
@@ -52,18 +54,19 @@ async def _from_memory(session: AsyncSession, keys: set[str], limit: int, text: 
     for hit in hits:
         payload = hit["payload"]
         shared = keys & keys_of(payload.get("iocs"), payload.get("techniques"))
-        if shared or hit["score"] >= MIN_MEMORY_SCORE:
-            cases.append(
-                {
-                    "id": payload.get("case_id"),
-                    "title": payload.get("title", ""),
-                    "status": "closed",
-                    "resolution_notes": payload.get("resolution"),
-                    "score": hit["score"],
-                    "shared": sorted(shared),
-                    "source": "episodic_memory",
-                }
-            )
+        match = "indicator" if shared else "similar" if hit["score"] >= SIMILAR_SCORE else "weak"
+        cases.append(
+            {
+                "id": payload.get("case_id"),
+                "title": payload.get("title", ""),
+                "status": "closed",
+                "resolution_notes": payload.get("resolution"),
+                "score": round(float(hit["score"]), 3),
+                "match": match,
+                "shared": sorted(shared),
+                "source": "episodic_memory",
+            }
+        )
     return cases
 
 
@@ -78,6 +81,12 @@ async def _from_sql(session: AsyncSession, keys: set[str], limit: int) -> list[d
             scored.append((len(shared) / len(keys | other), case, shared))
     scored.sort(key=lambda item: item[0], reverse=True)
     return [
-        {**case_view(c), "score": round(s, 3), "shared": sorted(sh), "source": "case_overlap"}
+        {
+            **case_view(c),
+            "score": round(s, 3),
+            "match": "indicator",
+            "shared": sorted(sh),
+            "source": "case_overlap",
+        }
         for s, c, sh in scored[:limit]
     ]

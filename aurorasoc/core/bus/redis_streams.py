@@ -173,14 +173,35 @@ class RedisStreamsBus:
         log.error("bus publish dropped after retries", extra={"stream": stream, "message_id": message_id})
         return message_id
 
-    async def _xadd(self, stream: str, message_id: str, data: dict[str, Any]) -> None:
-        maxlen = DECISION_MAXLEN if stream.startswith(DECISION_STREAM_PREFIX) else self.maxlen
-        fields: dict[FieldT, EncodableT] = {
+    async def publish_many(self, stream: str, items: list[dict[str, Any]]) -> None:
+        """Append many entries in one pipelined round trip (fleet telemetry events); a failure
+        falls back to :meth:`publish` one by one, with its retries and counting."""
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for data in items:
+                    pipe.xadd(redis_key(stream, self.namespace), self._fields(uuid.uuid4().hex, data),
+                              maxlen=self._maxlen(stream), approximate=True)  # fmt: skip
+                await pipe.execute()
+        except (*_TRANSIENT, RedisError):
+            for data in items:
+                await self.publish(stream, data)
+
+    def _maxlen(self, stream: str) -> int:
+        return DECISION_MAXLEN if stream.startswith(DECISION_STREAM_PREFIX) else self.maxlen
+
+    @staticmethod
+    def _fields(message_id: str, data: dict[str, Any]) -> dict[FieldT, EncodableT]:
+        return {
             "id": message_id,
             "timestamp": datetime.now(UTC).isoformat(),
             "data": orjson.dumps(data).decode(),
         }
-        await self.client.xadd(redis_key(stream, self.namespace), fields, maxlen=maxlen, approximate=True)
+
+    async def _xadd(self, stream: str, message_id: str, data: dict[str, Any]) -> None:
+        key = redis_key(stream, self.namespace)
+        await self.client.xadd(
+            key, self._fields(message_id, data), maxlen=self._maxlen(stream), approximate=True
+        )
 
     # -- consuming ---------------------------------------------------------------------
 

@@ -26,11 +26,12 @@ from typing import Any
 
 import ahocorasick
 
-from aurorasoc.core.vocabulary import NormalizedEvent
-from aurorasoc.detection.sigma.compile import EventView, event_id_of
-from aurorasoc.detection.sigma.correlation import CorrelationEngine
-from aurorasoc.detection.sigma.logsource import categories_for, services_for
-from aurorasoc.detection.sigma.rules import CompiledRule, LoadReport, compile_yaml
+from aurorasoc.detection.logsource import categories_for, services_for
+from aurorasoc.detection.rule_exceptions import RuleExceptionSpec
+from aurorasoc.detection.sigma_compile import EventView, event_id_of
+from aurorasoc.detection.sigma_correlation import CorrelationEngine
+from aurorasoc.detection.sigma_rules import CompiledRule, LoadReport, compile_yaml
+from aurorasoc.models.domain import NormalizedEvent
 
 __all__ = ["CompiledRule", "LoadReport", "RuleHit", "SigmaEngine"]
 
@@ -160,6 +161,7 @@ class SigmaEngine:
         self.report = LoadReport()
         self._cache: dict[tuple[_CandidateKey, int | None], _Candidates] = {}
         self.correlation = CorrelationEngine()
+        self.exceptions: dict[str, list[RuleExceptionSpec]] = {}
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path], *, origin: str = "sigma") -> SigmaEngine:
@@ -252,11 +254,22 @@ class SigmaEngine:
         view = EventView(event)
         return self._candidates(self._event_key(event), event_id_of(view)).select(view)
 
+    def add_exceptions(self, specs: Iterable[RuleExceptionSpec]) -> None:
+        """Tuning: hits of a rule on events one of its exceptions matches are dropped by ``evaluate``."""
+        for spec in specs:
+            self.exceptions.setdefault(spec.rule_uid, []).append(spec)
+
     def evaluate(self, event: NormalizedEvent) -> list[RuleHit]:
-        """Every rule that matches ``event``."""
+        """Every rule that matches ``event`` and no exception of that rule excuses."""
         view = EventView(event)
         bucket = self._candidates(self._event_key(event), event_id_of(view))
-        return [self._hit(rule, view) for rule in bucket.select(view) if rule.matcher(view)]
+        hits = [self._hit(rule, view) for rule in bucket.select(view) if rule.matcher(view)]
+        if hits and self.exceptions:
+            hits = [hit for hit in hits if not self._excepted(hit.rule.id, view)]
+        return hits
+
+    def _excepted(self, rule_id: str, view: EventView) -> bool:
+        return any(spec.matches(view) for spec in self.exceptions.get(rule_id, ()))
 
     @staticmethod
     def _hit(rule: CompiledRule, view: EventView) -> RuleHit:

@@ -1,4 +1,4 @@
-"""Rule packs: ``rule_packs`` (named, versioned Sigma archives) and ``detection_rules.pack`` (issue #16).
+"""Rule packs and tuning (issue #16): ``rule_packs``, ``detection_rules.pack``, exceptions, hits per day.
 
 Revision ID: 0013_detection
 Revises: 0012_evidence
@@ -45,6 +45,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", "version", name="uq_rule_packs_name_version"),
     )
     op.create_index("ix_rule_packs_name", "rule_packs", ["name"], unique=False)
+    op.create_table(
+        "rule_exceptions",
+        sa.Column("rule_uid", sa.String(length=128), nullable=False),
+        sa.Column("conditions", JSON_TYPE, nullable=False),
+        sa.Column("host", sa.String(length=255), nullable=True),
+        sa.Column("owner", sa.String(length=64), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("source_alert_id", sa.String(length=64), nullable=True),
+        sa.Column("created_by", sa.String(length=64), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_rule_exceptions_rule_uid", "rule_exceptions", ["rule_uid"], unique=False)
+    op.create_table(
+        "rule_hit_days",
+        sa.Column("rule_uid", sa.String(length=128), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("hits", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("rule_uid", "day"),
+    )
+    op.create_index("ix_rule_hit_days_day", "rule_hit_days", ["day"], unique=False)
     with op.batch_alter_table("detection_rules", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pack", sa.String(length=64), nullable=True))
         batch_op.create_index("ix_detection_rules_pack", ["pack"], unique=False)
@@ -54,5 +78,9 @@ def downgrade() -> None:
     with op.batch_alter_table("detection_rules", schema=None) as batch_op:
         batch_op.drop_index("ix_detection_rules_pack")
         batch_op.drop_column("pack")
+    op.drop_index("ix_rule_hit_days_day", table_name="rule_hit_days")
+    op.drop_table("rule_hit_days")
+    op.drop_index("ix_rule_exceptions_rule_uid", table_name="rule_exceptions")
+    op.drop_table("rule_exceptions")
     op.drop_index("ix_rule_packs_name", table_name="rule_packs")
     op.drop_table("rule_packs")

@@ -30,9 +30,13 @@ _ARG = re.compile(r"a\d+(?:\[\d+\])?")
 _USER_KEYS = ("acct", "AUID", "UID")
 
 
-def _decode(key: str, value: str) -> str:
-    """Decode a bare hex value of an encoded field; NUL separators (argv in PROCTITLE) become spaces."""
-    if (key in _ENCODED or _ARG.fullmatch(key)) and len(value) >= 2 and _HEX.fullmatch(value):
+def _decode(key: str, value: str, record_type: str) -> str:
+    """Decode a bare hex value of an encoded field; NUL separators (argv in PROCTITLE) become spaces.
+
+    ``aN`` are strings only in EXECVE records; in SYSCALL records they are the raw hex arguments.
+    """
+    encoded = key in _ENCODED or (record_type == "EXECVE" and _ARG.fullmatch(key) is not None)
+    if encoded and len(value) >= 2 and _HEX.fullmatch(value):
         try:
             text = bytes.fromhex(value).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
@@ -48,7 +52,7 @@ def parse_pairs(text: str, fields: dict[str, Any]) -> None:
             parse_pairs(raw[1:-1], fields)
             continue
         quoted = raw[:1] in ('"', "'")
-        fields[key] = raw[1:-1] if quoted else _decode(key, raw)
+        fields[key] = raw[1:-1] if quoted else _decode(key, raw, str(fields.get("type")))
 
 
 def _message(fields: dict[str, Any]) -> str:

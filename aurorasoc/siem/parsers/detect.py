@@ -51,6 +51,8 @@ def detect_format(head: bytes) -> str:
     head = head.removeprefix(_BOM).lstrip()
     if head[:1] in (b"{", b"["):
         return _json_kind(head[:_HEAD_PEEK])
+    if head.startswith(b"#separator"):  # Zeek's default TSV logs
+        return "zeek"
     if _CEF.match(head):
         return "cef"
     if _RFC5424.match(head) or _RFC3164.match(head):

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from aurorasoc.core.vocabulary import NormalizedEvent
-from aurorasoc.siem.parsers.base import ParseError
-from aurorasoc.siem.parsers.detect import GZIP_MAGIC
+from aurorasoc.detection.normalize import MAX_RAW_CHARS
+from aurorasoc.detection.parsers.base import ParseError
+from aurorasoc.detection.parsers.detect import GZIP_MAGIC
+from aurorasoc.models.domain import NormalizedEvent
 
 MAX_DEPTH = 32
 READ_SIZE = 1024 * 1024
@@ -226,6 +227,9 @@ def check_event(event: NormalizedEvent, limits: InputLimits) -> str | None:
     if len(fields) > limits.max_fields:
         return f"{len(fields)} fields, more than {limits.max_fields} (AURORA_INGEST_MAX_FIELDS)"
     cap = limits.max_field_chars
+    raw = event.raw
+    if raw is not None and len(raw) < min(cap, MAX_RAW_CHARS):
+        return None  # every value was read out of the raw record, so none can be longer (fast path)
     for key, value in fields.items():
         if isinstance(value, str) and len(value) > cap:
             return f"field {key[:80]!r} longer than {cap // 1024} KiB (AURORA_INGEST_MAX_FIELD_KB)"

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from aurorasoc.detection.network_fields import add_network_aliases, zeek_log_type
-from aurorasoc.siem.normalize import build_event, flatten
-from aurorasoc.siem.parsers.base import ParseError, ParseStream
-from aurorasoc.siem.parsers.json_lines import iter_json_records
+from aurorasoc.detection.normalize import build_event, flatten
+from aurorasoc.detection.parsers.base import ParseError, ParseStream
+from aurorasoc.detection.parsers.json_lines import iter_json_records
+from aurorasoc.detection.parsers.zeek_tsv import iter_tsv_records
 
 _SUMMARY_KEYS = ("query", "host", "uri", "server_name", "service", "name", "note", "msg")
 
@@ -26,8 +27,9 @@ def _message(fields: dict[str, Any]) -> str:
 
 
 def parse_zeek(text: str, *, source: str) -> ParseStream:
-    """Parse Zeek JSON logs into events with format ``zeek``."""
-    for item in iter_json_records(text):
+    """Parse Zeek JSON or TSV (``#separator`` header) logs into events with format ``zeek``."""
+    records = iter_tsv_records(text) if text.lstrip().startswith("#separator") else iter_json_records(text)
+    for item in records:
         if isinstance(item, ParseError):
             yield item
             continue

@@ -1022,6 +1022,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/detections/exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rule exceptions, newest first. Permission: siem:read */
+        get: operations["list_exceptions_api_v1_detections_exceptions_get"];
+        put?: never;
+        /** Stop a rule firing on events with these field values (optionally on one host). Permission: detections:write */
+        post: operations["create_exception_api_v1_detections_exceptions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detections/exceptions/from-alert/{alert_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Suppress similar: an exception from an alert's rule, event values and host. Permission: detections:write */
+        post: operations["suppress_similar_api_v1_detections_exceptions_from_alert__alert_id__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detections/exceptions/{exception_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an exception (the rule fires again). Permission: detections:write */
+        delete: operations["delete_exception_api_v1_detections_exceptions__exception_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/detections/packs": {
         parameters: {
             query?: never;
@@ -1084,6 +1136,23 @@ export interface paths {
         put?: never;
         /** Put the pack's previous version back. Permission: detections:write */
         post: operations["rollback_pack_api_v1_detections_packs__name__rollback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/detections/rule-stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Hits per day of the noisiest rules; enabled rules that never fired. Permission: siem:read */
+        get: operations["get_rule_stats_api_v1_detections_rule_stats_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4005,35 +4074,49 @@ export interface components {
             /** Matches */
             matches: components["schemas"]["RuleMatch"][];
         };
-        /** EvidenceOut */
-        EvidenceOut: {
-            /** Added By */
-            added_by: string;
-            /**
-             * Case Id
-             * Format: uuid
-             */
-            case_id: string;
-            /** Content Type */
-            content_type: string;
+        /** ExceptionCreate */
+        ExceptionCreate: {
+            /** Conditions */
+            conditions?: {
+                [key: string]: string | number | boolean;
+            };
+            /** Expires At */
+            expires_at?: string | null;
+            /** Host */
+            host?: string | null;
+            /** Reason */
+            reason: string;
+            /** Rule Uid */
+            rule_uid: string;
+        };
+        /** ExceptionOut */
+        ExceptionOut: {
+            /** Conditions */
+            conditions: {
+                [key: string]: unknown;
+            };
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
-            /** Filename */
-            filename: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Host */
+            host: string | null;
             /**
              * Id
              * Format: uuid
              */
             id: string;
-            /** Kind */
-            kind: string;
-            /** Sha256 */
-            sha256: string;
-            /** Size */
-            size: number;
+            /** Owner */
+            owner: string;
+            /** Reason */
+            reason: string;
+            /** Rule Uid */
+            rule_uid: string;
+            /** Source Alert Id */
+            source_alert_id: string | null;
         };
         /** ExecuteBody */
         ExecuteBody: {
@@ -6063,6 +6146,23 @@ export interface components {
              */
             updated_devices?: string[];
         };
+        /** RuleActivityOut */
+        RuleActivityOut: {
+            /** Enabled */
+            enabled: boolean;
+            /** Hit Count */
+            hit_count: number;
+            /** In Window */
+            in_window: number;
+            /** Last Hit At */
+            last_hit_at: string | null;
+            /** Per Day */
+            per_day: number[];
+            /** Rule Uid */
+            rule_uid: string;
+            /** Title */
+            title: string;
+        };
         /**
          * RuleConditions
          * @description All given conditions must hold; an empty set matches every alert.
@@ -6169,7 +6269,12 @@ export interface components {
              * Origin
              * @enum {string}
              */
-            origin: "bundled" | "custom";
+            origin: "bundled" | "custom" | "pack";
+            /**
+             * Pack
+             * @description The rule pack it belongs to (origin pack)
+             */
+            pack?: string | null;
             /**
              * Rule Uid
              * @description The Sigma rule id
@@ -6241,7 +6346,12 @@ export interface components {
              * Origin
              * @enum {string}
              */
-            origin: "bundled" | "custom";
+            origin: "bundled" | "custom" | "pack";
+            /**
+             * Pack
+             * @description The rule pack it belongs to (origin pack)
+             */
+            pack?: string | null;
             /**
              * Rule Uid
              * @description The Sigma rule id
@@ -6269,6 +6379,19 @@ export interface components {
             enabled?: boolean | null;
             /** Yaml */
             yaml?: string | null;
+        };
+        /** RuleStatsOut */
+        RuleStatsOut: {
+            /** Days */
+            days: string[];
+            /** Never Fired */
+            never_fired: number;
+            /** Never Fired Rules */
+            never_fired_rules: {
+                [key: string]: unknown;
+            }[];
+            /** Noisiest */
+            noisiest: components["schemas"]["RuleActivityOut"][];
         };
         /** RuleTest */
         RuleTest: {
@@ -6508,6 +6631,13 @@ export interface components {
             local_site_id: string;
             /** Total */
             total: number;
+        };
+        /** SuppressSimilar */
+        SuppressSimilar: {
+            /** Expires At */
+            expires_at?: string | null;
+            /** Reason */
+            reason: string;
         };
         /**
          * SystemMode
@@ -9359,6 +9489,134 @@ export interface operations {
             };
         };
     };
+    list_exceptions_api_v1_detections_exceptions_get: {
+        parameters: {
+            query?: {
+                rule_uid?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExceptionOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_exception_api_v1_detections_exceptions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExceptionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExceptionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    suppress_similar_api_v1_detections_exceptions_from_alert__alert_id__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuppressSimilar"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExceptionOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_exception_api_v1_detections_exceptions__exception_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exception_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_packs_api_v1_detections_packs_get: {
         parameters: {
             query?: never;
@@ -9465,6 +9723,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PackReportOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_rule_stats_api_v1_detections_rule_stats_get: {
+        parameters: {
+            query?: {
+                days?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleStatsOut"];
                 };
             };
             /** @description Validation Error */
@@ -11594,7 +11884,7 @@ export interface operations {
     ingest_logs_api_v1_siem_ingest_post: {
         parameters: {
             query?: {
-                /** @description auto, json/ndjson, syslog, cef, eve, zeek, evtx or line */
+                /** @description auto, json/ndjson, syslog, cef, eve, zeek, evtx, auditd, weblog or line */
                 format?: string;
                 /** @description Log-source name */
                 source?: string;

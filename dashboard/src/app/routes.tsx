@@ -25,6 +25,7 @@ const CaseDetailPage = lazyPage(() => import("../pages/CaseDetail"), "CaseDetail
 const SiemPage = lazyPage(() => import("../pages/Siem"), "SiemPage");
 const DetectionsPage = lazyPage(() => import("../pages/Detections"), "DetectionsPage");
 const CoveragePage = lazyPage(() => import("../pages/detections/CoveragePage"), "CoveragePage");
+const PacksPage = lazyPage(() => import("../pages/detections/Packs"), "PacksPage");
 const ApprovalsPage = lazyPage(() => import("../pages/Approvals"), "ApprovalsPage");
 const ReportsPage = lazyPage(() => import("../pages/Reports"), "ReportsPage");
 const SoarPage = lazyPage(() => import("../pages/soar/SoarPage"), "SoarPage");
@@ -70,6 +71,7 @@ export function AppRoutes() {
         <Route path="/siem" element={<Gate permission="siem:read"><SiemPage /></Gate>} />
         <Route path="/detections" element={<Gate permission="siem:read"><DetectionsPage /></Gate>} />
         <Route path="/detections/coverage" element={<Gate permission="siem:read"><CoveragePage /></Gate>} />
+        <Route path="/detections/packs" element={<Gate permission="siem:read"><PacksPage /></Gate>} />
         <Route path="/approvals" element={<Gate permission="approvals:read"><ApprovalsPage /></Gate>} />
         <Route path="/reports" element={<Gate permission="reports:read"><ReportsPage /></Gate>} />
         <Route path="/soar" element={<Gate permission="playbooks:read"><SoarPage /></Gate>} />

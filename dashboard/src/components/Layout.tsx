@@ -26,7 +26,9 @@ export function Layout() {
   const signOut = async () => {
     await api("/auth/logout", { method: "POST" }).catch(() => undefined);
     client.clear();
-    navigate("/login");
+    // Single sign-on: end the identity provider's session as well, or the next click signs straight back in.
+    if (me.auth_provider === "oidc") window.location.assign("/api/v1/auth/oidc/logout");
+    else navigate("/login");
   };
   return (
     <div className="flex min-h-screen">

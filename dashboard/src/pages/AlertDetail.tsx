@@ -7,6 +7,7 @@ import type { AlertDetail, Case, Investigation } from "../api/types";
 import { useOperatorAction } from "../hooks/useOperatorAction";
 import { PreviewPanel } from "../components/PreviewPanel";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
+import { SuppressSimilarButton } from "./detections/SuppressSimilar";
 import { useToast } from "../components/Toasts";
 import { Chip, SeverityBadge, formatTime, prettyRaw } from "../components/ui";
 import { EvidencePanel } from "./AlertEvidence";
@@ -143,6 +144,7 @@ export function AlertDetailPage() {
       toolbar={alert && (
         <>
           <InvestigateButton alertId={id} unavailable={unavailable} />
+          <SuppressSimilarButton alertId={id} ruleUid={alert.metadata?.rule_uid} unavailable={unavailable} />
           <ActionButton label="Acknowledge" permissions={["alerts:write"]} unavailable={unavailable}
             busy={acknowledge.busy} onRun={acknowledge.run} onPreview={acknowledge.preview} testId="acknowledge" />
           {alert.case ? (

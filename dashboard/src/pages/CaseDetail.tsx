@@ -11,6 +11,7 @@ import { useToast } from "../components/Toasts";
 import { SeverityBadge, formatTime } from "../components/ui";
 import { CaseApprovals, CaseExecutions, CaseReports } from "./CaseResponse";
 import { InvestigationLinks } from "./agents/InvestigationLinks";
+import { CaseEvidencePanel } from "./CaseEvidence";
 
 function useCaseWrite(id: string) {
   const client = useQueryClient();
@@ -105,6 +106,7 @@ export function CaseDetailPage() {
             {!unavailable && <Controls found={found} write={write} />}
             <div className="grid gap-4 xl:grid-cols-[2fr_1fr]">
               <div className="flex flex-col gap-4">
+              <CaseEvidencePanel caseId={found.id} />
               <div className="card">
                 <h2 className="mb-2 font-medium">Timeline</h2>
                 <ol data-testid="case-timeline" className="space-y-2 border-l border-slate-700 pl-4">

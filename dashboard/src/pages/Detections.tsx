@@ -34,6 +34,7 @@ export function DetectionsPage() {
     <Page title="Detections" unavailable={unavailable}
       toolbar={<>
         <Link className="btn" to="/detections/coverage" data-testid="coverage-link">ATT&CK coverage</Link>
+        <Link className="btn" to="/detections/packs" data-testid="open-packs">Packs &amp; activity</Link>
         <ActionButton label="New rule" permissions={["detections:write"]} unavailable={unavailable} testId="new-rule" onRun={() => setEditing({ id: null })} />
       </>}>
       {editing && !unavailable && (
@@ -63,7 +64,7 @@ export function DetectionsPage() {
             <tr key={r.id}>
               <td>
                 <button className="text-left text-sky-300 hover:underline" data-testid="rule-open" onClick={() => setEditing({ id: r.id })}>{r.title}</button>
-                <div className="text-xs text-slate-500">{r.origin} · {r.kind}</div>
+                <div className="text-xs text-slate-500">{r.pack ? `pack ${r.pack}` : r.origin} · {r.kind}</div>
               </td>
               <td>{r.level ?? "—"}</td>
               <td className="text-xs">{[r.logsource_product, r.logsource_category, r.logsource_service].filter(Boolean).join(" / ")}</td>

@@ -257,3 +257,20 @@ test("firmware trust shows its grounds: no signed bundle means unknown, and a qu
   await expect(page.getByTestId("action-result")).toContainText("Device approved");
   expect(approvals).toHaveLength(1);
 });
+
+test("a minute of 1 msg/s telemetry gets a time axis whose labels never repeat", async ({ page }) => {
+  await mockMode(page, "real");
+  await mockDevice(page);
+  const now = Date.now();
+  const items = Array.from({ length: 60 }, (_, i) => ({
+    metric: "temperature", unit: "°C", value: 21 + (i % 5) / 10, timestamp: new Date(now - i * 1000).toISOString(),
+  }));
+  await mockJson(page, `**/api/v1/cps/devices/${DEVICE.device_id}/telemetry?*`, { device_id: DEVICE.device_id, items, total: items.length });
+  await page.goto(`/cps/devices/${DEVICE.device_id}`);
+  const labels = page.getByTestId("telemetry-chart").locator(".recharts-xAxis .recharts-cartesian-axis-tick-value");
+  await expect(labels.first()).toBeVisible();
+  const texts = await labels.allTextContents();
+  expect(texts.length).toBeGreaterThan(1);
+  expect(new Set(texts).size).toBe(texts.length);
+  expect(texts.every((t) => /\d{1,2}:\d{2}:\d{2}/.test(t))).toBe(true); // seconds shown for a one-minute span
+});

@@ -56,6 +56,14 @@ test("a feed indicator marks the alert; the ATT&CK matrix and Navigator layer sh
     expect(created.status()).toBe(201);
     expect(await created.json()).toMatchObject({ last_status: "ok", indicator_count: 1 });
 
+    await page.goto(`${base()}/threat-intel`);
+    await page.getByTestId("feeds-toggle").click();
+    const row = page.getByTestId("feed-row").filter({ hasText: "live-stix" });
+    await expect(row).toContainText("ok");
+    await expect(row).toContainText("TLP:AMBER");
+    await expect(row.locator("td").nth(3)).toHaveText("1");
+    await page.screenshot({ path: `${SHOTS}/intel-feeds.png`, fullPage: true });
+
     const ingest = await page.request.post(`${base()}/api/v1/siem/ingest?format=eve&source=live-intel`, {
       data: eveFlowTo(C2), headers: { "Content-Type": "application/x-ndjson" },
     });

@@ -22,7 +22,7 @@ export const EVTX = join(
   "evtx-attack-samples/Persistence/Network_Service_Guest_added_to_admins_4732.evtx",
 );
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.listen(0, "127.0.0.1", () => {
@@ -32,7 +32,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitHealthy(base: string, proc: ChildProcess): Promise<void> {
+export async function waitHealthy(base: string, proc: ChildProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`aurorasoc serve exited with ${proc.exitCode}`);
@@ -74,7 +74,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const port = await freePort();
   const proc = spawn(AURORASOC, ["serve", "--port", String(port)], { env, stdio: ["ignore", "ignore", "inherit"] });
   const base = `http://127.0.0.1:${port}`;
-  await waitHealthy(base, proc);
+  await waitHealthy(base, proc).catch(async (error: unknown) => {
+    proc.kill("SIGTERM"); // no teardown runs when setup fails: leave no server or provider behind
+    await oidc.stop();
+    throw error;
+  });
   process.env.LIVE_BASE_URL = base;
   process.env.LIVE_ADMIN_PASSWORD = readFileSync(join(dataDir, "secrets/initial_admin_password"), "utf8").trim();
   return async () => {

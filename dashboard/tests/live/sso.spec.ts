@@ -2,7 +2,8 @@
  * Single sign-on against a real OpenID provider (oidc-provider-mock, started by global-setup):
  * the login page offers the provider from /auth/providers, the code flow with PKCE runs through the
  * provider's own consent page, and the console opens where the user was headed, with the role the
- * `groups` claim maps to. Replaying the provider's answer afterwards is refused.
+ * `groups` claim maps to. Signing out ends the provider's session too; replaying the provider's
+ * answer afterwards is refused.
  */
 import { expect, test } from "@playwright/test";
 import { SSO_USER } from "./support/oidc-provider";
@@ -24,6 +25,13 @@ test("signs in through the local OIDC provider and lands on the console with the
   await expect(page.getByTestId("user-menu")).toHaveText(`${SSO_USER.username} (${SSO_USER.role})`);
   await page.getByTestId("user-menu").click();
   await expect(page.getByText("oidc", { exact: true })).toBeVisible();
+
+  // Sign out: the local session is revoked, then the provider's session ends and we are back at login.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(new RegExp(`^${process.env.LIVE_OIDC_ISSUER}/oauth2/end_session\\?`));
+  await page.getByRole("button", { name: "End session" }).click();
+  await expect(page).toHaveURL(`${base()}/login`);
+  expect((await page.context().cookies()).some((c) => c.name === "access_token")).toBe(false);
 
   // The provider's redirect, replayed: no second session, the login page says why.
   expect(callbacks).toHaveLength(1);

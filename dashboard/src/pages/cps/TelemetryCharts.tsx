@@ -20,10 +20,30 @@ function bySeries(items: Telemetry[]): Series[] {
   return all.sort((a, b) => a.metric.localeCompare(b.metric));
 }
 
-const clock = (t: number) => new Date(t).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const STEPS = [1, 5, 10, 15, 30].map((n) => n * SECOND)
+  .concat([1, 2, 5, 10, 15, 30].map((n) => n * MINUTE), [1, 2, 3, 6, 12, 24].map((n) => n * HOUR));
+const MAX_TICKS = 6;
+
+/** Evenly spaced ticks at a round step, labelled precisely enough that no two read the same. */
+export function timeTicks(min: number, max: number): { ticks: number[]; label: (t: number) => string } {
+  const span = Math.max(max - min, SECOND);
+  const step = STEPS.find((s) => span / s <= MAX_TICKS) ?? STEPS[STEPS.length - 1];
+  const ticks: number[] = [];
+  for (let t = Math.ceil(min / step) * step; t <= max; t += step) ticks.push(t);
+  const options: Intl.DateTimeFormatOptions = step < MINUTE
+    ? { hour: "2-digit", minute: "2-digit", second: "2-digit" }
+    : span > 24 * HOUR
+      ? { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }
+      : { hour: "2-digit", minute: "2-digit" };
+  return { ticks: ticks.length ? ticks : [min], label: (t) => new Date(t).toLocaleString(undefined, options) };
+}
 
 function MetricChart({ series }: { series: Series }) {
   const latest = series.points[series.points.length - 1];
+  const axis = timeTicks(series.points[0].t, latest.t);
   return (
     <div className="card h-56" data-testid="telemetry-chart" data-metric={series.metric}>
       <div className="mb-1 flex items-baseline gap-2 text-sm">
@@ -34,7 +54,7 @@ function MetricChart({ series }: { series: Series }) {
       <ResponsiveContainer width="100%" height="85%">
         <LineChart data={series.points}>
           <CartesianGrid stroke="#1e293b" />
-          <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} tickFormatter={clock} stroke="#64748b" fontSize={11} />
+          <XAxis dataKey="t" type="number" scale="time" domain={["dataMin", "dataMax"]} ticks={axis.ticks} tickFormatter={axis.label} stroke="#64748b" fontSize={11} />
           <YAxis stroke="#64748b" fontSize={11} width={44} domain={["auto", "auto"]} />
           <Tooltip contentStyle={{ background: "#0f172a", border: "1px solid #334155" }} labelFormatter={(t) => new Date(Number(t)).toLocaleString()} />
           <Line type="monotone" dataKey="value" name={series.unit ?? series.metric} stroke="#38bdf8" dot={false} isAnimationActive={false} />

@@ -8,6 +8,7 @@ import { ActionButton, DataRegion, Page, useUnavailable } from "../../components
 import { useToast } from "../../components/Toasts";
 import { Chip, Field, Pager, activatable, formatTime } from "../../components/ui";
 import { IOC_STATUSES, IocDetailPanel } from "./IocDetail";
+import { FeedsPanel } from "./FeedsPanel";
 import { LookupPanel } from "./LookupPanel";
 
 const LIMIT = 50;
@@ -39,6 +40,7 @@ export function ThreatIntelPage() {
   const filters = { q: get("q"), type: get("type"), status: get("status"), source: get("source") };
   const [search, setSearch] = useState(filters.q);
   const [adding, setAdding] = useState(false);
+  const [showFeeds, setShowFeeds] = useState(false);
   const [open, setOpen] = useState<string | null>(null);
   const query = useQuery({
     queryKey: ["iocs", "list", filters, skip],
@@ -49,7 +51,11 @@ export function ThreatIntelPage() {
   const items = query.data?.items ?? [];
   return (
     <Page title="Threat Intel" unavailable={unavailable}
-      toolbar={<ActionButton label="Add IOC" variant="primary" permissions={["iocs:write"]} unavailable={unavailable} onRun={() => setAdding(true)} testId="add-ioc" />}>
+      toolbar={<>
+        <button className="btn" aria-expanded={showFeeds} data-testid="feeds-toggle" onClick={() => setShowFeeds(!showFeeds)}>Feeds</button>
+        <ActionButton label="Add IOC" variant="primary" permissions={["iocs:write"]} unavailable={unavailable} onRun={() => setAdding(true)} testId="add-ioc" />
+      </>}>
+      {showFeeds && <FeedsPanel />}
       {adding && <AddIoc onClose={() => setAdding(false)} />}
       <LookupPanel disabled={unavailable} />
       <form role="search" className="mb-3 flex flex-wrap items-end gap-3" onSubmit={(e) => { e.preventDefault(); set({ q: search }); }}>

@@ -64,6 +64,22 @@ export async function mockSession(
     return;
   }
   await mockJson(page, "**/api/v1/users/me", { auth_provider: "local", ...user });
+  await mockEvidenceDefaults(page);
+}
+
+/**
+ * The evidence reads every alert, case and SIEM page makes (spec §27) answer "nothing recorded" unless
+ * a spec mocks them itself (a later route wins): an alert without stored evidence (404), a case without
+ * alerts, an empty histogram and no facets.
+ */
+export async function mockEvidenceDefaults(page: Page): Promise<void> {
+  await mockJson(page, "**/api/v1/alerts/*/evidence", { detail: "no evidence recorded" }, 404);
+  await mockJson(page, "**/api/v1/cases/*/evidence", {
+    alert_count: 0, event_time_start: null, event_time_end: null, tactic_chain: [],
+    entities: { hosts: [], users: [], processes: [], ips: [] }, links: [], summary: "The case has no alerts yet.",
+  });
+  await mockJson(page, "**/api/v1/siem/histogram?*", { bucket_seconds: null, buckets: [] });
+  await mockJson(page, "**/api/v1/siem/facets?*", { host: [], user_name: [], event_id: [], process_executable: [] });
 }
 
 export async function mockMode(page: Page, mode: ModeName, databaseAvailable = true): Promise<void> {
