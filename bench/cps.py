@@ -102,10 +102,10 @@ def _consumer_process(member: str, clock: Any, ready: Any, out: Any) -> None:
     """
 
     async def run() -> dict[str, Any]:
-        from aurorasoc.config.settings import get_settings
-        from aurorasoc.events.bus import set_bus
-        from aurorasoc.events.mqtt_consumer import MQTTEdgeConsumer
-        from aurorasoc.events.redis_streams import RedisStreamsBus
+        from aurorasoc.core.bus.base import set_bus
+        from aurorasoc.core.bus.redis_streams import RedisStreamsBus
+        from aurorasoc.core.config import get_settings
+        from aurorasoc.cps.mqtt import MQTTEdgeConsumer
 
         latencies: list[float] = []
 

@@ -25,49 +25,8 @@ from aurorasoc.api.body_guard import SurrogateGuardMiddleware
 from aurorasoc.api.docs import install_docs
 from aurorasoc.api.errors import install_error_handlers
 from aurorasoc.api.middleware import RequestContextMiddleware
-from aurorasoc.api.openapi_responses import install_error_responses
 from aurorasoc.api.origin_guard import OriginGuardMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
-from aurorasoc.api.routers import (
-    agents,
-    alert_cases,
-    alerts,
-    approvals,
-    attack,
-    attack_coverage,
-    audit,
-    auth,
-    auth_oidc,
-    automation,
-    case_alerts,
-    case_evidence,
-    cases,
-    cps,
-    cps_zones,
-    dashboard,
-    detections,
-    entities,
-    evidence,
-    executions,
-    firmware,
-    intel_feeds,
-    investigations,
-    iocs,
-    network,
-    network_analyzer,
-    playbooks,
-    reports,
-    rule_exceptions,
-    rule_packs,
-    rule_stats,
-    siem,
-    siem_hunts,
-    siem_ingest,
-    siem_sources,
-    sites,
-    system,
-    users,
-)
 from aurorasoc.api.security_headers import SecurityHeadersMiddleware
 from aurorasoc.api.static import install_console
 from aurorasoc.api.system_mode import persist_mode
@@ -83,6 +42,7 @@ from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.db import dispose_engine, get_session_factory, probe_database
 from aurorasoc.core.redis import close_redis
 from aurorasoc.core.vocabulary import RuntimeMode
+from aurorasoc.core.web.responses import install_error_responses
 from aurorasoc.cps import router as cps
 from aurorasoc.cps import router_firmware as firmware
 from aurorasoc.cps import router_zones as cps_zones
@@ -90,7 +50,9 @@ from aurorasoc.cps.mqtt import MQTTEdgeConsumer
 from aurorasoc.detection import router as detections
 from aurorasoc.detection import router_attack as attack
 from aurorasoc.detection import router_coverage as attack_coverage
+from aurorasoc.detection import router_exceptions as rule_exceptions
 from aurorasoc.detection import router_packs as rule_packs
+from aurorasoc.detection import router_stats as rule_stats
 from aurorasoc.intel import router as iocs
 from aurorasoc.intel import router_feeds as intel_feeds
 from aurorasoc.network import router as network

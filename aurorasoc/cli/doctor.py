@@ -8,9 +8,9 @@ import json
 import typer
 from rich.table import Table
 
-from aurorasoc.commands.common import console
-from aurorasoc.commands.doctor_checks import check_llm, check_mqtt, check_nats, secrets_status
-from aurorasoc.config.settings import get_settings
+from aurorasoc.cli.common import console
+from aurorasoc.cli.doctor_checks import check_llm, check_mqtt, check_nats, secrets_status
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import dispose_engine, probe_database
 
 

@@ -24,14 +24,12 @@ from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import BatchResult, DetectionPipeline
-from aurorasoc.detection.rule_exceptions import RuleExceptionSpec
-from aurorasoc.detection.sigma_engine import SigmaEngine
-from aurorasoc.events.bus import BusMessage, set_bus
-from aurorasoc.events.inprocess import InProcessBus
-from aurorasoc.models.domain import NormalizedEvent
-from aurorasoc.services.alert_events import ALERTS_STREAM
-from aurorasoc.services.alert_pipeline import PIPELINE_GROUP, handle_alert_event
-from aurorasoc.services.log_sources import record_ingest
+from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.detection.sigma.exceptions import RuleExceptionSpec
+from aurorasoc.siem.parsers import LimitExceeded, ParseError, parse_file
+from aurorasoc.siem.parsers.detect import canonical_format
+from aurorasoc.siem.sources import record_ingest
+from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP, handle_alert_event
 
 LOG_SUFFIXES = frozenset(
     {".evtx", ".json", ".ndjson", ".jsonl", ".log", ".gz", ".txt", ".eve", ".cef", ".syslog"}
@@ -217,8 +215,8 @@ def _summary(report: IngestReport) -> Table:
 
 def _load_rules(rule_dirs: list[Path], bundled: bool, packs: bool) -> SigmaEngine:
     """The bundled rules, ``--rules`` directories, the installed packs and the stored rule exceptions."""
-    from aurorasoc.services.rule_exceptions import active_exceptions
-    from aurorasoc.services.rule_packs import pack_rule_texts
+    from aurorasoc.detection.exceptions import active_exceptions
+    from aurorasoc.detection.packs import pack_rule_texts
 
     async def _stored() -> tuple[list[str], list[RuleExceptionSpec]]:
         async with get_session_factory()() as session:

@@ -14,8 +14,8 @@ from rich.table import Table
 from aurorasoc.cli.common import console, ensure_schema, fail, run
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.types import utcnow
-from aurorasoc.services.attack_coverage import AlertScope, LayerSource, coverage, navigator_layer
-from aurorasoc.services.intel_feeds import FeedRefused, FeedSpec, IntelFeedService, refresh_due_feeds
+from aurorasoc.detection.coverage import AlertScope, LayerSource, coverage, navigator_layer
+from aurorasoc.intel.feeds import FeedRefused, FeedSpec, IntelFeedService, refresh_due_feeds
 
 app = typer.Typer(help="Threat-intel feeds and ATT&CK coverage.", no_args_is_help=True)
 feeds = typer.Typer(

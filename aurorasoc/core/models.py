@@ -480,25 +480,25 @@ class AutomationRuleModel(_Mutable, Base):
 
 
 # Agent-layer tables live in their own module; importing them here registers them on Base.metadata.
-from aurorasoc.core.models_agents import InvestigationEventModel as InvestigationEventModel  # noqa: E402
-from aurorasoc.core.models_agents import InvestigationModel as InvestigationModel  # noqa: E402
-from aurorasoc.core.models_agents import VectorEmbeddingModel as VectorEmbeddingModel  # noqa: E402
-from aurorasoc.core.models_cps import AccessBadgeModel as AccessBadgeModel  # noqa: E402
-from aurorasoc.core.models_cps import AttestationNonceModel as AttestationNonceModel  # noqa: E402
-from aurorasoc.core.models_cps import AttestationRecordModel as AttestationRecordModel  # noqa: E402
-from aurorasoc.core.models_cps import CPSConduitModel as CPSConduitModel  # noqa: E402
-from aurorasoc.core.models_cps import CPSDeviceModel as CPSDeviceModel  # noqa: E402
-from aurorasoc.core.models_cps import CPSTelemetryModel as CPSTelemetryModel  # noqa: E402
-from aurorasoc.core.models_cps import CPSZoneModel as CPSZoneModel  # noqa: E402
-from aurorasoc.core.models_cps import FirmwareBundleModel as FirmwareBundleModel  # noqa: E402
-from aurorasoc.core.models_cps import FirmwareRolloutModel as FirmwareRolloutModel  # noqa: E402
-from aurorasoc.core.models_evidence import AllowListEntryModel as AllowListEntryModel  # noqa: E402
-from aurorasoc.core.models_evidence import ObservableModel as ObservableModel  # noqa: E402
-from aurorasoc.core.models_intel import IntelFeedModel as IntelFeedModel  # noqa: E402
-from aurorasoc.core.models_case_files import CaseEvidenceModel as CaseEvidenceModel  # noqa: E402
-from aurorasoc.core.models_network import NetworkAttackModel as NetworkAttackModel  # noqa: E402
-from aurorasoc.core.models_network import SiteLinkModel as SiteLinkModel  # noqa: E402
-from aurorasoc.core.models_network import SiteModel as SiteModel  # noqa: E402
-from aurorasoc.core.models_packs import RuleExceptionModel as RuleExceptionModel  # noqa: E402
-from aurorasoc.core.models_packs import RuleHitDayModel as RuleHitDayModel  # noqa: E402
-from aurorasoc.core.models_packs import RulePackModel as RulePackModel  # noqa: E402
+from aurorasoc.agents.models import InvestigationEventModel as InvestigationEventModel  # noqa: E402
+from aurorasoc.agents.models import InvestigationModel as InvestigationModel  # noqa: E402
+from aurorasoc.agents.models import VectorEmbeddingModel as VectorEmbeddingModel  # noqa: E402
+from aurorasoc.cases.models_files import CaseEvidenceModel as CaseEvidenceModel  # noqa: E402
+from aurorasoc.cps.models import AccessBadgeModel as AccessBadgeModel  # noqa: E402
+from aurorasoc.cps.models import AttestationNonceModel as AttestationNonceModel  # noqa: E402
+from aurorasoc.cps.models import AttestationRecordModel as AttestationRecordModel  # noqa: E402
+from aurorasoc.cps.models import CPSConduitModel as CPSConduitModel  # noqa: E402
+from aurorasoc.cps.models import CPSDeviceModel as CPSDeviceModel  # noqa: E402
+from aurorasoc.cps.models import CPSTelemetryModel as CPSTelemetryModel  # noqa: E402
+from aurorasoc.cps.models import CPSZoneModel as CPSZoneModel  # noqa: E402
+from aurorasoc.cps.models import FirmwareBundleModel as FirmwareBundleModel  # noqa: E402
+from aurorasoc.cps.models import FirmwareRolloutModel as FirmwareRolloutModel  # noqa: E402
+from aurorasoc.detection.models import RuleExceptionModel as RuleExceptionModel  # noqa: E402
+from aurorasoc.detection.models import RuleHitDayModel as RuleHitDayModel  # noqa: E402
+from aurorasoc.detection.models import RulePackModel as RulePackModel  # noqa: E402
+from aurorasoc.intel.models import AllowListEntryModel as AllowListEntryModel  # noqa: E402
+from aurorasoc.intel.models import ObservableModel as ObservableModel  # noqa: E402
+from aurorasoc.intel.models_feeds import IntelFeedModel as IntelFeedModel  # noqa: E402
+from aurorasoc.network.models import NetworkAttackModel as NetworkAttackModel  # noqa: E402
+from aurorasoc.network.models import SiteLinkModel as SiteLinkModel  # noqa: E402
+from aurorasoc.network.models import SiteModel as SiteModel  # noqa: E402

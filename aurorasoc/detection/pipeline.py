@@ -333,7 +333,7 @@ class DetectionPipeline:
     @staticmethod
     async def _count_rule_hits(session: AsyncSession, hits: Counter[str]) -> None:
         """Keep ``detection_rules.hit_count``/``last_hit_at`` and the hits per day current."""
-        from aurorasoc.services.rule_stats import count_hit_days
+        from aurorasoc.detection.stats import count_hit_days
 
         now = datetime.now(UTC)
         await count_hit_days(session, hits, now)

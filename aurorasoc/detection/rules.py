@@ -228,8 +228,8 @@ async def load_engine(session: AsyncSession) -> SigmaEngine:
 
     A pack's rules run only when its policy (statuses, minimum level) allows them.
     """
-    from aurorasoc.services.rule_exceptions import active_exceptions
-    from aurorasoc.services.rule_packs import pack_policies, policy_allows
+    from aurorasoc.detection.exceptions import active_exceptions
+    from aurorasoc.detection.packs import pack_policies, policy_allows
 
     policies = await pack_policies(session)
     exceptions = await active_exceptions(session)
@@ -262,8 +262,8 @@ def _build_engine(rows: list[tuple[Any, ...]]) -> SigmaEngine:
 
 async def rules_version(session: AsyncSession) -> tuple[int, datetime | None]:
     """Changes when a rule is added, edited, toggled or deleted, a pack's policy or an exception changes."""
-    from aurorasoc.core.models_packs import RulePackModel
-    from aurorasoc.services.rule_exceptions import exceptions_version
+    from aurorasoc.detection.exceptions import exceptions_version
+    from aurorasoc.detection.models import RulePackModel
 
     count, latest = (await session.execute(select(func.count(), func.max(Row.updated_at)))).one()
     packs = await session.scalar(select(func.max(RulePackModel.updated_at)))

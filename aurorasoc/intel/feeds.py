@@ -25,9 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from aurorasoc.core.models import IntelFeedModel, IOCModel
 from aurorasoc.core.types import utcnow
-from aurorasoc.models.domain import IOCStatus
-from aurorasoc.services.indicator_match import invalidate_indicator_index
-from aurorasoc.services.intel_feed_formats import (
+from aurorasoc.core.vocabulary import IOCStatus
+from aurorasoc.intel.feed_formats import (
     FEED_KINDS,
     FeedFormatError,
     FeedIndicator,
@@ -37,6 +36,7 @@ from aurorasoc.services.intel_feed_formats import (
     read_stix,
     read_text,
 )
+from aurorasoc.intel.matching import invalidate_indicator_index
 
 log = structlog.get_logger(__name__)
 MAX_FEED_BYTES = 64 * 1024 * 1024

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.config.settings import get_settings
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, InvalidInput
 from aurorasoc.core.models import AllowListEntryModel, IOCModel, ObservableModel
 from aurorasoc.core.types import utcnow

@@ -248,7 +248,7 @@ class TestPostgresStore:
 class TestObservablesApi:
     def test_allow_list_matches_value_path_and_host_within_its_scope(self) -> None:
         from aurorasoc.core.models import AllowListEntryModel
-        from aurorasoc.services.observables import AllowList
+        from aurorasoc.intel.observables import AllowList
 
         path = "C:\\Tools\\agent.exe"
         allow = AllowList(

@@ -8,12 +8,12 @@ from sqlalchemy import select
 
 from aurorasoc.core.models import AccessBadgeModel, AlertModel, CPSDeviceModel, SiemLogModel
 from aurorasoc.core.types import utcnow
-from aurorasoc.services import access
-from aurorasoc.services.cps import CPSService
-from aurorasoc.services.cps_correlation import MIN_SAMPLES, CorrelationEngine
-from aurorasoc.services.cps_health import refresh_device_health, risk_of
-from aurorasoc.services.cps_outbox import CPSOutbox
-from aurorasoc.services.cps_simulator import SimulatedDevice
+from aurorasoc.cps import access
+from aurorasoc.cps.correlation import MIN_SAMPLES, CorrelationEngine
+from aurorasoc.cps.health import refresh_device_health, risk_of
+from aurorasoc.cps.outbox import CPSOutbox
+from aurorasoc.cps.service import CPSService
+from aurorasoc.cps.simulator import SimulatedDevice
 
 
 def _device(device_id: str, **fields) -> CPSDeviceModel:  # type: ignore[no-untyped-def]

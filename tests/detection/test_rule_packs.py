@@ -76,9 +76,9 @@ def sample_selection() -> dict[str, list[Path]]:
 async def alerts_per_folder(selection: dict[str, list[Path]]) -> dict[str, int]:
     """Alerts raised (new or folded into an earlier one) per folder by the stored rules (as the API runs)."""
     from aurorasoc.core.db import dispose_engine
-    from aurorasoc.detection.parsers import parse_file
+    from aurorasoc.core.vocabulary import NormalizedEvent
     from aurorasoc.detection.pipeline import DetectionPipeline
-    from aurorasoc.models.domain import NormalizedEvent
+    from aurorasoc.siem.parsers import parse_file
 
     try:
         async with session_scope() as session:

@@ -31,10 +31,8 @@ from aurorasoc.core.models import IntelFeedModel, IOCModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import DetectionPipeline
-from aurorasoc.detection.sigma_engine import SigmaEngine
-from aurorasoc.models.domain import NormalizedEvent
-from aurorasoc.services.indicator_match import active_indicators, match_indicators
-from aurorasoc.services.intel_feed_formats import (
+from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.intel.feed_formats import (
     FeedFormatError,
     FeedIndicator,
     read_csv,
@@ -43,7 +41,7 @@ from aurorasoc.services.intel_feed_formats import (
     read_text,
 )
 from aurorasoc.intel.feeds import store_indicators
-from aurorasoc.intel.matching import active_indicators
+from aurorasoc.intel.matching import active_indicators, match_indicators
 from aurorasoc.siem.parsers import parse_bytes
 from aurorasoc.workers.scheduler import BackgroundScheduler
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_DATA
 from sqlalchemy import func, select
 
 from aurorasoc.agents.models import InvestigationEventModel, InvestigationModel
@@ -21,16 +21,15 @@ from aurorasoc.core.models import AlertModel, ConnectorActionModel, HumanApprova
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import ActionClass, NormalizedEvent, Role, RuntimeMode
 from aurorasoc.detection.pipeline import DetectionPipeline
-from aurorasoc.detection.sigma_engine import SigmaEngine
-from aurorasoc.events.bus import get_bus
-from aurorasoc.models.domain import ActionClass, NormalizedEvent, Role, RuntimeMode
-from aurorasoc.services.alert_pipeline import PIPELINE_GROUP
-from aurorasoc.services.network_analyzer import attack_query, read_only
-from aurorasoc.services.observables import ObservableService
-from aurorasoc.tools import TOOLS
+from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.intel.observables import ObservableService
+from aurorasoc.network.analyzer import attack_query, read_only
+from aurorasoc.network.models import NetworkAttackModel
+from aurorasoc.siem.parsers import parse_file
+from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP
 
 URL = "/api/v1/network-analyzer/analyze"
-EVE_SAMPLE = TEST_DATA / "eve.json"
+EVE_SAMPLE = Path(__file__).parent / "data" / "eve.json"
 SRC, DST = "10.0.0.23", "203.0.113.50"  # the alert record of tests/data/eve.json
 
 

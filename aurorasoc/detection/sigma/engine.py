@@ -26,12 +26,12 @@ from typing import Any
 
 import ahocorasick
 
-from aurorasoc.detection.logsource import categories_for, services_for
-from aurorasoc.detection.rule_exceptions import RuleExceptionSpec
-from aurorasoc.detection.sigma_compile import EventView, event_id_of
-from aurorasoc.detection.sigma_correlation import CorrelationEngine
-from aurorasoc.detection.sigma_rules import CompiledRule, LoadReport, compile_yaml
-from aurorasoc.models.domain import NormalizedEvent
+from aurorasoc.core.vocabulary import NormalizedEvent
+from aurorasoc.detection.sigma.compile import EventView, event_id_of
+from aurorasoc.detection.sigma.correlation import CorrelationEngine
+from aurorasoc.detection.sigma.exceptions import RuleExceptionSpec
+from aurorasoc.detection.sigma.logsource import categories_for, services_for
+from aurorasoc.detection.sigma.rules import CompiledRule, LoadReport, compile_yaml
 
 __all__ = ["CompiledRule", "LoadReport", "RuleHit", "SigmaEngine"]
 

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from aurorasoc.detection.normalize import MAX_RAW_CHARS
-from aurorasoc.detection.parsers.base import ParseError
-from aurorasoc.detection.parsers.detect import GZIP_MAGIC
-from aurorasoc.models.domain import NormalizedEvent
+from aurorasoc.core.vocabulary import NormalizedEvent
+from aurorasoc.siem.normalize import MAX_RAW_CHARS
+from aurorasoc.siem.parsers.base import ParseError
+from aurorasoc.siem.parsers.detect import GZIP_MAGIC
 
 MAX_DEPTH = 32
 READ_SIZE = 1024 * 1024

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from aurorasoc.detection.network_fields import add_network_aliases, zeek_log_type
-from aurorasoc.detection.normalize import build_event, flatten
-from aurorasoc.detection.parsers.base import ParseError, ParseStream
-from aurorasoc.detection.parsers.json_lines import iter_json_records
-from aurorasoc.detection.parsers.zeek_tsv import iter_tsv_records
+from aurorasoc.siem.normalize import build_event, flatten
+from aurorasoc.siem.parsers.base import ParseError, ParseStream
+from aurorasoc.siem.parsers.json_lines import iter_json_records
+from aurorasoc.siem.parsers.zeek_tsv import iter_tsv_records
 
 _SUMMARY_KEYS = ("query", "host", "uri", "server_name", "service", "name", "note", "msg")
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from aurorasoc import __version__
 from aurorasoc.cli import app
-from aurorasoc.config.settings import reset_settings
+from aurorasoc.core.config import reset_settings
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()

@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from aurorasoc.config.settings import reset_settings
+from aurorasoc.core.config import reset_settings
 from aurorasoc.memory.embedder import clear_embedder_cache, get_embedder, local_model_path
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aurorasoc.detection.sigma_compile import EventView
+from aurorasoc.detection.sigma.compile import EventView
 
 
 def _norm(value: Any) -> str:

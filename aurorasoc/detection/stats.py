@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.models import DetectionRuleModel
-from aurorasoc.core.models_packs import RuleHitDayModel
+from aurorasoc.detection.models import RuleHitDayModel
 
 NEVER_FIRED_SHOWN = 50
 

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.core.audit import AuditService
 from aurorasoc.core.errors import InvalidInput, NotFound
 from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
-from aurorasoc.core.models_packs import RuleExceptionModel
-from aurorasoc.detection.rule_exceptions import RuleExceptionSpec
-from aurorasoc.detection.sigma_rules import compile_yaml
+from aurorasoc.detection.models import RuleExceptionModel
+from aurorasoc.detection.sigma.exceptions import RuleExceptionSpec
+from aurorasoc.detection.sigma.rules import compile_yaml
 
 Row = RuleExceptionModel
 MAX_CONDITIONS = 20

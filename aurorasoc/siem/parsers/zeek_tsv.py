@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from aurorasoc.detection.parsers.base import ParseError
+from aurorasoc.siem.parsers.base import ParseError
 
 TsvRow = tuple[dict[str, Any], str]
 

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from aurorasoc.api.deps import DbSession, require_database
 from aurorasoc.core.auth import require_permission
-from aurorasoc.services.rule_stats import rule_stats
+from aurorasoc.core.web.deps import DbSession, require_database
+from aurorasoc.detection.stats import rule_stats
 
 router = APIRouter(prefix="/detections", tags=["detections"])
 

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from aurorasoc.api.deps import DbSession, client_ip, require_database, require_mutations
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.services.rule_exceptions import RuleExceptionService
+from aurorasoc.core.web.deps import DbSession, client_ip, require_database, require_mutations
+from aurorasoc.detection.exceptions import RuleExceptionService
 
 router = APIRouter(prefix="/detections/exceptions", tags=["detections"])
 WriteTuning = Depends(require_permission("detections:write"))

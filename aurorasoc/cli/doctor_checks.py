@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic_settings import BaseSettings
 
-from aurorasoc.config.settings import Settings, _is_secret
+from aurorasoc.core.config import Settings, _is_secret
 
 TIMEOUT = 2.0
 
