@@ -114,3 +114,35 @@ class TestCommonObservables:
         out = await call("prevalence", {"value": cmd})
         assert out["events"] == 1 and out["hosts"] == ["MSEDGEWIN10"] and out["common"] is False
         assert out["first_seen"].startswith("2019-08-30T12:54:08")
+
+
+class TestQueriesOnBothDatabases:
+    async def test_event_queries_run_on_sqlite_and_postgresql(self, any_db_session):
+        from datetime import UTC, datetime
+
+        from aurorasoc.core.models import SiemLogModel
+
+        at = datetime(2019, 8, 30, 12, 54, 8, tzinfo=UTC)
+        fields = {"Image": "C:\\Users\\x\\evil_tool.exe", "User": "LAB\\alice", "ProcessGuid": "{G-1}"}
+        raw = '{"Image": "C:\\\\Users\\\\x\\\\evil_tool.exe"}'
+        rows = [
+            SiemLogModel(
+                timestamp=at, source="windows", format="evtx", event_id="1", host=host,
+                user_name=user, fields=fields, raw=raw,
+            )
+            for host, user in (("WS-1", "LAB\\alice"), ("WS-2", "LAB\\bob"))
+        ]  # fmt: skip
+        any_db_session.add_all(rows)
+        await any_db_session.flush()
+        alert = AlertModel(title="t", affected_assets=["host:WS-1"], metadata_={"log_ids": [str(rows[0].id)]})
+        other = AlertModel(title="u", affected_assets=["host:WS-1"], metadata_={"log_ids": [str(rows[0].id)]})
+        any_db_session.add_all([alert, other])
+        await any_db_session.flush()
+        ctx = ToolContext(any_db_session, "agent:test", frozenset(ROLE_PERMISSIONS[Role.ANALYST]))
+        timeline = await TOOLS["host_timeline"].run(ctx, {"host": "ws-1", "around": at.isoformat()})
+        where = await TOOLS["where_else"].run(ctx, {"value": "evil_tool.exe", "exclude_host": "WS-1"})
+        user = await TOOLS["user_timeline"].run(ctx, {"user": "alice", "around": at.isoformat()})
+        near = await TOOLS["host_alerts"].run(ctx, {"alert_id": str(alert.id)})
+        assert [e["host"] for e in timeline["events"]] == ["WS-1"]
+        assert where["common"] is False and [x["host"] for x in where["elsewhere"]] == ["WS-2"]
+        assert user["hosts"] == ["WS-1"] and [a["title"] for a in near["alerts"]] == ["u"]
