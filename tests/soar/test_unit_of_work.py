@@ -90,33 +90,33 @@ GATED = (
 
 
 class TestPlaybooks:
-    async def test_add_stores_audits_and_commits(self, db_session: AsyncSession) -> None:
-        playbook_row = await PlaybookService(db_session).add(_yaml("uow-add", *GATED[:1]), actor=ANALYST)
-        assert not db_session.in_transaction()  # committed by the service
+    async def test_add_stores_audits_and_commits(self, any_db_session: AsyncSession) -> None:
+        playbook_row = await PlaybookService(any_db_session).add(_yaml("uow-add", *GATED[:1]), actor=ANALYST)
+        assert not any_db_session.in_transaction()  # committed by the service
         assert (playbook_row.name, playbook_row.version, playbook_row.created_by) == ("uow-add", 1, "analyst")
         assert playbook_row.source_yaml == _yaml("uow-add", *GATED[:1])
-        details = (await db_session.scalars(select(AuditLogModel))).one().details
-        assert await _audit_rows(db_session) == [
+        details = (await any_db_session.scalars(select(AuditLogModel))).one().details
+        assert await _audit_rows(any_db_session) == [
             ("analyst", "user", "198.51.100.7", "playbook.create", str(playbook_row.id))
         ]
         assert details == {"name": "uow-add", "version": 1}
 
-    async def test_invalid_source_writes_nothing(self, db_session: AsyncSession) -> None:
+    async def test_invalid_source_writes_nothing(self, any_db_session: AsyncSession) -> None:
         with pytest.raises(PlaybookValidationError):
-            await PlaybookService(db_session).add("name: broken\nsteps: []\n", actor=ANALYST)
-        assert await _count(db_session, PlaybookModel) == 0
-        assert await _audit_rows(db_session) == []
+            await PlaybookService(any_db_session).add("name: broken\nsteps: []\n", actor=ANALYST)
+        assert await _count(any_db_session, PlaybookModel) == 0
+        assert await _audit_rows(any_db_session) == []
 
-    async def test_replace_and_remove_are_audited_by_the_actor(self, db_session: AsyncSession) -> None:
-        service = PlaybookService(db_session)
+    async def test_replace_and_remove_are_audited_by_the_actor(self, any_db_session: AsyncSession) -> None:
+        service = PlaybookService(any_db_session)
         stored = await service.add(_yaml("uow-rep", *GATED[:1]), actor=ANALYST)
         changed = await service.replace(stored.id, _yaml("uow-rep", *GATED[:2]), actor=KEY)
-        assert not db_session.in_transaction()
+        assert not any_db_session.in_transaction()
         assert changed.version == 2 and len(changed.definition["steps"]) == 2
         await service.remove(stored.id, actor=KEY)
-        assert not db_session.in_transaction()
-        assert await _count(db_session, PlaybookModel) == 0
-        assert [row[:4] for row in await _audit_rows(db_session)] == [
+        assert not any_db_session.in_transaction()
+        assert await _count(any_db_session, PlaybookModel) == 0
+        assert [row[:4] for row in await _audit_rows(any_db_session)] == [
             ("analyst", "user", "198.51.100.7", "playbook.create"),
             ("ci-key", "api_key", None, "playbook.update"),
             ("ci-key", "api_key", None, "playbook.delete"),
@@ -132,15 +132,15 @@ class TestRuns:
         return stored.id, ExecuteBody(alert_id=alert.id)
 
     async def test_run_executes_audits_commits_and_publishes(
-        self, db_session: AsyncSession, events: Delivered
+        self, any_db_session: AsyncSession, events: Delivered
     ) -> None:
-        playbook_id, body = await self._gated(db_session)
-        outcome = await ExecutionService(db_session).run(playbook_id, body, actor=ANALYST)
-        assert not db_session.in_transaction()
+        playbook_id, body = await self._gated(any_db_session)
+        outcome = await ExecutionService(any_db_session).run(playbook_id, body, actor=ANALYST)
+        assert not any_db_session.in_transaction()
         execution = outcome.execution
         assert execution is not None and execution.status == "awaiting_approval"
         assert execution.triggered_by == "analyst"
-        assert await _audit_rows(db_session, "playbook.execute") == [
+        assert await _audit_rows(any_db_session, "playbook.execute") == [
             ("analyst", "user", "198.51.100.7", "playbook.execute", str(playbook_id))
         ]
         published = await events()
@@ -148,15 +148,15 @@ class TestRuns:
         assert published[0]["execution_id"] == str(execution.id)
 
     async def test_preview_writes_nothing_and_matches_the_run(
-        self, db_session: AsyncSession, events: Delivered
+        self, any_db_session: AsyncSession, events: Delivered
     ) -> None:
-        playbook_id, body = await self._gated(db_session)
-        audit_before = await _audit_rows(db_session)
-        service = ExecutionService(db_session)
+        playbook_id, body = await self._gated(any_db_session)
+        audit_before = await _audit_rows(any_db_session)
+        service = ExecutionService(any_db_session)
         preview = await service.run(playbook_id, body, actor=ANALYST, preview=True)
         assert preview.execution is None
-        assert await _count(db_session, PlaybookExecutionModel) == 0
-        assert await _audit_rows(db_session) == audit_before and await events() == []
+        assert await _count(any_db_session, PlaybookExecutionModel) == 0
+        assert await _audit_rows(any_db_session) == audit_before and await events() == []
 
         real = await service.run(playbook_id, body, actor=ANALYST)
         assert [(e["step"], e["action"]) for e in preview.effects] == [
@@ -167,16 +167,16 @@ class TestRuns:
         assert gate == waiting == "isolate"
 
     async def test_cancel_and_resolve_own_their_transaction(
-        self, db_session: AsyncSession, events: Delivered
+        self, any_db_session: AsyncSession, events: Delivered
     ) -> None:
-        playbook_id, body = await self._gated(db_session)
-        service = ExecutionService(db_session)
+        playbook_id, body = await self._gated(any_db_session)
+        service = ExecutionService(any_db_session)
         first = (await service.run(playbook_id, body, actor=ANALYST)).execution
         assert first is not None
         cancelled = await service.cancel(first.id, actor=KEY)
-        assert not db_session.in_transaction()
+        assert not any_db_session.in_transaction()
         assert cancelled.status == "cancelled"
-        assert await _audit_rows(db_session, "execution.cancel") == [
+        assert await _audit_rows(any_db_session, "execution.cancel") == [
             ("ci-key", "api_key", None, "execution.cancel", str(first.id))
         ]
         published = await events()
@@ -188,30 +188,30 @@ class TestRuns:
         approval = await service.resolve(
             approval_id, Decider("lead", Role.ADMIN, "user", "203.0.113.5"), approve=True, comment="go"
         )
-        assert not db_session.in_transaction()
+        assert not any_db_session.in_transaction()
         assert approval.status == "approved" and second.status == "completed"
         assert (await events())[-1]["type"] == "approval.approved"
 
 
 class TestAutomationRules:
-    async def test_add_change_remove(self, db_session: AsyncSession) -> None:
-        service = AutomationRuleService(db_session)
+    async def test_add_change_remove(self, any_db_session: AsyncSession) -> None:
+        service = AutomationRuleService(any_db_session)
         definition = RuleDefinition.model_validate({"name": "uow-rule", "action": "create_case"})
         rule = await service.add(definition, actor=ANALYST)
-        assert not db_session.in_transaction() and rule.created_by == "analyst"
+        assert not any_db_session.in_transaction() and rule.created_by == "analyst"
         changed = await service.change(rule.id, {"enabled": False}, actor=KEY)
-        assert not db_session.in_transaction() and changed.enabled is False
+        assert not any_db_session.in_transaction() and changed.enabled is False
         with pytest.raises(InvalidInput) as bad:
             await service.change(rule.id, {"priority": "first"}, actor=KEY)
         assert bad.value.code == "invalid_rule"
-        await db_session.rollback()
+        await any_db_session.rollback()
         await service.remove(rule.id, actor=KEY)
-        assert await _count(db_session, AutomationRuleModel) == 0
-        rows = await _audit_rows(db_session)
+        assert await _count(any_db_session, AutomationRuleModel) == 0
+        rows = await _audit_rows(any_db_session)
         assert [(r[0], r[3]) for r in rows] == [
             ("analyst", "automation_rule.create"),
             ("ci-key", "automation_rule.update"),
             ("ci-key", "automation_rule.delete"),
         ]
-        details = [r.details for r in await db_session.scalars(select(AuditLogModel))]
+        details = [r.details for r in await any_db_session.scalars(select(AuditLogModel))]
         assert details[1] == {"name": "uow-rule", "action": "create_case", "enabled": False}
