@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from aurorasoc.core.models import FirmwareBundleModel
@@ -83,7 +84,7 @@ def _store(path: Path, data: bytes) -> None:
 
 
 class FirmwareService:
-    """Bundle registry; flushes only (routes commit)."""
+    """Bundle registry; :meth:`register` is the audited, committed unit of work every caller uses."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -107,6 +108,23 @@ class FirmwareService:
         )  # fmt: skip
         self.session.add(bundle)
         await self.session.flush()
+        return bundle
+
+    async def register(
+        self, *, version: str, device_type: str, signature_hex: str, data: bytes, filename: str | None,
+        actor: Actor,
+    ) -> FirmwareBundleModel:  # fmt: skip
+        """Verify, store and register a signed bundle; audited with its digest; committed."""
+        bundle = await self.upload(
+            version=version, device_type=device_type, signature_hex=signature_hex, data=data,
+            actor=actor.username,
+        )  # fmt: skip
+        details = {"version": version, "target_device_type": device_type, "sha256": bundle.sha256,
+                   "size": bundle.size, "filename": filename}  # fmt: skip
+        await actor.audit(
+            self.session, "firmware.bundle.upload", ("firmware_bundle", str(bundle.id)), details
+        )
+        await self.session.commit()
         return bundle
 
     async def _find(self, device_type: str, version: str) -> FirmwareBundleModel | None:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core import runtime
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.audit import AuditService
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.models import (
@@ -52,6 +53,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "rolled_back": (),
 }
 
+RolloutAction = Literal["start", "advance", "pause", "rollback"]
+
 
 def covered(targets: list[str], stage: int) -> list[str]:
     """The target devices a stage has reached (a prefix of the target list)."""
@@ -66,7 +69,8 @@ def check_transition(status: str, action: str) -> None:
 
 
 class RolloutService:
-    """Rollout lifecycle; flushes only (callers commit)."""
+    """Rollout lifecycle. :meth:`open` and :meth:`act` are the audited, committed units of work;
+    the transition methods flush only (the supervisor batches them)."""
 
     def __init__(self, session: AsyncSession, connectors: ConnectorRegistry | None = None) -> None:
         self.session = session
@@ -92,6 +96,36 @@ class RolloutService:
                                        stage=0, status="draft", created_by=actor)  # fmt: skip
         self.session.add(rollout)
         await self.session.flush()
+        return rollout
+
+    async def open(
+        self, bundle_id: uuid.UUID, targets: list[str] | None, *, actor: Actor
+    ) -> FirmwareRolloutModel:
+        """A draft rollout (default: every device of the bundle's type); audited, committed."""
+        rollout = await self.create(bundle_id, targets, actor.username)
+        details = {"bundle_id": str(bundle_id), "targets": len(rollout.target_devices)}
+        await actor.audit(
+            self.session, "firmware.rollout.create", ("firmware_rollout", str(rollout.id)), details
+        )
+        await self.session.commit()
+        return rollout
+
+    async def act(
+        self, rollout_id: uuid.UUID, action: RolloutAction, *, actor: Actor, reason: str = ""
+    ) -> FirmwareRolloutModel:
+        """One audited transition (start, advance, pause with ``reason``, rollback), committed.
+
+        409 ``invalid_transition`` lists the allowed actions.
+        """
+        rollout = await self.get(rollout_id)
+        if action == "pause":
+            details = await self.pause(rollout, reason)
+        else:
+            transition = {"start": self.start, "advance": self.advance, "rollback": self.rollback}[action]
+            details = await transition(rollout, actor.username)
+        resource = ("firmware_rollout", str(rollout_id))
+        await actor.audit(self.session, f"firmware.rollout.{action}", resource, details)
+        await self.session.commit()
         return rollout
 
     async def _device_ids(self, device_type: str) -> list[str]:

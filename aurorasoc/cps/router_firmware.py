@@ -7,19 +7,18 @@ through the ``firmware`` connector, simulated unless a real one is configured.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
 from sqlalchemy import select
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.models import FirmwareBundleModel, FirmwareRolloutModel
 from aurorasoc.core.schemas import Page
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DbSession, Paging, require_mutations
+from aurorasoc.core.web.deps import DbSession, Paging, client_ip, require_mutations
 from aurorasoc.cps.firmware import MAX_BUNDLE_BYTES, FirmwareService
-from aurorasoc.cps.firmware_rollouts import ALLOWED, RolloutService, covered
+from aurorasoc.cps.firmware_rollouts import ALLOWED, RolloutAction, RolloutService, covered
 from aurorasoc.cps.schemas_firmware import BundleOut, PauseBody, RolloutCreate, RolloutOut
 
 router = APIRouter(prefix="/firmware", tags=["firmware"])
@@ -74,16 +73,10 @@ async def upload_bundle(
     principal: Principal = Updater,
 ) -> BundleOut:
     data = await file.read(MAX_BUNDLE_BYTES + 1)
-    bundle = await FirmwareService(session).upload(
+    bundle = await FirmwareService(session).register(
         version=version, device_type=target_device_type, signature_hex=signature, data=data,
-        actor=principal.username,
+        filename=file.filename, actor=Actor.of(principal, client_ip(request)),
     )  # fmt: skip
-    details = {"version": version, "target_device_type": target_device_type, "sha256": bundle.sha256,
-               "size": bundle.size, "filename": file.filename}  # fmt: skip
-    await audit_change(
-        session, request, principal, "firmware.bundle.upload", ("firmware_bundle", str(bundle.id)), details
-    )
-    await session.commit()
     return BundleOut.model_validate(bundle)
 
 
@@ -104,30 +97,18 @@ async def create_rollout(
     body: RolloutCreate, request: Request, session: DbSession, principal: Principal = Updater
 ) -> RolloutOut:
     service = RolloutService(session)
-    rollout = await service.create(body.bundle_id, body.target_devices, principal.username)
-    details = {"bundle_id": str(body.bundle_id), "targets": len(rollout.target_devices)}
-    await audit_change(
-        session, request, principal, "firmware.rollout.create", ("firmware_rollout", str(rollout.id)), details
-    )
-    await session.commit()
+    actor = Actor.of(principal, client_ip(request))
+    rollout = await service.open(body.bundle_id, body.target_devices, actor=actor)
     return (await _rollouts_out(service, [rollout]))[0]
 
 
 async def _act(
-    action: str,
-    rollout_id: uuid.UUID,
-    request: Request,
-    session: DbSession,
-    principal: Principal,
-    run: Callable[[RolloutService, FirmwareRolloutModel], Awaitable[dict[str, Any]]],
-) -> RolloutOut:
-    """One audited rollout transition; 409 ``invalid_transition`` lists the allowed actions."""
+    action: RolloutAction, rollout_id: uuid.UUID, request: Request, session: DbSession, principal: Principal,
+    reason: str = "",
+) -> RolloutOut:  # fmt: skip
     service = RolloutService(session)
-    rollout = await service.get(rollout_id)
-    details = await run(service, rollout)
-    resource = ("firmware_rollout", str(rollout_id))
-    await audit_change(session, request, principal, f"firmware.rollout.{action}", resource, details)
-    await session.commit()
+    actor = Actor.of(principal, client_ip(request))
+    rollout = await service.act(rollout_id, action, actor=actor, reason=reason)
     return (await _rollouts_out(service, [rollout]))[0]
 
 
@@ -138,8 +119,7 @@ async def _act(
 async def start_rollout(
     rollout_id: uuid.UUID, request: Request, session: DbSession, principal: Principal = Updater
 ) -> RolloutOut:
-    return await _act("start", rollout_id, request, session, principal,
-                      lambda s, r: s.start(r, principal.username))  # fmt: skip
+    return await _act("start", rollout_id, request, session, principal)
 
 
 @router.post(
@@ -149,8 +129,7 @@ async def start_rollout(
 async def advance_rollout(
     rollout_id: uuid.UUID, request: Request, session: DbSession, principal: Principal = Updater
 ) -> RolloutOut:
-    return await _act("advance", rollout_id, request, session, principal,
-                      lambda s, r: s.advance(r, principal.username))  # fmt: skip
+    return await _act("advance", rollout_id, request, session, principal)
 
 
 @router.post(
@@ -161,8 +140,7 @@ async def pause_rollout(
     rollout_id: uuid.UUID, request: Request, session: DbSession, body: PauseBody | None = None,
     principal: Principal = Updater,
 ) -> RolloutOut:  # fmt: skip
-    reason = (body or PauseBody()).reason
-    return await _act("pause", rollout_id, request, session, principal, lambda s, r: s.pause(r, reason))
+    return await _act("pause", rollout_id, request, session, principal, (body or PauseBody()).reason)
 
 
 @router.post(
@@ -172,5 +150,4 @@ async def pause_rollout(
 async def rollback_rollout(
     rollout_id: uuid.UUID, request: Request, session: DbSession, principal: Principal = Updater
 ) -> RolloutOut:
-    return await _act("rollback", rollout_id, request, session, principal,
-                      lambda s, r: s.rollback(r, principal.username))  # fmt: skip
+    return await _act("rollback", rollout_id, request, session, principal)

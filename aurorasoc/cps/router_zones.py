@@ -1,6 +1,6 @@
 """CPS zones, conduits (with isolation) and the badge allow-list (spec §10, §18).
 
-Conduit isolation is a high-impact action (§15.4): the route files an ``isolate_conduit`` approval
+Conduit isolation is a high-impact action (§15.4): the service files an ``isolate_conduit`` approval
 (real mode only, 409 otherwise) and the approved action calls the ``firewall`` connector and marks
 the conduit ``isolated``.
 """
@@ -11,12 +11,11 @@ import uuid
 
 from fastapi import APIRouter, Depends, Request, status
 
-from aurorasoc.core import runtime
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.models import AccessBadgeModel, CPSConduitModel, CPSZoneModel
 from aurorasoc.core.schemas import Page
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DbSession, Paging, require_mutations
+from aurorasoc.core.web.deps import DbSession, Paging, client_ip, require_mutations
 from aurorasoc.cps.schemas import (
     BadgeCreate,
     BadgeOut,
@@ -28,7 +27,6 @@ from aurorasoc.cps.schemas import (
     ZoneOut,
 )
 from aurorasoc.cps.zones import ZoneService
-from aurorasoc.soar.approvals import ApprovalService
 from aurorasoc.soar.schemas import ApprovalOut
 
 router = APIRouter(prefix="/cps", tags=["cps"])
@@ -51,7 +49,6 @@ async def list_zones(session: DbSession, paging: Paging, _: Principal = Reader) 
 )  # fmt: skip
 async def create_zone(body: ZoneCreate, session: DbSession, _: Principal = Writer) -> ZoneOut:
     zone = await ZoneService(session).create_zone(body.model_dump())
-    await session.commit()
     return ZoneOut.model_validate(zone)
 
 
@@ -68,7 +65,6 @@ async def list_conduits(session: DbSession, paging: Paging, _: Principal = Reade
 )  # fmt: skip
 async def create_conduit(body: ConduitCreate, session: DbSession, _: Principal = Writer) -> ConduitOut:
     conduit = await ZoneService(session).create_conduit(body.model_dump())
-    await session.commit()
     return ConduitOut.model_validate(conduit)
 
 
@@ -84,22 +80,9 @@ async def isolate_conduit(
     body: IsolateRequest | None = None,
     principal: Principal = Writer,
 ) -> ApprovalOut:
-    runtime.assert_external_allowed()
-    zones, approvals = ZoneService(session), ApprovalService(session)
-    conduit = await zones.conduit(conduit_id)
     reason = body.reason if body else None
-    approval = await zones.request_isolation(conduit, approvals, principal.username, reason)
-    details = {"name": conduit.name, "approval_id": str(approval.id), "reason": reason}
-    await audit_change(
-        session,
-        request,
-        principal,
-        "cps.conduit.isolate_requested",
-        ("cps_conduit", str(conduit_id)),
-        details,
-    )
-    await session.commit()
-    await approvals.publish()
+    actor = Actor.of(principal, client_ip(request))
+    approval = await ZoneService(session).request_isolation(conduit_id, reason, actor=actor)
     return ApprovalOut.model_validate(approval)
 
 
@@ -117,7 +100,6 @@ async def list_badges(session: DbSession, paging: Paging, _: Principal = Reader)
 )  # fmt: skip
 async def create_badge(body: BadgeCreate, session: DbSession, _: Principal = Writer) -> BadgeOut:
     badge = await ZoneService(session).create_badge(body.model_dump())
-    await session.commit()
     return BadgeOut.model_validate(badge)
 
 
@@ -129,5 +111,4 @@ async def create_badge(body: BadgeCreate, session: DbSession, _: Principal = Wri
 )
 async def patch_badge(badge_id: str, body: BadgePatch, session: DbSession, _: Principal = Writer) -> BadgeOut:
     badge = await ZoneService(session).update_badge(badge_id, body.model_dump(exclude_unset=True))
-    await session.commit()
     return BadgeOut.model_validate(badge)

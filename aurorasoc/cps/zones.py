@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.core import runtime
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import Conflict, NotFound
 from aurorasoc.core.models import (
     AccessBadgeModel,
@@ -49,9 +51,14 @@ class ZoneService:
         return found
 
     async def request_isolation(
-        self, conduit: CPSConduitModel, approvals: ApprovalService, requested_by: str, reason: str | None
+        self, conduit_id: uuid.UUID, reason: str | None, *, actor: Actor
     ) -> HumanApprovalModel:
-        """File the approval that runs ``isolate_conduit``; 409 if isolated or already requested."""
+        """File the approval that runs ``isolate_conduit`` (real mode only); audited, committed, published.
+
+        409 if the conduit is isolated or its isolation already awaits approval.
+        """
+        runtime.assert_external_allowed()
+        conduit = await self.conduit(conduit_id)
         if conduit.status == "isolated":
             raise Conflict("conduit is already isolated", code="already_isolated")
         pending = await self.session.scalar(
@@ -67,19 +74,15 @@ class ZoneService:
                 code="approval_pending",
                 approval_id=str(pending),
             )
-        verdict = evaluate(ISOLATE_CONDUIT, ActionClass.ACTUATE, critical_asset=False)
-        return await approvals.request(
-            ApprovalRequest(
-                action_type=ISOLATE_CONDUIT,
-                requested_by=requested_by,
-                action_params={"conduit_id": str(conduit.id), "reason": reason or "operator request"},
-                risk_level=verdict.risk_level,
-                escalated=verdict.escalated,
-                target=f"conduit:{conduit.name}",
-                justification=reason,
-                context={"from_zone": conduit.from_zone_id, "to_zone": conduit.to_zone_id},
-            )
+        approvals = ApprovalService(self.session)
+        approval = await approvals.request(_isolation_request(conduit, actor.username, reason))
+        details = {"name": conduit.name, "approval_id": str(approval.id), "reason": reason}
+        await actor.audit(
+            self.session, "cps.conduit.isolate_requested", ("cps_conduit", str(conduit_id)), details
         )
+        await self.session.commit()
+        await approvals.publish()
+        return approval
 
     async def isolate(self, conduit: CPSConduitModel) -> CPSConduitModel:
         if conduit.status == "isolated":
@@ -103,10 +106,25 @@ class ZoneService:
             raise NotFound(f"badge {badge_id} does not exist", badge_id=badge_id)
         for name, value in changes.items():
             setattr(badge, name, value)
-        await self.session.flush()
+        await self.session.commit()
         return badge
 
     async def _add(self, row: M) -> M:
+        """Store one row and commit: zones, conduits and badges are single-row units of work."""
         self.session.add(row)
-        await self.session.flush()
+        await self.session.commit()
         return row
+
+
+def _isolation_request(conduit: CPSConduitModel, requested_by: str, reason: str | None) -> ApprovalRequest:
+    verdict = evaluate(ISOLATE_CONDUIT, ActionClass.ACTUATE, critical_asset=False)
+    return ApprovalRequest(
+        action_type=ISOLATE_CONDUIT,
+        requested_by=requested_by,
+        action_params={"conduit_id": str(conduit.id), "reason": reason or "operator request"},
+        risk_level=verdict.risk_level,
+        escalated=verdict.escalated,
+        target=f"conduit:{conduit.name}",
+        justification=reason,
+        context={"from_zone": conduit.from_zone_id, "to_zone": conduit.to_zone_id},
+    )

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import DomainError
 from aurorasoc.core.schemas import Page
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DbSession, Paging, require_database, require_mutations
+from aurorasoc.core.web.deps import DbSession, Paging, client_ip, require_database, require_mutations
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.detection import rule_testing
 from aurorasoc.detection.rules import DetectionRuleService, RuleFilters
@@ -118,16 +118,10 @@ async def create_rules(
     body: RuleCreate, request: Request, session: DbSession, principal: Principal = WriteRules
 ) -> RulesCreated:
     """Rules the engine cannot evaluate are stored with ``supported=false`` and the reason."""
-    rows = await DetectionRuleService(session).create(
-        body.yaml, actor=principal.username, enabled=body.enabled
+    actor = Actor.of(principal, client_ip(request))
+    return RulesCreated(
+        items=await DetectionRuleService(session).add(body.yaml, enabled=body.enabled, actor=actor)
     )
-    items = [RuleDetail.model_validate(row) for row in rows]
-    for item in items:
-        await _audit(
-            session, request, principal, "detection_rule.create", item, {"after": item.audit_snapshot()}
-        )
-    await session.commit()
-    return RulesCreated(items=items)
 
 
 @router.patch(
@@ -143,14 +137,10 @@ async def patch_rule(
     session: DbSession,
     principal: Principal = WriteRules,
 ) -> RuleDetail:
-    service = DetectionRuleService(session)
-    row = await service.get(rule_id)
-    before = RuleOut.model_validate(row).audit_snapshot()
-    updated = RuleDetail.model_validate(await service.update(row, enabled=body.enabled, text=body.yaml))
-    details = {"before": before, "after": updated.audit_snapshot(), "yaml_replaced": body.yaml is not None}
-    await _audit(session, request, principal, "detection_rule.update", updated, details)
-    await session.commit()
-    return updated
+    actor = Actor.of(principal, client_ip(request))
+    return await DetectionRuleService(session).change(
+        rule_id, enabled=body.enabled, text=body.yaml, actor=actor
+    )
 
 
 @router.delete(
@@ -163,23 +153,5 @@ async def patch_rule(
 async def delete_rule(
     rule_id: RuleIdent, request: Request, session: DbSession, principal: Principal = WriteRules
 ) -> Response:
-    service = DetectionRuleService(session)
-    row = await service.get(rule_id)
-    snapshot = RuleOut.model_validate(row)
-    await service.delete(row)
-    await _audit(
-        session, request, principal, "detection_rule.delete", snapshot, {"before": snapshot.audit_snapshot()}
-    )
-    await session.commit()
+    await DetectionRuleService(session).remove(rule_id, actor=Actor.of(principal, client_ip(request)))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-async def _audit(
-    session: DbSession,
-    request: Request,
-    principal: Principal,
-    action: str,
-    rule: RuleOut,
-    details: dict[str, Any],
-) -> None:
-    await audit_change(session, request, principal, action, ("detection_rule", str(rule.id)), details)

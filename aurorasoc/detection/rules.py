@@ -12,6 +12,7 @@ YAML makes it ``custom``, so the next start does not overwrite the edit.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import logging
 import uuid
@@ -25,9 +26,11 @@ from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import Settings
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.models import DetectionRuleModel
+from aurorasoc.detection.schemas import RuleDetail, RuleOut
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.detection.sigma_documents import RuleDocument, split_rules
 
@@ -211,6 +214,46 @@ class DetectionRuleService:
             )
         await self.session.delete(row)
         await self.session.flush()
+
+    async def add(self, text: str, *, enabled: bool, actor: Actor) -> builtins.list[RuleDetail]:
+        """Store custom rules, one audit row each, committed: the one way every caller adds rules.
+
+        Rules the engine cannot evaluate are stored with ``supported=false`` and the reason.
+        """
+        items = [
+            RuleDetail.model_validate(row)
+            for row in await self.create(text, actor=actor.username, enabled=enabled)
+        ]
+        for item in items:
+            await _audit(self.session, actor, "detection_rule.create", item, {"after": item.audit_snapshot()})
+        await self.session.commit()
+        return items
+
+    async def change(self, ident: str, *, enabled: bool | None, text: str | None, actor: Actor) -> RuleDetail:
+        """Toggle and/or replace a rule's YAML; audited with before/after, committed."""
+        row = await self.get(ident)
+        before = RuleOut.model_validate(row).audit_snapshot()
+        updated = RuleDetail.model_validate(await self.update(row, enabled=enabled, text=text))
+        details = {"before": before, "after": updated.audit_snapshot(), "yaml_replaced": text is not None}
+        await _audit(self.session, actor, "detection_rule.update", updated, details)
+        await self.session.commit()
+        return updated
+
+    async def remove(self, ident: str, *, actor: Actor) -> None:
+        """Delete a custom rule (bundled rules: 409), audited with its last state, committed."""
+        row = await self.get(ident)
+        snapshot = RuleOut.model_validate(row)
+        await self.delete(row)
+        await _audit(
+            self.session, actor, "detection_rule.delete", snapshot, {"before": snapshot.audit_snapshot()}
+        )
+        await self.session.commit()
+
+
+async def _audit(
+    session: AsyncSession, actor: Actor, action: str, rule: RuleOut, details: dict[str, Any]
+) -> None:
+    await actor.audit(session, action, ("detection_rule", str(rule.id)), details)
 
 
 async def import_startup_rules(session: AsyncSession, settings: Settings) -> ImportReport:

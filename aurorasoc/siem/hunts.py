@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import InvalidInput, NotFound, PermissionDenied
 from aurorasoc.core.models import SiemHuntModel
 from aurorasoc.core.types import utcnow
@@ -150,6 +151,39 @@ class HuntService:
     async def delete(self, hunt: SiemHuntModel) -> None:
         await self.session.delete(hunt)
         await self.session.flush()
+
+    async def save(self, viewer: Viewer, values: dict[str, Any], *, actor: Actor) -> SiemHuntModel:
+        """Store a new hunt owned by ``viewer``; audited and committed."""
+        hunt = await self.create(viewer, values)
+        details = {"after": {"name": hunt.name, "query": hunt.query, "sharing_mode": hunt.sharing_mode}}
+        await actor.audit(self.session, "hunt.create", ("siem_hunt", str(hunt.id)), details)
+        await self.session.commit()
+        return hunt
+
+    async def edit(
+        self, hunt_id: uuid.UUID, viewer: Viewer, changes: dict[str, Any], *, actor: Actor
+    ) -> SiemHuntModel:
+        """Apply a PATCH (owner only); audited when something really changed; committed."""
+        hunt = await self.get_owned(hunt_id, viewer)
+        changed = await self.update(hunt, changes)
+        if changed:
+            await actor.audit(self.session, "hunt.update", ("siem_hunt", str(hunt.id)), {"after": changed})
+        await self.session.commit()
+        return hunt
+
+    async def remove(self, hunt_id: uuid.UUID, viewer: Viewer, *, actor: Actor) -> None:
+        """Delete a hunt (owner only); audited with its name and query; committed."""
+        hunt = await self.get_owned(hunt_id, viewer)
+        details = {"before": {"name": hunt.name, "query": hunt.query}}
+        await self.delete(hunt)
+        await actor.audit(self.session, "hunt.delete", ("siem_hunt", str(hunt_id)), details)
+        await self.session.commit()
+
+    async def run_now(self, hunt_id: uuid.UUID, viewer: Viewer, *, limit: int) -> HuntRun:
+        """Run a hunt ``viewer`` may see and commit its hit counters (an operator's run)."""
+        run = await self.run(await self.get(hunt_id, viewer), limit=limit)
+        await self.session.commit()
+        return run
 
     async def run(self, hunt: SiemHuntModel, *, limit: int) -> HuntRun:
         """Execute now: every match is counted, at most ``limit`` newest hits are returned."""

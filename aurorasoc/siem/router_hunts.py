@@ -12,14 +12,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.models import SiemHuntModel
 from aurorasoc.core.schemas import Page
-from aurorasoc.core.web.audit_trail import audit_change
 from aurorasoc.core.web.deps import (
     DataSourceDep,
     DbSession,
     Paging,
+    client_ip,
     require_mutations,
     require_pipeline_writes,
 )
@@ -63,12 +64,9 @@ async def list_hunts(
     dependencies=[Depends(require_mutations)],
 )
 async def create_hunt(body: HuntCreate, request: Request, session: DbSession, principal: Reader) -> HuntOut:
-    hunt = await HuntService(session).create(_viewer(principal), body.model_dump(mode="json"))
-    out = _out(hunt, principal)
-    details = {"after": body.model_dump(mode="json", include={"name", "query", "sharing_mode"})}
-    await audit_change(session, request, principal, "hunt.create", ("siem_hunt", str(hunt.id)), details)
-    await session.commit()
-    return out
+    actor = Actor.of(principal, client_ip(request))
+    hunt = await HuntService(session).save(_viewer(principal), body.model_dump(mode="json"), actor=actor)
+    return _out(hunt, principal)
 
 
 @router.patch(
@@ -80,15 +78,10 @@ async def create_hunt(body: HuntCreate, request: Request, session: DbSession, pr
 async def patch_hunt(
     hunt_id: HuntId, body: HuntPatch, request: Request, session: DbSession, principal: Reader
 ) -> HuntOut:
-    service = HuntService(session)
-    hunt = await service.get_owned(hunt_id, _viewer(principal))
-    changed = await service.update(hunt, body.model_dump(mode="json", exclude_unset=True))
-    if changed:
-        resource = ("siem_hunt", str(hunt.id))
-        await audit_change(session, request, principal, "hunt.update", resource, {"after": changed})
-    out = _out(hunt, principal)
-    await session.commit()
-    return out
+    actor = Actor.of(principal, client_ip(request))
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    hunt = await HuntService(session).edit(hunt_id, _viewer(principal), changes, actor=actor)
+    return _out(hunt, principal)
 
 
 @router.delete(
@@ -98,12 +91,8 @@ async def patch_hunt(
     dependencies=[Depends(require_mutations)],
 )
 async def delete_hunt(hunt_id: HuntId, request: Request, session: DbSession, principal: Reader) -> Response:
-    service = HuntService(session)
-    hunt = await service.get_owned(hunt_id, _viewer(principal))
-    details = {"before": {"name": hunt.name, "query": hunt.query}}
-    await service.delete(hunt)
-    await audit_change(session, request, principal, "hunt.delete", ("siem_hunt", str(hunt_id)), details)
-    await session.commit()
+    actor = Actor.of(principal, client_ip(request))
+    await HuntService(session).remove(hunt_id, _viewer(principal), actor=actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -119,13 +108,10 @@ async def run_hunt(
     principal: Reader,
     limit: int = Query(100, ge=1, le=SEARCH_CAP, description="Hits returned (newest first)"),
 ) -> HuntRunOut:
-    service = HuntService(session)
-    run = await service.run(await service.get(hunt_id, _viewer(principal)), limit=limit)
-    out = HuntRunOut(
+    run = await HuntService(session).run_now(hunt_id, _viewer(principal), limit=limit)
+    return HuntRunOut(
         hunt=_out(run.hunt, principal),
         hit_count=run.hit_count,
         hits=[SiemLogOut.model_validate(row) for row in run.result.rows],
         truncated=run.hit_count > len(run.result.rows),
     )
-    await session.commit()
-    return out

@@ -8,11 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.models import LogSourceModel
 from aurorasoc.core.schemas import Page
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, require_mutations
+from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.siem.schemas import LogSourceCreate, LogSourceOut, LogSourcePatch
 from aurorasoc.siem.sources import LogSourceService
@@ -60,14 +60,8 @@ async def create_source(
     body: LogSourceCreate, request: Request, session: DbSession, principal: Writer
 ) -> LogSourceOut:
     service = LogSourceService(session)
-    created = await service.create(body.model_dump())
-    details = {"after": body.model_dump(mode="json")}
-    await audit_change(
-        session, request, principal, "log_source.create", ("log_source", str(created.id)), details
-    )
-    out = await _out(service, created)
-    await session.commit()
-    return out
+    created = await service.register(body.model_dump(), actor=Actor.of(principal, client_ip(request)))
+    return await _out(service, created)
 
 
 @router.patch(
@@ -80,11 +74,6 @@ async def patch_source(
     source_id: SourceId, body: LogSourcePatch, request: Request, session: DbSession, principal: Writer
 ) -> LogSourceOut:
     service = LogSourceService(session)
-    source = await service.get(source_id)
-    changed = await service.update(source, body.model_dump(exclude_none=True))
-    if changed:
-        resource = ("log_source", str(source.id))
-        await audit_change(session, request, principal, "log_source.update", resource, {"after": changed})
-    out = await _out(service, source)
-    await session.commit()
-    return out
+    actor = Actor.of(principal, client_ip(request))
+    source = await service.change(source_id, body.model_dump(exclude_none=True), actor=actor)
+    return await _out(service, source)

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.metrics import EVENTS_INGESTED, EVENTS_PARSE_ERRORS
 from aurorasoc.core.models import LogSourceModel, SiemLogModel
@@ -191,6 +192,30 @@ class LogSourceService:
             source.updated_at = utcnow()
             await self.session.flush()
         return changed
+
+    async def register(self, values: dict[str, Any], *, actor: Actor) -> LogSourceModel:
+        """Validate and store a new source; audited with its fields; committed."""
+        source = await self.create(values)
+        await actor.audit(
+            self.session, "log_source.create", ("log_source", str(source.id)), {"after": values}
+        )
+        await self.session.commit()
+        return source
+
+    async def change(self, source_id: uuid.UUID, changes: dict[str, Any], *, actor: Actor) -> LogSourceModel:
+        """Apply a PATCH; audited when something really changed; committed."""
+        source = await self.get(source_id)
+        changed = await self.update(source, changes)
+        if changed:
+            await actor.audit(
+                self.session, "log_source.update", ("log_source", str(source.id)), {"after": changed}
+            )
+        await self.session.commit()
+        return source
+
+
+def _resource(source: LogSourceModel) -> tuple[str, str]:
+    return ("log_source", str(source.id))
 
 
 def _check_format(value: str) -> None:

@@ -6,9 +6,11 @@ import builtins
 import uuid
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import InvalidInput, NotFound
 from aurorasoc.core.models import AutomationRuleModel, PlaybookModel
 from aurorasoc.soar.automation import RuleDefinition
@@ -50,9 +52,41 @@ class AutomationRuleService:
         await self.session.delete(rule)
         await self.session.flush()
 
+    async def add(self, definition: RuleDefinition, *, actor: Actor) -> AutomationRuleModel:
+        """Store a new rule, audited and committed (the one way every caller creates a rule)."""
+        rule = await self.create(definition, actor=actor.username)
+        await _audit(self.session, actor, "automation_rule.create", rule)
+        await self.session.commit()
+        return rule
+
+    async def change(
+        self, rule_id: uuid.UUID, changes: dict[str, Any], *, actor: Actor
+    ) -> AutomationRuleModel:
+        """A partial change (e.g. enable/disable), re-validated as a whole, audited and committed."""
+        rule = await self.get(rule_id)
+        try:
+            await self.update(rule, changes)
+        except ValidationError as exc:
+            raise InvalidInput(f"invalid rule: {exc.errors()[0]['msg']}", code="invalid_rule") from None
+        await _audit(self.session, actor, "automation_rule.update", rule)
+        await self.session.commit()
+        return rule
+
+    async def remove(self, rule_id: uuid.UUID, *, actor: Actor) -> None:
+        """Delete a rule, audited and committed."""
+        rule = await self.get(rule_id)
+        await _audit(self.session, actor, "automation_rule.delete", rule)
+        await self.delete(rule)
+        await self.session.commit()
+
     async def _check_playbook(self, playbook_id: uuid.UUID | None) -> None:
         if playbook_id is not None and await self.session.get(PlaybookModel, playbook_id) is None:
             raise InvalidInput(f"playbook {playbook_id} does not exist", code="unknown_playbook")
+
+
+async def _audit(session: AsyncSession, actor: Actor, action: str, rule: AutomationRuleModel) -> None:
+    details = {"name": rule.name, "action": rule.action, "enabled": rule.enabled}
+    await actor.audit(session, action, ("automation_rule", str(rule.id)), details)
 
 
 def _columns(definition: RuleDefinition) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 Runs happen inline: with simulated connectors a playbook finishes in milliseconds, and an
 approval gate ends the request with the execution ``awaiting_approval``. Steps are committed
-as they finish (see :mod:`aurorasoc.soar.executor`); callers commit the tail and then
-:meth:`ExecutionService.publish`.
+as they finish (see :mod:`aurorasoc.soar.executor`). :meth:`ExecutionService.run`,
+:meth:`~ExecutionService.cancel` and :meth:`~ExecutionService.resolve` own the whole unit of work
+(audit, commit the tail, publish); ``execute``/``preview``/``decide`` are their in-transaction steps
+for callers batching several changes (automation rules, agent tools).
 
 Restart policy: an execution found ``pending`` or ``running`` at start was interrupted mid-step,
 so what its connector was doing is unknown. It is marked ``failed`` with the reason, the
@@ -27,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core import runtime
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import get_session_factory, probe_database
 from aurorasoc.core.errors import NotFound
@@ -38,7 +41,8 @@ from aurorasoc.soar.approvals import ApprovalService, Decider
 from aurorasoc.soar.connectors.registry import ConnectorRegistry, build_connectors
 from aurorasoc.soar.execution_state import finish, save_steps, skip_unfinished, steps_of
 from aurorasoc.soar.executor import PlaybookExecutor
-from aurorasoc.soar.playbooks import PlaybookService
+from aurorasoc.soar.playbooks import PlaybookService, audit_playbook
+from aurorasoc.soar.schemas import ExecuteBody
 
 log = logging.getLogger(__name__)
 INTERRUPTED = (
@@ -52,6 +56,14 @@ class ExecutionFilters:
     playbook_id: uuid.UUID | None = None
     case_id: uuid.UUID | None = None
     alert_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a run did (its steps) or, for a preview, would do; ``execution`` is None for a preview."""
+
+    effects: builtins.list[dict[str, Any]]
+    execution: PlaybookExecutionModel | None = None
 
 
 class ExecutionService:
@@ -134,8 +146,44 @@ class ExecutionService:
             await self.session.flush()
         return effects
 
-    async def cancel(self, execution: PlaybookExecutionModel, actor: str) -> None:
-        await self.executor.cancel(execution, actor)
+    async def run(
+        self, playbook_id: uuid.UUID, body: ExecuteBody, *, actor: Actor, preview: bool = False
+    ) -> RunOutcome:
+        """Run a playbook (audited, committed, published) or, with ``preview``, describe the run."""
+        playbook = await PlaybookService(self.session).get(playbook_id)
+        alert_id, case_id, parameters = body.alert_id, body.case_id, body.parameters
+        if preview:
+            effects = await self.preview(
+                playbook, actor=actor.username, alert_id=alert_id, case_id=case_id, parameters=parameters
+            )
+            await self.session.commit()  # the dry_run record of the preview, if any
+            return RunOutcome(effects)
+        await audit_playbook(self.session, actor, "playbook.execute", playbook)
+        execution = await self.execute(
+            playbook, actor=actor.username, alert_id=alert_id, case_id=case_id, parameters=parameters
+        )
+        await self.session.commit()
+        await self.publish()
+        return RunOutcome(steps_of(execution), execution)
+
+    async def cancel(self, execution_id: uuid.UUID, *, actor: Actor) -> PlaybookExecutionModel:
+        """Cancel a pending, running or waiting execution; audited, committed, published."""
+        execution = await self.get(execution_id)
+        await self.executor.cancel(execution, actor.username)
+        details = {"playbook": execution.playbook_name}
+        await actor.audit(self.session, "execution.cancel", ("execution", str(execution.id)), details)
+        await self.session.commit()
+        await self.publish()
+        return execution
+
+    async def resolve(
+        self, approval_id: uuid.UUID, decider: Decider, *, approve: bool, comment: str | None
+    ) -> HumanApprovalModel:
+        """:meth:`decide` as one unit of work: the decision and what it unblocks, committed, published."""
+        approval = await self.decide(approval_id, decider, approve=approve, comment=comment)
+        await self.session.commit()
+        await self.publish()
+        return approval
 
     async def decide(
         self, approval_id: uuid.UUID, decider: Decider, *, approve: bool, comment: str | None

@@ -14,10 +14,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import Conflict, NotFound
 from aurorasoc.core.models import PlaybookModel
 from aurorasoc.core.vocabulary import PlaybookDefinition
 from aurorasoc.soar.loader import LoadedPlaybook, load_playbooks, showcase_playbooks
+from aurorasoc.soar.playbook import parse_playbook
 
 
 @dataclass
@@ -80,6 +82,28 @@ class PlaybookService:
         await self.session.delete(playbook)
         await self.session.flush()
 
+    async def add(self, source: str, *, actor: Actor) -> PlaybookModel:
+        """Validate and store a new playbook (YAML or JSON text), audited and committed."""
+        playbook = await self.create(parse_playbook(source), source_yaml=source, actor=actor.username)
+        await audit_playbook(self.session, actor, "playbook.create", playbook)
+        await self.session.commit()
+        return playbook
+
+    async def replace(self, playbook_id: uuid.UUID, source: str, *, actor: Actor) -> PlaybookModel:
+        """New definition for a stored playbook (a new version when it differs), audited and committed."""
+        playbook = await self.get(playbook_id)
+        await self.update(playbook, parse_playbook(source), source_yaml=source)
+        await audit_playbook(self.session, actor, "playbook.update", playbook)
+        await self.session.commit()
+        return playbook
+
+    async def remove(self, playbook_id: uuid.UUID, *, actor: Actor) -> None:
+        """Delete a playbook, audited and committed; its executions keep their record."""
+        playbook = await self.get(playbook_id)
+        await audit_playbook(self.session, actor, "playbook.delete", playbook)
+        await self.delete(playbook)
+        await self.session.commit()
+
     async def import_paths(self, paths: builtins.list[Path], *, actor: str) -> ImportReport:
         loaded, errors = load_playbooks(paths)
         report = await self._import(loaded, actor=actor, enabled=None)
@@ -108,6 +132,12 @@ class PlaybookService:
                 await self.update(existing, definition, source_yaml=item.source)
                 report.updated += 1
         return report
+
+
+async def audit_playbook(session: AsyncSession, actor: Actor, action: str, playbook: PlaybookModel) -> None:
+    """The audit row of a playbook change or run: name and the version it concerns."""
+    details = {"name": playbook.name, "version": playbook.version}
+    await actor.audit(session, action, ("playbook", str(playbook.id)), details)
 
 
 def _apply(playbook: PlaybookModel, definition: PlaybookDefinition) -> None:

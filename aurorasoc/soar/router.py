@@ -6,17 +6,16 @@ import uuid
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import NotFound
-from aurorasoc.core.models import PlaybookModel
 from aurorasoc.core.schemas import Page, Preview
-from aurorasoc.core.vocabulary import PlaybookDefinition
-from aurorasoc.core.web.audit_trail import audit_change
 from aurorasoc.core.web.deps import (
     DataSourceDep,
     DbSession,
     OperatorOrPreview,
     Paging,
+    client_ip,
     require_mutations,
 )
 from aurorasoc.core.web.showcase import stamp_source
@@ -47,15 +46,14 @@ _BODY_DOC = {
 }
 
 
-async def playbook_body(request: Request) -> tuple[PlaybookDefinition, str]:
-    """The request body as a validated playbook; YAML and JSON both parse as YAML (line numbers)."""
+async def playbook_text(request: Request) -> str:
+    """The request body as text (at most 256 KiB); YAML and JSON both parse as YAML (line numbers)."""
     raw = (await request.body())[: MAX_BODY_BYTES + 1]
     if len(raw) > MAX_BODY_BYTES:
         raise PlaybookValidationError(
             [{"field": "<document>", "line": None, "message": "body exceeds 256 KiB"}]
         )
-    text = raw.decode("utf-8", errors="replace")
-    return parse_playbook(text), text
+    return raw.decode("utf-8", errors="replace")
 
 
 def _showcase_rows() -> list[PlaybookOut]:
@@ -108,7 +106,7 @@ async def validate_playbook(
     request: Request, _: Principal = Depends(require_permission("playbooks:write"))
 ) -> ValidationResult:
     try:
-        definition, _text = await playbook_body(request)
+        definition = parse_playbook(await playbook_text(request))
     except PlaybookValidationError as exc:
         return ValidationResult(valid=False, errors=[ValidationProblem(**e) for e in exc.errors])
     return ValidationResult(valid=True, name=definition.name, steps=len(definition.steps))
@@ -127,10 +125,8 @@ async def create_playbook(
     session: DbSession,
     principal: Principal = Depends(require_permission("playbooks:write")),
 ) -> PlaybookOut:
-    definition, text = await playbook_body(request)
-    playbook = await PlaybookService(session).create(definition, source_yaml=text, actor=principal.username)
-    await _audit(session, principal, request, "playbook.create", playbook)
-    await session.commit()
+    actor = Actor.of(principal, client_ip(request))
+    playbook = await PlaybookService(session).add(await playbook_text(request), actor=actor)
     return PlaybookOut.model_validate(playbook)
 
 
@@ -166,12 +162,8 @@ async def replace_playbook(
     session: DbSession,
     principal: Principal = Depends(require_permission("playbooks:write")),
 ) -> PlaybookOut:
-    service = PlaybookService(session)
-    playbook = await service.get(playbook_id)
-    definition, text = await playbook_body(request)
-    await service.update(playbook, definition, source_yaml=text)
-    await _audit(session, principal, request, "playbook.update", playbook)
-    await session.commit()
+    actor = Actor.of(principal, client_ip(request))
+    playbook = await PlaybookService(session).replace(playbook_id, await playbook_text(request), actor=actor)
     return PlaybookOut.model_validate(playbook)
 
 
@@ -187,11 +179,7 @@ async def delete_playbook(
     session: DbSession,
     principal: Principal = Depends(require_permission("playbooks:write")),
 ) -> Response:
-    service = PlaybookService(session)
-    playbook = await service.get(playbook_id)
-    await _audit(session, principal, request, "playbook.delete", playbook)
-    await service.delete(playbook)
-    await session.commit()
+    await PlaybookService(session).remove(playbook_id, actor=Actor.of(principal, client_ip(request)))
     return Response(status_code=204)
 
 
@@ -208,30 +196,13 @@ async def execute_playbook(
     body: ExecuteBody | None = None,
     principal: Principal = Depends(require_permission("playbooks:execute")),
 ) -> ExecutionOut | Preview:
-    body = body or ExecuteBody()
-    playbook = await PlaybookService(session).get(playbook_id)
-    service = ExecutionService(session)
-    if write.preview:
-        effects = await service.preview(
-            playbook,
-            actor=principal.username,
-            parameters=body.parameters,
-            alert_id=body.alert_id,
-            case_id=body.case_id,
-        )
-        await session.commit()
-        return Preview(mode=write.mode, effects=effects)
-    await _audit(session, principal, request, "playbook.execute", playbook)
-    execution = await service.execute(
-        playbook,
-        actor=principal.username,
-        parameters=body.parameters,
-        alert_id=body.alert_id,
-        case_id=body.case_id,
+    actor = Actor.of(principal, client_ip(request))
+    outcome = await ExecutionService(session).run(
+        playbook_id, body or ExecuteBody(), actor=actor, preview=write.preview
     )
-    await session.commit()
-    await service.publish()
-    return ExecutionOut.model_validate(execution)
+    if outcome.execution is None:
+        return Preview(mode=write.mode, effects=outcome.effects)
+    return ExecutionOut.model_validate(outcome.execution)
 
 
 def _uuid(value: str) -> uuid.UUID:
@@ -239,10 +210,3 @@ def _uuid(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise NotFound(f"playbook {value} does not exist") from None
-
-
-async def _audit(
-    session: DbSession, principal: Principal, request: Request, action: str, playbook: PlaybookModel
-) -> None:
-    details = {"name": playbook.name, "version": playbook.version}
-    await audit_change(session, request, principal, action, ("playbook", str(playbook.id)), details)

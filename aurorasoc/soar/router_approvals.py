@@ -57,11 +57,8 @@ async def _decide(
     principal: Principal,
 ) -> ApprovalOut:  # fmt: skip
     decider = Decider(principal.username, principal.role, principal.actor_type, client_ip(request))
-    service = ExecutionService(session)
     comment = body.comment if body else None
-    approval = await service.decide(approval_id, decider, approve=approve, comment=comment)
-    await session.commit()
-    await service.publish()
+    approval = await ExecutionService(session).resolve(approval_id, decider, approve=approve, comment=comment)
     return ApprovalOut.model_validate(approval)
 
 

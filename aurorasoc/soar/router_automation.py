@@ -5,14 +5,11 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import ValidationError
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.errors import InvalidInput
-from aurorasoc.core.models import AutomationRuleModel
 from aurorasoc.core.schemas import Page
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, require_mutations
+from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.soar.automation import RuleDefinition
 from aurorasoc.soar.automation_rules import AutomationRuleService
@@ -56,9 +53,7 @@ async def create_rule(
     session: DbSession,
     principal: Principal = Depends(require_permission("playbooks:write")),
 ) -> AutomationRuleOut:
-    rule = await AutomationRuleService(session).create(body, actor=principal.username)
-    await _audit(session, principal, request, "automation_rule.create", rule)
-    await session.commit()
+    rule = await AutomationRuleService(session).add(body, actor=Actor.of(principal, client_ip(request)))
     return AutomationRuleOut.model_validate(rule)
 
 
@@ -75,14 +70,9 @@ async def patch_rule(
     session: DbSession,
     principal: Principal = Depends(require_permission("playbooks:write")),
 ) -> AutomationRuleOut:
-    service = AutomationRuleService(session)
-    rule = await service.get(automation_rule_id)
-    try:
-        await service.update(rule, body.model_dump(exclude_unset=True))
-    except ValidationError as exc:
-        raise InvalidInput(f"invalid rule: {exc.errors()[0]['msg']}", code="invalid_rule") from None
-    await _audit(session, principal, request, "automation_rule.update", rule)
-    await session.commit()
+    actor = Actor.of(principal, client_ip(request))
+    changes = body.model_dump(exclude_unset=True)
+    rule = await AutomationRuleService(session).change(automation_rule_id, changes, actor=actor)
     return AutomationRuleOut.model_validate(rule)
 
 
@@ -98,16 +88,6 @@ async def delete_rule(
     session: DbSession,
     principal: Principal = Depends(require_permission("playbooks:write")),
 ) -> Response:
-    service = AutomationRuleService(session)
-    rule = await service.get(automation_rule_id)
-    await _audit(session, principal, request, "automation_rule.delete", rule)
-    await service.delete(rule)
-    await session.commit()
+    actor = Actor.of(principal, client_ip(request))
+    await AutomationRuleService(session).remove(automation_rule_id, actor=actor)
     return Response(status_code=204)
-
-
-async def _audit(
-    session: DbSession, principal: Principal, request: Request, action: str, rule: AutomationRuleModel
-) -> None:
-    details = {"name": rule.name, "action": rule.action, "enabled": rule.enabled}
-    await audit_change(session, request, principal, action, ("automation_rule", str(rule.id)), details)

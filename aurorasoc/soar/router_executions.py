@@ -7,12 +7,12 @@ import uuid
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import func, select
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.models import ConnectorActionModel
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import ExecutionStatus
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, require_mutations
+from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.soar.executions import ExecutionFilters, ExecutionService
 from aurorasoc.soar.schemas import ConnectorActionOut, ExecutionOut
@@ -72,15 +72,8 @@ async def cancel_execution(
     session: DbSession,
     principal: Principal = Depends(require_permission("playbooks:execute")),
 ) -> ExecutionOut:
-    service = ExecutionService(session)
-    execution = await service.get(execution_id)
-    await service.cancel(execution, principal.username)
-    details = {"playbook": execution.playbook_name}
-    await audit_change(
-        session, request, principal, "execution.cancel", ("execution", str(execution.id)), details
-    )
-    await session.commit()
-    await service.publish()
+    actor = Actor.of(principal, client_ip(request))
+    execution = await ExecutionService(session).cancel(execution_id, actor=actor)
     return ExecutionOut.model_validate(execution)
 
 
