@@ -117,7 +117,7 @@ class MQTTEdgeConsumer:
 
     def new_client(self) -> aiomqtt.Client:
         s = self.settings
-        connect = Properties(PacketTypes.CONNECT)
+        connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         connect.SessionExpiryInterval = SESSION_EXPIRY_SECONDS  # the broker keeps our QoS 1 messages
         connect.ReceiveMaximum = MAX_INFLIGHT  # unacked QoS 1 deliveries the broker may have in flight to us
         return aiomqtt.Client(
