@@ -23,6 +23,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from aurorasoc.core.config import get_settings
 
 CSRF_HEADER = "x-aurora-csrf"
+# Sign-in acts on the credentials in its body, never with a cookie's authority: a stale session
+# cookie must not turn a password sign-in into a refused cross-site write.
+SIGN_IN_PATHS = frozenset({"/api/v1/auth/token"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
 REFUSED = {
@@ -66,7 +69,7 @@ def _cookie_session(headers: Headers) -> bool:
 def cross_site_write(scope: Scope) -> bool:
     """True when a cookie-authenticated write cannot prove it comes from an allowed origin."""
     headers = Headers(scope=scope)
-    if scope["method"] in SAFE_METHODS or not _cookie_session(headers):
+    if scope["method"] in SAFE_METHODS or scope["path"] in SIGN_IN_PATHS or not _cookie_session(headers):
         return False
     source = headers.get("origin") or headers.get("referer")
     if source and source != "null":

@@ -284,13 +284,19 @@ class TestFinding5NoUnhandled500s:
         assert resp.status_code == 200
 
     @pytest.mark.parametrize("open_, close", [('{"a":', "}"), ("[", "]")])
-    async def test_deeply_nested_json_to_ingest_is_400_and_nothing_queued(
+    async def test_deeply_nested_json_to_ingest_is_rejected_with_its_reason(
         self, client, admin_headers, open_, close
     ):
+        """The record is refused alone with its reason (issue 16: one bad record never takes its
+        batch with it); nothing is accepted, nothing errors."""
         body = (open_ * 5000 + "1" + close * 5000).encode()
         resp = await client.post("/api/v1/siem/ingest", content=body, headers=admin_headers)
-        assert resp.status_code == 400
-        assert resp.json()["detail"]["code"] == "nested_too_deep"
+        assert resp.status_code == 202, resp.text
+        assert resp.json() == {
+            "accepted": 0,
+            "rejected": 1,
+            "errors": [{"position": "line 1", "message": "nesting too deep"}],
+        }
 
     async def test_lone_surrogate_in_an_alert_title_is_rejected(self, client, admin_headers):
         headers = {**admin_headers, "Content-Type": "application/json"}
