@@ -7,6 +7,7 @@ covered automatically; the only per-route data here is how to build a *valid* re
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import tempfile
@@ -24,6 +25,7 @@ from firmware_support import Signer, install_signer
 
 from aurorasoc.agents.models import InvestigationModel
 from aurorasoc.api.main import create_app
+from aurorasoc.cases.files import CaseEvidenceService
 from aurorasoc.core.api_keys import generate_api_key, hash_api_key
 from aurorasoc.core.auth import ROLE_PERMISSIONS, get_principal
 from aurorasoc.core.db import session_scope
@@ -40,6 +42,8 @@ from aurorasoc.core.models import (
     PlaybookExecutionModel,
     PlaybookModel,
     ReportModel,
+    RuleExceptionModel,
+    RulePackModel,
     SiemHuntModel,
     SiemLogModel,
     UserModel,
@@ -52,7 +56,9 @@ from aurorasoc.network.models import NetworkAttackModel
 PASSWORD = "correct horse battery staple"  # tests/conftest.py TEST_PASSWORD
 _counter = itertools.count()
 FIRMWARE_SIGNER = Signer(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
-MULTIPART = {"POST /api/v1/firmware/bundles"}  # body_for gives httpx ``data``/``files`` for these
+# body_for gives httpx ``data``/``files`` for these
+MULTIPART = {"POST /api/v1/firmware/bundles", "POST /api/v1/cases/{case_id}/evidence"}
+UNREACHABLE_ARCHIVE = "http://127.0.0.1:9/rbac-rules.zip"  # nothing listens: the fetch fails at once
 
 
 @pytest.fixture(autouse=True)
@@ -127,6 +133,8 @@ class Seeds:
     network_attack_id: str = ""
     firmware: dict[str, str] = field(default_factory=dict)  # bundle, running + draft rollout ids
     intel_feed_id: str = ""
+    evidence_id: str = ""
+    tuning: dict[str, str] = field(default_factory=dict)  # rule_uid, sigma_alert_id, exception_id, name
 
 
 async def make_seeds(owner: str = "admin") -> Seeds:
@@ -165,7 +173,30 @@ async def make_seeds(owner: str = "admin") -> Seeds:
         seeds.network_attack_id = str(attack.id)
         seeds.firmware = await _firmware_seeds(session, n, seeds.cps["device_id"])
         seeds.intel_feed_id = await _intel_feed_seed(session, n)
+        evidence = await CaseEvidenceService(session).add(
+            case, io.BytesIO(b"rbac evidence\n"), "rbac.log", "text/plain", kind="log", actor=owner
+        )
+        seeds.evidence_id = str(evidence.id)
+        seeds.tuning = await _tuning_seeds(session, n)
         return seeds
+
+
+async def _tuning_seeds(session: Any, n: int) -> dict[str, str]:
+    """A Sigma rule with an alert it raised on a stored event, an exception, and a pack with two versions."""
+    uid = _sigma_uid(2_000_000 + n)
+    rule = DetectionRuleModel(rule_uid=uid, title="rbac tuned rule", yaml=_sigma(2_000_000 + n))
+    log = SiemLogModel(source="rbac", format="line", message=f"rbac event {n}", host=f"rbac-host-{n}",
+                       fields={"EventID": 4625})  # fmt: skip
+    session.add_all([rule, log])
+    await session.flush()
+    alert = AlertModel(title=f"rbac sigma alert {n}", severity="low", source="sigma",
+                       metadata_={"rule_uid": uid, "log_ids": [str(log.id)]})  # fmt: skip
+    exception = RuleExceptionModel(rule_uid=uid, conditions={"EventID": 4625}, owner="rbac", reason="rbac")
+    name = f"rbac-pack-{n}"  # version 2 is current; rollback puts version 1 back
+    versions = [_pack_version(name, 1, 3_000_000 + n, current=False), _pack_version(name, 2, 4_000_000 + n)]
+    session.add_all([alert, exception, *versions])
+    await session.flush()
+    return {"rule_uid": uid, "sigma_alert_id": str(alert.id), "exception_id": str(exception.id), "name": name}
 
 
 async def _intel_feed_seed(session: Any, n: int) -> str:
@@ -252,9 +283,21 @@ async def _firmware_seeds(session: Any, n: int, device_id: str) -> dict[str, str
     return {"bundle_id": str(bundle.id), "rollout_id": str(running.id), "draft_rollout_id": str(draft.id)}
 
 
+def _pack_version(name: str, version: int, m: int, *, current: bool = True) -> RulePackModel:
+    """One stored version of a rule pack holding the single rule ``_sigma(m)``."""
+    row = RulePackModel(name=name, version=version, current=current, source="rbac", sha256="cd" * 32,
+                        rule_count=1, compiled=1, statuses=["stable", "test"], min_level="low",
+                        rules={_sigma_uid(m): _sigma(m)})  # fmt: skip
+    return row
+
+
+def _sigma_uid(n: int) -> str:
+    return f"6f0c5b3e-0000-4000-8000-{n:012d}"
+
+
 def _sigma(n: int) -> str:
     return (
-        f"title: rbac rule {n}\nid: 6f0c5b3e-0000-4000-8000-{n:012d}\nlogsource: {{product: windows}}\n"
+        f"title: rbac rule {n}\nid: {_sigma_uid(n)}\nlogsource: {{product: windows}}\n"
         "detection: {sel: {EventID: 4625}, condition: sel}\n"
     )
 
@@ -267,8 +310,13 @@ def path_params(spec: RouteSpec, seeds: Seeds) -> dict[str, str]:
     by_name["ioc_id"] = seeds.ioc_id
     by_name["attack_id"] = seeds.network_attack_id
     by_name["feed_id"] = seeds.intel_feed_id
+    by_name["evidence_id"] = seeds.evidence_id
+    by_name["exception_id"] = seeds.tuning["exception_id"]
+    by_name["name"] = seeds.tuning["name"]  # rule pack
     # promote / case-link need an alert that is not in a case yet
     alert = seeds.free_alert_id if spec.path.endswith(("/promote", "/case-link")) else seeds.alert_id
+    if "/from-alert/" in spec.path:  # suppress similar needs an alert a Sigma rule raised on a stored event
+        alert = seeds.tuning["sigma_alert_id"]
     rollout = seeds.firmware["draft_rollout_id" if spec.path.endswith("/start") else "rollout_id"]
     return {**by_name, **seeds.siem, **seeds.soar, **seeds.cps, "alert_id": alert, "rollout_id": rollout}
 
@@ -293,11 +341,25 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "POST /api/v1/cases/{case_id}/assign": {"assigned_to": "analyst"},
         "POST /api/v1/cases/{case_id}/close": {"resolution_notes": "done"},
         "POST /api/v1/cases/{case_id}/alerts/{alert_id}/detach": None,
+        "POST /api/v1/cases/{case_id}/evidence": {
+            "files": {"file": (f"rbac-{n}.log", b"rbac evidence %d\n" % n, "text/plain")},
+            "data": {"kind": "log"},
+        },
         "POST /api/v1/reports/generate": {"case_id": seeds.case_id, "report_type": "technical"},
         "POST /api/v1/siem/ingest": {"message": f"rbac ingest {n}"},  # raw body: a JSON object is one event
         "POST /api/v1/detections/rules": {"yaml": _sigma(1_000_000 + n)},
         "PATCH /api/v1/detections/rules/{rule_id}": {"enabled": False},
         "POST /api/v1/detections/rules/test": {"yaml": _sigma(n), "events": [{"EventID": 4625}]},
+        "POST /api/v1/detections/packs/update": {"source": UNREACHABLE_ARCHIVE, "name": f"rbac-up-{n}"},
+        "POST /api/v1/detections/packs/{name}/rollback": None,
+        "PUT /api/v1/detections/packs/{name}/policy": {"statuses": ["stable"], "min_level": "medium"},
+        "POST /api/v1/detections/exceptions": {
+            "rule_uid": seeds.tuning["rule_uid"],
+            "conditions": {"EventID": 4625},
+            "host": f"rbac-host-{n}",
+            "reason": "rbac",
+        },
+        "POST /api/v1/detections/exceptions/from-alert/{alert_id}": {"reason": "rbac: expected on this host"},
         "POST /api/v1/siem/logs/{log_id}/promote": {"rule_id": "rbac"},
         "POST /api/v1/siem/sources": {"name": f"rbac-new-source-{n}", "kind": "http"},
         "PATCH /api/v1/siem/sources/{source_id}": {"enabled": False},
@@ -370,8 +432,11 @@ def request_kwargs(spec: RouteSpec, seeds: Seeds) -> dict[str, Any]:
 
 
 # Routes that pass the permission check but then need a service this test does not configure:
-# an allowed role gets 409 with this code (the routes' own tests cover success).
-NEEDS_SERVICE = {"POST /api/v1/iocs/{ioc_id}/share": "sharing_unavailable"}  # NATS JetStream
+# an allowed role gets this status and error code (the routes' own tests cover success).
+NEEDS_SERVICE = {
+    "POST /api/v1/iocs/{ioc_id}/share": (409, "sharing_unavailable"),  # NATS JetStream
+    "POST /api/v1/detections/packs/update": (400, "archive_unreachable"),  # fetches UNREACHABLE_ARCHIVE
+}
 
 PUBLIC_ROUTES = [r for r in ROUTES if not r.authenticated]
 PROTECTED_ROUTES = [r for r in ROUTES if r.authenticated]
@@ -398,7 +463,10 @@ class TestRouteInventory:
             "POST /api/v1/auth/token",
             "GET /api/v1/auth/oidc/login",
             "GET /api/v1/auth/oidc/callback",
+            "GET /api/v1/auth/oidc/logout",  # only a redirect to the provider's end-session page
             "POST /api/v1/cps/enroll",  # the one-time enrolment token is the credential (spec §10)
+            "GET /api/v1/docs",  # Swagger UI and ReDoc pages (served locally): public on purpose
+            "GET /api/v1/redoc",
         }
 
     def test_openapi_summaries_name_the_permission(self):
@@ -426,7 +494,8 @@ async def test_route_answers_by_role(spec: RouteSpec, client, role_headers):
         if expected_status(spec, role) == "forbidden":
             assert resp.status_code == 403, (role, resp.text)
         elif spec.id in NEEDS_SERVICE:
-            assert resp.status_code == 409 and NEEDS_SERVICE[spec.id] in resp.text, (role, resp.text)
+            status, code = NEEDS_SERVICE[spec.id]
+            assert resp.status_code == status and resp.json()["detail"]["code"] == code, (role, resp.text)
         else:
             assert 200 <= resp.status_code < 300, (role, resp.status_code, resp.text)
     seeds = await make_seeds()
