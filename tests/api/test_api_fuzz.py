@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 from live_server import admin_token, live_server
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+sys.path.insert(0, str(ROOT / "scripts"))
 from fuzz_api import fuzz_command
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import TEST_JWT_SECRET, require_data, require_service
+from conftest import ROOT, TEST_JWT_SECRET, require_data, require_service
 from test_rule_packs import SECURITY, build_zip, served  # noqa: F401 - the fixture is used by name
 from typer.testing import CliRunner
 
@@ -19,7 +19,7 @@ from aurorasoc import __version__
 from aurorasoc.cli import app
 from aurorasoc.core.config import reset_settings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = ROOT
 runner = CliRunner()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require_data
+from conftest import SHARED_DATA, require_data
 from httpx import AsyncClient
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from aurorasoc.core.models import AlertModel, CaseModel, DetectionRuleModel
 from aurorasoc.detection.rules import DetectionRuleService
 from aurorasoc.intel import attack
 
-SIGMA = Path(__file__).parents[2] / "shared" / "data" / "sigma"
+SIGMA = SHARED_DATA / "sigma"
 RULES = (
     SIGMA / "rules/linux/auditd/lnx_auditd_audio_capture.yml",  # T1123 collection
     SIGMA

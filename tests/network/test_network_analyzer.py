@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TEST_DATA
 from sqlalchemy import func, select
 
 from aurorasoc.agents.models import InvestigationEventModel, InvestigationModel
@@ -29,7 +29,7 @@ from aurorasoc.siem.parsers import parse_file
 from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP
 
 URL = "/api/v1/network-analyzer/analyze"
-EVE_SAMPLE = Path(__file__).parent / "data" / "eve.json"
+EVE_SAMPLE = TEST_DATA / "eve.json"
 SRC, DST = "10.0.0.23", "203.0.113.50"  # the alert record of tests/data/eve.json
 
 
