@@ -51,7 +51,9 @@ test("a feed indicator marks the alert; the ATT&CK matrix and Navigator layer sh
   try {
     await signIn(page);
     const created = await page.request.post(`${base()}/api/v1/intel/feeds`, {
+      // cookie-authenticated writes carry the console's CSRF header (issue 18), as the SPA's client does
       data: { name: "live-stix", kind: "stix", url: feed.url, tlp: "amber", refresh_minutes: 60 },
+      headers: { "X-Aurora-CSRF": "1" },
     });
     expect(created.status()).toBe(201);
     expect(await created.json()).toMatchObject({ last_status: "ok", indicator_count: 1 });
@@ -65,7 +67,7 @@ test("a feed indicator marks the alert; the ATT&CK matrix and Navigator layer sh
     await page.screenshot({ path: `${SHOTS}/intel-feeds.png`, fullPage: true });
 
     const ingest = await page.request.post(`${base()}/api/v1/siem/ingest?format=eve&source=live-intel`, {
-      data: eveFlowTo(C2), headers: { "Content-Type": "application/x-ndjson" },
+      data: eveFlowTo(C2), headers: { "Content-Type": "application/x-ndjson", "X-Aurora-CSRF": "1" },
     });
     expect(ingest.status()).toBe(202);
 
