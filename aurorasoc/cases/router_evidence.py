@@ -60,7 +60,8 @@ async def get_alert_evidence(
 
 
 @router.get(
-    "/cases/{case_id}/evidence", summary="Entities, span, tactic chain, summary. Permission: cases:read"
+    "/cases/{case_id}/evidence-summary",
+    summary="Entities, span, tactic chain, summary. Permission: cases:read",
 )
 async def get_case_evidence(
     case_id: uuid.UUID,

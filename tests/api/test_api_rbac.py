@@ -443,6 +443,11 @@ PROTECTED_ROUTES = [r for r in ROUTES if r.authenticated]
 
 
 class TestRouteInventory:
+    def test_no_two_routes_claim_the_same_method_and_path(self):
+        """The first registered would silently shadow the other (it happened to case evidence)."""
+        ids = [r.id for r in ROUTES]
+        assert sorted({i for i in ids if ids.count(i) > 1}) == []
+
     def test_every_protected_api_route_names_a_permission_or_is_self_service(self):
         self_service = {
             "GET /api/v1/system/mode",

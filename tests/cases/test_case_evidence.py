@@ -108,3 +108,13 @@ async def test_evidence_of_another_case_is_404(client, role_headers, case_id):
     resp = await client.get(_url(other.id, f"/{uploaded['id']}"), headers=role_headers["analyst"])
     assert resp.status_code == 404
     assert (await _upload(client, role_headers["analyst"], uuid.uuid4())).status_code == 404
+
+
+async def test_evidence_files_and_the_evidence_summary_are_two_routes(client, role_headers, case_id):
+    """Both capabilities once claimed GET /cases/{id}/evidence; the console's case page needs both."""
+    headers = role_headers["analyst"]
+    files = await client.get(_url(case_id), headers=headers)
+    summary = await client.get(f"/api/v1/cases/{case_id}/evidence-summary", headers=headers)
+    assert files.status_code == 200 and files.json() == []
+    assert summary.status_code == 200
+    assert summary.json()["case_id"] == str(case_id) and {"tactic_chain", "summary"} <= summary.json().keys()

@@ -13,7 +13,7 @@ type CaseEvidence = {
 const REASON_LABELS: Record<string, string> = { shared_entity: "shared entity", shared_ioc: "shared indicator", tactic_chain: "tactic chain" };
 
 export function CaseEvidencePanel({ caseId }: { caseId: string }) {
-  const query = useQuery({ queryKey: ["cases", "evidence", caseId], queryFn: () => api<CaseEvidence>(`/cases/${caseId}/evidence`) });
+  const query = useQuery({ queryKey: ["cases", "evidence", caseId], queryFn: () => api<CaseEvidence>(`/cases/${caseId}/evidence-summary`) });
   const evidence = query.data;
   if (!evidence) return null;
   const groups: [string, string[]][] = [

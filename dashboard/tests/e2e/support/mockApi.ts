@@ -74,7 +74,7 @@ export async function mockSession(
  */
 export async function mockEvidenceDefaults(page: Page): Promise<void> {
   await mockJson(page, "**/api/v1/alerts/*/evidence", { detail: "no evidence recorded" }, 404);
-  await mockJson(page, "**/api/v1/cases/*/evidence", {
+  await mockJson(page, "**/api/v1/cases/*/evidence-summary", {
     alert_count: 0, event_time_start: null, event_time_end: null, tactic_chain: [],
     entities: { hosts: [], users: [], processes: [], ips: [] }, links: [], summary: "The case has no alerts yet.",
   });
