@@ -1,8 +1,11 @@
 """Host and user inventories with a risk score (spec §13.8).
 
 Both inventories join what the SIEM saw (``siem_logs``) with what detection raised (alerts naming
-the entity as ``host:``/``user:`` asset) over a recent window. Risk is a bounded sum of the severity
-weights of the entity's *open* alerts, so closing alerts lowers it.
+the entity as ``host:``/``user:`` asset) over a recent window. The window admits evidence that
+happened recently *or* reached AuroraSOC recently: imported evidence keeps its event time (spec
+§27.1), and a host from last year's logs ingested today is still one the analyst is working on.
+"Last seen" stays the event time. Risk is a bounded sum of the severity weights of the entity's
+*open* alerts, so closing alerts lowers it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.models import AlertModel, SiemLogModel
@@ -54,7 +57,7 @@ async def _from_logs(
     column = SiemLogModel.host if kind == "host" else SiemLogModel.user_name
     rows = await session.execute(
         select(column, func.count(), func.max(SiemLogModel.timestamp))
-        .where(SiemLogModel.timestamp >= since, column.is_not(None))
+        .where(or_(SiemLogModel.timestamp >= since, SiemLogModel.received_at >= since), column.is_not(None))
         .group_by(column)
     )
     for name, count, last in rows:
@@ -70,7 +73,7 @@ async def _from_alerts(
         select(
             AlertModel.affected_assets, AlertModel.severity, AlertModel.status,
             AlertModel.mitre_techniques, AlertModel.last_seen_at,
-        ).where(AlertModel.last_seen_at >= since)
+        ).where(or_(AlertModel.last_seen_at >= since, AlertModel.created_at >= since))
     )  # fmt: skip
     open_severities: dict[str, list[str]] = {}
     for assets, severity, status, techniques, last_seen in rows:
@@ -91,7 +94,7 @@ async def _from_alerts(
 async def entity_inventory(
     session: AsyncSession, kind: EntityKind, *, q: str | None = None, now: datetime | None = None
 ) -> list[EntitySummary]:
-    """Entities active in the last 7 days, riskiest first (then most recently seen)."""
+    """Entities active or ingested in the last 7 days, riskiest first (then most recently seen)."""
     since = (now or datetime.now(UTC)) - WINDOW
     found: dict[str, EntitySummary] = {}
     await _from_logs(session, kind, since, found)

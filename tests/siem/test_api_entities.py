@@ -12,10 +12,15 @@ HOSTS, USERS = "/api/v1/entities/hosts", "/api/v1/entities/users"
 NOW = datetime.now(UTC)
 
 
-def log(host: str | None, user: str | None, age: timedelta = timedelta(minutes=5)) -> SiemLogModel:
+def log(
+    host: str | None,
+    user: str | None,
+    age: timedelta = timedelta(minutes=5),
+    received_age: timedelta = timedelta(),
+) -> SiemLogModel:
     return SiemLogModel(
-        timestamp=NOW - age, received_at=NOW, source="t", format="json", host=host, user_name=user,
-        severity="info", fields={},
+        timestamp=NOW - age, received_at=NOW - received_age, source="t", format="json", host=host,
+        user_name=user, severity="info", fields={},
     )  # fmt: skip
 
 
@@ -33,7 +38,9 @@ async def seed() -> None:
                 log("ws01", "alice"),
                 log("ws01", "alice"),
                 log("ws02", "bob"),
-                log("old", None, timedelta(days=9)),
+                log("old", None, timedelta(days=9), received_age=timedelta(days=9)),
+                # last year's evidence imported today is current work (spec §27.1 keeps its event time)
+                log("imported", "carol", timedelta(days=400)),
             ]
         )
         session.add_all(
@@ -57,7 +64,10 @@ async def test_hosts_are_ranked_by_risk_of_their_open_alerts(client, role_header
     body = (await client.get(HOSTS, headers=role_headers["analyst"])).json()
     hosts = {h["name"]: h for h in body["items"]}
     assert [h["name"] for h in body["items"]][:2] == ["ws01", "srv9"]
-    assert body["total"] == 3 and "old" not in hosts  # only the last 7 days
+    assert body["total"] == 4 and "old" not in hosts  # happened or ingested in the last 7 days
+    assert (
+        hosts["imported"]["event_count"] == 1 and hosts["imported"]["last_seen"] < hosts["ws01"]["last_seen"]
+    )
     assert (hosts["ws01"]["risk"], hosts["ws01"]["event_count"], hosts["ws01"]["alert_count"]) == (60, 2, 2)
     assert hosts["ws01"]["top_techniques"][0] == "T1003.001"
     assert (hosts["ws02"]["risk"], hosts["ws02"]["open_alert_count"], hosts["ws02"]["alert_count"]) == (
@@ -73,10 +83,10 @@ async def test_users_inventory_filters_and_pages(client, role_headers) -> None:
     users = (await client.get(USERS, headers=role_headers["analyst"])).json()
     only = (await client.get(USERS, params={"q": "ALI"}, headers=role_headers["analyst"])).json()
     paged = (await client.get(HOSTS, params={"limit": 1, "skip": 1}, headers=role_headers["analyst"])).json()
-    assert [u["name"] for u in users["items"]] == ["alice", "bob"]
+    assert [u["name"] for u in users["items"]] == ["alice", "bob", "carol"]
     assert users["items"][0]["risk"] == 40 and users["items"][0]["kind"] == "user"
     assert [u["name"] for u in only["items"]] == ["alice"]
-    assert paged["total"] == 3 and [h["name"] for h in paged["items"]] == ["srv9"]
+    assert paged["total"] == 4 and [h["name"] for h in paged["items"]] == ["srv9"]
 
 
 async def test_inventories_need_siem_read(client, role_headers) -> None:

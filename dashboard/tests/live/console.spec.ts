@@ -102,8 +102,10 @@ test.describe.serial("live console", () => {
   test("threat intel: record an IOC, look it up with enrichment", async ({ page }) => {
     await signIn(page);
     await page.goto(`${base()}/threat-intel`);
-    // The ingested EVE alert's addresses are already in the IOC store.
-    await expect(page.getByTestId("ioc-row").filter({ hasText: "203.0.113.50" })).toHaveCount(1);
+    // The ingested EVE alert's addresses are observables, not indicators (spec §27.3): no feed, analyst
+    // or playbook named them, so the IOC store does not list them.
+    await expect(page.getByTestId("add-ioc")).toBeVisible();
+    await expect(page.getByTestId("ioc-row").filter({ hasText: "203.0.113.50" })).toHaveCount(0);
     await page.getByTestId("add-ioc").click();
     await page.getByLabel("Value (type is inferred)").fill("185.220.101.4");
     await page.getByRole("button", { name: "Add", exact: true }).click();

@@ -1,8 +1,9 @@
 /**
  * An investigation's outcome: summary, verdict, findings with their cited tool calls, next steps.
  *
- * Evidence cites tool calls as `[tool#n]` (the n-th call of that tool by the agent named before
- * the colon); each citation links to that step of the timeline so the claim can be checked.
+ * Evidence cites tool calls as `[tool#n]` or `[tool#n; events id, id]` (the n-th call of that tool
+ * by the agent named before the colon, and the stored events it rests on); each citation links to
+ * that step of the timeline so the claim can be checked.
  */
 import type { Investigation, InvestigationEvent } from "../../api/types";
 import { Chip } from "../../components/ui";
@@ -14,7 +15,7 @@ interface Finding {
   confidence?: number | null;
 }
 
-const CITATION = /\[([a-z0-9_]+)#(\d+)\]/gi;
+const CITATION = /\[([a-z0-9_]+)#(\d+)(?:;\s*events\s+([^\]]+))?\]/gi;
 
 function list<T>(value: unknown): T[] {
   return Array.isArray(value) ? (value as T[]) : [];
@@ -35,13 +36,23 @@ function Evidence({ finding, events, agent }: { finding: Finding; events: Invest
       <p>{finding.evidence.replace(CITATION, "").trim()}</p>
       <div className="mt-1 flex flex-wrap items-center gap-2 text-xs text-slate-400">
         <span>confidence {percent(finding.confidence)}</span>
-        {citations.map(([label, tool, n]) => {
+        {citations.map(([label, tool, n, cited]) => {
           const step = citedStep(events, owner, tool, Number(n));
-          return step ? (
-            <a key={label} href={`#event-${step.seq}`} data-testid="citation" title={JSON.stringify(step.payload.arguments)} className="font-mono">
-              {tool}#{n} → step {step.seq}
-            </a>
-          ) : <Chip key={label}>{tool}#{n}</Chip>;
+          const eventIds = cited ? cited.split(",").map((id) => id.trim()).filter(Boolean) : [];
+          return (
+            <span key={label} className="flex items-center gap-1">
+              {step ? (
+                <a href={`#event-${step.seq}`} data-testid="citation" title={JSON.stringify(step.payload.arguments)} className="font-mono">
+                  {tool}#{n} → step {step.seq}
+                </a>
+              ) : <Chip>{tool}#{n}</Chip>}
+              {eventIds.length > 0 && (
+                <span data-testid="cited-events" title={eventIds.join("\n")}>
+                  {eventIds.length} event{eventIds.length === 1 ? "" : "s"}
+                </span>
+              )}
+            </span>
+          );
         })}
       </div>
     </li>
