@@ -128,13 +128,21 @@ class TestFinding2NoTokensInLogs:
         jwt = create_token("admin", Role.ADMIN)
         root = logging.getLogger()
         saved = root.handlers[:], root.level
+        # `serve` runs uvicorn with log_config=None, so its loggers propagate to ours; a test earlier
+        # in this process may have run uvicorn with its default dictConfig (own handler, no propagation)
+        uvicorn_loggers = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error")]
+        saved_uvicorn = [(lg.handlers[:], lg.propagate, lg.disabled) for lg in uvicorn_loggers]
         try:
+            for lg in uvicorn_loggers:
+                lg.handlers[:], lg.propagate, lg.disabled = [], True, False
             configure_logging(settings)
             logging.getLogger("uvicorn.error").warning(
                 '%s - "WebSocket %s" [accepted]', "127.0.0.1:5555", f"/api/v1/ws/alerts?token={jwt}&x=1"
             )
         finally:
             root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+            for lg, (handlers, propagate, disabled) in zip(uvicorn_loggers, saved_uvicorn, strict=True):
+                lg.handlers[:], lg.propagate, lg.disabled = handlers, propagate, disabled
         out = capsys.readouterr().out
         assert "/api/v1/ws/alerts?token=********&x=1" in out
         assert jwt not in out and jwt.split(".")[2] not in out
