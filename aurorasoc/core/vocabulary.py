@@ -288,6 +288,17 @@ class AlertCreate(BaseModel):
             raise ValueError("must not be blank")
         return stripped
 
+    @field_validator("observables")
+    @classmethod
+    def _typed_values(cls, items: list[dict[str, str]]) -> list[dict[str, str]]:
+        """Every observable names its type and value (dedup, prevalence and matching key on them)."""
+        for item in items:
+            if not item.get("type") or not item.get("value"):
+                raise ValueError("each observable needs a non-empty 'type' and 'value'")
+            if len(item["type"]) > 32 or len(item["value"]) > 2048:
+                raise ValueError("observable type is at most 32 and value at most 2048 characters")
+        return items
+
 
 # --- cases ----------------------------------------------------------------------------------
 

@@ -309,3 +309,12 @@ class TestConcurrentDedup:
         assert (await client.get(f"{URL}/{first['id']}", headers=admin_headers)).json()[
             "status"
         ] == "resolved"
+
+
+async def test_an_observable_without_type_or_value_is_a_422_not_a_500(client, admin_headers):
+    """Found by schemathesis on the merged tree: ``observables: [{}]`` crashed alert creation."""
+    bad = {"source": "fuzz", "title": "t", "observables": [{}]}
+    single = await client.post("/api/v1/alerts", json=bad, headers=admin_headers)
+    batch = await client.post("/api/v1/alerts/batch", json={"alerts": [bad]}, headers=admin_headers)
+    assert (single.status_code, batch.status_code) == (422, 422)
+    assert "non-empty 'type' and 'value'" in single.text
