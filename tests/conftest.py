@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,6 +57,31 @@ def require_service(name: str) -> str:
             pytest.fail(f"{reason}; AURORA_REQUIRE_SERVICES=1 forbids skipping")
         pytest.skip(reason)
     return url
+
+
+@pytest.fixture
+def scratch_pg_url() -> Iterator[str]:
+    """A uniquely named, empty PostgreSQL database, dropped afterwards: for tests that migrate or
+    cut connections, which must not touch (or inherit) the shared ``test`` database."""
+    import asyncio
+
+    import asyncpg
+
+    base = require_service("postgresql")
+    name = f"aurora_scratch_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(base.replace("+asyncpg", ""))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{base.rsplit('/', 1)[0]}/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(autouse=True)
@@ -118,7 +144,10 @@ def _sqlite_savepoint_recipe(engine: AsyncEngine) -> None:
 async def _transactional_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with engine.connect() as conn:
         outer = await conn.begin()
-        await conn.run_sync(Base.metadata.create_all)
+        if engine.dialect.name == "postgresql":
+            await _reset_postgres_schema(conn)  # rows another run committed must not show through
+        else:
+            await conn.run_sync(Base.metadata.create_all)
         session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
         try:
             yield session
@@ -198,13 +227,20 @@ _pg_schema_fresh = False
 
 async def _reset_postgres_schema(conn: AsyncConnection) -> None:
     """Fresh tables once per run (a stale schema from another branch must not linger), then empty
-    tables per test: far cheaper than dropping and creating ~50 tables every time."""
+    tables per test: far cheaper than dropping and creating ~50 tables every time.
+
+    Inside a transaction that is rolled back (``pg_session``) the drop is rolled back too, so the
+    once-per-run drop commits on its own connection first.
+    """
     global _pg_schema_fresh
     if not _pg_schema_fresh:
-        await conn.run_sync(Base.metadata.drop_all)
-        await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        await conn.run_sync(Base.metadata.create_all)
         _pg_schema_fresh = True
+        engine = create_async_engine(conn.engine.url)
+        async with engine.begin() as fresh:
+            await fresh.run_sync(Base.metadata.drop_all)
+            await fresh.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        await engine.dispose()
+    await conn.run_sync(Base.metadata.create_all)
     names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 

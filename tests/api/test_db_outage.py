@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlparse
 
-import asyncpg
 import pytest
 from httpx import ASGITransport, AsyncClient
 
@@ -69,20 +67,13 @@ class TcpProxy:
 
 
 @pytest.fixture
-async def outage_db(monkeypatch) -> AsyncIterator[TcpProxy]:
+async def outage_db(monkeypatch, scratch_pg_url: str) -> AsyncIterator[TcpProxy]:
     """A fresh PostgreSQL database reached only through the proxy, with the schema and users."""
-    from conftest import require_service
-
-    url = urlparse(require_service("postgresql").replace("+asyncpg", ""))
-    name = f"aurora_outage_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(
-        host=url.hostname, port=url.port or 5432, user=url.username, database="postgres"
-    )
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = urlparse(scratch_pg_url.replace("+asyncpg", ""))
     proxy = TcpProxy(url.hostname or "127.0.0.1", url.port or 5432)
     await proxy.start()
     monkeypatch.setenv(
-        "AURORA_DATABASE_URL", f"postgresql+asyncpg://{url.username}@127.0.0.1:{proxy.port}/{name}"
+        "AURORA_DATABASE_URL", f"postgresql+asyncpg://{url.username}@127.0.0.1:{proxy.port}{url.path}"
     )
     monkeypatch.setattr(db, "PROBE_TTL_SECONDS", 0.0)
     reset_settings()
@@ -96,8 +87,6 @@ async def outage_db(monkeypatch) -> AsyncIterator[TcpProxy]:
     finally:
         await proxy.cut()
         await db.dispose_engine()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture

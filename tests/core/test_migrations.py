@@ -62,12 +62,5 @@ class TestSQLiteMigrations:
 
 @pytest.mark.integration
 class TestPostgresMigrations:
-    def test_upgrade_downgrade_upgrade(self):
-        from conftest import require_service
-
-        url = require_service("postgresql")
-        migrate.downgrade(url)  # leave no state from an earlier run behind
-        try:
-            _round_trip(url)
-        finally:
-            migrate.downgrade(url)
+    def test_upgrade_downgrade_upgrade(self, scratch_pg_url: str) -> None:
+        _round_trip(scratch_pg_url)

@@ -10,11 +10,10 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import orjson
 import pytest
 import redis.asyncio as aioredis
@@ -72,26 +71,10 @@ def evtx_events() -> list[NormalizedEvent]:
 
 
 @pytest.fixture
-def lane_db() -> Iterator[str]:
+def lane_db(scratch_pg_url: str) -> str:
     """A uniquely named PostgreSQL database, migrated like production, dropped afterwards."""
-    base = require_service("postgresql")
-    name = f"aurora_lane_{uuid.uuid4().hex[:12]}"
-    admin_dsn = base.replace("+asyncpg", "")
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(admin_dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = f"{base.rsplit('/', 1)[0]}/{name}"
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    migrate.upgrade(scratch_pg_url)
+    return scratch_pg_url
 
 
 @pytest.fixture
