@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import httpx
+import yaml
 
 DEFAULT_SOURCE = "https://github.com/SigmaHQ/sigma/releases/latest/download/sigma_all_rules.zip"
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
@@ -29,9 +30,9 @@ MAX_PATH_DEPTH = 32
 MAX_YAML_DEPTH = 64
 RULE_SUFFIXES = (".yml", ".yaml")
 _LICENSE_NAMES = frozenset({"license", "license.txt", "license.md", "licence", "licence.txt"})
-_DEEP_INDENT = re.compile(rb"^ {%d,}\S" % (2 * MAX_YAML_DEPTH), re.MULTILINE)
-_BRACKETS = bytes.maketrans(b"", b"")
-_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ArchiveRefused(ValueError):
@@ -60,14 +61,22 @@ def _check_name(name: str) -> PurePosixPath:
 
 
 def _yaml_too_deep(data: bytes) -> bool:
-    """Block nesting (indentation) or flow nesting (brackets) deeper than ``MAX_YAML_DEPTH``."""
-    if _DEEP_INDENT.search(data):
-        return True
+    """Collections nested deeper than ``MAX_YAML_DEPTH``, counted on YAML's event stream: the event
+    parser is a state machine (no recursion), it is the composer that would recurse, and it reads
+    ``${`` inside a quoted string as text, not as a bracket. libyaml's scanner stops at its own
+    nesting limit before any event; other invalid YAML is left to the compiler, which reports it as a
+    rule that did not compile."""
     depth = 0
-    for char in data.translate(_BRACKETS, _NOT_BRACKETS):
-        depth = depth + 1 if char in b"[{" else max(depth - 1, 0)
-        if depth > MAX_YAML_DEPTH:
-            return True
+    try:
+        for event in yaml.parse(data, Loader=_YAML_LOADER):
+            if isinstance(event, _OPEN):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    return True
+            elif isinstance(event, _CLOSE):
+                depth -= 1
+    except yaml.YAMLError as exc:
+        return "nesting depth" in str(exc)
     return False
 
 

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from aurorasoc.cli import app
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import DetectionRuleModel, RulePackModel
+from aurorasoc.detection.packs_archive import open_archive
 from aurorasoc.detection.rules import load_engine
 
 SIGMA = SHARED_DATA / "sigma"
@@ -151,7 +152,6 @@ class TestVersions:
 
     async def test_policy_decides_which_pack_rules_run(self, served: tuple[Path, str], app_db: None) -> None:
         from aurorasoc.detection.packs import RulePackService
-        from aurorasoc.detection.packs_archive import open_archive
 
         require_data(SECURITY)
         root, _ = served
@@ -188,9 +188,13 @@ RULE = (SECURITY / "win_security_susp_lsass_dump_generic.yml") if SECURITY.exist
         ({"rules/ok.yml": b"", "/etc/evil.yml": b"title: x"}, "absolute"),
         ({"rules/bomb.yml": b" " * (3 * 1024 * 1024)}, "decompression bomb"),
         ({"rules/deep.yml": b"detection: " + b"[" * 10_000 + b"]" * 10_000}, "nests deeper than 64 levels"),
+        (
+            {"rules/deep.yml": b"".join(b"  " * i + b"k%d:\n" % i for i in range(100)) + b"  " * 100 + b"x"},
+            "nests deeper than 64 levels",
+        ),
         ({"/".join(["d"] * 10_000) + "/x.yml": b"title: x"}, "nests deeper than 32 directories"),
     ],
-    ids=["traversal", "absolute", "bomb", "deep-yaml", "deep-path"],
+    ids=["traversal", "absolute", "bomb", "deep-yaml", "deep-block-yaml", "deep-path"],
 )
 def test_malicious_archives_are_refused_with_nothing_imported(
     served: tuple[Path, str], members: dict[str, bytes], reason: str
@@ -202,6 +206,15 @@ def test_malicious_archives_are_refused_with_nothing_imported(
     assert result.exit_code == 1
     assert "archive refused, nothing imported" in result.output and reason in result.output
     assert db_rows(RulePackModel) == [] and pack_rules() == []
+
+
+def test_every_file_of_the_public_corpus_passes_the_archive_checks() -> None:
+    """Quoted ``${jndi:`` strings (the Log4Shell rules) are text, not flow brackets: the whole SigmaHQ
+    folder, emerging threats and threat hunting included, opens with every rule file in it."""
+    require_data(SIGMA)
+    archive = open_archive(str(SIGMA))
+    assert len(archive.files) == sum(1 for _ in SIGMA.rglob("*.yml")) > 3000
+    assert any("CVE-2021-44228" in name for name in archive.files) and archive.license
 
 
 def test_a_declared_gigabyte_is_refused_before_reading(tmp_path: Path) -> None:
