@@ -82,11 +82,18 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
+_CONTROL_BYTES = bytes(set(range(32)) - set(b"\t\n\r\f") | {127})
+
+
 def _looks_binary(head: bytes) -> bool:
-    """NUL bytes or mostly invalid UTF-8: random data, an archive, an image - not a text log."""
-    if b"\x00" in head:
-        return True
-    return head.decode("utf-8", errors="replace").count("\ufffd") > len(head) // 10
+    """Mostly control bytes or invalid UTF-8: random data, an archive, an image - not a text log.
+
+    A share, never a single byte: a web server's access log keeps the raw bytes (NULs included) of a
+    TLS handshake sent to its plain-HTTP port, and that log is evidence.
+    """
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    invalid = head.decode("utf-8", errors="replace").count("\ufffd")
+    return controls + invalid > len(head) // 10
 
 
 def _ndjson_head(head: bytes) -> bool:
