@@ -10,6 +10,7 @@ from rich.table import Table
 from aurorasoc.cli.common import console, ensure_schema, fail, run
 from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.db import session_scope
+from aurorasoc.detection.models import RulePackModel
 from aurorasoc.detection.packs import DEFAULT_PACK, LEVELS, PackReport, RulePackService
 from aurorasoc.detection.packs_archive import ArchiveRefused, open_archive
 
@@ -61,9 +62,19 @@ def update(
 
 
 def install_default_pack(settings: Settings) -> str:
-    """Try the default pack with a short timeout; one plain sentence says what happened."""
+    """Try the default pack with a short timeout; one plain sentence says what happened.
+
+    Nothing to do when the pack is already there (``aurorasoc rules update --source`` before the first
+    ``serve``): offline, the attempt would claim only the bundled rules run."""
     source = settings.detection.rule_pack_source
     command = "aurorasoc rules update"
+
+    async def _installed() -> list[RulePackModel]:
+        async with session_scope() as session:
+            return await RulePackService(session).versions(DEFAULT_PACK)
+
+    if run(_installed):
+        return ""
     try:
         archive = open_archive(source, timeout=settings.detection.rule_pack_timeout_seconds)
     except (OSError, ArchiveRefused) as exc:

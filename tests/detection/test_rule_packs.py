@@ -291,6 +291,22 @@ class TestFirstStart:
         assert len(pack_rules()) == 8
         assert bootstrap_pack() == ""  # only the first start tries
 
+    def test_a_pack_installed_before_the_first_start_is_kept_without_a_fetch(
+        self, served, monkeypatch: pytest.MonkeyPatch
+    ) -> None:  # type: ignore[no-untyped-def]
+        from aurorasoc.cli.serve import bootstrap_pack
+        from aurorasoc.core.config import reset_settings
+
+        require_data(SECURITY)
+        root, _ = served
+        local = build_zip(root / "local.zip", SECURITY, limit=4)
+        assert runner.invoke(app, ["rules", "update", "--source", str(local)]).exit_code == 0
+        monkeypatch.setenv("AURORA_RULE_PACK_AUTO_INSTALL", "true")
+        monkeypatch.setenv("AURORA_RULE_PACK_SOURCE", "http://192.0.2.1/sigma_all_rules.zip")  # no route
+        reset_settings()
+        assert bootstrap_pack() == ""  # no "running the bundled rules only" while 4 pack rules run
+        assert len(pack_rules()) == 4
+
     def test_offline_keeps_the_bundled_rules_quickly_and_names_the_command(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
