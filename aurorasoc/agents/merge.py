@@ -33,6 +33,7 @@ def _finding(s: Statement, confidence: float, agent: str = "") -> dict[str, Any]
 
 
 def _summary(label: str, confidence: float, stmts: list[Statement], sigs: list[Signal]) -> str:
+    """Sections as paragraphs, one statement per line: an analyst scans it, never a wall of text."""
     parts = [f"Verdict {label} (confidence {confidence:.2f})."]
     for section, title in (
         ("what_happened", "What happened"),
@@ -43,10 +44,10 @@ def _summary(label: str, confidence: float, stmts: list[Statement], sigs: list[S
     ):
         texts = [s["text"] for s in stmts if s["section"] == section]
         if texts:
-            parts.append(f"{title}: " + " | ".join(texts))
+            parts.append(f"{title}:\n" + "\n".join(f"- {text}" for text in texts))
     basis = "; ".join(s["label"] for s in sigs) or "no corroborating evidence found"
     parts.append(f"Basis: {basis}.")
-    return " ".join(parts)[:SUMMARY_CHARS]
+    return "\n\n".join(parts)[:SUMMARY_CHARS]
 
 
 def _playbooks(ev: Evidence) -> list[str]:

@@ -8,6 +8,7 @@ repeat one another; ``event_ids`` are stored SIEM event ids, ``source`` the tool
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import PureWindowsPath
 from typing import Any
 
@@ -30,6 +31,17 @@ def base(path: object) -> str:
 def _clip(text: object) -> str:
     value = " ".join(str(text).split())
     return value if len(value) <= MAX_CMD else value[:MAX_CMD] + "…"
+
+
+def _when(iso: str | None) -> str:
+    """An event time as an analyst reads it (``2019-03-17 19:09:41 UTC``); tools keep ISO 8601."""
+    try:
+        moment = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _stmt(key: str, section: str, time: str | None, text: str, refs: list[str], source: str) -> Statement:
@@ -64,7 +76,7 @@ def describe(ev: dict[str, Any]) -> str:
         what = f"{who} cleared an event log"
     else:
         what = f"event {eid}: {_clip(ev.get('message') or f or p)}"
-    return f"{ev['time']} on host {ev.get('host')}: {what}"
+    return f"{_when(ev['time'])} on host {ev.get('host')}: {what}"
 
 
 def _related(ev: Evidence) -> list[dict[str, Any]]:
@@ -149,7 +161,7 @@ def rarity(ev: Evidence) -> Iterator[Statement]:
         kind = "common" if r.get("common") else "rare"
         text = (
             f"`{_clip(r['value'])}` is {kind}: {r.get('events')} run(s) on {hosts}, "
-            f"first seen {r.get('first_seen')}"
+            f"first seen {_when(r.get('first_seen'))}"
             + (f" ({r['common_reason']})" if r.get("common_reason") else "")
         )
         refs = [r["first_event_ref"]] if r.get("first_event_ref") else []
@@ -160,7 +172,8 @@ def scope(ev: Evidence) -> Iterator[Statement]:
     for src, r in ev.of("host_alerts"):
         for a in r.get("alerts", []):
             tactics = ", ".join(a.get("tactics", [])) or "no tactic"
-            text = f"Also on {r.get('host')} at {a['first_event_at']}: alert '{a['title']}' ({tactics})"
+            when = _when(a["first_event_at"])
+            text = f"Also on {r.get('host')} at {when}: alert '{a['title']}' ({tactics})"
             yield _stmt(f"host_alert:{a['id']}", "scope", a["first_event_at"], text, a["event_refs"], src)
     for src, r in ev.of("where_else"):
         if r.get("common"):
