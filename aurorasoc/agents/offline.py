@@ -19,7 +19,8 @@ from aurorasoc.agents.evidence_facts import Evidence, gather
 from aurorasoc.agents.llm import OFFLINE, ChatRequest, ChatTurn, ToolCall, ToolExchange
 from aurorasoc.agents.merge import build_result, merge_results
 from aurorasoc.agents.questions import question_for
-from aurorasoc.agents.tools.entities import in_system_dir, private_address
+from aurorasoc.agents.tools.entities import in_system_dir
+from aurorasoc.intel.extraction import internal_address
 
 MAX_PIVOTS = 3
 USER_WINDOW_MINUTES = 60
@@ -114,7 +115,7 @@ def _pivots(ev: Evidence, ctx: dict[str, Any]) -> list[str]:
     values = list(dict.fromkeys([*ev.iocs, *ctx.get("iocs", [])]))
     if in_system_dir(ev.process.get("image")) and ev.anchors:
         values = [v for v in values if not _is_hash(v)]
-    return [v for v in values if not private_address(v) and '"' not in v][:MAX_PIVOTS]
+    return [v for v in values if not internal_address(v) and '"' not in v][:MAX_PIVOTS]
 
 
 def _is_hash(value: str) -> bool:

@@ -13,7 +13,8 @@ import re
 from typing import Any
 
 from aurorasoc.agents.evidence_facts import Evidence
-from aurorasoc.agents.tools.entities import HASH, in_system_dir, private_address
+from aurorasoc.agents.tools.entities import HASH, in_system_dir
+from aurorasoc.intel.extraction import internal_address
 
 BUILTIN_USER = re.compile(
     r"^(nt authority|iis apppool|font driver host|window manager)\\|^(system|local service|network service)$",
@@ -30,7 +31,7 @@ def entities(ev: Evidence) -> dict[str, Any]:
     if ev.host:
         common.add(ev.host.lower())
     indicators = [
-        i for i in ev.iocs if i.lower() not in common and not private_address(i) and not in_system_dir(i)
+        i for i in ev.iocs if i.lower() not in common and not internal_address(i) and not in_system_dir(i)
     ]
     files = sorted(
         {

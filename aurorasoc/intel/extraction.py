@@ -100,6 +100,24 @@ FILE_EXTENSIONS = frozenset(
 )
 
 
+# RFC 1918, shared address space (RFC 6598) and unique-local IPv6; loopback, link-local, multicast and
+# unspecified by flag. Documentation ranges (TEST-NET) are not internal: they stand in for public ones.
+_INTERNAL = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+_INTERNAL_NETS = tuple(ipaddress.ip_network(n) for n in _INTERNAL)
+
+
+def internal_address(value: str) -> bool:
+    """Whether ``value`` is an address that is never an indicator by default (spec §27.3): it would
+    match every internal event. False for anything that is not an IP address."""
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    if ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_unspecified:
+        return True
+    return any(ip in net for net in _INTERNAL_NETS if net.version == ip.version)
+
+
 def _ip(value: str) -> str | None:
     try:
         address = ipaddress.ip_address(value)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +21,7 @@ from stix2.exceptions import STIXError
 from stix2patterns.v21.pattern import Pattern
 
 from aurorasoc.core.vocabulary import IOCType
-from aurorasoc.intel.extraction import classify_ioc
+from aurorasoc.intel.extraction import classify_ioc, internal_address
 
 FEED_KINDS = ("stix", "misp", "csv", "text")
 
@@ -65,24 +64,12 @@ _MISP_TYPES = {
 }  # fmt: skip
 
 
-# Never indicators by default (spec §27.3): a feed listing one would match every internal event.
-_PRIVATE_NETWORKS = tuple(
-    ipaddress.ip_network(n)
-    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "fc00::/7", "fe80::/10")
-)
-
-
-def _private(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return ip.is_loopback or ip.is_multicast or any(ip in net for net in _PRIVATE_NETWORKS)
-
-
 def typed(value: str) -> tuple[str, str] | None:
     """``(type, canonical value)`` of a feed value; paths, registry keys and private addresses are skipped."""
     found = classify_ioc(value)
     if found is None or found[0] in (IOCType.FILE_PATH, IOCType.REGISTRY_KEY):
         return None
-    if found[0] is IOCType.IP and _private(found[1]):
+    if found[0] is IOCType.IP and internal_address(found[1]):  # would match every internal event
         return None
     return found[0].value, found[1]
 

@@ -13,7 +13,6 @@ host would be "common".
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 import uuid
@@ -32,16 +31,12 @@ from aurorasoc.core.errors import Conflict, InvalidInput
 from aurorasoc.core.models import AllowListEntryModel, IOCModel, ObservableModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import AlertCreate
-from aurorasoc.intel.extraction import classify_ioc
+from aurorasoc.intel.extraction import classify_ioc, internal_address
 
 MIN_HOSTS_FOR_FRACTION = 10
 ALLOW_KINDS = ("value", "process_path", "host")
 _OS_DIRS = re.compile(r"(?:^|\\)(?:windows|systemroot)\\(?:system32|syswow64)\\", re.IGNORECASE)
 _HASH_TYPES = frozenset({"hash_md5", "hash_sha1", "hash_sha256"})
-# RFC 1918, shared address space (RFC 6598) and unique-local IPv6; loopback and link-local are checked
-# by flag. Documentation ranges (TEST-NET) are not private here: they stand in for public addresses.
-_PRIVATE = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
-_PRIVATE_NETS = tuple(ipaddress.ip_network(n) for n in _PRIVATE)
 
 
 def benign_reason(item: dict[str, str], host: str | None) -> str | None:
@@ -49,14 +44,8 @@ def benign_reason(item: dict[str, str], host: str | None) -> str | None:
     kind, value = item.get("type"), item.get("value", "")
     if kind in _HASH_TYPES and _OS_DIRS.search(item.get("path") or ""):
         return "os_binary"
-    if kind == "ip":
-        try:
-            address = ipaddress.ip_address(value)
-        except ValueError:
-            return None
-        private = any(address in net for net in _PRIVATE_NETS if net.version == address.version)
-        if private or address.is_loopback or address.is_link_local or address.is_unspecified:
-            return "private_ip"
+    if kind == "ip" and internal_address(value):
+        return "private_ip"
     if host and kind == "domain" and value.lower() in {host.lower(), host.lower().split(".")[0]}:
         return "own_host"
     if host and value.lower() == host.lower():
@@ -97,21 +86,28 @@ async def known_indicators(session: AsyncSession, values: Iterable[str]) -> set[
     return set((await session.scalars(stmt)).all())
 
 
+def common_threshold(known_hosts: int) -> int:
+    """On how many hosts a value must be seen to be common: the configured number, or the configured
+    share of the known hosts once there are enough of them to make a share meaningful (pure)."""
+    detection = get_settings().detection
+    threshold = detection.observable_common_hosts
+    if known_hosts >= MIN_HOSTS_FOR_FRACTION:
+        threshold = min(threshold, max(2, math.ceil(known_hosts * detection.observable_common_fraction)))
+    return threshold
+
+
 async def common_values(session: AsyncSession, values: Iterable[str]) -> set[str]:
     """Which of ``values`` are common: seen on the configured number or share of hosts."""
     wanted = sorted(set(values))
     if not wanted:
         return set()
-    detection = get_settings().detection
     known = int(
         await session.scalar(
             select(func.count(func.distinct(ObservableModel.host))).where(ObservableModel.host != "")
         )
         or 0
     )
-    threshold = detection.observable_common_hosts
-    if known >= MIN_HOSTS_FOR_FRACTION:
-        threshold = min(threshold, max(2, math.ceil(known * detection.observable_common_fraction)))
+    threshold = common_threshold(known)
     stmt = (
         select(ObservableModel.value)
         .where(ObservableModel.value.in_(wanted), ObservableModel.host != "")

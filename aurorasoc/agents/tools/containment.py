@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 
 from aurorasoc.agents.tools.base import AuroraTool, ToolContext, ToolFailure, ToolResult
-from aurorasoc.agents.tools.entities import private_address
 from aurorasoc.core.vocabulary import ActionClass, Severity
+from aurorasoc.intel.extraction import internal_address
 from aurorasoc.soar.approvals import ApprovalRequest, ApprovalService
 from aurorasoc.soar.connectors.registry import build_connectors
 
@@ -111,7 +111,7 @@ class BlockIP(_Containment):
             ip = str(ipaddress.ip_address(args.ip))
         except ValueError:
             raise ToolFailure("invalid_input", f"{args.ip!r} is not an IP address") from None
-        if private_address(ip):
+        if internal_address(ip):
             raise ToolFailure("invalid_input", f"{ip} is a private or loopback address, never a block target")
         return ip, {"ip": ip, "duration_s": args.duration_s}
 

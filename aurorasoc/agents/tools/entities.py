@@ -3,27 +3,20 @@ an observable is *common* (spec §27.3) and so never a pivot or a containment ta
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Any
 
 from aurorasoc.agents.tools.event_queries import Event
+from aurorasoc.intel.extraction import internal_address
+from aurorasoc.intel.observables import common_threshold
 
 SYSTEM_DIRS = ("c:\\windows\\", "%systemroot%\\", "\\systemroot\\")
-COMMON_HOSTS = 5  # seen on this many hosts → common
-COMMON_SHARE = 0.2  # … or on this share of known hosts, once there are at least MIN_HOSTS_FOR_SHARE
-MIN_HOSTS_FOR_SHARE = 10
 INTEGRITY_SIDS = {
     "S-1-16-4096": "Low",
     "S-1-16-8192": "Medium",
     "S-1-16-12288": "High",
     "S-1-16-16384": "System",
 }
-# RFC 1918 and unique-local only: ``ipaddress.is_private`` also covers documentation ranges,
-# which tests and feeds use as stand-ins for public addresses.
-PRIVATE_NETS = tuple(
-    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
-)
 HASH = re.compile(r"^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$")
 
 
@@ -104,18 +97,9 @@ def in_system_dir(path: str | None) -> bool:
     return bool(path) and str(path).lower().startswith(SYSTEM_DIRS)
 
 
-def private_address(value: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    private = any(ip in net for net in PRIVATE_NETS if net.version == ip.version)
-    return private or ip.is_loopback or ip.is_link_local or ip.is_unspecified
-
-
 def common_reason(value: str, seen: list[Event], hosts_known: int) -> str | None:
     """Why ``value`` is a common observable (never an indicator), or None when it is not."""
-    if private_address(value):
+    if internal_address(value):
         return "private, loopback or link-local address"
     if in_system_dir(value) and not re.search(r"\s", value.strip()):
         return "operating-system binary path"
@@ -126,9 +110,7 @@ def common_reason(value: str, seen: list[Event], hosts_known: int) -> str | None
     hosts = {e.host.lower() for e in seen if e.host}
     if any(value.lower() == h for h in hosts):
         return "the host's own name"
-    if len(hosts) >= COMMON_HOSTS or (
-        hosts_known >= MIN_HOSTS_FOR_SHARE and len(hosts) >= COMMON_SHARE * hosts_known
-    ):
+    if len(hosts) >= common_threshold(hosts_known):
         return f"seen on {len(hosts)} of {hosts_known} known hosts"
     return None
 
