@@ -6,6 +6,9 @@ export const chromium = {
   args: ["--no-sandbox"],
 };
 
+// Another checkout's preview may hold the default port; PREVIEW_PORT gives this run its own.
+const PORT = process.env.PREVIEW_PORT ?? "4173";
+
 export default defineConfig({
   testDir: "tests/e2e",
   outputDir: "test-results/mocked",
@@ -16,15 +19,15 @@ export default defineConfig({
   timeout: 20_000,
   reporter: process.env.CI ? [["list"]] : [["list"]],
   use: {
-    baseURL: "http://127.0.0.1:4173",
+    baseURL: `http://127.0.0.1:${PORT}`,
     viewport: { width: 1366, height: 768 },
     launchOptions: chromium,
     trace: "retain-on-failure",
   },
   projects: [{ name: "chromium-mocked", use: { browserName: "chromium" } }],
   webServer: {
-    command: "npm run preview -- --host 127.0.0.1",
-    url: "http://127.0.0.1:4173",
+    command: `npm run preview -- --host 127.0.0.1 --port ${PORT} --strictPort`,
+    url: `http://127.0.0.1:${PORT}`,
     reuseExistingServer: !process.env.CI,
     timeout: 30_000,
   },

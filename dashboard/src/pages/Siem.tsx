@@ -157,7 +157,7 @@ function SearchTab() {
       <Histogram query={apiQuery} />
       <div className="flex gap-4">
         <FacetPanel query={apiQuery} onPick={pick} />
-        <div className="min-w-0 flex-1">
+        <div className="min-w-0 flex-1 overflow-x-auto">
           <DataRegion query={query} unavailable={unavailable} unavailableTitle="Event search unavailable"
             queueText="Ingested events are buffered by the pipeline and become searchable once the database is reachable."
             empty={!query.data?.items.length} emptyText="No events in this range">
@@ -168,7 +168,8 @@ function SearchTab() {
                   <td className="whitespace-nowrap" title={`received ${formatTime(l.received_at)} · time from ${l.time_source}`}>{formatTime(l.timestamp)}</td>
                   <td><SeverityBadge severity={l.severity} /></td>
                   <td>{l.source}</td><td>{l.host ?? "—"}</td><td>{l.user_name ?? "—"}</td><td>{l.event_id ?? "—"}</td>
-                  <td className="max-w-xl truncate">{open === l.id ? <pre className="text-xs whitespace-pre-wrap">{prettyRaw(l.raw) ?? l.message}</pre> : l.message ?? l.process_executable}</td>
+                  {/* a table cell ignores max-width: the box inside it bounds the message, or a long one widens the page */}
+                  <td>{open === l.id ? <pre className="max-w-xl text-xs whitespace-pre-wrap break-all">{prettyRaw(l.raw) ?? l.message}</pre> : <div className="max-w-xl truncate" data-testid="log-message">{l.message ?? l.process_executable}</div>}</td>
                 </tr>
               ))}</tbody>
             </table>

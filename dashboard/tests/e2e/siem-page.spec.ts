@@ -1,0 +1,22 @@
+/** The SIEM results table on real-world messages: one long message must not widen the page. */
+import { expect, mockJson, mockMode, mockSession, page as pageOf, test } from "./support/mockApi";
+
+const ADMIN = { username: "root", role: "admin", permissions: ["*"] };
+const LONG = "C:\\Windows\\System32\\svchost.exe -k netsvcs " + "A".repeat(5000);
+
+test.beforeEach(async ({ page }) => {
+  await mockSession(page, { user: ADMIN });
+  await mockMode(page, "real");
+});
+
+test("a 5,000-character message is truncated in its cell, not spread across the page", async ({ page }) => {
+  await mockJson(page, "**/api/v1/siem/logs?*", pageOf([{
+    id: "6f7c1a52-1d1e-4f5e-9f10-000000000001", timestamp: "2019-03-17T19:09:41Z", received_at: "2026-12-06T09:45:00Z",
+    time_source: "record", severity: "info", source: "tutto_malseclogon.evtx", host: "MSEDGEWIN10",
+    user_name: "MSEDGEWIN10\\IEUser", event_id: "4688", message: LONG, raw: null,
+  }]));
+  await page.goto("/siem");
+  await expect(page.getByTestId("log-message")).toContainText("svchost.exe");
+  const [scroll, viewport] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  expect(scroll).toBeLessThanOrEqual(viewport);
+});
