@@ -101,34 +101,28 @@ class _FieldAtoms:
 
 @dataclass
 class _Candidates:
-    """Rules for one event logsource and EventID, split into always-run and atom-triggered.
-
-    Order of evaluation (and so of hits): untriggered rules without an EventID pin, triggered rules
-    in load order, then untriggered EventID-pinned rules.
+    """Rules for one event logsource and EventID in load order; those with trigger atoms run only
+    when an atom holds, the others (``always``) on every event of the bucket. Hits come in load order.
     """
 
     rules: list[CompiledRule] = field(default_factory=list)
-    always: list[CompiledRule] = field(default_factory=list)
-    pinned: list[CompiledRule] = field(default_factory=list)
+    always: list[int] = field(default_factory=list)
     atoms: dict[str | None, _FieldAtoms] = field(default_factory=dict)  # None: keyword haystack
 
     def add(self, rule: CompiledRule) -> None:
-        if rule.triggers is not None:
-            self.rules.append(rule)
-            for atom in rule.triggers:
-                self.atoms.setdefault(atom.field, _FieldAtoms()).add(
-                    atom.kind, atom.literal, len(self.rules) - 1
-                )
-        elif rule.event_ids is None:
-            self.always.append(rule)
-        else:
-            self.pinned.append(rule)
+        index = len(self.rules)
+        self.rules.append(rule)
+        if rule.triggers is None:
+            self.always.append(index)
+            return
+        for atom in rule.triggers:
+            self.atoms.setdefault(atom.field, _FieldAtoms()).add(atom.kind, atom.literal, index)
 
     def select(self, view: EventView) -> list[CompiledRule]:
         """Rules worth evaluating for this event."""
         if not self.atoms:
-            return self.always + self.pinned
-        found: set[int] = set()
+            return self.rules.copy()
+        found = set(self.always)
         for name, atoms in self.atoms.items():
             text = view.texts() if name is None else view.lowered(name)
             if text is None:
@@ -139,7 +133,7 @@ class _Candidates:
                 for item in text:
                     atoms.collect(item, found)
         rules = self.rules
-        return [*self.always, *(rules[i] for i in sorted(found)), *self.pinned]
+        return [rules[i] for i in sorted(found)]
 
 
 def _compatible(rule: CompiledRule, key: _CandidateKey, eid: int | None) -> bool:
