@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import ahocorasick
 from sigma.conditions import (
     ConditionAND,
     ConditionFieldEqualsValueExpression,
@@ -40,6 +41,9 @@ from sigma.types import (
 from aurorasoc.core.vocabulary import NormalizedEvent
 
 _MISSING: Any = object()
+_SHAPES: dict[tuple[str, ...], dict[str, str]] = {}
+_MAX_SHAPES = 4096
+_SCAN_NEEDLES = 8  # more substrings than this: one automaton scan instead of a loop
 Matcher = Callable[["EventView"], bool]
 
 
@@ -68,6 +72,23 @@ def _to_number(value: Any) -> float | None:
     return None
 
 
+def _lower_keys(fields: dict[str, Any]) -> dict[str, str]:
+    """Lower-cased key -> first key of that spelling, shared by every event with the same key set.
+
+    Events of one provider and EventID carry the same keys in the same order, so the map is built once
+    per shape rather than once per event; the cache is bounded because shapes come from input.
+    """
+    shape = tuple(fields)
+    keys = _SHAPES.get(shape)
+    if keys is None:
+        if len(_SHAPES) >= _MAX_SHAPES:
+            _SHAPES.clear()
+        keys = _SHAPES[shape] = {}
+        for key in shape:
+            keys.setdefault(key.lower(), key)
+    return keys
+
+
 class EventView:
     """One event's fields with lazy case-insensitive lookup and a lower-cased value cache."""
 
@@ -87,9 +108,7 @@ class EventView:
             return fields[name]
         keys = self._keys
         if keys is None:
-            keys = self._keys = {}
-            for key in fields:
-                keys.setdefault(key.lower(), key)
+            keys = self._keys = _lower_keys(fields)
         found = keys.get(name.lower())
         return _MISSING if found is None else fields[found]
 
@@ -182,6 +201,40 @@ def string_test(field: str | None, value: SigmaString) -> StrTest:
     return StrTest(field, "regex", _pattern(parts, lower=True))
 
 
+def _first_true(checks: list[Callable[[Any], bool]]) -> Callable[[Any], bool]:
+    """OR of predicates as one plain loop: cheaper per call than ``any()`` over a generator."""
+    if len(checks) == 1:
+        return checks[0]
+    items = tuple(checks)
+
+    def check(arg: Any) -> bool:
+        for item in items:  # noqa: SIM110 - no generator per call on the hot path
+            if item(arg):
+                return True
+        return False
+
+    return check
+
+
+def _contains_any(needles: list[str]) -> Callable[[str], bool]:
+    """Substring test for many needles: one Aho-Corasick scan past a handful, else ``in`` per needle."""
+    if len(needles) > _SCAN_NEEDLES:
+        automaton = ahocorasick.Automaton()
+        for needle in needles:
+            automaton.add_word(needle, needle)
+        automaton.make_automaton()
+        return lambda text: next(automaton.iter(text), None) is not None
+    items = tuple(needles)
+
+    def check(text: str) -> bool:
+        for needle in items:  # noqa: SIM110 - no generator per call on the hot path
+            if needle in text:
+                return True
+        return False
+
+    return check
+
+
 def _text_predicate(tests: list[StrTest]) -> Callable[[str], bool]:
     """One predicate over a lower-cased string for OR-ed tests of the same field."""
     by_kind: dict[str, list[str]] = {}
@@ -197,14 +250,11 @@ def _text_predicate(tests: list[StrTest]) -> Callable[[str], bool]:
     if "suffix" in by_kind:
         checks.append(operator.methodcaller("endswith", tuple(by_kind["suffix"])))
     if "contains" in by_kind:
-        needles = tuple(by_kind["contains"])
-        checks.append(lambda text: any(needle in text for needle in needles))
+        checks.append(_contains_any(by_kind["contains"]))
     if "regex" in by_kind:
         compiled = re.compile("|".join(f"(?:{p})" for p in by_kind["regex"]), re.DOTALL)
         checks.append(lambda text: compiled.fullmatch(text) is not None)
-    if len(checks) == 1:
-        return checks[0]
-    return lambda text: any(check(text) for check in checks)
+    return _first_true(checks)
 
 
 def _str_matcher(tests: list[StrTest]) -> Matcher:
@@ -359,11 +409,7 @@ def _or(nodes: list[Matcher | StrTest]) -> Matcher:
             groups.setdefault(node.field, []).append(node)
         else:
             matchers.append(node)
-    merged = [_str_matcher(tests) for tests in groups.values()] + matchers
-    if len(merged) == 1:
-        return merged[0]
-    items = tuple(merged)
-    return lambda view: any(m(view) for m in items)
+    return _first_true([_str_matcher(tests) for tests in groups.values()] + matchers)
 
 
 def _and(nodes: list[Matcher | StrTest]) -> Matcher:
@@ -373,7 +419,14 @@ def _and(nodes: list[Matcher | StrTest]) -> Matcher:
     if len(items) == 2:
         first, second = items
         return lambda view: first(view) and second(view)
-    return lambda view: all(m(view) for m in items)
+
+    def match(view: EventView) -> bool:
+        for item in items:  # noqa: SIM110 - no generator per call on the hot path
+            if not item(view):
+                return False
+        return True
+
+    return match
 
 
 def _compile(node: Any) -> Matcher | StrTest:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from aurorasoc.detection.sigma.compile import EventView, event_id_of
 from aurorasoc.detection.sigma.correlation import CorrelationEngine
 from aurorasoc.detection.sigma.exceptions import RuleExceptionSpec
 from aurorasoc.detection.sigma.logsource import categories_for, services_for
-from aurorasoc.detection.sigma.rules import CompiledRule, LoadReport, compile_yaml
+from aurorasoc.detection.sigma.rules import CompiledRule, LoadReport, Logsource, compile_yaml
 
 __all__ = ["CompiledRule", "LoadReport", "RuleHit", "SigmaEngine"]
 
@@ -70,7 +71,10 @@ class _FieldAtoms:
         if kind == "eq":
             self.eq.setdefault(literal, []).append(index)
         else:
-            self.literals.setdefault(literal, ([], [], []))[_KIND_SLOT[kind]].append(index)
+            slots = self.literals.get(literal)
+            if slots is None:
+                slots = self.literals[literal] = ([], [], [])
+            slots[_KIND_SLOT[kind]].append(index)
 
     def build(self) -> None:
         """Compile the automaton once every rule of the bucket has been added."""
@@ -101,34 +105,28 @@ class _FieldAtoms:
 
 @dataclass
 class _Candidates:
-    """Rules for one event logsource and EventID, split into always-run and atom-triggered.
-
-    Order of evaluation (and so of hits): untriggered rules without an EventID pin, triggered rules
-    in load order, then untriggered EventID-pinned rules.
+    """Rules for one event logsource and EventID in load order; those with trigger atoms run only
+    when an atom holds, the others (``always``) on every event of the bucket. Hits come in load order.
     """
 
     rules: list[CompiledRule] = field(default_factory=list)
-    always: list[CompiledRule] = field(default_factory=list)
-    pinned: list[CompiledRule] = field(default_factory=list)
+    always: list[int] = field(default_factory=list)
     atoms: dict[str | None, _FieldAtoms] = field(default_factory=dict)  # None: keyword haystack
 
     def add(self, rule: CompiledRule) -> None:
-        if rule.triggers is not None:
-            self.rules.append(rule)
-            for atom in rule.triggers:
-                self.atoms.setdefault(atom.field, _FieldAtoms()).add(
-                    atom.kind, atom.literal, len(self.rules) - 1
-                )
-        elif rule.event_ids is None:
-            self.always.append(rule)
-        else:
-            self.pinned.append(rule)
+        index = len(self.rules)
+        self.rules.append(rule)
+        if rule.triggers is None:
+            self.always.append(index)
+            return
+        for atom in rule.triggers:
+            self.atoms.setdefault(atom.field, _FieldAtoms()).add(atom.kind, atom.literal, index)
 
     def select(self, view: EventView) -> list[CompiledRule]:
         """Rules worth evaluating for this event."""
         if not self.atoms:
-            return self.always + self.pinned
-        found: set[int] = set()
+            return self.rules.copy()
+        found = set(self.always)
         for name, atoms in self.atoms.items():
             text = view.texts() if name is None else view.lowered(name)
             if text is None:
@@ -139,18 +137,13 @@ class _Candidates:
                 for item in text:
                     atoms.collect(item, found)
         rules = self.rules
-        return [*self.always, *(rules[i] for i in sorted(found)), *self.pinned]
+        return [rules[i] for i in sorted(found)]
 
 
-def _compatible(rule: CompiledRule, key: _CandidateKey, eid: int | None) -> bool:
+def _logsources(key: _CandidateKey) -> set[Logsource]:
+    """Every rule logsource compatible with an event's: each part the event's value or a wildcard."""
     product, categories, services = key
-    rp, rc, rs = rule.logsource
-    return (
-        (rp is None or rp == product)
-        and (rc is None or rc in categories)
-        and (rs is None or rs in services)
-        and (rule.event_ids is None or eid in rule.event_ids)
-    )
+    return {(p, c, s) for p in {None, product} for c in (None, *categories) for s in (None, *services)}
 
 
 class SigmaEngine:
@@ -160,6 +153,7 @@ class SigmaEngine:
         self.rules: dict[str, CompiledRule] = {}
         self.report = LoadReport()
         self._cache: dict[tuple[_CandidateKey, int | None], _Candidates] = {}
+        self._by_logsource: dict[Logsource, list[tuple[int, CompiledRule]]] | None = None
         self.correlation = CorrelationEngine()
         self.exceptions: dict[str, list[RuleExceptionSpec]] = {}
 
@@ -215,6 +209,7 @@ class SigmaEngine:
     def _register(self, rule: CompiledRule) -> None:
         self.rules[rule.id] = rule
         self._cache.clear()
+        self._by_logsource = None
 
     def rule(self, rule_id: str) -> CompiledRule | None:
         return self.rules.get(rule_id)
@@ -226,13 +221,25 @@ class SigmaEngine:
             if len(self._cache) >= _MAX_CACHED_BUCKETS:
                 self._cache.clear()
             found = _Candidates()
-            for rule in self.rules.values():
-                if rule.supported and rule.correlation is None and _compatible(rule, key, eid):
+            index = self._logsource_index()
+            compatible = [item for ls in _logsources(key) for item in index.get(ls, ())]
+            for _, rule in sorted(compatible, key=itemgetter(0)):
+                if rule.event_ids is None or eid in rule.event_ids:
                     found.add(rule)
             for atoms in found.atoms.values():
                 atoms.build()
             self._cache[key, eid] = found
         return found
+
+    def _logsource_index(self) -> dict[Logsource, list[tuple[int, CompiledRule]]]:
+        """Runnable rules by their logsource triple, with their load position (built once per rule set)."""
+        if self._by_logsource is None:
+            index: dict[Logsource, list[tuple[int, CompiledRule]]] = {}
+            for position, rule in enumerate(self.rules.values()):
+                if rule.supported and rule.correlation is None:
+                    index.setdefault(rule.logsource, []).append((position, rule))
+            self._by_logsource = index
+        return self._by_logsource
 
     @staticmethod
     def _event_key(event: NormalizedEvent) -> _CandidateKey:

@@ -19,12 +19,11 @@ from sigma.conditions import (
     ConditionFieldEqualsValueExpression,
     ConditionNOT,
     ConditionOR,
-    ConditionValueExpression,
 )
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
-from sigma.types import SigmaCasedString, SigmaExpansion, SigmaFieldReference, SigmaNumber, SigmaString
+from sigma.types import SigmaExpansion, SigmaFieldReference, SigmaNumber, SigmaString
 
 from aurorasoc.detection.sigma.compile import (
     EventView,
@@ -32,9 +31,9 @@ from aurorasoc.detection.sigma.compile import (
     StrTest,
     Unsupported,
     compile_condition,
-    string_test,
 )
 from aurorasoc.detection.sigma.correlation import CorrelationSpec, correlation_spec, pysigma_view
+from aurorasoc.detection.sigma.triggers import trigger_atoms
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Logsource = tuple[str | None, str | None, str | None]
@@ -157,45 +156,6 @@ def required_event_ids(node: Any) -> frozenset[int] | None:
             return None
         return frozenset.intersection(*pinned)
     return None
-
-
-_STRONG_KINDS = frozenset({"eq", "prefix", "suffix", "contains"})
-
-
-def trigger_atoms(node: Any) -> frozenset[StrTest] | None:
-    """String tests at least one of which holds whenever ``node`` matches (None: no such set).
-
-    Keyword atoms have ``field=None``: they hold when found in the lower-cased message or raw text.
-
-    The engine evaluates a rule only when one of its trigger atoms holds, checking all atoms of
-    all candidate rules per field with dictionary lookups instead of running every rule.
-    """
-    if isinstance(node, (ConditionFieldEqualsValueExpression, ConditionValueExpression)):
-        field = node.field if isinstance(node, ConditionFieldEqualsValueExpression) else None
-        values = node.value.values if isinstance(node.value, SigmaExpansion) else [node.value]
-        atoms: set[StrTest] = set()
-        for value in values:
-            if not isinstance(value, SigmaString) or isinstance(value, SigmaCasedString):
-                return None
-            atom = string_test(field, value)
-            if atom.kind not in _STRONG_KINDS or not (atom.literal or atom.kind == "eq"):
-                return None
-            atoms.add(atom)
-        return frozenset(atoms)
-    if isinstance(node, ConditionOR):
-        branches = [trigger_atoms(arg) for arg in node.args]
-        if any(branch is None for branch in branches):
-            return None
-        return frozenset().union(*(b for b in branches if b is not None))
-    if isinstance(node, ConditionAND):
-        options = [t for t in (trigger_atoms(arg) for arg in node.args) if t is not None]
-        return min(options, key=_weakness) if options else None
-    return None
-
-
-def _weakness(atoms: frozenset[StrTest]) -> int:
-    """Lower is better: few atoms with long literals trigger few needless evaluations."""
-    return sum(1 if len(atom.literal) >= 4 else 20 for atom in atoms)
 
 
 def compile_rule(rule: SigmaRule, doc: Any, origin: str) -> CompiledRule:
