@@ -96,7 +96,7 @@ def extract_entities(fields: Mapping[str, Any]) -> dict[str, Any]:
     for entity, keys in ENTITY_KEYS.items():
         for key in keys:
             value = fields.get(key)
-            if _usable(value):
+            if value is not None and _usable(value):  # most keys are absent: skip the call (hot path)
                 cleaned = _clean(entity, value)
                 if cleaned is not None:
                     found[entity] = cleaned

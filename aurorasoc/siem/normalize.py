@@ -255,11 +255,10 @@ def build_event(
             if columns[column] is not None:
                 entities[entity] = columns[column]
     values["entities"] = entities
-    if timestamp is not None:
-        values["timestamp"] = timestamp
-        values["time_source"] = "record"
-    else:
-        now = utcnow()
-        values["timestamp"] = values["received_at"] = now
-        values["time_source"] = "received"
+    # received_at given explicitly: model_construct would otherwise call the default factory, and
+    # Pydantic inspects its signature on every event (~10 % of parsing the EVTX samples).
+    now = utcnow()
+    values["received_at"] = now
+    values["timestamp"] = timestamp if timestamp is not None else now
+    values["time_source"] = "record" if timestamp is not None else "received"
     return NormalizedEvent.model_construct(**values)
