@@ -236,8 +236,10 @@ async def _soar_seeds(session: Any, n: int) -> dict[str, str]:
     await session.flush()
     ids = {"playbook_id": playbook.id, "execution_id": execution.id, "approval_id": approval.id}
     ids["automation_rule_id"] = rule.id
+    proposed = [{"action": "isolate_endpoint", "target": "rbac-host", "requires_approval": True}]
     investigation = InvestigationModel(task_id=f"rbac-{n}", agent="orchestrator", prompt="rbac",
-                                       requested_by="rbac", status="completed")  # fmt: skip
+                                       requested_by="rbac", status="completed",
+                                       result={"proposed_actions": proposed})  # fmt: skip
     session.add(investigation)
     await session.flush()
     ids["investigation_id"] = investigation.id
@@ -378,6 +380,10 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "POST /api/v1/alerts/{alert_id}/investigate": {},
         "POST /api/v1/orchestrator/dispatch": {"agent": "threat_intel", "prompt": "rbac"},
         "POST /api/v1/investigations/{investigation_id}/override": {"status": "completed", "note": "rbac"},
+        "POST /api/v1/investigations/{investigation_id}/proposals": {
+            "action": "isolate_endpoint",
+            "target": "rbac-host",
+        },
         "POST /api/v1/cps/devices": {
             "device_id": f"rbac-new-dev-{n}",
             "device_type": "valve",
