@@ -35,6 +35,7 @@ from aurorasoc.cases import router_alert_links as alert_cases
 from aurorasoc.cases import router_case_alerts as case_alerts
 from aurorasoc.cases import router_evidence as evidence
 from aurorasoc.cases import router_files as case_evidence
+from aurorasoc.cases import router_summary as case_summary
 from aurorasoc.core import runtime
 from aurorasoc.core.bus.base import get_bus, set_bus
 from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         cases,
         case_alerts,
         case_evidence,
+        case_summary,
         playbooks,
         executions,
         approvals,

@@ -3,7 +3,8 @@
  * EVTX of procdump reading LSASS on PC04 is sent through HTTP ingest and correlation files its alert in a case;
  * the offline investigation proposes isolate_endpoint on PC04; the analyst files it, approves it in
  * the Approvals queue, and the SIMULATED EDR connector runs: the case timeline and the audit log
- * (Settings → Audit log, and GET /audit) show the request, the decision and the connector action.
+ * (Settings → Audit log, and GET /audit) show the request, the decision and the connector action;
+ * the case summary names the host, the technique with its tactic and the process.
  */
 import { expect, test, type APIRequestContext, type Page, type TestInfo } from "@playwright/test";
 import { readFileSync } from "node:fs";
@@ -93,6 +94,11 @@ test.describe.serial("containment through approvals", () => {
     const ran = timeline.getByTestId("timeline-entry").filter({ hasText: "connector_action" });
     await expect(ran).toContainText("isolate_host");
     await expect(ran).toContainText("(SIMULATED)");
+    const brief = page.getByTestId("case-brief");
+    await expect(brief.getByTestId("case-brief-text")).toContainText(`on ${HOST}`);
+    await expect(brief.getByTestId("case-brief-techniques")).toContainText("T1003.001");
+    await expect(brief.getByTestId("case-brief-techniques")).toContainText("credential-access");
+    await expect(brief.getByTestId("case-brief-processes")).toContainText("procdump.exe");
     await shot(page, info, "case-timeline");
 
     await page.goto(`${base()}/settings?tab=audit`);
