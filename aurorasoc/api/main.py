@@ -62,6 +62,7 @@ from aurorasoc.network import router_sites as sites
 from aurorasoc.network.federation import federation_service
 from aurorasoc.reports import router as reports
 from aurorasoc.siem import router as siem
+from aurorasoc.siem import router_ask as siem_ask
 from aurorasoc.siem import router_entities as entities
 from aurorasoc.siem import router_hunts as siem_hunts
 from aurorasoc.siem import router_ingest as siem_ingest
@@ -193,6 +194,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         siem,
         siem_sources,
         siem_hunts,
+        siem_ask,
         evidence,
         ws,
     ):

@@ -366,6 +366,8 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "POST /api/v1/siem/sources": {"name": f"rbac-new-source-{n}", "kind": "http"},
         "PATCH /api/v1/siem/sources/{source_id}": {"enabled": False},
         "POST /api/v1/siem/hunts": {"name": f"rbac hunt post {n}", "query": "host:rbac-*"},
+        "POST /api/v1/siem/ask": {"question": "what ran on rbac-host?"},
+        "POST /api/v1/siem/ask/build": {"conditions": [{"field": "host", "value": "rbac-host"}]},
         "PATCH /api/v1/siem/hunts/{hunt_id}": {"sharing_mode": "team"},
         "POST /api/v1/siem/hunts/{hunt_id}/run": None,
         "POST /api/v1/playbooks": _playbook_def(f"rbac-new-pb-{n}"),
