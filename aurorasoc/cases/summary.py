@@ -1,18 +1,20 @@
 """The case summary an analyst reads first (issue #19 §7), kept current as alerts join.
 
-It is built offline from the evidence of the case's alerts — hosts, users, techniques with their
+It is built from the evidence of the case's alerts — hosts, users, techniques with their
 tactics, the span in *event* time, the key processes and command lines, the top indicators — and
 stored on the case (``metadata.summary``) with the signature of the alerts it describes (their ids
 and last updates). A read whose signature differs — correlation added an alert, an analyst linked,
 moved or detached one, a duplicate folded into one — recomputes it, so no linking path has to
 remember to invalidate it. An indicator here is never a common observable: observables marked
 benign (OS binary, private address, own host, allow-listed) and values seen on many hosts are left
-out, and the case's confirmed indicators come first.
+out, and the case's confirmed indicators come first. The text is a deterministic template; with a model
+configured, the model words the same facts (and the template stays when it does not answer).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -24,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.evidence import MAX_CASE_ALERTS, tactic_chain
 from aurorasoc.core import runtime
-from aurorasoc.core.errors import NotFound
+from aurorasoc.core.errors import NotFound, ServiceUnavailable
+from aurorasoc.core.llm_text import complete_text, model_configured
 from aurorasoc.core.models import AlertModel, CaseModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.intel import attack
@@ -32,6 +35,13 @@ from aurorasoc.intel.observables import common_values
 
 KEY = "summary"
 TOP = 5
+MAX_MODEL_TEXT = 4_000
+MODEL_PROMPT = (
+    "You are the case summary agent. From the JSON facts of a security case, write at most five plain "
+    "sentences for a SOC analyst: what happened, on which hosts, as which users, when (event time), "
+    "which techniques and tactics, which processes and command lines, which indicators. Use only the "
+    "facts given; never name an indicator that is not listed."
+)
 
 
 def _top(values: Iterable[str | None], limit: int = TOP) -> list[str]:
@@ -132,6 +142,19 @@ async def compute(session: AsyncSession, case: CaseModel) -> dict[str, Any]:
     return {**facts, "text": _text(facts), "backend": "offline"}
 
 
+async def with_model_text(summary: dict[str, Any]) -> dict[str, Any]:
+    """The model's wording of the same facts when one is configured; the offline text otherwise or
+    when the model gives no answer (``model_error`` says why)."""
+    if not model_configured() or not summary["alert_count"]:
+        return summary
+    facts = {k: v for k, v in summary.items() if k not in ("text", "backend")}
+    try:
+        text = await complete_text(MODEL_PROMPT, json.dumps(facts, default=str))
+    except ServiceUnavailable as exc:
+        return {**summary, "model_error": exc.message}
+    return {**summary, "text": text[:MAX_MODEL_TEXT], "backend": "model"}
+
+
 async def signature(session: AsyncSession, case_id: uuid.UUID) -> str:
     """Which alerts, in which state, the case holds now (one narrow indexed query)."""
     stmt = select(AlertModel.id, AlertModel.updated_at).where(AlertModel.case_id == case_id)
@@ -155,7 +178,7 @@ class CaseSummaryService:
         sig = await signature(self.session, case_id)
         if stored and stored.get("signature") == sig:
             return dict(stored)
-        fresh = await compute(self.session, case)
+        fresh = await with_model_text(await compute(self.session, case))
         stored = {
             **fresh,
             "event_time_start": _iso(fresh["event_time_start"]),

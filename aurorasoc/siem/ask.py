@@ -20,8 +20,8 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.config import get_settings
-from aurorasoc.core.errors import InvalidInput
+from aurorasoc.core.errors import InvalidInput, ServiceUnavailable
+from aurorasoc.core.llm_text import complete_text, model_configured
 from aurorasoc.core.models import SiemLogModel
 from aurorasoc.siem.query import parse
 
@@ -35,7 +35,6 @@ BUILDER_FIELDS: tuple[AskField, ...] = (
     "event_id",
 )
 VALUES_PER_FIELD = 50
-MODEL_TIMEOUT_S = 20.0
 _PLAIN = re.compile(r'^[^\s()"*]+$')
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 _EVENT_ID = re.compile(r"\b(?:event(?:\s*id)?\s*)(\d{1,5})\b", re.IGNORECASE)
@@ -152,26 +151,8 @@ def _prompt(values: dict[str, list[str]]) -> str:
 
 
 async def _model_answer(question: str, values: dict[str, list[str]]) -> Answer:
-    """Raises InvalidInput when the model is unreachable or writes no valid query."""
-    import openai
-
-    cfg = get_settings().agents
-    client = openai.AsyncOpenAI(
-        base_url=cfg.llm_base_url,
-        api_key=cfg.llm_api_key or "not-needed",
-        timeout=MODEL_TIMEOUT_S,
-        max_retries=1,
-    )
-    try:
-        response = await client.chat.completions.create(
-            model=cfg.llm_model or "default",
-            messages=[{"role": "system", "content": _prompt(values)}, {"role": "user", "content": question}],
-        )
-    except openai.APIError as exc:
-        raise InvalidInput(f"the model is not reachable ({type(exc).__name__})") from exc
-    finally:
-        await client.close()
-    content = (response.choices[0].message.content or "") if response.choices else ""
+    """Raises InvalidInput when the model writes no valid query (ServiceUnavailable: no answer)."""
+    content = await complete_text(_prompt(values), question)
     match = _JSON.search(content)
     try:
         data: dict[str, Any] = json.loads(match.group(0)) if match else {}
@@ -187,9 +168,9 @@ async def _model_answer(question: str, values: dict[str, list[str]]) -> Answer:
 async def ask(session: AsyncSession, question: str) -> Answer:
     """The query for ``question``: the model's when one is configured and answers well, else offline."""
     values = await stored_values(session)
-    if not get_settings().agents.configured:
+    if not model_configured():
         return offline_answer(question, values)
     try:
         return await _model_answer(question, values)
-    except InvalidInput as exc:
+    except (InvalidInput, ServiceUnavailable) as exc:
         return offline_answer(question, values, note=f"Model not used: {exc.message}. ")

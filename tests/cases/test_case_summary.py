@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from test_agents_llm import ScriptedLLM, llm  # noqa: F401  (the scripted OpenAI-compatible server)
 from test_case_correlator import add_case, correlate, make_alert
 
 from aurorasoc.cases.summary import CaseSummaryService
 
+# ruff: noqa: F811  (the scripted-model fixture is imported from test_agents_llm)
 T0 = datetime(2019, 3, 17, 19, 9, 41, tzinfo=UTC)
 DUMP = "procdump.exe -ma lsass.exe C:\\Users\\IEUser\\Desktop\\lsass.dmp"
 
@@ -63,3 +66,24 @@ async def test_summary_states_the_evidence_and_changes_when_an_alert_with_a_new_
     assert "DC01" in second["text"] and "DC01" not in first["text"]
     assert second["signature"] != first["signature"]
     assert second["event_time_end"].startswith("2019-03-17T19:15:01")
+
+
+async def test_a_configured_model_words_the_same_facts(llm: ScriptedLLM, db_session: AsyncSession) -> None:
+    found = await add_case(db_session, make_alert(**lsass_read("PC04", T0)))
+    wording = "procdump read LSASS memory on PC04 as CORP\\alice (T1003.001, credential-access)."
+    llm.script = {"case_summary": [lambda _body: {"content": wording}]}
+    summary = await CaseSummaryService(db_session).current(found.id)
+    assert (summary["backend"], summary["text"], summary["hosts"]) == ("model", wording, ["PC04"])
+    [request] = llm.requests
+    shown = json.loads(request["messages"][1]["content"])
+    assert shown["hosts"] == ["PC04"] and shown["processes"][0]["command_line"] == DUMP
+
+
+async def test_without_an_answer_from_the_model_the_template_stays(
+    llm: ScriptedLLM, db_session: AsyncSession
+) -> None:
+    found = await add_case(db_session, make_alert(**lsass_read("PC04", T0)))
+    llm.script = {"case_summary": [lambda _body: {"status_code": 500}] * 3}
+    summary = await CaseSummaryService(db_session).current(found.id)
+    assert summary["backend"] == "offline" and DUMP in summary["text"]
+    assert "not reachable" in summary["model_error"]
