@@ -35,6 +35,7 @@ BUILDER_FIELDS: tuple[AskField, ...] = (
     "event_id",
 )
 VALUES_PER_FIELD = 50
+SAMPLE_ROWS = 100_000
 _PLAIN = re.compile(r'^[^\s()"*]+$')
 _IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 _EVENT_ID = re.compile(r"\b(?:event(?:\s*id)?\s*)(\d{1,5})\b", re.IGNORECASE)
@@ -75,10 +76,17 @@ def build_query(conditions: list[Condition], words: str | None = None) -> str:
 
 
 async def stored_values(session: AsyncSession, limit: int = VALUES_PER_FIELD) -> dict[str, list[str]]:
-    """The most frequent stored values of each builder field (what the builder offers)."""
+    """The most frequent values of each builder field among the latest received events (bounded:
+    an index walk of ``SAMPLE_ROWS`` rows, not a scan of the whole store, spec §28)."""
+    recent = (
+        select(*(getattr(SiemLogModel, name) for name in BUILDER_FIELDS))
+        .order_by(SiemLogModel.received_at.desc())
+        .limit(SAMPLE_ROWS)
+        .cte("recent")
+    )
     out: dict[str, list[str]] = {}
     for name in BUILDER_FIELDS:
-        column = getattr(SiemLogModel, name)
+        column = recent.c[name]
         stmt = (
             select(column)
             .where(column.is_not(None), column != "")
