@@ -101,17 +101,18 @@ test.describe.serial("containment through approvals", () => {
     await expect(brief.getByTestId("case-brief-processes")).toContainText("procdump.exe");
     await shot(page, info, "case-timeline");
 
-    await page.goto(`${base()}/settings?tab=audit`);
-    await page.getByLabel("Action").fill("approval.approved");
-    const audit = page.getByTestId("audit-table").locator("tbody tr");
-    await expect(audit.first()).toContainText("approval.approved");
-    await expect(audit.first()).toContainText("admin");
-    await shot(page, info, "audit-log");
-
     const headers = await bearer(request);
     const approvals = await request.get(`${base()}/api/v1/approvals`, { headers, params: { case_id: caseId } });
     const [approval] = (await approvals.json()).items as { id: string; status: string; result: { status: string } }[];
     expect([approval.status, approval.result.status]).toEqual(["approved", "completed"]);
+
+    await page.goto(`${base()}/settings?tab=audit`);
+    await page.getByLabel("Action").fill("approval.approved");
+    const audited = page.getByTestId("audit-table").locator("tbody tr").filter({ hasText: `approval/${approval.id}` });
+    await expect(audited).toHaveCount(1);
+    await expect(audited).toContainText("admin");
+    await shot(page, info, "audit-log");
+
     const trail = await request.get(`${base()}/api/v1/audit`, { headers, params: { resource_id: approval.id, limit: 50 } });
     const actions = ((await trail.json()).items as { action: string; resource_id: string }[])
       .filter((a) => a.resource_id === approval.id).map((a) => a.action);
