@@ -8,12 +8,14 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from aurorasoc.agents import investigations
 from aurorasoc.agents.investigations import InvestigationFilters, InvestigationService
+from aurorasoc.agents.proposals import file_proposed_action
 from aurorasoc.agents.schemas import (
     DispatchRequest,
     InvestigateRequest,
     InvestigationEventOut,
     InvestigationOut,
     OverrideRequest,
+    ProposalRequest,
 )
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.bus.base import AGENT_TASKS_STREAM
@@ -29,6 +31,7 @@ from aurorasoc.core.web.deps import (
     require_pipeline_writes,
 )
 from aurorasoc.core.web.showcase import stamp_source
+from aurorasoc.soar.schemas import ApprovalOut
 
 router = APIRouter(tags=["investigations"])
 DEFAULT_PROMPT = "Investigate this alert: establish what happened, how bad it is, and what to do next."
@@ -176,3 +179,27 @@ async def override_investigation(
     await service.override(investigation, body.status, body.note, principal.username)
     await session.commit()
     return InvestigationOut.model_validate(investigation)
+
+
+@router.post(
+    "/investigations/{investigation_id}/proposals",
+    response_model=ApprovalOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="File one of the investigation's proposed containments as a human approval. "
+    "Permission: playbooks:execute",
+    dependencies=[Depends(require_mutations)],
+)
+async def file_proposal(
+    investigation_id: uuid.UUID,
+    body: ProposalRequest,
+    session: DbSession,
+    principal: Principal = Depends(require_permission("playbooks:execute")),
+) -> ApprovalOut:
+    investigation = await InvestigationService(session).get(investigation_id)
+    approval, outboxes = await file_proposed_action(
+        session, investigation, body.action, body.target, (principal.username, principal.permissions)
+    )
+    await session.commit()
+    for outbox in outboxes:
+        await outbox.publish()
+    return ApprovalOut.model_validate(approval)

@@ -65,6 +65,15 @@ class OverrideRequest(BaseModel):
     note: str = Field(..., min_length=1, max_length=4000)
 
 
+class ProposalRequest(BaseModel):
+    """One of the investigation's ``proposed_actions``, to file as a human approval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["isolate_endpoint", "disable_user", "block_ip"]
+    target: str = Field(..., min_length=1, max_length=255)
+
+
 class AgentStatusOut(BaseModel):
     name: str
     display_name: str

@@ -35,6 +35,7 @@ from aurorasoc.cases import router_alert_links as alert_cases
 from aurorasoc.cases import router_case_alerts as case_alerts
 from aurorasoc.cases import router_evidence as evidence
 from aurorasoc.cases import router_files as case_evidence
+from aurorasoc.cases import router_summary as case_summary
 from aurorasoc.core import runtime
 from aurorasoc.core.bus.base import get_bus, set_bus
 from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher
@@ -61,6 +62,7 @@ from aurorasoc.network import router_sites as sites
 from aurorasoc.network.federation import federation_service
 from aurorasoc.reports import router as reports
 from aurorasoc.siem import router as siem
+from aurorasoc.siem import router_ask as siem_ask
 from aurorasoc.siem import router_entities as entities
 from aurorasoc.siem import router_hunts as siem_hunts
 from aurorasoc.siem import router_ingest as siem_ingest
@@ -166,6 +168,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         cases,
         case_alerts,
         case_evidence,
+        case_summary,
         playbooks,
         executions,
         approvals,
@@ -191,6 +194,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         siem,
         siem_sources,
         siem_hunts,
+        siem_ask,
         evidence,
         ws,
     ):

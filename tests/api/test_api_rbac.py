@@ -236,8 +236,10 @@ async def _soar_seeds(session: Any, n: int) -> dict[str, str]:
     await session.flush()
     ids = {"playbook_id": playbook.id, "execution_id": execution.id, "approval_id": approval.id}
     ids["automation_rule_id"] = rule.id
+    proposed = [{"action": "isolate_endpoint", "target": "rbac-host", "requires_approval": True}]
     investigation = InvestigationModel(task_id=f"rbac-{n}", agent="orchestrator", prompt="rbac",
-                                       requested_by="rbac", status="completed")  # fmt: skip
+                                       requested_by="rbac", status="completed",
+                                       result={"proposed_actions": proposed})  # fmt: skip
     session.add(investigation)
     await session.flush()
     ids["investigation_id"] = investigation.id
@@ -364,6 +366,8 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "POST /api/v1/siem/sources": {"name": f"rbac-new-source-{n}", "kind": "http"},
         "PATCH /api/v1/siem/sources/{source_id}": {"enabled": False},
         "POST /api/v1/siem/hunts": {"name": f"rbac hunt post {n}", "query": "host:rbac-*"},
+        "POST /api/v1/siem/ask": {"question": "what ran on rbac-host?"},
+        "POST /api/v1/siem/ask/build": {"conditions": [{"field": "host", "value": "rbac-host"}]},
         "PATCH /api/v1/siem/hunts/{hunt_id}": {"sharing_mode": "team"},
         "POST /api/v1/siem/hunts/{hunt_id}/run": None,
         "POST /api/v1/playbooks": _playbook_def(f"rbac-new-pb-{n}"),
@@ -378,6 +382,10 @@ def body_for(spec: RouteSpec, seeds: Seeds) -> Any:
         "POST /api/v1/alerts/{alert_id}/investigate": {},
         "POST /api/v1/orchestrator/dispatch": {"agent": "threat_intel", "prompt": "rbac"},
         "POST /api/v1/investigations/{investigation_id}/override": {"status": "completed", "note": "rbac"},
+        "POST /api/v1/investigations/{investigation_id}/proposals": {
+            "action": "isolate_endpoint",
+            "target": "rbac-host",
+        },
         "POST /api/v1/cps/devices": {
             "device_id": f"rbac-new-dev-{n}",
             "device_type": "valve",

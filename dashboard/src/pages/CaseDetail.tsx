@@ -12,6 +12,7 @@ import { SeverityBadge, formatTime } from "../components/ui";
 import { CaseApprovals, CaseExecutions, CaseReports } from "./CaseResponse";
 import { InvestigationLinks } from "./agents/InvestigationLinks";
 import { CaseEvidencePanel } from "./CaseEvidence";
+import { CaseSummaryCard } from "./CaseSummary";
 
 function useCaseWrite(id: string) {
   const client = useQueryClient();
@@ -106,6 +107,7 @@ export function CaseDetailPage() {
             {!unavailable && <Controls found={found} write={write} />}
             <div className="grid gap-4 xl:grid-cols-[2fr_1fr]">
               <div className="flex flex-col gap-4">
+              <CaseSummaryCard caseId={found.id} />
               <CaseEvidencePanel caseId={found.id} />
               <div className="card">
                 <h2 className="mb-2 font-medium">Timeline</h2>

@@ -7,6 +7,7 @@ import type { Hunt, LogSource, Page as PageOf, SiemFacets, SiemHistogram, SiemLo
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
 import { Field, Pager, SEVERITIES, SeverityBadge, activatable, formatTime, prettyRaw } from "../components/ui";
+import { AskInWords } from "./SiemAsk";
 
 const RANGES: [string, string][] = [
   ["15m", "15 min"], ["1h", "1 hour"], ["4h", "4 hours"], ["24h", "24 hours"], ["7d", "7 days"], ["30d", "30 days"],
@@ -114,6 +115,7 @@ function SearchTab() {
   const [open, setOpen] = useState<string | null>(null);
   return (
     <SiemShell unavailable={unavailable}>
+      <AskInWords disabled={unavailable} onRun={(q) => apply({ ...applied, q })} />
       <form role="search" aria-label="Search events" className="mb-3 flex flex-wrap items-end gap-3" onSubmit={submit}>
         <Field label="Query (e.g. host:web-01 AND NOT sshd)">
           <input className="input w-96 font-mono" data-testid="search-input" value={draft.q} disabled={unavailable}

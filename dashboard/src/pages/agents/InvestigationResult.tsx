@@ -7,6 +7,7 @@
  */
 import type { Investigation, InvestigationEvent } from "../../api/types";
 import { Chip } from "../../components/ui";
+import { ProposedActions } from "./ProposedActions";
 import { percent, verdictOf } from "./shared";
 
 interface Finding {
@@ -91,7 +92,7 @@ export function InvestigationResult({ inv, events }: { inv: Investigation; event
         {steps.length || actions.length ? (
           <ul className="list-disc space-y-1 pl-5 text-sm">
             {steps.map((s) => <li key={s}>{s}</li>)}
-            {actions.map((a, i) => <li key={`a${i}`}>Proposed (needs approval): <span className="font-mono">{JSON.stringify(a)}</span></li>)}
+            <ProposedActions investigationId={inv.id} actions={actions} />
           </ul>
         ) : <p className="text-sm text-slate-400">No recommendations.</p>}
       </div>

@@ -70,13 +70,17 @@ export async function mockSession(
 /**
  * The evidence reads every alert, case and SIEM page makes (spec §27) answer "nothing recorded" unless
  * a spec mocks them itself (a later route wins): an alert without stored evidence (404), a case without
- * alerts, an empty histogram and no facets.
+ * alerts (and its empty summary), an empty histogram and no facets.
  */
 export async function mockEvidenceDefaults(page: Page): Promise<void> {
   await mockJson(page, "**/api/v1/alerts/*/evidence", { detail: "no evidence recorded" }, 404);
   await mockJson(page, "**/api/v1/cases/*/evidence-summary", {
     alert_count: 0, event_time_start: null, event_time_end: null, tactic_chain: [],
     entities: { hosts: [], users: [], processes: [], ips: [] }, links: [], summary: "The case has no alerts yet.",
+  });
+  await mockJson(page, "**/api/v1/cases/*/summary", {
+    text: "No alerts in this case yet.", alert_count: 0, hosts: [], users: [], techniques: [], processes: [],
+    indicators: [], computed_at: "2026-01-01T00:00:00Z", backend: "offline",
   });
   await mockJson(page, "**/api/v1/siem/histogram?*", { bucket_seconds: null, buckets: [] });
   await mockJson(page, "**/api/v1/siem/facets?*", { host: [], user_name: [], event_id: [], process_executable: [] });
