@@ -2,7 +2,7 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api } from "../../api/client";
-import type { DispatchRequest, Investigation, Page as PageOf } from "../../api/types";
+import type { DispatchRequest, Investigation } from "../../api/types";
 import { useSession } from "../../app/session";
 import { useLiveFeed } from "../../hooks/useLiveFeed";
 import { useSearchState } from "../../hooks/useSearchState";
@@ -48,7 +48,7 @@ export function InvestigationsPage() {
   const filters = { status: get("status"), agent: get("agent"), alert_id: get("alert_id"), case_id: get("case_id") };
   const query = useQuery({
     queryKey: ["investigations", "list", filters, skip],
-    queryFn: () => api<PageOf<Investigation>>("/investigations", { query: { ...filters, skip, limit: LIMIT } }),
+    queryFn: () => api.GET("/investigations", { params: { query: { ...filters, skip, limit: LIMIT } } }),
     placeholderData: keepPreviousData,
   });
   useLiveFeed(THOUGHTS_FEED, can("ws:agent_thoughts"));

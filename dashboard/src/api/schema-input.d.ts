@@ -2465,7 +2465,7 @@ export interface components {
             /** Raw Log */
             raw_log?: string | null;
             /** @default medium */
-            severity: components["schemas"]["Severity"];
+            severity?: components["schemas"]["Severity"];
             /** Source */
             source: string;
             /** Title */
@@ -2481,7 +2481,7 @@ export interface components {
              * Affected Assets
              * @default []
              */
-            affected_assets: string[];
+            affected_assets?: string[];
             asset_type?: components["schemas"]["AssetType"] | null;
             assigned_agent?: components["schemas"]["AgentType"] | null;
             case?: components["schemas"]["CaseRef"] | null;
@@ -2497,7 +2497,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Description */
             description?: string | null;
             /** Dst Ip */
@@ -2506,7 +2506,7 @@ export interface components {
              * Entities
              * @default {}
              */
-            entities: {
+            entities?: {
                 [key: string]: unknown;
             };
             /**
@@ -2530,14 +2530,14 @@ export interface components {
              * Investigations
              * @default []
              */
-            investigations: {
+            investigations?: {
                 [key: string]: unknown;
             }[];
             /**
              * Iocs
              * @default []
              */
-            iocs: string[];
+            iocs?: string[];
             /**
              * Last Seen At
              * Format: date-time
@@ -2551,19 +2551,19 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             /**
              * Observables
              * @default []
              */
-            observables: {
+            observables?: {
                 [key: string]: string;
             }[];
             /**
              * Occurrence Count
              * @default 1
              */
-            occurrence_count: number;
+            occurrence_count?: number;
             /** Origin Site */
             origin_site?: string | null;
             /** Parent Command Line */
@@ -2589,14 +2589,14 @@ export interface components {
              * Techniques
              * @default []
              */
-            techniques: components["schemas"]["TechniqueRef"][];
+            techniques?: components["schemas"]["TechniqueRef"][];
             /** Title */
             title: string;
             /**
              * Typed Iocs
              * @default []
              */
-            typed_iocs: components["schemas"]["TypedIOC"][];
+            typed_iocs?: components["schemas"]["TypedIOC"][];
             /** Updated At */
             updated_at?: string | null;
             /** User Name */
@@ -2612,7 +2612,7 @@ export interface components {
              * Affected Assets
              * @default []
              */
-            affected_assets: string[];
+            affected_assets?: string[];
             asset_type?: components["schemas"]["AssetType"] | null;
             assigned_agent?: components["schemas"]["AgentType"] | null;
             /** Case Id */
@@ -2630,7 +2630,7 @@ export interface components {
              * Entities
              * @default {}
              */
-            entities: {
+            entities?: {
                 [key: string]: unknown;
             };
             /**
@@ -2654,7 +2654,7 @@ export interface components {
              * Iocs
              * @default []
              */
-            iocs: string[];
+            iocs?: string[];
             /**
              * Last Seen At
              * Format: date-time
@@ -2668,19 +2668,19 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             /**
              * Observables
              * @default []
              */
-            observables: {
+            observables?: {
                 [key: string]: string;
             }[];
             /**
              * Occurrence Count
              * @default 1
              */
-            occurrence_count: number;
+            occurrence_count?: number;
             /** Origin Site */
             origin_site?: string | null;
             /** Parent Command Line */
@@ -2752,7 +2752,7 @@ export interface components {
              * @description Only on this host; empty = everywhere
              * @default
              */
-            host_scope: string;
+            host_scope?: string;
             /**
              * Kind
              * @enum {string}
@@ -2794,13 +2794,13 @@ export interface components {
              * @description SIEM query language (§13.6)
              * @default
              */
-            query: string;
+            query?: string;
             /**
              * Time Range
              * @default 24h
              * @enum {string}
              */
-            time_range: "15m" | "1h" | "24h" | "7d" | "all";
+            time_range?: "15m" | "1h" | "24h" | "7d" | "all";
         };
         /**
          * AnalyzeResponse
@@ -2815,7 +2815,7 @@ export interface components {
              * Effects
              * @default []
              */
-            effects: {
+            effects?: {
                 [key: string]: unknown;
             }[];
             /**
@@ -2836,7 +2836,7 @@ export interface components {
              * Preview
              * @default false
              */
-            preview: boolean;
+            preview?: boolean;
             /** Prompt */
             prompt: string;
             /** Query */
@@ -2919,7 +2919,7 @@ export interface components {
              * Message
              * @default Store this API key securely now. It will not be shown again.
              */
-            message: string;
+            message?: string;
             /** Permissions */
             permissions: string[];
             /** Service Name */
@@ -3037,7 +3037,7 @@ export interface components {
              * Priority
              * @default 5
              */
-            priority: number;
+            priority?: number;
             /**
              * Prompt
              * @description Extra instructions for network_security
@@ -3177,7 +3177,7 @@ export interface components {
              * Enabled
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /** Holder */
             holder: string;
             /** Valid Until */
@@ -3198,7 +3198,7 @@ export interface components {
              * Enabled
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /** Holder */
             holder: string;
             /**
@@ -3253,7 +3253,7 @@ export interface components {
              * @description Ed25519 signature of the file bytes, hex
              * @default
              */
-            signature: string;
+            signature?: string;
             /** Target Device Type */
             target_device_type: string;
             /** Version */
@@ -3271,7 +3271,7 @@ export interface components {
              * @default attachment
              * @enum {string}
              */
-            kind: "log" | "flow" | "scan" | "forensic" | "attachment";
+            kind?: "log" | "flow" | "scan" | "forensic" | "attachment";
         };
         /** BulkAction */
         BulkAction: {
@@ -3303,17 +3303,17 @@ export interface components {
              * Linked
              * @default 0
              */
-            linked: number;
+            linked?: number;
             /**
              * Missing
              * @default []
              */
-            missing: string[];
+            missing?: string[];
             /**
              * Updated
              * @default 0
              */
-            updated: number;
+            updated?: number;
         };
         /** BundleOut */
         BundleOut: {
@@ -3363,7 +3363,7 @@ export interface components {
             /** Description */
             description?: string | null;
             /** @default medium */
-            severity: components["schemas"]["Severity"];
+            severity?: components["schemas"]["Severity"];
             /** Title */
             title: string;
         };
@@ -3376,17 +3376,17 @@ export interface components {
              * Affected Assets
              * @default []
              */
-            affected_assets: string[];
+            affected_assets?: string[];
             /**
              * Alerts
              * @default []
              */
-            alerts: components["schemas"]["CaseAlertRef"][];
+            alerts?: components["schemas"]["CaseAlertRef"][];
             /**
              * Approvals
              * @default []
              */
-            approvals: {
+            approvals?: {
                 [key: string]: unknown;
             }[];
             /** Assigned Agent */
@@ -3401,7 +3401,7 @@ export interface components {
              * Cps Involved
              * @default false
              */
-            cps_involved: boolean;
+            cps_involved?: boolean;
             /**
              * Created At
              * Format: date-time
@@ -3414,14 +3414,14 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Description */
             description?: string | null;
             /**
              * Executions
              * @default []
              */
-            executions: {
+            executions?: {
                 [key: string]: unknown;
             }[];
             /**
@@ -3433,14 +3433,14 @@ export interface components {
              * Investigations
              * @default []
              */
-            investigations: {
+            investigations?: {
                 [key: string]: unknown;
             }[];
             /**
              * Iocs
              * @default []
              */
-            iocs: string[];
+            iocs?: string[];
             /** Metadata */
             metadata?: {
                 [key: string]: unknown;
@@ -3449,17 +3449,17 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             /**
              * Recommendations
              * @default []
              */
-            recommendations: unknown[];
+            recommendations?: unknown[];
             /**
              * Reports
              * @default []
              */
-            reports: {
+            reports?: {
                 [key: string]: unknown;
             }[];
             /** Resolution Notes */
@@ -3469,7 +3469,7 @@ export interface components {
              * Similar Cases
              * @default []
              */
-            similar_cases: {
+            similar_cases?: {
                 [key: string]: unknown;
             }[];
             source: components["schemas"]["CaseSource"];
@@ -3478,7 +3478,7 @@ export interface components {
              * Timeline
              * @default []
              */
-            timeline: components["schemas"]["TimelineEntryOut"][];
+            timeline?: components["schemas"]["TimelineEntryOut"][];
             /** Title */
             title: string;
             /** Updated At */
@@ -3511,7 +3511,7 @@ export interface components {
              * Affected Assets
              * @default []
              */
-            affected_assets: string[];
+            affected_assets?: string[];
             /** Assigned Agent */
             assigned_agent?: string | null;
             /** Assigned To */
@@ -3524,7 +3524,7 @@ export interface components {
              * Cps Involved
              * @default false
              */
-            cps_involved: boolean;
+            cps_involved?: boolean;
             /**
              * Created At
              * Format: date-time
@@ -3543,7 +3543,7 @@ export interface components {
              * Iocs
              * @default []
              */
-            iocs: string[];
+            iocs?: string[];
             /** Metadata */
             metadata?: {
                 [key: string]: unknown;
@@ -3552,12 +3552,12 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             /**
              * Recommendations
              * @default []
              */
-            recommendations: unknown[];
+            recommendations?: unknown[];
             /** Resolution Notes */
             resolution_notes?: string | null;
             severity: components["schemas"]["Severity"];
@@ -3748,7 +3748,7 @@ export interface components {
              * Evidence
              * @default {}
              */
-            evidence: {
+            evidence?: {
                 [key: string]: unknown;
             };
             /** Severity */
@@ -3817,7 +3817,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Open Alerts */
             open_alerts: {
                 [key: string]: number;
@@ -3832,14 +3832,14 @@ export interface components {
              * Top Network Attacks
              * @default []
              */
-            top_network_attacks: components["schemas"]["NetworkAttackOut"][];
+            top_network_attacks?: components["schemas"]["NetworkAttackOut"][];
             /** Trend */
             trend: components["schemas"]["TrendPoint"][];
             /**
              * Unavailable Sections
              * @default []
              */
-            unavailable_sections: string[];
+            unavailable_sections?: string[];
         };
         /** DecisionBody */
         DecisionBody: {
@@ -3872,7 +3872,7 @@ export interface components {
              * Attestations
              * @default []
              */
-            attestations: components["schemas"]["AttestationRecordOut"][];
+            attestations?: components["schemas"]["AttestationRecordOut"][];
             /** Board Family */
             board_family?: string | null;
             /** Boot Count */
@@ -3905,7 +3905,7 @@ export interface components {
              * Has Public Key
              * @default false
              */
-            has_public_key: boolean;
+            has_public_key?: boolean;
             health?: components["schemas"]["DeviceHealth"] | null;
             /** Last Attested At */
             last_attested_at?: string | null;
@@ -3928,12 +3928,12 @@ export interface components {
              * Risk Score
              * @default 0
              */
-            risk_score: number;
+            risk_score?: number;
             /**
              * Telemetry
              * @default []
              */
-            telemetry: components["schemas"]["TelemetryOut"][];
+            telemetry?: components["schemas"]["TelemetryOut"][];
             /** Trusted */
             trusted: boolean;
             /** Zone Id */
@@ -3984,7 +3984,7 @@ export interface components {
              * Has Public Key
              * @default false
              */
-            has_public_key: boolean;
+            has_public_key?: boolean;
             health?: components["schemas"]["DeviceHealth"] | null;
             /** Last Attested At */
             last_attested_at?: string | null;
@@ -4007,7 +4007,7 @@ export interface components {
              * Risk Score
              * @default 0
              */
-            risk_score: number;
+            risk_score?: number;
             /** Trusted */
             trusted: boolean;
             /** Zone Id */
@@ -4029,7 +4029,7 @@ export interface components {
         /** DispatchRequest */
         DispatchRequest: {
             /** @default orchestrator */
-            agent: components["schemas"]["AgentType"];
+            agent?: components["schemas"]["AgentType"];
             /** Alert Id */
             alert_id?: string | null;
             /** Case Id */
@@ -4038,7 +4038,7 @@ export interface components {
              * Priority
              * @default 5
              */
-            priority: number;
+            priority?: number;
             /** Prompt */
             prompt: string;
         };
@@ -4211,7 +4211,7 @@ export interface components {
              * Parameters
              * @default {}
              */
-            parameters: {
+            parameters?: {
                 [key: string]: unknown;
             };
             /** Playbook Id */
@@ -4255,22 +4255,22 @@ export interface components {
              * Event Id
              * @default []
              */
-            event_id: components["schemas"]["FacetValue"][];
+            event_id?: components["schemas"]["FacetValue"][];
             /**
              * Host
              * @default []
              */
-            host: components["schemas"]["FacetValue"][];
+            host?: components["schemas"]["FacetValue"][];
             /**
              * Process Executable
              * @default []
              */
-            process_executable: components["schemas"]["FacetValue"][];
+            process_executable?: components["schemas"]["FacetValue"][];
             /**
              * User Name
              * @default []
              */
-            user_name: components["schemas"]["FacetValue"][];
+            user_name?: components["schemas"]["FacetValue"][];
         };
         /** FeedCreate */
         FeedCreate: {
@@ -4279,7 +4279,7 @@ export interface components {
              * @description For indicators that carry none
              * @default 0.5
              */
-            confidence: number;
+            confidence?: number;
             /**
              * Csv Column
              * @description CSV header of the indicator column
@@ -4289,13 +4289,13 @@ export interface components {
              * Enabled
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /**
              * Expiry Days
              * @description For indicators that carry no expiry
              * @default 30
              */
-            expiry_days: number;
+            expiry_days?: number;
             /**
              * Kind
              * @enum {string}
@@ -4307,19 +4307,19 @@ export interface components {
              * Refresh Minutes
              * @default 60
              */
-            refresh_minutes: number;
+            refresh_minutes?: number;
             /**
              * Refresh Now
              * @description Import once on creation (a refused feed is still saved)
              * @default true
              */
-            refresh_now: boolean;
+            refresh_now?: boolean;
             /**
              * Tlp
              * @default amber
              * @enum {string}
              */
-            tlp: "clear" | "green" | "amber" | "red";
+            tlp?: "clear" | "green" | "amber" | "red";
             /**
              * Url
              * @description http(s) URL; a MISP feed's base URL
@@ -4436,7 +4436,7 @@ export interface components {
              * @default ok
              * @enum {string}
              */
-            status: "ok" | "degraded";
+            status?: "ok" | "degraded";
             /** Version */
             version: string;
         };
@@ -4448,7 +4448,7 @@ export interface components {
              * Buckets
              * @default []
              */
-            buckets: components["schemas"]["HistogramBucket"][];
+            buckets?: components["schemas"]["HistogramBucket"][];
         };
         /** HistogramBucket */
         HistogramBucket: {
@@ -4466,7 +4466,7 @@ export interface components {
              * Alert On Hits
              * @default false
              */
-            alert_on_hits: boolean;
+            alert_on_hits?: boolean;
             /** Description */
             description?: string | null;
             /**
@@ -4474,7 +4474,7 @@ export interface components {
              * @description Queue a threat_hunter task when a scheduled run hits
              * @default false
              */
-            dispatch_agent: boolean;
+            dispatch_agent?: boolean;
             /**
              * @default {
              *       "host": [],
@@ -4482,7 +4482,7 @@ export interface components {
              *       "source": []
              *     }
              */
-            filters: components["schemas"]["HuntFilters"];
+            filters?: components["schemas"]["HuntFilters"];
             /** Name */
             name: string;
             /**
@@ -4496,18 +4496,18 @@ export interface components {
              * Shared With Roles
              * @default []
              */
-            shared_with_roles: components["schemas"]["Role"][];
+            shared_with_roles?: components["schemas"]["Role"][];
             /**
              * Sharing Mode
              * @default private
              * @enum {string}
              */
-            sharing_mode: "private" | "team" | "roles";
+            sharing_mode?: "private" | "team" | "roles";
             /**
              * Tags
              * @default []
              */
-            tags: string[];
+            tags?: string[];
         };
         /**
          * HuntFilters
@@ -4518,19 +4518,19 @@ export interface components {
              * Host
              * @default []
              */
-            host: string[];
+            host?: string[];
             /** Range */
             range?: ("15m" | "1h" | "4h" | "24h" | "7d" | "30d" | "all") | null;
             /**
              * Severity
              * @default []
              */
-            severity: components["schemas"]["Severity"][];
+            severity?: components["schemas"]["Severity"][];
             /**
              * Source
              * @default []
              */
-            source: string[];
+            source?: string[];
         };
         /** HuntOut */
         HuntOut: {
@@ -4538,7 +4538,7 @@ export interface components {
              * Alert On Hits
              * @default false
              */
-            alert_on_hits: boolean;
+            alert_on_hits?: boolean;
             /**
              * Created At
              * Format: date-time
@@ -4552,12 +4552,12 @@ export interface components {
              * Dispatch Agent
              * @default false
              */
-            dispatch_agent: boolean;
+            dispatch_agent?: boolean;
             /**
              * Filters
              * @default {}
              */
-            filters: {
+            filters?: {
                 [key: string]: unknown;
             };
             /**
@@ -4569,12 +4569,12 @@ export interface components {
              * Is Owner
              * @default false
              */
-            is_owner: boolean;
+            is_owner?: boolean;
             /**
              * Last Hit Count
              * @default 0
              */
-            last_hit_count: number;
+            last_hit_count?: number;
             /** Last Run At */
             last_run_at?: string | null;
             /** Name */
@@ -4587,7 +4587,7 @@ export interface components {
              * Shared With Roles
              * @default []
              */
-            shared_with_roles: string[];
+            shared_with_roles?: string[];
             /**
              * Sharing Mode
              * @enum {string}
@@ -4597,12 +4597,12 @@ export interface components {
              * Tags
              * @default []
              */
-            tags: string[];
+            tags?: string[];
             /**
              * Total Hits
              * @default 0
              */
-            total_hits: number;
+            total_hits?: number;
             /**
              * Updated At
              * Format: date-time
@@ -4660,14 +4660,14 @@ export interface components {
              * @description 0 (guess) to 1 (certain); the max is kept
              * @default 0.5
              */
-            confidence: number;
+            confidence?: number;
             /** Description */
             description?: string | null;
             /**
              * Source
              * @default manual
              */
-            source: string;
+            source?: string;
             /**
              * Tags
              * @description Merged into existing tags
@@ -4700,7 +4700,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Description */
             description?: string | null;
             /**
@@ -4740,7 +4740,7 @@ export interface components {
              * Tags
              * @default []
              */
-            tags: string[];
+            tags?: string[];
             /** Tlp */
             tlp: string;
             /** Type */
@@ -4791,7 +4791,7 @@ export interface components {
              * Tags
              * @default []
              */
-            tags: string[];
+            tags?: string[];
             /** Tlp */
             tlp: string;
             /** Type */
@@ -4893,12 +4893,12 @@ export interface components {
              * Simulated
              * @default false
              */
-            simulated: boolean;
+            simulated?: boolean;
             /**
              * Summary
              * @default
              */
-            summary: string;
+            summary?: string;
             /** Value */
             value: string;
             /**
@@ -4906,7 +4906,7 @@ export interface components {
              * @default unknown
              * @enum {string}
              */
-            verdict: "malicious" | "suspicious" | "benign" | "unknown";
+            verdict?: "malicious" | "suspicious" | "benign" | "unknown";
         };
         /** InvestigateRequest */
         InvestigateRequest: {
@@ -4914,7 +4914,7 @@ export interface components {
              * Priority
              * @default 5
              */
-            priority: number;
+            priority?: number;
             /**
              * Prompt
              * @description Extra instructions for the orchestrator
@@ -5000,7 +5000,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["SiemLogOut"][];
             /** Limit */
@@ -5015,12 +5015,12 @@ export interface components {
              * Total Is Estimate
              * @default false
              */
-            total_is_estimate: boolean;
+            total_is_estimate?: boolean;
             /**
              * Truncated
              * @default false
              */
-            truncated: boolean;
+            truncated?: boolean;
         };
         /** LogPromoteBody */
         LogPromoteBody: {
@@ -5039,12 +5039,12 @@ export interface components {
              * Enabled
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /**
              * Format
              * @default auto
              */
-            format: string;
+            format?: string;
             /**
              * Kind
              * @enum {string}
@@ -5056,7 +5056,7 @@ export interface components {
              * Passthrough Alerts
              * @default false
              */
-            passthrough_alerts: boolean;
+            passthrough_alerts?: boolean;
             /** Path */
             path?: string | null;
         };
@@ -5074,13 +5074,13 @@ export interface components {
              * @description Average events per second over the last minute
              * @default 0
              */
-            eps: number;
+            eps?: number;
             /**
              * Events Today
              * @description Events received since 00:00 UTC
              * @default 0
              */
-            events_today: number;
+            events_today?: number;
             /** Events Total */
             events_total: number;
             /** Format */
@@ -5151,7 +5151,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /**
              * Enrichment
              * @description One result per threat-intel provider
@@ -5163,12 +5163,12 @@ export interface components {
              * Linked Alert Count
              * @default 0
              */
-            linked_alert_count: number;
+            linked_alert_count?: number;
             /**
              * Linked Alerts
              * @default []
              */
-            linked_alerts: components["schemas"]["AlertRef"][];
+            linked_alerts?: components["schemas"]["AlertRef"][];
             /** Type */
             type: string;
             /**
@@ -5248,12 +5248,12 @@ export interface components {
              * Alert Ids
              * @default []
              */
-            alert_ids: string[];
+            alert_ids?: string[];
             /**
              * Alerts
              * @default []
              */
-            alerts: components["schemas"]["AlertOut"][];
+            alerts?: components["schemas"]["AlertOut"][];
             /** Case Id */
             case_id?: string | null;
             /** Category */
@@ -5271,7 +5271,7 @@ export interface components {
              * Findings
              * @default []
              */
-            findings: string[];
+            findings?: string[];
             /**
              * First Seen
              * Format: date-time
@@ -5286,7 +5286,7 @@ export interface components {
              * Investigations
              * @default []
              */
-            investigations: components["schemas"]["InvestigationOut"][];
+            investigations?: components["schemas"]["InvestigationOut"][];
             /**
              * Last Seen
              * Format: date-time
@@ -5296,7 +5296,7 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             severity: components["schemas"]["Severity"];
             /** Src Ip */
             src_ip?: string | null;
@@ -5309,12 +5309,12 @@ export interface components {
              * Techniques
              * @default []
              */
-            techniques: components["schemas"]["TechniqueRef"][];
+            techniques?: components["schemas"]["TechniqueRef"][];
             /**
              * Telemetry Families
              * @default []
              */
-            telemetry_families: string[];
+            telemetry_families?: string[];
             /** Title */
             title: string;
             /** Updated At */
@@ -5326,7 +5326,7 @@ export interface components {
              * Alert Ids
              * @default []
              */
-            alert_ids: string[];
+            alert_ids?: string[];
             /** Case Id */
             case_id?: string | null;
             /** Category */
@@ -5359,7 +5359,7 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             severity: components["schemas"]["Severity"];
             /** Src Ip */
             src_ip?: string | null;
@@ -5372,7 +5372,7 @@ export interface components {
              * Telemetry Families
              * @default []
              */
-            telemetry_families: string[];
+            telemetry_families?: string[];
             /** Title */
             title: string;
             /** Updated At */
@@ -5467,7 +5467,7 @@ export interface components {
              * Name
              * @default sigmahq
              */
-            name: string;
+            name?: string;
             /** Sha256 */
             sha256?: string | null;
             /**
@@ -5483,7 +5483,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["AlertOut"][];
             /** Limit */
@@ -5500,7 +5500,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ApiKeyInfo"][];
             /** Limit */
@@ -5517,7 +5517,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ApprovalOut"][];
             /** Limit */
@@ -5534,7 +5534,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["AuditEntry"][];
             /** Limit */
@@ -5551,7 +5551,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["AutomationRuleOut"][];
             /** Limit */
@@ -5568,7 +5568,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["BadgeOut"][];
             /** Limit */
@@ -5585,7 +5585,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["BundleOut"][];
             /** Limit */
@@ -5602,7 +5602,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["CaseOut"][];
             /** Limit */
@@ -5619,7 +5619,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ConduitOut"][];
             /** Limit */
@@ -5636,7 +5636,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ConnectorActionOut"][];
             /** Limit */
@@ -5653,7 +5653,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["CorrelationOut"][];
             /** Limit */
@@ -5670,7 +5670,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["DeviceOut"][];
             /** Limit */
@@ -5687,7 +5687,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["Entity"][];
             /** Limit */
@@ -5704,7 +5704,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ExecutionOut"][];
             /** Limit */
@@ -5721,7 +5721,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["HuntOut"][];
             /** Limit */
@@ -5738,7 +5738,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["IOCOut"][];
             /** Limit */
@@ -5755,7 +5755,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["InvestigationEventOut"][];
             /** Limit */
@@ -5772,7 +5772,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["InvestigationOut"][];
             /** Limit */
@@ -5789,7 +5789,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["LogSourceOut"][];
             /** Limit */
@@ -5806,7 +5806,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["NetworkAttackOut"][];
             /** Limit */
@@ -5823,7 +5823,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["PlaybookOut"][];
             /** Limit */
@@ -5840,7 +5840,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ReportOut"][];
             /** Limit */
@@ -5857,7 +5857,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["RolloutOut"][];
             /** Limit */
@@ -5874,7 +5874,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["RuleOut"][];
             /** Limit */
@@ -5891,7 +5891,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["TechniqueOut"][];
             /** Limit */
@@ -5908,7 +5908,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["UserOut"][];
             /** Limit */
@@ -5925,7 +5925,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ZoneOut"][];
             /** Limit */
@@ -5948,7 +5948,7 @@ export interface components {
              * Reason
              * @default paused by operator
              */
-            reason: string;
+            reason?: string;
         };
         /** PlaybookOut */
         PlaybookOut: {
@@ -5970,7 +5970,7 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             /** Name */
             name: string;
             /** Requires Approval */
@@ -5985,7 +5985,7 @@ export interface components {
              * Version
              * @default 1
              */
-            version: number;
+            version?: number;
         };
         /**
          * Preview
@@ -6003,7 +6003,7 @@ export interface components {
              * @default true
              * @constant
              */
-            preview: true;
+            preview?: true;
         };
         /** Provider */
         Provider: {
@@ -6026,7 +6026,7 @@ export interface components {
              * @default local
              * @constant
              */
-            default: "local";
+            default?: "local";
             /** Providers */
             providers: components["schemas"]["Provider"][];
         };
@@ -6128,7 +6128,7 @@ export interface components {
              * @default true
              * @constant
              */
-            preview: true;
+            preview?: true;
             report: components["schemas"]["ReportDetail"];
         };
         /**
@@ -6172,7 +6172,7 @@ export interface components {
              * @description The firmware connector is the simulated one
              * @default true
              */
-            delivery_simulated: boolean;
+            delivery_simulated?: boolean;
             /**
              * Id
              * Format: uuid
@@ -6246,7 +6246,7 @@ export interface components {
              * Enabled
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /**
              * Yaml
              * @description Sigma YAML (one or more documents)
@@ -6272,14 +6272,14 @@ export interface components {
              * Cooldown Seconds
              * @default 0
              */
-            cooldown_seconds: number;
+            cooldown_seconds?: number;
             /** Description */
             description?: string | null;
             /**
              * Enabled
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /** Name */
             name: string;
             /** Playbook Id */
@@ -6288,7 +6288,7 @@ export interface components {
              * Priority
              * @default 100
              */
-            priority: number;
+            priority?: number;
         };
         /** RuleDetail */
         RuleDetail: {
@@ -6458,7 +6458,7 @@ export interface components {
              * @description JSON log objects
              * @default []
              */
-            events: {
+            events?: {
                 [key: string]: unknown;
             }[];
             /**
@@ -6466,7 +6466,7 @@ export interface components {
              * @description Stored siem_logs ids
              * @default []
              */
-            log_ids: string[];
+            log_ids?: string[];
             /**
              * Yaml
              * @description Sigma YAML (one or more documents)
@@ -6513,7 +6513,7 @@ export interface components {
              * @default queued
              * @constant
              */
-            delivery: "queued";
+            delivery?: "queued";
             /** Message */
             message: {
                 [key: string]: unknown;
@@ -6535,7 +6535,7 @@ export interface components {
              * Entities
              * @default {}
              */
-            entities: {
+            entities?: {
                 [key: string]: unknown;
             };
             /** Event Id */
@@ -6546,7 +6546,7 @@ export interface components {
              * Fields
              * @default {}
              */
-            fields: {
+            fields?: {
                 [key: string]: unknown;
             };
             /** Fingerprint */
@@ -6597,7 +6597,7 @@ export interface components {
              * Time Source
              * @default record
              */
-            time_source: string;
+            time_source?: string;
             /**
              * Timestamp
              * Format: date-time
@@ -6621,7 +6621,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["SimilarHit"][];
             /**
@@ -6629,12 +6629,12 @@ export interface components {
              * @default lexical
              * @constant
              */
-            method: "lexical";
+            method?: "lexical";
             /**
              * Note
              * @default Lexical similarity: same /24 (IPv4) or /64 (IPv6), same host or registered domain (heuristic, not the Public Suffix List), or the value contains the query. Semantic search needs the memory module.
              */
-            note: string;
+            note?: string;
             /** Query */
             query: string;
         };
@@ -6680,7 +6680,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Federation Enabled */
             federation_enabled: boolean;
             /** Items */
@@ -6800,7 +6800,7 @@ export interface components {
              * Tactics
              * @default []
              */
-            tactics: string[];
+            tactics?: string[];
             /** Url */
             url?: string | null;
         };
@@ -6853,7 +6853,7 @@ export interface components {
              * Data
              * @default {}
              */
-            data: {
+            data?: {
                 [key: string]: unknown;
             };
             /** Details */
@@ -6883,7 +6883,7 @@ export interface components {
              * @default bearer
              * @constant
              */
-            token_type: "bearer";
+            token_type?: "bearer";
         };
         /** TopologyOut */
         TopologyOut: {
@@ -6892,7 +6892,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Federation Enabled */
             federation_enabled: boolean;
             /** Links */
@@ -7019,14 +7019,14 @@ export interface components {
              * Errors
              * @default []
              */
-            errors: components["schemas"]["ValidationProblem"][];
+            errors?: components["schemas"]["ValidationProblem"][];
             /** Name */
             name?: string | null;
             /**
              * Steps
              * @default 0
              */
-            steps: number;
+            steps?: number;
             /** Valid */
             valid: boolean;
         };
@@ -7037,7 +7037,7 @@ export interface components {
              * @default fail_secure
              * @enum {string}
              */
-            fail_mode: "fail_secure" | "fail_safe";
+            fail_mode?: "fail_secure" | "fail_safe";
             /** Name */
             name: string;
             /**
@@ -7045,7 +7045,7 @@ export interface components {
              * @default SL1
              * @enum {string}
              */
-            security_level: "SL0" | "SL1" | "SL2" | "SL3" | "SL4";
+            security_level?: "SL0" | "SL1" | "SL2" | "SL3" | "SL4";
             /** Site Id */
             site_id?: string | null;
         };
@@ -7061,7 +7061,7 @@ export interface components {
              * @default fail_secure
              * @enum {string}
              */
-            fail_mode: "fail_secure" | "fail_safe";
+            fail_mode?: "fail_secure" | "fail_safe";
             /**
              * Id
              * Format: uuid
@@ -7074,7 +7074,7 @@ export interface components {
              * @default SL1
              * @enum {string}
              */
-            security_level: "SL0" | "SL1" | "SL2" | "SL3" | "SL4";
+            security_level?: "SL0" | "SL1" | "SL2" | "SL3" | "SL4";
             /** Site Id */
             site_id?: string | null;
         };
