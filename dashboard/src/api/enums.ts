@@ -25,6 +25,10 @@ export const ROLES: readonly Role[] = generated.roleValues;
 export const MODES: readonly RuntimeMode[] = generated.runtimeModeValues;
 export const SEVERITIES: readonly Severity[] = generated.severityValues;
 export const COMMANDS: readonly S["CommandBody"]["command"][] = generated.commandBodyCommandValues;
+export const DEVICE_FAMILIES: readonly S["DeviceFamily"][] = generated.deviceFamilyValues;
+export const FIRMWARE_STACKS: readonly S["FirmwareStack"][] = generated.firmwareStackValues;
+export const AGENT_TYPES: readonly S["AgentType"][] = generated.agentTypeValues;
+export const ATTACK_STATUSES: readonly S["NetworkAttackOut"]["status"][] = generated.networkAttackOutStatusValues;
 
 /** A URL or form value narrowed to one of the schema's values; anything else (or "") means "not set". */
 export function oneOf<T extends string>(values: readonly T[], raw: string | null | undefined): T | undefined {

@@ -2,7 +2,8 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api } from "../../api/client";
-import type { DispatchRequest, Investigation } from "../../api/types";
+import { AGENT_TYPES } from "../../api/enums";
+import type { Investigation } from "../../api/types";
 import { useSession } from "../../app/session";
 import { useLiveFeed } from "../../hooks/useLiveFeed";
 import { useSearchState } from "../../hooks/useSearchState";
@@ -12,10 +13,6 @@ import { StatusPill, THOUGHTS_FEED, duration, percent, verdictOf } from "./share
 
 const LIMIT = 50;
 const STATUSES = ["pending", "running", "completed", "review_required", "failed", "dead_lettered"];
-export const AGENT_TYPES: Array<DispatchRequest["agent"]> = [
-  "orchestrator", "security_analyst", "threat_hunter", "malware_analyst", "incident_responder", "network_security", "cps_security",
-  "threat_intel", "endpoint_security", "forensic_analyst", "web_security", "report_generator", "vulnerability_manager", "compliance_analyst",
-];
 
 function Subject({ inv }: { inv: Investigation }) {
   if (inv.alert_id) return <Link to={`/alerts/${inv.alert_id}`}>alert</Link>;

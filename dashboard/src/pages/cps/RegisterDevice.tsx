@@ -1,14 +1,14 @@
 /** Register a device (POST /cps/devices, `cps:write`, real mode): the fields of spec §18. */
-import type { components } from "../../api/schema-input";
-
-type DeviceCreate = components["schemas"]["DeviceCreate"];
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router-dom";
 import { api } from "../../api/client";
+import type { components } from "../../api/schema-input";
 import { useToast } from "../../components/Toasts";
 import { Field } from "../../components/ui";
 import { FAMILIES, STACKS } from "./types";
+
+type DeviceCreate = components["schemas"]["DeviceCreate"];
 
 const BLANK = {
   device_id: "", device_type: "", name: "", firmware_stack: STACKS[0] as string, board_family: "",

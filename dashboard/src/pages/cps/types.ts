@@ -18,7 +18,6 @@ export type CommandResult = S["CommandOut"];
 export type EnrollmentToken = S["EnrollmentTokenOut"];
 
 export { DEVICE_HEALTHS as HEALTHS, ATTESTATION_STATUSES } from "../../api/enums";
-export const FAMILIES: S["DeviceFamily"][] = ["esp32s3", "esp32c3", "nrf52840", "stm32"];
-export const STACKS: S["FirmwareStack"][] = ["zephyr", "rust_embassy", "ada_spark", "esp_idf"];
+export { DEVICE_FAMILIES as FAMILIES, FIRMWARE_STACKS as STACKS } from "../../api/enums";
 export type Command = S["CommandBody"]["command"];
 export { COMMANDS } from "../../api/enums";
