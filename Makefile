@@ -46,7 +46,7 @@ dashboard: $(WEB_STAMP)
 dashboard-types: install
 	$(BIN)/python -c "import json, sys; from aurorasoc.api.main import create_app; \
 		json.dump(create_app().openapi(), sys.stdout, indent=1, sort_keys=True)" > $(DASH)/src/api/openapi.json
-	cd $(DASH) && npx openapi-typescript src/api/openapi.json -o src/api/schema.d.ts
+	cd $(DASH) && npm run gen:api
 
 # npm ci, typecheck, build, mocked Playwright specs (vite preview), live spec (real aurorasoc serve).
 dashboard-test: install

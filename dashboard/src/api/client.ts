@@ -1,9 +1,32 @@
-/** The console's only way to the API: cookies, typed errors, 401 → login, 409 mode block → toast, 429 → retry banner. */
+/**
+ * The console's only way to the API: a client typed by the OpenAPI schema (openapi-fetch over
+ * `schema.ts`), so a wrong path, query parameter or body is a compile error. Cookies, CSRF header,
+ * typed errors, 401 → login, 409 mode block → toast, 429 → retry banner.
+ */
+import createClient, { type FetchResponse, type MaybeOptionalInit, type Middleware } from "openapi-fetch";
 import { parseRetryAfter, reportRateLimited } from "../app/rateLimit";
+import type { paths } from "./schema";
+import type { Preview } from "./types";
+import type { paths as inputPaths } from "./schema-input";
 
 export const API_BASE = "/api/v1";
 /** Sent on every write: the server refuses cookie-authenticated writes that prove no same origin. */
 const CSRF_HEADER = "X-Aurora-CSRF";
+
+/**
+ * Responses come from `schema.ts`, where a field with a default is always present; request bodies come
+ * from `schema-input.d.ts`, where a field with a default may be left out (the server fills it in).
+ */
+type Operation<P extends keyof paths, M extends keyof paths[P]> = M extends keyof inputPaths[P]
+  ? Omit<paths[P][M], "requestBody"> & Pick<inputPaths[P][M], "requestBody" & keyof inputPaths[P][M]>
+  : paths[P][M];
+
+/** The schema's paths under `/api/v1`, keyed without the prefix (the client's base URL adds it). */
+export type ApiPaths = {
+  [P in keyof paths as P extends `${typeof API_BASE}${infer Rest}` ? Rest : never]: {
+    [M in keyof paths[P]]: paths[P][M] extends never ? never : Operation<P, M>;
+  };
+};
 
 export class ApiError extends Error {
   constructor(
@@ -45,17 +68,42 @@ export function setModeBlockedListener(listener: Listener): void {
   onModeBlocked = listener;
 }
 
-export type Query = Record<string, string | number | boolean | string[] | undefined | null>;
-
-export function withQuery(path: string, query?: Query): string {
+/** Filters come from forms: an empty field means "no filter", so "" is dropped with undefined and null. */
+export function serializeQuery(query: Record<string, unknown>): string {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query ?? {})) {
+  for (const [key, value] of Object.entries(query)) {
     if (value === undefined || value === null || value === "") continue;
     for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
   }
-  const text = params.toString();
-  return text ? `${path}?${text}` : path;
+  return params.toString();
 }
+
+/** `?preview=true` only when previewing: the real write carries no preview parameter at all. */
+export function previewQuery(preview: boolean): { preview?: boolean } | undefined {
+  return preview ? { preview: true } : undefined;
+}
+
+/** A write that can preview answers `T | Preview`; called without `preview=true` it answers T. */
+export async function applied<T>(pending: Promise<T | Preview>): Promise<Exclude<T, Preview>> {
+  const result = await pending;
+  if (isPreview(result)) throw new Error("The server answered a preview to a real request");
+  return result as Exclude<T, Preview>;
+}
+
+/** A Preview names the mode it was computed in (executions carry a `preview` flag but no `mode`). */
+export function isPreview(result: unknown): result is Preview {
+  return typeof result === "object" && result !== null && "preview" in result && "mode" in result;
+}
+
+/** A multipart body (openapi-typescript types `format: binary` fields as strings; the browser sends a File). */
+export function formData(body: Record<string, string | Blob>): FormData {
+  const form = new FormData();
+  for (const [key, value] of Object.entries(body)) form.append(key, value);
+  return form;
+}
+
+/** A YAML document sent as-is (`text/yaml` request bodies such as playbooks). */
+export const yamlBody = { bodySerializer: (text: unknown) => text, headers: { "Content-Type": "text/yaml" } } as const;
 
 function redirectToLogin(): void {
   if (window.location.pathname === "/login") return;
@@ -63,42 +111,79 @@ function redirectToLogin(): void {
   window.location.assign(`/login?next=${next}`);
 }
 
-export interface RequestOptions {
-  method?: string;
-  body?: unknown;
-  query?: Query;
-  /** The boot sequence handles its own 401 (it must not bounce while deciding). */
-  handle401?: boolean;
-  /** Send a string body as-is with this type (e.g. playbook YAML as `text/yaml`); a FormData body goes as multipart. */
-  contentType?: string;
+const sameOrigin: Middleware = {
+  onRequest({ request }) {
+    if (!request.headers.has("Content-Type")) request.headers.set("Accept", "application/json");
+    if (request.method !== "GET") request.headers.set(CSRF_HEADER, "1");
+    return request;
+  },
+};
+
+/** Every non-2xx answer becomes a thrown ApiError, after the side effects the whole console shares. */
+function failures(handle401: boolean): Middleware {
+  return {
+    async onResponse({ response }) {
+      if (response.ok) return undefined;
+      const payload: unknown = await response.clone().json().catch(() => null);
+      const detail = (payload as { detail?: unknown } | null)?.detail ?? null;
+      const retryAfter = response.status === 429 ? parseRetryAfter(response.headers.get("Retry-After")) : undefined;
+      const error = new ApiError(response.status, detail, retryAfter);
+      if (retryAfter !== undefined) reportRateLimited(retryAfter);
+      if (response.status === 401 && handle401) redirectToLogin();
+      if (response.status === 409 && error.code === "mode_blocks_mutation") {
+        onModeBlocked(`Blocked by the current mode: ${error.message}`);
+      }
+      throw error;
+    },
+  };
 }
 
-export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const { method = "GET", body, query, handle401 = true, contentType } = options;
-  const raw = contentType !== undefined && typeof body === "string";
-  const form = body instanceof FormData; // multipart: the browser sets the boundary header itself
-  const response = await fetch(API_BASE + withQuery(path, query), {
-    method,
-    credentials: "include",
-    headers: {
-      ...(body === undefined || form ? { Accept: "application/json" } : { "Content-Type": raw && contentType ? contentType : "application/json" }),
-      ...(method === "GET" ? {} : { [CSRF_HEADER]: "1" }),
-    },
-    body: body === undefined ? undefined : raw || form ? body : JSON.stringify(body),
-  });
-  if (response.status === 204) return undefined as T;
-  const payload: unknown = await response.json().catch(() => null);
-  if (response.ok) return payload as T;
-  const detail = (payload as { detail?: unknown } | null)?.detail ?? null;
-  const retryAfter = response.status === 429 ? parseRetryAfter(response.headers.get("Retry-After")) : undefined;
-  const error = new ApiError(response.status, detail, retryAfter);
-  if (retryAfter !== undefined) reportRateLimited(retryAfter);
-  if (response.status === 401 && handle401) redirectToLogin();
-  if (response.status === 409 && error.code === "mode_blocks_mutation") {
-    onModeBlocked(`Blocked by the current mode: ${error.message}`);
-  }
-  throw error;
+type Method = "get" | "put" | "post" | "patch" | "delete";
+type PathsWith<M extends Method> = {
+  [P in keyof ApiPaths]: ApiPaths[P] extends Record<M, object> ? P : never;
+}[keyof ApiPaths];
+/** Init is optional exactly when the operation has no required parameter or body. */
+type InitArg<Init> = [Init] extends [undefined] ? [init?: Init] : undefined extends Init ? [init?: Init] : [init: Init];
+type Success<Op, Init> = Exclude<
+  Extract<FetchResponse<Op & Record<string | number, unknown>, Init, `${string}/${string}`>, { error?: never }>["data"],
+  undefined
+>;
+/** The success body of an operation (void for 204 No Content). */
+type Data<Op, Init> = [Success<Op, Init>] extends [never] ? void : Success<Op, Init>;
+
+type DataMethod<M extends Method> = <P extends PathsWith<M>, Init extends MaybeOptionalInit<ApiPaths[P], M>>(
+  url: P,
+  ...init: InitArg<Init>
+) => Promise<Data<ApiPaths[P][M & keyof ApiPaths[P]], Init>>;
+
+/** One method per HTTP verb; each resolves to the success body and throws ApiError otherwise. */
+export interface Api {
+  GET: DataMethod<"get">;
+  POST: DataMethod<"post">;
+  PUT: DataMethod<"put">;
+  PATCH: DataMethod<"patch">;
+  DELETE: DataMethod<"delete">;
 }
+
+function bindApi(handle401: boolean): Api {
+  const client = createClient<ApiPaths>({ baseUrl: API_BASE, credentials: "include", querySerializer: serializeQuery });
+  client.use(sameOrigin, failures(handle401));
+  // The typed signatures above are the contract; the call itself only forwards method, path and init.
+  const raw = client as unknown as { request(method: Method, url: string, init?: object): Promise<{ data?: unknown }> };
+  const verb = (method: Method) => (url: string, init?: object) => raw.request(method, url, init).then((r) => r.data);
+  return {
+    GET: verb("get") as DataMethod<"get">,
+    POST: verb("post") as DataMethod<"post">,
+    PUT: verb("put") as DataMethod<"put">,
+    PATCH: verb("patch") as DataMethod<"patch">,
+    DELETE: verb("delete") as DataMethod<"delete">,
+  };
+}
+
+/** The client every page uses: a 401 sends the operator to the login page. */
+export const api = bindApi(true);
+/** The boot sequence and the login form handle their own 401 (they must not bounce while deciding). */
+export const bootApi = bindApi(false);
 
 export function isRateLimited(error: unknown): error is ApiError {
   return error instanceof ApiError && error.rateLimited;

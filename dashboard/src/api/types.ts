@@ -54,13 +54,6 @@ export type Investigation = S["InvestigationOut"];
 export type InvestigationEvent = S["InvestigationEventOut"];
 export type DispatchRequest = S["DispatchRequest"];
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-  skip: number;
-  limit: number;
-  data_source?: string;
-}
 export type IntelMatch = S["IntelMatch"];
 export type IntelFeed = S["FeedOut"];
 export type CoverageMatrix = S["CoverageMatrix"];

@@ -2,14 +2,13 @@
 import { useQuery } from "@tanstack/react-query";
 import { useMemo, type ReactNode } from "react";
 import { Navigate, useLocation } from "react-router-dom";
-import { ApiError, api, isRateLimited, retryDelay, retryPolicy } from "../api/client";
-import type { Me, Providers, SystemMode } from "../api/types";
+import { ApiError, bootApi, isRateLimited, retryDelay, retryPolicy } from "../api/client";
 import { POLL_MS, RuntimeContext, SessionContext, hasPermission } from "./session";
 
 export function useProviders() {
   return useQuery({
     queryKey: ["auth", "providers"],
-    queryFn: () => api<Providers>("/auth/providers", { handle401: false }),
+    queryFn: () => bootApi.GET("/auth/providers"),
     staleTime: 5 * 60_000,
   });
 }
@@ -41,14 +40,14 @@ export function AuthGuard({ children }: { children: ReactNode }) {
   const providers = useProviders();
   const me = useQuery({
     queryKey: ["users", "me"],
-    queryFn: () => api<Me>("/users/me", { handle401: false }),
+    queryFn: () => bootApi.GET("/users/me"),
     enabled: providers.isSuccess || providers.isError,
     retry: retryPolicy,
     retryDelay,
   });
   const mode = useQuery({
     queryKey: ["system", "mode"],
-    queryFn: () => api<SystemMode>("/system/mode", { handle401: false }),
+    queryFn: () => bootApi.GET("/system/mode"),
     enabled: me.isSuccess,
     refetchInterval: POLL_MS,
     retry: retryPolicy,

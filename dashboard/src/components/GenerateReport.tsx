@@ -1,26 +1,26 @@
 /** Generate a case report (reports:generate); a preview renders it without storing (any mode). */
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { api } from "../api/client";
-import type { ReportDetail, ReportPreview } from "../api/types";
+import { api, previewQuery } from "../api/client";
+import { REPORT_TYPES } from "../api/enums";
+import type { ReportPreview } from "../api/types";
 import { useRuntime } from "../app/session";
 import { ActionButton } from "./Runtime";
 import { useToast } from "./Toasts";
 import { Field } from "./ui";
 
-export const REPORT_TYPES = ["technical", "executive", "compliance"] as const;
+export { REPORT_TYPES } from "../api/enums";
+type ReportType = (typeof REPORT_TYPES)[number];
 
 export function GenerateReport({ caseId }: { caseId: string }) {
   const client = useQueryClient();
   const toast = useToast();
   const mode = useRuntime();
-  const [type, setType] = useState<string>("technical");
+  const [type, setType] = useState<ReportType>("technical");
   const [preview, setPreview] = useState<ReportPreview | null>(null);
   const generate = useMutation({
     mutationFn: (asPreview: boolean) =>
-      api<ReportDetail | ReportPreview>("/reports/generate", {
-        method: "POST", body: { case_id: caseId, report_type: type }, query: asPreview ? { preview: true } : undefined,
-      }),
+      api.POST("/reports/generate", { params: { query: previewQuery(asPreview) }, body: { case_id: caseId, report_type: type } }),
     onSuccess: (answer) => {
       if ("preview" in answer) return setPreview(answer);
       toast(`Report stored: ${answer.title}`, "success");
@@ -33,7 +33,7 @@ export function GenerateReport({ caseId }: { caseId: string }) {
     <div data-testid="generate-report">
       <div className="flex flex-wrap items-end gap-2">
         <Field label="Report type">
-          <select className="input" value={type} data-testid="report-type" onChange={(e) => { setType(e.target.value); setPreview(null); }}>
+          <select className="input" value={type} data-testid="report-type" onChange={(e) => { setType(e.target.value as ReportType); setPreview(null); }}>
             {REPORT_TYPES.map((t) => <option key={t}>{t}</option>)}
           </select>
         </Field>

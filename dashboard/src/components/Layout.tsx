@@ -24,7 +24,7 @@ export function Layout() {
   useLiveFeed(ALERT_FEED, can("ws:alerts"));
   useLiveFeed(APPROVAL_FEED, can("approvals:read"));
   const signOut = async () => {
-    await api("/auth/logout", { method: "POST" }).catch(() => undefined);
+    await api.POST("/auth/logout").catch(() => undefined);
     client.clear();
     // Single sign-on: end the identity provider's session as well, or the next click signs straight back in.
     if (me.auth_provider === "oidc") window.location.assign("/api/v1/auth/oidc/logout");

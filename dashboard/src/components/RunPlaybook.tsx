@@ -1,8 +1,8 @@
 /** Run a playbook against a case/alert: preview its effects first, then execute (playbooks:execute). */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { api } from "../api/client";
-import type { Execution, Page as PageOf, Playbook, Preview } from "../api/types";
+import { api, previewQuery } from "../api/client";
+import type { Execution, Playbook, Preview } from "../api/types";
 import { useRuntime } from "../app/session";
 import { ExecutionSteps, SimulatedLabel } from "./ExecutionSteps";
 import { ActionButton } from "./Runtime";
@@ -53,7 +53,7 @@ export function RunPlaybook({ playbook, caseId, alerts = [], onClose }: Props) {
   const mode = useRuntime();
   const list = useQuery({
     queryKey: ["playbooks", "list", "all"],
-    queryFn: () => api<PageOf<Playbook>>("/playbooks", { query: { limit: 200 } }),
+    queryFn: () => api.GET("/playbooks", { params: { query: { limit: 200 } } }),
     enabled: !playbook,
   });
   const [chosen, setChosen] = useState("");
@@ -63,10 +63,9 @@ export function RunPlaybook({ playbook, caseId, alerts = [], onClose }: Props) {
   const target = playbook ?? list.data?.items.find((p) => String(p.id) === chosen);
   const run = useMutation({
     mutationFn: (asPreview: boolean) =>
-      api<Execution | Preview>(`/playbooks/${target?.id}/execute`, {
-        method: "POST",
+      api.POST("/playbooks/{playbook_id}/execute", {
+        params: { path: { playbook_id: String(target?.id) }, query: previewQuery(asPreview) },
         body: { case_id: caseId || null, alert_id: alertId || null },
-        query: asPreview ? { preview: true } : undefined,
       }),
     onSuccess: (answer) => {
       // Executions carry a `preview` flag too: a Preview answer is the one naming the mode.

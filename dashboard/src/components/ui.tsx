@@ -1,7 +1,7 @@
 /** Small presentational pieces shared by the pages. */
 import type { KeyboardEvent, ReactNode } from "react";
 
-export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
+export { SEVERITIES } from "../api/enums";
 
 export const SEVERITY_COLOURS: Record<string, string> = {
   critical: "#f43f5e",

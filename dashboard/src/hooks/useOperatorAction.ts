@@ -1,31 +1,30 @@
 /** An operator write that may run as `?preview=true`: previews are shown, real runs invalidate. */
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { api } from "../api/client";
+import { isPreview, previewQuery } from "../api/client";
 import type { Preview } from "../api/types";
 import { useToast } from "../components/Toasts";
 
-interface Options<T> {
-  path: string;
-  body?: unknown;
+interface Options<R> {
+  /** The typed call; `query` carries `preview=true` for a preview and is undefined for the real run. */
+  request: (query: ReturnType<typeof previewQuery>) => Promise<R>;
   invalidate: string[][];
-  onDone?: (result: T) => void;
+  onDone?: (result: Exclude<R, Preview>) => void;
 }
 
-export function useOperatorAction<T>({ path, body, invalidate, onDone }: Options<T>) {
+export function useOperatorAction<R>({ request, invalidate, onDone }: Options<R>) {
   const client = useQueryClient();
   const toast = useToast();
   const [preview, setPreview] = useState<Preview | null>(null);
   const mutation = useMutation({
-    mutationFn: (asPreview: boolean) =>
-      api<T | Preview>(path, { method: "POST", body: body ?? {}, query: asPreview ? { preview: true } : undefined }),
+    mutationFn: (asPreview: boolean) => request(previewQuery(asPreview)),
     onSuccess: (result) => {
-      if (result && typeof result === "object" && "preview" in result) {
-        setPreview(result as Preview);
+      if (isPreview(result)) {
+        setPreview(result);
         return;
       }
       invalidate.forEach((queryKey) => void client.invalidateQueries({ queryKey }));
-      onDone?.(result as T);
+      onDone?.(result as Exclude<R, Preview>);
     },
     onError: (e) => toast((e as Error).message, "error"),
   });

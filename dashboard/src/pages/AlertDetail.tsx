@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api } from "../api/client";
-import type { AlertDetail, Case, Investigation } from "../api/types";
+import type { AlertDetail, Investigation } from "../api/types";
 import { useOperatorAction } from "../hooks/useOperatorAction";
 import { PreviewPanel } from "../components/PreviewPanel";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
@@ -92,12 +92,11 @@ function LinkToCase({ alertId, unavailable }: { alertId: string; unavailable: bo
   const toast = useToast();
   const cases = useQuery({
     queryKey: ["cases", "linkable"],
-    queryFn: () => api<{ items: Case[] }>("/cases", { query: { status: ["open", "in_progress"], limit: 50 } }),
+    queryFn: () => api.GET("/cases", { params: { query: { status: ["open", "in_progress"], limit: 50 } } }),
     enabled: open,
   });
   const action = useOperatorAction({
-    path: `/alerts/${alertId}/case-link`,
-    body: { case_id: caseId },
+    request: (query) => api.POST("/alerts/{alert_id}/case-link", { params: { path: { alert_id: alertId }, query }, body: { case_id: caseId } }),
     invalidate: [["alerts"], ["cases"]],
     onDone: () => {
       toast("Alert linked to the case", "success");
@@ -127,14 +126,16 @@ export function AlertDetailPage() {
   const navigate = useNavigate();
   const toast = useToast();
   const [tab, setTab] = useState<Tab>("overview");
-  const query = useQuery({ queryKey: ["alerts", "detail", id], queryFn: () => api<AlertDetail>(`/alerts/${id}`) });
+  const query = useQuery({ queryKey: ["alerts", "detail", id], queryFn: () => api.GET("/alerts/{alert_id}", { params: { path: { alert_id: id } } }) });
   const unavailable = useUnavailable(query);
   const acknowledge = useOperatorAction({
-    path: `/alerts/${id}/acknowledge`, invalidate: [["alerts"]],
+    request: (query) => api.POST("/alerts/{alert_id}/acknowledge", { params: { path: { alert_id: id }, query } }),
+    invalidate: [["alerts"]],
     onDone: () => toast("Acknowledged as known-benign", "success"),
   });
-  const promote = useOperatorAction<{ id: string }>({
-    path: `/alerts/${id}/promote`, invalidate: [["alerts"], ["cases"]],
+  const promote = useOperatorAction({
+    request: (query) => api.POST("/alerts/{alert_id}/promote", { params: { path: { alert_id: id }, query } }),
+    invalidate: [["alerts"], ["cases"]],
     onDone: (created) => navigate(`/cases/${created.id}`),
   });
   const alert = query.data;

@@ -45,11 +45,11 @@ function ObservableRow({ item, host }: { item: Observable; host?: string | null 
   const toast = useToast();
   const done = (text: string) => { toast(text, "success"); void client.invalidateQueries({ queryKey: ["alerts"] }); };
   const promote = useMutation({
-    mutationFn: () => api("/observables/promote", { method: "POST", body: { value: item.value } }),
+    mutationFn: () => api.POST("/observables/promote", { body: { value: item.value } }),
     onSuccess: () => done(`${item.value} is now an indicator`), onError: (e) => toast((e as Error).message, "error"),
   });
   const allow = useMutation({
-    mutationFn: () => api("/observables/allowlist", { method: "POST", body: { kind: "value", value: item.value, host_scope: host ?? "" } }),
+    mutationFn: () => api.POST("/observables/allowlist", { body: { kind: "value", value: item.value, host_scope: host ?? "" } }),
     onSuccess: () => done(`${item.value} allow-listed${host ? ` on ${host}` : ""}`), onError: (e) => toast((e as Error).message, "error"),
   });
   return (
@@ -65,7 +65,8 @@ function ObservableRow({ item, host }: { item: Observable; host?: string | null 
 }
 
 export function EvidencePanel({ alertId }: { alertId: string }) {
-  const query = useQuery({ queryKey: ["alerts", "evidence", alertId], queryFn: () => api<Evidence>(`/alerts/${alertId}/evidence`) });
+  const query = useQuery({ queryKey: ["alerts", "evidence", alertId], // The schema types this answer as a free object (no response_model yet), so its shape is stated here.
+    queryFn: () => api.GET("/alerts/{alert_id}/evidence", { params: { path: { alert_id: alertId } } }) as Promise<Evidence> });
   const evidence = query.data;
   if (!evidence) return null;
   const entity = (key: string) => (evidence.entities[key] as string | undefined) ?? null;

@@ -1,16 +1,15 @@
 /** Alert queue: filters, sort, pagination, bulk actions; refreshed by polling and /ws/alerts. */
+import { ALERT_SORTS, ALERT_STATUSES, listOf, oneOf } from "../api/enums";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { api } from "../api/client";
-import type { Alert, BulkResult, Page as PageOf } from "../api/types";
 import { useSearchState } from "../hooks/useSearchState";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
 import { Chip, Field, Pager, SEVERITIES, SeverityBadge, formatTime } from "../components/ui";
 
 const LIMIT = 50;
-const STATUSES = ["new", "triaged", "investigating", "escalated", "resolved", "false_positive"];
 const SORTABLE: Record<string, string> = {
   severity: "Severity", title: "Title", occurrence_count: "Occurrences", last_seen_at: "Last seen (event)", created_at: "Created",
 };
@@ -35,7 +34,7 @@ function useBulk(selected: string[], clear: () => void) {
   const navigate = useNavigate();
   return useMutation({
     mutationFn: (action: "resolve" | "escalate" | "create_case") =>
-      api<BulkResult>("/alerts/bulk", { method: "POST", body: { alert_ids: selected, action } }),
+      api.POST("/alerts/bulk", { body: { alert_ids: selected, action } }),
     onSuccess: (result) => {
       clear();
       void client.invalidateQueries({ queryKey: ["alerts"] });
@@ -48,7 +47,7 @@ function useBulk(selected: string[], clear: () => void) {
 
 export function AlertsPage() {
   const { get, set, skip } = useSearchState();
-  const sort = get("sort") || "-created_at";
+  const sort = oneOf(ALERT_SORTS, get("sort")) ?? "-created_at";
   const filters = {
     severity: get("severity"), status: get("status"), source: get("source"), q: get("q"), since: get("since"), asset: get("asset"),
     host: get("host"), user: get("user"), ip: get("ip"),
@@ -56,8 +55,9 @@ export function AlertsPage() {
   const query = useQuery({
     queryKey: ["alerts", "list", filters, sort, skip],
     queryFn: () =>
-      api<PageOf<Alert>>("/alerts", {
-        query: { ...filters, since: filters.since ? new Date(filters.since).toISOString() : null, sort, skip, limit: LIMIT },
+      api.GET("/alerts", {
+        params: { query: {
+          ...filters, status: listOf(ALERT_STATUSES, filters.status), severity: listOf(SEVERITIES, filters.severity), since: filters.since ? new Date(filters.since).toISOString() : null, sort, skip, limit: LIMIT } },
       }),
     placeholderData: keepPreviousData,
   });
@@ -91,7 +91,7 @@ export function AlertsPage() {
           <select className="input" data-testid="filter-status" value={filters.status} disabled={unavailable}
             onChange={(e) => set({ status: e.target.value })}>
             <option value="">All</option>
-            {STATUSES.map((s) => <option key={s}>{s}</option>)}
+            {ALERT_STATUSES.map((s) => <option key={s}>{s}</option>)}
           </select>
         </Field>
         <Field label="Source">

@@ -1,9 +1,10 @@
 /** Approvals: the pending queue (risk, action, target, requester, justification, countdown) and history. */
+import { APPROVAL_STATUSES, oneOf } from "../api/enums";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../api/client";
-import type { Approval, Page as PageOf } from "../api/types";
+import type { Approval } from "../api/types";
 import { useRuntime, useSession } from "../app/session";
 import { countdown, useNow } from "../hooks/useNow";
 import { useSearchState } from "../hooks/useSearchState";
@@ -14,14 +15,13 @@ import { Chip, Field, Pager, SEVERITIES, SeverityBadge, formatTime } from "../co
 const LIMIT = 50;
 const TABS = { pending: "Pending", history: "History" } as const;
 type Tab = keyof typeof TABS;
-const STATUSES = ["approved", "rejected", "expired", "pending"];
 
 function useDecision(approval: Approval, onDone: () => void) {
   const client = useQueryClient();
   const toast = useToast();
   return useMutation({
     mutationFn: ({ verb, comment }: { verb: "approve" | "reject"; comment: string }) =>
-      api<Approval>(`/approvals/${approval.id}/${verb}`, { method: "POST", body: { comment: comment || null } }),
+      api.POST(`/approvals/{approval_id}/${verb}`, { params: { path: { approval_id: approval.id } }, body: { comment: comment || null } }),
     onSuccess: (decided) => {
       toast(`${decided.action_type} on ${decided.target ?? "—"}: ${decided.status}`, "success");
       ["approvals", "cases", "executions", "dashboard"].forEach((k) => void client.invalidateQueries({ queryKey: [k] }));
@@ -81,7 +81,7 @@ function PendingQueue() {
   const now = useNow();
   const query = useQuery({
     queryKey: ["approvals", "pending"],
-    queryFn: () => api<PageOf<Approval>>("/approvals", { query: { status: "pending", limit: 200 } }),
+    queryFn: () => api.GET("/approvals", { params: { query: { status: "pending", limit: 200 } } }),
   });
   const unavailable = useUnavailable(query);
   const items = query.data?.items ?? [];
@@ -103,7 +103,9 @@ function History() {
   const filters = { status: get("status"), risk_level: get("risk_level") };
   const query = useQuery({
     queryKey: ["approvals", "history", filters, skip],
-    queryFn: () => api<PageOf<Approval>>("/approvals", { query: { ...filters, skip, limit: LIMIT } }),
+    queryFn: () => api.GET("/approvals", { params: { query: {
+      status: oneOf(APPROVAL_STATUSES, filters.status), risk_level: oneOf(SEVERITIES, filters.risk_level), skip, limit: LIMIT,
+    } } }),
     placeholderData: keepPreviousData,
   });
   const unavailable = useUnavailable(query);
@@ -113,7 +115,7 @@ function History() {
       <div className="mb-3 flex gap-3">
         <Field label="Status">
           <select className="input" value={filters.status} disabled={unavailable} onChange={(e) => set({ status: e.target.value })}>
-            <option value="">All</option>{STATUSES.map((s) => <option key={s}>{s}</option>)}
+            <option value="">All</option>{APPROVAL_STATUSES.map((s) => <option key={s}>{s}</option>)}
           </select>
         </Field>
         <Field label="Risk">

@@ -18,8 +18,7 @@ function useCaseWrite(id: string) {
   const client = useQueryClient();
   const toast = useToast();
   return useMutation({
-    mutationFn: ({ path, method, body }: { path: string; method: string; body: unknown }) =>
-      api(`/cases/${id}${path}`, { method, body }),
+    mutationFn: (request: (path: { case_id: string }) => Promise<unknown>) => request({ case_id: id }),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ["cases"] });
       void client.invalidateQueries({ queryKey: ["alerts"] });
@@ -47,14 +46,14 @@ function Controls({ found, write }: { found: CaseDetail; write: ReturnType<typeo
         </select>
       </label>
       <ActionButton label="Apply status" permissions={["cases:write"]} disabled={!target} busy={write.isPending}
-        onRun={() => write.mutate({ path: "", method: "PATCH", body: { status: target } }, { onSuccess: () => setTarget("") })}
+        onRun={() => write.mutate((path) => api.PATCH("/cases/{case_id}", { params: { path }, body: { status: target as CaseDetail["status"] } }), { onSuccess: () => setTarget("") })}
         testId="apply-status" />
       <label className="flex flex-col gap-1 text-xs text-slate-400">
         Assignee
         <input className="input w-40" value={assignee} disabled={!!reason} onChange={(e) => setAssignee(e.target.value)} />
       </label>
       <ActionButton label="Assign" permissions={["cases:write"]} busy={write.isPending}
-        onRun={() => write.mutate({ path: "/assign", method: "POST", body: { assigned_to: assignee || null } })} />
+        onRun={() => write.mutate((path) => api.POST("/cases/{case_id}/assign", { params: { path }, body: { assigned_to: assignee || null } }))} />
     </div>
   );
 }
@@ -64,7 +63,7 @@ function CommentForm({ write }: { write: ReturnType<typeof useCaseWrite> }) {
   const mode = useRuntime();
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    write.mutate({ path: "/comments", method: "POST", body: { text } }, { onSuccess: () => setText("") });
+    write.mutate((path) => api.POST("/cases/{case_id}/comments", { params: { path }, body: { text } }), { onSuccess: () => setText("") });
   };
   return (
     <form className="mt-3 flex gap-2" onSubmit={submit} aria-label="Add comment">
@@ -86,7 +85,7 @@ function Pending({ title, text }: { title: string; text: string }) {
 
 export function CaseDetailPage() {
   const { id = "" } = useParams();
-  const query = useQuery({ queryKey: ["cases", "detail", id], queryFn: () => api<CaseDetail>(`/cases/${id}`) });
+  const query = useQuery({ queryKey: ["cases", "detail", id], queryFn: () => api.GET("/cases/{case_id}", { params: { path: { case_id: id } } }) });
   const unavailable = useUnavailable(query);
   const write = useCaseWrite(id);
   const found = query.data;

@@ -13,7 +13,8 @@ type CaseEvidence = {
 const REASON_LABELS: Record<string, string> = { shared_entity: "shared entity", shared_ioc: "shared indicator", tactic_chain: "tactic chain" };
 
 export function CaseEvidencePanel({ caseId }: { caseId: string }) {
-  const query = useQuery({ queryKey: ["cases", "evidence", caseId], queryFn: () => api<CaseEvidence>(`/cases/${caseId}/evidence-summary`) });
+  const query = useQuery({ queryKey: ["cases", "evidence", caseId], // The schema types this answer as a free object (no response_model yet), so its shape is stated here.
+    queryFn: () => api.GET("/cases/{case_id}/evidence-summary", { params: { path: { case_id: caseId } } }) as Promise<CaseEvidence> });
   const evidence = query.data;
   if (!evidence) return null;
   const groups: [string, string[]][] = [

@@ -1,26 +1,27 @@
 /** Case list with filters and paging; new case form (cases:write). */
+import { listOf, type CaseStatus, type Severity } from "../api/enums";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { api } from "../api/client";
-import type { Case, Page as PageOf } from "../api/types";
 import { useSearchState } from "../hooks/useSearchState";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
 import { Field, Pager, SEVERITIES, SeverityBadge, formatTime } from "../components/ui";
 
 const LIMIT = 50;
-const STATUSES = ["open", "in_progress", "pending_approval", "contained", "eradicated", "recovered", "resolved", "closed"];
+/** The statuses a case moves through today (the schema also lists two legacy ones). */
+const STATUSES: CaseStatus[] = ["open", "in_progress", "pending_approval", "contained", "eradicated", "recovered", "resolved", "closed"];
 
 function NewCaseForm({ onClose }: { onClose: () => void }) {
   const client = useQueryClient();
   const navigate = useNavigate();
   const toast = useToast();
   const [title, setTitle] = useState("");
-  const [severity, setSeverity] = useState("medium");
+  const [severity, setSeverity] = useState<Severity>("medium");
   const [description, setDescription] = useState("");
   const create = useMutation({
-    mutationFn: () => api<Case>("/cases", { method: "POST", body: { title, severity, description: description || null } }),
+    mutationFn: () => api.POST("/cases", { body: { title, severity, description: description || null } }),
     onSuccess: (created) => {
       void client.invalidateQueries({ queryKey: ["cases"] });
       navigate(`/cases/${created.id}`);
@@ -35,7 +36,7 @@ function NewCaseForm({ onClose }: { onClose: () => void }) {
     <form className="card mb-4 flex flex-wrap items-end gap-3" onSubmit={submit} aria-label="New case">
       <Field label="Title"><input className="input w-80" value={title} onChange={(e) => setTitle(e.target.value)} required autoFocus /></Field>
       <Field label="Severity">
-        <select className="input" value={severity} onChange={(e) => setSeverity(e.target.value)}>
+        <select className="input" value={severity} onChange={(e) => setSeverity(e.target.value as Severity)}>
           {SEVERITIES.map((s) => <option key={s}>{s}</option>)}
         </select>
       </Field>
@@ -51,7 +52,9 @@ export function CasesPage() {
   const filters = { status: get("status"), severity: get("severity"), q: get("q") };
   const query = useQuery({
     queryKey: ["cases", "list", filters, skip],
-    queryFn: () => api<PageOf<Case>>("/cases", { query: { ...filters, skip, limit: LIMIT } }),
+    queryFn: () => api.GET("/cases", { params: { query: {
+      status: listOf(STATUSES, filters.status), severity: listOf(SEVERITIES, filters.severity), q: filters.q, skip, limit: LIMIT,
+    } } }),
     placeholderData: keepPreviousData,
   });
   const unavailable = useUnavailable(query);

@@ -4,7 +4,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../api/client";
-import type { Page as PageOf, Rule } from "../api/types";
+import type { Rule } from "../api/types";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
 import { Chip, Field, Pager, formatTime } from "../components/ui";
@@ -20,12 +20,14 @@ export function DetectionsPage() {
   const [editing, setEditing] = useState<{ id: string | null } | null>(null);
   const query = useQuery({
     queryKey: ["detections", "rules", filters, skip],
-    queryFn: () => api<PageOf<Rule>>("/detections/rules", { query: { ...filters, skip, limit: 50 } }),
+    queryFn: () => api.GET("/detections/rules", { params: { query: {
+      q: filters.q, level: filters.level, enabled: filters.enabled === "" ? undefined : filters.enabled === "true", skip, limit: 50,
+    } } }),
     placeholderData: keepPreviousData,
   });
   const unavailable = useUnavailable(query);
   const toggle = useMutation({
-    mutationFn: (rule: Rule) => api(`/detections/rules/${rule.id}`, { method: "PATCH", body: { enabled: !rule.enabled } }),
+    mutationFn: (rule: Rule) => api.PATCH("/detections/rules/{rule_id}", { params: { path: { rule_id: rule.id } }, body: { enabled: !rule.enabled } }),
     onSuccess: () => void client.invalidateQueries({ queryKey: ["detections"] }),
     onError: (e) => toast((e as Error).message, "error"),
   });

@@ -3,7 +3,6 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../api/client";
-import type { Entity, Page as PageOf } from "../api/types";
 import { useSearchState } from "../hooks/useSearchState";
 import { DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { Chip, Field, Pager, formatTime } from "../components/ui";
@@ -47,7 +46,7 @@ export function EntitiesPage({ kind }: { kind: Kind }) {
   const [search, setSearch] = useState(q);
   const query = useQuery({
     queryKey: ["entities", kind.path, q, skip],
-    queryFn: () => api<PageOf<Entity>>(kind.path, { query: { q, skip, limit: LIMIT } }),
+    queryFn: () => api.GET(kind.path, { params: { query: { q, skip, limit: LIMIT } } }),
     placeholderData: keepPreviousData,
   });
   const unavailable = useUnavailable(query);

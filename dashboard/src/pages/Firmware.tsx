@@ -1,9 +1,8 @@
 /** Firmware (/firmware): signed bundle registry, upload, and staged rollouts 5 → 25 → 50 → 100 % (spec §18). */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { api } from "../api/client";
+import { api, formData } from "../api/client";
 import type { components } from "../api/schema";
-import type { Page as PageOf } from "../api/types";
 import { useSession } from "../app/session";
 import { SimulatedLabel } from "../components/ExecutionSteps";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
@@ -35,7 +34,7 @@ function useFirmwarePost<T>(onDone: (result: T) => void) {
   const client = useQueryClient();
   const toast = useToast();
   return useMutation({
-    mutationFn: ({ path, body }: { path: string; body?: unknown }) => api<T>(`/firmware${path}`, { method: "POST", body: body ?? {} }),
+    mutationFn: (request: () => Promise<T>) => request(),
     onSuccess: (result) => { onDone(result); void client.invalidateQueries({ queryKey: KEY }); },
     onError: (e) => toast((e as Error).message, "error"),
   });
@@ -49,10 +48,10 @@ function UploadForm({ onClose }: { onClose: () => void }) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!file) return;
-    const body = new FormData();
-    Object.entries(form).forEach(([k, v]) => body.append(k, v.trim()));
-    body.append("file", file);
-    upload.mutate({ path: "/bundles", body });
+    const fields = Object.fromEntries(Object.entries(form).map(([k, v]) => [k, v.trim()])) as typeof form;
+    // The schema types the binary `file` field as a string; formData() appends the File itself.
+    const body = { ...fields, file: file as Blob as unknown as string };
+    upload.mutate(() => api.POST("/firmware/bundles", { body, bodySerializer: formData }));
   };
   const text = (key: keyof typeof form, label: string, cls: string, pattern?: string) => (
     <Field label={label}>
@@ -87,7 +86,7 @@ function BundleRow({ b, unavailable }: { b: Bundle; unavailable: boolean }) {
       <td className="whitespace-nowrap text-xs">{formatTime(b.created_at)}</td>
       <td>
         <ActionButton label="New rollout" permissions={["firmware:update"]} unavailable={unavailable} busy={create.isPending}
-          testId="new-rollout" onRun={() => create.mutate({ path: "/rollouts", body: { bundle_id: b.id } })} />
+          testId="new-rollout" onRun={() => create.mutate(() => api.POST("/firmware/rollouts", { body: { bundle_id: b.id } }))} />
       </td>
     </tr>
   );
@@ -107,10 +106,10 @@ function StageBar({ stage }: { stage: number }) {
 function RolloutRow({ r, unavailable }: { r: Rollout; unavailable: boolean }) {
   const { me } = useSession();
   const act = useFirmwarePost<Rollout>(() => undefined);
-  const run = (action: RolloutAction) => act.mutate({
-    path: `/rollouts/${r.id}/${action}`,
-    body: action === "pause" ? { reason: `Paused from the console by ${me.username}` } : undefined,
-  });
+  const path = { rollout_id: r.id };
+  const run = (action: RolloutAction) => act.mutate(() => action === "pause"
+    ? api.POST("/firmware/rollouts/{rollout_id}/pause", { params: { path }, body: { reason: `Paused from the console by ${me.username}` } })
+    : api.POST(`/firmware/rollouts/{rollout_id}/${action}`, { params: { path } }));
   return (
     <tr data-testid="rollout-row">
       <td><span className="font-mono text-xs">{r.bundle_version ?? r.bundle_id.slice(0, 8)}</span> <Chip>{r.target_device_type ?? "?"}</Chip></td>
@@ -136,8 +135,8 @@ function RolloutRow({ r, unavailable }: { r: Rollout; unavailable: boolean }) {
 
 export function FirmwarePage() {
   const [uploading, setUploading] = useState(false);
-  const bundles = useQuery({ queryKey: [...KEY, "bundles"], queryFn: () => api<PageOf<Bundle>>("/firmware/bundles", { query: { limit: 200 } }) });
-  const rollouts = useQuery({ queryKey: [...KEY, "rollouts"], queryFn: () => api<PageOf<Rollout>>("/firmware/rollouts", { query: { limit: 200 } }) });
+  const bundles = useQuery({ queryKey: [...KEY, "bundles"], queryFn: () => api.GET("/firmware/bundles", { params: { query: { limit: 200 } } }) });
+  const rollouts = useQuery({ queryKey: [...KEY, "rollouts"], queryFn: () => api.GET("/firmware/rollouts", { params: { query: { limit: 200 } } }) });
   const unavailable = useUnavailable(bundles, rollouts);
   const bundleItems = bundles.data?.items ?? [];
   const rolloutItems = rollouts.data?.items ?? [];

@@ -2,7 +2,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useNavigate, useSearchParams } from "react-router-dom";
-import { ApiError, api } from "../api/client";
+import { ApiError, bootApi } from "../api/client";
 import { useProviders } from "../app/AuthGuard";
 
 /** Codes /auth/oidc/callback sends back with ?sso_error= (the reason itself is in the audit log). */
@@ -42,7 +42,7 @@ export function LoginPage() {
     setBusy(true);
     setError(null);
     try {
-      await api("/auth/token", { method: "POST", body: { username, password }, handle401: false });
+      await bootApi.POST("/auth/token", { body: { username, password } });
       client.clear();
       navigate(next, { replace: true });
     } catch (e) {

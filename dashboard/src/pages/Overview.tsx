@@ -109,7 +109,7 @@ function TopAttacks({ attacks, showcase }: { attacks: DashboardStats["top_networ
 
 export function OverviewPage() {
   const { can } = useSession();
-  const query = useQuery({ queryKey: ["dashboard", "stats"], queryFn: () => api<DashboardStats>("/dashboard/stats") });
+  const query = useQuery({ queryKey: ["dashboard", "stats"], queryFn: () => api.GET("/dashboard/stats") });
   const unavailable = useUnavailable(query);
   const stats = query.data;
   const quiet = stats ? stats.trend.every((p) => Object.values(p.counts).every((n) => n === 0)) && stats.recent_alerts.length === 0 : false;

@@ -13,7 +13,7 @@ export function ProfilePage() {
   const change = async (event: FormEvent) => {
     event.preventDefault();
     try {
-      await api("/users/me/password", { method: "PUT", body: { current_password: current, new_password: next } });
+      await api.PUT("/users/me/password", { body: { current_password: current, new_password: next } });
       toast("Password changed", "success");
       setCurrent("");
       setNext("");

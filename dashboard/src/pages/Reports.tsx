@@ -1,8 +1,8 @@
 /** Reports: every generated case report, newest first, with Markdown / HTML / PDF downloads. */
+import { oneOf } from "../api/enums";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { API_BASE, api } from "../api/client";
-import type { Page as PageOf, Report } from "../api/types";
 import { useSearchState } from "../hooks/useSearchState";
 import { REPORT_TYPES } from "../components/GenerateReport";
 import { DataRegion, Page, useUnavailable } from "../components/Runtime";
@@ -25,7 +25,7 @@ export function ReportsPage() {
   const reportType = get("report_type");
   const query = useQuery({
     queryKey: ["reports", "list", reportType, skip],
-    queryFn: () => api<PageOf<Report>>("/reports", { query: { report_type: reportType, skip, limit: LIMIT } }),
+    queryFn: () => api.GET("/reports", { params: { query: { report_type: oneOf(REPORT_TYPES, reportType), skip, limit: LIMIT } } }),
     placeholderData: keepPreviousData,
   });
   const unavailable = useUnavailable(query);

@@ -1,9 +1,10 @@
 /** Settings: operation mode, users, API keys (raw key shown once), audit log, service health. */
+import { MODES, ROLES, type Role, type RuntimeMode } from "../api/enums";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent, type ReactNode } from "react";
 import { useSearchParams } from "react-router-dom";
 import { api } from "../api/client";
-import type { ApiKey, ApiKeyCreated, AuditEntry, Page as PageOf, SystemMode, SystemStatus, User } from "../api/types";
+import type { ApiKeyCreated } from "../api/types";
 import { useRuntime, useSession } from "../app/session";
 import { DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
@@ -11,8 +12,6 @@ import { Field, Pager, formatTime } from "../components/ui";
 
 const TABS = { mode: "Operation mode", users: "Users", keys: "API keys", audit: "Audit log", status: "System status" } as const;
 type Tab = keyof typeof TABS;
-const MODES = ["dummy", "dry_run", "real"] as const;
-const ROLES = ["admin", "analyst", "operator", "viewer", "api_service"];
 
 function useWrite<T>(fn: (body: T) => Promise<unknown>, invalidate: string[], done?: (r: unknown) => void) {
   const client = useQueryClient();
@@ -29,8 +28,8 @@ function useWrite<T>(fn: (body: T) => Promise<unknown>, invalidate: string[], do
 
 function ModePanel() {
   const mode = useRuntime();
-  const [choice, setChoice] = useState<string>(mode.mode);
-  const change = useWrite((m: string) => api<SystemMode>("/system/mode", { method: "PUT", body: { mode: m } }), ["system", "mode"]);
+  const [choice, setChoice] = useState<RuntimeMode>(mode.mode);
+  const change = useWrite((m: RuntimeMode) => api.PUT("/system/mode", { body: { mode: m } }), ["system", "mode"]);
   return (
     <div className="card max-w-2xl" data-testid="mode-panel">
       <p className="text-sm">Current mode: <strong>{mode.mode}</strong> — {mode.description}</p>
@@ -52,10 +51,10 @@ function ModePanel() {
 
 function UsersPanel() {
   const { can } = useSession();
-  const query = useQuery({ queryKey: ["users", "list"], queryFn: () => api<PageOf<User>>("/users", { query: { limit: 200 } }) });
+  const query = useQuery({ queryKey: ["users", "list"], queryFn: () => api.GET("/users", { params: { query: { limit: 200 } } }) });
   const unavailable = useUnavailable(query);
-  const [form, setForm] = useState({ username: "", password: "", role: "analyst" });
-  const create = useWrite((body: typeof form) => api("/users", { method: "POST", body }), ["users"], () =>
+  const [form, setForm] = useState<{ username: string; password: string; role: Role }>({ username: "", password: "", role: "analyst" });
+  const create = useWrite((body: typeof form) => api.POST("/users", { body }), ["users"], () =>
     setForm({ username: "", password: "", role: "analyst" }));
   const submit = (e: FormEvent) => { e.preventDefault(); create.mutate(form); };
   return (
@@ -65,7 +64,7 @@ function UsersPanel() {
           <Field label="Username"><input className="input" value={form.username} required disabled={unavailable} onChange={(e) => setForm({ ...form, username: e.target.value })} /></Field>
           <Field label="Password"><input className="input" type="password" autoComplete="new-password" value={form.password} required disabled={unavailable} onChange={(e) => setForm({ ...form, password: e.target.value })} /></Field>
           <Field label="Role">
-            <select className="input" value={form.role} disabled={unavailable} onChange={(e) => setForm({ ...form, role: e.target.value })}>
+            <select className="input" value={form.role} disabled={unavailable} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
               {ROLES.map((r) => <option key={r}>{r}</option>)}
             </select>
           </Field>
@@ -86,13 +85,13 @@ function UsersPanel() {
 }
 
 function KeysPanel() {
-  const query = useQuery({ queryKey: ["apikeys"], queryFn: () => api<PageOf<ApiKey>>("/auth/api-keys", { query: { limit: 200 } }) });
+  const query = useQuery({ queryKey: ["apikeys"], queryFn: () => api.GET("/auth/api-keys", { params: { query: { limit: 200 } } }) });
   const unavailable = useUnavailable(query);
   const [name, setName] = useState("");
   const [raw, setRaw] = useState<string | null>(null);
-  const create = useWrite((service_name: string) => api<ApiKeyCreated>("/auth/api-keys", { method: "POST", body: { service_name } }),
+  const create = useWrite((service_name: string) => api.POST("/auth/api-keys", { body: { service_name } }),
     ["apikeys"], (r) => { setRaw((r as ApiKeyCreated).api_key); setName(""); });
-  const revoke = useWrite((id: string) => api(`/auth/api-keys/${id}`, { method: "DELETE" }), ["apikeys"]);
+  const revoke = useWrite((id: string) => api.DELETE("/auth/api-keys/{key_id}", { params: { path: { key_id: id } } }), ["apikeys"]);
   return (
     <>
       <form className="card mb-3 flex items-end gap-3" aria-label="New API key" onSubmit={(e) => { e.preventDefault(); create.mutate(name); }}>
@@ -129,7 +128,7 @@ function AuditPanel() {
   const [action, setAction] = useState("");
   const query = useQuery({
     queryKey: ["audit", actor, action, skip],
-    queryFn: () => api<PageOf<AuditEntry>>("/audit", { query: { actor, action, skip, limit: 50 } }),
+    queryFn: () => api.GET("/audit", { params: { query: { actor, action, skip, limit: 50 } } }),
   });
   const unavailable = useUnavailable(query);
   return (
@@ -159,7 +158,7 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
 
 /** GET /system/status: dependencies, bus, the roles this process runs, agents, dead letters. */
 function StatusPanel() {
-  const query = useQuery({ queryKey: ["system", "status"], queryFn: () => api<SystemStatus>("/system/status") });
+  const query = useQuery({ queryKey: ["system", "status"], queryFn: () => api.GET("/system/status") });
   const s = query.data;
   const dead = (n: number | null | undefined) => (n === null || n === undefined ? "not kept (in-process bus)" : n);
   return (

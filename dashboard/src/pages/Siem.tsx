@@ -3,7 +3,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import { useState, type FormEvent, type ReactNode } from "react";
 import { useSearchParams } from "react-router-dom";
 import { api } from "../api/client";
-import type { Hunt, LogSource, Page as PageOf, SiemFacets, SiemHistogram, SiemLogPage } from "../api/types";
+import type { SiemFacets } from "../api/types";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
 import { Field, Pager, SEVERITIES, SeverityBadge, activatable, formatTime, prettyRaw } from "../components/ui";
@@ -31,7 +31,7 @@ function searchQuery(d: Draft): Record<string, string> {
 function Histogram({ query }: { query: Record<string, string> }) {
   const histogram = useQuery({
     queryKey: ["siem", "histogram", query],
-    queryFn: () => api<SiemHistogram>("/siem/histogram", { query }),
+    queryFn: () => api.GET("/siem/histogram", { params: { query } }),
   });
   const buckets = histogram.data?.buckets ?? [];
   if (!buckets.length) return null;
@@ -59,7 +59,7 @@ const FACET_LABELS: [keyof SiemFacets, string, string][] = [
 ];
 
 function FacetPanel({ query, onPick }: { query: Record<string, string>; onPick: (field: string, value: string) => void }) {
-  const facets = useQuery({ queryKey: ["siem", "facets", query], queryFn: () => api<SiemFacets>("/siem/facets", { query }) });
+  const facets = useQuery({ queryKey: ["siem", "facets", query], queryFn: () => api.GET("/siem/facets", { params: { query } }) });
   if (!facets.data) return null;
   return (
     <aside className="w-64 shrink-0 space-y-3 text-sm" data-testid="siem-facets" aria-label="Top values">
@@ -95,7 +95,7 @@ function SearchTab() {
   const apiQuery = searchQuery(applied);
   const query = useQuery({
     queryKey: ["siem", "logs", apiQuery, skip],
-    queryFn: () => api<SiemLogPage>("/siem/logs", { query: { ...apiQuery, skip, limit: 50 } }),
+    queryFn: () => api.GET("/siem/logs", { params: { query: { ...apiQuery, skip, limit: 50 } } }),
     placeholderData: keepPreviousData,
   });
   const unavailable = useUnavailable(query);
@@ -186,10 +186,10 @@ function SearchTab() {
 function HuntsTab() {
   const client = useQueryClient();
   const toast = useToast();
-  const query = useQuery({ queryKey: ["siem", "hunts"], queryFn: () => api<PageOf<Hunt>>("/siem/hunts", { query: { limit: 200 } }) });
+  const query = useQuery({ queryKey: ["siem", "hunts"], queryFn: () => api.GET("/siem/hunts", { params: { query: { limit: 200 } } }) });
   const unavailable = useUnavailable(query);
   const run = useMutation({
-    mutationFn: (id: string) => api<{ hits?: number; matched?: number }>(`/siem/hunts/${id}/run`, { method: "POST" }),
+    mutationFn: (id: string) => api.POST("/siem/hunts/{hunt_id}/run", { params: { path: { hunt_id: id } } }),
     onSuccess: (r) => { toast(`Hunt ran: ${JSON.stringify(r).slice(0, 120)}`, "success"); void client.invalidateQueries({ queryKey: ["siem", "hunts"] }); },
     onError: (e) => toast((e as Error).message, "error"),
   });
@@ -210,7 +210,7 @@ function HuntsTab() {
 }
 
 function SourcesTab() {
-  const query = useQuery({ queryKey: ["siem", "sources"], queryFn: () => api<PageOf<LogSource>>("/siem/sources", { query: { limit: 200 } }) });
+  const query = useQuery({ queryKey: ["siem", "sources"], queryFn: () => api.GET("/siem/sources", { params: { query: { limit: 200 } } }) });
   const unavailable = useUnavailable(query);
   return (
     <SiemShell unavailable={unavailable}>

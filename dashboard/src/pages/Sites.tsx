@@ -7,7 +7,7 @@ import { useQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { DataRegion, EmptyState, Page, useUnavailable } from "../components/Runtime";
 import { Chip, formatTime } from "../components/ui";
-import type { Site, SiteLink, Topology } from "./network/types";
+import type { Site, SiteLink } from "./network/types";
 
 const TONES: Record<string, string> = {
   healthy: "bg-emerald-900 text-emerald-100",
@@ -60,7 +60,7 @@ function LinksTable({ links }: { links: SiteLink[] }) {
 }
 
 export function SitesPage() {
-  const query = useQuery({ queryKey: ["sites", "topology"], queryFn: () => api<Topology>("/system/topology") });
+  const query = useQuery({ queryKey: ["sites", "topology"], queryFn: () => api.GET("/system/topology") });
   const unavailable = useUnavailable(query);
   const topo = query.data;
   return (

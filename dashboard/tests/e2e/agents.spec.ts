@@ -2,12 +2,12 @@
 import type { Page } from "@playwright/test";
 import { AGENTS, INVESTIGATION, LLM_AGENTS, NO_AGENT_READY } from "./support/agent-fixtures";
 import { ALERT } from "./support/fixtures";
-import { type ModeName, UNAVAILABLE, expect, mockJson, mockMode, mockSession, snap, test } from "./support/mockApi";
+import { type ModeName, UNAVAILABLE, expect, mockJson, mockMode, mockSession, snap, test, type MockUser } from "./support/mockApi";
 
-const ANALYST = { username: "ana", role: "analyst", permissions: ["agents:read", "agents:dispatch", "dashboard:read"] };
-const VIEWER = { username: "vic", role: "viewer", permissions: ["agents:read", "dashboard:read"] };
+const ANALYST = { username: "ana", role: "analyst", permissions: ["agents:read", "agents:dispatch", "dashboard:read"] } satisfies MockUser;
+const VIEWER = { username: "vic", role: "viewer", permissions: ["agents:read", "dashboard:read"] } satisfies MockUser;
 
-async function open(page: Page, path: string, { mode = "real" as ModeName, agents = AGENTS as unknown, user = ANALYST } = {}) {
+async function open(page: Page, path: string, { mode = "real" as ModeName, agents = AGENTS as unknown, user = ANALYST as MockUser } = {}) {
   await mockSession(page, { user });
   await mockMode(page, mode);
   await mockJson(page, "**/api/v1/agents", agents);

@@ -1,12 +1,13 @@
 /** Approvals: the pending queue, approve, reject (comment required), read-only in dry_run, unavailable. */
 import type { Page } from "@playwright/test";
 import { APPROVAL, ESCALATED_APPROVAL } from "./support/fixtures";
-import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test } from "./support/mockApi";
+import type { Schemas } from "./support/schema";
+import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test, type MockUser } from "./support/mockApi";
 
-const LEAD = { username: "lead", role: "analyst", permissions: ["approvals:read", "approvals:decide", "cases:read"] };
+const LEAD = { username: "lead", role: "analyst", permissions: ["approvals:read", "approvals:decide", "cases:read"] } satisfies MockUser;
 
 /** The pending queue as the server would answer it: decided approvals leave it. */
-async function mockQueue(page: Page, pending: Array<typeof APPROVAL>) {
+async function mockQueue(page: Page, pending: Schemas["ApprovalOut"][]) {
   const queue = [...pending];
   const decisions: Array<{ verb: string; body: unknown }> = [];
   await page.route("**/api/v1/approvals?*", (route) =>

@@ -3,9 +3,9 @@ import type { Page } from "@playwright/test";
 import {
   ATTESTATIONS, BADGE, CONDUIT, CORRELATION, DEVICE, DEVICE_DETAIL, FAILED_DEVICE, OT_ZONE, PENDING_DEVICE, SUMMARY, TELEMETRY, ZONE,
 } from "./support/cps-fixtures";
-import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test } from "./support/mockApi";
+import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test, type MockUser } from "./support/mockApi";
 
-const ENGINEER = { username: "ot", role: "operator", permissions: ["cps:read", "cps:write", "cps:attest", "cps:revoke", "alerts:read"] };
+const ENGINEER = { username: "ot", role: "operator", permissions: ["cps:read", "cps:write", "cps:attest", "cps:revoke", "alerts:read"] } satisfies MockUser;
 const EMPTY_SUMMARY = { total: 0, trusted: 0, health: { online: 0, stale: 0, offline: 0 }, attestation: {}, average_risk: 0 };
 
 async function mockFleet(page: Page, devices: unknown[], summary: unknown = SUMMARY): Promise<void> {

@@ -1,5 +1,5 @@
 /** Detections: rule YAML in the editor, the test panel against pasted events, save and create. */
-import { expect, mockJson, mockMode, mockSession, page as pageOf, snap, test } from "./support/mockApi";
+import { expect, mockJson, mockMode, mockSession, page as pageOf, snap, test, type MockUser } from "./support/mockApi";
 
 const now = new Date().toISOString();
 const YAML = `title: Whoami execution
@@ -21,8 +21,8 @@ const RULE = {
   created_by: "analyst", created_at: now, updated_at: now,
 };
 const BROKEN = { ...RULE, id: "1a2b3c4d-0000-4000-8000-000000000002", title: "Broken rule", supported: false, unsupported_reason: "unknown modifier 'endswithh'" };
-const ENGINEER = { username: "eng", role: "analyst", permissions: ["siem:read", "detections:write"] };
-const READER = { username: "reader", role: "viewer", permissions: ["siem:read"] };
+const ENGINEER = { username: "eng", role: "analyst", permissions: ["siem:read", "detections:write"] } satisfies MockUser;
+const READER = { username: "reader", role: "viewer", permissions: ["siem:read"] } satisfies MockUser;
 
 test.beforeEach(async ({ page }) => {
   await mockMode(page, "real");

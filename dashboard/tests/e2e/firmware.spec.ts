@@ -1,9 +1,9 @@
 /** Firmware: bundle registry, signed upload (multipart), rollout stages and actions, runtime states. */
 import type { Page } from "@playwright/test";
-import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test } from "./support/mockApi";
+import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test, type MockUser } from "./support/mockApi";
 
-const OPERATOR = { username: "ops", role: "admin", permissions: ["firmware:read", "firmware:update"] };
-const READER = { username: "eng", role: "cps_operator", permissions: ["firmware:read"] };
+const OPERATOR = { username: "ops", role: "admin", permissions: ["firmware:read", "firmware:update"] } satisfies MockUser;
+const READER = { username: "eng", role: "operator", permissions: ["firmware:read"] } satisfies MockUser;
 const NOW = new Date().toISOString();
 
 const BUNDLE = {

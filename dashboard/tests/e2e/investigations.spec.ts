@@ -1,9 +1,9 @@
 /** Investigations: list with filters, detail with cited evidence and step timeline, live steps, override. */
 import type { Page, WebSocketRoute } from "@playwright/test";
 import { EVENTS, INVESTIGATION, RUNNING, VERDICT_EVENT } from "./support/agent-fixtures";
-import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test } from "./support/mockApi";
+import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test, type MockUser } from "./support/mockApi";
 
-const ANALYST = { username: "ana", role: "analyst", permissions: ["agents:read", "agents:dispatch", "alerts:read", "cases:read", "ws:agent_thoughts"] };
+const ANALYST = { username: "ana", role: "analyst", permissions: ["agents:read", "agents:dispatch", "alerts:read", "cases:read", "ws:agent_thoughts"] } satisfies MockUser;
 const DETAIL = `**/api/v1/investigations/${INVESTIGATION.id}`;
 
 test.beforeEach(async ({ page }) => {

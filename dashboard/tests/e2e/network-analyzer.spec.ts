@@ -1,11 +1,11 @@
 /** Network Analyzer: imported attack context, analyze → KPIs/findings/evidence/reasoning, follow-up, dummy simulate. */
-import { expect, mockJson, mockMode, mockSession, snap, test } from "./support/mockApi";
+import { expect, mockJson, mockMode, mockSession, snap, test, type MockUser } from "./support/mockApi";
 
 const ANALYST = {
   username: "net", role: "analyst",
   permissions: ["alerts:read", "siem:read", "iocs:read", "cases:read", "agents:read", "agents:dispatch"],
-};
-const VIEWER = { username: "view", role: "viewer", permissions: ["alerts:read", "agents:read"] };
+} satisfies MockUser;
+const VIEWER = { username: "view", role: "viewer", permissions: ["alerts:read", "agents:read"] } satisfies MockUser;
 const NOW = "2026-11-24T21:00:00Z";
 const ATTACK_ID = "6b3c1f2e-1111-4c6d-9a51-0d2b6f0c0a01";
 const IMPORTED = '(src_ip:"10.0.0.23" OR dst_ip:"10.0.0.23") AND (src_ip:"203.0.113.50" OR dst_ip:"203.0.113.50")';

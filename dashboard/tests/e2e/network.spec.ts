@@ -1,10 +1,10 @@
 /** Network Command Center: attack queue with filters, focused evidence, actions by mode, mesh without the DB. */
-import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test } from "./support/mockApi";
+import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test, type MockUser } from "./support/mockApi";
 
 const ANALYST = {
   username: "net", role: "analyst",
   permissions: ["alerts:read", "alerts:write", "cases:read", "cases:write", "agents:read", "agents:dispatch", "approvals:read"],
-};
+} satisfies MockUser;
 const NOW = "2026-11-24T21:00:00Z";
 const ATTACK = {
   id: "6b3c1f2e-1111-4c6d-9a51-0d2b6f0c0a01", title: "C2 beacon 10.0.0.23 → 203.0.113.50", category: "c2_beacon",

@@ -1,7 +1,7 @@
 /** Detections → Packs (issue #16): installed packs with licence and policy, update, roll back, rule activity;
  * "Suppress similar" on an alert creates a rule exception. */
 import { ALERT_DETAIL } from "./support/fixtures";
-import { expect, mockJson, mockMode, mockSession, snap, test } from "./support/mockApi";
+import { expect, mockJson, mockMode, mockSession, snap, test, type MockUser } from "./support/mockApi";
 
 const now = new Date().toISOString();
 const PACK = {
@@ -15,7 +15,7 @@ const STATS = {
   noisiest: [{ rule_uid: "r1", title: "Member Added to Local Administrators", enabled: true, hit_count: 7, last_hit_at: now, per_day: [3, 4], in_window: 7 }],
   never_fired: 2310, never_fired_rules: [],
 };
-const ENGINEER = { username: "eng", role: "analyst", permissions: ["siem:read", "alerts:read", "detections:write"] };
+const ENGINEER = { username: "eng", role: "analyst", permissions: ["siem:read", "alerts:read", "detections:write"] } satisfies MockUser;
 
 test.beforeEach(async ({ page }) => {
   await mockMode(page, "real");

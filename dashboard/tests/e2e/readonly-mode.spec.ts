@@ -1,8 +1,8 @@
 /** dry_run with the database up: live rows, mutating buttons disabled or offered as Preview. */
 import { ALERT, ALERT_DETAIL, CASE_DETAIL } from "./support/fixtures";
-import { expect, mockJson, mockMode, mockSession, page as pageOf, snap, test } from "./support/mockApi";
+import { expect, mockJson, mockMode, mockSession, page as pageOf, snap, test, type MockUser } from "./support/mockApi";
 
-const ANALYST = { username: "ana", role: "analyst", permissions: ["alerts:read", "alerts:write", "cases:read", "cases:write", "cases:close"] };
+const ANALYST = { username: "ana", role: "analyst", permissions: ["alerts:read", "alerts:write", "cases:read", "cases:write", "cases:close"] } satisfies MockUser;
 
 test.beforeEach(async ({ page }) => {
   await mockSession(page, { user: ANALYST });

@@ -1,11 +1,11 @@
 /** Reports, Endpoints, UEBA and the case page's response sections (approvals, runs, reports). */
 import { ALERT, APPROVAL, CASE_DETAIL, EXECUTION, HOST, REPORT, USER } from "./support/fixtures";
-import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test } from "./support/mockApi";
+import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test, type MockUser } from "./support/mockApi";
 
 const ANALYST = {
   username: "ana", role: "analyst",
   permissions: ["cases:read", "cases:write", "reports:read", "reports:generate", "siem:read", "playbooks:read", "playbooks:execute"],
-};
+} satisfies MockUser;
 
 test.beforeEach(async ({ page }) => {
   await mockSession(page, { user: ANALYST });

@@ -1,7 +1,7 @@
 /** Real mode, database up, nothing stored: empty states, no banner, controls enabled. */
-import { expect, mockJson, mockMode, mockSession, page as pageOf, snap, test } from "./support/mockApi";
+import { expect, mockJson, mockMode, mockSession, page as pageOf, snap, test, type MockUser } from "./support/mockApi";
 
-const ADMIN = { username: "root", role: "admin", permissions: ["*"] };
+const ADMIN = { username: "root", role: "admin", permissions: ["*"] } satisfies MockUser;
 
 test.beforeEach(async ({ page }) => {
   await mockSession(page, { user: ADMIN });

@@ -1,7 +1,7 @@
 /** Settings → System status: dependencies, bus, roles of this process, agents, dead letters. */
-import { expect, mockJson, mockMode, mockSession, snap, test } from "./support/mockApi";
+import { expect, mockJson, mockMode, mockSession, snap, test, type MockUser } from "./support/mockApi";
 
-const ADMIN = { username: "root", role: "admin", permissions: ["*"] };
+const ADMIN = { username: "root", role: "admin", permissions: ["*"] } satisfies MockUser;
 const STATUS = {
   health: { status: "ok", version: "0.3.0", mode: "real", database: "up", redis: "up", nats: "down", mqtt: "disabled" },
   bus: "redis-streams",

@@ -1,7 +1,7 @@
 /** Sites: the local site alone with "Federation disabled", peers and link health when federated. */
-import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, snap, test } from "./support/mockApi";
+import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, snap, test, type MockUser } from "./support/mockApi";
 
-const OPERATOR = { username: "ops", role: "operator", permissions: ["sites:read", "alerts:read"] };
+const OPERATOR = { username: "ops", role: "operator", permissions: ["sites:read", "alerts:read"] } satisfies MockUser;
 const NOW = "2026-11-24T21:00:00Z";
 const LOCAL = { site_id: "hq", name: "Head office", tier: "primary", is_local: true, agent_count: 13, last_heartbeat_at: NOW, status: "healthy" };
 const BRANCH = { site_id: "branch", name: "Branch office", tier: "secondary", is_local: false, agent_count: 4, last_heartbeat_at: NOW, status: "healthy" };

@@ -1,8 +1,8 @@
 /** SOAR: playbook list + YAML + validation, executions with SIMULATED steps, previewed then real runs. */
 import { EXECUTION, PLAYBOOK, PLAYBOOK_PREVIEW } from "./support/fixtures";
-import { expect, mockJson, mockMode, mockSession, page as pageOf, snap, test } from "./support/mockApi";
+import { expect, mockJson, mockMode, mockSession, page as pageOf, snap, test, type MockUser } from "./support/mockApi";
 
-const RESPONDER = { username: "resp", role: "operator", permissions: ["playbooks:read", "playbooks:write", "playbooks:execute"] };
+const RESPONDER = { username: "resp", role: "operator", permissions: ["playbooks:read", "playbooks:write", "playbooks:execute"] } satisfies MockUser;
 
 test.beforeEach(async ({ page }) => {
   await mockSession(page, { user: RESPONDER });

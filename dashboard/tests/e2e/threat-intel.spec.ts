@@ -1,8 +1,8 @@
 /** Threat Intel: IOC table, detail with linked alerts, lookup with enrichment, edit, TLP:RED never shared. */
 import { IOC, IOC_DETAIL } from "./support/fixtures";
-import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test } from "./support/mockApi";
+import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test, type MockUser } from "./support/mockApi";
 
-const HUNTER = { username: "hunt", role: "analyst", permissions: ["iocs:read", "iocs:write", "alerts:read"] };
+const HUNTER = { username: "hunt", role: "analyst", permissions: ["iocs:read", "iocs:write", "alerts:read"] } satisfies MockUser;
 
 test.beforeEach(async ({ page }) => {
   await mockSession(page, { user: HUNTER });

@@ -8,7 +8,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
-import { api } from "../../api/client";
+import { api, applied } from "../../api/client";
 import type { Agent, DispatchRequest, Investigation, Preview } from "../../api/types";
 import { useRuntime, useSession } from "../../app/session";
 import { readonlyReason } from "../../components/Runtime";
@@ -66,7 +66,7 @@ export function DispatchForm(props: Props) {
   const [priority, setPriority] = useState(5);
   const [context, setContext] = useState({ alert_id: "", case_id: "" });
   const dispatch = useMutation({
-    mutationFn: (body: DispatchRequest) => api<Investigation>("/orchestrator/dispatch", { method: "POST", body }),
+    mutationFn: (body: DispatchRequest) => applied(api.POST("/orchestrator/dispatch", { body })),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ["investigations"] });
       void client.invalidateQueries({ queryKey: ["agents"] });
@@ -74,7 +74,7 @@ export function DispatchForm(props: Props) {
     onError: (e) => toast((e as Error).message, "error"),
   });
   const simulate = useMutation({
-    mutationFn: (body: DispatchRequest) => api<Preview>("/orchestrator/dispatch", { method: "POST", body, query: { preview: true } }),
+    mutationFn: (body: DispatchRequest) => api.POST("/orchestrator/dispatch", { params: { query: { preview: true } }, body }) as Promise<Preview>,
     onError: (e) => toast((e as Error).message, "error"),
   });
   if (!can("agents:dispatch")) return null;

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api } from "../../api/client";
-import type { Investigation, InvestigationEvent, Page as PageOf } from "../../api/types";
+import type { Investigation } from "../../api/types";
 import { POLL_MS, useSession } from "../../app/session";
 import { useLiveFeed } from "../../hooks/useLiveFeed";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../../components/Runtime";
@@ -23,7 +23,7 @@ function Override({ id, unavailable }: { id: string; unavailable: boolean }) {
   const [status, setStatus] = useState<"completed" | "failed">("completed");
   const [note, setNote] = useState("");
   const override = useMutation({
-    mutationFn: () => api<Investigation>(`/investigations/${id}/override`, { method: "POST", body: { status, note } }),
+    mutationFn: () => api.POST("/investigations/{investigation_id}/override", { params: { path: { investigation_id: id } }, body: { status, note } }),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: ["investigations"] });
       toast(`Investigation set ${status}`, "success");
@@ -68,11 +68,11 @@ export function InvestigationDetailPage() {
   const { can } = useSession();
   const refetchInterval = (q: { state: { data?: Investigation } }) =>
     UNSETTLED.includes(q.state.data?.status ?? "") ? 3000 : POLL_MS;
-  const query = useQuery({ queryKey: ["investigations", "detail", id], queryFn: () => api<Investigation>(`/investigations/${id}`), refetchInterval });
+  const query = useQuery({ queryKey: ["investigations", "detail", id], queryFn: () => api.GET("/investigations/{investigation_id}", { params: { path: { investigation_id: id } } }), refetchInterval });
   const unsettled = UNSETTLED.includes(query.data?.status ?? "");
   const events = useQuery({
     queryKey: ["investigations", "events", id],
-    queryFn: () => api<PageOf<InvestigationEvent>>(`/investigations/${id}/events`, { query: { limit: EVENT_LIMIT } }),
+    queryFn: () => api.GET("/investigations/{investigation_id}/events", { params: { path: { investigation_id: id }, query: { limit: EVENT_LIMIT } } }),
     refetchInterval: unsettled ? 3000 : POLL_MS,
   });
   const feed = useMemo(() => ({ ...THOUGHTS_FEED, match: (data: Record<string, unknown>) => data.investigation_id === id }), [id]);

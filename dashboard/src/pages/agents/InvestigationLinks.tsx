@@ -31,7 +31,7 @@ export function InvestigateButton({ alertId, unavailable }: { alertId: string; u
   const client = useQueryClient();
   const toast = useToast();
   const run = useMutation({
-    mutationFn: () => api<Investigation>(`/alerts/${alertId}/investigate`, { method: "POST", body: {} }),
+    mutationFn: () => api.POST("/alerts/{alert_id}/investigate", { params: { path: { alert_id: alertId } }, body: {} }),
     onSuccess: (inv) => {
       void client.invalidateQueries({ queryKey: ["alerts", "detail", alertId] });
       navigate(`/investigations/${inv.id}`);

@@ -2,7 +2,8 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api } from "../../api/client";
-import type { DispatchRequest, Investigation, Page as PageOf } from "../../api/types";
+import { AGENT_TYPES } from "../../api/enums";
+import type { Investigation } from "../../api/types";
 import { useSession } from "../../app/session";
 import { useLiveFeed } from "../../hooks/useLiveFeed";
 import { useSearchState } from "../../hooks/useSearchState";
@@ -12,10 +13,6 @@ import { StatusPill, THOUGHTS_FEED, duration, percent, verdictOf } from "./share
 
 const LIMIT = 50;
 const STATUSES = ["pending", "running", "completed", "review_required", "failed", "dead_lettered"];
-export const AGENT_TYPES: Array<DispatchRequest["agent"]> = [
-  "orchestrator", "security_analyst", "threat_hunter", "malware_analyst", "incident_responder", "network_security", "cps_security",
-  "threat_intel", "endpoint_security", "forensic_analyst", "web_security", "report_generator", "vulnerability_manager", "compliance_analyst",
-];
 
 function Subject({ inv }: { inv: Investigation }) {
   if (inv.alert_id) return <Link to={`/alerts/${inv.alert_id}`}>alert</Link>;
@@ -48,7 +45,7 @@ export function InvestigationsPage() {
   const filters = { status: get("status"), agent: get("agent"), alert_id: get("alert_id"), case_id: get("case_id") };
   const query = useQuery({
     queryKey: ["investigations", "list", filters, skip],
-    queryFn: () => api<PageOf<Investigation>>("/investigations", { query: { ...filters, skip, limit: LIMIT } }),
+    queryFn: () => api.GET("/investigations", { params: { query: { ...filters, skip, limit: LIMIT } } }),
     placeholderData: keepPreviousData,
   });
   useLiveFeed(THOUGHTS_FEED, can("ws:agent_thoughts"));

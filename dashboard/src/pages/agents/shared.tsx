@@ -8,7 +8,7 @@ export const AGENTS_KEY = ["agents", "list"];
 
 /** GET /agents — the fleet; also says whether an LLM is configured. */
 export function useAgents(enabled = true) {
-  return useQuery({ queryKey: AGENTS_KEY, queryFn: () => api<AgentList>("/agents"), enabled });
+  return useQuery({ queryKey: AGENTS_KEY, queryFn: () => api.GET("/agents"), enabled });
 }
 
 /**

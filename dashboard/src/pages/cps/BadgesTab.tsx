@@ -1,7 +1,6 @@
 /** Badges: the access allow-list consulted for every badge event (spec §18 access control). */
 import { useQuery } from "@tanstack/react-query";
 import { api } from "../../api/client";
-import type { Page as PageOf } from "../../api/types";
 import { DataRegion, useUnavailable } from "../../components/Runtime";
 import { Chip, formatTime } from "../../components/ui";
 import { CpsShell, useFleetSummary } from "./CpsShell";
@@ -14,7 +13,7 @@ function expired(badge: Badge): boolean {
 
 export function BadgesTab() {
   const refetchInterval = useCpsPolling();
-  const query = useQuery({ queryKey: ["cps", "badges"], queryFn: () => api<PageOf<Badge>>("/cps/badges", { query: { limit: 200 } }), refetchInterval });
+  const query = useQuery({ queryKey: ["cps", "badges"], queryFn: () => api.GET("/cps/badges", { params: { query: { limit: 200 } } }), refetchInterval });
   const unavailable = useUnavailable(query, useFleetSummary());
   const items = query.data?.items ?? [];
   return (

@@ -44,7 +44,7 @@ function SummaryKpis({ summary }: { summary: FleetSummary }) {
 /** The fleet summary is read on every tab; tabs observe it too (same cache entry, one request). */
 export function useFleetSummary() {
   const refetchInterval = useCpsPolling();
-  return useQuery({ queryKey: ["cps", "summary"], queryFn: () => api<FleetSummary>("/cps/fleet/summary"), refetchInterval });
+  return useQuery({ queryKey: ["cps", "summary"], queryFn: () => api.GET("/cps/fleet/summary"), refetchInterval });
 }
 
 interface ShellProps {

@@ -3,14 +3,13 @@ import { useQuery, type UseQueryResult } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api } from "../../api/client";
-import type { Page as PageOf } from "../../api/types";
 import { ActionButton, DataRegion, ErrorPanel, Page, SkeletonRows, useUnavailable } from "../../components/Runtime";
 import { SeverityBadge, formatTime } from "../../components/ui";
 import { DeviceActions } from "./DeviceActions";
 import { DeviceEdit } from "./DeviceEdit";
 import { AttestationPill, HealthPill, RiskBar, useCpsFeed, useCpsPolling } from "./shared";
 import { TelemetryCharts } from "./TelemetryCharts";
-import type { AttestationRecord, Correlation, DeviceDetail, TelemetrySeries } from "./types";
+import type { AttestationRecord, Correlation, DeviceDetail } from "./types";
 
 const TELEMETRY_POINTS = 1000;
 
@@ -108,18 +107,18 @@ function Section<T>({ query, children }: { query: UseQueryResult<T>; children: (
 }
 
 function useDeviceReads(id: string) {
-  const path = `/cps/devices/${encodeURIComponent(id)}`;
+  const path = { device_id: id };
   const refetchInterval = useCpsPolling();
-  const device = useQuery({ queryKey: ["cps", "device", id], queryFn: () => api<DeviceDetail>(path), refetchInterval });
+  const device = useQuery({ queryKey: ["cps", "device", id], queryFn: () => api.GET("/cps/devices/{device_id}", { params: { path } }), refetchInterval });
   const telemetry = useQuery({
     refetchInterval,
     queryKey: ["cps", "telemetry", id],
-    queryFn: () => api<TelemetrySeries>(`${path}/telemetry`, { query: { limit: TELEMETRY_POINTS } }),
+    queryFn: () => api.GET("/cps/devices/{device_id}/telemetry", { params: { path, query: { limit: TELEMETRY_POINTS } } }),
   });
   const correlations = useQuery({
     refetchInterval,
     queryKey: ["cps", "correlations", id],
-    queryFn: () => api<PageOf<Correlation>>("/cps/correlations", { query: { device_id: id, limit: 50 } }),
+    queryFn: () => api.GET("/cps/correlations", { params: { query: { device_id: id, limit: 50 } } }),
   });
   return { device, telemetry, correlations };
 }

@@ -4,7 +4,7 @@ import { useState, type FormEvent } from "react";
 import { api } from "../../api/client";
 import { useToast } from "../../components/Toasts";
 import { Field } from "../../components/ui";
-import type { Device, DeviceDetail } from "./types";
+import type { DeviceDetail } from "./types";
 
 const FIELDS = [["name", "Name"], ["location", "Location"], ["zone_id", "Zone"], ["firmware_version", "Firmware version"]] as const;
 type Key = (typeof FIELDS)[number][0];
@@ -28,7 +28,7 @@ export function DeviceEdit({ device, onClose }: { device: DeviceDetail; onClose:
     name: device.name, location: device.location ?? "", zone_id: device.zone_id ?? "", firmware_version: device.firmware_version ?? "",
   });
   const save = useMutation({
-    mutationFn: () => api<Device>(`/cps/devices/${encodeURIComponent(device.device_id)}`, { method: "PATCH", body: changes(device, form) }),
+    mutationFn: () => api.PATCH("/cps/devices/{device_id}", { params: { path: { device_id: device.device_id } }, body: changes(device, form) }),
     onSuccess: () => { toast("Device updated", "success"); void client.invalidateQueries({ queryKey: ["cps"] }); onClose(); },
     onError: (e) => toast((e as Error).message, "error"),
   });

@@ -1,9 +1,9 @@
 /** Devices: the fleet table with URL-held filters and paging, plus the register form. */
+import { oneOf } from "../../api/enums";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../../api/client";
-import type { Page as PageOf } from "../../api/types";
 import { ActionButton, DataRegion, useUnavailable } from "../../components/Runtime";
 import { Field, Pager, formatTime } from "../../components/ui";
 import { useSearchState } from "../../hooks/useSearchState";
@@ -53,7 +53,10 @@ export function DevicesTab() {
   const [adding, setAdding] = useState(false);
   const query = useQuery({
     queryKey: ["cps", "devices", filters, skip],
-    queryFn: () => api<PageOf<Device>>("/cps/devices", { query: { ...filters, skip, limit: LIMIT } }),
+    queryFn: () => api.GET("/cps/devices", { params: { query: {
+      ...filters, health: oneOf(HEALTHS, filters.health), attestation_status: oneOf(ATTESTATION_STATUSES, filters.attestation_status),
+      trusted: filters.trusted === "" ? undefined : filters.trusted === "true", skip, limit: LIMIT,
+    } } }),
     placeholderData: keepPreviousData,
     refetchInterval: useCpsPolling(),
   });

@@ -3,9 +3,12 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router-dom";
 import { api } from "../../api/client";
+import type { components } from "../../api/schema-input";
 import { useToast } from "../../components/Toasts";
 import { Field } from "../../components/ui";
-import { FAMILIES, STACKS, type Device } from "./types";
+import { FAMILIES, STACKS } from "./types";
+
+type DeviceCreate = components["schemas"]["DeviceCreate"];
 
 const BLANK = {
   device_id: "", device_type: "", name: "", firmware_stack: STACKS[0] as string, board_family: "",
@@ -13,8 +16,9 @@ const BLANK = {
 };
 
 /** Empty optional fields are left out rather than sent as "". */
-function body(form: typeof BLANK): Record<string, string> {
-  return Object.fromEntries(Object.entries(form).map(([k, v]) => [k, v.trim()]).filter(([, v]) => v !== ""));
+function body(form: typeof BLANK): DeviceCreate {
+  // The form marks the schema's required fields `required`; firmware_stack and board_family come from schema lists.
+  return Object.fromEntries(Object.entries(form).map(([k, v]) => [k, v.trim()]).filter(([, v]) => v !== "")) as DeviceCreate;
 }
 
 export function RegisterDevice({ onClose }: { onClose: () => void }) {
@@ -23,7 +27,7 @@ export function RegisterDevice({ onClose }: { onClose: () => void }) {
   const navigate = useNavigate();
   const [form, setForm] = useState(BLANK);
   const register = useMutation({
-    mutationFn: () => api<Device>("/cps/devices", { method: "POST", body: body(form) }),
+    mutationFn: () => api.POST("/cps/devices", { body: body(form) }),
     onSuccess: (device) => {
       toast(`Registered ${device.device_id}`, "success");
       void client.invalidateQueries({ queryKey: ["cps"] });

@@ -3,7 +3,6 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../../api/client";
-import type { Approval, Page as PageOf } from "../../api/types";
 import { useRuntime } from "../../app/session";
 import { DataRegion, useUnavailable } from "../../components/Runtime";
 import { useToast } from "../../components/Toasts";
@@ -20,7 +19,7 @@ function IsolateConduit({ conduit, unavailable }: { conduit: Conduit; unavailabl
   const [confirming, setConfirming] = useState(false);
   const [reason, setReason] = useState("");
   const isolate = useMutation({
-    mutationFn: () => api<Approval>(`/cps/conduits/${conduit.id}/isolate`, { method: "POST", body: { reason: reason || null } }),
+    mutationFn: () => api.POST("/cps/conduits/{conduit_id}/isolate", { params: { path: { conduit_id: conduit.id } }, body: { reason: reason || null } }),
     onSuccess: () => {
       toast(`Isolation of ${conduit.name} is waiting for approval`, "success");
       void client.invalidateQueries({ queryKey: ["approvals"] });
@@ -87,8 +86,8 @@ function ConduitsTable({ conduits, zoneName, unavailable }: { conduits: Conduit[
 
 export function ZonesTab() {
   const refetchInterval = useCpsPolling();
-  const zones = useQuery({ queryKey: ["cps", "zones"], queryFn: () => api<PageOf<Zone>>("/cps/zones", { query: { limit: 200 } }), refetchInterval });
-  const conduits = useQuery({ queryKey: ["cps", "conduits"], queryFn: () => api<PageOf<Conduit>>("/cps/conduits", { query: { limit: 200 } }), refetchInterval });
+  const zones = useQuery({ queryKey: ["cps", "zones"], queryFn: () => api.GET("/cps/zones", { params: { query: { limit: 200 } } }), refetchInterval });
+  const conduits = useQuery({ queryKey: ["cps", "conduits"], queryFn: () => api.GET("/cps/conduits", { params: { query: { limit: 200 } } }), refetchInterval });
   const unavailable = useUnavailable(zones, conduits, useFleetSummary());
   const zoneItems = zones.data?.items ?? [];
   const conduitItems = conduits.data?.items ?? [];

@@ -17,8 +17,7 @@ export type Challenge = S["ChallengeOut"];
 export type CommandResult = S["CommandOut"];
 export type EnrollmentToken = S["EnrollmentTokenOut"];
 
-export const HEALTHS: S["DeviceHealth"][] = ["online", "stale", "offline"];
-export const ATTESTATION_STATUSES: S["AttestationStatus"][] = ["unknown", "pending", "verified", "failed", "revoked"];
-export const FAMILIES: S["DeviceFamily"][] = ["esp32s3", "esp32c3", "nrf52840", "stm32"];
-export const STACKS: S["FirmwareStack"][] = ["zephyr", "rust_embassy", "ada_spark", "esp_idf"];
-export const COMMANDS: S["CommandBody"]["command"][] = ["unlock", "lock", "lockdown", "lockdown_clear", "keepalive"];
+export { DEVICE_HEALTHS as HEALTHS, ATTESTATION_STATUSES } from "../../api/enums";
+export { DEVICE_FAMILIES as FAMILIES, FIRMWARE_STACKS as STACKS } from "../../api/enums";
+export type Command = S["CommandBody"]["command"];
+export { COMMANDS } from "../../api/enums";

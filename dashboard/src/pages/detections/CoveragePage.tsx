@@ -3,7 +3,7 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { api } from "../../api/client";
-import type { CoverageCell, CoverageMatrix } from "../../api/types";
+import type { CoverageCell } from "../../api/types";
 import { DataRegion, Page, useUnavailable } from "../../components/Runtime";
 import { useToast } from "../../components/Toasts";
 import { Chip, Field } from "../../components/ui";
@@ -52,13 +52,13 @@ export function CoveragePage() {
   }), [days, caseId]);
   const query = useQuery({
     queryKey: ["attack", "coverage", scope],
-    queryFn: () => api<CoverageMatrix>("/attack/coverage", { query: scope }),
+    queryFn: () => api.GET("/attack/coverage", { params: { query: scope } }),
     placeholderData: keepPreviousData,
   });
   const unavailable = useUnavailable(query);
   const exportLayer = async (source: "rules" | "alerts") => {
     try {
-      const layer = await api<object>("/attack/coverage/layer", { query: { source, ...scope } });
+      const layer = await api.GET("/attack/coverage/layer", { params: { query: { source, ...scope } } });
       const link = document.createElement("a");
       link.href = URL.createObjectURL(new Blob([JSON.stringify(layer, null, 2)], { type: "application/json" }));
       link.download = `aurorasoc-${source}-layer.json`;

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../../api/client";
-import type { PackOut, PackReport, RuleStats } from "../../api/types";
+import type { PackOut, PackReport } from "../../api/types";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../../components/Runtime";
 import { useToast } from "../../components/Toasts";
 import { Field, formatTime } from "../../components/ui";
@@ -18,12 +18,12 @@ function PolicyEditor({ pack }: { pack: PackOut }) {
   const [statuses, setStatuses] = useState<string[]>(pack.statuses);
   const [minLevel, setMinLevel] = useState(pack.min_level);
   const save = useMutation({
-    mutationFn: () => api(`/detections/packs/${pack.name}/policy`, { method: "PUT", body: { statuses, min_level: minLevel } }),
+    mutationFn: () => api.PUT("/detections/packs/{name}/policy", { params: { path: { name: pack.name } }, body: { statuses, min_level: minLevel } }),
     onSuccess: () => { toast(`Policy of ${pack.name} saved`, "success"); void client.invalidateQueries({ queryKey: ["detections"] }); },
     onError: (e) => toast((e as Error).message, "error"),
   });
   const rollback = useMutation({
-    mutationFn: () => api<PackReport>(`/detections/packs/${pack.name}/rollback`, { method: "POST" }),
+    mutationFn: () => api.POST("/detections/packs/{name}/rollback", { params: { path: { name: pack.name } } }),
     onSuccess: (r) => { toast(`${pack.name} rolled back to version ${r.version}`, "success"); void client.invalidateQueries({ queryKey: ["detections"] }); },
     onError: (e) => toast((e as Error).message, "error"),
   });
@@ -51,8 +51,8 @@ function UpdateForm() {
   const [sha256, setSha256] = useState("");
   const [report, setReport] = useState<PackReport | null>(null);
   const update = useMutation({
-    mutationFn: () => api<PackReport>("/detections/packs/update", { method: "POST", body: { source: source || null, sha256: sha256 || null } }),
-    onSuccess: (r) => { setReport(r); void client.invalidateQueries({ queryKey: ["detections"] }); },
+    mutationFn: () => api.POST("/detections/packs/update", { body: { source: source || null, sha256: sha256 || null } }),
+    onSuccess: (r) => { setReport(r as PackReport); /* the generated answer types its tuples as arrays */ void client.invalidateQueries({ queryKey: ["detections"] }); },
     onError: (e) => toast((e as Error).message, "error"),
   });
   return (
@@ -82,7 +82,7 @@ function UpdateForm() {
 }
 
 function Activity() {
-  const query = useQuery({ queryKey: ["detections", "rule-stats"], queryFn: () => api<RuleStats>("/detections/rule-stats", { query: { days: 14, limit: 15 } }) });
+  const query = useQuery({ queryKey: ["detections", "rule-stats"], queryFn: () => api.GET("/detections/rule-stats", { params: { query: { days: 14, limit: 15 } } }) });
   const stats = query.data;
   return (
     <section className="mt-6" aria-label="Rule activity">
@@ -101,7 +101,7 @@ function Activity() {
 }
 
 export function PacksPage() {
-  const query = useQuery({ queryKey: ["detections", "packs"], queryFn: () => api<PackOut[]>("/detections/packs") });
+  const query = useQuery({ queryKey: ["detections", "packs"], queryFn: () => api.GET("/detections/packs") });
   const unavailable = useUnavailable(query);
   return (
     <Page title="Detections → Packs" unavailable={unavailable} toolbar={<Link className="btn" to="/detections">Rules</Link>}>

@@ -39,8 +39,8 @@ function Editor({ rule, onClose }: { rule: RuleDetail | null; onClose: () => voi
   const editable = can("detections:write") && mode.is_mutations_allowed;
   const save = useMutation({
     mutationFn: (): Promise<RuleDetail | RulesCreated> => rule
-      ? api<RuleDetail>(`/detections/rules/${rule.id}`, { method: "PATCH", body: { yaml: text } })
-      : api<RulesCreated>("/detections/rules", { method: "POST", body: { yaml: text, enabled: true } }),
+      ? api.PATCH("/detections/rules/{rule_id}", { params: { path: { rule_id: rule.id } }, body: { yaml: text } })
+      : api.POST("/detections/rules", { body: { yaml: text, enabled: true } }),
     onSuccess: () => {
       toast(rule ? `Saved ${rule.title}` : "Rule created", "success");
       void client.invalidateQueries({ queryKey: ["detections"] });
@@ -71,7 +71,7 @@ function Editor({ rule, onClose }: { rule: RuleDetail | null; onClose: () => voi
 export function RuleEditorPanel({ ruleId, onClose }: Props) {
   const detail = useQuery({
     queryKey: ["detections", "rule", ruleId],
-    queryFn: () => api<RuleDetail>(`/detections/rules/${ruleId}`),
+    queryFn: () => api.GET("/detections/rules/{rule_id}", { params: { path: { rule_id: ruleId ?? "" } } }),
     enabled: ruleId !== null,
   });
   if (ruleId !== null && !detail.data) {

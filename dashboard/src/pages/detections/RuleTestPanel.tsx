@@ -54,7 +54,7 @@ export function RuleTestPanel({ yaml }: { yaml: string }) {
   const [problem, setProblem] = useState<string | null>(null);
   const run = useMutation({
     mutationFn: (body: { yaml: string; events: Array<Record<string, unknown>>; log_ids: string[] }) =>
-      api<RuleTestResult>("/detections/rules/test", { method: "POST", body }),
+      api.POST("/detections/rules/test", { body }),
     onError: (e) => setProblem((e as Error).message),
   });
   const submit = () => {

@@ -1,14 +1,13 @@
 /** "Suppress similar" on an alert: a rule exception from the alert's rule, event values and host (tuning). */
 import { useMutation } from "@tanstack/react-query";
 import { api } from "../../api/client";
-import type { RuleException } from "../../api/types";
 import { ActionButton } from "../../components/Runtime";
 import { useToast } from "../../components/Toasts";
 
 export function SuppressSimilarButton({ alertId, ruleUid, unavailable }: { alertId: string; ruleUid: unknown; unavailable: boolean }) {
   const toast = useToast();
   const suppress = useMutation({
-    mutationFn: (reason: string) => api<RuleException>(`/detections/exceptions/from-alert/${alertId}`, { method: "POST", body: { reason } }),
+    mutationFn: (reason: string) => api.POST("/detections/exceptions/from-alert/{alert_id}", { params: { path: { alert_id: alertId } }, body: { reason } }),
     onSuccess: (e) => toast(`Exception created: ${Object.keys(e.conditions).join(", ") || "host"}${e.host ? ` on ${e.host}` : ""}`, "success"),
     onError: (e) => toast((e as Error).message, "error"),
   });

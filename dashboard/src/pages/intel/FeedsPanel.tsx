@@ -1,4 +1,5 @@
 /** Indicator feeds (STIX 2.1, MISP, CSV, text): status of each subscription, refresh now, subscribe (issue 17). */
+import { FEED_KINDS, TLPS, oneOf } from "../../api/enums";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { api } from "../../api/client";
@@ -8,16 +9,15 @@ import { useToast } from "../../components/Toasts";
 import { Field, formatTime } from "../../components/ui";
 import { TlpBadge } from "./IntelMatches";
 
-const KINDS = ["stix", "misp", "csv", "text"];
-const TLPS = ["clear", "green", "amber", "red"];
 
 function Subscribe({ onDone }: { onDone: () => void }) {
   const client = useQueryClient();
   const toast = useToast();
   const [form, setForm] = useState({ name: "", kind: "stix", url: "", tlp: "amber", confidence: "0.5", refresh_minutes: "60" });
   const add = useMutation({
-    mutationFn: () => api<IntelFeed>("/intel/feeds", { method: "POST", body: {
-      ...form, confidence: Number(form.confidence), refresh_minutes: Number(form.refresh_minutes) } }),
+    mutationFn: () => api.POST("/intel/feeds", { body: {
+      ...form, kind: oneOf(FEED_KINDS, form.kind) ?? "stix", tlp: oneOf(TLPS, form.tlp) ?? "amber",
+      confidence: Number(form.confidence), refresh_minutes: Number(form.refresh_minutes) } }),
     onSuccess: (feed) => {
       toast(feed.last_status === "ok" ? `${feed.name}: ${feed.indicator_count} indicators` : `${feed.name}: ${feed.last_error}`,
         feed.last_status === "ok" ? "success" : "error");
@@ -31,7 +31,7 @@ function Subscribe({ onDone }: { onDone: () => void }) {
   return (
     <form className="mt-3 flex flex-wrap items-end gap-3" onSubmit={submit} aria-label="Subscribe to a feed">
       <Field label="Name"><input className="input w-40" required value={form.name} onChange={set("name")} /></Field>
-      <Field label="Kind"><select className="input" value={form.kind} onChange={set("kind")}>{KINDS.map((k) => <option key={k}>{k}</option>)}</select></Field>
+      <Field label="Kind"><select className="input" value={form.kind} onChange={set("kind")}>{FEED_KINDS.map((k) => <option key={k}>{k}</option>)}</select></Field>
       <Field label="URL (MISP: feed base URL)"><input className="input w-96" type="url" required value={form.url} onChange={set("url")} /></Field>
       <Field label="Default TLP"><select className="input" value={form.tlp} onChange={set("tlp")}>{TLPS.map((t) => <option key={t}>{t}</option>)}</select></Field>
       <Field label="Default confidence"><input className="input w-24" type="number" min={0} max={1} step={0.05} value={form.confidence} onChange={set("confidence")} /></Field>
@@ -45,9 +45,9 @@ export function FeedsPanel() {
   const client = useQueryClient();
   const toast = useToast();
   const [adding, setAdding] = useState(false);
-  const feeds = useQuery({ queryKey: ["intel", "feeds"], queryFn: () => api<IntelFeed[]>("/intel/feeds") });
+  const feeds = useQuery({ queryKey: ["intel", "feeds"], queryFn: () => api.GET("/intel/feeds") });
   const refresh = useMutation({
-    mutationFn: (feed: IntelFeed) => api<{ indicators: number }>(`/intel/feeds/${feed.id}/refresh`, { method: "POST" }),
+    mutationFn: (feed: IntelFeed) => api.POST("/intel/feeds/{feed_id}/refresh", { params: { path: { feed_id: feed.id } } }),
     onSuccess: (result) => toast(`Refreshed: ${result.indicators} indicators`, "success"),
     onError: (e) => toast((e as Error).message, "error"),
     onSettled: () => void client.invalidateQueries({ queryKey: ["intel", "feeds"] }),

@@ -1,16 +1,15 @@
 /** One IOC: linked alerts, edit (status, confidence, TLP, tags, description) and federated sharing. */
+import { IOC_STATUSES, TLPS, oneOf } from "../../api/enums";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../../api/client";
-import type { Ioc, IocDetail, ShareReceipt } from "../../api/types";
+import type { IocDetail } from "../../api/types";
 import { useRuntime, useSession } from "../../app/session";
 import { ActionButton, ErrorPanel, SkeletonRows, readonlyReason } from "../../components/Runtime";
 import { useToast } from "../../components/Toasts";
 import { Chip, Field, SeverityBadge, formatTime } from "../../components/ui";
 
-export const IOC_STATUSES = ["active", "expired", "false_positive"] as const;
-export const TLPS = ["clear", "green", "amber", "red"] as const;
 
 function EditForm({ ioc }: { ioc: IocDetail }) {
   const client = useQueryClient();
@@ -20,8 +19,8 @@ function EditForm({ ioc }: { ioc: IocDetail }) {
     status: ioc.status, confidence: String(ioc.confidence), tlp: ioc.tlp, tags: ioc.tags?.join(", ") ?? "", description: ioc.description ?? "",
   });
   const save = useMutation({
-    mutationFn: () => api<Ioc>(`/iocs/${ioc.id}`, { method: "PATCH", body: {
-      status: form.status, confidence: Number(form.confidence), tlp: form.tlp, description: form.description || null,
+    mutationFn: () => api.PATCH("/iocs/{ioc_id}", { params: { path: { ioc_id: ioc.id } }, body: {
+      status: oneOf(IOC_STATUSES, form.status), confidence: Number(form.confidence), tlp: oneOf(TLPS, form.tlp), description: form.description || null,
       tags: form.tags.split(",").map((t) => t.trim()).filter(Boolean),
     } }),
     onSuccess: () => { toast("IOC updated", "success"); void client.invalidateQueries({ queryKey: ["iocs"] }); },
@@ -64,7 +63,7 @@ function ShareButton({ ioc }: { ioc: IocDetail }) {
   const toast = useToast();
   const mode = useRuntime();
   const share = useMutation({
-    mutationFn: () => api<ShareReceipt>(`/iocs/${ioc.id}/share`, { method: "POST", body: {} }),
+    mutationFn: () => api.POST("/iocs/{ioc_id}/share", { params: { path: { ioc_id: ioc.id } } }),
     onSuccess: (r) => toast(`Shared on ${r.subject} (${r.delivery})`, "success"),
     onError: (e) => toast((e as Error).message, "error"),
   });
@@ -80,7 +79,7 @@ function ShareButton({ ioc }: { ioc: IocDetail }) {
 }
 
 export function IocDetailPanel({ id, onClose }: { id: string; onClose: () => void }) {
-  const query = useQuery({ queryKey: ["iocs", "detail", id], queryFn: () => api<IocDetail>(`/iocs/${id}`) });
+  const query = useQuery({ queryKey: ["iocs", "detail", id], queryFn: () => api.GET("/iocs/{ioc_id}", { params: { path: { ioc_id: id } } }) });
   const ioc = query.data;
   return (
     <aside className="card" data-testid="ioc-detail" aria-label="IOC detail">

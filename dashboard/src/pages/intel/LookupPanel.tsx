@@ -2,7 +2,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { api } from "../../api/client";
-import type { LookupResult, SimilarResult } from "../../api/types";
+import type { LookupResult } from "../../api/types";
 import { SimulatedLabel } from "../../components/ExecutionSteps";
 import { useToast } from "../../components/Toasts";
 import { Chip } from "../../components/ui";
@@ -29,11 +29,11 @@ export function LookupPanel({ disabled }: { disabled: boolean }) {
   const toast = useToast();
   const [value, setValue] = useState("");
   const lookup = useMutation({
-    mutationFn: () => api<LookupResult>("/iocs/lookup", { method: "POST", body: { value } }),
+    mutationFn: () => api.POST("/iocs/lookup", { body: { value } }),
     onError: (e) => toast((e as Error).message, "error"),
   });
   const similar = useMutation({
-    mutationFn: () => api<SimilarResult>("/iocs/similar", { query: { q: value } }),
+    mutationFn: () => api.GET("/iocs/similar", { params: { query: { q: value } } }),
     onError: (e) => toast((e as Error).message, "error"),
   });
   const submit = (e: FormEvent) => { e.preventDefault(); lookup.mutate(); similar.mutate(); };

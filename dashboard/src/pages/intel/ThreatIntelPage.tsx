@@ -1,25 +1,24 @@
 /** Threat Intel (/threat-intel): the IOC table with filters, lookup/similar panel, detail drawer, add IOC. */
+import { IOC_STATUSES, IOC_TYPES, oneOf } from "../../api/enums";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { api } from "../../api/client";
-import type { Ioc, Page as PageOf } from "../../api/types";
 import { useSearchState } from "../../hooks/useSearchState";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../../components/Runtime";
 import { useToast } from "../../components/Toasts";
 import { Chip, Field, Pager, activatable, formatTime } from "../../components/ui";
-import { IOC_STATUSES, IocDetailPanel } from "./IocDetail";
+import { IocDetailPanel } from "./IocDetail";
 import { FeedsPanel } from "./FeedsPanel";
 import { LookupPanel } from "./LookupPanel";
 
 const LIMIT = 50;
-const TYPES = ["ip", "domain", "url", "hash_md5", "hash_sha1", "hash_sha256", "email", "cve", "file_path", "registry_key", "mutex", "user_agent"];
 
 function AddIoc({ onClose }: { onClose: () => void }) {
   const client = useQueryClient();
   const toast = useToast();
   const [form, setForm] = useState({ value: "", confidence: "0.5", description: "" });
   const add = useMutation({
-    mutationFn: () => api<Ioc>("/iocs", { method: "POST", body: { value: form.value, confidence: Number(form.confidence), description: form.description || null } }),
+    mutationFn: () => api.POST("/iocs", { body: { value: form.value, confidence: Number(form.confidence), description: form.description || null } }),
     onSuccess: (ioc) => { toast(`Recorded ${ioc.type} ${ioc.value}`, "success"); void client.invalidateQueries({ queryKey: ["iocs"] }); onClose(); },
     onError: (e) => toast((e as Error).message, "error"),
   });
@@ -44,7 +43,7 @@ export function ThreatIntelPage() {
   const [open, setOpen] = useState<string | null>(null);
   const query = useQuery({
     queryKey: ["iocs", "list", filters, skip],
-    queryFn: () => api<PageOf<Ioc>>("/iocs", { query: { ...filters, skip, limit: LIMIT } }),
+    queryFn: () => api.GET("/iocs", { params: { query: { ...filters, type: oneOf(IOC_TYPES, filters.type), status: oneOf(IOC_STATUSES, filters.status), skip, limit: LIMIT } } }),
     placeholderData: keepPreviousData,
   });
   const unavailable = useUnavailable(query);
@@ -62,7 +61,7 @@ export function ThreatIntelPage() {
         <Field label="Search"><input className="input w-64" data-testid="search-input" value={search} disabled={unavailable} placeholder="Value or description" onChange={(e) => setSearch(e.target.value)} /></Field>
         <Field label="Type">
           <select className="input" value={filters.type} disabled={unavailable} onChange={(e) => set({ type: e.target.value })}>
-            <option value="">All</option>{TYPES.map((t) => <option key={t}>{t}</option>)}
+            <option value="">All</option>{IOC_TYPES.map((t) => <option key={t}>{t}</option>)}
           </select>
         </Field>
         <Field label="Status">

@@ -75,7 +75,7 @@ function Evidence({ analysis }: { analysis: Analysis }) {
 function useRun(initial: Investigation): Investigation {
   const poll = useQuery({
     queryKey: ["investigations", "detail", initial.id],
-    queryFn: () => api<Investigation>(`/investigations/${initial.id}`),
+    queryFn: () => api.GET("/investigations/{investigation_id}", { params: { path: { investigation_id: initial.id } } }),
     enabled: UNSETTLED.includes(initial.status),
     refetchInterval: (q) => (UNSETTLED.includes(q.state.data?.status ?? initial.status) ? 3000 : false),
   });

@@ -7,7 +7,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api } from "../../api/client";
-import type { Case, Investigation } from "../../api/types";
 import { useRuntime, useSession } from "../../app/session";
 import { ActionButton, ErrorPanel, SkeletonRows, readonlyReason } from "../../components/Runtime";
 import { useToast } from "../../components/Toasts";
@@ -17,11 +16,11 @@ import { type AttackDetail, label, percent } from "./types";
 
 const INVALIDATE = [["network"], ["cases"], ["investigations"]];
 
-function useAttackAction<T>(path: string, onDone: (result: T) => void) {
+function useAttackAction<T>(request: () => Promise<T>, onDone: (result: T) => void) {
   const client = useQueryClient();
   const toast = useToast();
   return useMutation({
-    mutationFn: () => api<T>(path, { method: "POST", body: {} }),
+    mutationFn: request,
     onSuccess: (result) => {
       INVALIDATE.forEach((queryKey) => void client.invalidateQueries({ queryKey }));
       onDone(result);
@@ -34,7 +33,9 @@ function DispatchButton({ attack, unavailable }: { attack: AttackDetail; unavail
   const mode = useRuntime();
   const { can } = useSession();
   const toast = useToast();
-  const dispatch = useAttackAction<Investigation>(`/network/attacks/${attack.id}/dispatch`, (inv) =>
+  const dispatch = useAttackAction(
+    () => api.POST("/network/attacks/{attack_id}/dispatch", { params: { path: { attack_id: attack.id } } }),
+    (inv) =>
     toast(`network_security dispatched (${inv.status})`, "success"),
   );
   if (!can("agents:dispatch")) return null;
@@ -52,7 +53,9 @@ function DispatchButton({ attack, unavailable }: { attack: AttackDetail; unavail
 function Actions({ attack, unavailable }: { attack: AttackDetail; unavailable: boolean }) {
   const toast = useToast();
   const { can } = useSession();
-  const openCase = useAttackAction<Case>(`/network/attacks/${attack.id}/case`, (created) => toast(`Case opened: ${created.title}`, "success"));
+  const openCase = useAttackAction(
+    () => api.POST("/network/attacks/{attack_id}/case", { params: { path: { attack_id: attack.id } } }),
+    (created) => toast(`Case opened: ${created.title}`, "success"));
   return (
     <div className="flex flex-wrap items-center gap-2" data-testid="attack-actions">
       {attack.case_id ? (
@@ -111,7 +114,7 @@ function Evidence({ attack, unavailable }: { attack: AttackDetail; unavailable: 
 }
 
 export function AttackEvidence({ id, unavailable }: { id: string; unavailable: boolean }) {
-  const query = useQuery({ queryKey: ["network", "attack", id], queryFn: () => api<AttackDetail>(`/network/attacks/${id}`) });
+  const query = useQuery({ queryKey: ["network", "attack", id], queryFn: () => api.GET("/network/attacks/{attack_id}", { params: { path: { attack_id: id } } }) });
   return (
     <div className="card">
       {query.isPending ? <SkeletonRows rows={4} /> : query.error ? (

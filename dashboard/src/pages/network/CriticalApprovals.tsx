@@ -2,7 +2,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
 import { api } from "../../api/client";
-import type { Approval, Page as PageOf } from "../../api/types";
 import { POLL_MS, useSession } from "../../app/session";
 import { formatTime } from "../../components/ui";
 
@@ -11,7 +10,7 @@ export function CriticalApprovals({ unavailable }: { unavailable: boolean }) {
   const allowed = can("approvals:read");
   const query = useQuery({
     queryKey: ["approvals", "critical-pending"],
-    queryFn: () => api<PageOf<Approval>>("/approvals", { query: { status: "pending", risk_level: "critical", limit: 5 } }),
+    queryFn: () => api.GET("/approvals", { params: { query: { status: "pending", risk_level: "critical", limit: 5 } } }),
     enabled: allowed && !unavailable,
     refetchInterval: POLL_MS,
   });

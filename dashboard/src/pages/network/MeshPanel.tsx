@@ -5,13 +5,12 @@
 import { useQuery } from "@tanstack/react-query";
 import { api } from "../../api/client";
 import { POLL_MS, useSession } from "../../app/session";
-import type { Mesh } from "./types";
 
 export function MeshPanel() {
   const { can } = useSession();
   const query = useQuery({
     queryKey: ["agents", "mesh"],
-    queryFn: () => api<Mesh>("/agents/mesh"),
+    queryFn: () => api.GET("/agents/mesh"),
     enabled: can("agents:read"),
     refetchInterval: POLL_MS,
   });

@@ -11,8 +11,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
-import { api } from "../../api/client";
-import type { Agent, Investigation } from "../../api/types";
+import { api, applied, previewQuery } from "../../api/client";
 import { useRuntime, useSession } from "../../app/session";
 import { EmptyState, Page, readonlyReason } from "../../components/Runtime";
 import { useToast } from "../../components/Toasts";
@@ -21,11 +20,10 @@ import { useSearchState } from "../../hooks/useSearchState";
 import { AgentCard } from "../agents/AgentCard";
 import { AnalyzerResult } from "./AnalyzerResult";
 import { type AnalyzeRequest, type Analysis, type AnalyzerRange, RANGES, attackQuery, rangeLabel } from "./analyzer";
-import type { AttackDetail } from "./types";
 
 function ImportedContext({ id, onUse }: { id: string; onUse: (query: string) => void }) {
   const { can } = useSession();
-  const query = useQuery({ queryKey: ["network", "attack", id], queryFn: () => api<AttackDetail>(`/network/attacks/${id}`), enabled: can("alerts:read") });
+  const query = useQuery({ queryKey: ["network", "attack", id], queryFn: () => api.GET("/network/attacks/{attack_id}", { params: { path: { attack_id: id } } }), enabled: can("alerts:read") });
   const attack = query.data;
   return (
     <div className="mb-4 flex flex-wrap items-center gap-3 rounded border border-sky-800 bg-sky-950/60 p-3 text-sm" data-testid="imported-context">
@@ -44,7 +42,7 @@ function ImportedContext({ id, onUse }: { id: string; onUse: (query: string) => 
 }
 
 function AgentStatus() {
-  const query = useQuery({ queryKey: ["agents", "network_security"], queryFn: () => api<Agent>("/agents/network_security") });
+  const query = useQuery({ queryKey: ["agents", "network_security"], queryFn: () => api.GET("/agents/{agent_name}", { params: { path: { agent_name: "network_security" } } }) });
   if (query.data) return <AgentCard agent={query.data} />;
   return <div className="card text-sm text-slate-400" data-testid="agent-status-unavailable">{query.error ? "Agent status unavailable" : "Loading agent status…"}</div>;
 }
@@ -54,11 +52,11 @@ function FollowUp({ analysis, reason }: { analysis: Analysis; reason: string | n
   const toast = useToast();
   const { kpis } = analysis;
   const follow = useMutation({
-    mutationFn: () => api<Investigation>("/orchestrator/dispatch", { method: "POST", body: {
+    mutationFn: () => applied(api.POST("/orchestrator/dispatch", { body: {
       agent: "network_security", priority: 5,
       prompt: `Follow up on network analysis (read-only): ${analysis.query} over ${rangeLabel(analysis.time_range)}; `
         + `${kpis.flows} flows, ${kpis.critical} critical, ${kpis.high} high, ${kpis.iocs} known IOC(s).`,
-    } }),
+    } })),
     onSuccess: () => void client.invalidateQueries({ queryKey: ["investigations"] }),
     onError: (e) => toast((e as Error).message, "error"),
   });
@@ -87,7 +85,7 @@ export function NetworkAnalyzerPage() {
     mutationFn: (preview: boolean) => {
       const context = attackId || note.trim() ? { attack_id: attackId || null, note: note.trim() || null } : null;
       const body: AnalyzeRequest = { query: query.trim(), time_range: range, context };
-      return api<Analysis>("/network-analyzer/analyze", { method: "POST", body, query: preview ? { preview: true } : undefined });
+      return api.POST("/network-analyzer/analyze", { params: { query: previewQuery(preview) }, body });
     },
     onSuccess: (result) => {
       if (result.preview) return;

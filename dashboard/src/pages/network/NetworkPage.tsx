@@ -6,7 +6,6 @@
  */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api } from "../../api/client";
-import type { Page as PageOf } from "../../api/types";
 import { useSearchState } from "../../hooks/useSearchState";
 import { DataRegion, Page, useUnavailable } from "../../components/Runtime";
 import { Chip, Field, Pager, SEVERITIES, SEVERITY_COLOURS, SeverityBadge, activatable, formatTime } from "../../components/ui";
@@ -76,7 +75,7 @@ export function NetworkPage() {
   const filters = Object.fromEntries(FILTERS.map((f) => [f.key, get(f.key)]));
   const query = useQuery({
     queryKey: ["network", "attacks", filters, skip],
-    queryFn: () => api<PageOf<Attack>>("/network/attacks", { query: { ...filters, skip, limit: LIMIT } }),
+    queryFn: () => api.GET("/network/attacks", { params: { query: { ...filters, skip, limit: LIMIT } } }),
     placeholderData: keepPreviousData,
   });
   const unavailable = useUnavailable(query);

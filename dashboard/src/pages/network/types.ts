@@ -13,7 +13,7 @@ export type SiteLink = S["SiteLinkOut"];
 /** Filter values the API accepts (spec §13.8). */
 export const CATEGORIES = ["c2_beacon", "lateral_movement", "credential_access", "exfiltration", "recon", "other"];
 export const FAMILIES = ["ids", "pcap", "dns", "flow", "proxy", "other"];
-export const STATUSES = ["triage", "case", "dismissed"];
+export { ATTACK_STATUSES as STATUSES } from "../../api/enums";
 
 export function label(value: string): string {
   return value.replace(/_/g, " ");

@@ -1,9 +1,9 @@
 /** Executions: every run with its per-step status; simulated connector results are labelled. */
+import { EXECUTION_STATUSES, oneOf } from "../../api/enums";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Fragment, useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../../api/client";
-import type { Execution, Page as PageOf } from "../../api/types";
 import { useSearchState } from "../../hooks/useSearchState";
 import { ExecutionSteps, StatusText } from "../../components/ExecutionSteps";
 import { DataRegion, useUnavailable } from "../../components/Runtime";
@@ -11,14 +11,13 @@ import { Chip, Field, Pager, activatable, formatTime } from "../../components/ui
 import { SoarShell } from "./SoarShell";
 
 const LIMIT = 50;
-const STATUSES = ["pending", "running", "awaiting_approval", "completed", "failed", "rolled_back", "rejected", "cancelled"];
 
 export function ExecutionsTab() {
   const { get, set, skip } = useSearchState();
   const status = get("status");
   const query = useQuery({
     queryKey: ["executions", "list", status, skip],
-    queryFn: () => api<PageOf<Execution>>("/executions", { query: { status, skip, limit: LIMIT } }),
+    queryFn: () => api.GET("/executions", { params: { query: { status: oneOf(EXECUTION_STATUSES, status), skip, limit: LIMIT } } }),
     placeholderData: keepPreviousData,
   });
   const unavailable = useUnavailable(query);
@@ -29,7 +28,7 @@ export function ExecutionsTab() {
       <div className="mb-3">
         <Field label="Status">
           <select className="input w-48" value={status} disabled={unavailable} onChange={(e) => set({ status: e.target.value })}>
-            <option value="">All</option>{STATUSES.map((s) => <option key={s}>{s}</option>)}
+            <option value="">All</option>{EXECUTION_STATUSES.map((s) => <option key={s}>{s}</option>)}
           </select>
         </Field>
       </div>

@@ -1,7 +1,7 @@
 /** A playbook's YAML: view, validate (never stores) and, with playbooks:write, save as a new version. */
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { api } from "../../api/client";
+import { api, yamlBody } from "../../api/client";
 import type { Playbook, ValidationResult } from "../../api/types";
 import { useRuntime, useSession } from "../../app/session";
 import { ActionButton } from "../../components/Runtime";
@@ -48,14 +48,14 @@ export function PlaybookEditor({ playbook, onSaved }: Props) {
   const [result, setResult] = useState<ValidationResult | null>(null);
   const editable = can("playbooks:write") && mode.is_mutations_allowed;
   const validate = useMutation({
-    mutationFn: () => api<ValidationResult>("/playbooks/validate", { method: "POST", body: text, contentType: "text/yaml" }),
+    mutationFn: () => api.POST("/playbooks/validate", { body: text, ...yamlBody }),
     onSuccess: setResult,
     onError: (e) => toast((e as Error).message, "error"),
   });
   const save = useMutation({
     mutationFn: () => playbook
-      ? api<Playbook>(`/playbooks/${playbook.id}`, { method: "PUT", body: text, contentType: "text/yaml" })
-      : api<Playbook>("/playbooks", { method: "POST", body: text, contentType: "text/yaml" }),
+      ? api.PUT("/playbooks/{playbook_id}", { params: { path: { playbook_id: playbook.id } }, body: text, ...yamlBody })
+      : api.POST("/playbooks", { body: text, ...yamlBody }),
     onSuccess: (saved) => {
       toast(`Saved ${saved.name} (version ${saved.version})`, "success");
       void client.invalidateQueries({ queryKey: ["playbooks"] });

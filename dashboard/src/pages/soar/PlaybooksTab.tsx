@@ -2,7 +2,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api } from "../../api/client";
-import type { Page as PageOf, Playbook } from "../../api/types";
 import { RunPlaybook } from "../../components/RunPlaybook";
 import { ActionButton, DataRegion, useUnavailable } from "../../components/Runtime";
 import { Chip, SeverityBadge } from "../../components/ui";
@@ -12,7 +11,7 @@ import { SoarShell } from "./SoarShell";
 type Selection = { kind: "none" } | { kind: "new" } | { kind: "open"; id: string };
 
 export function PlaybooksTab() {
-  const query = useQuery({ queryKey: ["playbooks", "list", "all"], queryFn: () => api<PageOf<Playbook>>("/playbooks", { query: { limit: 200 } }) });
+  const query = useQuery({ queryKey: ["playbooks", "list", "all"], queryFn: () => api.GET("/playbooks", { params: { query: { limit: 200 } } }) });
   const unavailable = useUnavailable(query);
   const [selected, setSelected] = useState<Selection>({ kind: "none" });
   const [running, setRunning] = useState(false);

@@ -1,7 +1,7 @@
 /** Automation rules (spec §15.5): conditions, action, priority, firing history; enable/disable. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "../../api/client";
-import type { AutomationRule, Page as PageOf } from "../../api/types";
+import type { AutomationRule } from "../../api/types";
 import { ActionButton, DataRegion, useUnavailable } from "../../components/Runtime";
 import { useToast } from "../../components/Toasts";
 import { Chip, formatTime } from "../../components/ui";
@@ -11,7 +11,7 @@ function Toggle({ rule }: { rule: AutomationRule }) {
   const client = useQueryClient();
   const toast = useToast();
   const patch = useMutation({
-    mutationFn: () => api(`/automation-rules/${rule.id}`, { method: "PATCH", body: { enabled: !rule.enabled } }),
+    mutationFn: () => api.PATCH("/automation-rules/{automation_rule_id}", { params: { path: { automation_rule_id: rule.id } }, body: { enabled: !rule.enabled } }),
     onSuccess: () => void client.invalidateQueries({ queryKey: ["automation-rules"] }),
     onError: (e) => toast((e as Error).message, "error"),
   });
@@ -19,7 +19,7 @@ function Toggle({ rule }: { rule: AutomationRule }) {
 }
 
 export function RulesTab() {
-  const query = useQuery({ queryKey: ["automation-rules", "list"], queryFn: () => api<PageOf<AutomationRule>>("/automation-rules", { query: { limit: 200 } }) });
+  const query = useQuery({ queryKey: ["automation-rules", "list"], queryFn: () => api.GET("/automation-rules", { params: { query: { limit: 200 } } }) });
   const unavailable = useUnavailable(query);
   const items = query.data?.items ?? [];
   return (

@@ -1,10 +1,11 @@
 /** Agent fleet and investigation bodies as the API returns them with no LLM configured (offline analyst). */
+import type { Schemas } from "./schema";
 import { ALERT, CASE } from "./fixtures";
 
 const now = new Date().toISOString();
 const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
 
-const agent = (name: string, display_name: string, port: number, tools: string[], extra: Record<string, unknown> = {}) => ({
+const agent = (name: string, display_name: string, port: number, tools: string[], extra: Partial<Schemas["AgentStatusOut"]> = {}): Schemas["AgentStatusOut"] => ({
   name, display_name, port, enabled: true, status: "unconfigured", circuit_state: "closed", model: "offline",
   role: `${display_name} specialist`, tool_domains: ["siem"], tools, missing_tools: [], queue_depth: 0,
   last_activity_at: now, investigations_24h: 2, ...extra,
@@ -18,18 +19,18 @@ export const AGENTS = {
     agent("security_analyst", "Security Analyst", 9001, ["search_alerts", "mitre_map", "search_logs"], { queue_depth: 1 }),
     agent("malware_analyst", "Malware Analyst", 9003, ["yara_scan"], { enabled: false, status: "disabled", investigations_24h: 0, last_activity_at: null }),
   ],
-};
+} satisfies Schemas["AgentList"];
 
 export const NO_AGENT_READY = {
   ...AGENTS,
   items: AGENTS.items.map((a) => ({ ...a, enabled: false, status: "disabled" })),
-};
+} satisfies Schemas["AgentList"];
 
 export const LLM_AGENTS = {
   ...AGENTS,
   llm_configured: true,
   items: AGENTS.items.map((a) => (a.enabled ? { ...a, status: "online", model: "qwen2.5-32b" } : a)),
-};
+} satisfies Schemas["AgentList"];
 
 export const INVESTIGATION = {
   id: "3a9e1f40-5b6c-4d7e-8f90-a1b2c3d4e5f6",
@@ -63,7 +64,7 @@ export const INVESTIGATION = {
     proposed_actions: [],
     skipped_agents: [],
   },
-};
+} satisfies Schemas["InvestigationOut"];
 
 export const RUNNING = {
   ...INVESTIGATION,
@@ -77,9 +78,9 @@ export const RUNNING = {
   backend: null,
   alert_id: null,
   case_id: null,
-};
+} satisfies Schemas["InvestigationOut"];
 
-const event = (seq: number, event_type: string, payload: Record<string, unknown>) => ({ seq, event_type, payload, created_at: now });
+const event = (seq: number, event_type: string, payload: Record<string, unknown>): Schemas["InvestigationEventOut"] => ({ seq, event_type, payload, created_at: now });
 
 export const EVENTS = [
   event(1, "agent_started", { agent: "orchestrator", task: "Investigate this alert", backend: "offline" }),
@@ -87,6 +88,6 @@ export const EVENTS = [
   event(3, "tool_call", { agent: "security_analyst", tool: "search_alerts", arguments: { alert_id: ALERT.id }, result: { status: "ok", alerts: [{ id: ALERT.id, severity: "high" }] } }),
   event(4, "tool_call", { agent: "security_analyst", tool: "mitre_map", arguments: { technique_id: "T1098" }, result: { status: "ok", technique: { id: "T1098", name: "Account Manipulation" } } }),
   event(5, "model_message", { agent: "security_analyst", content: '{"summary": "Verdict suspicious (score 45/100)"}' }),
-];
+] satisfies Schemas["InvestigationEventOut"][];
 
 export const VERDICT_EVENT = event(6, "verdict", { agent: "orchestrator", verdict: "suspicious", confidence: 0.54, backend: "offline", skipped_agents: [] });

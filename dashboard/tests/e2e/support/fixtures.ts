@@ -1,4 +1,6 @@
 /** Realistic API bodies shared by the mocked specs. */
+import type { Schemas } from "./schema";
+
 const now = new Date().toISOString();
 
 export const ALERT = {
@@ -17,9 +19,12 @@ export const ALERT = {
   first_seen_at: now,
   last_seen_at: now,
   metadata: {},
+  entities: {},
+  observables: [],
+  intel_matches: [],
   created_at: now,
   updated_at: now,
-};
+} satisfies Schemas["AlertOut"];
 
 export const ALERT_DETAIL = {
   ...ALERT,
@@ -28,7 +33,7 @@ export const ALERT_DETAIL = {
   case: null,
   investigations: [],
   data_source: "database",
-};
+} satisfies Schemas["AlertDetail"];
 
 export const CASE = {
   id: "0f5e3c9a-1111-4b2b-8c3d-2e2f2a2b2c2d",
@@ -38,9 +43,14 @@ export const CASE = {
   status: "in_progress",
   assigned_to: null,
   source: "alert_promotion",
+  affected_assets: [],
+  iocs: [],
+  mitre_techniques: [],
+  recommendations: [],
+  cps_involved: false,
   created_at: now,
   updated_at: now,
-};
+} satisfies Schemas["CaseOut"];
 
 export const CASE_DETAIL = {
   ...CASE,
@@ -54,7 +64,7 @@ export const CASE_DETAIL = {
   reports: [],
   similar_cases: [],
   data_source: "database",
-};
+} satisfies Schemas["CaseDetail"];
 
 const inMinutes = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 
@@ -80,7 +90,7 @@ export const APPROVAL = {
   decision_comment: null,
   result: null,
   created_at: now,
-};
+} satisfies Schemas["ApprovalOut"];
 
 export const ESCALATED_APPROVAL = {
   ...APPROVAL,
@@ -90,7 +100,7 @@ export const ESCALATED_APPROVAL = {
   risk_level: "critical",
   escalated: true,
   justification: "Step revoke of playbook compromised-cert",
-};
+} satisfies Schemas["ApprovalOut"];
 
 const SIMULATED = (action: string, would: Record<string, unknown>) => ({ status: "simulated", action, would });
 
@@ -108,9 +118,9 @@ export const PLAYBOOK = {
   created_by: "admin",
   created_at: now,
   updated_at: now,
-};
+} satisfies Schemas["PlaybookOut"];
 
-const step = (name: string, action: string, status: string, output: unknown = null) => ({
+const step = (name: string, action: string, status: string, output: unknown = null): Schemas["ExecutionOut"]["steps"][number] => ({
   name, action, action_class: "read", status, definition: {}, params: null, output, error: null,
   approval_id: null, started_at: now, finished_at: status === "completed" ? now : null, rollback: null,
 });
@@ -136,7 +146,7 @@ export const EXECUTION = {
   started_at: now,
   finished_at: now,
   created_at: now,
-};
+} satisfies Schemas["ExecutionOut"];
 
 export const PLAYBOOK_PREVIEW = {
   preview: true,
@@ -145,7 +155,7 @@ export const PLAYBOOK_PREVIEW = {
     { step: "isolate", action: "isolate_host", action_class: "actuate", connector: "edr", simulated: true, would: "completed", requires_approval: true, risk_level: "high" },
     { step: "report", action: "notify", action_class: "write_internal", connector: "notify", simulated: true, would: "completed", requires_approval: false, risk_level: "low" },
   ],
-};
+} satisfies Schemas["Preview"];
 
 export const REPORT = {
   id: "fa1aadeb-be1c-467f-ae18-531c3f15e8ba",
@@ -155,10 +165,10 @@ export const REPORT = {
   generated_by: "admin",
   narrative_source: "template",
   created_at: now,
-};
+} satisfies Schemas["ReportOut"];
 
-export const HOST = { name: "MSEDGEWIN10", kind: "host", last_seen: now, event_count: 41, alert_count: 3, open_alert_count: 2, risk: 62, top_techniques: ["T1098", "T1136"] };
-export const USER = { name: "IEUser", kind: "user", last_seen: now, event_count: 12, alert_count: 1, open_alert_count: 1, risk: 8, top_techniques: ["T1098"] };
+export const HOST = { name: "MSEDGEWIN10", kind: "host", last_seen: now, event_count: 41, alert_count: 3, open_alert_count: 2, risk: 62, top_techniques: ["T1098", "T1136"] } satisfies Schemas["Entity"];
+export const USER = { name: "IEUser", kind: "user", last_seen: now, event_count: 12, alert_count: 1, open_alert_count: 1, risk: 8, top_techniques: ["T1098"] } satisfies Schemas["Entity"];
 
 export const IOC = {
   id: "1c0ffee0-2222-4333-8444-955556666777",
@@ -176,11 +186,11 @@ export const IOC = {
   origin_site: null,
   created_at: now,
   updated_at: now,
-};
+} satisfies Schemas["IOCOut"];
 
 export const IOC_DETAIL = {
   ...IOC,
   linked_alerts: [{ id: ALERT.id, title: ALERT.title, severity: "high", status: "new", created_at: now }],
   linked_alert_count: 1,
   data_source: "database",
-};
+} satisfies Schemas["IOCDetail"];

@@ -6,22 +6,12 @@
  * Playwright consults the most recently added route first, so spec mocks override the catch-all.
  */
 import { test as base, expect, type Page } from "@playwright/test";
+import type { Schemas } from "./schema";
 
-export interface MockUser {
-  username: string;
-  role: string;
-  permissions: string[];
-  auth_provider?: string;
-}
-
-export interface Provider {
-  id: string;
-  type: "local" | "oidc";
-  name: string;
-  login_url?: string;
-}
-
-export type ModeName = "dummy" | "dry_run" | "real";
+/** `/users/me` as the specs state it: auth_provider defaults to "local". */
+export type MockUser = Omit<Schemas["Me"], "auth_provider"> & Partial<Pick<Schemas["Me"], "auth_provider">>;
+export type Provider = Schemas["Provider"];
+export type ModeName = Schemas["RuntimeMode"];
 
 const DESCRIPTIONS: Record<ModeName, string> = {
   dummy: "Dummy mode is active. Showcase behaviour; all changes are blocked.",
@@ -30,7 +20,7 @@ const DESCRIPTIONS: Record<ModeName, string> = {
 };
 
 /** The exact `/system/mode` body of spec §6 for a mode and database state. */
-export function modeBody(mode: ModeName, databaseAvailable = true) {
+export function modeBody(mode: ModeName, databaseAvailable = true): Schemas["SystemMode"] {
   const mutations = mode === "real";
   return {
     mode,
@@ -58,7 +48,7 @@ export async function mockSession(
   page: Page,
   { user, providers = [LOCAL_PROVIDER] }: { user: MockUser | null; providers?: Provider[] },
 ): Promise<void> {
-  await mockJson(page, "**/api/v1/auth/providers", { providers });
+  await mockJson(page, "**/api/v1/auth/providers", { default: "local", providers } satisfies Schemas["ProvidersResponse"]);
   if (user === null) {
     await mockJson(page, "**/api/v1/users/me", { detail: "Not authenticated" }, 401);
     return;
@@ -90,8 +80,9 @@ export async function mockMode(page: Page, mode: ModeName, databaseAvailable = t
   await mockJson(page, "**/api/v1/system/mode", modeBody(mode, databaseAvailable));
 }
 
+/** A list answer (the `Page_*` schemas) holding these items. */
 export function page<T>(items: T[], total = items.length) {
-  return { items, total, skip: 0, limit: 50, data_source: "database" };
+  return { items, total, skip: 0, limit: 50, data_source: "database" as const };
 }
 
 export const UNAVAILABLE = { detail: { code: "database_unavailable", message: "The database is not reachable" } };

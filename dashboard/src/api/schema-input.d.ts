@@ -2550,7 +2550,7 @@ export interface components {
             /** Raw Log */
             raw_log?: string | null;
             /** @default medium */
-            severity: components["schemas"]["Severity"];
+            severity?: components["schemas"]["Severity"];
             /** Source */
             source: string;
             /** Title */
@@ -2566,7 +2566,7 @@ export interface components {
              * Affected Assets
              * @default []
              */
-            affected_assets: string[];
+            affected_assets?: string[];
             asset_type?: components["schemas"]["AssetType"] | null;
             assigned_agent?: components["schemas"]["AgentType"] | null;
             case?: components["schemas"]["CaseRef"] | null;
@@ -2582,7 +2582,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Description */
             description?: string | null;
             /** Dst Ip */
@@ -2591,7 +2591,7 @@ export interface components {
              * Entities
              * @default {}
              */
-            entities: {
+            entities?: {
                 [key: string]: unknown;
             };
             /**
@@ -2615,14 +2615,14 @@ export interface components {
              * Investigations
              * @default []
              */
-            investigations: {
+            investigations?: {
                 [key: string]: unknown;
             }[];
             /**
              * Iocs
              * @default []
              */
-            iocs: string[];
+            iocs?: string[];
             /**
              * Last Seen At
              * Format: date-time
@@ -2636,19 +2636,19 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             /**
              * Observables
              * @default []
              */
-            observables: {
+            observables?: {
                 [key: string]: string;
             }[];
             /**
              * Occurrence Count
              * @default 1
              */
-            occurrence_count: number;
+            occurrence_count?: number;
             /** Origin Site */
             origin_site?: string | null;
             /** Parent Command Line */
@@ -2674,14 +2674,14 @@ export interface components {
              * Techniques
              * @default []
              */
-            techniques: components["schemas"]["TechniqueRef"][];
+            techniques?: components["schemas"]["TechniqueRef"][];
             /** Title */
             title: string;
             /**
              * Typed Iocs
              * @default []
              */
-            typed_iocs: components["schemas"]["TypedIOC"][];
+            typed_iocs?: components["schemas"]["TypedIOC"][];
             /** Updated At */
             updated_at?: string | null;
             /** User Name */
@@ -2697,7 +2697,7 @@ export interface components {
              * Affected Assets
              * @default []
              */
-            affected_assets: string[];
+            affected_assets?: string[];
             asset_type?: components["schemas"]["AssetType"] | null;
             assigned_agent?: components["schemas"]["AgentType"] | null;
             /** Case Id */
@@ -2715,7 +2715,7 @@ export interface components {
              * Entities
              * @default {}
              */
-            entities: {
+            entities?: {
                 [key: string]: unknown;
             };
             /**
@@ -2739,7 +2739,7 @@ export interface components {
              * Iocs
              * @default []
              */
-            iocs: string[];
+            iocs?: string[];
             /**
              * Last Seen At
              * Format: date-time
@@ -2753,19 +2753,19 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             /**
              * Observables
              * @default []
              */
-            observables: {
+            observables?: {
                 [key: string]: string;
             }[];
             /**
              * Occurrence Count
              * @default 1
              */
-            occurrence_count: number;
+            occurrence_count?: number;
             /** Origin Site */
             origin_site?: string | null;
             /** Parent Command Line */
@@ -2837,7 +2837,7 @@ export interface components {
              * @description Only on this host; empty = everywhere
              * @default
              */
-            host_scope: string;
+            host_scope?: string;
             /**
              * Kind
              * @enum {string}
@@ -2879,13 +2879,13 @@ export interface components {
              * @description SIEM query language (§13.6)
              * @default
              */
-            query: string;
+            query?: string;
             /**
              * Time Range
              * @default 24h
              * @enum {string}
              */
-            time_range: "15m" | "1h" | "24h" | "7d" | "all";
+            time_range?: "15m" | "1h" | "24h" | "7d" | "all";
         };
         /**
          * AnalyzeResponse
@@ -2900,7 +2900,7 @@ export interface components {
              * Effects
              * @default []
              */
-            effects: {
+            effects?: {
                 [key: string]: unknown;
             }[];
             /**
@@ -2921,7 +2921,7 @@ export interface components {
              * Preview
              * @default false
              */
-            preview: boolean;
+            preview?: boolean;
             /** Prompt */
             prompt: string;
             /** Query */
@@ -3004,7 +3004,7 @@ export interface components {
              * Message
              * @default Store this API key securely now. It will not be shown again.
              */
-            message: string;
+            message?: string;
             /** Permissions */
             permissions: string[];
             /** Service Name */
@@ -3141,7 +3141,7 @@ export interface components {
              * Priority
              * @default 5
              */
-            priority: number;
+            priority?: number;
             /**
              * Prompt
              * @description Extra instructions for network_security
@@ -3281,7 +3281,7 @@ export interface components {
              * Enabled
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /** Holder */
             holder: string;
             /** Valid Until */
@@ -3302,7 +3302,7 @@ export interface components {
              * Enabled
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /** Holder */
             holder: string;
             /**
@@ -3357,7 +3357,7 @@ export interface components {
              * @description Ed25519 signature of the file bytes, hex
              * @default
              */
-            signature: string;
+            signature?: string;
             /** Target Device Type */
             target_device_type: string;
             /** Version */
@@ -3375,7 +3375,7 @@ export interface components {
              * @default attachment
              * @enum {string}
              */
-            kind: "log" | "flow" | "scan" | "forensic" | "attachment";
+            kind?: "log" | "flow" | "scan" | "forensic" | "attachment";
         };
         /** BuildRequest */
         BuildRequest: {
@@ -3422,17 +3422,17 @@ export interface components {
              * Linked
              * @default 0
              */
-            linked: number;
+            linked?: number;
             /**
              * Missing
              * @default []
              */
-            missing: string[];
+            missing?: string[];
             /**
              * Updated
              * @default 0
              */
-            updated: number;
+            updated?: number;
         };
         /** BundleOut */
         BundleOut: {
@@ -3482,7 +3482,7 @@ export interface components {
             /** Description */
             description?: string | null;
             /** @default medium */
-            severity: components["schemas"]["Severity"];
+            severity?: components["schemas"]["Severity"];
             /** Title */
             title: string;
         };
@@ -3495,17 +3495,17 @@ export interface components {
              * Affected Assets
              * @default []
              */
-            affected_assets: string[];
+            affected_assets?: string[];
             /**
              * Alerts
              * @default []
              */
-            alerts: components["schemas"]["CaseAlertRef"][];
+            alerts?: components["schemas"]["CaseAlertRef"][];
             /**
              * Approvals
              * @default []
              */
-            approvals: {
+            approvals?: {
                 [key: string]: unknown;
             }[];
             /** Assigned Agent */
@@ -3520,7 +3520,7 @@ export interface components {
              * Cps Involved
              * @default false
              */
-            cps_involved: boolean;
+            cps_involved?: boolean;
             /**
              * Created At
              * Format: date-time
@@ -3533,14 +3533,14 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Description */
             description?: string | null;
             /**
              * Executions
              * @default []
              */
-            executions: {
+            executions?: {
                 [key: string]: unknown;
             }[];
             /**
@@ -3552,14 +3552,14 @@ export interface components {
              * Investigations
              * @default []
              */
-            investigations: {
+            investigations?: {
                 [key: string]: unknown;
             }[];
             /**
              * Iocs
              * @default []
              */
-            iocs: string[];
+            iocs?: string[];
             /** Metadata */
             metadata?: {
                 [key: string]: unknown;
@@ -3568,17 +3568,17 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             /**
              * Recommendations
              * @default []
              */
-            recommendations: unknown[];
+            recommendations?: unknown[];
             /**
              * Reports
              * @default []
              */
-            reports: {
+            reports?: {
                 [key: string]: unknown;
             }[];
             /** Resolution Notes */
@@ -3588,7 +3588,7 @@ export interface components {
              * Similar Cases
              * @default []
              */
-            similar_cases: {
+            similar_cases?: {
                 [key: string]: unknown;
             }[];
             source: components["schemas"]["CaseSource"];
@@ -3597,7 +3597,7 @@ export interface components {
              * Timeline
              * @default []
              */
-            timeline: components["schemas"]["TimelineEntryOut"][];
+            timeline?: components["schemas"]["TimelineEntryOut"][];
             /** Title */
             title: string;
             /** Updated At */
@@ -3630,7 +3630,7 @@ export interface components {
              * Affected Assets
              * @default []
              */
-            affected_assets: string[];
+            affected_assets?: string[];
             /** Assigned Agent */
             assigned_agent?: string | null;
             /** Assigned To */
@@ -3643,7 +3643,7 @@ export interface components {
              * Cps Involved
              * @default false
              */
-            cps_involved: boolean;
+            cps_involved?: boolean;
             /**
              * Created At
              * Format: date-time
@@ -3662,7 +3662,7 @@ export interface components {
              * Iocs
              * @default []
              */
-            iocs: string[];
+            iocs?: string[];
             /** Metadata */
             metadata?: {
                 [key: string]: unknown;
@@ -3671,12 +3671,12 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             /**
              * Recommendations
              * @default []
              */
-            recommendations: unknown[];
+            recommendations?: unknown[];
             /** Resolution Notes */
             resolution_notes?: string | null;
             severity: components["schemas"]["Severity"];
@@ -3877,7 +3877,7 @@ export interface components {
              * Evidence
              * @default {}
              */
-            evidence: {
+            evidence?: {
                 [key: string]: unknown;
             };
             /** Severity */
@@ -3946,7 +3946,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Open Alerts */
             open_alerts: {
                 [key: string]: number;
@@ -3961,14 +3961,14 @@ export interface components {
              * Top Network Attacks
              * @default []
              */
-            top_network_attacks: components["schemas"]["NetworkAttackOut"][];
+            top_network_attacks?: components["schemas"]["NetworkAttackOut"][];
             /** Trend */
             trend: components["schemas"]["TrendPoint"][];
             /**
              * Unavailable Sections
              * @default []
              */
-            unavailable_sections: string[];
+            unavailable_sections?: string[];
         };
         /** DecisionBody */
         DecisionBody: {
@@ -4001,7 +4001,7 @@ export interface components {
              * Attestations
              * @default []
              */
-            attestations: components["schemas"]["AttestationRecordOut"][];
+            attestations?: components["schemas"]["AttestationRecordOut"][];
             /** Board Family */
             board_family?: string | null;
             /** Boot Count */
@@ -4034,7 +4034,7 @@ export interface components {
              * Has Public Key
              * @default false
              */
-            has_public_key: boolean;
+            has_public_key?: boolean;
             health?: components["schemas"]["DeviceHealth"] | null;
             /** Last Attested At */
             last_attested_at?: string | null;
@@ -4057,12 +4057,12 @@ export interface components {
              * Risk Score
              * @default 0
              */
-            risk_score: number;
+            risk_score?: number;
             /**
              * Telemetry
              * @default []
              */
-            telemetry: components["schemas"]["TelemetryOut"][];
+            telemetry?: components["schemas"]["TelemetryOut"][];
             /** Trusted */
             trusted: boolean;
             /** Zone Id */
@@ -4113,7 +4113,7 @@ export interface components {
              * Has Public Key
              * @default false
              */
-            has_public_key: boolean;
+            has_public_key?: boolean;
             health?: components["schemas"]["DeviceHealth"] | null;
             /** Last Attested At */
             last_attested_at?: string | null;
@@ -4136,7 +4136,7 @@ export interface components {
              * Risk Score
              * @default 0
              */
-            risk_score: number;
+            risk_score?: number;
             /** Trusted */
             trusted: boolean;
             /** Zone Id */
@@ -4158,7 +4158,7 @@ export interface components {
         /** DispatchRequest */
         DispatchRequest: {
             /** @default orchestrator */
-            agent: components["schemas"]["AgentType"];
+            agent?: components["schemas"]["AgentType"];
             /** Alert Id */
             alert_id?: string | null;
             /** Case Id */
@@ -4167,7 +4167,7 @@ export interface components {
              * Priority
              * @default 5
              */
-            priority: number;
+            priority?: number;
             /** Prompt */
             prompt: string;
         };
@@ -4340,7 +4340,7 @@ export interface components {
              * Parameters
              * @default {}
              */
-            parameters: {
+            parameters?: {
                 [key: string]: unknown;
             };
             /** Playbook Id */
@@ -4384,22 +4384,22 @@ export interface components {
              * Event Id
              * @default []
              */
-            event_id: components["schemas"]["FacetValue"][];
+            event_id?: components["schemas"]["FacetValue"][];
             /**
              * Host
              * @default []
              */
-            host: components["schemas"]["FacetValue"][];
+            host?: components["schemas"]["FacetValue"][];
             /**
              * Process Executable
              * @default []
              */
-            process_executable: components["schemas"]["FacetValue"][];
+            process_executable?: components["schemas"]["FacetValue"][];
             /**
              * User Name
              * @default []
              */
-            user_name: components["schemas"]["FacetValue"][];
+            user_name?: components["schemas"]["FacetValue"][];
         };
         /** FeedCreate */
         FeedCreate: {
@@ -4408,7 +4408,7 @@ export interface components {
              * @description For indicators that carry none
              * @default 0.5
              */
-            confidence: number;
+            confidence?: number;
             /**
              * Csv Column
              * @description CSV header of the indicator column
@@ -4418,13 +4418,13 @@ export interface components {
              * Enabled
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /**
              * Expiry Days
              * @description For indicators that carry no expiry
              * @default 30
              */
-            expiry_days: number;
+            expiry_days?: number;
             /**
              * Kind
              * @enum {string}
@@ -4436,19 +4436,19 @@ export interface components {
              * Refresh Minutes
              * @default 60
              */
-            refresh_minutes: number;
+            refresh_minutes?: number;
             /**
              * Refresh Now
              * @description Import once on creation (a refused feed is still saved)
              * @default true
              */
-            refresh_now: boolean;
+            refresh_now?: boolean;
             /**
              * Tlp
              * @default amber
              * @enum {string}
              */
-            tlp: "clear" | "green" | "amber" | "red";
+            tlp?: "clear" | "green" | "amber" | "red";
             /**
              * Url
              * @description http(s) URL; a MISP feed's base URL
@@ -4565,7 +4565,7 @@ export interface components {
              * @default ok
              * @enum {string}
              */
-            status: "ok" | "degraded";
+            status?: "ok" | "degraded";
             /** Version */
             version: string;
         };
@@ -4577,7 +4577,7 @@ export interface components {
              * Buckets
              * @default []
              */
-            buckets: components["schemas"]["HistogramBucket"][];
+            buckets?: components["schemas"]["HistogramBucket"][];
         };
         /** HistogramBucket */
         HistogramBucket: {
@@ -4595,7 +4595,7 @@ export interface components {
              * Alert On Hits
              * @default false
              */
-            alert_on_hits: boolean;
+            alert_on_hits?: boolean;
             /** Description */
             description?: string | null;
             /**
@@ -4603,7 +4603,7 @@ export interface components {
              * @description Queue a threat_hunter task when a scheduled run hits
              * @default false
              */
-            dispatch_agent: boolean;
+            dispatch_agent?: boolean;
             /**
              * @default {
              *       "host": [],
@@ -4611,7 +4611,7 @@ export interface components {
              *       "source": []
              *     }
              */
-            filters: components["schemas"]["HuntFilters"];
+            filters?: components["schemas"]["HuntFilters"];
             /** Name */
             name: string;
             /**
@@ -4625,18 +4625,18 @@ export interface components {
              * Shared With Roles
              * @default []
              */
-            shared_with_roles: components["schemas"]["Role"][];
+            shared_with_roles?: components["schemas"]["Role"][];
             /**
              * Sharing Mode
              * @default private
              * @enum {string}
              */
-            sharing_mode: "private" | "team" | "roles";
+            sharing_mode?: "private" | "team" | "roles";
             /**
              * Tags
              * @default []
              */
-            tags: string[];
+            tags?: string[];
         };
         /**
          * HuntFilters
@@ -4647,19 +4647,19 @@ export interface components {
              * Host
              * @default []
              */
-            host: string[];
+            host?: string[];
             /** Range */
             range?: ("15m" | "1h" | "4h" | "24h" | "7d" | "30d" | "all") | null;
             /**
              * Severity
              * @default []
              */
-            severity: components["schemas"]["Severity"][];
+            severity?: components["schemas"]["Severity"][];
             /**
              * Source
              * @default []
              */
-            source: string[];
+            source?: string[];
         };
         /** HuntOut */
         HuntOut: {
@@ -4667,7 +4667,7 @@ export interface components {
              * Alert On Hits
              * @default false
              */
-            alert_on_hits: boolean;
+            alert_on_hits?: boolean;
             /**
              * Created At
              * Format: date-time
@@ -4681,12 +4681,12 @@ export interface components {
              * Dispatch Agent
              * @default false
              */
-            dispatch_agent: boolean;
+            dispatch_agent?: boolean;
             /**
              * Filters
              * @default {}
              */
-            filters: {
+            filters?: {
                 [key: string]: unknown;
             };
             /**
@@ -4698,12 +4698,12 @@ export interface components {
              * Is Owner
              * @default false
              */
-            is_owner: boolean;
+            is_owner?: boolean;
             /**
              * Last Hit Count
              * @default 0
              */
-            last_hit_count: number;
+            last_hit_count?: number;
             /** Last Run At */
             last_run_at?: string | null;
             /** Name */
@@ -4716,7 +4716,7 @@ export interface components {
              * Shared With Roles
              * @default []
              */
-            shared_with_roles: string[];
+            shared_with_roles?: string[];
             /**
              * Sharing Mode
              * @enum {string}
@@ -4726,12 +4726,12 @@ export interface components {
              * Tags
              * @default []
              */
-            tags: string[];
+            tags?: string[];
             /**
              * Total Hits
              * @default 0
              */
-            total_hits: number;
+            total_hits?: number;
             /**
              * Updated At
              * Format: date-time
@@ -4789,14 +4789,14 @@ export interface components {
              * @description 0 (guess) to 1 (certain); the max is kept
              * @default 0.5
              */
-            confidence: number;
+            confidence?: number;
             /** Description */
             description?: string | null;
             /**
              * Source
              * @default manual
              */
-            source: string;
+            source?: string;
             /**
              * Tags
              * @description Merged into existing tags
@@ -4829,7 +4829,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Description */
             description?: string | null;
             /**
@@ -4869,7 +4869,7 @@ export interface components {
              * Tags
              * @default []
              */
-            tags: string[];
+            tags?: string[];
             /** Tlp */
             tlp: string;
             /** Type */
@@ -4920,7 +4920,7 @@ export interface components {
              * Tags
              * @default []
              */
-            tags: string[];
+            tags?: string[];
             /** Tlp */
             tlp: string;
             /** Type */
@@ -5022,12 +5022,12 @@ export interface components {
              * Simulated
              * @default false
              */
-            simulated: boolean;
+            simulated?: boolean;
             /**
              * Summary
              * @default
              */
-            summary: string;
+            summary?: string;
             /** Value */
             value: string;
             /**
@@ -5035,7 +5035,7 @@ export interface components {
              * @default unknown
              * @enum {string}
              */
-            verdict: "malicious" | "suspicious" | "benign" | "unknown";
+            verdict?: "malicious" | "suspicious" | "benign" | "unknown";
         };
         /** InvestigateRequest */
         InvestigateRequest: {
@@ -5043,7 +5043,7 @@ export interface components {
              * Priority
              * @default 5
              */
-            priority: number;
+            priority?: number;
             /**
              * Prompt
              * @description Extra instructions for the orchestrator
@@ -5129,7 +5129,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["SiemLogOut"][];
             /** Limit */
@@ -5144,12 +5144,12 @@ export interface components {
              * Total Is Estimate
              * @default false
              */
-            total_is_estimate: boolean;
+            total_is_estimate?: boolean;
             /**
              * Truncated
              * @default false
              */
-            truncated: boolean;
+            truncated?: boolean;
         };
         /** LogPromoteBody */
         LogPromoteBody: {
@@ -5168,12 +5168,12 @@ export interface components {
              * Enabled
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /**
              * Format
              * @default auto
              */
-            format: string;
+            format?: string;
             /**
              * Kind
              * @enum {string}
@@ -5185,7 +5185,7 @@ export interface components {
              * Passthrough Alerts
              * @default false
              */
-            passthrough_alerts: boolean;
+            passthrough_alerts?: boolean;
             /** Path */
             path?: string | null;
         };
@@ -5203,13 +5203,13 @@ export interface components {
              * @description Average events per second over the last minute
              * @default 0
              */
-            eps: number;
+            eps?: number;
             /**
              * Events Today
              * @description Events received since 00:00 UTC
              * @default 0
              */
-            events_today: number;
+            events_today?: number;
             /** Events Total */
             events_total: number;
             /** Format */
@@ -5280,7 +5280,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /**
              * Enrichment
              * @description One result per threat-intel provider
@@ -5292,12 +5292,12 @@ export interface components {
              * Linked Alert Count
              * @default 0
              */
-            linked_alert_count: number;
+            linked_alert_count?: number;
             /**
              * Linked Alerts
              * @default []
              */
-            linked_alerts: components["schemas"]["AlertRef"][];
+            linked_alerts?: components["schemas"]["AlertRef"][];
             /** Type */
             type: string;
             /**
@@ -5377,12 +5377,12 @@ export interface components {
              * Alert Ids
              * @default []
              */
-            alert_ids: string[];
+            alert_ids?: string[];
             /**
              * Alerts
              * @default []
              */
-            alerts: components["schemas"]["AlertOut"][];
+            alerts?: components["schemas"]["AlertOut"][];
             /** Case Id */
             case_id?: string | null;
             /** Category */
@@ -5400,7 +5400,7 @@ export interface components {
              * Findings
              * @default []
              */
-            findings: string[];
+            findings?: string[];
             /**
              * First Seen
              * Format: date-time
@@ -5415,7 +5415,7 @@ export interface components {
              * Investigations
              * @default []
              */
-            investigations: components["schemas"]["InvestigationOut"][];
+            investigations?: components["schemas"]["InvestigationOut"][];
             /**
              * Last Seen
              * Format: date-time
@@ -5425,7 +5425,7 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             severity: components["schemas"]["Severity"];
             /** Src Ip */
             src_ip?: string | null;
@@ -5438,12 +5438,12 @@ export interface components {
              * Techniques
              * @default []
              */
-            techniques: components["schemas"]["TechniqueRef"][];
+            techniques?: components["schemas"]["TechniqueRef"][];
             /**
              * Telemetry Families
              * @default []
              */
-            telemetry_families: string[];
+            telemetry_families?: string[];
             /** Title */
             title: string;
             /** Updated At */
@@ -5455,7 +5455,7 @@ export interface components {
              * Alert Ids
              * @default []
              */
-            alert_ids: string[];
+            alert_ids?: string[];
             /** Case Id */
             case_id?: string | null;
             /** Category */
@@ -5488,7 +5488,7 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             severity: components["schemas"]["Severity"];
             /** Src Ip */
             src_ip?: string | null;
@@ -5501,7 +5501,7 @@ export interface components {
              * Telemetry Families
              * @default []
              */
-            telemetry_families: string[];
+            telemetry_families?: string[];
             /** Title */
             title: string;
             /** Updated At */
@@ -5596,7 +5596,7 @@ export interface components {
              * Name
              * @default sigmahq
              */
-            name: string;
+            name?: string;
             /** Sha256 */
             sha256?: string | null;
             /**
@@ -5612,7 +5612,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["AlertOut"][];
             /** Limit */
@@ -5629,7 +5629,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ApiKeyInfo"][];
             /** Limit */
@@ -5646,7 +5646,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ApprovalOut"][];
             /** Limit */
@@ -5663,7 +5663,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["AuditEntry"][];
             /** Limit */
@@ -5680,7 +5680,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["AutomationRuleOut"][];
             /** Limit */
@@ -5697,7 +5697,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["BadgeOut"][];
             /** Limit */
@@ -5714,7 +5714,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["BundleOut"][];
             /** Limit */
@@ -5731,7 +5731,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["CaseOut"][];
             /** Limit */
@@ -5748,7 +5748,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ConduitOut"][];
             /** Limit */
@@ -5765,7 +5765,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ConnectorActionOut"][];
             /** Limit */
@@ -5782,7 +5782,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["CorrelationOut"][];
             /** Limit */
@@ -5799,7 +5799,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["DeviceOut"][];
             /** Limit */
@@ -5816,7 +5816,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["Entity"][];
             /** Limit */
@@ -5833,7 +5833,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ExecutionOut"][];
             /** Limit */
@@ -5850,7 +5850,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["HuntOut"][];
             /** Limit */
@@ -5867,7 +5867,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["IOCOut"][];
             /** Limit */
@@ -5884,7 +5884,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["InvestigationEventOut"][];
             /** Limit */
@@ -5901,7 +5901,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["InvestigationOut"][];
             /** Limit */
@@ -5918,7 +5918,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["LogSourceOut"][];
             /** Limit */
@@ -5935,7 +5935,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["NetworkAttackOut"][];
             /** Limit */
@@ -5952,7 +5952,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["PlaybookOut"][];
             /** Limit */
@@ -5969,7 +5969,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ReportOut"][];
             /** Limit */
@@ -5986,7 +5986,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["RolloutOut"][];
             /** Limit */
@@ -6003,7 +6003,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["RuleOut"][];
             /** Limit */
@@ -6020,7 +6020,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["TechniqueOut"][];
             /** Limit */
@@ -6037,7 +6037,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["UserOut"][];
             /** Limit */
@@ -6054,7 +6054,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["ZoneOut"][];
             /** Limit */
@@ -6077,7 +6077,7 @@ export interface components {
              * Reason
              * @default paused by operator
              */
-            reason: string;
+            reason?: string;
         };
         /** PlaybookOut */
         PlaybookOut: {
@@ -6099,7 +6099,7 @@ export interface components {
              * Mitre Techniques
              * @default []
              */
-            mitre_techniques: string[];
+            mitre_techniques?: string[];
             /** Name */
             name: string;
             /** Requires Approval */
@@ -6114,7 +6114,7 @@ export interface components {
              * Version
              * @default 1
              */
-            version: number;
+            version?: number;
         };
         /**
          * Preview
@@ -6132,7 +6132,7 @@ export interface components {
              * @default true
              * @constant
              */
-            preview: true;
+            preview?: true;
         };
         /**
          * ProposalRequest
@@ -6168,7 +6168,7 @@ export interface components {
              * @default local
              * @constant
              */
-            default: "local";
+            default?: "local";
             /** Providers */
             providers: components["schemas"]["Provider"][];
         };
@@ -6270,7 +6270,7 @@ export interface components {
              * @default true
              * @constant
              */
-            preview: true;
+            preview?: true;
             report: components["schemas"]["ReportDetail"];
         };
         /**
@@ -6314,7 +6314,7 @@ export interface components {
              * @description The firmware connector is the simulated one
              * @default true
              */
-            delivery_simulated: boolean;
+            delivery_simulated?: boolean;
             /**
              * Id
              * Format: uuid
@@ -6388,7 +6388,7 @@ export interface components {
              * Enabled
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /**
              * Yaml
              * @description Sigma YAML (one or more documents)
@@ -6414,14 +6414,14 @@ export interface components {
              * Cooldown Seconds
              * @default 0
              */
-            cooldown_seconds: number;
+            cooldown_seconds?: number;
             /** Description */
             description?: string | null;
             /**
              * Enabled
              * @default true
              */
-            enabled: boolean;
+            enabled?: boolean;
             /** Name */
             name: string;
             /** Playbook Id */
@@ -6430,7 +6430,7 @@ export interface components {
              * Priority
              * @default 100
              */
-            priority: number;
+            priority?: number;
         };
         /** RuleDetail */
         RuleDetail: {
@@ -6600,7 +6600,7 @@ export interface components {
              * @description JSON log objects
              * @default []
              */
-            events: {
+            events?: {
                 [key: string]: unknown;
             }[];
             /**
@@ -6608,7 +6608,7 @@ export interface components {
              * @description Stored siem_logs ids
              * @default []
              */
-            log_ids: string[];
+            log_ids?: string[];
             /**
              * Yaml
              * @description Sigma YAML (one or more documents)
@@ -6655,7 +6655,7 @@ export interface components {
              * @default queued
              * @constant
              */
-            delivery: "queued";
+            delivery?: "queued";
             /** Message */
             message: {
                 [key: string]: unknown;
@@ -6677,7 +6677,7 @@ export interface components {
              * Entities
              * @default {}
              */
-            entities: {
+            entities?: {
                 [key: string]: unknown;
             };
             /** Event Id */
@@ -6688,7 +6688,7 @@ export interface components {
              * Fields
              * @default {}
              */
-            fields: {
+            fields?: {
                 [key: string]: unknown;
             };
             /** Fingerprint */
@@ -6739,7 +6739,7 @@ export interface components {
              * Time Source
              * @default record
              */
-            time_source: string;
+            time_source?: string;
             /**
              * Timestamp
              * Format: date-time
@@ -6763,7 +6763,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Items */
             items: components["schemas"]["SimilarHit"][];
             /**
@@ -6771,12 +6771,12 @@ export interface components {
              * @default lexical
              * @constant
              */
-            method: "lexical";
+            method?: "lexical";
             /**
              * Note
              * @default Lexical similarity: same /24 (IPv4) or /64 (IPv6), same host or registered domain (heuristic, not the Public Suffix List), or the value contains the query. Semantic search needs the memory module.
              */
-            note: string;
+            note?: string;
             /** Query */
             query: string;
         };
@@ -6822,7 +6822,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Federation Enabled */
             federation_enabled: boolean;
             /** Items */
@@ -6942,7 +6942,7 @@ export interface components {
              * Tactics
              * @default []
              */
-            tactics: string[];
+            tactics?: string[];
             /** Url */
             url?: string | null;
         };
@@ -6995,7 +6995,7 @@ export interface components {
              * Data
              * @default {}
              */
-            data: {
+            data?: {
                 [key: string]: unknown;
             };
             /** Details */
@@ -7025,7 +7025,7 @@ export interface components {
              * @default bearer
              * @constant
              */
-            token_type: "bearer";
+            token_type?: "bearer";
         };
         /** TopologyOut */
         TopologyOut: {
@@ -7034,7 +7034,7 @@ export interface components {
              * @default database
              * @enum {string}
              */
-            data_source: "database" | "showcase";
+            data_source?: "database" | "showcase";
             /** Federation Enabled */
             federation_enabled: boolean;
             /** Links */
@@ -7161,14 +7161,14 @@ export interface components {
              * Errors
              * @default []
              */
-            errors: components["schemas"]["ValidationProblem"][];
+            errors?: components["schemas"]["ValidationProblem"][];
             /** Name */
             name?: string | null;
             /**
              * Steps
              * @default 0
              */
-            steps: number;
+            steps?: number;
             /** Valid */
             valid: boolean;
         };
@@ -7179,7 +7179,7 @@ export interface components {
              * @default fail_secure
              * @enum {string}
              */
-            fail_mode: "fail_secure" | "fail_safe";
+            fail_mode?: "fail_secure" | "fail_safe";
             /** Name */
             name: string;
             /**
@@ -7187,7 +7187,7 @@ export interface components {
              * @default SL1
              * @enum {string}
              */
-            security_level: "SL0" | "SL1" | "SL2" | "SL3" | "SL4";
+            security_level?: "SL0" | "SL1" | "SL2" | "SL3" | "SL4";
             /** Site Id */
             site_id?: string | null;
         };
@@ -7203,7 +7203,7 @@ export interface components {
              * @default fail_secure
              * @enum {string}
              */
-            fail_mode: "fail_secure" | "fail_safe";
+            fail_mode?: "fail_secure" | "fail_safe";
             /**
              * Id
              * Format: uuid
@@ -7216,7 +7216,7 @@ export interface components {
              * @default SL1
              * @enum {string}
              */
-            security_level: "SL0" | "SL1" | "SL2" | "SL3" | "SL4";
+            security_level?: "SL0" | "SL1" | "SL2" | "SL3" | "SL4";
             /** Site Id */
             site_id?: string | null;
         };
