@@ -11,20 +11,18 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.cases.summary import case_alerts, compute, tactic_chain, top_values
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.models import AlertModel, CaseModel, SiemLogModel, TimelineEntryModel
-from aurorasoc.intel import attack
 
 MAX_TREE_DEPTH = 10
 MAX_EVENTS = 100
-MAX_CASE_ALERTS = 5_000
 SEARCH_MARGIN = timedelta(minutes=1)
 
 
@@ -132,51 +130,11 @@ async def alert_evidence(session: AsyncSession, alert_id: uuid.UUID) -> dict[str
     }
 
 
-def tactic_chain(alerts: list[AlertModel]) -> list[str]:
-    tactics = {t for a in alerts for tid in a.mitre_techniques or [] for t in attack.tactics_for(tid)}
-    return list(attack.kill_chain_order(frozenset(tactics)))
-
-
-def _top(values: list[str | None], limit: int = 10) -> list[str]:
-    return [v for v, _ in Counter(v for v in values if v).most_common(limit)]
-
-
-def summarize(case: CaseModel, alerts: list[AlertModel], chain: list[str], span: tuple[Any, Any]) -> str:
-    """One paragraph from the facts: what, where, who, when, how it progressed (deterministic)."""
-    if not alerts:
-        return f"Case '{case.title}' has no alerts yet."
-    hosts, users = _top([a.host for a in alerts], 3), _top([a.user_name for a in alerts], 3)
-    titles = _top([a.title for a in alerts], 3)
-    first, last = span
-    parts = [
-        f"{len(alerts)} alert(s) between {first:%Y-%m-%d %H:%M} and {last:%Y-%m-%d %H:%M} UTC (event time)",
-        f"on {', '.join(hosts)}" if hosts else "with no named host",
-    ]
-    text = " ".join(parts)
-    if users:
-        text += f", involving {', '.join(users)}"
-    text += f". Most frequent: {'; '.join(titles)}."
-    if len(chain) > 1:
-        text += f" The activity progresses through {' → '.join(chain)}."
-    elif chain:
-        text += f" Tactic: {chain[0]}."
-    processes = _top([a.process_executable for a in alerts], 2)
-    if processes:
-        text += f" Processes involved: {', '.join(processes)}."
-    return text
-
-
 async def case_evidence(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any]:
     case = await session.get(CaseModel, case_id)
     if case is None:
         raise NotFound(f"case {case_id} does not exist")
-    stmt = (
-        select(AlertModel)
-        .where(AlertModel.case_id == case_id)
-        .order_by(AlertModel.first_seen_at)
-        .limit(MAX_CASE_ALERTS)
-    )
-    alerts = list((await session.scalars(stmt)).all())
+    alerts = await case_alerts(session, case_id)
     links = await session.scalars(
         select(TimelineEntryModel).where(
             TimelineEntryModel.case_id == case_id, TimelineEntryModel.action == "alert_correlated"
@@ -193,12 +151,12 @@ async def case_evidence(session: AsyncSession, case_id: uuid.UUID) -> dict[str, 
         "event_time_start": span[0],
         "event_time_end": span[1],
         "entities": {
-            "hosts": _top([a.host for a in alerts], 50),
-            "users": _top([a.user_name for a in alerts], 50),
-            "processes": _top([a.process_executable for a in alerts], 50),
-            "ips": _top([a.src_ip for a in alerts] + [a.dst_ip for a in alerts], 50),
+            "hosts": top_values([a.host for a in alerts], 50),
+            "users": top_values([a.user_name for a in alerts], 50),
+            "processes": top_values([a.process_executable for a in alerts], 50),
+            "ips": top_values([a.src_ip for a in alerts] + [a.dst_ip for a in alerts], 50),
         },
         "tactic_chain": chain,
         "links": [{"alert_id": e.data.get("alert_id"), "reasons": e.data.get("reasons", [])} for e in links],
-        "summary": summarize(case, alerts, chain, span),
+        "summary": (await compute(session, case, alerts))["text"],
     }

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from aurorasoc.cases.schemas import CaseSummaryOut
 from aurorasoc.cases.summary import CaseSummaryService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.web.deps import DbSession
@@ -16,6 +16,7 @@ router = APIRouter(tags=["cases"])
 
 @router.get(
     "/cases/{case_id}/summary",
+    response_model=CaseSummaryOut,
     summary="The case summary (hosts, users, techniques, event-time span, processes, indicators), "
     "current with the case's alerts. Permission: cases:read",
 )
@@ -23,5 +24,5 @@ async def get_case_summary(
     case_id: uuid.UUID,
     session: DbSession,
     _: Principal = Depends(require_permission("cases:read")),
-) -> dict[str, Any]:
-    return await CaseSummaryService(session).current(case_id)
+) -> CaseSummaryOut:
+    return CaseSummaryOut.model_validate(await CaseSummaryService(session).current(case_id))

@@ -152,3 +152,33 @@ class CaseLinkBody(_Body):
 class CaseLinkOut(BaseModel):
     alert_id: uuid.UUID
     case_id: uuid.UUID
+
+
+class SummaryTechnique(BaseModel):
+    id: str
+    name: str | None = None
+    tactics: list[str] = []
+
+
+class SummaryProcess(BaseModel):
+    executable: str
+    command_line: str | None = None
+    parent: str | None = None
+
+
+class CaseSummaryOut(BaseModel):
+    """The case summary as stored with the signature of the alerts it describes."""
+
+    text: str
+    backend: str = Field(description="offline (template from the facts) or model")
+    alert_count: int
+    event_time_start: datetime | None = None
+    event_time_end: datetime | None = None
+    hosts: list[str] = []
+    users: list[str] = []
+    techniques: list[SummaryTechnique] = []
+    tactic_chain: list[str] = []
+    processes: list[SummaryProcess] = []
+    indicators: list[str] = []
+    computed_at: datetime
+    model_error: str | None = None

@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.cases.evidence import MAX_CASE_ALERTS, tactic_chain
 from aurorasoc.core import runtime
 from aurorasoc.core.errors import NotFound, ServiceUnavailable
 from aurorasoc.core.llm_text import complete_text, model_configured
@@ -44,12 +43,32 @@ MODEL_PROMPT = (
 )
 
 
-def _top(values: Iterable[str | None], limit: int = TOP) -> list[str]:
+MAX_CASE_ALERTS = 5_000
+
+
+def top_values(values: Iterable[str | None], limit: int = TOP) -> list[str]:
     return [v for v, _ in Counter(v for v in values if v).most_common(limit)]
 
 
+def tactic_chain(alerts: list[AlertModel]) -> list[str]:
+    """The tactics the case's techniques belong to, in kill-chain order."""
+    tactics = {t for a in alerts for tid in a.mitre_techniques or [] for t in attack.tactics_for(tid)}
+    return list(attack.kill_chain_order(frozenset(tactics)))
+
+
+async def case_alerts(session: AsyncSession, case_id: uuid.UUID) -> list[AlertModel]:
+    """The case's alerts in event-time order (bounded: a case is read whole by its views)."""
+    stmt = (
+        select(AlertModel)
+        .where(AlertModel.case_id == case_id)
+        .order_by(AlertModel.first_seen_at)
+        .limit(MAX_CASE_ALERTS)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
 def _techniques(alerts: list[AlertModel]) -> list[dict[str, Any]]:
-    ids = _top((t for a in alerts for t in a.mitre_techniques or []), 20)
+    ids = top_values((t for a in alerts for t in a.mitre_techniques or []), 20)
     out = []
     for tid in ids:
         found = attack.lookup(tid)
@@ -76,7 +95,7 @@ def _processes(alerts: list[AlertModel]) -> list[dict[str, Any]]:
 
 async def _indicators(session: AsyncSession, alerts: list[AlertModel]) -> list[str]:
     """Confirmed indicators first, then observables not marked benign and not common."""
-    confirmed = _top((v for a in alerts for v in a.iocs or []), TOP)
+    confirmed = top_values((v for a in alerts for v in a.iocs or []), TOP)
     candidates = [
         str(o.get("value"))
         for a in alerts
@@ -84,7 +103,7 @@ async def _indicators(session: AsyncSession, alerts: list[AlertModel]) -> list[s
         if isinstance(o, dict) and o.get("value") and not o.get("benign") and o.get("type") != "user"
     ]
     common = await common_values(session, candidates)
-    rest = [v for v in _top(candidates, 50) if v not in common and v not in confirmed]
+    rest = [v for v in top_values(candidates, 50) if v not in common and v not in confirmed]
     return (confirmed + rest)[:TOP]
 
 
@@ -117,23 +136,21 @@ def _text(facts: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-async def compute(session: AsyncSession, case: CaseModel) -> dict[str, Any]:
-    """The summary of the case's alerts as they are now (offline template)."""
-    stmt = (
-        select(AlertModel)
-        .where(AlertModel.case_id == case.id)
-        .order_by(AlertModel.first_seen_at)
-        .limit(MAX_CASE_ALERTS)
-    )
-    alerts = list((await session.scalars(stmt)).all())
+async def compute(
+    session: AsyncSession, case: CaseModel, alerts: list[AlertModel] | None = None
+) -> dict[str, Any]:
+    """The summary of the case's alerts as they are now (offline template); the one paragraph every
+    view of the case (page, evidence panel, PDF reports) shows."""
+    if alerts is None:
+        alerts = await case_alerts(session, case.id)
     start: datetime | None = min((a.first_seen_at for a in alerts if a.first_seen_at), default=None)
     end: datetime | None = max((a.last_seen_at for a in alerts if a.last_seen_at), default=None)
     facts: dict[str, Any] = {
         "alert_count": len(alerts),
         "event_time_start": start,
         "event_time_end": end,
-        "hosts": _top(a.host for a in alerts),
-        "users": _top(a.user_name for a in alerts),
+        "hosts": top_values(a.host for a in alerts),
+        "users": top_values(a.user_name for a in alerts),
         "techniques": _techniques(alerts),
         "tactic_chain": tactic_chain(alerts),
         "processes": _processes(alerts),

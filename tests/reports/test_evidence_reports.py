@@ -75,5 +75,5 @@ async def test_pdf_of_a_case_with_hundreds_of_alerts_and_long_values(db_session,
 async def test_markdown_and_html_show_event_time_span_and_summary(db_session, big_case):
     report = await ReportService(db_session).generate(big_case.id, "technical", "alice")
     for content in (report.content_md, report.content_html):
-        assert "200 alert(s) between 2019-08-30 12:54 and 2019-08-30 12:57 UTC (event time)" in content
+        assert "200 alert(s) from 2019-08-30 12:54 to 2019-08-30 12:57 UTC (event time)" in content
         assert "execution → defense-evasion" in content

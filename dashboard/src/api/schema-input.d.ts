@@ -3712,6 +3712,62 @@ export interface components {
          */
         CaseStatus: "open" | "in_progress" | "pending_approval" | "contained" | "eradicated" | "recovered" | "resolved" | "closed" | "investigating" | "escalated";
         /**
+         * CaseSummaryOut
+         * @description The case summary as stored with the signature of the alerts it describes.
+         */
+        CaseSummaryOut: {
+            /** Alert Count */
+            alert_count: number;
+            /**
+             * Backend
+             * @description offline (template from the facts) or model
+             */
+            backend: string;
+            /**
+             * Computed At
+             * Format: date-time
+             */
+            computed_at: string;
+            /** Event Time End */
+            event_time_end?: string | null;
+            /** Event Time Start */
+            event_time_start?: string | null;
+            /**
+             * Hosts
+             * @default []
+             */
+            hosts?: string[];
+            /**
+             * Indicators
+             * @default []
+             */
+            indicators?: string[];
+            /** Model Error */
+            model_error?: string | null;
+            /**
+             * Processes
+             * @default []
+             */
+            processes?: components["schemas"]["SummaryProcess"][];
+            /**
+             * Tactic Chain
+             * @default []
+             */
+            tactic_chain?: string[];
+            /**
+             * Techniques
+             * @default []
+             */
+            techniques?: components["schemas"]["SummaryTechnique"][];
+            /** Text */
+            text: string;
+            /**
+             * Users
+             * @default []
+             */
+            users?: string[];
+        };
+        /**
          * CaseUpdate
          * @description At least one field. ``assigned_to: null`` unassigns; title/severity/status cannot be null.
          */
@@ -6831,6 +6887,27 @@ export interface components {
             local_site_id: string;
             /** Total */
             total: number;
+        };
+        /** SummaryProcess */
+        SummaryProcess: {
+            /** Command Line */
+            command_line?: string | null;
+            /** Executable */
+            executable: string;
+            /** Parent */
+            parent?: string | null;
+        };
+        /** SummaryTechnique */
+        SummaryTechnique: {
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /**
+             * Tactics
+             * @default []
+             */
+            tactics?: string[];
         };
         /** SuppressSimilar */
         SuppressSimilar: {
@@ -11827,9 +11904,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CaseSummaryOut"];
                 };
             };
             /** @description Invalid input (the detail names the reason) */

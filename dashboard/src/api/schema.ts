@@ -730,6 +730,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{case_id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The case summary (hosts, users, techniques, event-time span, processes, indicators), current with the case's alerts. Permission: cases:read */
+        get: operations["get_case_summary_api_v1_cases__case_id__summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{case_id}/timeline": {
         parameters: {
             query?: never;
@@ -1562,6 +1579,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/investigations/{investigation_id}/proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** File one of the investigation's proposed containments as a human approval. Permission: playbooks:execute */
+        post: operations["file_proposal_api_v1_investigations__investigation_id__proposals_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/iocs": {
         parameters: {
             query?: never;
@@ -1943,6 +1977,57 @@ export interface paths {
         };
         /** Download a report as Markdown, HTML or PDF (rendered now). Permission: reports:read */
         get: operations["download_report_api_v1_reports__report_id__download_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/siem/ask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn a question into a search query (not run). Permission: siem:read */
+        post: operations["ask_in_words_api_v1_siem_ask_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/siem/ask/build": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The query for builder conditions (not run). Permission: siem:read */
+        post: operations["build_api_v1_siem_ask_build_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/siem/ask/values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The stored values the guided builder offers, per field. Permission: siem:read */
+        get: operations["builder_values_api_v1_siem_ask_values_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3018,6 +3103,25 @@ export interface components {
          * @enum {string}
          */
         ApprovalStatus: "pending" | "approved" | "rejected" | "expired";
+        /** AskOut */
+        AskOut: {
+            /**
+             * Backend
+             * @enum {string}
+             */
+            backend: "model" | "offline";
+            /** Conditions */
+            conditions?: components["schemas"]["ConditionIn"][];
+            /** Explanation */
+            explanation: string;
+            /** Query */
+            query: string;
+        };
+        /** AskRequest */
+        AskRequest: {
+            /** Question */
+            question: string;
+        };
         /**
          * AssetType
          * @enum {string}
@@ -3272,6 +3376,21 @@ export interface components {
              * @enum {string}
              */
             kind: "log" | "flow" | "scan" | "forensic" | "attachment";
+        };
+        /** BuildRequest */
+        BuildRequest: {
+            /** Conditions */
+            conditions?: components["schemas"]["ConditionIn"][];
+            /**
+             * Words
+             * @description Free text searched in the message
+             */
+            words?: string | null;
+        };
+        /** BuiltOut */
+        BuiltOut: {
+            /** Query */
+            query: string;
         };
         /** BulkAction */
         BulkAction: {
@@ -3593,6 +3712,62 @@ export interface components {
          */
         CaseStatus: "open" | "in_progress" | "pending_approval" | "contained" | "eradicated" | "recovered" | "resolved" | "closed" | "investigating" | "escalated";
         /**
+         * CaseSummaryOut
+         * @description The case summary as stored with the signature of the alerts it describes.
+         */
+        CaseSummaryOut: {
+            /** Alert Count */
+            alert_count: number;
+            /**
+             * Backend
+             * @description offline (template from the facts) or model
+             */
+            backend: string;
+            /**
+             * Computed At
+             * Format: date-time
+             */
+            computed_at: string;
+            /** Event Time End */
+            event_time_end?: string | null;
+            /** Event Time Start */
+            event_time_start?: string | null;
+            /**
+             * Hosts
+             * @default []
+             */
+            hosts: string[];
+            /**
+             * Indicators
+             * @default []
+             */
+            indicators: string[];
+            /** Model Error */
+            model_error?: string | null;
+            /**
+             * Processes
+             * @default []
+             */
+            processes: components["schemas"]["SummaryProcess"][];
+            /**
+             * Tactic Chain
+             * @default []
+             */
+            tactic_chain: string[];
+            /**
+             * Techniques
+             * @default []
+             */
+            techniques: components["schemas"]["SummaryTechnique"][];
+            /** Text */
+            text: string;
+            /**
+             * Users
+             * @default []
+             */
+            users: string[];
+        };
+        /**
          * CaseUpdate
          * @description At least one field. ``assigned_to: null`` unassigns; title/severity/status cannot be null.
          */
@@ -3653,6 +3828,16 @@ export interface components {
         CommentCreate: {
             /** Text */
             text: string;
+        };
+        /** ConditionIn */
+        ConditionIn: {
+            /**
+             * Field
+             * @enum {string}
+             */
+            field: "host" | "user_name" | "process_executable" | "src_ip" | "dst_ip" | "event_id";
+            /** Value */
+            value: string;
         };
         /** ConduitCreate */
         ConduitCreate: {
@@ -6005,6 +6190,19 @@ export interface components {
              */
             preview: true;
         };
+        /**
+         * ProposalRequest
+         * @description One of the investigation's ``proposed_actions``, to file as a human approval.
+         */
+        ProposalRequest: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "isolate_endpoint" | "disable_user" | "block_ip";
+            /** Target */
+            target: string;
+        };
         /** Provider */
         Provider: {
             /** Id */
@@ -6689,6 +6887,27 @@ export interface components {
             local_site_id: string;
             /** Total */
             total: number;
+        };
+        /** SummaryProcess */
+        SummaryProcess: {
+            /** Command Line */
+            command_line?: string | null;
+            /** Executable */
+            executable: string;
+            /** Parent */
+            parent?: string | null;
+        };
+        /** SummaryTechnique */
+        SummaryTechnique: {
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /**
+             * Tactics
+             * @default []
+             */
+            tactics: string[];
         };
         /** SuppressSimilar */
         SuppressSimilar: {
@@ -11638,6 +11857,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limited; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (usually the database) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_case_summary_api_v1_cases__case_id__summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseSummaryOut"];
+                };
+            };
+            /** @description Invalid input (the detail names the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated, or the token/API key is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing permission, or a cross-site cookie write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description Validation Error */
             422: {
@@ -17540,6 +17844,113 @@ export interface operations {
             };
         };
     };
+    file_proposal_api_v1_investigations__investigation_id__proposals_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                investigation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposalRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalOut"];
+                };
+            };
+            /** @description Invalid input (the detail names the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated, or the token/API key is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing permission, or a cross-site cookie write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state or the runtime mode blocks the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limited; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (usually the database) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_iocs_api_v1_iocs_get: {
         parameters: {
             query?: {
@@ -20290,6 +20701,283 @@ export interface operations {
             };
         };
     };
+    ask_in_words_api_v1_siem_ask_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AskRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AskOut"];
+                };
+            };
+            /** @description Invalid input (the detail names the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated, or the token/API key is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing permission, or a cross-site cookie write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state or the runtime mode blocks the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limited; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (usually the database) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    build_api_v1_siem_ask_build_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BuildRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BuiltOut"];
+                };
+            };
+            /** @description Invalid input (the detail names the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated, or the token/API key is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing permission, or a cross-site cookie write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state or the runtime mode blocks the change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limited; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (usually the database) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    builder_values_api_v1_siem_ask_values_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string[];
+                    };
+                };
+            };
+            /** @description Invalid input (the detail names the reason) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not authenticated, or the token/API key is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing permission, or a cross-site cookie write */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency (usually the database) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     facets_api_v1_siem_facets_get: {
         parameters: {
             query?: {
@@ -22799,6 +23487,7 @@ export const allowBodyKindValues: ReadonlyArray<FlattenedDeepRequired<components
 export const analyzeRequestTime_rangeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AnalyzeRequest"]["time_range"]> = ["15m", "1h", "24h", "7d", "all"];
 export const analyzeResponseTime_rangeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AnalyzeResponse"]["time_range"]> = ["15m", "1h", "24h", "7d", "all"];
 export const approvalStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ApprovalStatus"]> = ["pending", "approved", "rejected", "expired"];
+export const askOutBackendValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AskOut"]["backend"]> = ["model", "offline"];
 export const assetTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AssetType"]> = ["server", "workstation", "iot_sensor", "cps_controller", "network_device", "cloud_resource", "identity", "application"];
 export const attestationStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AttestationStatus"]> = ["unknown", "pending", "verified", "failed", "revoked"];
 export const body_upload_evidence_api_v1_cases__case_id__evidence_postKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Body_upload_evidence_api_v1_cases__case_id__evidence_post"]["kind"]> = ["log", "flow", "scan", "forensic", "attachment"];
@@ -22809,6 +23498,7 @@ export const caseSourceValues: ReadonlyArray<FlattenedDeepRequired<components>["
 export const caseStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CaseStatus"]> = ["open", "in_progress", "pending_approval", "contained", "eradicated", "recovered", "resolved", "closed", "investigating", "escalated"];
 export const commandBodyCommandValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CommandBody"]["command"]> = ["unlock", "lock", "lockdown", "lockdown_clear", "keepalive"];
 export const commandOutCommandValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CommandOut"]["command"]> = ["unlock", "lock", "lockdown", "lockdown_clear", "keepalive"];
+export const conditionInFieldValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConditionIn"]["field"]> = ["host", "user_name", "process_executable", "src_ip", "dst_ip", "event_id"];
 export const conduitOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConduitOut"]["status"]> = ["open", "isolated"];
 export const dashboardStatsData_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DashboardStats"]["data_source"]> = ["database", "showcase"];
 export const deviceDetailFirmware_stateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeviceDetail"]["firmware_state"]> = ["verified", "unknown", "mismatch", "failed"];
@@ -22873,6 +23563,7 @@ export const page_RuleOut_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired
 export const page_TechniqueOut_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_TechniqueOut_"]["data_source"]> = ["database", "showcase"];
 export const page_UserOut_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_UserOut_"]["data_source"]> = ["database", "showcase"];
 export const page_ZoneOut_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_ZoneOut_"]["data_source"]> = ["database", "showcase"];
+export const proposalRequestActionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ProposalRequest"]["action"]> = ["isolate_endpoint", "disable_user", "block_ip"];
 export const providerTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Provider"]["type"]> = ["local", "oidc"];
 export const reportDetailReport_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReportDetail"]["report_type"]> = ["technical", "executive", "compliance"];
 export const reportGenerateReport_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ReportGenerate"]["report_type"]> = ["technical", "executive", "compliance"];

@@ -23,8 +23,8 @@ export function CaseEvidencePanel({ caseId }: { caseId: string }) {
   ];
   return (
     <section className="card" data-testid="case-evidence" aria-label="Case evidence">
-      <h2 className="mb-2 font-medium">What happened</h2>
-      <p className="mb-2 text-sm text-slate-300" data-testid="case-summary">{evidence.summary}</p>
+      {/* the paragraph itself is the Summary card's (one text for page, panel and reports) */}
+      <h2 className="mb-2 font-medium">Evidence and links</h2>
       {evidence.event_time_start && (
         <p className="mb-2 text-sm" data-testid="case-span">
           Event time: {formatTime(evidence.event_time_start)} → {formatTime(evidence.event_time_end)}

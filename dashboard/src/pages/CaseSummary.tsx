@@ -7,15 +7,9 @@ import { useQuery } from "@tanstack/react-query";
 import { api } from "../api/client";
 import { Chip, formatTime } from "../components/ui";
 
-type Technique = { id: string; name?: string | null; tactics: string[] };
-type Process = { executable: string; command_line?: string | null; parent?: string | null };
-type Summary = {
-  text: string; alert_count: number; hosts: string[]; users: string[]; techniques: Technique[];
-  processes: Process[]; indicators: string[]; computed_at: string; backend: string;
-};
 
 export function CaseSummaryCard({ caseId }: { caseId: string }) {
-  const query = useQuery({ queryKey: ["cases", "summary", caseId], queryFn: () => api<Summary>(`/cases/${caseId}/summary`) });
+  const query = useQuery({ queryKey: ["cases", "summary", caseId], queryFn: () => api.GET("/cases/{case_id}/summary", { params: { path: { case_id: caseId } } }) });
   const summary = query.data;
   if (!summary) return null;
   return (

@@ -7,25 +7,27 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { api } from "../api/client";
+import type { components } from "../api/schema";
 import { Chip, Field } from "../components/ui";
 import { useToast } from "../components/Toasts";
 
 type Answer = { query: string; backend: "model" | "offline"; explanation: string };
-type Condition = { field: string; value: string };
+type Condition = components["schemas"]["ConditionIn"];
+type ConditionField = Condition["field"];
 
-const FIELDS: [string, string][] = [
+const FIELDS: [ConditionField, string][] = [
   ["host", "Host"], ["user_name", "User"], ["process_executable", "Process"],
   ["src_ip", "Source IP"], ["dst_ip", "Destination IP"], ["event_id", "Event id"],
 ];
 
 function Builder({ onBuilt }: { onBuilt: (answer: Answer) => void }) {
   const toast = useToast();
-  const values = useQuery({ queryKey: ["siem", "ask", "values"], queryFn: () => api<Record<string, string[]>>("/siem/ask/values") });
-  const [field, setField] = useState("host");
+  const values = useQuery({ queryKey: ["siem", "ask", "values"], queryFn: () => api.GET("/siem/ask/values") });
+  const [field, setField] = useState<ConditionField>("host");
   const [value, setValue] = useState("");
   const [conditions, setConditions] = useState<Condition[]>([]);
   const build = useMutation({
-    mutationFn: () => api<{ query: string }>("/siem/ask/build", { method: "POST", body: { conditions } }),
+    mutationFn: () => api.POST("/siem/ask/build", { body: { conditions } }),
     onSuccess: (r) => onBuilt({ query: r.query, backend: "offline", explanation: "Built from the conditions you picked." }),
     onError: (e) => toast((e as Error).message, "error"),
   });
@@ -33,7 +35,7 @@ function Builder({ onBuilt }: { onBuilt: (answer: Answer) => void }) {
   return (
     <div className="mt-2 flex flex-wrap items-end gap-2" data-testid="ask-builder">
       <Field label="Field">
-        <select className="input" data-testid="builder-field" value={field} onChange={(e) => { setField(e.target.value); setValue(""); }}>
+        <select className="input" data-testid="builder-field" value={field} onChange={(e) => { setField(e.target.value as ConditionField); setValue(""); }}>
           {FIELDS.map(([name, label]) => <option key={name} value={name}>{label}</option>)}
         </select>
       </Field>
@@ -63,7 +65,7 @@ export function AskInWords({ disabled, onRun }: { disabled: boolean; onRun: (que
   const [query, setQuery] = useState("");
   const show = (a: Answer) => { setAnswer(a); setQuery(a.query); };
   const ask = useMutation({
-    mutationFn: () => api<Answer>("/siem/ask", { method: "POST", body: { question } }),
+    mutationFn: () => api.POST("/siem/ask", { body: { question } }),
     onSuccess: show,
     onError: (e) => toast((e as Error).message, "error"),
   });

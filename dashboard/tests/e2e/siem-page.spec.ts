@@ -1,7 +1,7 @@
 /** The SIEM results table on real-world messages: one long message must not widen the page. */
-import { expect, mockJson, mockMode, mockSession, page as pageOf, test } from "./support/mockApi";
+import { expect, mockJson, mockMode, mockSession, page as pageOf, test, type MockUser } from "./support/mockApi";
 
-const ADMIN = { username: "root", role: "admin", permissions: ["*"] };
+const ADMIN: MockUser = { username: "root", role: "admin", permissions: ["*"] };
 const LONG = "C:\\Windows\\System32\\svchost.exe -k netsvcs " + "A".repeat(5000);
 
 test.beforeEach(async ({ page }) => {

@@ -7,12 +7,14 @@ import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../../api/client";
+import { proposalRequestActionValues, type components } from "../../api/schema";
 import type { Approval } from "../../api/types";
 import { ActionButton } from "../../components/Runtime";
 import { useToast } from "../../components/Toasts";
 
 /** Proposed actions that can be filed from here (single-target containment tools). */
-const FILEABLE = new Set(["isolate_endpoint", "disable_user", "block_ip"]);
+type Fileable = components["schemas"]["ProposalRequest"]["action"];
+const FILEABLE: ReadonlySet<string> = new Set<Fileable>(proposalRequestActionValues);
 
 export type ProposedAction = Record<string, unknown>;
 
@@ -22,7 +24,9 @@ function Proposal({ investigationId, action }: { investigationId: string; action
   const name = String(action.action ?? "");
   const target = typeof action.target === "string" ? action.target : undefined;
   const file = useMutation({
-    mutationFn: () => api<Approval>(`/investigations/${investigationId}/proposals`, { method: "POST", body: { action: name, target } }),
+    mutationFn: () => api.POST("/investigations/{investigation_id}/proposals", {
+      params: { path: { investigation_id: investigationId } }, body: { action: name as Fileable, target: target ?? "" },
+    }),
     onSuccess: (approval) => { setFiled(approval); toast(`Approval requested: ${name} on ${target}`, "success"); },
     onError: (e) => toast((e as Error).message, "error"),
   });
