@@ -16,6 +16,7 @@ from aurorasoc.alerts.schemas import (
     AlertBatch,
     AlertDetail,
     AlertOut,
+    AlertPage,
     AlertPatch,
     BatchItem,
     BatchResult,
@@ -30,7 +31,7 @@ from aurorasoc.cases.service import CaseService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import InvalidInput, NotFound, PermissionDenied
 from aurorasoc.core.models import AlertModel, CaseModel
-from aurorasoc.core.schemas import Page, Preview
+from aurorasoc.core.schemas import Preview
 from aurorasoc.core.vocabulary import AlertCreate, AlertStatus, Severity
 from aurorasoc.core.web.audit_trail import audit_change
 from aurorasoc.core.web.deps import (
@@ -53,7 +54,9 @@ def alert_filters(
     status_: list[AlertStatus] = Query([], alias="status", description="Repeatable"),
     source: str | None = Query(None, max_length=128),
     case_id: uuid.UUID | None = None,
-    q: str | None = Query(None, max_length=200, description="Case-insensitive text in title or description"),
+    q: str | None = Query(
+        None, max_length=200, description="Words (or prefixes) in title, description or entities"
+    ),
     since: datetime | None = None,
     until: datetime | None = None,
     sort: AlertSort = "-created_at",
@@ -75,25 +78,34 @@ def alert_filters(
     return AlertFilters(severities, status_, source, case_id, q, since, until, sort, asset, host, user, ip)
 
 
-@router.get("", response_model=Page[AlertOut], summary="List alerts. Permission: alerts:read")
+@router.get("", response_model=AlertPage, summary="List alerts. Permission: alerts:read")
 async def list_alerts(
     response: Response,
     session: DbSession,
     source: DataSourceDep,
     paging: Paging,
     filters: AlertFilters = Depends(alert_filters),
+    cursor: str | None = Query(
+        None, max_length=1024, description="The previous page's next_cursor (keyset paging; skip is ignored)"
+    ),
     _: Principal = Depends(require_permission("alerts:read")),
-) -> Page[AlertOut]:
+) -> AlertPage:
     stamp_source(response, source)
     if source == "showcase":
         rows = filters.sort_rows([r for r in load_showcase("alerts") if filters.matches(r)])
         items = [AlertOut.model_validate(r) for r in rows[paging.skip : paging.skip + paging.limit]]
-        return Page(
+        return AlertPage(
             items=items, total=len(rows), skip=paging.skip, limit=paging.limit, data_source="showcase"
         )
-    alerts, total = await AlertService(session).list(filters, skip=paging.skip, limit=paging.limit)
-    items = [AlertOut.model_validate(a) for a in alerts]
-    return Page(items=items, total=total, skip=paging.skip, limit=paging.limit)
+    listing = await AlertService(session).list(filters, skip=paging.skip, limit=paging.limit, cursor=cursor)
+    return AlertPage(
+        items=[AlertOut.model_validate(a) for a in listing.items],
+        total=listing.total,
+        skip=paging.skip,
+        limit=paging.limit,
+        next_cursor=listing.next_cursor,
+        total_is_estimate=listing.total_is_estimate,
+    )
 
 
 @router.post(

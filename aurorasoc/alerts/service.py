@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.filters import AlertFilters
+from aurorasoc.alerts.paging import AlertListing, count_alerts, encode_cursor, page_query
 from aurorasoc.alerts.sql import alert_upsert
 from aurorasoc.core.ecs import ENTITY_COLUMNS
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
@@ -168,14 +169,23 @@ class AlertService:
         return alert
 
     async def list(
-        self, filters: AlertFilters, *, skip: int = 0, limit: int = 50
-    ) -> tuple[builtins.list[AlertModel], int]:
-        clauses = filters.clauses()
-        total = await self.session.scalar(select(func.count()).select_from(AlertModel).where(*clauses)) or 0
-        rows = await self.session.execute(
-            select(AlertModel).where(*clauses).order_by(*filters.order_by()).offset(skip).limit(limit)
-        )
-        return builtins.list(rows.scalars()), total
+        self, filters: AlertFilters, *, skip: int = 0, limit: int = 50, cursor: str | None = None
+    ) -> AlertListing:
+        """One page, by ``cursor`` (keyset) or by ``skip`` (old clients and the console).
+
+        One row more than the page is read to know whether another page follows; a first page
+        that is not full is its own exact total, so only longer lists run the (capped) count.
+        """
+        dialect = self.session.get_bind().dialect.name
+        page = page_query(filters, dialect, skip=skip, limit=limit, cursor=cursor)
+        rows = builtins.list((await self.session.scalars(page)).all())
+        more = len(rows) > limit
+        items = rows[:limit]
+        next_cursor = encode_cursor(filters, items[-1]) if more and items else None
+        if not more and not cursor and (items or not skip):
+            return AlertListing(items, skip + len(items), False, next_cursor)
+        total, estimated = await count_alerts(self.session, filters.clauses(dialect))
+        return AlertListing(items, total, estimated, next_cursor)
 
     async def update(self, alert: AlertModel, changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """Apply an analyst edit; returns ``{"before", "after"}`` of the changed fields."""
