@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -112,7 +112,7 @@ async def count_alerts(session: AsyncSession, clauses: list[ColumnElement[bool]]
         estimate = int((orjson.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
     elif not clauses:
         # Row ids grow with every insert: the newest one bounds the row count from above.
-        newest = select(func.max(literal_column("alerts.rowid"))).select_from(AlertModel)
+        newest: Select[tuple[int]] = select(func.max(literal_column("alerts.rowid", Integer))).select_from(AlertModel)
         estimate = await session.scalar(newest) or 0
     else:
         estimate = 0  # no cheap estimate of a filtered count: say "more than COUNT_CAP"
