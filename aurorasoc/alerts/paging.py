@@ -112,7 +112,8 @@ async def count_alerts(session: AsyncSession, clauses: list[ColumnElement[bool]]
         estimate = int((orjson.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
     elif not clauses:
         # Row ids grow with every insert: the newest one bounds the row count from above.
-        newest: Select[tuple[int]] = select(func.max(literal_column("alerts.rowid", Integer))).select_from(AlertModel)
+        rowid = literal_column("alerts.rowid", Integer)
+        newest: Select[tuple[int]] = select(func.max(rowid)).select_from(AlertModel)
         estimate = await session.scalar(newest) or 0
     else:
         estimate = 0  # no cheap estimate of a filtered count: say "more than COUNT_CAP"
