@@ -21,7 +21,7 @@ def _typed(table: Table, names: list[str], sql: str) -> TextClause:
     return text(sql).bindparams(*(bindparam(n, type_=columns[n].type) for n in names))
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=16)
 def alert_upsert(rows: int = 1) -> TextualSelect:
     """Insert ``rows`` alerts in one statement; an alert whose dedup hash an open alert holds
     bumps that one instead (by its own ``occurrence_count``). Returns every row written.
