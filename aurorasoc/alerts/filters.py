@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, String, case, cast, func, or_
+from sqlalchemy import ColumnElement, case, func, or_
 
+from aurorasoc.alerts.search import asset_filter, text_search
 from aurorasoc.core.models import AlertModel
 from aurorasoc.core.vocabulary import AlertStatus, Severity
 
@@ -35,7 +36,7 @@ class AlertFilters:
     user: str | None = None
     ip: str | None = None  # source or destination address
 
-    def clauses(self) -> list[ColumnElement[bool]]:
+    def clauses(self, dialect: str = "sqlite") -> list[ColumnElement[bool]]:
         clauses: list[ColumnElement[bool]] = []
         if self.severity:
             clauses.append(AlertModel.severity.in_([s.value for s in self.severity]))
@@ -46,15 +47,7 @@ class AlertFilters:
         if self.case_id:
             clauses.append(AlertModel.case_id == self.case_id)
         if self.q:
-            pattern = f"%{self.q}%"
-            clauses.append(
-                or_(
-                    AlertModel.title.ilike(pattern),
-                    AlertModel.description.ilike(pattern),
-                    AlertModel.host.ilike(pattern),
-                    AlertModel.user_name.ilike(pattern),
-                )
-            )
+            clauses.append(text_search(self.q, dialect))
         if self.host:
             clauses.append(func.lower(AlertModel.host) == self.host.lower())
         if self.user:
@@ -66,20 +59,27 @@ class AlertFilters:
         if self.until:
             clauses.append(AlertModel.created_at <= self.until)
         if self.asset:
-            # The JSON list's text holds each asset quoted; portable across SQLite TEXT and PG JSONB.
-            quoted = '"' + self.asset.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
-            clauses.append(cast(AlertModel.affected_assets, String).like(f"%{quoted}%", escape="\\"))
+            clauses.append(asset_filter(self.asset, dialect))
         return clauses
 
-    def order_by(self) -> list[Any]:
+    @property
+    def sort_key(self) -> ColumnElement[Any]:
+        """The column (or severity rank) the queue is ordered by; ``id`` breaks ties."""
         name = self.sort.lstrip("-")
-        column: Any = (
-            case(SEVERITY_ORDER, value=AlertModel.severity, else_=-1)
-            if name == "severity"
-            else getattr(AlertModel, name)
-        )
-        primary = column.desc() if self.sort.startswith("-") else column.asc()
-        return [primary, AlertModel.id.desc()]
+        if name == "severity":
+            return case(SEVERITY_ORDER, value=AlertModel.severity, else_=-1)
+        column: ColumnElement[Any] = getattr(AlertModel, name)
+        return column
+
+    @property
+    def descending(self) -> bool:
+        return self.sort.startswith("-")
+
+    def order_by(self) -> list[Any]:
+        """Sort key then ``id`` in the same direction, so a keyset page is one index range."""
+        if self.descending:
+            return [self.sort_key.desc(), AlertModel.id.desc()]
+        return [self.sort_key.asc(), AlertModel.id.asc()]
 
     def matches(self, row: dict[str, Any]) -> bool:
         """The same filter over a showcase row (dummy mode with the database down)."""

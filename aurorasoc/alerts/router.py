@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from aurorasoc.agents.investigations import recent_investigations
 from aurorasoc.agents.schemas import InvestigationOut
-from aurorasoc.alerts.events import publish_alert_event
+from aurorasoc.alerts.commands import Actor, AlertCommands
 from aurorasoc.alerts.filters import AlertFilters, AlertSort
 from aurorasoc.alerts.schemas import (
     AlertBatch,
     AlertDetail,
     AlertOut,
+    AlertPage,
     AlertPatch,
     BatchItem,
     BatchResult,
@@ -26,13 +26,11 @@ from aurorasoc.alerts.schemas import (
     TypedIOC,
 )
 from aurorasoc.alerts.service import AlertService
-from aurorasoc.cases.service import CaseService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import InvalidInput, NotFound, PermissionDenied
-from aurorasoc.core.models import AlertModel, CaseModel
-from aurorasoc.core.schemas import Page, Preview
+from aurorasoc.core.models import CaseModel
+from aurorasoc.core.schemas import Preview
 from aurorasoc.core.vocabulary import AlertCreate, AlertStatus, Severity
-from aurorasoc.core.web.audit_trail import audit_change
 from aurorasoc.core.web.deps import (
     DataSourceDep,
     DbSession,
@@ -53,7 +51,9 @@ def alert_filters(
     status_: list[AlertStatus] = Query([], alias="status", description="Repeatable"),
     source: str | None = Query(None, max_length=128),
     case_id: uuid.UUID | None = None,
-    q: str | None = Query(None, max_length=200, description="Case-insensitive text in title or description"),
+    q: str | None = Query(
+        None, max_length=200, description="Words (or prefixes) in title, description or entities"
+    ),
     since: datetime | None = None,
     until: datetime | None = None,
     sort: AlertSort = "-created_at",
@@ -75,25 +75,34 @@ def alert_filters(
     return AlertFilters(severities, status_, source, case_id, q, since, until, sort, asset, host, user, ip)
 
 
-@router.get("", response_model=Page[AlertOut], summary="List alerts. Permission: alerts:read")
+@router.get("", response_model=AlertPage, summary="List alerts. Permission: alerts:read")
 async def list_alerts(
     response: Response,
     session: DbSession,
     source: DataSourceDep,
     paging: Paging,
     filters: AlertFilters = Depends(alert_filters),
+    cursor: str | None = Query(
+        None, max_length=1024, description="The previous page's next_cursor (keyset paging; skip is ignored)"
+    ),
     _: Principal = Depends(require_permission("alerts:read")),
-) -> Page[AlertOut]:
+) -> AlertPage:
     stamp_source(response, source)
     if source == "showcase":
         rows = filters.sort_rows([r for r in load_showcase("alerts") if filters.matches(r)])
         items = [AlertOut.model_validate(r) for r in rows[paging.skip : paging.skip + paging.limit]]
-        return Page(
+        return AlertPage(
             items=items, total=len(rows), skip=paging.skip, limit=paging.limit, data_source="showcase"
         )
-    alerts, total = await AlertService(session).list(filters, skip=paging.skip, limit=paging.limit)
-    items = [AlertOut.model_validate(a) for a in alerts]
-    return Page(items=items, total=total, skip=paging.skip, limit=paging.limit)
+    listing = await AlertService(session).list(filters, skip=paging.skip, limit=paging.limit, cursor=cursor)
+    return AlertPage(
+        items=[AlertOut.model_validate(a) for a in listing.items],
+        total=listing.total,
+        skip=paging.skip,
+        limit=paging.limit,
+        next_cursor=listing.next_cursor,
+        total_is_estimate=listing.total_is_estimate,
+    )
 
 
 @router.post(
@@ -110,9 +119,7 @@ async def create_alert(
     session: DbSession,
     _: Principal = Depends(require_permission("alerts:write")),
 ) -> AlertOut:
-    alert, created = await AlertService(session).create(body)
-    await session.commit()
-    await publish_alert_event(alert, "created" if created else "deduplicated")
+    [(alert, created)] = await AlertCommands(session).submit([body])
     if not created:
         response.status_code = status.HTTP_200_OK
     return AlertOut.model_validate(alert)
@@ -127,10 +134,7 @@ async def create_alert(
 async def create_alerts(
     body: AlertBatch, session: DbSession, _: Principal = Depends(require_permission("alerts:write"))
 ) -> BatchResult:
-    results = await AlertService(session).create_many(body.alerts)
-    await session.commit()
-    for alert, created in results:
-        await publish_alert_event(alert, "created" if created else "deduplicated")
+    results = await AlertCommands(session).submit(body.alerts)
     created_count = sum(1 for _, created in results if created)
     return BatchResult(
         created=created_count,
@@ -187,12 +191,9 @@ async def patch_alert(
     session: DbSession,
     principal: Principal = Depends(require_permission("alerts:write")),
 ) -> AlertOut:
-    service = AlertService(session)
-    alert = await service.get(alert_id)
-    change = await service.update(alert, body.model_dump(exclude_unset=True))
-    await _audit(session, principal, request, "alert.update", alert, change)
-    await session.commit()
-    await publish_alert_event(alert, "updated")
+    alert = await AlertCommands(session).triage(
+        alert_id, body.model_dump(exclude_unset=True), Actor(request, principal)
+    )
     return AlertOut.model_validate(alert)
 
 
@@ -208,8 +209,7 @@ async def acknowledge_alert(
     session: DbSession,
     principal: Principal = Depends(require_permission("alerts:write")),
 ) -> AlertOut | Preview:
-    service = AlertService(session)
-    alert = await service.get(alert_id)
+    alert = await AlertService(session).get(alert_id)
     if write.preview:
         effect = {
             "alert_id": str(alert.id),
@@ -217,10 +217,7 @@ async def acknowledge_alert(
             "resolution": "benign",
         }
         return Preview(mode=write.mode, effects=[effect])
-    change = await service.acknowledge(alert, principal.username)
-    await _audit(session, principal, request, "alert.acknowledge", alert, change)
-    await session.commit()
-    await publish_alert_event(alert, "updated")
+    await AlertCommands(session).acknowledge(alert, Actor(request, principal))
     return AlertOut.model_validate(alert)
 
 
@@ -236,45 +233,15 @@ async def bulk_action(
     session: DbSession,
     principal: Principal = Depends(require_permission("alerts:write")),
 ) -> BulkResult:
+    actor = Actor(request, principal)
     if body.action == "create_case":
-        return await _bulk_create_case(body, request, session, principal)
+        # The extra permission depends on the body's action, so it is checked here, not in the route.
+        if not principal.can("cases:write"):
+            raise PermissionDenied("Missing permission: cases:write")
+        case, alerts = await AlertCommands(session).open_case(
+            body.alert_ids, body.title, body.severity, actor
+        )
+        return BulkResult(action="create_case", case_id=case.id, linked=len(alerts))
     target = AlertStatus.RESOLVED if body.action == "resolve" else AlertStatus.ESCALATED
-    alerts, missing = await AlertService(session).bulk_set_status(body.alert_ids, target)
-    for alert in alerts:
-        await _audit(session, principal, request, "alert.update", alert, {"after": {"status": target.value}})
-    await session.commit()
-    for alert in alerts:
-        await publish_alert_event(alert, "updated")
-    return BulkResult(action=body.action, updated=len(alerts), missing=missing)
-
-
-async def _bulk_create_case(
-    body: BulkAction, request: Request, session: DbSession, principal: Principal
-) -> BulkResult:
-    """The extra permission depends on the body's action, so it is checked here, not in the route."""
-    if not principal.can("cases:write"):
-        raise PermissionDenied("Missing permission: cases:write")
-    alerts = [await AlertService(session).get(i) for i in dict.fromkeys(body.alert_ids)]
-    case = await CaseService(session).create(
-        title=body.title or f"Case from {len(alerts)} alerts: {alerts[0].title}"[:500],
-        severity=body.severity or Severity.INFO,  # linking raises it to the alerts' highest
-        actor=principal.username,
-        alert_ids=[a.id for a in alerts],
-    )
-    details = {"alert_ids": [str(a.id) for a in alerts], "source": "bulk"}
-    await audit_change(session, request, principal, "case.create", ("case", str(case.id)), details)
-    await session.commit()
-    for alert in alerts:
-        await publish_alert_event(alert, "updated")
-    return BulkResult(action="create_case", case_id=case.id, linked=len(alerts))
-
-
-async def _audit(
-    session: DbSession,
-    principal: Principal,
-    request: Request,
-    action: str,
-    alert: AlertModel,
-    change: dict[str, Any],
-) -> None:
-    await audit_change(session, request, principal, action, ("alert", str(alert.id)), change)
+    updated, missing = await AlertCommands(session).set_status(body.alert_ids, target, actor)
+    return BulkResult(action=body.action, updated=len(updated), missing=missing)

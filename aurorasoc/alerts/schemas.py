@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import (
     AgentType,
     AlertCreate,
@@ -67,6 +68,13 @@ class AlertOut(BaseModel):
     def intel_matches(self) -> list[IntelMatch]:
         """Feed indicators the alert's event carried (source, TLP, confidence), from ``metadata``."""
         return [IntelMatch.model_validate(m) for m in self.metadata.get("intel_matches", [])]
+
+
+class AlertPage(Page[AlertOut]):
+    """A queue page; ``next_cursor`` fetches the next one (keyset), ``skip`` still works."""
+
+    next_cursor: str | None = None
+    total_is_estimate: bool = False
 
 
 class TypedIOC(BaseModel):

@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.filters import AlertFilters
+from aurorasoc.alerts.paging import AlertListing, count_alerts, encode_cursor, page_query
 from aurorasoc.alerts.sql import alert_upsert
 from aurorasoc.core.ecs import ENTITY_COLUMNS
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
@@ -34,6 +35,7 @@ log = structlog.get_logger(__name__)
 CLOSED_STATUSES = (AlertStatus.RESOLVED.value, AlertStatus.FALSE_POSITIVE.value)
 MAX_LOG_IDS = 100
 EDITABLE_FIELDS = ("status", "severity", "assigned_agent", "resolution")
+UPSERT_ROWS = 256  # rows per statement at most: ~9k bound parameters, under SQLite's and asyncpg's limits
 # Entity columns of ``alerts`` and their widths (``parent_entity_id`` lives on events only).
 _ALERT_ENTITY_COLUMNS = {
     "host": 255, "user_name": 255, "src_ip": 64, "dst_ip": 64, "process_executable": 1024,
@@ -84,7 +86,7 @@ def _insert_row(data: AlertCreate) -> dict[str, Any]:
     now = datetime.now(UTC)
     first_seen = data.first_seen_at or data.last_seen_at or now
     last_seen = max(data.last_seen_at or first_seen, first_seen)
-    row = dict.fromkeys(c.name for c in AlertModel.__table__.columns if c.name != "occurrence_count")
+    row = dict.fromkeys(c.name for c in AlertModel.__table__.columns)
     row.update(
         id=uuid.uuid4(),
         title=data.title,
@@ -102,6 +104,7 @@ def _insert_row(data: AlertCreate) -> dict[str, Any]:
         dedup_hash=digest,
         first_seen_at=first_seen,
         last_seen_at=last_seen,
+        occurrence_count=1,
         created_at=now,
         updated_at=now,
         entities=dict(data.entities),
@@ -109,6 +112,32 @@ def _insert_row(data: AlertCreate) -> dict[str, Any]:
         **_entity_columns(data.entities, data.affected_assets),
     )
     return row
+
+
+def _chunks(count: int) -> builtins.list[tuple[int, int]]:
+    """(start, size) pieces of power-of-two sizes up to ``UPSERT_ROWS``: a handful of distinct
+    statements, each built and compiled once per process (a statement per batch size cost more
+    CPU than running it)."""
+    pieces, start = [], 0
+    while start < count:
+        size = min(UPSERT_ROWS, 1 << ((count - start).bit_length() - 1))
+        pieces.append((start, size))
+        start += size
+    return pieces
+
+
+def _fold_repeats(rows: Sequence[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
+    """One row per dedup hash: the first submission, counting its repeats and their event span."""
+    first: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        kept = first.get(row["dedup_hash"])
+        if kept is None:
+            first[row["dedup_hash"]] = {**row, "occurrence_count": 1}
+            continue
+        kept["occurrence_count"] += 1
+        kept["first_seen_at"] = min(kept["first_seen_at"], row["first_seen_at"])
+        kept["last_seen_at"] = max(kept["last_seen_at"], row["last_seen_at"])
+    return builtins.list(first.values())
 
 
 class AlertService:
@@ -122,35 +151,45 @@ class AlertService:
     async def create_many(self, items: Sequence[AlertCreate]) -> builtins.list[tuple[AlertModel, bool]]:
         """Ingest in order; repeats inside the batch dedup against each other as well.
 
-        Each alert is one ``INSERT … ON CONFLICT`` against the partial unique index on open alerts'
-        dedup hash, so concurrent submissions never create two open rows. The IOCs of all new
-        alerts are then typed, upserted and linked together (a fixed number of statements).
+        The batch is folded by dedup hash (a repeat adds to its first occurrence's count and event
+        span) and written as one multi-row ``INSERT … ON CONFLICT`` against the partial unique index
+        on open alerts' dedup hash, so concurrent submissions never create two open rows. The IOCs
+        of all new alerts are then typed, upserted and linked together (a fixed number of statements).
         """
-        results = [await self._upsert(item) for item in items]
+        rows = [_insert_row(item) for item in items]
+        folded = _fold_repeats(rows)
+        written: dict[str, AlertModel] = {}
+        for start, size in _chunks(len(folded)):
+            chunk = folded[start : start + size]
+            params = {f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()}
+            result = await self.session.scalars(
+                select(AlertModel).from_statement(alert_upsert(len(chunk))),
+                params,
+                execution_options={"populate_existing": True},
+            )
+            written.update((alert.dedup_hash or "", alert) for alert in result.all())
+        results = await self._outcomes(rows, {row["dedup_hash"]: row["id"] for row in folded}, written)
         await index_alert_iocs(self.session, [alert for alert, created in results if created])
         return results
 
-    async def _upsert(self, data: AlertCreate) -> tuple[AlertModel, bool]:
-        row = _insert_row(data)
-        result = await self.session.scalars(
-            select(AlertModel).from_statement(alert_upsert()),
-            row,
-            execution_options={"populate_existing": True},
-        )
-        alert = result.one()
-        if alert.id != row["id"]:
-            await self._merge_log_ids(alert, data.metadata.get("log_ids"))
-            ALERTS_DEDUPLICATED.inc()
-            return alert, False
-        ALERTS_CREATED.labels(alert.severity, alert.source).inc()
-        log.info(
-            "alert_created",
-            alert_id=str(alert.id),
-            severity=alert.severity,
-            source=alert.source,
-            dedup_hash=alert.dedup_hash,
-        )
-        return alert, True
+    async def _outcomes(
+        self, rows: Sequence[dict[str, Any]], proposed: dict[str, uuid.UUID], written: dict[str, AlertModel]
+    ) -> builtins.list[tuple[AlertModel, bool]]:
+        """Per submitted alert: its row, and True for the one submission that created it."""
+        results: builtins.list[tuple[AlertModel, bool]] = []
+        for row in rows:
+            alert = written[row["dedup_hash"]]
+            created = alert.id == row["id"] == proposed[row["dedup_hash"]]
+            if created:
+                ALERTS_CREATED.labels(alert.severity, alert.source).inc()
+                log.info(
+                    "alert_created", alert_id=str(alert.id), severity=alert.severity, source=alert.source
+                )
+            else:
+                await self._merge_log_ids(alert, row["metadata"].get("log_ids"))
+                ALERTS_DEDUPLICATED.inc()
+            results.append((alert, created))
+        return results
 
     async def _merge_log_ids(self, alert: AlertModel, new_ids: Any) -> None:
         if not isinstance(new_ids, builtins.list) or not new_ids:
@@ -168,14 +207,23 @@ class AlertService:
         return alert
 
     async def list(
-        self, filters: AlertFilters, *, skip: int = 0, limit: int = 50
-    ) -> tuple[builtins.list[AlertModel], int]:
-        clauses = filters.clauses()
-        total = await self.session.scalar(select(func.count()).select_from(AlertModel).where(*clauses)) or 0
-        rows = await self.session.execute(
-            select(AlertModel).where(*clauses).order_by(*filters.order_by()).offset(skip).limit(limit)
-        )
-        return builtins.list(rows.scalars()), total
+        self, filters: AlertFilters, *, skip: int = 0, limit: int = 50, cursor: str | None = None
+    ) -> AlertListing:
+        """One page, by ``cursor`` (keyset) or by ``skip`` (old clients and the console).
+
+        One row more than the page is read to know whether another page follows; a first page
+        that is not full is its own exact total, so only longer lists run the (capped) count.
+        """
+        dialect = self.session.get_bind().dialect.name
+        page = page_query(filters, dialect, skip=skip, limit=limit, cursor=cursor)
+        rows = builtins.list((await self.session.scalars(page)).all())
+        more = len(rows) > limit
+        items = rows[:limit]
+        next_cursor = encode_cursor(filters, items[-1]) if more and items else None
+        if not more and not cursor and (items or not skip):
+            return AlertListing(items, skip + len(items), False, next_cursor)
+        total, estimated = await count_alerts(self.session, filters.clauses(dialect))
+        return AlertListing(items, total, estimated, next_cursor)
 
     async def update(self, alert: AlertModel, changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """Apply an analyst edit; returns ``{"before", "after"}`` of the changed fields."""

@@ -8,7 +8,7 @@ typed bind parameters keep UUID, JSON and UTC-datetime handling identical to the
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from sqlalchemy import Table, TextClause, bindparam, text
 from sqlalchemy.sql.selectable import TextualSelect
@@ -21,26 +21,33 @@ def _typed(table: Table, names: list[str], sql: str) -> TextClause:
     return text(sql).bindparams(*(bindparam(n, type_=columns[n].type) for n in names))
 
 
-@cache
-def alert_upsert() -> TextualSelect:
-    """Insert an alert, or bump the open alert with the same dedup hash; returns the row."""
+@lru_cache(maxsize=16)
+def alert_upsert(rows: int = 1) -> TextualSelect:
+    """Insert ``rows`` alerts in one statement; an alert whose dedup hash an open alert holds
+    bumps that one instead (by its own ``occurrence_count``). Returns every row written.
+
+    Parameters are ``<column>_<n>``. The rows must have distinct dedup hashes (PostgreSQL refuses
+    to update one row twice in a statement): the service folds a batch's repeats first.
+    """
     table: Table = AlertModel.__table__  # type: ignore[assignment]
-    names = [c.name for c in table.columns if c.name not in {"occurrence_count"}]
-    returning = ", ".join(c.name for c in table.columns)
+    names = [c.name for c in table.columns]
+    returning = ", ".join(names)
+    values = ", ".join("(" + ", ".join(f":{n}_{i}" for n in names) + ")" for i in range(rows))
     # Built from our own table metadata only; every value is a bound parameter.
     sql = (
-        f"INSERT INTO alerts ({', '.join(names)}, occurrence_count) "  # noqa: S608
-        f"VALUES ({', '.join(':' + n for n in names)}, 1) "
+        f"INSERT INTO alerts ({', '.join(names)}) VALUES {values} "  # noqa: S608
         f"ON CONFLICT (dedup_hash) WHERE {OPEN_ALERT_PREDICATE} DO UPDATE SET "
-        "occurrence_count = alerts.occurrence_count + 1, "
+        "occurrence_count = alerts.occurrence_count + excluded.occurrence_count, "
         # Event times: the span of every event behind the alert, whatever order they arrive in.
-        "first_seen_at = CASE WHEN :first_seen_at < alerts.first_seen_at "
-        "THEN :first_seen_at ELSE alerts.first_seen_at END, "
-        "last_seen_at = CASE WHEN :last_seen_at > alerts.last_seen_at "
-        "THEN :last_seen_at ELSE alerts.last_seen_at END, updated_at = :updated_at "
+        "first_seen_at = CASE WHEN excluded.first_seen_at < alerts.first_seen_at "
+        "THEN excluded.first_seen_at ELSE alerts.first_seen_at END, "
+        "last_seen_at = CASE WHEN excluded.last_seen_at > alerts.last_seen_at "
+        "THEN excluded.last_seen_at ELSE alerts.last_seen_at END, updated_at = excluded.updated_at "
         f"RETURNING {returning}"
     )
-    return _typed(table, names, sql).columns(*table.columns)
+    columns = table.columns
+    params = [bindparam(f"{n}_{i}", type_=columns[n].type) for i in range(rows) for n in names]
+    return text(sql).bindparams(*params).columns(*table.columns)
 
 
 @cache

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from aurorasoc.core.config import Settings, get_settings
@@ -25,6 +26,12 @@ from aurorasoc.core.data_files import secure_sqlite_file
 
 class DatabaseUnavailable(RuntimeError):
     """The configured database cannot be reached."""
+
+
+class DatabaseBusy(RuntimeError):
+    """SQLite's one writer stayed taken longer than a write may queue (answered 503 + Retry-After)."""
+
+    retry_after_seconds = 1
 
 
 # What a query can raise when the database goes away: SQLAlchemy's wrapped errors, and - when a
@@ -38,6 +45,10 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.InterfaceError,
 )
 
+
+# How long a write queues for SQLite's writer before the client is told to retry.
+WRITE_QUEUE_SECONDS = 10.0
+_write_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 _engine: AsyncEngine | None = None
 _session_factory: async_sessionmaker[AsyncSession] | None = None
@@ -97,6 +108,35 @@ async def session_scope() -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+@asynccontextmanager
+async def serialized_writes(session: AsyncSession) -> AsyncIterator[None]:
+    """Take SQLite's writer for a write-and-commit (a no-op on PostgreSQL).
+
+    SQLite lets one transaction write at a time; left to its busy timeout, concurrent writers in
+    this process poll, starve each other and fail with "database is locked" (a 500). Here they
+    queue on one lock, in order; a write that cannot get it within ``WRITE_QUEUE_SECONDS`` raises
+    ``DatabaseBusy`` (503 with ``Retry-After``). Other processes still meet SQLite's busy timeout.
+    """
+    engine = session.get_bind().engine
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    lock = _write_locks.setdefault(engine, asyncio.Lock())
+    try:
+        await asyncio.wait_for(lock.acquire(), WRITE_QUEUE_SECONDS)
+    except TimeoutError:
+        raise DatabaseBusy(f"the database writer stayed busy for {WRITE_QUEUE_SECONDS:.0f} s") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def is_sqlite_busy(exc: BaseException) -> bool:
+    """SQLite's own "database is locked"/"busy" error (another process held the writer too long)."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig or exc)
 
 
 async def probe_database(*, force: bool = False) -> bool:

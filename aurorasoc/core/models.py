@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
+from aurorasoc.core import alert_search
 from aurorasoc.core.models_base import Base as Base
 from aurorasoc.core.models_base import _Keyed, _Mutable
 from aurorasoc.core.types import JSONType, UTCDateTime, utcnow
@@ -140,6 +141,9 @@ class AlertModel(_Mutable, Base):
         Index("ix_alerts_dst_ip", "dst_ip"),
         Index("ix_alerts_process_executable", "process_executable"),
         Index("ix_alerts_last_seen_at", "last_seen_at"),
+        # Keyset pages on the other sort orders of the queue (spec §28).
+        Index("ix_alerts_occurrence_count", "occurrence_count"),
+        Index("ix_alerts_title", "title"),
     )
 
     title: Mapped[str] = mapped_column(String(500), nullable=False)
@@ -177,6 +181,9 @@ class AlertModel(_Mutable, Base):
     parent_command_line: Mapped[str | None] = mapped_column(Text)
     entities: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
     observables: Mapped[list[Any]] = mapped_column(JSONType, default=list, nullable=False)
+
+
+alert_search.attach(AlertModel.__table__)  # type: ignore[arg-type]
 
 
 class IOCModel(_Mutable, Base):

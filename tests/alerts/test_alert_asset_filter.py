@@ -26,10 +26,10 @@ async def test_exact_asset_match_on_both_databases(any_db_session):
     )
     await any_db_session.flush()
     service = AlertService(any_db_session)
-    rows, total = await service.list(AlertFilters(asset="host:WIN_DC01"), skip=0, limit=50)
-    assert total == 1 and [a.title for a in rows] == ["dc logon"]
-    rows, total = await service.list(AlertFilters(asset="user:alice", sort="title"), skip=0, limit=50)
-    assert [a.title for a in rows] == ["alice elsewhere", "dc logon"]
+    page = await service.list(AlertFilters(asset="host:WIN_DC01"), skip=0, limit=50)
+    assert page.total == 1 and [a.title for a in page.items] == ["dc logon"]
+    page = await service.list(AlertFilters(asset="user:alice", sort="title"), skip=0, limit=50)
+    assert [a.title for a in page.items] == ["alice elsewhere", "dc logon"]
 
 
 @pytest.mark.parametrize("bad", ["WIN-DC01", "host:", 'host:a"b', "disk:c"])

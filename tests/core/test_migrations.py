@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from aurorasoc.core import migrate
+from aurorasoc.core.alert_search import include_name
 from aurorasoc.core.models import Base
 
 
@@ -36,7 +37,8 @@ def _drift(async_url: str) -> list:
         async with engine.connect() as conn:
             diff = await conn.run_sync(
                 lambda c: compare_metadata(
-                    MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata
+                    MigrationContext.configure(c, opts={"compare_type": True, "include_name": include_name}),
+                    Base.metadata,
                 )
             )
         await engine.dispose()

@@ -1,0 +1,79 @@
+"""Text and asset filters of the alert queue, compiled to the full-text indexes (spec §28).
+
+``q`` is a list of words; every word must occur (as a word prefix) in the title, description or
+entities. On SQLite that is an FTS5 query; on PostgreSQL a ``tsvector`` match, or a ``pg_trgm``
+accelerated substring match for three characters or more (what ``ILIKE '%…%'`` used to give).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql import type_coerce
+
+from aurorasoc.core.alert_search import FTS_TABLE, PG_DOCUMENT, PG_TSVECTOR
+from aurorasoc.core.models import AlertModel
+
+_TOKEN = re.compile(r"[^\W_]")  # a letter or digit: what the unicode61 tokeniser indexes
+_TRIGRAM = 3  # pg_trgm needs three characters to use its index
+
+
+def _fts_phrase(text: str) -> str:
+    """One FTS5 string (quotes doubled, so the user's text is never query syntax)."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _like_pattern(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _fts_match(query: str) -> ColumnElement[bool]:
+    """``alerts.rowid IN (SELECT rowid FROM alerts_fts WHERE alerts_fts MATCH :query)``."""
+    matches: Select[tuple[Any]] = (
+        select(literal_column("rowid"))
+        .select_from(table(FTS_TABLE))
+        .where(literal_column(FTS_TABLE).op("MATCH")(bindparam("alerts_fts_query", query, type_=String)))
+    )
+    return literal_column("alerts.rowid").in_(matches.scalar_subquery())
+
+
+def text_search(q: str, dialect: str) -> ColumnElement[bool]:
+    words = [w for w in q.split() if _TOKEN.search(w)]
+    if dialect == "postgresql":
+        document = literal_column(f"({PG_DOCUMENT})", String)
+        words_match = literal_column(PG_TSVECTOR).op("@@")(
+            func.plainto_tsquery(literal_column("'simple'::regconfig"), q)
+        )
+        return or_(words_match, document.ilike(_like_pattern(q))) if len(q) >= _TRIGRAM else words_match
+    if dialect == "sqlite" and words:
+        return _fts_match(" ".join(_fts_phrase(w) + "*" for w in words))
+    # No indexable word (punctuation only), or another database: a plain scan.
+    pattern = _like_pattern(q)
+    title, description = AlertModel.title, AlertModel.description
+    return or_(title.ilike(pattern, escape="\\"), description.ilike(pattern, escape="\\"))
+
+
+def asset_filter(asset: str, dialect: str) -> ColumnElement[bool]:
+    """One affected asset (``host:NAME``): JSONB containment on PostgreSQL (GIN index); on SQLite
+    the FTS index narrows to alerts naming it and the exact quoted value is checked on those."""
+    if dialect == "postgresql":
+        return type_coerce(AlertModel.affected_assets, JSONB).contains([asset])
+    quoted = '"' + asset.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
+    exact = cast(AlertModel.affected_assets, String).like(f"%{quoted}%", escape="\\")
+    if dialect != "sqlite" or not _TOKEN.search(asset):
+        return exact
+    return _fts_match(f"affected_assets : {_fts_phrase(asset)}") & exact
