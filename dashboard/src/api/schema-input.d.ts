@@ -2794,6 +2794,33 @@ export interface components {
             /** User Name */
             user_name?: string | null;
         };
+        /**
+         * AlertPage
+         * @description A queue page; ``next_cursor`` fetches the next one (keyset), ``skip`` still works.
+         */
+        AlertPage: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source?: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["AlertOut"][];
+            /** Limit */
+            limit: number;
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+            /**
+             * Total Is Estimate
+             * @default false
+             */
+            total_is_estimate?: boolean;
+        };
         /** AlertPatch */
         AlertPatch: {
             assigned_agent?: components["schemas"]["AgentType"] | null;
@@ -5661,23 +5688,6 @@ export interface components {
              */
             source?: string | null;
         };
-        /** Page[AlertOut] */
-        Page_AlertOut_: {
-            /**
-             * Data Source
-             * @default database
-             * @enum {string}
-             */
-            data_source?: "database" | "showcase";
-            /** Items */
-            items: components["schemas"]["AlertOut"][];
-            /** Limit */
-            limit: number;
-            /** Skip */
-            skip: number;
-            /** Total */
-            total: number;
-        };
         /** Page[ApiKeyInfo] */
         Page_ApiKeyInfo_: {
             /**
@@ -7604,6 +7614,8 @@ export interface operations {
     list_alerts_api_v1_alerts_get: {
         parameters: {
             query?: {
+                /** @description The previous page's next_cursor (keyset paging; skip is ignored) */
+                cursor?: string | null;
                 /** @description Rows to skip */
                 skip?: number;
                 /** @description Page size (max 200) */
@@ -7614,7 +7626,7 @@ export interface operations {
                 status?: components["schemas"]["AlertStatus"][];
                 source?: string | null;
                 case_id?: string | null;
-                /** @description Case-insensitive text in title or description */
+                /** @description Words (or prefixes) in title, description or entities */
                 q?: string | null;
                 since?: string | null;
                 until?: string | null;
@@ -7640,7 +7652,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_AlertOut_"];
+                    "application/json": components["schemas"]["AlertPage"];
                 };
             };
             /** @description Invalid input (the detail names the reason) */

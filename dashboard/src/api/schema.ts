@@ -2794,6 +2794,33 @@ export interface components {
             /** User Name */
             user_name?: string | null;
         };
+        /**
+         * AlertPage
+         * @description A queue page; ``next_cursor`` fetches the next one (keyset), ``skip`` still works.
+         */
+        AlertPage: {
+            /**
+             * Data Source
+             * @default database
+             * @enum {string}
+             */
+            data_source: "database" | "showcase";
+            /** Items */
+            items: components["schemas"]["AlertOut"][];
+            /** Limit */
+            limit: number;
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Skip */
+            skip: number;
+            /** Total */
+            total: number;
+            /**
+             * Total Is Estimate
+             * @default false
+             */
+            total_is_estimate: boolean;
+        };
         /** AlertPatch */
         AlertPatch: {
             assigned_agent?: components["schemas"]["AgentType"] | null;
@@ -5661,23 +5688,6 @@ export interface components {
              */
             source?: string | null;
         };
-        /** Page[AlertOut] */
-        Page_AlertOut_: {
-            /**
-             * Data Source
-             * @default database
-             * @enum {string}
-             */
-            data_source: "database" | "showcase";
-            /** Items */
-            items: components["schemas"]["AlertOut"][];
-            /** Limit */
-            limit: number;
-            /** Skip */
-            skip: number;
-            /** Total */
-            total: number;
-        };
         /** Page[ApiKeyInfo] */
         Page_ApiKeyInfo_: {
             /**
@@ -7604,6 +7614,8 @@ export interface operations {
     list_alerts_api_v1_alerts_get: {
         parameters: {
             query?: {
+                /** @description The previous page's next_cursor (keyset paging; skip is ignored) */
+                cursor?: string | null;
                 /** @description Rows to skip */
                 skip?: number;
                 /** @description Page size (max 200) */
@@ -7614,7 +7626,7 @@ export interface operations {
                 status?: components["schemas"]["AlertStatus"][];
                 source?: string | null;
                 case_id?: string | null;
-                /** @description Case-insensitive text in title or description */
+                /** @description Words (or prefixes) in title, description or entities */
                 q?: string | null;
                 since?: string | null;
                 until?: string | null;
@@ -7640,7 +7652,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_AlertOut_"];
+                    "application/json": components["schemas"]["AlertPage"];
                 };
             };
             /** @description Invalid input (the detail names the reason) */
@@ -23481,6 +23493,7 @@ export const pathsApiV1SiemLogsGetParametersQueryRangeAnyOf0Values: ReadonlyArra
 export const agentStatusOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentStatusOut"]["status"]> = ["online", "degraded", "offline", "disabled", "unconfigured"];
 export const agentTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AgentType"]> = ["orchestrator", "security_analyst", "threat_hunter", "malware_analyst", "incident_responder", "network_security", "cps_security", "threat_intel", "endpoint_security", "forensic_analyst", "web_security", "report_generator", "vulnerability_manager", "compliance_analyst"];
 export const alertDetailData_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AlertDetail"]["data_source"]> = ["database", "showcase"];
+export const alertPageData_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AlertPage"]["data_source"]> = ["database", "showcase"];
 export const alertResolutionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AlertResolution"]> = ["benign", "false_positive", "duplicate", "remediated"];
 export const alertStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AlertStatus"]> = ["new", "triaged", "investigating", "escalated", "resolved", "false_positive"];
 export const allowBodyKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AllowBody"]["kind"]> = ["value", "process_path", "host"];
@@ -23536,7 +23549,6 @@ export const meAuth_providerValues: ReadonlyArray<FlattenedDeepRequired<componen
 export const networkAttackDetailStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["NetworkAttackDetail"]["status"]> = ["triage", "case", "dismissed"];
 export const networkAttackOutStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["NetworkAttackOut"]["status"]> = ["triage", "case", "dismissed"];
 export const overrideRequestStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OverrideRequest"]["status"]> = ["completed", "failed"];
-export const page_AlertOut_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_AlertOut_"]["data_source"]> = ["database", "showcase"];
 export const page_ApiKeyInfo_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_ApiKeyInfo_"]["data_source"]> = ["database", "showcase"];
 export const page_ApprovalOut_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_ApprovalOut_"]["data_source"]> = ["database", "showcase"];
 export const page_AuditEntry_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_AuditEntry_"]["data_source"]> = ["database", "showcase"];
