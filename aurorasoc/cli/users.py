@@ -10,6 +10,7 @@ from rich.table import Table
 from aurorasoc.access.users import UserService, parse_role
 from aurorasoc.cli.common import CLI_ACTOR, console, ensure_schema, fail, run
 from aurorasoc.core.db import session_scope
+from aurorasoc.core.errors import InvalidInput
 
 app = typer.Typer(help="Manage local user accounts.", no_args_is_help=True)
 
@@ -120,8 +121,6 @@ def disable(username: str) -> None:
 
 
 def parse_role_or_exit(role: str):  # type: ignore[no-untyped-def]
-    from aurorasoc.core.errors import InvalidInput
-
     try:
         return parse_role(role)
     except InvalidInput as exc:
