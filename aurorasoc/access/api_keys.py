@@ -1,4 +1,8 @@
-"""API keys for services (spec §7.4): issue once, store only the SHA-256, revoke immediately."""
+"""API keys for services (spec §7.4): issue once, store only the SHA-256, revoke immediately.
+
+:meth:`ApiKeyService.issue` and :meth:`ApiKeyService.withdraw` are the audited, committed units of
+work the API and the CLI share; ``create``/``revoke`` only flush.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.api_keys import generate_api_key, generate_key_label, hash_api_key
+from aurorasoc.core.auth import purge_api_key_cache
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.models import ApiKeyModel
 from aurorasoc.core.rbac import ALL_PERMISSIONS, ROLE_PERMISSIONS, has_permission
@@ -101,4 +107,37 @@ class ApiKeyService:
             raise Conflict(f"API key {key_id} is already revoked", code="already_revoked")
         key.revoked_at = datetime.now(UTC)
         await self.session.flush()
+        return key
+
+    async def issue(
+        self,
+        service_name: str,
+        *,
+        expires_in_days: int | None = None,
+        permissions: Iterable[str] | None = None,
+        granter_permissions: frozenset[str] | None = None,
+        actor: Actor,
+    ) -> IssuedApiKey:
+        """Create a key on behalf of ``actor`` (bounded by ``granter_permissions``), audited, committed."""
+        issued = await self.create(
+            service_name, created_by=actor.username, expires_in_days=expires_in_days,
+            permissions=permissions, granter_permissions=granter_permissions,
+        )  # fmt: skip
+        key = issued.key
+        details = {
+            "service_name": key.service_name,
+            "key_prefix": key.key_prefix,
+            "permissions": key.permissions,
+        }
+        await actor.audit(self.session, "apikey.create", ("api_key", str(key.id)), details)
+        await self.session.commit()
+        return issued
+
+    async def withdraw(self, key_id: uuid.UUID, *, actor: Actor) -> ApiKeyModel:
+        """Revoke a key, audited and committed; this process forgets it at once, others within the TTL."""
+        key = await self.revoke(key_id)
+        details = {"service_name": key.service_name, "key_prefix": key.key_prefix}
+        await actor.audit(self.session, "apikey.revoke", ("api_key", str(key.id)), details)
+        await self.session.commit()
+        purge_api_key_cache(str(key.id))
         return key

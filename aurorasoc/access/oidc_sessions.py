@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -99,11 +99,46 @@ def _username(claims: dict[str, Any]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class ProviderAnswer:
+    """What the browser brought back to the callback: the sealed cookie and the query parameters."""
+
+    cookie: str | None
+    state: str | None
+    code: str | None
+    error: str | None
+
+
 class OIDCSignInService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.users = UserService(session)
         self.audit = AuditService(session)
+
+    async def sign_in(
+        self, client: OIDCClient, answer: ProviderAnswer, ip: str | None
+    ) -> tuple[PendingLogin, IssuedToken]:
+        """The whole callback as one unit of work: check the pending login and its one-time state,
+        exchange the code, validate the ID token, provision the user, audit and commit.
+
+        A refusal is audited and committed too, then re-raised for the caller to redirect.
+        """
+        try:
+            pending = open_pending(answer.cookie, answer.state)
+            await consume_state(pending.state)
+            if answer.error or not answer.code:
+                problem = answer.error or "no code"
+                raise OIDCError("provider_error", f"the identity provider answered: {problem}", 400)
+            claims = await client.validate_id_token(
+                await client.exchange(answer.code, pending), pending.nonce
+            )
+            issued = await self.complete(client, claims, ip)
+        except OIDCError as exc:
+            await self.refused(exc, ip)
+            await self.session.commit()
+            raise
+        await self.session.commit()
+        return pending, issued
 
     async def complete(self, client: OIDCClient, claims: dict[str, Any], ip: str | None) -> IssuedToken:
         """Provision or update the OIDC user, then mint the local session token."""

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.access.schemas import Me, PasswordChange, UserCreate, UserOut, UserUpdate
 from aurorasoc.access.users import UserService
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.schemas import Page
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import CurrentPrincipal, DbSession, Paging, require_database
+from aurorasoc.core.web.deps import CurrentPrincipal, DbSession, Paging, client_ip, require_database
 from aurorasoc.core.web.showcase import SHOWCASE_HEADER
 
 log = logging.getLogger(__name__)
@@ -63,10 +62,8 @@ async def change_password(
     if principal.auth_provider != "local":
         raise InvalidInput("only local accounts have a password to change", code="not_local_account")
     await UserService(session).change_own_password(
-        principal.username, body.current_password, body.new_password
+        body.current_password, body.new_password, actor=Actor.of(principal, client_ip(request))
     )
-    await _audit(session, request, principal, "user.update", principal.username, {"changed": ["password"]})
-    await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -93,15 +90,11 @@ async def list_users(session: DbSession, paging: Paging, response: Response) -> 
 async def create_user(
     body: UserCreate, request: Request, session: DbSession, principal: Principal = ManageUsers
 ) -> UserOut:
-    user = await UserService(session, granter=principal.permissions).create(
-        body.username, body.password, body.role, display_name=body.display_name, email=body.email
-    )
-    created = UserOut.model_validate(user)
-    await _audit(
-        session, request, principal, "user.create", user.username, {"after": created.audit_snapshot()}
-    )
-    await session.commit()
-    return created
+    user = await UserService(session, granter=principal.permissions).add(
+        body.username, body.password, body.role, display_name=body.display_name, email=body.email,
+        actor=Actor.of(principal, client_ip(request)),
+    )  # fmt: skip
+    return UserOut.model_validate(user)
 
 
 @router.patch(
@@ -118,24 +111,11 @@ async def update_user(
 ) -> UserOut:
     """The last active admin cannot be demoted or disabled (409). Grants are bounded by the caller's
     own permissions (403); a password reset or role change ends the user's sessions."""
-    service = UserService(session, granter=principal.permissions)
-    before = UserOut.model_validate(await service.get(username)).audit_snapshot()
-    user = await service.update(
-        username,
-        role=body.role,
-        is_active=body.is_active,
-        password=body.password,
-        profile=body.profile_changes(),
-    )
-    updated = UserOut.model_validate(user)
-    details = {
-        "before": before,
-        "after": updated.audit_snapshot(),
-        "password_changed": body.password is not None,
-    }
-    await _audit(session, request, principal, "user.update", username, details)
-    await session.commit()
-    return updated
+    user = await UserService(session, granter=principal.permissions).edit(
+        username, role=body.role, is_active=body.is_active, password=body.password,
+        profile=body.profile_changes(), actor=Actor.of(principal, client_ip(request)),
+    )  # fmt: skip
+    return UserOut.model_validate(user)
 
 
 @router.delete(
@@ -149,19 +129,5 @@ async def delete_user(
 ) -> Response:
     """The last active admin cannot be deleted (409); only an admin deletes an admin (403)."""
     service = UserService(session, granter=principal.permissions)
-    before = UserOut.model_validate(await service.get(username)).audit_snapshot()
-    await service.delete(username)
-    await _audit(session, request, principal, "user.delete", username, {"before": before})
-    await session.commit()
+    await service.remove(username, actor=Actor.of(principal, client_ip(request)))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-async def _audit(
-    session: AsyncSession,
-    request: Request,
-    principal: Principal,
-    action: str,
-    username: str,
-    details: dict[str, Any],
-) -> None:
-    await audit_change(session, request, principal, action, ("user", username), details)

@@ -16,9 +16,9 @@ from aurorasoc.access.schemas_auth import (
     ProvidersResponse,
     TokenResponse,
 )
-from aurorasoc.access.sessions import AuthSessionService, LoginRejected, mirror_revocation
-from aurorasoc.core.audit import AuditService
-from aurorasoc.core.auth import Principal, purge_api_key_cache, require_permission
+from aurorasoc.access.sessions import AuthSessionService, LoginRejected
+from aurorasoc.core.actor import Actor
+from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.rate_limit import enforce_login_limit
 from aurorasoc.core.schemas import Page
@@ -69,10 +69,8 @@ async def login(
     try:
         issued = await AuthSessionService(session).login(body.username, body.password, ip)
     except LoginRejected as exc:
-        await session.commit()  # keep the auth.login_failed entry
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         raise HTTPException(exc.status_code, exc.message, headers=headers) from None
-    await session.commit()
     set_session_cookie(response, request, issued.access_token, issued.expires_in)
     return TokenResponse(access_token=issued.access_token, expires_in=issued.expires_in)
 
@@ -84,9 +82,7 @@ async def login(
     summary="Revoke the current token and clear the cookie. Permission: any authenticated principal",
 )
 async def logout(request: Request, session: DbSession, principal: CurrentPrincipal) -> Response:
-    revoked = await AuthSessionService(session).logout(principal, client_ip(request))
-    await session.commit()
-    await mirror_revocation(revoked)
+    await AuthSessionService(session).logout(principal, client_ip(request))
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(
         COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=_cookie_secure(request)
@@ -121,24 +117,14 @@ async def create_api_key(
     session: DbSession,
     principal: Principal = Depends(require_permission("users:manage")),
 ) -> ApiKeyCreated:
-    issued = await ApiKeyService(session).create(
+    issued = await ApiKeyService(session).issue(
         body.service_name,
-        created_by=principal.username,
         expires_in_days=body.expires_in_days,
         permissions=body.permissions,
         granter_permissions=principal.permissions,
+        actor=Actor.of(principal, client_ip(request)),
     )
     key = issued.key
-    await AuditService(session).record(
-        principal.username,
-        principal.actor_type,
-        "apikey.create",
-        "api_key",
-        str(key.id),
-        {"service_name": key.service_name, "key_prefix": key.key_prefix, "permissions": key.permissions},
-        ip=client_ip(request),
-    )
-    await session.commit()
     response.headers["Cache-Control"] = "no-store"
     info = ApiKeyInfo.model_validate(key).model_dump(exclude={"last_used_at", "revoked_at"})
     return ApiKeyCreated(**info, api_key=issued.raw_key)
@@ -173,16 +159,5 @@ async def revoke_api_key(
     session: DbSession,
     principal: Principal = Depends(require_permission("users:manage")),
 ) -> Response:
-    key = await ApiKeyService(session).revoke(key_id)
-    await AuditService(session).record(
-        principal.username,
-        principal.actor_type,
-        "apikey.revoke",
-        "api_key",
-        str(key.id),
-        {"service_name": key.service_name, "key_prefix": key.key_prefix},
-        ip=client_ip(request),
-    )
-    await session.commit()
-    purge_api_key_cache(str(key.id))
+    await ApiKeyService(session).withdraw(key_id, actor=Actor.of(principal, client_ip(request)))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -17,8 +17,7 @@ from aurorasoc.access.oidc import OIDCClient, OIDCError
 from aurorasoc.access.oidc_sessions import (
     PENDING_TTL_SECONDS,
     OIDCSignInService,
-    consume_state,
-    open_pending,
+    ProviderAnswer,
     seal_pending,
 )
 from aurorasoc.access.router_auth import _cookie_secure, set_session_cookie
@@ -108,21 +107,11 @@ async def oidc_callback(
     state: str | None = Query(None, max_length=512),
     error: str | None = Query(None, max_length=256),
 ) -> RedirectResponse:
-    client = _client()
-    ip = client_ip(request)
-    service = OIDCSignInService(session)
+    answer = ProviderAnswer(request.cookies.get(PENDING_COOKIE), state, code, error)
     try:
-        pending = open_pending(request.cookies.get(PENDING_COOKIE), state)
-        await consume_state(pending.state)
-        if error or not code:
-            raise OIDCError("provider_error", f"the identity provider answered: {error or 'no code'}", 400)
-        claims = await client.validate_id_token(await client.exchange(code, pending), pending.nonce)
-        issued = await service.complete(client, claims, ip)
+        pending, issued = await OIDCSignInService(session).sign_in(_client(), answer, client_ip(request))
     except OIDCError as exc:
-        await service.refused(exc, ip)
-        await session.commit()
         return _refusal(exc)
-    await session.commit()
     response = RedirectResponse(pending.next_path, status.HTTP_303_SEE_OTHER)
     set_session_cookie(response, request, issued.access_token, issued.expires_in)
     response.delete_cookie(PENDING_COOKIE, path="/api/v1/auth/oidc")

@@ -64,13 +64,17 @@ class AuthSessionService:
         self.audit = AuditService(session)
 
     async def login(self, username: str, password: str, ip: str | None) -> IssuedToken:
-        """Verify the password and mint a JWT; audits success and failure (never the password)."""
+        """Verify the password and mint a JWT; audits success and failure (never the password).
+
+        Commits either way: a refused login keeps its ``auth.login_failed`` entry.
+        """
         user = await self.users.find(username)
         reason = await asyncio.to_thread(_refusal_reason, user, password)  # argon2 is CPU-bound
         if reason is not None or user is None:
             await self.audit.record(
                 username, "user", "auth.login_failed", "user", username, {"reason": reason}, ip=ip
             )
+            await self.session.commit()
             if reason == "service_account":
                 raise LoginRejected(403, NO_INTERACTIVE_LOGIN, reason)
             raise LoginRejected(401, BAD_CREDENTIALS, reason or "unknown_user")
@@ -80,10 +84,14 @@ class AuthSessionService:
         await self.audit.record(
             user.username, "user", "auth.login", "user", user.username, {"auth_provider": "local"}, ip=ip
         )
+        await self.session.commit()
         return IssuedToken(access_token=token, expires_in=expires_in, user=user)
 
     async def logout(self, principal: Principal, ip: str | None) -> RevokedTokenModel:
-        """Revoke the caller's token (its ``jti``, until its own expiry) and prune expired rows."""
+        """Revoke the caller's token (its ``jti``, until its own expiry) and prune expired rows.
+
+        Audited and committed, then mirrored to Redis for the other replicas.
+        """
         if principal.auth_provider == "api_key" or principal.jti is None:
             raise InvalidInput(
                 "API keys have no session to log out of; revoke the key instead", code="not_a_session"
@@ -97,7 +105,8 @@ class AuthSessionService:
         await self.audit.record(
             principal.username, principal.actor_type, "auth.logout", "user", principal.username, ip=ip
         )
-        await self.session.flush()
+        await self.session.commit()
+        await mirror_revocation(revoked)
         return revoked
 
 

@@ -1,13 +1,21 @@
-"""Local user accounts: creation, roles, passwords, and the last-admin safeguard."""
+"""Local user accounts: creation, roles, passwords, and the last-admin safeguard.
+
+:meth:`UserService.add`, :meth:`~UserService.edit`, :meth:`~UserService.remove` and
+:meth:`~UserService.change_own_password` are the units of work the API and the CLI share: the
+change, its audit row (before/after snapshots) and the commit. The other methods only flush.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.access.schemas import UserOut
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import purge_api_key_cache, purge_principal_cache
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from aurorasoc.core.models import UserModel
@@ -135,9 +143,7 @@ class UserService:
             validate_password(password)
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
-        user = await self.get(username)
-        if user.auth_provider != "local":
-            raise InvalidInput(f"user '{username}' signs in through {user.auth_provider}; no local password")
+        user = _local(await self.get(username))
         user.password_hash = hash_password(password)
         await self.session.flush()
         return user
@@ -179,14 +185,56 @@ class UserService:
         user.last_login_at = datetime.now(UTC)
         await self.session.flush()
 
-    async def change_own_password(self, username: str, current: str, new: str) -> UserModel:
-        """Self-service change: the current password must be proven first."""
-        user = await self.get(username)
-        if user.auth_provider != "local":
-            raise InvalidInput(f"user '{username}' signs in through {user.auth_provider}; no local password")
+    async def change_own_password(self, current: str, new: str, *, actor: Actor) -> UserModel:
+        """Self-service change by ``actor``: the current password must be proven first; audited, committed."""
+        user = _local(await self.get(actor.username))
         if not verify_password(user.password_hash, current):
             raise InvalidInput("current password is incorrect", code="wrong_password")
-        return await self.set_password(username, new)
+        await self.set_password(user.username, new)
+        await self._commit(actor, "user.update", user.username, {"changed": ["password"]})
+        return user
+
+    async def add(
+        self,
+        username: str,
+        password: str,
+        role: Role | str,
+        *,
+        display_name: str | None = None,
+        email: str | None = None,
+        actor: Actor,
+    ) -> UserModel:
+        """Create a local user, audited with its snapshot and committed."""
+        user = await self.create(username, password, role, display_name=display_name, email=email)
+        await self._commit(actor, "user.create", username, {"after": _snapshot(user)})
+        return user
+
+    async def edit(
+        self,
+        username: str,
+        *,
+        role: Role | str | None = None,
+        is_active: bool | None = None,
+        password: str | None = None,
+        profile: dict[str, str | None] | None = None,
+        actor: Actor,
+    ) -> UserModel:
+        """:meth:`update`, audited with the before/after snapshots and committed."""
+        before = _snapshot(await self.get(username))
+        user = await self.update(username, role=role, is_active=is_active, password=password, profile=profile)
+        details = {"before": before, "after": _snapshot(user), "password_changed": password is not None}
+        await self._commit(actor, "user.update", username, details)
+        return user
+
+    async def remove(self, username: str, *, actor: Actor) -> None:
+        """:meth:`delete`, audited with the last snapshot and committed."""
+        before = _snapshot(await self.get(username))
+        await self.delete(username)
+        await self._commit(actor, "user.delete", username, {"before": before})
+
+    async def _commit(self, actor: Actor, action: str, username: str, details: dict[str, Any]) -> None:
+        await actor.audit(self.session, action, ("user", username), details)
+        await self.session.commit()
 
     async def update(
         self,
@@ -222,3 +270,14 @@ class UserService:
         )
         if not active_admins and user.is_active:
             raise Conflict("the last active admin cannot be demoted, disabled or deleted", code="last_admin")
+
+
+def _snapshot(user: UserModel) -> dict[str, Any]:
+    return UserOut.model_validate(user).audit_snapshot()
+
+
+def _local(user: UserModel) -> UserModel:
+    """Only local accounts have a password here; OIDC users change theirs at the provider."""
+    if user.auth_provider != "local":
+        raise InvalidInput(f"user '{user.username}' signs in through {user.auth_provider}; no local password")
+    return user

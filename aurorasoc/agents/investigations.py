@@ -23,6 +23,7 @@ from aurorasoc.agents.investigation_workflow import BackendFor, run_investigatio
 from aurorasoc.agents.llm import OFFLINE, LLMUnavailable
 from aurorasoc.agents.models import InvestigationEventModel, InvestigationModel
 from aurorasoc.agents.recorder import StepRecorder
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, get_bus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, NotFound, ServiceUnavailable
@@ -195,26 +196,35 @@ class InvestigationService:
         await self.session.commit()
         await _announce(investigation)
 
-    async def override(self, investigation: InvestigationModel, status: str, note: str, actor: str) -> None:
-        """An operator settles the outcome: ``completed`` or ``failed``, with a note."""
+    async def override(
+        self, investigation_id: uuid.UUID, status: str, note: str, *, actor: Actor
+    ) -> InvestigationModel:
+        """An operator settles the outcome: ``completed`` or ``failed``, with a note; the step, the
+        case timeline entry and the audit row are committed together."""
+        investigation = await self.get(investigation_id)
         if investigation.status in (InvestigationStatus.PENDING.value, InvestigationStatus.RUNNING.value):
             raise Conflict(
                 f"investigation is {investigation.status}; wait for it to finish", code="invalid_state"
             )
         previous = investigation.status
         investigation.status = status
+        change = {"from": previous, "to": status, "note": note}
         await StepRecorder(self.session, investigation.id, commit=False).record(
-            actor, "operator_override", {"from": previous, "to": status, "note": note}
+            actor.username, "operator_override", change
         )
         add_case_entry(
             self.session,
             investigation.case_id,
             "agent_override",
-            actor,
+            actor.username,
             f"Investigation set {status} (was {previous}): {note}",
             {"investigation_id": str(investigation.id)},
         )
-        await self.session.flush()
+        await actor.audit(
+            self.session, "investigation.override", ("investigation", str(investigation.id)), change
+        )
+        await self.session.commit()
+        return investigation
 
 
 async def _announce(investigation: InvestigationModel) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from aurorasoc.agents import investigations
 from aurorasoc.agents.investigations import InvestigationFilters, InvestigationService
@@ -17,6 +17,7 @@ from aurorasoc.agents.schemas import (
     OverrideRequest,
     ProposalRequest,
 )
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.bus.base import AGENT_TASKS_STREAM
 from aurorasoc.core.config import get_settings
@@ -27,6 +28,7 @@ from aurorasoc.core.web.deps import (
     DbSession,
     Paging,
     PipelineOrPreview,
+    client_ip,
     require_mutations,
     require_pipeline_writes,
 )
@@ -171,13 +173,13 @@ async def investigation_events(
 async def override_investigation(
     investigation_id: uuid.UUID,
     body: OverrideRequest,
+    request: Request,
     session: DbSession,
     principal: Principal = Depends(require_permission("agents:dispatch")),
 ) -> InvestigationOut:
-    service = InvestigationService(session)
-    investigation = await service.get(investigation_id)
-    await service.override(investigation, body.status, body.note, principal.username)
-    await session.commit()
+    investigation = await InvestigationService(session).override(
+        investigation_id, body.status, body.note, actor=Actor.of(principal, client_ip(request))
+    )
     return InvestigationOut.model_validate(investigation)
 
 

@@ -29,7 +29,6 @@ from aurorasoc.api.origin_guard import OriginGuardMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
 from aurorasoc.api.security_headers import SecurityHeadersMiddleware
 from aurorasoc.api.static import install_console
-from aurorasoc.api.system_mode import persist_mode
 from aurorasoc.cases import router as cases
 from aurorasoc.cases import router_alert_links as alert_cases
 from aurorasoc.cases import router_case_alerts as case_alerts
@@ -42,6 +41,7 @@ from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher
 from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.db import dispose_engine, get_session_factory, probe_database
 from aurorasoc.core.redis import close_redis
+from aurorasoc.core.system_mode import record_startup_mode
 from aurorasoc.core.vocabulary import RuntimeMode
 from aurorasoc.core.web.responses import install_error_responses
 from aurorasoc.cps import router as cps
@@ -89,8 +89,7 @@ async def _apply_startup_mode(settings: Settings) -> None:
         return
     try:
         async with get_session_factory()() as session:
-            await persist_mode(session, mode, "system")
-            await session.commit()
+            await record_startup_mode(session, mode)
     except SQLAlchemyError:
         log.warning("could not persist the runtime mode", exc_info=True)
 

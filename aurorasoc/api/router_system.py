@@ -12,13 +12,14 @@ from pydantic import BaseModel, Field
 
 from aurorasoc import __version__
 from aurorasoc.api import system_status as status
-from aurorasoc.api.system_mode import change_mode
 from aurorasoc.core import runtime
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import probe_database
 from aurorasoc.core.probes import tcp_reachable, url_reachable
 from aurorasoc.core.redis import get_redis
+from aurorasoc.core.system_mode import change_mode
 from aurorasoc.core.vocabulary import RuntimeMode, SystemMode
 from aurorasoc.core.web.deps import CurrentPrincipal, DbSession, client_ip, require_database
 
@@ -166,5 +167,5 @@ async def put_mode(
     principal: Principal = Depends(require_permission("settings:manage")),
 ) -> SystemMode:
     """Allowed in every mode; recorded in the audit log and announced on ``decisions:system``."""
-    await change_mode(session, body.mode, principal, client_ip(request))
+    await change_mode(session, body.mode, actor=Actor.of(principal, client_ip(request)))
     return await current_system_mode()

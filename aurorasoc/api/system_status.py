@@ -16,6 +16,8 @@ from aurorasoc.core.bus.redis_streams import RedisStreamsBus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.namespace import redis_key
 from aurorasoc.core.redis import get_redis
+from aurorasoc.cps.mqtt import active_consumer
+from aurorasoc.cps.mqtt_stats import fleet_ingest
 
 # registered consumer function or service class → the worker role it stands for (spec §2.4)
 ROLE_OF = {
@@ -58,9 +60,6 @@ async def dead_letter_counts() -> dict[str, int | None]:
 
 async def mqtt_ingest() -> dict[str, Any] | None:
     """Received / stored / rejected / dropped of every MQTT consumer, and the broker's own drops."""
-    from aurorasoc.cps.mqtt import active_consumer
-    from aurorasoc.cps.mqtt_stats import fleet_ingest
-
     local = active_consumer()
     return await fleet_ingest(local.stats if local else None)
 

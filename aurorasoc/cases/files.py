@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.service import CaseService
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.data_files import ensure_private_dir
 from aurorasoc.core.errors import DomainError, InvalidInput, NotFound
@@ -124,6 +125,33 @@ class CaseEvidenceService:
         details = {"evidence_id": str(evidence_id), "sha256": digest, "size": size, "kind": kind}
         await self.cases.record_evidence(target, record.filename, details, actor)
         return record
+
+    async def attach(
+        self,
+        case_id: uuid.UUID,
+        stream: BinaryIO,
+        filename: str | None,
+        content_type: str | None,
+        *,
+        kind: str,
+        actor: Actor,
+    ) -> CaseEvidenceModel:
+        """:meth:`add` to case ``case_id`` by ``actor``, audited with the file's SHA-256, committed."""
+        record = await self.add(await self.cases.get(case_id), stream, filename, content_type,
+                                kind=kind, actor=actor.username)  # fmt: skip
+        details = {"evidence_id": str(record.id), "filename": record.filename, "sha256": record.sha256,
+                   "size": record.size}  # fmt: skip
+        await actor.audit(self.session, "case.evidence_add", ("case", str(case_id)), details)
+        await self.session.commit()
+        return record
+
+    async def download(self, case_id: uuid.UUID, evidence_id: uuid.UUID, *, actor: Actor) -> EvidenceFile:
+        """:meth:`open`, with the download audited (and committed) before the file is served."""
+        found = await self.open(case_id, evidence_id)
+        details = {"evidence_id": str(found.record.id), "sha256": found.record.sha256}
+        await actor.audit(self.session, "case.evidence_download", ("case", str(case_id)), details)
+        await self.session.commit()
+        return found
 
     async def list(self, case_id: uuid.UUID) -> list[CaseEvidenceModel]:
         rows = await self.session.execute(

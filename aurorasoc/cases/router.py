@@ -5,13 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from aurorasoc.agents.investigations import recent_investigations
 from aurorasoc.agents.schemas import InvestigationOut
-from aurorasoc.alerts.events import publish_alert_event
-from aurorasoc.cases import lifecycle as case_lifecycle
-from aurorasoc.cases.memory import remember_closed_case
 from aurorasoc.cases.responses import case_responses
 from aurorasoc.cases.schemas import (
     AssignBody,
@@ -25,13 +22,14 @@ from aurorasoc.cases.schemas import (
     TimelineEntryOut,
 )
 from aurorasoc.cases.service import CaseFilters, CaseService, SortKey
+from aurorasoc.cases.workflow import CaseWorkflow
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.models import CaseModel
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import CaseStatus, Severity
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, require_mutations
+from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
 from aurorasoc.core.web.showcase import SHOWCASE_HEADER, find_showcase, load_showcase
 from aurorasoc.reports.service import case_reports
 from aurorasoc.soar.schemas import ApprovalOut, ExecutionOut
@@ -118,23 +116,11 @@ async def list_cases(
 async def create_case(
     body: CaseCreateBody, request: Request, session: DbSession, principal: Principal = Depends(WriteCases)
 ) -> CaseOut:
-    service = CaseService(session)
-    created = await service.create(
-        title=body.title,
-        severity=body.severity,
-        actor=principal.username,
-        description=body.description,
-        alert_ids=body.alert_ids,
-        assigned_to=body.assigned_to,
-    )
-    out = CaseOut.model_validate(created)
-    linked = await service.alerts(created.id)
-    details = {"after": out.audit_snapshot(), "alert_ids": [str(a.id) for a in linked]}
-    await audit_change(session, request, principal, "case.create", ("case", str(created.id)), details)
-    await session.commit()
-    for alert in linked:
-        await publish_alert_event(alert, "updated")
-    return out
+    created = await CaseWorkflow(session).open(
+        title=body.title, severity=body.severity, description=body.description,
+        alert_ids=body.alert_ids, assigned_to=body.assigned_to, actor=_actor(principal, request),
+    )  # fmt: skip
+    return CaseOut.model_validate(created)
 
 
 @router.get(
@@ -153,31 +139,16 @@ async def get_case(
     return await case_detail(service, await service.get(case_id))
 
 
+def _actor(principal: Principal, request: Request) -> Actor:
+    return Actor.of(principal, client_ip(request))
+
+
 async def _apply_update(
-    request: Request,
-    session: DbSession,
-    principal: Principal,
-    case_id: uuid.UUID,
-    changes: dict[str, Any],
+    request: Request, session: DbSession, principal: Principal, case_id: uuid.UUID, changes: dict[str, Any]
 ) -> CaseOut:
-    """Shared by PATCH and /assign: lifecycle check, the cases:close rule, audit, commit."""
-    service = CaseService(session)
-    found = await service.get(case_id)
-    if "status" in changes:
-        needed = case_lifecycle.required_permission(found.status, changes["status"])
-        # The one body-dependent permission: resolving, closing or reopening needs cases:close.
-        if needed and not principal.can(needed):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"Missing permission: {needed}")
-    before, after = await service.update(found, changes, principal.username)
-    if after:
-        action = "case.close" if after.get("status") == CaseStatus.CLOSED.value else "case.update"
-        details = {"before": before, "after": after}
-        await audit_change(session, request, principal, action, ("case", str(found.id)), details)
-    out = CaseOut.model_validate(found)
-    await session.commit()
-    if after and after.get("status") == CaseStatus.CLOSED.value:
-        await remember_closed_case(session, found)
-    return out
+    """Shared by PATCH and /assign; the principal's permissions bound the lifecycle move."""
+    workflow = CaseWorkflow(session, permissions=principal.permissions)
+    return CaseOut.model_validate(await workflow.change(case_id, changes, actor=_actor(principal, request)))
 
 
 @router.patch(
@@ -229,14 +200,8 @@ async def add_comment(
     session: DbSession,
     principal: Principal = Depends(WriteCases),
 ) -> TimelineEntryOut:
-    service = CaseService(session)
-    found = await service.get(case_id)
-    entry = await service.add_comment(found, body.text, principal.username)
-    out = TimelineEntryOut.model_validate(entry)
-    details = {"comment_id": str(entry.id)}
-    await audit_change(session, request, principal, "case.update", ("case", str(found.id)), details)
-    await session.commit()
-    return out
+    entry = await CaseWorkflow(session).comment(case_id, body.text, actor=_actor(principal, request))
+    return TimelineEntryOut.model_validate(entry)
 
 
 @router.post(
@@ -268,13 +233,6 @@ async def close_case(
     body: CloseBody | None = None,
     principal: Principal = Depends(CloseCases),
 ) -> CaseOut:
-    service = CaseService(session)
-    found = await service.get(case_id)
     notes = body.resolution_notes if body else None
-    before, after = await service.close(found, principal.username, notes)
-    details = {"before": before, "after": after}
-    await audit_change(session, request, principal, "case.close", ("case", str(found.id)), details)
-    out = CaseOut.model_validate(found)
-    await session.commit()
-    await remember_closed_case(session, found)
-    return out
+    closed = await CaseWorkflow(session).close(case_id, notes, actor=_actor(principal, request))
+    return CaseOut.model_validate(closed)

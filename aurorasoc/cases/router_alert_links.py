@@ -11,14 +11,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
-from aurorasoc.alerts.events import publish_alert_event
 from aurorasoc.cases.schemas import CaseLinkBody, CaseLinkOut, CaseOut, PromoteBody
-from aurorasoc.cases.service import CaseService
+from aurorasoc.cases.workflow import CaseWorkflow
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.schemas import Preview
-from aurorasoc.core.vocabulary import AlertStatus, CaseStatus
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DbSession, OperatorOrPreview
+from aurorasoc.core.web.deps import DbSession, OperatorOrPreview, client_ip
 
 router = APIRouter(prefix="/alerts", tags=["alerts", "cases"])
 
@@ -44,31 +42,14 @@ async def promote_alert(
 ) -> CaseOut | Preview:
     """409 ``alert_in_case`` (with ``case_id``) when the alert already belongs to a case."""
     body = body or PromoteBody()
-    service = CaseService(session)
-    alert = await service.get_alert(alert_id)
-    service.check_promotable(alert)
-    if write.preview:
+    moved = await CaseWorkflow(session).promote_alert(
+        alert_id, title=body.title, severity=body.severity, assigned_to=body.assigned_to,
+        actor=Actor.of(principal, client_ip(request)), preview=write.preview,
+    )  # fmt: skip
+    if moved.case is None:
         response.status_code = status.HTTP_200_OK
-        effects = [
-            {
-                "action": "create_case",
-                "title": body.title or alert.title,
-                "status": CaseStatus.IN_PROGRESS.value,
-            },
-            {"action": "link_alert", "alert_id": str(alert.id)},
-            {"action": "update_alert", "alert_id": str(alert.id), "status": AlertStatus.ESCALATED.value},
-        ]
-        return Preview(mode=write.mode, effects=effects)
-    before = {"status": alert.status, "case_id": None}
-    promoted = await service.promote_alert(
-        alert, principal.username, title=body.title, severity=body.severity, assigned_to=body.assigned_to
-    )
-    details = {"before": before, "after": {"status": alert.status, "case_id": str(promoted.id)}}
-    await audit_change(session, request, principal, "alert.promote", ("alert", str(alert.id)), details)
-    out = CaseOut.model_validate(promoted)
-    await session.commit()
-    await publish_alert_event(alert, "updated")
-    return out
+        return Preview(mode=write.mode, effects=moved.effects)
+    return CaseOut.model_validate(moved.case)
 
 
 @router.post(
@@ -85,17 +66,9 @@ async def link_alert_to_case(
     write: OperatorOrPreview,
 ) -> CaseLinkOut | Preview:
     """409 ``case_closed`` for a closed case; linking to the alert's own case changes nothing."""
-    service = CaseService(session)
-    alert = await service.get_alert(alert_id)
-    target = await service.get(body.case_id)
-    service.check_linkable(target)
-    if write.preview:
-        effects = [{"action": "link_alert", "alert_id": str(alert.id), "case_id": str(target.id)}]
-        return Preview(mode=write.mode, effects=effects)
-    previous = str(alert.case_id) if alert.case_id else None
-    if await service.link_alert(target, alert, principal.username):
-        details = {"before": {"case_id": previous}, "after": {"case_id": str(target.id)}}
-        await audit_change(session, request, principal, "alert.link", ("alert", str(alert.id)), details)
-        await session.commit()
-        await publish_alert_event(alert, "updated")
-    return CaseLinkOut(alert_id=alert.id, case_id=target.id)
+    moved = await CaseWorkflow(session).link_alert(
+        alert_id, body.case_id, actor=Actor.of(principal, client_ip(request)), preview=write.preview
+    )
+    if moved.case is None:
+        return Preview(mode=write.mode, effects=moved.effects)
+    return CaseLinkOut(alert_id=alert_id, case_id=moved.case.id)

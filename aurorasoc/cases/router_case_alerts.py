@@ -7,13 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from aurorasoc.alerts.events import publish_alert_event
 from aurorasoc.cases.router import CaseId, WriteCases
 from aurorasoc.cases.schemas import CaseOut
-from aurorasoc.cases.service import CaseService
+from aurorasoc.cases.workflow import CaseWorkflow
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DbSession, require_mutations
+from aurorasoc.core.web.deps import DbSession, client_ip, require_mutations
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -34,17 +33,5 @@ async def detach_alert(
     principal: Principal = Depends(WriteCases),
 ) -> CaseOut:
     """404 for an unknown case or alert; 409 ``alert_not_in_case`` / ``case_closed``."""
-    service = CaseService(session)
-    found = await service.get(case_id)
-    alert = await service.get_alert(alert_id)
-    await service.detach_alert(found, alert, principal.username)
-    details = {
-        "detached_from": str(found.id),
-        "before": {"case_id": str(found.id)},
-        "after": {"case_id": None},
-    }
-    await audit_change(session, request, principal, "alert.link", ("alert", str(alert.id)), details)
-    out = CaseOut.model_validate(found)
-    await session.commit()
-    await publish_alert_event(alert, "updated")
-    return out
+    actor = Actor.of(principal, client_ip(request))
+    return CaseOut.model_validate(await CaseWorkflow(session).detach_alert(case_id, alert_id, actor=actor))

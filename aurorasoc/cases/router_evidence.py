@@ -7,18 +7,17 @@ are audited; reading evidence needs the read permission of the alert, case or IO
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from aurorasoc.cases.evidence import alert_evidence, case_evidence
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DbSession, require_database, require_mutations
+from aurorasoc.core.web.deps import DbSession, client_ip, require_database, require_mutations
 from aurorasoc.intel.observables import ObservableService
-from aurorasoc.intel.schemas import IOCOut
+from aurorasoc.intel.schemas import AllowOut, IOCOut
 
 router = APIRouter(tags=["evidence"], dependencies=[Depends(require_database)])
 
@@ -33,18 +32,6 @@ class AllowBody(BaseModel):
     value: str = Field(min_length=1, max_length=2048)
     host_scope: str = Field("", max_length=255, description="Only on this host; empty = everywhere")
     reason: str | None = Field(None, max_length=2000)
-
-
-class AllowOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    kind: str
-    value: str
-    host_scope: str
-    reason: str | None = None
-    created_by: str | None = None
-    created_at: datetime
 
 
 @router.get(
@@ -96,12 +83,10 @@ async def promote(
     session: DbSession,
     principal: Principal = Depends(require_permission("iocs:write")),
 ) -> IOCOut:
-    ioc = await ObservableService(session).promote(
-        body.value, principal.username, description=body.description
+    actor = Actor.of(principal, client_ip(request))
+    ioc = await ObservableService(session).make_indicator(
+        body.value, description=body.description, actor=actor
     )
-    details = {"value": ioc.value, "type": ioc.type}
-    await audit_change(session, request, principal, "observable.promote", ("ioc", str(ioc.id)), details)
-    await session.commit()
     return IOCOut.of(ioc)
 
 
@@ -125,11 +110,8 @@ async def add_allow(
     session: DbSession,
     principal: Principal = Depends(require_permission("iocs:write")),
 ) -> AllowOut:
-    entry = await ObservableService(session).allow(
-        body.kind, body.value, principal.username, host_scope=body.host_scope, reason=body.reason
-    )
-    out = AllowOut.model_validate(entry)
-    details = {"after": out.model_dump(mode="json")}
-    await audit_change(session, request, principal, "allowlist.create", ("allowlist", str(entry.id)), details)
-    await session.commit()
-    return out
+    entry = await ObservableService(session).add_allow(
+        body.kind, body.value, host_scope=body.host_scope, reason=body.reason,
+        actor=Actor.of(principal, client_ip(request)),
+    )  # fmt: skip
+    return AllowOut.model_validate(entry)

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict
 
 from aurorasoc.cases.files import CaseEvidenceService
 from aurorasoc.cases.service import CaseService
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DbSession, require_database, require_mutations
+from aurorasoc.core.web.deps import DbSession, client_ip, require_database, require_mutations
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -64,18 +64,10 @@ async def upload_evidence(
     kind: Annotated[EvidenceKind, Form()] = "attachment",
     principal: Principal = Depends(WriteCases),
 ) -> EvidenceOut:
-    target = await CaseService(session).get(case_id)
-    record = await CaseEvidenceService(session).add(
-        target, file.file, file.filename, file.content_type, kind=kind, actor=principal.username
-    )
-    details = {
-        "evidence_id": str(record.id),
-        "filename": record.filename,
-        "sha256": record.sha256,
-        "size": record.size,
-    }
-    await audit_change(session, request, principal, "case.evidence_add", ("case", str(case_id)), details)
-    await session.commit()
+    record = await CaseEvidenceService(session).attach(
+        case_id, file.file, file.filename, file.content_type, kind=kind,
+        actor=Actor.of(principal, client_ip(request)),
+    )  # fmt: skip
     return EvidenceOut.model_validate(record)
 
 
@@ -105,11 +97,9 @@ async def download_evidence(
     session: DbSession,
     principal: Principal = Depends(ReadCases),
 ) -> FileResponse:
-    found = await CaseEvidenceService(session).open(case_id, evidence_id)
+    actor = Actor.of(principal, client_ip(request))
+    found = await CaseEvidenceService(session).download(case_id, evidence_id, actor=actor)
     record = found.record
-    details = {"evidence_id": str(record.id), "sha256": record.sha256}
-    await audit_change(session, request, principal, "case.evidence_download", ("case", str(case_id)), details)
-    await session.commit()
     response = FileResponse(
         found.path,
         media_type=record.content_type,

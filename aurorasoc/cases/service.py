@@ -1,7 +1,8 @@
 """CaseService: creating cases, linking alerts and the timeline that records every change.
 
-Services flush, never commit and never audit: the route (or pipeline consumer) owns the
-transaction and the audit entry, so a refused change leaves nothing behind.
+CaseService flushes, never commits and never audits: :class:`~aurorasoc.cases.workflow.CaseWorkflow`
+(an analyst's change) or the pipeline consumer owns the transaction and the audit entry, so a
+refused change leaves nothing behind.
 
 Decisions: promoting an alert creates an ``in_progress`` case (source ``alert_promotion``) and
 sets the alert to ``escalated``; linking an alert that sits in another case moves it (the

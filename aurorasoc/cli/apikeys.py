@@ -8,14 +8,12 @@ from datetime import UTC, datetime
 import typer
 
 from aurorasoc.access.api_keys import MAX_KEY_DAYS, ApiKeyService, IssuedApiKey
-from aurorasoc.cli.common import console, ensure_schema, err_console, fail, run
-from aurorasoc.core.audit import AuditService
+from aurorasoc.cli.common import CLI_ACTOR, console, ensure_schema, err_console, fail, run
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import ApiKeyModel
 
 app = typer.Typer(help="Manage API keys for services.", no_args_is_help=True)
 
-CLI_ACTOR = "cli"
 LIST_HEADER = ("id", "label", "service", "state", "expires", "last_used", "permissions")
 
 
@@ -34,14 +32,9 @@ def create(
 
     async def _create() -> IssuedApiKey:
         async with session_scope() as session:
-            issued = await ApiKeyService(session).create(
-                service, created_by=CLI_ACTOR, expires_in_days=days, permissions=perms or None
+            return await ApiKeyService(session).issue(
+                service, expires_in_days=days, permissions=perms or None, actor=CLI_ACTOR
             )
-            details = {"service_name": service, "key_prefix": issued.key.key_prefix}
-            await AuditService(session).record(
-                CLI_ACTOR, "system", "apikey.create", "api_key", str(issued.key.id), details
-            )
-            return issued
 
     issued = run(_create)
     key = issued.key
@@ -99,11 +92,7 @@ def revoke(key_id: str = typer.Argument(..., help="The key's id (see `apikeys li
 
     async def _revoke() -> None:
         async with session_scope() as session:
-            key = await ApiKeyService(session).revoke(parsed)
-            details = {"service_name": key.service_name, "key_prefix": key.key_prefix}
-            await AuditService(session).record(
-                CLI_ACTOR, "system", "apikey.revoke", "api_key", str(key.id), details
-            )
+            await ApiKeyService(session).withdraw(parsed, actor=CLI_ACTOR)
 
     run(_revoke)
     console.print(f"API key {parsed} revoked")

@@ -10,11 +10,13 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import dispose_engine
 from aurorasoc.core.errors import DomainError
 
 T = TypeVar("T")
+CLI_ACTOR = Actor("cli", "system")  # who the audit trail names for changes made from this machine's shell
 console = Console()
 err_console = Console(stderr=True)
 

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from aurorasoc.cli.common import console, ensure_schema, fail, run
+from aurorasoc.cli.common import CLI_ACTOR, console, ensure_schema, fail, run
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.types import utcnow
 from aurorasoc.detection.coverage import AlertScope, LayerSource, coverage, navigator_layer
@@ -39,17 +39,16 @@ def add(
     ensure_schema()
     spec = FeedSpec(name, kind, url, tlp, confidence, expiry_days, refresh_minutes, csv_column)
 
-    async def _add() -> int:
+    async def _add() -> tuple[int, str | None]:
         async with get_session_factory()() as session:
             service = IntelFeedService(session)
-            feed = await service.create(spec, allow_files=True)
-            await session.commit()
-            try:
-                return await service.refresh(feed)
-            finally:
-                await session.commit()
+            feed = await service.subscribe(spec, actor=CLI_ACTOR, import_now=True, allow_files=True)
+            return feed.indicator_count, feed.last_error
 
-    console.print(f"feed {name}: {run(_add)} indicators imported")
+    count, refused = run(_add)
+    if refused:
+        fail(refused)
+    console.print(f"feed {name}: {count} indicators imported")
 
 
 @feeds.command("list")
@@ -84,11 +83,10 @@ def refresh(
             service = IntelFeedService(session)
             feed = await service.by_name(name)
             try:
-                return {name: f"ok: {await service.refresh(feed)} indicators"}
+                await service.refresh_now(feed.id, actor=CLI_ACTOR)
             except FeedRefused as exc:
                 return {name: f"refused: {exc.message}"}
-            finally:
-                await session.commit()
+            return {name: f"ok: {feed.indicator_count} indicators"}
 
     outcomes = run(_refresh)
     for feed_name, outcome in outcomes.items():
@@ -105,8 +103,7 @@ def remove(name: str = typer.Argument(...)) -> None:
     async def _remove() -> None:
         async with get_session_factory()() as session:
             service = IntelFeedService(session)
-            await service.delete(await service.by_name(name))
-            await session.commit()
+            await service.unsubscribe((await service.by_name(name)).id, actor=CLI_ACTOR)
 
     run(_remove)
     console.print(f"feed {name} removed")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from aurorasoc.cli.common import console, ensure_schema, fail, run
+from aurorasoc.cli.common import CLI_ACTOR, console, ensure_schema, fail, run
 from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.db import session_scope
 from aurorasoc.detection.models import RulePackModel
@@ -53,7 +53,7 @@ def update(
 
     async def _install() -> PackReport:
         async with session_scope() as session:
-            return await RulePackService(session, actor="cli").install(archive, name=name)
+            return await RulePackService(session, actor=CLI_ACTOR).install(archive, name=name)
 
     report = run(_install)
     print_report(report, "installed", show)
@@ -100,7 +100,7 @@ def rollback(name: str = typer.Option(DEFAULT_PACK, "--name", help="Pack name"))
 
     async def _rollback() -> PackReport:
         async with session_scope() as session:
-            return await RulePackService(session, actor="cli").rollback(name)
+            return await RulePackService(session, actor=CLI_ACTOR).rollback(name)
 
     print_report(run(_rollback), "rolled back to", 0)
 
@@ -138,7 +138,7 @@ def policy(
 
     async def _set() -> None:
         async with session_scope() as session:
-            service = RulePackService(session, actor="cli")
+            service = RulePackService(session, actor=CLI_ACTOR)
             await service.set_policy(name, statuses=[s.lower() for s in status], min_level=min_level.lower())
 
     run(_set)

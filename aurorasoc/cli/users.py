@@ -8,8 +8,9 @@ import typer
 from rich.table import Table
 
 from aurorasoc.access.users import UserService, parse_role
-from aurorasoc.cli.common import console, ensure_schema, fail, run
+from aurorasoc.cli.common import CLI_ACTOR, console, ensure_schema, fail, run
 from aurorasoc.core.db import session_scope
+from aurorasoc.core.errors import InvalidInput
 
 app = typer.Typer(help="Manage local user accounts.", no_args_is_help=True)
 
@@ -42,8 +43,8 @@ def create(
 
     async def _create() -> None:
         async with session_scope() as session:
-            await UserService(session).create(
-                username, password, parsed, display_name=display_name, email=email
+            await UserService(session).add(
+                username, password, parsed, display_name=display_name, email=email, actor=CLI_ACTOR
             )
 
     run(_create)
@@ -83,7 +84,7 @@ def set_role(username: str, role: str) -> None:
 
     async def _set() -> None:
         async with session_scope() as session:
-            await UserService(session).set_role(username, parsed)
+            await UserService(session).edit(username, role=parsed, actor=CLI_ACTOR)
 
     run(_set)
     console.print(f"{username} is now {parsed.value}")
@@ -100,7 +101,7 @@ def set_password(
 
     async def _set() -> None:
         async with session_scope() as session:
-            await UserService(session).reset_password(username, password)
+            await UserService(session).edit(username, password=password, actor=CLI_ACTOR)
 
     run(_set)
     console.print(f"password updated for {username}")
@@ -113,15 +114,13 @@ def disable(username: str) -> None:
 
     async def _disable() -> None:
         async with session_scope() as session:
-            await UserService(session).set_active(username, False)
+            await UserService(session).edit(username, is_active=False, actor=CLI_ACTOR)
 
     run(_disable)
     console.print(f"{username} disabled")
 
 
 def parse_role_or_exit(role: str):  # type: ignore[no-untyped-def]
-    from aurorasoc.core.errors import InvalidInput
-
     try:
         return parse_role(role)
     except InvalidInput as exc:

@@ -6,14 +6,12 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from aurorasoc.core import runtime
-from aurorasoc.core.audit import AuditService
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.errors import Conflict, InvalidInput
+from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.models import CPSDeviceModel
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import AttestationStatus, DeviceHealth
-from aurorasoc.core.web.audit_trail import audit_change
 from aurorasoc.core.web.deps import (
     DbSession,
     Paging,
@@ -22,11 +20,9 @@ from aurorasoc.core.web.deps import (
     require_mutations,
     require_pipeline_writes,
 )
-from aurorasoc.cps.attestation import issue_challenge
 from aurorasoc.cps.correlation_query import recent_correlations
-from aurorasoc.cps.mqtt import publish_challenge, publish_command
+from aurorasoc.cps.devices import DeviceService
 from aurorasoc.cps.mqtt_topics import command_topic
-from aurorasoc.cps.outbox import CPSOutbox
 from aurorasoc.cps.schemas import (
     AttestationRecordOut,
     ChallengeOut,
@@ -52,10 +48,8 @@ def _out(device: CPSDeviceModel) -> DeviceOut:
     return DeviceOut.model_validate(device).model_copy(update={"has_public_key": bool(device.public_key_pem)})
 
 
-async def _audit(
-    session: DbSession, principal: Principal, request: Request, action: str, device_id: str, **details: object
-) -> None:
-    await audit_change(session, request, principal, action, ("cps_device", device_id), dict(details))
+def _actor(principal: Principal, request: Request) -> Actor:
+    return Actor.of(principal, client_ip(request))
 
 
 @router.get("/devices", response_model=Page[DeviceOut], summary="List CPS devices. Permission: cps:read")
@@ -91,9 +85,9 @@ async def register_device(
     session: DbSession,
     principal: Principal = Depends(require_permission("cps:write")),
 ) -> DeviceOut:
-    device = await CPSService(session).register(body.model_dump(mode="json"))
-    await _audit(session, principal, request, "cps.device.register", device.device_id)
-    await session.commit()
+    device = await DeviceService(session).register(
+        body.model_dump(mode="json"), actor=_actor(principal, request)
+    )
     return _out(device)
 
 
@@ -124,11 +118,8 @@ async def patch_device(
     device_id: str, body: DevicePatch, request: Request, session: DbSession,
     principal: Principal = Depends(require_permission("cps:write")),
 ) -> DeviceOut:  # fmt: skip
-    service = CPSService(session)
     changes = body.model_dump(exclude_unset=True)
-    device = await service.update(await service.get(device_id), changes)
-    await _audit(session, principal, request, "cps.device.update", device_id, fields=sorted(changes))
-    await session.commit()
+    device = await DeviceService(session).change(device_id, changes, actor=_actor(principal, request))
     return _out(device)
 
 
@@ -142,10 +133,7 @@ async def delete_device(
     session: DbSession,
     principal: Principal = Depends(require_permission("cps:write")),
 ) -> None:
-    service = CPSService(session)
-    await service.delete(await service.get(device_id))
-    await _audit(session, principal, request, "cps.device.delete", device_id)
-    await session.commit()
+    await DeviceService(session).remove(device_id, actor=_actor(principal, request))
 
 
 @router.get(
@@ -180,14 +168,12 @@ async def device_telemetry(
 async def attest_device(
     device_id: str, session: DbSession, _: Principal = Depends(require_permission("cps:attest"))
 ) -> ChallengeOut:
-    device = await CPSService(session).get(device_id)
-    if device.attestation_status == AttestationStatus.REVOKED.value:
-        raise Conflict("device is revoked", code="device_revoked")
-    challenge = await issue_challenge(session, device_id)
-    await session.commit()
-    delivered = await publish_challenge(device_id, challenge.nonce)
+    sent = await DeviceService(session).challenge(device_id)
     return ChallengeOut(
-        device_id=device_id, nonce=challenge.nonce, expires_at=challenge.expires_at, delivered=delivered
+        device_id=device_id,
+        nonce=sent.nonce.nonce,
+        expires_at=sent.nonce.expires_at,
+        delivered=sent.delivered,
     )
 
 
@@ -200,14 +186,8 @@ async def command_device(
     device_id: str, body: CommandBody, request: Request, session: DbSession,
     principal: Principal = Depends(require_permission("cps:write")),
 ) -> CommandOut:  # fmt: skip
-    runtime.assert_external_allowed()
-    device = await CPSService(session).get(device_id)
-    if not device.trusted or device.attestation_status != AttestationStatus.VERIFIED.value:
-        raise Conflict("commands go only to verified (trusted) devices", code="device_untrusted",
-                       attestation_status=device.attestation_status)  # fmt: skip
-    await _audit(session, principal, request, "cps.device.command", device_id, command=body.command)
-    await session.commit()
-    delivered = await publish_command(device_id, body.command)
+    actor = _actor(principal, request)
+    delivered = await DeviceService(session).command(device_id, body.command, actor=actor)
     return CommandOut(
         device_id=device_id, command=body.command, delivered=delivered, topic=command_topic(device_id)
     )
@@ -223,15 +203,7 @@ async def revoke_device(
     session: DbSession,
     principal: Principal = Depends(require_permission("cps:revoke")),
 ) -> DeviceOut:
-    service = CPSService(session)
-    device = await service.get(device_id)
-    await service.revoke(device)
-    await _audit(session, principal, request, "cps.device.revoke", device_id)
-    outbox = CPSOutbox()
-    outbox.event("status", device_id, attestation_status=device.attestation_status)
-    await session.commit()
-    await outbox.publish()
-    return _out(device)
+    return _out(await DeviceService(session).revoke(device_id, actor=_actor(principal, request)))
 
 
 @router.post(
@@ -245,11 +217,7 @@ async def approve_device(
     session: DbSession,
     principal: Principal = Depends(require_permission("cps:write")),
 ) -> DeviceOut:
-    service = CPSService(session)
-    device = await service.approve(await service.get(device_id))
-    await _audit(session, principal, request, "cps.device.approve", device_id)
-    await session.commit()
-    return _out(device)
+    return _out(await DeviceService(session).approve(device_id, actor=_actor(principal, request)))
 
 
 @router.post(
@@ -263,10 +231,8 @@ async def enrollment_token(
     session: DbSession,
     principal: Principal = Depends(require_permission("cps:revoke")),
 ) -> EnrollmentTokenOut:
-    service = CPSService(session)
-    token, expires = await service.enrollment_token(await service.get(device_id))
-    await _audit(session, principal, request, "cps.device.enrollment_token", device_id)
-    await session.commit()
+    actor = _actor(principal, request)
+    token, expires = await DeviceService(session).enrollment_token(device_id, actor=actor)
     return EnrollmentTokenOut(device_id=device_id, token=token, expires_at=expires)
 
 
@@ -276,11 +242,9 @@ async def enrollment_token(
     dependencies=[Depends(require_database)],
 )  # fmt: skip
 async def enroll(body: EnrollBody, request: Request, session: DbSession) -> DeviceOut:
-    device = await CPSService(session).enroll(body.device_id, body.token, body.public_key_pem)
-    await AuditService(session).record(
-        body.device_id, "system", "cps.device.enroll", "cps_device", body.device_id, ip=client_ip(request)
+    device = await DeviceService(session).enroll(
+        body.device_id, body.token, body.public_key_pem, ip=client_ip(request)
     )
-    await session.commit()
     return _out(device)
 
 

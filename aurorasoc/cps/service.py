@@ -1,6 +1,7 @@
 """CPSService: the device fleet (spec §18) — registration, heartbeats, telemetry, revocation.
 
-Services flush; callers commit and then publish the :class:`CPSOutbox`. Devices first seen on
+Its methods flush; :class:`~aurorasoc.cps.devices.DeviceService` (API) and the MQTT ingest commit
+and then publish the :class:`CPSOutbox`. Devices first seen on
 MQTT auto-register only with ``AURORA_CPS_AUTO_REGISTER`` and then quarantined (untrusted,
 ``unknown``) until :meth:`CPSService.approve`. Re-enrolment tokens are kept as
 SHA-256 in the device's metadata (one-time, 24 h), never in clear.

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.audit import AuditService
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import InvalidInput, NotFound
 from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
 from aurorasoc.detection.models import RuleExceptionModel
@@ -29,16 +29,10 @@ def _scalar(value: Any) -> bool:
 
 
 class RuleExceptionService:
-    def __init__(
-        self,
-        session: AsyncSession,
-        *,
-        actor: str = "system",
-        actor_type: str = "system",
-        ip: str | None = None,
-    ) -> None:
+    """Each change is one unit of work: validation, the row, the audit entry naming ``actor``, commit."""
+
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.actor, self.actor_type, self.ip = actor, actor_type, ip
 
     async def list(self, rule_uid: str | None = None) -> list[Row]:
         query = select(Row).order_by(Row.created_at.desc())
@@ -55,8 +49,10 @@ class RuleExceptionService:
         host: str | None = None,
         expires_at: datetime | None = None,
         source_alert_id: str | None = None,
+        actor: Actor,
     ) -> Row:
-        """Validate and store one exception; 404 for an unknown rule, 400 for an empty or expired one."""
+        """Validate and store one exception (404 for an unknown rule, 400 for an empty or expired one);
+        audited and committed."""
         if not await self.session.scalar(
             select(DetectionRuleModel.id).where(DetectionRuleModel.rule_uid == rule_uid)
         ):
@@ -73,19 +69,20 @@ class RuleExceptionService:
             rule_uid=rule_uid,
             conditions=dict(conditions),
             host=host,
-            owner=self.actor,
+            owner=actor.username,
             reason=reason.strip(),
             expires_at=expires_at,
             source_alert_id=source_alert_id,
-            created_by=self.actor,
+            created_by=actor.username,
         )
         self.session.add(row)
         await self.session.flush()
-        await self._audit("rule_exception.create", row)
+        await _audit(actor, self.session, "rule_exception.create", row)
+        await self.session.commit()
         return row
 
     async def from_alert(
-        self, alert_id: uuid.UUID, *, reason: str, expires_at: datetime | None = None
+        self, alert_id: uuid.UUID, *, reason: str, expires_at: datetime | None = None, actor: Actor
     ) -> Row:
         """Suppress similar: the alert's rule, its event's values in the fields the rule reads, its host."""
         alert = await self.session.get(AlertModel, alert_id)
@@ -117,30 +114,30 @@ class RuleExceptionService:
             host=log.host,
             expires_at=expires_at,
             source_alert_id=str(alert_id),
+            actor=actor,
         )
 
-    async def delete(self, ident: uuid.UUID) -> None:
+    async def delete(self, ident: uuid.UUID, *, actor: Actor) -> None:
+        """Remove an exception (the rule fires again), audited and committed."""
         row = await self.session.get(Row, ident)
         if row is None:
             raise NotFound(f"rule exception {ident} does not exist")
-        await self._audit("rule_exception.delete", row)
+        await _audit(actor, self.session, "rule_exception.delete", row)
         await self.session.delete(row)
-        await self.session.flush()
+        await self.session.commit()
 
-    async def _audit(self, action: str, row: Row) -> None:
-        details = {
-            "rule_uid": row.rule_uid,
-            "conditions": row.conditions,
-            "host": row.host,
-            "owner": row.owner,
-            "reason": row.reason,
-            "expires_at": row.expires_at,
-            "source_alert_id": row.source_alert_id,
-        }
-        audit = AuditService(self.session)
-        await audit.record(
-            self.actor, self.actor_type, action, "rule_exception", str(row.id), details, ip=self.ip
-        )
+
+async def _audit(actor: Actor, session: AsyncSession, action: str, row: Row) -> None:
+    details = {
+        "rule_uid": row.rule_uid,
+        "conditions": row.conditions,
+        "host": row.host,
+        "owner": row.owner,
+        "reason": row.reason,
+        "expires_at": row.expires_at,
+        "source_alert_id": row.source_alert_id,
+    }
+    await actor.audit(session, action, ("rule_exception", str(row.id)), details)
 
 
 async def active_exceptions(session: AsyncSession) -> list[RuleExceptionSpec]:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.audit import AuditService
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.models import DetectionRuleModel
 from aurorasoc.detection.models import RulePackModel
@@ -88,19 +88,16 @@ def check_policy(statuses: list[str], min_level: str) -> None:
         raise InvalidInput(f"min_level must be one of {list(LEVELS)}")
 
 
-class RulePackService:
-    """Install, roll back, list and set the policy of packs; every change is audited as ``actor``."""
+SYSTEM = Actor("system", "system")
 
-    def __init__(
-        self,
-        session: AsyncSession,
-        *,
-        actor: str = "system",
-        actor_type: str = "system",
-        ip: str | None = None,
-    ) -> None:
+
+class RulePackService:
+    """Install, roll back, list and set the policy of packs. Each change is one unit of work: the
+    rows, the audit entry naming ``actor`` (the platform itself unless told) and the commit."""
+
+    def __init__(self, session: AsyncSession, *, actor: Actor = SYSTEM) -> None:
         self.session = session
-        self.actor, self.actor_type, self.ip = actor, actor_type, ip
+        self.actor = actor
 
     async def versions(self, name: str) -> list[RulePackModel]:
         """The pack's stored versions, newest first."""
@@ -144,7 +141,7 @@ class RulePackService:
             compiled=report.compiled,
             failures=[list(f) for f in failures[:MAX_REPORTED_FAILURES]],
             rules={uid: doc.yaml for uid, doc in docs.items()},
-            installed_by=self.actor,
+            installed_by=self.actor.username,
         )
         for old in versions:
             old.current = False
@@ -197,7 +194,11 @@ class RulePackService:
             if row is None:
                 self.session.add(
                     DetectionRuleModel(
-                        **doc.columns(), origin="pack", pack=name, enabled=True, created_by=self.actor
+                        **doc.columns(),
+                        origin="pack",
+                        pack=name,
+                        enabled=True,
+                        created_by=self.actor.username,
                     )
                 )
                 report.added += 1
@@ -230,8 +231,9 @@ class RulePackService:
         await self._record(action, row.name, details)
 
     async def _record(self, action: str, name: str, details: dict[str, Any]) -> None:
-        audit = AuditService(self.session)
-        await audit.record(self.actor, self.actor_type, action, "rule_pack", name, details, ip=self.ip)
+        """The audit entry of a change, then the commit that makes both durable together."""
+        await self.actor.audit(self.session, action, ("rule_pack", name), details)
+        await self.session.commit()
 
 
 async def pack_policies(session: AsyncSession) -> dict[str, tuple[list[str], str]]:

@@ -31,6 +31,7 @@ from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
 from aurorasoc.core.vocabulary import AlertCreate, NormalizedEvent, Severity
 from aurorasoc.detection.sigma.correlation import CorrelationHit
 from aurorasoc.detection.sigma.engine import RuleHit, SigmaEngine
+from aurorasoc.detection.stats import count_hit_days
 from aurorasoc.intel.extraction import canonicalize_techniques, classify_ioc, extract_observables
 from aurorasoc.intel.matching import match_indicators
 from aurorasoc.intel.observables import resolve_indicators
@@ -333,8 +334,6 @@ class DetectionPipeline:
     @staticmethod
     async def _count_rule_hits(session: AsyncSession, hits: Counter[str]) -> None:
         """Keep ``detection_rules.hit_count``/``last_hit_at`` and the hits per day current."""
-        from aurorasoc.detection.stats import count_hit_days
-
         now = datetime.now(UTC)
         await count_hit_days(session, hits, now)
         for rule_uid, count in hits.items():

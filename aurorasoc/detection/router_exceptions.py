@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.web.deps import DbSession, client_ip, require_database, require_mutations
 from aurorasoc.detection.exceptions import RuleExceptionService
@@ -45,10 +46,8 @@ class SuppressSimilar(BaseModel):
     expires_at: datetime | None = None
 
 
-def _service(session: DbSession, request: Request, principal: Principal) -> RuleExceptionService:
-    return RuleExceptionService(
-        session, actor=principal.username, actor_type=principal.actor_type, ip=client_ip(request)
-    )
+def _actor(principal: Principal, request: Request) -> Actor:
+    return Actor.of(principal, client_ip(request))
 
 
 @router.get(
@@ -74,8 +73,7 @@ async def list_exceptions(
 async def create_exception(
     body: ExceptionCreate, request: Request, session: DbSession, principal: Principal = WriteTuning
 ) -> ExceptionOut:
-    row = await _service(session, request, principal).create(**body.model_dump())
-    await session.commit()
+    row = await RuleExceptionService(session).create(**body.model_dump(), actor=_actor(principal, request))
     return ExceptionOut.model_validate(row)
 
 
@@ -94,9 +92,9 @@ async def suppress_similar(
     session: DbSession,
     principal: Principal = WriteTuning,
 ) -> ExceptionOut:
-    service = _service(session, request, principal)
-    row = await service.from_alert(alert_id, reason=body.reason, expires_at=body.expires_at)
-    await session.commit()
+    row = await RuleExceptionService(session).from_alert(
+        alert_id, reason=body.reason, expires_at=body.expires_at, actor=_actor(principal, request)
+    )
     return ExceptionOut.model_validate(row)
 
 
@@ -110,6 +108,5 @@ async def suppress_similar(
 async def delete_exception(
     exception_id: uuid.UUID, request: Request, session: DbSession, principal: Principal = WriteTuning
 ) -> Response:
-    await _service(session, request, principal).delete(exception_id)
-    await session.commit()
+    await RuleExceptionService(session).delete(exception_id, actor=_actor(principal, request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import InvalidInput
@@ -84,9 +85,7 @@ class PackReportOut(BaseModel):
 
 
 def _service(session: DbSession, request: Request, principal: Principal) -> RulePackService:
-    return RulePackService(
-        session, actor=principal.username, actor_type=principal.actor_type, ip=client_ip(request)
-    )
+    return RulePackService(session, actor=Actor.of(principal, client_ip(request)))
 
 
 @router.get(
@@ -121,7 +120,6 @@ async def update_pack(
     except OSError as exc:
         raise InvalidInput(f"cannot fetch the archive: {exc}", code="archive_unreachable") from None
     report = await _service(session, request, principal).install(archive, name=body.name)
-    await session.commit()
     return PackReportOut.of(report)
 
 
@@ -135,7 +133,6 @@ async def rollback_pack(
     name: PackName, request: Request, session: DbSession, principal: Principal = WritePacks
 ) -> PackReportOut:
     report = await _service(session, request, principal).rollback(name)
-    await session.commit()
     return PackReportOut.of(report)
 
 
@@ -152,5 +149,4 @@ async def set_policy(
     row = await service.set_policy(
         name, statuses=[s.lower() for s in body.statuses], min_level=body.min_level.lower()
     )
-    await session.commit()
     return PackOut.model_validate(row)

@@ -30,6 +30,9 @@ from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import Settings
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.models import DetectionRuleModel
+from aurorasoc.detection.exceptions import active_exceptions, exceptions_version
+from aurorasoc.detection.models import RulePackModel
+from aurorasoc.detection.packs import pack_policies, policy_allows
 from aurorasoc.detection.schemas import RuleDetail, RuleOut
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.detection.sigma_documents import RuleDocument, split_rules
@@ -271,9 +274,6 @@ async def load_engine(session: AsyncSession) -> SigmaEngine:
 
     A pack's rules run only when its policy (statuses, minimum level) allows them.
     """
-    from aurorasoc.detection.exceptions import active_exceptions
-    from aurorasoc.detection.packs import pack_policies, policy_allows
-
     policies = await pack_policies(session)
     exceptions = await active_exceptions(session)
     rows = (
@@ -305,9 +305,6 @@ def _build_engine(rows: list[tuple[Any, ...]]) -> SigmaEngine:
 
 async def rules_version(session: AsyncSession) -> tuple[int, datetime | None]:
     """Changes when a rule is added, edited, toggled or deleted, a pack's policy or an exception changes."""
-    from aurorasoc.detection.exceptions import exceptions_version
-    from aurorasoc.detection.models import RulePackModel
-
     count, latest = (await session.execute(select(func.count(), func.max(Row.updated_at)))).one()
     packs = await session.scalar(select(func.max(RulePackModel.updated_at)))
     excepted, tuned = await exceptions_version(session)

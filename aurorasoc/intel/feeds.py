@@ -4,11 +4,16 @@ A refresh downloads and reads the whole feed before writing anything: a feed tha
 read is refused with the reason (kept in ``last_error``) and its previous indicators stay. A good refresh
 upserts every indicator with the feed's name, TLP, confidence and expiry, and retires (status
 ``expired``) the feed's indicators that the new document no longer lists.
+
+:meth:`IntelFeedService.subscribe`, :meth:`~IntelFeedService.refresh_now` and
+:meth:`~IntelFeedService.unsubscribe` are the audited, committed units of work the API and the CLI
+share; the scheduled job commits each feed's refresh itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +27,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from aurorasoc.core.models import IntelFeedModel, IOCModel
 from aurorasoc.core.types import utcnow
@@ -208,6 +214,42 @@ class IntelFeedService:
         feed.last_status, feed.last_error = "ok", None
         log.info("intel_feed_refreshed", feed=feed.name, indicators=feed.indicator_count)
         return feed.indicator_count
+
+    async def subscribe(
+        self, spec: FeedSpec, *, actor: Actor, import_now: bool = False, allow_files: bool = False
+    ) -> IntelFeedModel:
+        """Subscribe (audited, committed); ``import_now`` then imports once, a refusal only recorded
+        on the feed (``last_status``/``last_error``). ``allow_files``: local paths (the CLI only)."""
+        feed = await self.create(spec, allow_files=allow_files)
+        details = {"name": feed.name, "kind": feed.kind, "url": feed.url}
+        await self._commit(actor, "intel_feed.create", feed, details)
+        if import_now:
+            with contextlib.suppress(FeedRefused):
+                await self.refresh(feed)
+            await self.session.commit()
+        return feed
+
+    async def refresh_now(self, feed_id: uuid.UUID, *, actor: Actor) -> IntelFeedModel:
+        """Fetch and import now, audited and committed. A refusal is committed on the feed (its
+        previous indicators stay) and raised as :class:`FeedRefused`."""
+        feed = await self.get(feed_id)
+        try:
+            count = await self.refresh(feed)
+        except FeedRefused:
+            await self.session.commit()
+            raise
+        await self._commit(actor, "intel_feed.refresh", feed, {"indicators": count})
+        return feed
+
+    async def unsubscribe(self, feed_id: uuid.UUID, *, actor: Actor) -> None:
+        """:meth:`delete`, audited and committed."""
+        feed = await self.get(feed_id)
+        await self.delete(feed)
+        await self._commit(actor, "intel_feed.delete", feed, {"name": feed.name})
+
+    async def _commit(self, actor: Actor, action: str, feed: IntelFeedModel, details: dict[str, Any]) -> None:
+        await actor.audit(self.session, action, ("intel_feed", str(feed.id)), details)
+        await self.session.commit()
 
 
 def is_due(feed: IntelFeedModel, now: datetime) -> bool:

@@ -26,12 +26,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, InvalidInput
 from aurorasoc.core.models import AllowListEntryModel, IOCModel, ObservableModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import AlertCreate
 from aurorasoc.intel.extraction import classify_ioc, internal_address
+from aurorasoc.intel.schemas import AllowOut
 
 MIN_HOSTS_FOR_FRACTION = 10
 ALLOW_KINDS = ("value", "process_path", "host")
@@ -281,4 +283,22 @@ class ObservableService:
         )
         self.session.add(entry)
         await self.session.flush()
+        return entry
+
+    async def make_indicator(self, value: str, *, description: str | None = None, actor: Actor) -> IOCModel:
+        """:meth:`promote` by ``actor``, audited and committed."""
+        ioc = await self.promote(value, actor.username, description=description)
+        details = {"value": ioc.value, "type": ioc.type}
+        await actor.audit(self.session, "observable.promote", ("ioc", str(ioc.id)), details)
+        await self.session.commit()
+        return ioc
+
+    async def add_allow(
+        self, kind: str, value: str, *, host_scope: str = "", reason: str | None = None, actor: Actor
+    ) -> AllowListEntryModel:
+        """:meth:`allow` by ``actor``, audited with the new entry and committed."""
+        entry = await self.allow(kind, value, actor.username, host_scope=host_scope, reason=reason)
+        details = {"after": AllowOut.model_validate(entry).model_dump(mode="json")}
+        await actor.audit(self.session, "allowlist.create", ("allowlist", str(entry.id)), details)
+        await self.session.commit()
         return entry

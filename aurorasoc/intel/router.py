@@ -6,23 +6,20 @@ Dummy mode with the database down serves an empty showcase page: there is no sho
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from aurorasoc.core import runtime
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.bus.nats_jetstream import share
-from aurorasoc.core.config import get_settings
-from aurorasoc.core.errors import Conflict, NotFound
-from aurorasoc.core.models import IOCModel
+from aurorasoc.core.errors import NotFound
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import IOCStatus, IOCType
-from aurorasoc.core.web.audit_trail import audit_change
 from aurorasoc.core.web.deps import (
     DataSourceDep,
     DbSession,
     Paging,
+    client_ip,
     require_database,
     require_mutations,
 )
@@ -40,7 +37,7 @@ from aurorasoc.intel.schemas import (
     SimilarHit,
     SimilarResult,
 )
-from aurorasoc.intel.service import IOC_SHARING_SUBJECT, IOCFilters, IOCService, parse_ioc, share_message
+from aurorasoc.intel.service import IOC_SHARING_SUBJECT, IOCFilters, IOCService, parse_ioc
 
 router = APIRouter(prefix="/iocs", tags=["iocs"])
 
@@ -86,14 +83,11 @@ async def upsert_ioc(
     session: DbSession,
     principal: Principal = Depends(require_permission("iocs:write")),
 ) -> IOCOut:
-    key = parse_ioc(body.value, body.type)
-    extra = body.model_dump(include={"tags", "tlp", "description"}, exclude_none=True)
-    ioc, created = await IOCService(session).upsert(
-        key, source=body.source, confidence=body.confidence, **extra
-    )
-    details = {"type": ioc.type, "value": ioc.value, "created": created, **extra}
-    await _audit(session, principal, request, "ioc.upsert", ioc, details)
-    await session.commit()
+    ioc, created = await IOCService(session).record(
+        body.value, body.type, source=body.source, confidence=body.confidence,
+        fields=body.model_dump(include={"tags", "tlp", "description"}, exclude_none=True),
+        actor=Actor.of(principal, client_ip(request)),
+    )  # fmt: skip
     if not created:
         response.status_code = status.HTTP_200_OK
     return IOCOut.of(ioc)
@@ -187,11 +181,8 @@ async def patch_ioc(
     session: DbSession,
     principal: Principal = Depends(require_permission("iocs:write")),
 ) -> IOCOut:
-    service = IOCService(session)
-    ioc = await service.get(ioc_id)
-    change = await service.update(ioc, body.model_dump(exclude_unset=True))
-    await _audit(session, principal, request, "ioc.update", ioc, change)
-    await session.commit()
+    actor = Actor.of(principal, client_ip(request))
+    ioc = await IOCService(session).change(ioc_id, body.model_dump(exclude_unset=True), actor=actor)
     return IOCOut.of(ioc)
 
 
@@ -214,25 +205,5 @@ async def share_ioc(
     session: DbSession,
     principal: Principal = Depends(require_permission("iocs:write")),
 ) -> ShareReceipt:
-    settings = get_settings()
-    ioc = await IOCService(session).get(ioc_id)
-    message = share_message(ioc, settings.federation.site_id)
-    if not settings.messaging.nats_url:
-        raise Conflict("IOC sharing needs NATS JetStream: set AURORA_NATS_URL", code="sharing_unavailable")
-    await _audit(
-        session, principal, request, "ioc.share", ioc, {"subject": IOC_SHARING_SUBJECT, "tlp": ioc.tlp}
-    )
-    await session.commit()
-    share(IOC_SHARING_SUBJECT, message)
+    message = await IOCService(session).share(ioc_id, actor=Actor.of(principal, client_ip(request)))
     return ShareReceipt(subject=IOC_SHARING_SUBJECT, message=message)
-
-
-async def _audit(
-    session: DbSession,
-    principal: Principal,
-    request: Request,
-    action: str,
-    ioc: IOCModel,
-    details: dict[str, Any],
-) -> None:
-    await audit_change(session, request, principal, action, ("ioc", str(ioc.id)), details)

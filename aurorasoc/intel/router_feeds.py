@@ -6,15 +6,14 @@ the reason; the feed keeps its previous indicators and records the error.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DbSession, require_database, require_mutations
-from aurorasoc.intel.feeds import FeedRefused, FeedSpec, IntelFeedService
+from aurorasoc.core.web.deps import DbSession, client_ip, require_database, require_mutations
+from aurorasoc.intel.feeds import FeedSpec, IntelFeedService
 from aurorasoc.intel.schemas_feeds import FeedCreate, FeedOut, FeedRefreshResult
 
 router = APIRouter(prefix="/intel/feeds", tags=["intel"])
@@ -45,15 +44,10 @@ async def create_feed(
     session: DbSession,
     principal: Principal = Depends(require_permission("iocs:write")),
 ) -> FeedOut:
-    service = IntelFeedService(session)
-    feed = await service.create(FeedSpec(**body.model_dump(exclude={"refresh_now"})))
-    await audit_change(session, request, principal, "intel_feed.create", ("intel_feed", str(feed.id)),
-                       {"name": feed.name, "kind": feed.kind, "url": feed.url})  # fmt: skip
-    await session.commit()
-    if body.refresh_now:
-        with contextlib.suppress(FeedRefused):  # recorded on the feed (last_status/last_error)
-            await service.refresh(feed)
-        await session.commit()
+    feed = await IntelFeedService(session).subscribe(
+        FeedSpec(**body.model_dump(exclude={"refresh_now"})), import_now=body.refresh_now,
+        actor=Actor.of(principal, client_ip(request)),
+    )  # fmt: skip
     return FeedOut.model_validate(feed)
 
 
@@ -69,17 +63,9 @@ async def refresh_feed(
     session: DbSession,
     principal: Principal = Depends(require_permission("iocs:write")),
 ) -> FeedRefreshResult:
-    service = IntelFeedService(session)
-    feed = await service.get(feed_id)
-    try:
-        count = await service.refresh(feed)
-    except FeedRefused as exc:
-        await session.commit()  # keep last_status/last_error
-        raise exc from None
-    await audit_change(session, request, principal, "intel_feed.refresh", ("intel_feed", str(feed.id)),
-                       {"indicators": count})  # fmt: skip
-    await session.commit()
-    return FeedRefreshResult(feed=FeedOut.model_validate(feed), indicators=count)
+    actor = Actor.of(principal, client_ip(request))
+    feed = await IntelFeedService(session).refresh_now(feed_id, actor=actor)
+    return FeedRefreshResult(feed=FeedOut.model_validate(feed), indicators=feed.indicator_count)
 
 
 @router.delete(
@@ -94,10 +80,5 @@ async def delete_feed(
     session: DbSession,
     principal: Principal = Depends(require_permission("iocs:write")),
 ) -> Response:
-    service = IntelFeedService(session)
-    feed = await service.get(feed_id)
-    await service.delete(feed)
-    await audit_change(session, request, principal, "intel_feed.delete", ("intel_feed", str(feed_id)),
-                       {"name": feed.name})  # fmt: skip
-    await session.commit()
+    await IntelFeedService(session).unsubscribe(feed_id, actor=Actor.of(principal, client_ip(request)))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -146,3 +146,15 @@ class ShareReceipt(BaseModel):
         "queued", description="Handed to the JetStream publisher; a NATS outage is logged and counted"
     )
     message: dict[str, Any]
+
+
+class AllowOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: str
+    value: str
+    host_scope: str
+    reason: str | None = None
+    created_by: str | None = None
+    created_at: datetime

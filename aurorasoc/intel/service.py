@@ -2,33 +2,34 @@
 
 Expiry is computed, not stored: an ``active`` IOC whose ``last_seen`` is older than
 ``AURORA_IOC_EXPIRY_DAYS`` reads (and filters) as ``expired``, so a fresh sighting revives it
-without a write on read. Similarity is lexical (same /24 or /64, shared registered domain,
-substring); semantic search over ``aurora_threat_intel`` needs the memory module (§17).
+without a write on read. Similarity is lexical (:mod:`aurorasoc.intel.similarity`).
+:meth:`IOCService.record`, :meth:`~IOCService.change` and :meth:`~IOCService.share` are the audited,
+committed units of work; the other methods only flush.
 """
 
 from __future__ import annotations
 
 import builtins
-import ipaddress
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.sql import alert_ioc_link, ioc_upsert
+from aurorasoc.core import runtime
+from aurorasoc.core.actor import Actor
+from aurorasoc.core.bus.nats_jetstream import share
 from aurorasoc.core.config import get_settings
-from aurorasoc.core.errors import InvalidInput, NotFound
+from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.models import AlertIOCModel, AlertModel, IOCModel
 from aurorasoc.core.vocabulary import IOCStatus, IOCType
 from aurorasoc.intel.extraction import classify_ioc
-
-IOCKey = tuple[str, str]  # (type, canonical value)
+from aurorasoc.intel.similarity import IOCKey, escape_like, related_iocs
 
 
 async def upsert_iocs(
@@ -177,7 +178,7 @@ class IOCFilters:
         if self.status:
             clauses.append(_status_expr(expiry_cutoff()) == self.status.value)
         if self.q:
-            pattern = f"%{_escape_like(self.q)}%"
+            pattern = f"%{escape_like(self.q)}%"
             text_match = or_(
                 IOCModel.value.ilike(pattern, escape="\\"), IOCModel.description.ilike(pattern, escape="\\")
             )
@@ -257,97 +258,48 @@ class IOCService:
         await self.session.flush()
         return {"before": before, "after": {name: getattr(ioc, name) for name in changes}}
 
+    async def record(
+        self, value: str, type_name: str | None, *, source: str, confidence: float, actor: Actor,
+        fields: dict[str, Any],
+    ) -> tuple[IOCModel, bool]:  # fmt: skip
+        """One sighting reported by ``actor`` (``fields``: tags, tlp, description); audited, committed.
+
+        Returns the IOC and whether it is new.
+        """
+        key = parse_ioc(value, type_name)
+        ioc, created = await self.upsert(key, source=source, confidence=confidence, **fields)
+        details = {"type": ioc.type, "value": ioc.value, "created": created, **fields}
+        await self._commit(actor, "ioc.upsert", ioc, details)
+        return ioc, created
+
+    async def change(self, ioc_id: uuid.UUID, changes: dict[str, Any], *, actor: Actor) -> IOCModel:
+        """An analyst edit, audited with the before/after of the changed fields and committed."""
+        ioc = await self.get(ioc_id)
+        await self._commit(actor, "ioc.update", ioc, await self.update(ioc, changes))
+        return ioc
+
+    async def share(self, ioc_id: uuid.UUID, *, actor: Actor) -> dict[str, Any]:
+        """Publish to federated sites (real mode, never TLP:RED): audited and committed before it leaves."""
+        runtime.assert_external_allowed()
+        settings = get_settings()
+        ioc = await self.get(ioc_id)
+        message = share_message(ioc, settings.federation.site_id)
+        if not settings.messaging.nats_url:
+            raise Conflict(
+                "IOC sharing needs NATS JetStream: set AURORA_NATS_URL", code="sharing_unavailable"
+            )
+        await self._commit(actor, "ioc.share", ioc, {"subject": IOC_SHARING_SUBJECT, "tlp": ioc.tlp})
+        share(IOC_SHARING_SUBJECT, message)
+        return message
+
+    async def _commit(self, actor: Actor, action: str, ioc: IOCModel, details: dict[str, Any]) -> None:
+        await actor.audit(self.session, action, ("ioc", str(ioc.id)), details)
+        await self.session.commit()
+
     async def similar(self, q: str, limit: int) -> builtins.list[tuple[IOCModel, str, float]]:
         """Lexically related IOCs, best first: same network or domain, then substring matches."""
         text = q.strip()
-        key = _key(text)
-        found: dict[uuid.UUID, tuple[IOCModel, str, float]] = {}
-        for ioc, reason, score in [*await self._neighbours(key), *await self._containing(text)]:
-            if (ioc.type, ioc.value) != key and ioc.id not in found:
-                found[ioc.id] = (ioc, reason, score)
-        ranked = sorted(found.values(), key=lambda hit: (-hit[2], -hit[0].last_seen.timestamp()))
-        return ranked[:limit]
-
-    async def _containing(self, text: str) -> builtins.list[tuple[IOCModel, str, float]]:
-        if len(text) < 3:
-            return []
-        pattern = f"%{_escape_like(text)}%"
-        rows = await self.session.scalars(
-            select(IOCModel).where(IOCModel.value.ilike(pattern, escape="\\")).limit(_SCAN)
-        )
-        return [(ioc, f"value contains {text!r}", 0.4) for ioc in rows]
-
-    async def _neighbours(self, key: IOCKey | None) -> builtins.list[tuple[IOCModel, str, float]]:
-        if key is None:
-            return []
-        if key[0] == IOCType.IP.value:
-            network = _network(key[1])
-            prefix = key[1].rsplit(".", 1)[0] + "." if network.version == 4 else key[1].split(":")[0] + ":"
-            rows = await self._scan([IOCType.IP.value], f"{_escape_like(prefix)}%")
-            return [(r, f"same /{network.prefixlen} as {key[1]}", 0.7) for r in rows if _in(r.value, network)]
-        host = _host(*key)
-        if host is None:
-            return []
-        domain = registered_domain(host)
-        rows = await self._scan(_HOST_TYPES, f"%{_escape_like(domain)}%")
-        hits = [
-            (r, h)
-            for r in rows
-            if (h := _host(r.type, r.value)) and (h == domain or h.endswith("." + domain))
-        ]
-        return [
-            (r, "same host" if h == host else f"shares domain {domain}", 0.8 if h == host else 0.6)
-            for r, h in hits
-        ]
-
-    async def _scan(self, types: builtins.list[str], pattern: str) -> builtins.list[IOCModel]:
-        query = select(IOCModel).where(IOCModel.type.in_(types), IOCModel.value.ilike(pattern, escape="\\"))
-        return builtins.list(await self.session.scalars(query.limit(_SCAN)))
-
-
-_SCAN = 500  # rows a similarity probe reads at most per clause
-_HOST_TYPES = [IOCType.DOMAIN.value, IOCType.URL.value, IOCType.EMAIL.value]
-# Second-level labels under country TLDs (co.uk, com.au, …): a heuristic, not the Public Suffix List.
-_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go"})
-
-
-def registered_domain(host: str) -> str:
-    """``a.b.example.co.uk`` → ``example.co.uk``; ``x.example.com`` → ``example.com``."""
-    labels = host.split(".")
-    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
-    return ".".join(labels[-keep:])
-
-
-def _host(ioc_type: str, value: str) -> str | None:
-    if ioc_type == IOCType.DOMAIN.value:
-        return value
-    if ioc_type == IOCType.EMAIL.value:
-        return value.rpartition("@")[2]
-    if ioc_type == IOCType.URL.value:
-        host = urlsplit(value).hostname
-        return host if host and not _is_ip(host) else None
-    return None
-
-
-def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
-    bits = 24 if ipaddress.ip_address(value).version == 4 else 64
-    return ipaddress.ip_network(f"{value}/{bits}", strict=False)
-
-
-def _in(value: str, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
-    return _is_ip(value) and ipaddress.ip_address(value) in network
-
-
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return await related_iocs(self.session, _key(text), text, limit)
 
 
 # --- sharing ----------------------------------------------------------------------------------

@@ -20,8 +20,10 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, String, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.events import publish_alert_event
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core import runtime
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.metrics import CASES_CREATED, NETWORK_ATTACK_DETECTIONS
@@ -124,6 +126,18 @@ class NetworkAttackService:
             return []
         stmt = select(AlertModel).where(AlertModel.id.in_(ids)).order_by(AlertModel.created_at)
         return builtins.list((await self.session.scalars(stmt)).all())
+
+    async def open_attack_case(self, attack_id: uuid.UUID, *, actor: Actor) -> CaseModel:
+        """:meth:`open_case` by an operator: audited as ``case.create``, committed, then the
+        alerts that moved into the case are announced."""
+        attack = await self.get(attack_id)
+        created, linked = await self.open_case(attack, actor.username)
+        details = {"network_attack_id": str(attack.id), "alert_ids": [str(a.id) for a in linked]}
+        await actor.audit(self.session, "case.create", ("case", str(created.id)), details)
+        await self.session.commit()
+        for alert in linked:
+            await publish_alert_event(alert, "updated")
+        return created
 
     async def open_case(
         self, attack: NetworkAttackModel, actor: str

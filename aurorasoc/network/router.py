@@ -18,17 +18,17 @@ from aurorasoc.agents import investigations
 from aurorasoc.agents.investigations import InvestigationService
 from aurorasoc.agents.models import InvestigationModel
 from aurorasoc.agents.schemas import InvestigationOut
-from aurorasoc.alerts.events import publish_alert_event
 from aurorasoc.alerts.schemas import AlertOut, TechniqueRef
 from aurorasoc.cases.schemas import CaseOut
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import AgentType
-from aurorasoc.core.web.audit_trail import audit_change
 from aurorasoc.core.web.deps import (
     DataSourceDep,
     DbSession,
     Paging,
+    client_ip,
     require_mutations,
     require_pipeline_writes,
 )
@@ -115,16 +115,9 @@ async def open_case(
     principal: Principal = Depends(require_permission("alerts:write", "cases:write")),
 ) -> CaseOut:
     """409 ``attack_in_case`` (with ``case_id``) when the attack already has a case."""
-    service = NetworkAttackService(session)
-    attack = await service.get(attack_id)
-    created, linked = await service.open_case(attack, principal.username)
-    details = {"network_attack_id": str(attack.id), "alert_ids": [str(a.id) for a in linked]}
-    await audit_change(session, request, principal, "case.create", ("case", str(created.id)), details)
-    out = CaseOut.model_validate(created)
-    await session.commit()
-    for alert in linked:
-        await publish_alert_event(alert, "updated")
-    return out
+    actor = Actor.of(principal, client_ip(request))
+    created = await NetworkAttackService(session).open_attack_case(attack_id, actor=actor)
+    return CaseOut.model_validate(created)
 
 
 def _prompt(attack: NetworkAttackModel, extra: str | None) -> str:

@@ -25,9 +25,7 @@ async def _topology(session: DbSession, source: DataSource, response: Response) 
     if source == "showcase":
         site = local_site()
         return Topology([site], [], get_settings().federation.enabled, site.site_id)
-    found = await SiteService(session).topology()
-    await session.commit()
-    return found
+    return await SiteService(session).topology()
 
 
 @router.get("/sites", response_model=SitesOut, summary="Sites of the federation mesh. Permission: sites:read")

@@ -71,6 +71,8 @@ class SiteService:
         return found
 
     async def topology(self) -> Topology:
+        """The mesh as this site sees it; the local site row is kept current (a system write,
+        committed here with the read)."""
         local = await self.ensure_local()
         enabled = federation_active(get_settings())
         sites, links = [local], []
@@ -80,4 +82,5 @@ class SiteService:
             links = list(
                 (await self.session.scalars(select(SiteLinkModel).order_by(SiteLinkModel.link_id))).all()
             )
+        await self.session.commit()
         return Topology(sites, links, enabled, local.site_id)

@@ -12,10 +12,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.schemas import Page
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DataSourceDep, DbSession, OperatorOrPreview, Paging, require_database
+from aurorasoc.core.web.deps import (
+    DataSourceDep,
+    DbSession,
+    OperatorOrPreview,
+    Paging,
+    client_ip,
+    require_database,
+)
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.reports.pdf import render_pdf
 from aurorasoc.reports.schemas import ReportDetail, ReportGenerate, ReportOut, ReportPreview
@@ -57,18 +64,14 @@ async def generate_report(
     write: OperatorOrPreview,
 ) -> ReportDetail | ReportPreview:
     """Unknown case → 404; ``report_type`` outside technical/executive/compliance → 422."""
-    service = ReportService(session)
+    report = await ReportService(session).create_report(
+        body.case_id, body.report_type, actor=Actor.of(principal, client_ip(request)), preview=write.preview
+    )
     if write.preview:
         response.status_code = status.HTTP_200_OK
-        draft = await service.draft(body.case_id, body.report_type, principal.username)
         effect = {"action": "store_report", "case_id": str(body.case_id), "report_type": body.report_type}
-        return ReportPreview(mode=write.mode, effects=[effect], report=ReportDetail.model_validate(draft))
-    report = await service.generate(body.case_id, body.report_type, principal.username)
-    out = ReportDetail.model_validate(report)
-    details = {"case_id": str(report.case_id), "report_type": report.report_type}
-    await audit_change(session, request, principal, "report.generate", ("report", str(report.id)), details)
-    await session.commit()
-    return out
+        return ReportPreview(mode=write.mode, effects=[effect], report=ReportDetail.model_validate(report))
+    return ReportDetail.model_validate(report)
 
 
 @router.get(

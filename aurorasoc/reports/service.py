@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.evidence import case_evidence
 from aurorasoc.cases.service import CaseService
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.models import (
     AlertIOCModel,
@@ -277,6 +278,19 @@ class ReportService:
         report = await self.draft(case_id, report_type, actor)
         self.session.add(report)
         await self.session.flush()
+        return report
+
+    async def create_report(
+        self, case_id: uuid.UUID, report_type: ReportType, *, actor: Actor, preview: bool = False
+    ) -> ReportModel:
+        """A new report audited (``report.generate``) and committed; ``preview`` renders the same
+        draft and stores nothing."""
+        if preview:
+            return await self.draft(case_id, report_type, actor.username)
+        report = await self.generate(case_id, report_type, actor.username)
+        details = {"case_id": str(report.case_id), "report_type": report.report_type}
+        await actor.audit(self.session, "report.generate", ("report", str(report.id)), details)
+        await self.session.commit()
         return report
 
     async def get(self, report_id: uuid.UUID) -> ReportModel:

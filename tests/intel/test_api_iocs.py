@@ -18,7 +18,8 @@ from aurorasoc.core.config import reset_settings
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AuditLogModel, IOCModel
 from aurorasoc.intel.enrichment import default_intel_service
-from aurorasoc.intel.service import IOC_SHARING_SUBJECT, parse_ioc, registered_domain
+from aurorasoc.intel.service import IOC_SHARING_SUBJECT, parse_ioc
+from aurorasoc.intel.similarity import registered_domain
 
 URL = "/api/v1/iocs"
 
