@@ -35,8 +35,9 @@ async def file_proposed_action(
     action: str,
     target: str,
     requester: tuple[str, frozenset[str]],
-) -> tuple[HumanApprovalModel, list[ApprovalService]]:
-    """The pending approval for a proposed action, and the outboxes to publish after commit.
+) -> HumanApprovalModel:
+    """File the proposed action as a pending approval: validate, write (audit by the tool's approval
+    service), commit, then publish the approval events.
 
     ``requester``: the analyst's username and permissions (the tool checks ``playbooks:execute``).
     """
@@ -66,7 +67,11 @@ async def file_proposed_action(
             raise PermissionDenied(str(out["error"]))
         raise InvalidInput(str(out["error"]), code=str(out.get("error_code")))
     approval = await ApprovalService(session).get(uuid.UUID(out["approval_id"]))
-    return approval, list(ctx.extra.pop("approval_outboxes", []))
+    outboxes: list[ApprovalService] = list(ctx.extra.pop("approval_outboxes", []))
+    await session.commit()
+    for outbox in outboxes:
+        await outbox.publish()
+    return approval
 
 
 async def _refuse_duplicate(

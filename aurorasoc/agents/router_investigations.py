@@ -198,10 +198,7 @@ async def file_proposal(
     principal: Principal = Depends(require_permission("playbooks:execute")),
 ) -> ApprovalOut:
     investigation = await InvestigationService(session).get(investigation_id)
-    approval, outboxes = await file_proposed_action(
+    approval = await file_proposed_action(
         session, investigation, body.action, body.target, (principal.username, principal.permissions)
     )
-    await session.commit()
-    for outbox in outboxes:
-        await outbox.publish()
     return ApprovalOut.model_validate(approval)
