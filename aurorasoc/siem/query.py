@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pyparsing as pp
-from sqlalchemy import ColumnElement, and_, func, literal_column, not_, or_, select, table
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, not_, or_, select, table
 from sqlalchemy.ext.compiler import compiles
 
 from aurorasoc.core.errors import InvalidInput
@@ -290,11 +290,14 @@ class TextMatch(ColumnElement[bool]):
 
 @compiles(TextMatch, "postgresql")
 def _text_pg(element: TextMatch, compiler: Any, **kw: Any) -> str:
+    # The words are rendered inline (escaped) rather than bound: a prepared statement's generic plan
+    # cannot judge a tsquery's selectivity and falls back to scanning every row.
     simple: Any = literal_column("'simple'::regconfig")
     if element.prefix:
-        query = func.to_tsquery(simple, " <-> ".join(element.words.split()) + ":*")
+        words = bindparam(None, " <-> ".join(element.words.split()) + ":*", literal_execute=True)
+        query = func.to_tsquery(simple, words)
     else:
-        query = func.phraseto_tsquery(simple, element.words)
+        query = func.phraseto_tsquery(simple, bindparam(None, element.words, literal_execute=True))
     return str(compiler.process(literal_column(SIEM_SEARCH_VECTOR).op("@@")(query), **kw))
 
 
