@@ -294,7 +294,7 @@ def _text_pg(element: TextMatch, compiler: Any, **kw: Any) -> str:
     # cannot judge a tsquery's selectivity and falls back to scanning every row.
     simple: Any = literal_column("'simple'::regconfig")
     if element.prefix:
-        words = bindparam(None, " <-> ".join(element.words.split()) + ":*", literal_execute=True)
+        words: Any = bindparam(None, " <-> ".join(element.words.split()) + ":*", literal_execute=True)
         query = func.to_tsquery(simple, words)
     else:
         query = func.phraseto_tsquery(simple, bindparam(None, element.words, literal_execute=True))
