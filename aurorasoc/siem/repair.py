@@ -134,6 +134,6 @@ async def process_isolated(
 
 def _reason(exc: BaseException) -> str:
     """The error text without the SQL and parameters (which can be megabytes of event data)."""
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).splitlines()[0] if str(orig or exc) else ""
-    return f"{type(orig or exc).__name__}: {text}"[:500]
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}"[:500]
