@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Boolean,
     Float,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    event,
     func,
     text,
 )
@@ -263,6 +265,45 @@ class LogSourceModel(_Mutable, Base):
     status: Mapped[str] = mapped_column(String(16), default="healthy", nullable=False)
 
 
+# Spec §28: bare words and phrases search the message and the flattened field values through a
+# full-text index. PostgreSQL: a GIN index over this expression (the query compiler emits the very
+# same text, so the planner matches it); every non-alphanumeric character separates words, as in
+# SQLite's unicode61 tokenizer, and only the first 200,000 characters are indexed (a tsvector is
+# bounded to 1 MB). SQLite: an FTS5 table with ``siem_logs`` as external content,
+# kept current by triggers; its ``fields`` column holds the JSON leaf values, computed identically on
+# insert and delete. The FTS rows are keyed by the implicit rowid, which VACUUM may renumber: after a
+# VACUUM run ``SIEM_FTS_REPOPULATE`` (FTS5's own 'rebuild' would index the JSON text instead).
+SIEM_SEARCH_VECTOR = (
+    "to_tsvector('simple'::regconfig, regexp_replace(left(coalesce(message, '') || ' ' || "
+    "jsonb_path_query_array(fields, '$.*'::jsonpath)::text, 200000), '[^[:alnum:]]+', ' ', 'g'))"
+)
+SIEM_PREFIX_COLUMNS = ("host", "user_name", "process_executable")
+_FTS_LEAVES = (
+    "(SELECT group_concat(value, ' ') FROM json_tree({row}.fields) WHERE type IN ('text', 'integer', 'real'))"
+)
+_FTS_ADD = "INSERT INTO siem_logs_fts(rowid, message, fields) VALUES (new.rowid, new.message, {leaves});"
+_FTS_REMOVE = (
+    "INSERT INTO siem_logs_fts(siem_logs_fts, rowid, message, fields) "
+    "VALUES ('delete', old.rowid, old.message, {leaves});"
+)
+_ADD, _REMOVE = (
+    _FTS_ADD.format(leaves=_FTS_LEAVES.format(row="new")),
+    _FTS_REMOVE.format(leaves=_FTS_LEAVES.format(row="old")),
+)
+SIEM_FTS_DDL = (
+    "CREATE VIRTUAL TABLE siem_logs_fts USING fts5(message, fields, content='siem_logs')",
+    f"CREATE TRIGGER siem_logs_fts_insert AFTER INSERT ON siem_logs BEGIN {_ADD} END",
+    f"CREATE TRIGGER siem_logs_fts_delete AFTER DELETE ON siem_logs BEGIN {_REMOVE} END",
+    "CREATE TRIGGER siem_logs_fts_update AFTER UPDATE OF message, fields ON siem_logs "
+    f"BEGIN {_REMOVE} {_ADD} END",
+)
+SIEM_FTS_REPOPULATE = (
+    "INSERT INTO siem_logs_fts(siem_logs_fts) VALUES ('delete-all')",
+    "INSERT INTO siem_logs_fts(rowid, message, fields) SELECT rowid, message, "  # noqa: S608 (constant)
+    f"{_FTS_LEAVES.format(row='siem_logs')} FROM siem_logs",
+)
+
+
 class SiemLogModel(_Keyed, Base):
     __tablename__ = "siem_logs"
     __table_args__ = (
@@ -278,6 +319,19 @@ class SiemLogModel(_Keyed, Base):
         Index("ix_siem_logs_event_id", "event_id"),
         Index("ix_siem_logs_channel", "channel"),
         Index("ix_siem_logs_process_entity_id", "process_entity_id"),
+        Index("ix_siem_logs_process_lower", func.lower(text("process_executable"))),
+        Index("ix_siem_logs_parent_lower", func.lower(text("parent_executable"))),
+        Index("ix_siem_logs_channel_lower", func.lower(text("channel"))),
+        Index("ix_siem_logs_search", text(SIEM_SEARCH_VECTOR), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
+        *(
+            # ``host:web*`` → ``lower(host) LIKE 'web%'``: PostgreSQL serves it from a pattern index
+            Index(f"ix_siem_logs_{name}_prefix", text(f"lower({name}) text_pattern_ops")).ddl_if(
+                dialect="postgresql"
+            )
+            for name in SIEM_PREFIX_COLUMNS
+        ),
     )
 
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
@@ -313,6 +367,16 @@ class SiemLogModel(_Keyed, Base):
     parent_entity_id: Mapped[str | None] = mapped_column(String(128))
     entities: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
     event_time = synonym("timestamp")
+
+
+def _sqlite_ddl(statement: str) -> DDL:
+    ddl: DDL = DDL(statement).execute_if(dialect="sqlite")  # type: ignore[no-untyped-call]
+    return ddl
+
+
+for _statement in SIEM_FTS_DDL:
+    event.listen(SiemLogModel.__table__, "after_create", _sqlite_ddl(_statement))
+event.listen(SiemLogModel.__table__, "before_drop", _sqlite_ddl("DROP TABLE IF EXISTS siem_logs_fts"))
 
 
 class DetectionRuleModel(_Mutable, Base):

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from aurorasoc.core.bus.base import BusMessage, EventBus
+from aurorasoc.core.bus.base import DEAD_LETTER, BusMessage, EventBus
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.errors import DomainError
 from aurorasoc.core.vocabulary import NormalizedEvent
@@ -35,6 +36,7 @@ from aurorasoc.siem.parsers import (
     parse_bytes,
     parse_file,
 )
+from aurorasoc.siem.repair import Rejected, process_isolated, repair
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +52,7 @@ PipelineFactory = Callable[[], Awaitable[DetectionPipeline]]
 def _messages(events: Iterable[NormalizedEvent]) -> Iterator[list[dict[str, Any]]]:
     iterator = iter(events)
     while chunk := list(islice(iterator, EVENTS_PER_MESSAGE)):
-        yield [e.model_copy(update={"id": str(uuid.uuid4())}).model_dump(mode="json") for e in chunk]
+        yield [repair(e).model_copy(update={"id": str(uuid.uuid4())}).model_dump(mode="json") for e in chunk]
 
 
 async def publish_events(bus: EventBus, events: Iterable[NormalizedEvent], source: str) -> int:
@@ -108,6 +110,24 @@ async def enqueue_bytes(
     return result
 
 
+async def store_bytes(
+    data: bytes, pipeline: PipelineFactory, *, fmt: str, source: str, limits: InputLimits | None = None
+) -> EnqueueResult:
+    """Parse raw log data and store (and detect on) its events before returning: searchable at once.
+
+    Events the store refuses even alone are counted as rejected, each with its reason.
+    """
+    events, result = await asyncio.to_thread(_parse_upload, data, fmt, source, limits)
+    if result.refused is not None:
+        return result
+    result.accepted = len(events)
+    outcome = await process_isolated(await pipeline(), events, source=source, path="http-ingest")
+    for item in outcome.rejected:
+        result.reject(ParseError(f"event {item.index + 1}", f"not stored: {item.reason}"))
+    result.accepted -= len(outcome.rejected)
+    return result
+
+
 async def enqueue_files(redis_url: str, files: list[Path], *, fmt: str, source: str | None) -> EnqueueResult:
     """``aurorasoc ingest --enqueue``: stream the files' events onto the shared Redis stream."""
     from aurorasoc.core.bus.redis_streams import RedisStreamsBus
@@ -137,23 +157,48 @@ async def enqueue_files(redis_url: str, files: list[Path], *, fmt: str, source: 
 def register_detection_consumer(
     bus: EventBus, pipeline_factory: PipelineFactory, *, batch_size: int = 10, consumer: str | None = None
 ) -> None:
-    """Subscribe the shared ``detection-engine`` group; a failing batch raises, so the bus retries it."""
+    """Subscribe the shared ``detection-engine`` group.
+
+    A transient failure (database unreachable) raises, so the bus retries the message; an event the
+    store refuses even alone goes to ``aurora:dead_letter`` by itself, with its error text.
+    """
 
     async def _handle(message: BusMessage) -> None:
-        events = [NormalizedEvent.model_validate(item) for item in message.data.get("events", [])]
-        pipeline = await pipeline_factory()
-        result = await pipeline.process(events)
+        context = {"stream": message.stream, "message_id": message.id, "source": message.data.get("source")}
+        events, invalid = _validated(message.data.get("events", []))
+        outcome = await process_isolated(await pipeline_factory(), events, **context)
+        rejected = invalid + outcome.rejected
+        for item in rejected:
+            await bus.publish(
+                DEAD_LETTER,
+                {**context, "group": DETECTION_GROUP, "error": item.reason, "event_index": item.index}
+                | {"event_id": item.event_id, "data": item.data},
+            )
         log.info(
             "log_batch_processed",
-            message_id=message.id,
-            source=message.data.get("source"),
-            events=result.events,
-            replayed=result.replayed,
-            alerts_created=result.alerts_created,
+            **context,
+            events=sum(r.events for r in outcome.results),
+            replayed=sum(r.replayed for r in outcome.results),
+            alerts_created=sum(r.alerts_created for r in outcome.results),
+            repaired=outcome.repaired,
+            rejected=len(rejected),
             deliveries=message.deliveries,
         )
 
     bus.subscribe(LOGS_STREAM, DETECTION_GROUP, _handle, consumer=consumer, batch_size=batch_size)
+
+
+def _validated(items: list[Any]) -> tuple[list[NormalizedEvent], list[Rejected]]:
+    """The message's valid events; one that is not a valid event is rejected alone, with its reason."""
+    events: list[NormalizedEvent] = []
+    invalid: list[Rejected] = []
+    for index, item in enumerate(items):
+        try:
+            events.append(NormalizedEvent.model_validate(item))
+        except ValidationError as exc:
+            event_id = item.get("id") if isinstance(item, dict) else None
+            invalid.append(Rejected(index, event_id, f"invalid event: {exc}"[:500], item))
+    return events, invalid
 
 
 class ReloadingEngine:

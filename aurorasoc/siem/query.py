@@ -9,25 +9,37 @@ Grammar (pyparsing, which pySigma already depends on)::
     term   := FIELD ":" [">"|">="|"<"|"<="] (PHRASE | WORD) | PHRASE | WORD
 
 Semantics: ``field:value`` is a case-insensitive exact match, ``*`` in an unquoted value is a
-wildcard; ``"phrases"`` are literal. A term without a field is a case-insensitive substring
-search on ``message`` or the raw record. Known columns filter directly, any other field is read
-from the ``fields`` JSON (keys may contain dots: ``Event.EventData.Image``). Comparisons only
-apply to the integer port columns. Operators are upper-case so lower-case ``and``/``or``/``not``
-stay search words. A term never matches a missing value, so ``NOT host:x`` also returns rows
-without a host.
+wildcard; ``"phrases"`` are literal. Every query shape is compiled to use an index (spec §28):
+
+* entity columns (``CI_COLUMNS``) compare ``lower(column)`` — the expression the indexes are built
+  on — with ``=``, and a wildcard suffix (``host:web*``) as a prefix range (SQLite) or ``LIKE 'web%'``
+  (PostgreSQL, usable by the index under the C collation);
+* ``EXACT_COLUMNS`` (addresses, event ids, process GUIDs) compare the stored value with ``=``;
+* a term without a field is a full-text match over the message and the flattened field values
+  (SQLite FTS5, PostgreSQL ``tsvector`` GIN). Letters and digits make words, anything else
+  separates them, on both sides: ``cmd.exe`` is the phrase ``cmd exe``, ``word*`` matches a word
+  prefix, ``"a phrase"`` its words adjacent and in order;
+* other columns and ``fields`` keys (``Event.EventData.Image``) fall back to a case-insensitive
+  ``LIKE`` (a scan, narrowed by the other terms).
+
+Comparisons only apply to the integer port columns. Operators are upper-case so lower-case
+``and``/``or``/``not`` stay search words. A term never matches a missing value, so ``NOT host:x``
+also returns rows without a host.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pyparsing as pp
-from sqlalchemy import ColumnElement, and_, func, not_, or_
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, not_, or_, select, table
+from sqlalchemy.ext.compiler import compiles
 
 from aurorasoc.core.errors import InvalidInput
-from aurorasoc.core.models import SiemLogModel
+from aurorasoc.core.models import SIEM_SEARCH_VECTOR, SiemLogModel
 
 MAX_QUERY_LENGTH = 2_000
 MAX_QUERY_DEPTH = 32  # nested groups + NOT chains; the recursive-descent parser recurses per level
@@ -38,8 +50,9 @@ STRING_COLUMNS = frozenset(
     | {"service", "event_id", "severity", "message", "channel", "time_source", "process_executable"}
     | {"process_command_line", "process_entity_id", "parent_executable", "parent_entity_id"}
 )
-# Entity columns compared through lower() so an exact term uses the expression indexes (spec §28).
-LOWER_INDEXED = frozenset({"host", "user_name"})
+# Columns with an index on lower(column) / on the column itself (spec §28, models.SiemLogModel).
+CI_COLUMNS = frozenset({"host", "user_name", "process_executable", "parent_executable", "channel"})
+EXACT_COLUMNS = frozenset({"src_ip", "dst_ip", "event_id", "process_entity_id"})
 INT_COLUMNS = frozenset({"src_port", "dst_port"})
 
 
@@ -190,12 +203,7 @@ def _like_pattern(value: str, *, wildcards: bool, contains: bool) -> str:
 
 def _term_clause(term: Term) -> ColumnElement[bool]:
     if term.field is None:
-        # EVTX and JSON events often carry no message: the raw record makes a bare word find them.
-        pattern = _like_pattern(term.value, wildcards=not term.quoted, contains=True)
-        return or_(
-            _present(SiemLogModel.message, SiemLogModel.message.ilike(pattern, escape="\\")),
-            _present(SiemLogModel.raw, SiemLogModel.raw.ilike(pattern, escape="\\")),
-        )
+        return _text_clause(term)
     if term.field in INT_COLUMNS:
         return _int_clause(term)
     if term.op != "=":
@@ -204,15 +212,101 @@ def _term_clause(term: Term) -> ColumnElement[bool]:
         )
     if term.field in ("timestamp", "event_time"):
         raise InvalidInput("filter time with range or since/until, not in the query", code="invalid_query")
+    wildcard = not term.quoted and "*" in term.value
+    indexed: Any = getattr(SiemLogModel, term.field, None)
+    if term.field in EXACT_COLUMNS and not wildcard:
+        return _present(indexed, indexed == term.value)
+    if term.field in CI_COLUMNS:
+        return _present(indexed, _ci_clause(func.lower(indexed), term.value.lower(), wildcard=wildcard))
     column: Any = (
         getattr(SiemLogModel, term.field)
         if term.field in STRING_COLUMNS
         else SiemLogModel.fields[term.field].as_string()
     )
-    if term.field in LOWER_INDEXED and (term.quoted or "*" not in term.value):
-        return _present(column, func.lower(column) == term.value.lower())
     pattern = _like_pattern(term.value, wildcards=not term.quoted, contains=False)
     return _present(column, column.ilike(pattern, escape="\\"))
+
+
+def _ci_clause(key: Any, value: str, *, wildcard: bool) -> ColumnElement[bool]:
+    """``lower(column)`` against a lower-cased value: ``=``, or an indexed prefix before any LIKE."""
+    if not wildcard:
+        return key == value  # type: ignore[no-any-return]
+    prefix = value.split("*", 1)[0]
+    pattern = _like_pattern(value, wildcards=True, contains=False)
+    if prefix and pattern == _like_pattern(prefix, wildcards=False, contains=False) + "%":
+        return PrefixMatch(key, prefix)
+    narrowed = [PrefixMatch(key, prefix)] if prefix else []
+    return and_(*narrowed, key.like(pattern, escape="\\"))
+
+
+def _text_clause(term: Term) -> ColumnElement[bool]:
+    """A bare word or phrase: the full-text index; text with no word in it (``-``) scans the message."""
+    prefix = not term.quoted and term.value.endswith("*")
+    words = _WORDS.findall(term.value)
+    if not words:
+        pattern = _like_pattern(term.value, wildcards=False, contains=True)
+        return _present(SiemLogModel.message, SiemLogModel.message.ilike(pattern, escape="\\"))
+    return TextMatch(" ".join(words), prefix=prefix)
+
+
+_WORDS = re.compile(r"[^\W_]+")
+
+
+class PrefixMatch(ColumnElement[bool]):
+    """``key`` starts with ``prefix``, in a form the key's b-tree index serves on each dialect."""
+
+    inherit_cache = False
+
+    def __init__(self, key: Any, prefix: str) -> None:
+        self.expr, self.prefix = key, prefix
+
+
+@compiles(PrefixMatch, "postgresql")
+def _prefix_pg(element: PrefixMatch, compiler: Any, **kw: Any) -> str:
+    # No ESCAPE clause: it turns the pattern into a function call the planner cannot use; PostgreSQL's
+    # default escape character is the backslash _like_pattern writes anyway.
+    pattern = _like_pattern(element.prefix, wildcards=False, contains=False) + "%"
+    return str(compiler.process(element.expr.like(pattern), **kw))
+
+
+@compiles(PrefixMatch)
+def _prefix_range(element: PrefixMatch, compiler: Any, **kw: Any) -> str:
+    """SQLite cannot use an expression index for LIKE, but can for a range (BINARY = code-point order)."""
+    low, last, key = element.prefix, element.prefix[-1], element.expr
+    bounds: list[Any] = [key >= low]
+    if ord(last) < sys.maxunicode:
+        bounds.append(key < low[:-1] + chr(ord(last) + 1))
+    return str(compiler.process(and_(*bounds), **kw))
+
+
+class TextMatch(ColumnElement[bool]):
+    """Full-text match of ``words`` (adjacent, in order; the last one as a prefix when ``prefix``)."""
+
+    inherit_cache = False
+
+    def __init__(self, words: str, *, prefix: bool) -> None:
+        self.words, self.prefix = words, prefix
+
+
+@compiles(TextMatch, "postgresql")
+def _text_pg(element: TextMatch, compiler: Any, **kw: Any) -> str:
+    # The words are rendered inline (escaped) rather than bound: a prepared statement's generic plan
+    # cannot judge a tsquery's selectivity and falls back to scanning every row.
+    simple: Any = literal_column("'simple'::regconfig")
+    if element.prefix:
+        words: Any = bindparam(None, " <-> ".join(element.words.split()) + ":*", literal_execute=True)
+        query = func.to_tsquery(simple, words)
+    else:
+        query = func.phraseto_tsquery(simple, bindparam(None, element.words, literal_execute=True))
+    return str(compiler.process(literal_column(SIEM_SEARCH_VECTOR).op("@@")(query), **kw))
+
+
+@compiles(TextMatch)
+def _text_fts5(element: TextMatch, compiler: Any, **kw: Any) -> str:
+    match = f'"{element.words}"' + ("*" if element.prefix else "")
+    fts: Any = select(literal_column("rowid")).select_from(table("siem_logs_fts"))
+    fts = fts.where(literal_column("siem_logs_fts").op("MATCH")(match))
+    return str(compiler.process(literal_column("siem_logs.rowid").in_(fts), **kw))
 
 
 def _int_clause(term: Term) -> ColumnElement[bool]:

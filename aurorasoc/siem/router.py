@@ -60,6 +60,7 @@ async def list_logs(
     session: DbSession,
     source: DataSourceDep,
     paging: Paging,
+    cursor: str | None = Query(None, max_length=200, description="next_cursor of the previous page"),
     filters: LogFilters = Depends(log_filters),
     _: Principal = Depends(require_permission("siem:read")),
 ) -> LogPage:
@@ -67,7 +68,9 @@ async def list_logs(
     stamp_source(response, source)
     if source == "showcase":
         return LogPage(items=[], total=0, skip=paging.skip, limit=paging.limit, data_source=source)
-    found = await SiemSearchService(session).search(filters, skip=paging.skip, limit=paging.limit)
+    found = await SiemSearchService(session).search(
+        filters, skip=paging.skip, limit=paging.limit, cursor=cursor
+    )
     return LogPage(
         items=[SiemLogOut.model_validate(row) for row in found.rows],
         total=found.total,
@@ -76,6 +79,7 @@ async def list_logs(
         truncated=found.truncated,
         total_is_estimate=found.truncated,
         newest_at=found.newest_at,
+        next_cursor=found.next_cursor,
     )
 
 

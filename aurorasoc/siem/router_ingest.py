@@ -5,6 +5,8 @@ EVTX bytes, gzip-compressed or not), read up to ``AURORA_INGEST_MAX_BODY_MB``; t
 after decompression, and a bomb is refused with 413 and nothing queued. Parsing happens here so the
 caller learns at once which records were rejected and where; detection runs on the
 ``detection-engine`` consumer.
+With ``?wait=true`` the events are stored (and detected on) before the answer, so they are searchable
+when it arrives; otherwise the body says they are queued (spec §28).
 The ``?source=`` log source is created on first use (kind ``http``) and its counters kept current.
 """
 
@@ -13,15 +15,20 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import BaseModel, Field
 
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.bus.base import get_bus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import DomainError, InvalidInput
 from aurorasoc.core.web.deps import DbSession, require_pipeline_writes
-from aurorasoc.siem.log_stream import enqueue_bytes
+from aurorasoc.siem.log_stream import (
+    PipelineFactory,
+    enqueue_bytes,
+    store_bytes,
+    stored_rules_pipeline_factory,
+)
 from aurorasoc.siem.parsers import InputLimits
 from aurorasoc.siem.parsers.detect import canonical_format
 from aurorasoc.siem.sources import record_ingest
@@ -57,6 +64,18 @@ class IngestResult(BaseModel):
     accepted: int
     rejected: int
     errors: list[IngestError]
+    searchable: bool = Field(
+        description="True: the accepted events are stored and searchable now (wait=true). False: they are "
+        "queued and become searchable once the detection-engine consumer has stored them"
+    )
+    searchable_when: str = Field(description="When the accepted events can be found by SIEM search")
+
+
+_QUEUED = (
+    "queued on aurora:logs: searchable once the detection-engine consumer stores them, normally within "
+    "seconds; send wait=true to answer only after they are stored"
+)
+_STORED = "now: the events are stored"
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -82,17 +101,21 @@ async def _read_body(request: Request, limit: int) -> bytes:
     status_code=status.HTTP_202_ACCEPTED,
     summary="Ingest raw log data; events are queued for detection. Permission: siem:write",
     description="Body: NDJSON, JSON array/object, text lines, syslog, CEF, Suricata EVE or EVTX bytes. "
-    "Returns the events accepted, the records rejected and up to 20 errors with their positions.",
+    "Returns the events accepted, the records rejected and up to 20 errors with their positions, and "
+    "when the events are searchable: 202 = queued for the detection consumer; with wait=true the events "
+    "are stored before the answer (200). A record the store refuses is rejected alone, with its reason.",
     dependencies=[Depends(require_pipeline_writes)],
     openapi_extra=_RAW_BODY,
 )
 async def ingest_logs(
     request: Request,
+    response: Response,
     session: DbSession,
     format: str = Query(
         "auto", description="auto, json/ndjson, syslog, cef, eve, zeek, evtx, auditd, weblog or line"
     ),
     source: str = Query("http", min_length=1, max_length=128, description="Log-source name"),
+    wait: bool = Query(False, description="Store the events before answering (200, searchable at once)"),
     _: Principal = Depends(require_permission("siem:write")),
 ) -> IngestResult:
     try:
@@ -103,7 +126,10 @@ async def ingest_logs(
     body = await _read_body(request, limit)
     limits = replace(InputLimits.from_settings(), max_decompressed_bytes=limit)
     try:
-        result = await enqueue_bytes(get_bus(), body, fmt=fmt, source=source, limits=limits)
+        if wait:
+            result = await store_bytes(body, _stored_pipeline(request), fmt=fmt, source=source, limits=limits)
+        else:
+            result = await enqueue_bytes(get_bus(), body, fmt=fmt, source=source, limits=limits)
     except RecursionError:  # the whole body is parsed before anything is queued: nothing was sent
         raise InvalidInput(
             "the body nests JSON too deeply to parse; nothing was ingested", code="nested_too_deep"
@@ -120,8 +146,21 @@ async def ingest_logs(
         last_event_at=datetime.now(UTC) if result.accepted else None,
     )
     await session.commit()
+    if wait:
+        response.status_code = status.HTTP_200_OK
     return IngestResult(
         accepted=result.accepted,
         rejected=result.rejected,
         errors=[IngestError(position=e.position, message=e.message) for e in result.errors],
+        searchable=wait,
+        searchable_when=_STORED if wait else _QUEUED,
     )
+
+
+def _stored_pipeline(request: Request) -> PipelineFactory:
+    """One rule engine per application for ``wait=true`` requests (reloaded when the rules change)."""
+    state = request.app.state
+    if getattr(state, "ingest_pipelines", None) is None:
+        state.ingest_pipelines = stored_rules_pipeline_factory()
+    factory: PipelineFactory = state.ingest_pipelines
+    return factory

@@ -70,11 +70,13 @@ class LogPage(Page[SiemLogOut]):
     """``total`` is exact up to 100 000 matches; beyond, ``total_is_estimate`` (and ``truncated``) is set.
 
     ``newest_at``: when the range holds no match, the event time of the newest match over all time.
+    ``next_cursor``: pass it as ``cursor`` for the next page (absent on the last page).
     """
 
     truncated: bool = False
     total_is_estimate: bool = False
     newest_at: datetime | None = None
+    next_cursor: str | None = None
 
 
 class HistogramBucket(BaseModel):

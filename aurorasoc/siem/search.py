@@ -1,20 +1,26 @@
 """Stored events (``siem_logs``): search (newest first), histogram, facets, promotion to a case.
 
 Time is event time (``timestamp``, spec §27.1); ranges are relative (``15m`` … ``30d``), ``all``, or
-absolute ``since``/``until``. ``total`` is exact up to ``COUNT_CAP`` matches; beyond it the count
-stops and ``total_is_estimate`` says so (spec §28). When a range holds nothing but the query matches
-older or newer events, ``newest_at`` says where the newest of them is, so the console can jump there.
+absolute ``since``/``until``. Pages are addressed by an opaque cursor (keyset on event time and
+id, so new events never shift a page); ``skip`` still works for old clients. ``total`` is exact up
+to ``COUNT_CAP`` matches; beyond it the count stops and ``total_is_estimate`` says so (spec §28).
+The histogram and facets filter with the same compiled query as the search. When a range holds
+nothing but the query matches older or newer events, ``newest_at`` says where the newest of them
+is, so the console can jump there.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Integer, cast, func, select
+import orjson
+from sqlalchemy import ColumnElement, Integer, Select, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.service import TITLE_MAX, CaseService
@@ -99,6 +105,34 @@ class SearchResult:
     total: int  # exact up to COUNT_CAP
     truncated: bool  # more than COUNT_CAP rows matched: ``total`` is a lower bound
     newest_at: datetime | None = None  # newest match over all time, when the range held none
+    next_cursor: str | None = None  # opaque: the page after this one (None on the last page)
+
+
+def encode_cursor(row: SiemLogModel) -> str:
+    """The position after ``row`` in (event time, id) descending order, opaque to clients."""
+    return base64.urlsafe_b64encode(orjson.dumps([row.timestamp.isoformat(), row.id.hex])).decode()
+
+
+def after_cursor(cursor: str) -> ColumnElement[bool]:
+    """Rows strictly after the cursor's position: keyset paging, stable while events arrive."""
+    try:
+        stamp, key = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        at, log_id = datetime.fromisoformat(stamp), uuid.UUID(hex=key)
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise InvalidInput("cursor is not one this API returned", code="invalid_cursor") from None
+    ts = SiemLogModel.timestamp
+    return or_(ts < at, and_(ts == at, SiemLogModel.id < log_id))
+
+
+def page_statement(clauses: Sequence[ColumnElement[bool]], *, skip: int, limit: int) -> Select[Any]:
+    """The rows of one page, newest event first (the statement the query-plan tests explain)."""
+    return (
+        select(SiemLogModel)
+        .where(*clauses)
+        .order_by(SiemLogModel.timestamp.desc(), SiemLogModel.id.desc())
+        .offset(skip)
+        .limit(limit)
+    )
 
 
 class SiemSearchService:
@@ -111,27 +145,29 @@ class SiemSearchService:
             raise NotFound(f"log {log_id} does not exist", log_id=str(log_id))
         return found
 
-    async def search(self, filters: LogFilters, *, skip: int = 0, limit: int = SEARCH_CAP) -> SearchResult:
-        """One page of matches, newest event first, with the (capped) total."""
+    async def search(
+        self, filters: LogFilters, *, skip: int = 0, limit: int = SEARCH_CAP, cursor: str | None = None
+    ) -> SearchResult:
+        """One page of matches, newest event first, with the (capped) total.
+
+        With ``cursor`` (a previous page's ``next_cursor``) the page starts right after it and
+        ``skip`` is ignored; ``total`` still counts every match of the filters.
+        """
         filters = filters.pinned()
         clauses = filters.clauses()
         window = select(SiemLogModel.id).where(*clauses).limit(COUNT_CAP + 1).subquery()
         matched = int(await self.session.scalar(select(func.count()).select_from(window)) or 0)
         rows: list[SiemLogModel] = []
-        if limit and skip < matched:
-            stmt = (
-                select(SiemLogModel)
-                .where(*clauses)
-                .order_by(SiemLogModel.timestamp.desc(), SiemLogModel.id.desc())
-                .offset(skip)
-                .limit(limit)
-            )
-            rows = list((await self.session.scalars(stmt)).all())
+        if cursor is not None:
+            skip, clauses = 0, [*clauses, after_cursor(cursor)]
+        if limit and matched:
+            rows = list((await self.session.scalars(page_statement(clauses, skip=skip, limit=limit))).all())
         newest = None
         if matched == 0 and (filters.since or filters.until):
             untimed = filters.untimed().clauses()
             newest = await self.session.scalar(select(func.max(SiemLogModel.timestamp)).where(*untimed))
-        return SearchResult(rows, min(matched, COUNT_CAP), matched > COUNT_CAP, newest)
+        following = encode_cursor(rows[-1]) if rows and len(rows) == limit else None
+        return SearchResult(rows, min(matched, COUNT_CAP), matched > COUNT_CAP, newest, following)
 
     async def histogram(self, filters: LogFilters) -> dict[str, Any]:
         """Event counts per time bucket (bucket size picked so the span fits ``MAX_BUCKETS``)."""

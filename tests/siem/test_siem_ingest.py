@@ -50,7 +50,12 @@ class TestIngestFormats:
             f"{INGEST}?source=web-proxy", content="\n".join(lines).encode(), headers=admin_headers
         )
         assert resp.status_code == 202, resp.text
-        assert resp.json() == {"accepted": 5, "rejected": 0, "errors": []}
+        assert {k: resp.json()[k] for k in ("accepted", "rejected", "errors", "searchable")} == {
+            "accepted": 5,
+            "rejected": 0,
+            "errors": [],
+            "searchable": False,
+        }
         await detected()
         async with get_session_factory()() as session:
             rows = (await session.scalars(select(SiemLogModel))).all()

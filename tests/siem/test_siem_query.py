@@ -96,7 +96,7 @@ def _seed() -> list[SiemLogModel]:
             host=None,
             dst_port=None,
             message="kernel: 100% disk_usage",
-            fields={"Image": "powershell.exe"},
+            fields={"Image": "powershell.exe", "CommandLine": "powershell -enc SQBFAFgA"},
             raw='{"Image": "powershell.exe", "CommandLine": "powershell -enc SQBFAFgA"}',
         ),
     ]
@@ -123,8 +123,8 @@ class TestQueryOnDatabase:
         [
             ("host:web-01", {ALICE}),  # string columns ignore case
             ("host:web-*", {ALICE, ROOT}),
-            ("PASSWORD", {ALICE, ROOT}),  # bare term: substring of message
-            ("-ENC", {DISK}),  # ... or of the raw record (EVTX events carry no message)
+            ("PASSWORD", {ALICE, ROOT}),  # bare term: a word of the message
+            ("-ENC", {DISK}),  # ... or of the field values (EVTX events carry no message)
             ('"password for root"', {ROOT}),
             ("NOT host:web-01", {ROOT, DISK}),  # a missing host does not hide the row
             ("severity:high OR user_name:alice", {ALICE, ROOT}),

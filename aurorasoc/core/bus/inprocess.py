@@ -94,19 +94,27 @@ class InProcessBus:
                 queue.task_done()
 
     async def _deliver(self, group: str, handler: Handler, message: BusMessage) -> None:
+        error = ""
         for attempt in range(1, self.max_deliveries + 1):
             try:
                 await handler(replace(message, deliveries=attempt))
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"[:2000]
                 log.warning(
-                    "bus handler failed", extra={"group": group, "stream": message.stream, "attempt": attempt}
+                    "bus handler failed on %s message %s: %s",
+                    message.stream,
+                    message.id,
+                    error,
+                    extra={"group": group, "stream": message.stream, "attempt": attempt},
                 )
                 if attempt < self.max_deliveries:
                     await asyncio.sleep(self.backoff_base * 2 ** (attempt - 1))
+        log.error("dead-lettering %s message %s (group %s): %s", message.stream, message.id, group, error)
         await self.publish(
             dead_letter_stream(message.stream),
-            {"source_stream": message.stream, "group": group, "message_id": message.id, "data": message.data},
+            {"source_stream": message.stream, "group": group, "message_id": message.id, "data": message.data}
+            | {"error": error},
         )

@@ -275,16 +275,23 @@ class RedisStreamsBus:
             message = _to_message(sub.stream, fields, deliveries)
         except (KeyError, ValueError):
             log.error("malformed bus entry %s on %s", entry_id, sub.stream)
-            await self._dead_letter(sub, entry_id, fields.get("id", entry_id), {"raw": fields})
+            await self._dead_letter(
+                sub, entry_id, fields.get("id", entry_id), {"raw": fields}, "malformed entry"
+            )
             return
+        error = ""
         while message.deliveries <= self.max_deliveries:
             try:
                 await sub.handler(message)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"[:2000]
                 log.warning(
-                    "bus handler failed",
+                    "bus handler failed on %s message %s: %s",
+                    sub.stream,
+                    message.id,
+                    error,
                     extra={"group": sub.group, "stream": sub.stream, "attempt": message.deliveries},
                 )
             else:
@@ -297,11 +304,18 @@ class RedisStreamsBus:
             if not claimed:  # trimmed away or acknowledged elsewhere meanwhile
                 return
             message = replace(message, deliveries=await self._deliveries(sub, entry_id))
-        await self._dead_letter(sub, entry_id, message.id, message.data)
+        await self._dead_letter(sub, entry_id, message.id, message.data, error)
 
-    async def _dead_letter(self, sub: _Subscription, entry_id: str, message_id: str, data: Any) -> None:
-        """Raw XADD (no silent drop): if Redis fails here the entry simply stays pending."""
+    async def _dead_letter(
+        self, sub: _Subscription, entry_id: str, message_id: str, data: Any, error: str
+    ) -> None:
+        """Raw XADD (no silent drop): if Redis fails here the entry simply stays pending.
+
+        The entry and the log line say which stream and message, and why (the last error).
+        """
+        log.error("dead-lettering %s message %s (group %s): %s", sub.stream, message_id, sub.group, error)
         payload = {"source_stream": sub.stream, "group": sub.group, "message_id": message_id, "data": data}
+        payload["error"] = error
         await self._xadd(dead_letter_stream(sub.stream), uuid.uuid4().hex, payload)
         await self.client.xack(sub.key, sub.group, entry_id)
 

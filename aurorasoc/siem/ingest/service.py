@@ -11,6 +11,7 @@ from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.siem.ingest.follow import FileFollower, expand, split_patterns
 from aurorasoc.siem.log_stream import PipelineFactory
+from aurorasoc.siem.repair import process_isolated
 
 log = structlog.get_logger(__name__)
 
@@ -30,7 +31,7 @@ class FileIngestService:
         self._task: asyncio.Task[None] | None = None
 
     async def _sink(self, events: list[NormalizedEvent]) -> None:
-        await (await self.pipeline_factory()).process(events)
+        await process_isolated(await self.pipeline_factory(), events, source="file-ingest")
 
     async def _run(self) -> None:
         follower = FileFollower(self._sink, get_session_factory())

@@ -1,0 +1,203 @@
+"""SIEM search at scale (issue #15, spec §28): p95 of the five main query shapes.
+
+Generates realistic events (2,000 hosts, 500 users, Windows process creations, logons, network and
+Linux auth lines with varied command lines), loads them through the product's write path
+(``DetectionPipeline.process`` in batches, as the detection consumer does) into a fresh SQLite file
+or a scratch PostgreSQL database, then times ``SiemSearchService.search`` — what ``GET /siem/logs``
+runs: the capped count plus the first page of 50 — for field equality, a rare word, a phrase, a
+wildcard suffix and an AND of two fields. Prints p95 beside the target (< 100 ms) with wall time and
+CPU seconds of this process (on PostgreSQL the server's CPU is not included).
+
+Usage: .venv/bin/python bench/siem_search.py [--events 100000] [--db sqlite|postgresql|both]
+       [--pg-url postgresql+asyncpg://postgres@127.0.0.1:5432/postgres] [--queries 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from aurorasoc.core.models import Base
+from aurorasoc.core.vocabulary import NormalizedEvent
+from aurorasoc.detection.pipeline import DetectionPipeline
+from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.siem.search import LogFilters, SiemSearchService
+
+TARGET_MS = 100.0
+BATCH = 500
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+PROCESSES = [
+    r"C:\Windows\System32\cmd.exe",
+    r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+    r"C:\Windows\explorer.exe",
+    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    r"C:\Windows\System32\svchost.exe",
+    r"C:\Windows\System32\rundll32.exe",
+    r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE",
+    "/usr/sbin/sshd",
+    "/usr/bin/sudo",
+    "/usr/bin/curl",
+]
+WORDS = [
+    "backup",
+    "report",
+    "invoice",
+    "update",
+    "service",
+    "network",
+    "session",
+    "config",
+    "audit",
+    "sync",
+    "cache",
+]
+
+
+def _event(rng: random.Random, n: int) -> NormalizedEvent:
+    host, user = f"ws-{rng.randrange(2000):04d}.corp.local", f"user{rng.randrange(500):03d}"
+    process = rng.choice(PROCESSES)
+    arg = f"{rng.choice(WORDS)}-{rng.randrange(10_000)}"
+    kind = rng.randrange(4)
+    if n % 100_000 == 7:  # a rare word: ~10 events per million
+        process, arg = r"C:\Users\Public\mimikatz.exe", "sekurlsa::logonpasswords"
+    message = [
+        f"Process Create: {process} {arg}",
+        f"An account was successfully logged on: {user}",
+        f"Failed password for {user} from 10.{rng.randrange(256)}.{rng.randrange(256)}.7 port 22 ssh2",
+        f"Connection to 192.168.{rng.randrange(256)}.{rng.randrange(256)}:443 {arg}",
+    ][kind]
+    fields = {
+        "EventID": [1, 4624, 4625, 3][kind],
+        "Image": process,
+        "CommandLine": f'"{process}" /c {arg}',
+        "ParentImage": rng.choice(PROCESSES),
+        "User": f"CORP\\{user}",
+        "Computer": host,
+    }
+    return NormalizedEvent(
+        id=str(uuid.uuid4()),
+        timestamp=T0 + timedelta(seconds=n * 0.5),
+        source="bench",
+        format="json",
+        product="windows",
+        event_id=str(fields["EventID"]),
+        host=host,
+        user_name=user,
+        message=message,
+        fields=fields,
+        raw=f"{n} {message}",
+        entities={"host.name": host, "user.name": user, "process.executable": process},
+    )
+
+
+def events(count: int) -> Iterator[list[NormalizedEvent]]:
+    rng = random.Random(15)
+    for start in range(0, count, BATCH):
+        yield [_event(rng, n) for n in range(start, min(start + BATCH, count))]
+
+
+SHAPES: dict[str, Callable[[random.Random], str]] = {
+    "field equality": lambda r: f"host:WS-{r.randrange(2000):04d}.corp.local",
+    "rare word": lambda r: "mimikatz",
+    "phrase": lambda r: f'"failed password for user{r.randrange(500):03d}"',
+    "wildcard suffix": lambda r: f"host:ws-{r.randrange(2000):04d}*",
+    "AND of two fields": lambda r: (
+        f"host:ws-{r.randrange(2000):04d}.corp.local AND user_name:user{r.randrange(500):03d}"
+    ),
+}
+
+
+@asynccontextmanager
+async def database(kind: str, pg_url: str) -> AsyncIterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite+aiosqlite:///{Path(folder) / 'siem.db'}"
+        return
+    import asyncpg
+
+    name = f"aurora_bench_siem_{uuid.uuid4().hex[:8]}"
+    admin = pg_url.replace("+asyncpg", "")
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{pg_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+async def run(kind: str, count: int, queries: int, pg_url: str, console: Console) -> None:
+    async with database(kind, pg_url) as url:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        factory = async_sessionmaker(engine, expire_on_commit=False)
+        pipeline = DetectionPipeline(SigmaEngine(), factory)
+        wall, cpu = time.perf_counter(), time.process_time()
+        for batch in events(count):
+            await pipeline.process(batch)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        console.print(
+            f"[{kind}] loaded {count:,} events in {wall:.0f} s ({count / wall:,.0f}/s, {cpu:.0f} CPU s)"
+        )
+        async with engine.begin() as conn:
+            await conn.execute(text("ANALYZE" if kind == "sqlite" else "ANALYZE siem_logs"))
+        table = Table(title=f"SIEM search, {kind}, {count:,} events (GET /siem/logs: count + first 50)")
+        for column in ("shape", "p50 ms", "p95 ms", "target", "wall s", "CPU s", "matches (last)"):
+            table.add_column(column)
+        rng = random.Random(28)
+        for shape, make in SHAPES.items():
+            times, cpu, total = [], time.process_time(), 0
+            for _ in range(queries):
+                async with factory() as session:
+                    started = time.perf_counter()
+                    found = await SiemSearchService(session).search(
+                        LogFilters(q=make(rng), range="all"), limit=50
+                    )
+                    times.append((time.perf_counter() - started) * 1000)
+                    total = found.total
+            p95 = statistics.quantiles(times, n=20)[18]
+            verdict = "ok" if p95 < TARGET_MS else "MISSED"
+            table.add_row(
+                shape,
+                f"{statistics.median(times):.1f}",
+                f"{p95:.1f}",
+                f"< {TARGET_MS:.0f} {verdict}",
+                f"{sum(times) / 1000:.2f}",
+                f"{time.process_time() - cpu:.2f}",
+                f"{total:,}",
+            )
+        console.print(table)
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--queries", type=int, default=40, help="timed searches per shape")
+    args = parser.parse_args()
+    console = Console()
+    for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
+        asyncio.run(run(kind, args.events, args.queries, args.pg_url, console))
+
+
+if __name__ == "__main__":
+    main()
