@@ -243,11 +243,13 @@ _pg_schema_fresh = False
 
 
 async def _reset_postgres_schema(conn: AsyncConnection) -> None:
-    """Fresh tables once per run (a stale schema from another branch must not linger), then empty
-    tables per test: far cheaper than dropping and creating ~50 tables every time.
+    """Fresh tables once per process (a stale schema from another branch must not linger), then
+    empty tables per test.
 
-    Inside a transaction that is rolled back (``pg_session``) the drop is rolled back too, so the
-    once-per-run drop commits on its own connection first.
+    The once-per-process drop and create commit on their own connection: inside a transaction that
+    is rolled back (``pg_session``) they would be rolled back too. Emptying is one ``DELETE`` per
+    table, children first, in one round trip: ~5 ms where ``TRUNCATE`` (new files for ~40 tables
+    and their indexes) took ~1 s per test. No table has a sequence, so nothing else carries over.
     """
     global _pg_schema_fresh
     if not _pg_schema_fresh:
@@ -256,10 +258,10 @@ async def _reset_postgres_schema(conn: AsyncConnection) -> None:
         async with engine.begin() as fresh:
             await fresh.run_sync(Base.metadata.drop_all)
             await fresh.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            await fresh.run_sync(Base.metadata.create_all)
         await engine.dispose()
-    await conn.run_sync(Base.metadata.create_all)
-    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    deletes = " ".join(f'DELETE FROM "{table.name}";' for table in reversed(Base.metadata.sorted_tables))
+    await conn.execute(text(f"DO $$ BEGIN {deletes} END $$"))
 
 
 @pytest.fixture(scope="session")
