@@ -70,7 +70,7 @@ typecheck: install
 
 # Lanes, one coverage report: unit tests in two processes; tests against real services one at a time
 # (they share PostgreSQL/Redis/NATS/Mosquitto); with AURORA_TEST_PG_LANE=1 the API suite once more
-# with the application database on PostgreSQL instead of SQLite (477 tests, green; ~160 CPU-seconds
+# with the application database on PostgreSQL instead of SQLite (477 tests, green; ~195 CPU-seconds
 # in one process before coverage: not yet on by default, the 2-core CI budget of 15 minutes is
 # already spent by the unit lane). The report ends with coverage per package.
 PYTEST := $(BIN)/pytest -q -ra -p no:cacheprovider --cov=aurorasoc --cov-report=
