@@ -7,6 +7,7 @@ import json
 import os
 import sys
 
+import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
@@ -30,6 +31,7 @@ def server(*extra: str) -> StdioServerParameters:
     )
 
 
+@pytest.mark.slow  # each test starts a real `aurorasoc mcp` process: seconds
 class TestMcpStdio:
     async def test_lists_tools_and_calls_one(self):
         alert_id = await seeded_alert()

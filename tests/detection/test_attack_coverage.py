@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHARED_DATA, require_data
+from conftest import SHARED_DATA, TEST_START, require_data
 from httpx import AsyncClient
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -33,7 +33,7 @@ RULES = (
     SIGMA / "rules/web/webserver_generic/web_sql_injection_in_access_logs.yml",  # T1190, disabled below
 )
 URL = "/api/v1/attack/coverage"
-NOW = datetime.now(UTC)
+NOW = TEST_START  # replaced by the running test's start time (tests/conftest.py)
 
 
 class LayerTechnique(BaseModel):

@@ -12,14 +12,14 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import stix2
-from conftest import SHARED_DATA, TEST_DATA, require_data
+from conftest import SHARED_DATA, TEST_DATA, TEST_START, require_data
 from httpx import AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,7 +48,7 @@ from aurorasoc.workers.scheduler import BackgroundScheduler
 FEEDS = "/api/v1/intel/feeds"
 SAMPLES = TEST_DATA / "linux_network"
 CLEARTEXT_RULE = SHARED_DATA / "sigma/rules/network/firewall/net_firewall_cleartext_protocols.yml"
-NOW = datetime.now(UTC)
+NOW = TEST_START  # replaced by the running test's start time (tests/conftest.py)
 C2_IP, C2_DOMAIN, STALE_IP = "198.51.100.66", "c2.badexample.net", "203.0.113.99"
 MISP_IP, MISP_SHA256 = "192.0.2.200", "a" * 64
 MISP_EVENT = "5f1c9a3e-8d5b-4c2e-9a61-3b8f2d7c4e10"

@@ -69,6 +69,7 @@ class TestHashingEmbedder:
     def test_empty_text_is_the_zero_vector(self):
         assert not np.any(HashingEmbedder().embed_one("  !!! "))
 
+    @pytest.mark.slow  # a fresh interpreter importing numpy and aurorasoc: seconds
     def test_identical_in_another_process(self):
         code = (
             "import sys; from aurorasoc.memory.embedder import HashingEmbedder; "

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+
+from conftest import TEST_START
 
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AlertModel, SiemLogModel
 from aurorasoc.siem.entities import risk_score
 
 HOSTS, USERS = "/api/v1/entities/hosts", "/api/v1/entities/users"
-NOW = datetime.now(UTC)
+NOW = TEST_START  # replaced by the running test's start time (tests/conftest.py)
 
 
 def log(

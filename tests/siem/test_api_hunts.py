@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from conftest import TEST_START
 
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.errors import NotFound
@@ -13,7 +14,7 @@ from aurorasoc.core.models import SiemHuntModel, SiemLogModel
 from aurorasoc.siem.hunts import HuntService, Viewer
 
 URL = "/api/v1/siem/hunts"
-NOW = datetime.now(UTC)
+NOW = TEST_START  # replaced by the running test's start time (tests/conftest.py)
 
 
 async def _hunt(client, headers, **overrides):

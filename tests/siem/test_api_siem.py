@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from conftest import TEST_START
 from sqlalchemy import insert, select
 
 from aurorasoc.core.db import session_scope
@@ -14,7 +15,7 @@ from aurorasoc.siem import search as siem_search
 from aurorasoc.siem.search import SEARCH_CAP
 
 URL = "/api/v1/siem/logs"
-NOW = datetime.now(UTC)
+NOW = TEST_START  # replaced by the running test's start time (tests/conftest.py)
 
 
 async def _logs(*rows: dict) -> list[str]:
@@ -90,7 +91,7 @@ class TestSearch:
         [
             ({"q": "host:(web"}, "position 6"),
             ({"q": "dst_port:abc"}, "integer"),
-            ({"range": "1h", "since": NOW.isoformat()}, "either range"),
+            ({"range": "1h", "since": "2026-01-01T00:00:00+00:00"}, "either range"),
         ],
     )
     async def test_bad_input_is_400_with_a_reason(self, client, role_headers, params, needle):

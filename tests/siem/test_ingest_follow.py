@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 SUDO = "<86>Nov 24 10:00:{s:02d} web01 sudo: alice : TTY=pts/0 ; USER=root ; COMMAND=/bin/bash\n"
@@ -32,6 +33,7 @@ def wait_for(query: str, db: Path, minimum: int, proc: subprocess.Popen[str]) ->
     raise AssertionError(f"{query} stayed at {value} < {minimum}")
 
 
+@pytest.mark.slow  # a real `aurorasoc ingest --follow` process: seconds
 def test_follow_ingests_appended_lines_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     logs, data = tmp_path / "logs", tmp_path / "data"
     logs.mkdir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import TEST_START
 from sqlalchemy import select
 
 from aurorasoc.core import runtime
@@ -19,7 +20,7 @@ from aurorasoc.siem.sources import (
 )
 
 URL = "/api/v1/siem/sources"
-NOW = datetime.now(UTC)
+NOW = TEST_START  # replaced by the running test's start time (tests/conftest.py)
 
 
 class TestStatusRules:

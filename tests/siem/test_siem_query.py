@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from conftest import TEST_START
 from sqlalchemy import select
 
 from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.models import SiemLogModel
 from aurorasoc.siem.query import And, Not, Or, Term, compile_query, parse
 
-NOW = datetime.now(UTC)
+NOW = TEST_START  # replaced by the running test's start time (tests/conftest.py)
 
 
 class TestParse:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import textwrap
 import uuid
 
+import pytest
 from sqlalchemy import select
 
 from aurorasoc.core import runtime
+from aurorasoc.core.config import reset_settings
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AuditLogModel, CaseModel
 
@@ -51,6 +53,15 @@ REVOKE = textwrap.dedent(
 )
 
 
+@pytest.fixture(autouse=True)
+def _no_auto_case_for_a_lone_alert(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The alert pipeline runs beside the test and, at its default floor (high), opens an ``open``
+    case for the test's lone high alert: whenever it ran before the promotion, the promotion got a
+    409 and the run used that case (seen on the PostgreSQL lane as a case released to ``open``)."""
+    monkeypatch.setenv("AURORA_AUTO_CASE_MIN_SEVERITY", "critical")
+    reset_settings()
+
+
 async def _waiting(client, headers, text: str = CONTAIN, body: dict | None = None) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
     """Create the playbook, run it (with a real alert in a case) and return (execution, its approval)."""
     created = await client.post(
@@ -61,7 +72,8 @@ async def _waiting(client, headers, text: str = CONTAIN, body: dict | None = Non
             "/api/v1/alerts", headers=headers,
             json={"title": "Worm", "source": "edr", "severity": "high", "affected_assets": ["host:pc-1"]},
         )  # fmt: skip
-        await client.post(f"/api/v1/alerts/{alert.json()['id']}/promote", json={}, headers=headers)
+        promoted = await client.post(f"/api/v1/alerts/{alert.json()['id']}/promote", json={}, headers=headers)
+        assert promoted.status_code == 201, promoted.text
         body = {"alert_id": alert.json()["id"]}
     run = await client.post(f"/api/v1/playbooks/{created.json()['id']}/execute", json=body, headers=headers)
     assert run.json()["status"] == "awaiting_approval", run.text
