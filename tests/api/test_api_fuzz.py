@@ -2,7 +2,9 @@
 
 Finds any 5xx answer, any status code the document does not declare, and any response that does
 not match its documented schema. ``scripts/fuzz_api.py`` runs the same command with 100 examples
-per operation (the issue 18 acceptance run); this slow-lane test uses fewer.
+per operation (the issue 18 acceptance run); this slow-lane test uses 8, which still reaches every
+operation and every OpenAPI link and keeps it from setting the unit lane's time (25 took ~800 s on
+a loaded 2-core machine).
 """
 
 from __future__ import annotations
@@ -23,6 +25,6 @@ pytestmark = pytest.mark.slow
 
 def test_no_server_errors_undocumented_codes_or_schema_violations(tmp_path: Path) -> None:
     with live_server(tmp_path / "data") as base:
-        cmd = fuzz_command(base, admin_token(base), examples=25)
+        cmd = fuzz_command(base, admin_token(base), examples=8)
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, check=False)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
