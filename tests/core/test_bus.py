@@ -7,6 +7,7 @@ import inspect
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC
+from unittest.mock import AsyncMock
 
 import orjson
 import pytest
@@ -379,3 +380,43 @@ class TestRedisStreamsBus:
         await raw.xgroup_destroy(stream, "workers")
         message_id = await bus.publish(stream, {"after": "loss"})
         await wait_until(lambda: any(m.id == message_id for m in got))
+
+
+class TestInProcessBackPressure:
+    async def test_a_handler_publishing_to_its_own_full_stream_does_not_stall(self) -> None:
+        """The alert pipeline publishes to the stream it consumes: with the queue full, a blocking
+        put would wait on itself and stall every producer behind it."""
+        bus = InProcessBus(maxsize=5, max_deliveries=1)
+        handled: list[int] = []
+
+        async def republish(message: BusMessage) -> None:
+            handled.append(message.data["n"])
+            if message.data["n"] < 100:  # two follow-ups per message: more than the handler frees
+                await bus.publish("loop", {"n": message.data["n"] + 100})
+                await bus.publish("loop", {"n": message.data["n"] + 200})
+
+        bus.subscribe("loop", "g", republish)
+        for n in range(5):  # fill the queue before anyone consumes
+            await bus.publish("loop", {"n": n})
+        await bus.start()
+        try:
+            await asyncio.wait_for(bus.join("loop", "g"), timeout=10)
+        finally:
+            await bus.close()
+        assert sorted(handled) == [*range(5), *range(100, 105), *range(200, 205)]
+
+    async def test_an_outside_producer_waits_for_room(self) -> None:
+        bus = InProcessBus(maxsize=2, max_deliveries=1)
+        bus.subscribe("s", "g", AsyncMock())
+        await bus.publish("s", {"n": 1})
+        await bus.publish("s", {"n": 2})
+        third = asyncio.create_task(bus.publish("s", {"n": 3}))
+        await asyncio.sleep(0.05)
+        assert not third.done() and bus.pending("s", "g") == 2  # back-pressure: nobody consumes yet
+        await bus.start()
+        try:
+            await asyncio.wait_for(third, timeout=10)
+            await asyncio.wait_for(bus.join("s", "g"), timeout=10)
+        finally:
+            await bus.close()
+        assert bus.pending("s", "g") == 0

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import uuid
 from collections import defaultdict
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
@@ -20,6 +21,11 @@ from aurorasoc.core.bus.base import BusMessage, Handler, dead_letter_stream
 from aurorasoc.core.config import get_settings
 
 log = logging.getLogger(__name__)
+
+# True inside consumer tasks. A handler that publishes (the alert pipeline publishes to the stream it
+# consumes) must never wait for room in a queue: it would wait on itself, and every request that
+# publishes would then wait behind it - the whole server stalls once 10,000 messages are pending.
+_IN_HANDLER: ContextVar[bool] = ContextVar("aurora_bus_in_handler", default=False)
 
 
 class InProcessBus:
@@ -30,11 +36,12 @@ class InProcessBus:
             max_deliveries = get_settings().messaging.stream_max_deliveries
         self.max_deliveries = max_deliveries
         self.backoff_base = backoff_base
-        self._maxsize = maxsize
+        self._maxsize = maxsize  # back-pressure on producers outside the bus; queues are unbounded
         self._queues: dict[str, dict[str, asyncio.Queue[BusMessage]]] = defaultdict(dict)
         self._subscriptions: list[tuple[str, Handler, asyncio.Queue[BusMessage]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
+        self._room = asyncio.Condition()  # a consumer took a message: waiting producers look again
 
     async def start(self) -> None:
         if self._running:
@@ -54,8 +61,12 @@ class InProcessBus:
 
     async def publish(self, stream: str, data: dict[str, Any]) -> str:
         message = BusMessage(id=uuid.uuid4().hex, stream=stream, data=data)
-        for queue in list(self._queues.get(stream, {}).values()):
-            await queue.put(message)  # a full queue applies back-pressure to the producer
+        queues = list(self._queues.get(stream, {}).values())
+        if not _IN_HANDLER.get() and any(q.qsize() >= self._maxsize for q in queues):
+            async with self._room:  # a producer waits until its consumers catch up
+                await self._room.wait_for(lambda: all(q.qsize() < self._maxsize for q in queues))
+        for queue in queues:
+            queue.put_nowait(message)
         return message.id
 
     def subscribe(
@@ -67,7 +78,7 @@ class InProcessBus:
         consumer: str | None = None,
         batch_size: int = 10,
     ) -> None:
-        queue = self._queues[stream].setdefault(group, asyncio.Queue(self._maxsize))
+        queue = self._queues[stream].setdefault(group, asyncio.Queue())
         self._subscriptions.append((group, handler, queue))
         if self._running:
             self._spawn(group, handler, queue)
@@ -86,8 +97,11 @@ class InProcessBus:
         self._tasks.append(asyncio.create_task(self._consume(group, handler, queue), name=f"bus:{group}"))
 
     async def _consume(self, group: str, handler: Handler, queue: asyncio.Queue[BusMessage]) -> None:
+        _IN_HANDLER.set(True)  # this task's own context only
         while True:
             message = await queue.get()
+            async with self._room:
+                self._room.notify_all()
             try:
                 await self._deliver(group, handler, message)
             finally:
