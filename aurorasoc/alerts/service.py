@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.alerts.filters import AlertFilters
 from aurorasoc.alerts.paging import AlertListing, count_alerts, encode_cursor, page_query
 from aurorasoc.alerts.sql import alert_upsert
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.ecs import ENTITY_COLUMNS
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.metrics import ALERTS_CREATED, ALERTS_DEDUPLICATED
@@ -54,10 +55,16 @@ def _snapshot(alert: AlertModel, fields: Sequence[str]) -> dict[str, Any]:
 
 
 def _dedup_keys(data: AlertCreate, iocs: list[str]) -> list[str]:
-    """IOCs plus the observables and host behind a detection (one rule on two hosts is two alerts)."""
+    """IOCs plus the observables and host behind a detection (one rule on two hosts is two alerts),
+    plus the event-time window of an alert that carries its event time: the same detection on the same
+    host two years later is a new alert, not occurrence 2 of an alert spanning two years."""
     host = data.entities.get("host.name")
     extra = [o["value"] for o in data.observables] + ([f"host:{host}"] if host else [])
-    return canonicalize_iocs([*iocs, *extra]) if extra else iocs
+    keys = canonicalize_iocs([*iocs, *extra]) if extra else iocs
+    window = get_settings().detection.alert_dedup_window_hours * 3600
+    if window and data.first_seen_at is not None:
+        keys = [*keys, f"event-window:{int(data.first_seen_at.timestamp()) // window}"]
+    return keys
 
 
 def _entity_columns(entities: dict[str, Any], assets: Sequence[str]) -> dict[str, Any]:

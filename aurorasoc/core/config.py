@@ -128,6 +128,8 @@ class DetectionSettings(_Group):
     rule_pack_timeout_seconds: float = Field(5.0, alias="AURORA_RULE_PACK_TIMEOUT_SECONDS", gt=0)
     siem_retention_days: int = Field(30, alias="AURORA_SIEM_RETENTION_DAYS", ge=1)
     correlation_window_minutes: int = Field(60, alias="AURORA_CORRELATION_WINDOW_MINUTES", ge=1)
+    # A detection repeats into one alert within this window of event time (0: whenever it is open).
+    alert_dedup_window_hours: int = Field(24, alias="AURORA_ALERT_DEDUP_WINDOW_HOURS", ge=0)
     # Spec §27.3: an observable on this many hosts, or on this share of known hosts, is "common".
     observable_common_hosts: int = Field(5, alias="AURORA_OBSERVABLE_COMMON_HOSTS", ge=2)
     observable_common_fraction: float = Field(0.2, alias="AURORA_OBSERVABLE_COMMON_FRACTION", gt=0, le=1)

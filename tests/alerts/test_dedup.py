@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -106,3 +107,34 @@ class TestIOCLinking:
             _alert(mitre_techniques=["t1110.001", "bogus", "T1110.001"])
         )
         assert alert.mitre_techniques == ["T1110.001"]
+
+
+class TestEventTimeWindow:
+    """A detection repeats into one alert within ``AURORA_ALERT_DEDUP_WINDOW_HOURS`` of event time."""
+
+    @staticmethod
+    def _seen(at: datetime) -> AlertCreate:
+        return _alert(first_seen_at=at, last_seen_at=at, entities={"host.name": "MSEDGEWIN10"})
+
+    async def test_repeats_in_the_window_fold_and_years_later_is_a_new_alert(self, any_db_session):
+        service = AlertService(any_db_session)
+        first, _ = await service.create(self._seen(datetime(2019, 7, 19, 15, 11, tzinfo=UTC)))
+        again, folded = await service.create(self._seen(datetime(2019, 7, 19, 16, 2, tzinfo=UTC)))
+        later, created = await service.create(self._seen(datetime(2021, 12, 7, 17, 33, tzinfo=UTC)))
+        assert (folded, created) == (False, True) and again.id == first.id != later.id
+        assert again.occurrence_count == 2 and later.occurrence_count == 1
+        assert later.first_seen_at.year == 2021 and again.last_seen_at.year == 2019
+
+    async def test_zero_keeps_one_alert_while_it_is_open(self, any_db_session, monkeypatch):
+        from aurorasoc.core.config import reset_settings
+
+        monkeypatch.setenv("AURORA_ALERT_DEDUP_WINDOW_HOURS", "0")
+        reset_settings()
+        service = AlertService(any_db_session)
+        first, _ = await service.create(self._seen(datetime(2019, 7, 19, 15, 11, tzinfo=UTC)))
+        later, created = await service.create(self._seen(datetime(2021, 12, 7, 17, 33, tzinfo=UTC)))
+        assert not created and later.id == first.id and later.occurrence_count == 2
+
+    async def test_an_alert_without_event_time_folds_as_documented(self, any_db_session):
+        alert, _ = await AlertService(any_db_session).create(_alert(iocs=["a.example"]))
+        assert alert.dedup_hash == dedup_hash("SSH brute force", "linux", ["a.example"])
