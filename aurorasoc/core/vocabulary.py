@@ -488,6 +488,9 @@ class NormalizedEvent(BaseModel):
     # ``record`` when ``timestamp`` came from the record itself, ``received`` when it is the arrival time.
     time_source: str = "received"
     entities: dict[str, Any] = {}
+    # The k-th byte-identical text record of its source (0 for the first): two identical access-log
+    # lines are two requests, and stay two events (spec §27.5 "source + record id").
+    repeat: int = 0
 
 
 # --- CPS ------------------------------------------------------------------------------------

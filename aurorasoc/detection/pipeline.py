@@ -86,7 +86,8 @@ def fingerprint(event: NormalizedEvent) -> str:
         if event.raw
         else orjson.dumps(event.fields, option=orjson.OPT_SORT_KEYS, default=str).decode()
     )
-    return hashlib.sha256(f"{event.format}\x00{body}".encode("utf-8", "surrogatepass")).hexdigest()
+    repeat = f"\x00#{event.repeat}" if getattr(event, "repeat", 0) else ""
+    return hashlib.sha256(f"{event.format}\x00{body}{repeat}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _entity_values(event: NormalizedEvent) -> dict[str, Any]:

@@ -21,6 +21,7 @@ TACTIC = SAMPLES / "Discovery"
 SIGMAHQ_WINDOWS = DATA / "sigma" / "rules" / "windows"
 MULTI_CHUNK = SAMPLES / "AutomatedTestingTools" / "PanacheSysmon_vs_AtomicRedTeam01.evtx"
 ONE_CHUNK = SAMPLES / "Persistence" / "Network_Service_Guest_added_to_admins_4732.evtx"
+ACCESS_LOG = SAMPLES / "Command and Control" / "web_attack_and_isp_webshell_localhost_access_log.txt"
 runner = CliRunner()
 
 
@@ -101,6 +102,16 @@ class TestIngestTacticFolder:
         assert summary_value(second.output, "dedup hits") == 0
         assert after == before and len(before) > 0
         assert len(db_rows(SiemLogModel)) == logs_before > 0
+
+    def test_identical_access_log_lines_stay_separate_requests_and_reingest_adds_none(self):
+        """The real webshell access log repeats byte-identical lines (same client, same second):
+        each is a request, so all 2,656 are stored once, and a second ingest stores nothing."""
+        require_data(ACCESS_LOG)
+        first = runner.invoke(app, ["ingest", str(ACCESS_LOG)])
+        stored = db_count(SiemLogModel)
+        second = runner.invoke(app, ["ingest", str(ACCESS_LOG)])
+        assert summary_value(first.output, "events") == 2656 and stored == 2656, first.output
+        assert db_count(SiemLogModel) == stored and summary_value(second.output, "alerts created") == 0
 
 
 class TestDamagedInput:

@@ -7,7 +7,9 @@ decompressed transparently, recognised by its magic bytes; every read is bounded
 
 from __future__ import annotations
 
+import hashlib
 import io
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -154,11 +156,31 @@ def _parse_stream(raw: BinaryIO, fmt: str, source: str, limits: InputLimits, evt
         raw.close()
 
 
+REPEAT_MEMORY = 4096
+
+
 def _guarded(results: ParseStream, limits: InputLimits) -> ParseStream:
-    """Reject events over the field-count or field-length limit (counted, with the reason)."""
+    """Reject events over the field-count or field-length limit (counted, with the reason), and number
+    byte-identical text records (see ``NormalizedEvent.repeat``).
+
+    Identical lines share their timestamp, so they sit close together: the last ``REPEAT_MEMORY``
+    distinct records are remembered (by digest, bounded memory), and the numbering depends only on
+    the input's order, so ingesting the same file again gives the same fingerprints.
+    """
+    recent: OrderedDict[bytes, int] = OrderedDict()
     for number, item in enumerate(results, start=1):
         reason = check_event(item, limits) if isinstance(item, NormalizedEvent) else None
-        yield item if reason is None else RecordRejected(f"record {number}", reason)
+        if reason is not None:
+            yield RecordRejected(f"record {number}", reason)
+            continue
+        if isinstance(item, NormalizedEvent) and item.raw and item.format != "evtx":
+            key = hashlib.blake2b(item.raw.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            item.repeat = recent.get(key, -1) + 1
+            recent[key] = item.repeat
+            recent.move_to_end(key)
+            if len(recent) > REPEAT_MEMORY:
+                recent.popitem(last=False)
+        yield item
 
 
 def parse_bytes(

@@ -2134,7 +2134,7 @@ export interface paths {
         put?: never;
         /**
          * Ingest raw log data; events are queued for detection. Permission: siem:write
-         * @description Body: NDJSON, JSON array/object, text lines, syslog, CEF, Suricata EVE or EVTX bytes. Returns the events accepted, the records rejected and up to 20 errors with their positions.
+         * @description Body: NDJSON, JSON array/object, text lines, syslog, CEF, Suricata EVE or EVTX bytes. Returns the events accepted, the records rejected and up to 20 errors with their positions, and when the events are searchable: 202 = queued for the detection consumer; with wait=true the events are stored before the answer (200). A record the store refuses is rejected alone, with its reason.
          */
         post: operations["ingest_logs_api_v1_siem_ingest_post"];
         delete?: never;
@@ -5053,6 +5053,16 @@ export interface components {
             errors: components["schemas"]["IngestError"][];
             /** Rejected */
             rejected: number;
+            /**
+             * Searchable
+             * @description True: the accepted events are stored and searchable now (wait=true). False: they are queued and become searchable once the detection-engine consumer has stored them
+             */
+            searchable: boolean;
+            /**
+             * Searchable When
+             * @description When the accepted events can be found by SIEM search
+             */
+            searchable_when: string;
         };
         /**
          * IntelMatch
@@ -5205,6 +5215,7 @@ export interface components {
          * @description ``total`` is exact up to 100 000 matches; beyond, ``total_is_estimate`` (and ``truncated``) is set.
          *
          *     ``newest_at``: when the range holds no match, the event time of the newest match over all time.
+         *     ``next_cursor``: pass it as ``cursor`` for the next page (absent on the last page).
          */
         LogPage: {
             /**
@@ -5219,6 +5230,8 @@ export interface components {
             limit: number;
             /** Newest At */
             newest_at?: string | null;
+            /** Next Cursor */
+            next_cursor?: string | null;
             /** Skip */
             skip: number;
             /** Total */
@@ -21699,6 +21712,8 @@ export interface operations {
                 format?: string;
                 /** @description Log-source name */
                 source?: string;
+                /** @description Store the events before answering (200, searchable at once) */
+                wait?: boolean;
             };
             header?: never;
             path?: never;
@@ -21808,6 +21823,8 @@ export interface operations {
     list_logs_api_v1_siem_logs_get: {
         parameters: {
             query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
                 /** @description Rows to skip */
                 skip?: number;
                 /** @description Page size (max 200) */
