@@ -122,7 +122,6 @@ async def _count_source(path: Path, fmt: str, source: str | None, tally: FileTal
             parse_errors=tally.errors,
             last_event_at=tally.latest,
         )
-        await session.commit()
 
 
 @contextlib.asynccontextmanager

@@ -13,11 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from aurorasoc.cases.schemas import CaseOut
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.vocabulary import Severity
-from aurorasoc.core.web.audit_trail import audit_change
-from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, require_mutations
+from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.siem.schemas import Facets, Histogram, LogPage, LogPromoteBody, SiemLogOut
 from aurorasoc.siem.search import LogFilters, SiemSearchService, TimeRange, promote_log
@@ -133,10 +133,12 @@ async def promote(
     log = await SiemSearchService(session).get(log_id)
     severity = body.severity.value if body.severity else None
     created = await promote_log(
-        session, log, principal.username, rule_id=body.rule_id, title=body.title, severity=severity
+        session,
+        log,
+        Actor.of(principal, client_ip(request)),
+        rule_id=body.rule_id,
+        title=body.title,
+        severity=severity,
     )
     out = CaseOut.model_validate(created)
-    details = {"after": out.audit_snapshot(), "log_id": str(log.id), "rule_id": body.rule_id}
-    await audit_change(session, request, principal, "case.create", ("case", str(created.id)), details)
-    await session.commit()
     return out

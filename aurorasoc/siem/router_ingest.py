@@ -145,7 +145,6 @@ async def ingest_logs(
         parse_errors=result.rejected,
         last_event_at=datetime.now(UTC) if result.accepted else None,
     )
-    await session.commit()
     if wait:
         response.status_code = status.HTTP_200_OK
     return IngestResult(

@@ -23,7 +23,9 @@ import orjson
 from sqlalchemy import ColumnElement, Integer, Select, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.cases.schemas import CaseOut
 from aurorasoc.cases.service import TITLE_MAX, CaseService
+from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import InvalidInput, NotFound
 from aurorasoc.core.models import CaseModel, SiemLogModel, TimelineEntryModel
 from aurorasoc.core.types import utcnow
@@ -225,18 +227,19 @@ class SiemSearchService:
 async def promote_log(
     session: AsyncSession,
     log: SiemLogModel,
-    actor: str,
+    actor: Actor,
     *,
     rule_id: str | None = None,
     title: str | None = None,
     severity: str | None = None,
 ) -> CaseModel:
-    """Open a ``siem_promotion`` case with the log on its timeline as evidence."""
+    """Open a ``siem_promotion`` case with the log on its timeline as evidence; audited as
+    ``case.create`` by ``actor`` and committed."""
     summary = (log.message or log.raw or f"{log.source} event").strip().splitlines()[0]
     created = await CaseService(session).create(
         title=title or f"SIEM: {summary}"[:TITLE_MAX],
         severity=severity or log.severity,
-        actor=actor,
+        actor=actor.username,
         description=log.message,
         source=CaseSource.SIEM_PROMOTION,
         details=f"Promoted from SIEM log {log.id}",
@@ -256,10 +259,14 @@ async def promote_log(
         TimelineEntryModel(
             case_id=created.id,
             action="evidence_added",
-            actor=actor,
+            actor=actor.username,
             details=f"SIEM log {log.id}",
             data=evidence,
         )
     )
     await session.flush()
+    snapshot = CaseOut.model_validate(created).audit_snapshot()
+    details = {"after": snapshot, "log_id": str(log.id), "rule_id": rule_id}
+    await actor.audit(session, "case.create", ("case", str(created.id)), details)
+    await session.commit()
     return created

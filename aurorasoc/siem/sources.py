@@ -76,7 +76,8 @@ async def record_ingest(
     parse_errors: int,
     last_event_at: datetime | None,
 ) -> LogSourceModel:
-    """Count one ingest batch against its source, creating the source on first sight.
+    """Count one ingest batch against its source, creating the source on first sight, and commit
+    (with whatever the caller staged for the same batch, e.g. a followed file's offset).
 
     Counters are incremented in SQL so concurrent writers do not lose updates.
     """
@@ -97,7 +98,7 @@ async def record_ingest(
         batch_lines=events + parse_errors,
         batch_errors=parse_errors,
     )
-    await session.flush()
+    await session.commit()
     return source
 
 

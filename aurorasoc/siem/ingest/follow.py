@@ -149,7 +149,6 @@ class FileFollower:
                 parse_errors=len(chunk.errors),
                 last_event_at=max((e.timestamp for e in chunk.events), default=None),
             )
-            await session.commit()
 
 
 async def _name_free(session: AsyncSession, name: str) -> bool:
