@@ -300,7 +300,7 @@ class TestFinding5NoUnhandled500s:
         body = (open_ * 5000 + "1" + close * 5000).encode()
         resp = await client.post("/api/v1/siem/ingest", content=body, headers=admin_headers)
         assert resp.status_code == 202, resp.text
-        assert resp.json() == {
+        assert {k: v for k, v in resp.json().items() if not k.startswith("searchable")} == {
             "accepted": 0,
             "rejected": 1,
             "errors": [{"position": "line 1", "message": "nesting too deep"}],
