@@ -99,6 +99,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
     "/ingest",
     response_model=IngestResult,
     status_code=status.HTTP_202_ACCEPTED,
+    responses={200: {"model": IngestResult, "description": "wait=true: stored and searchable"}},
     summary="Ingest raw log data; events are queued for detection. Permission: siem:write",
     description="Body: NDJSON, JSON array/object, text lines, syslog, CEF, Suricata EVE or EVTX bytes. "
     "Returns the events accepted, the records rejected and up to 20 errors with their positions, and "

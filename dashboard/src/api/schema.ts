@@ -21728,6 +21728,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description wait=true: stored and searchable */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestResult"];
+                };
+            };
             /** @description Successful Response */
             202: {
                 headers: {
