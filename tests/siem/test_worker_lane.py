@@ -192,7 +192,8 @@ async def test_two_workers_share_the_stream_and_survive_a_kill(
             held = await consumer_pending(redis_client, "doomed")
             return held >= 1
 
-        await until(doomed_mid_batch, 30, "the first worker to be mid-batch")
+        # two processes start, import and build their engines first: generous on a loaded machine
+        await until(doomed_mid_batch, 180, "the first worker to be mid-batch")
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(5)
         # On a loaded machine the survivor may already have claimed some of them (idle > 2 s):
