@@ -28,6 +28,7 @@ from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.ecs import ENTITY_COLUMNS
 from aurorasoc.core.metrics import DETECTION_EVAL, DETECTION_RULE_HITS
 from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
+from aurorasoc.core.siem_partitions import ensure_day_partitions
 from aurorasoc.core.vocabulary import AlertCreate, NormalizedEvent, Severity
 from aurorasoc.detection.sigma.correlation import CorrelationHit
 from aurorasoc.detection.sigma.engine import RuleHit, SigmaEngine
@@ -136,9 +137,10 @@ async def _store_unseen(
     """Store the batch's log rows, skipping events already stored; returns the new events and ids.
 
     One multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: a row whose fingerprint (spec §27.5)
-    or id is stored already is skipped by the database, so re-ingesting a file, a forwarder resending a
-    batch or a redelivered bus message (its events keep their ``id``) stores and detects nothing twice,
-    also under concurrent workers. The rows commit together with their alerts.
+    or id is stored already (with its event time, the key of PostgreSQL's day partitions) is skipped
+    by the database, so re-ingesting a file, a forwarder resending a batch or a redelivered bus
+    message (its events keep their ``id``) stores and detects nothing twice, also under concurrent
+    workers. The rows commit together with their alerts.
     """
     ids = [uuid.UUID(e.id) if e.id else uuid.uuid4() for e in batch]
     rows, seen = [], set()
@@ -147,6 +149,7 @@ async def _store_unseen(
         if row["fingerprint"] not in seen:
             seen.add(row["fingerprint"])
             rows.append(row)
+    await ensure_day_partitions(session, (row["timestamp"] for row in rows))
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(SiemLogModel).on_conflict_do_nothing().returning(SiemLogModel.id)
     stored = set((await session.execute(stmt, rows)).scalars())
