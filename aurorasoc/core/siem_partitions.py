@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 TABLE = "siem_logs"
 DEFAULT_PARTITION = f"{TABLE}_default"
@@ -27,9 +28,23 @@ DAY_PREFIX = f"{TABLE}_p"
 FINGERPRINT_KEYS = {"postgresql": "uq_siem_logs_fingerprint_time", "sqlite": "uq_siem_logs_fingerprint"}
 CREATE_DEFAULT = f"CREATE TABLE IF NOT EXISTS {DEFAULT_PARTITION} PARTITION OF {TABLE} DEFAULT"
 
-# Days this process knows to be settled (partition exists, or its rows live in DEFAULT): no catalog
-# round trip per batch. A day dropped by retention is forgotten again.
+# Days this process knows to be settled (partition committed, or its rows live in DEFAULT): no
+# catalog round trip per batch. A day created in a transaction is pending in ``Session.info`` until
+# that transaction commits (a rolled-back creation must be tried again); retention forgets what it drops.
 _settled: set[date] = set()
+_PENDING = "siem_partition_days"
+
+
+@event.listens_for(Session, "after_commit")
+def _settle(session: Session) -> None:
+    _settled.update(session.info.pop(_PENDING, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.nested is False:
+        session.info.pop(_PENDING, None)
+
 
 # The day partitions with their lower bound, oldest first.
 _DAY_PARTITIONS = text(
@@ -61,13 +76,14 @@ async def ensure_day_partitions(session: AsyncSession, timestamps: Iterable[date
     """Create the missing partitions for the UTC days of ``timestamps`` (no-op on SQLite)."""
     if session.bind.dialect.name != "postgresql":
         return
-    for day in sorted({ts.astimezone(UTC).date() for ts in timestamps} - _settled):
+    pending: set[date] = session.info.setdefault(_PENDING, set())
+    for day in sorted({ts.astimezone(UTC).date() for ts in timestamps} - _settled - pending):
         try:
             async with session.begin_nested():
                 await session.execute(text(_create_day(day)))
+            pending.add(day)
         except DBAPIError:
-            pass  # rows of that day already in DEFAULT, or a deadlock: DEFAULT keeps them
-        _settled.add(day)
+            _settled.add(day)  # rows of that day already in DEFAULT (or a deadlock): DEFAULT keeps them
 
 
 async def _expired(session: AsyncSession, name: str, cutoff: datetime) -> bool:

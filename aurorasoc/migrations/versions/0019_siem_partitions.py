@@ -15,6 +15,7 @@ Create Date: 2026-12-06 11:00:00
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -36,16 +37,16 @@ _FINGERPRINT = {
 
 def _indexes(bind: sa.Connection, partitioned: bool) -> None:
     """The model's PostgreSQL indexes, with the fingerprint key of the wanted shape."""
-    for index in SiemLogModel.__table__.indexes:
+    for index in SiemLogModel.metadata.tables["siem_logs"].indexes:
         if index.name not in _FINGERPRINT.values():
             index.create(bind)
     columns = ["fingerprint", "timestamp"] if partitioned else ["fingerprint"]
     op.create_index(_FINGERPRINT[partitioned], "siem_logs", columns, unique=True)
 
 
-def _days(bind: sa.Connection) -> list[sa.Row[tuple[object]]]:
+def _days(bind: sa.Connection) -> list[date]:
     days = "SELECT DISTINCT CAST(timezone('UTC', timestamp) AS date) FROM siem_logs"
-    return list(bind.execute(sa.text(days)))
+    return list(bind.scalars(sa.text(days)))
 
 
 def _swap(partitioned: bool) -> None:
@@ -54,10 +55,10 @@ def _swap(partitioned: bool) -> None:
     op.execute(f"CREATE TABLE {_NEW} (LIKE siem_logs INCLUDING DEFAULTS){shape}")
     if partitioned:
         op.execute(f"CREATE TABLE {siem_partitions.DEFAULT_PARTITION} PARTITION OF {_NEW} DEFAULT")
-        for (day,) in _days(bind):
-            name = siem_partitions.partition_name(day)  # type: ignore[arg-type]
+        for day in _days(bind):
+            bounds = f"FROM ('{day} 00:00+00') TO ('{day + timedelta(days=1)} 00:00+00')"
             op.execute(
-                f"CREATE TABLE {name} PARTITION OF {_NEW} FOR VALUES FROM ('{day}') TO ('{day}'::date + 1)"
+                f"CREATE TABLE {siem_partitions.partition_name(day)} PARTITION OF {_NEW} FOR VALUES {bounds}"
             )
         op.execute(f"INSERT INTO {_NEW} SELECT * FROM siem_logs")  # noqa: S608 (constant)
     else:
@@ -66,7 +67,7 @@ def _swap(partitioned: bool) -> None:
         op.execute(f"INSERT INTO {_NEW} SELECT * FROM siem_logs ORDER BY received_at ON CONFLICT DO NOTHING")  # noqa: S608
         op.execute(f"ALTER TABLE {_NEW} DROP CONSTRAINT {_NEW}_pkey")
         op.execute("DROP INDEX uq_new_fingerprint")
-    op.execute("DROP TABLE siem_logs CASCADE")
+    op.execute("DROP TABLE siem_logs")
     op.execute(f"ALTER TABLE {_NEW} RENAME TO siem_logs")
     key = "id, timestamp" if partitioned else "id"
     op.execute(f"ALTER TABLE siem_logs ADD CONSTRAINT siem_logs_pkey PRIMARY KEY ({key})")
