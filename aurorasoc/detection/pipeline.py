@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any
 
 import orjson
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -131,6 +131,19 @@ def _log_row(event: NormalizedEvent, log_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
+async def _without_stored_arrivals(session: AsyncSession, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """PostgreSQL keys the fingerprint with the event time (its day partitions need that), and a
+    record without a time of its own takes its arrival time, new at every re-ingest: those rows are
+    checked by fingerprint alone (one indexed lookup per batch, only when the batch has such rows).
+    """
+    arrivals = [row["fingerprint"] for row in rows if row["time_source"] != "record"]
+    if not arrivals or session.bind.dialect.name != "postgresql":
+        return rows
+    known = select(SiemLogModel.fingerprint).where(SiemLogModel.fingerprint.in_(arrivals))
+    stored = set((await session.scalars(known)).all())
+    return [row for row in rows if row["time_source"] == "record" or row["fingerprint"] not in stored]
+
+
 async def _store_unseen(
     session: AsyncSession, batch: list[NormalizedEvent]
 ) -> tuple[list[NormalizedEvent], list[uuid.UUID]]:
@@ -149,6 +162,9 @@ async def _store_unseen(
         if row["fingerprint"] not in seen:
             seen.add(row["fingerprint"])
             rows.append(row)
+    rows = await _without_stored_arrivals(session, rows)
+    if not rows:
+        return [], []
     await ensure_day_partitions(session, (row["timestamp"] for row in rows))
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(SiemLogModel).on_conflict_do_nothing().returning(SiemLogModel.id)

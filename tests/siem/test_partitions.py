@@ -73,6 +73,16 @@ async def test_ingest_creates_one_partition_per_event_day_and_reingest_is_idempo
     assert await pg_session.scalar(select(func.count()).select_from(SiemLogModel)) == 12
 
 
+async def test_a_record_without_its_own_time_is_stored_once_across_re_ingests(
+    pg_session: AsyncSession,
+) -> None:
+    """Its event time is the arrival time, so it differs at every re-ingest: the fingerprint alone decides."""
+    line = NormalizedEvent(source="syslog", format="text", raw="kernel: eth0 link up", time_source="received")
+    later = line.model_copy(update={"timestamp": line.timestamp + timedelta(days=2)})
+    assert [await _ingest(pg_session, [event]) for event in (line, later)] == [1, 0]
+    assert await pg_session.scalar(select(func.count()).select_from(SiemLogModel)) == 1
+
+
 async def test_a_time_bounded_search_reads_only_its_days(pg_session: AsyncSession) -> None:
     await _ingest(pg_session, _events(days=3, per_day=4, received=datetime(2026, 12, 1, tzinfo=UTC)))
     day = DAY0 + timedelta(days=1, hours=2)  # 2019-03-06 00:00
