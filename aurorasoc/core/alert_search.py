@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from sqlalchemy import DDL, Table, event
 
+from aurorasoc.core import siem_partitions
+
 # Indexed columns: the alert's words and its entities (spec §27.2); ``iocs`` and
 # ``affected_assets`` are JSON lists whose text tokenises into their values.
 SEARCH_COLUMNS = (
@@ -91,9 +93,11 @@ def attach(table: Table) -> None:
 
 
 def include_name(name: str | None, type_: str, _parents: object) -> bool:
-    """Alembic filter: the search objects are managed here, not by autogenerate."""
+    """Alembic filter: the search objects are managed here, and the SIEM partitions at run time
+    (``core.siem_partitions``), not by autogenerate."""
     if name is None:
         return True
     if type_ == "table":
-        return not name.startswith(FTS_TABLE)
-    return not (type_ == "index" and name in PG_SEARCH_INDEXES)
+        return not (name.startswith(FTS_TABLE) or siem_partitions.is_partition(name))
+    unmanaged = (*PG_SEARCH_INDEXES, *siem_partitions.FINGERPRINT_KEYS.values())
+    return not (type_ == "index" and name in unmanaged)

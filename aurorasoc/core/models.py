@@ -27,9 +27,9 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship, synonym
 
-from aurorasoc.core import alert_search
+from aurorasoc.core import alert_search, siem_partitions
 from aurorasoc.core.models_base import Base as Base
 from aurorasoc.core.models_base import _Keyed, _Mutable
 from aurorasoc.core.types import JSONType, UTCDateTime, utcnow
@@ -312,7 +312,12 @@ class SiemLogModel(_Keyed, Base):
         Index("ix_siem_logs_host", "host"),
         Index("ix_siem_logs_src_ip", "src_ip"),
         Index("ix_siem_logs_received_at", "received_at"),
-        Index("uq_siem_logs_fingerprint", "fingerprint", unique=True),
+        # Idempotent ingest (spec §27.5). A unique index of a partitioned table must hold the partition
+        # key: on PostgreSQL it is (fingerprint, event time) — the same record keeps both.
+        Index("uq_siem_logs_fingerprint", "fingerprint", unique=True).ddl_if(dialect="sqlite"),
+        Index("uq_siem_logs_fingerprint_time", "fingerprint", "timestamp", unique=True).ddl_if(
+            dialect="postgresql"
+        ),
         Index("ix_siem_logs_host_lower_timestamp", func.lower(text("host")), "timestamp"),
         Index("ix_siem_logs_user_lower", func.lower(text("user_name"))),
         Index("ix_siem_logs_dst_ip", "dst_ip"),
@@ -332,9 +337,11 @@ class SiemLogModel(_Keyed, Base):
             )
             for name in SIEM_PREFIX_COLUMNS
         ),
+        {"postgresql_partition_by": "RANGE (timestamp)"},  # daily partitions: core.siem_partitions
     )
 
-    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # The primary key holds the partition key (PostgreSQL requires it); rows are still known by ``id``.
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     log_source_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("log_sources.id", ondelete="SET NULL")
@@ -368,6 +375,10 @@ class SiemLogModel(_Keyed, Base):
     entities: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
     event_time = synonym("timestamp")
 
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"primary_key": [cls.__table__.c.id]}
+
 
 def _sqlite_ddl(statement: str) -> DDL:
     ddl: DDL = DDL(statement).execute_if(dialect="sqlite")  # type: ignore[no-untyped-call]
@@ -377,6 +388,11 @@ def _sqlite_ddl(statement: str) -> DDL:
 for _statement in SIEM_FTS_DDL:
     event.listen(SiemLogModel.__table__, "after_create", _sqlite_ddl(_statement))
 event.listen(SiemLogModel.__table__, "before_drop", _sqlite_ddl("DROP TABLE IF EXISTS siem_logs_fts"))
+event.listen(
+    SiemLogModel.__table__,
+    "after_create",
+    DDL(siem_partitions.CREATE_DEFAULT).execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
+)
 
 
 class DetectionRuleModel(_Mutable, Base):

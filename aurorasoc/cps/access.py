@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.models import AccessBadgeModel, CPSDeviceModel, SiemLogModel
+from aurorasoc.core.siem_partitions import ensure_day_partitions
 from aurorasoc.core.vocabulary import Severity
 from aurorasoc.cps.outbox import CPSOutbox
 
@@ -56,6 +57,7 @@ async def badge_event(
     badge = (await session.scalars(stmt)).one_or_none()
     decision = decide(badge, device, now)
     verdict = "granted" if decision.allowed else "denied"
+    await ensure_day_partitions(session, [now])  # today's rows in DEFAULT would keep today's partition away
     session.add(
         SiemLogModel(
             timestamp=now, source="cps", format="json", product=PRODUCT, category="access", event_id=verdict,

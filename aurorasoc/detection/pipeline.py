@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any
 
 import orjson
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +28,7 @@ from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.ecs import ENTITY_COLUMNS
 from aurorasoc.core.metrics import DETECTION_EVAL, DETECTION_RULE_HITS
 from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
+from aurorasoc.core.siem_partitions import ensure_day_partitions
 from aurorasoc.core.vocabulary import AlertCreate, NormalizedEvent, Severity
 from aurorasoc.detection.sigma.correlation import CorrelationHit
 from aurorasoc.detection.sigma.engine import RuleHit, SigmaEngine
@@ -131,15 +132,29 @@ def _log_row(event: NormalizedEvent, log_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
+async def _without_stored_arrivals(session: AsyncSession, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """PostgreSQL keys the fingerprint with the event time (its day partitions need that), and a
+    record without a time of its own takes its arrival time, new at every re-ingest: those rows are
+    checked by fingerprint alone (one indexed lookup per batch, only when the batch has such rows).
+    """
+    arrivals = [row["fingerprint"] for row in rows if row["time_source"] != "record"]
+    if not arrivals or session.bind.dialect.name != "postgresql":
+        return rows
+    known = select(SiemLogModel.fingerprint).where(SiemLogModel.fingerprint.in_(arrivals))
+    stored = set((await session.scalars(known)).all())
+    return [row for row in rows if row["time_source"] == "record" or row["fingerprint"] not in stored]
+
+
 async def _store_unseen(
     session: AsyncSession, batch: list[NormalizedEvent]
 ) -> tuple[list[NormalizedEvent], list[uuid.UUID]]:
     """Store the batch's log rows, skipping events already stored; returns the new events and ids.
 
     One multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: a row whose fingerprint (spec §27.5)
-    or id is stored already is skipped by the database, so re-ingesting a file, a forwarder resending a
-    batch or a redelivered bus message (its events keep their ``id``) stores and detects nothing twice,
-    also under concurrent workers. The rows commit together with their alerts.
+    or id is stored already (with its event time, the key of PostgreSQL's day partitions) is skipped
+    by the database, so re-ingesting a file, a forwarder resending a batch or a redelivered bus
+    message (its events keep their ``id``) stores and detects nothing twice, also under concurrent
+    workers. The rows commit together with their alerts.
     """
     ids = [uuid.UUID(e.id) if e.id else uuid.uuid4() for e in batch]
     rows, seen = [], set()
@@ -148,6 +163,10 @@ async def _store_unseen(
         if row["fingerprint"] not in seen:
             seen.add(row["fingerprint"])
             rows.append(row)
+    rows = await _without_stored_arrivals(session, rows)
+    if not rows:
+        return [], []
+    await ensure_day_partitions(session, (row["timestamp"] for row in rows))
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(SiemLogModel).on_conflict_do_nothing().returning(SiemLogModel.id)
     stored = set((await session.execute(stmt, rows)).scalars())

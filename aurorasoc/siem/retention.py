@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.config import Settings
 from aurorasoc.core.models import AttestationNonceModel, CPSTelemetryModel, RevokedTokenModel, SiemLogModel
+from aurorasoc.core.siem_partitions import drop_days_before
 
 NONCE_GRACE = timedelta(days=1)
 
@@ -18,7 +19,9 @@ async def purge_expired(session: AsyncSession, settings: Settings, now: datetime
     than ``AURORA_TELEMETRY_RETENTION_DAYS``, expired revocations and long-expired nonces.
 
     SIEM age counts from ``received_at``: an analyst importing last year's logs for an investigation
-    keeps them for the retention period, rather than losing them at the next hourly run.
+    keeps them for the retention period, rather than losing them at the next hourly run. On
+    PostgreSQL whole expired day partitions are dropped first (``siem_partitions`` counts them);
+    the rows left over (a day still receiving, the DEFAULT partition) are deleted one by one.
     """
     siem_cutoff = now - timedelta(days=settings.detection.siem_retention_days)
     telemetry_cutoff = now - timedelta(days=settings.cps.telemetry_retention_days)
@@ -30,4 +33,6 @@ async def purge_expired(session: AsyncSession, settings: Settings, now: datetime
             AttestationNonceModel.expires_at < now - NONCE_GRACE
         ),
     }
-    return {name: (await session.execute(stmt)).rowcount or 0 for name, stmt in statements.items()}  # type: ignore[attr-defined]
+    partitions, dropped_rows = await drop_days_before(session, siem_cutoff)
+    purged = {name: (await session.execute(stmt)).rowcount or 0 for name, stmt in statements.items()}  # type: ignore[attr-defined]
+    return purged | {"siem_logs": purged["siem_logs"] + dropped_rows, "siem_partitions": partitions}
