@@ -11,14 +11,16 @@ import io
 import itertools
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import isolate_environment, serving
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from firmware_support import Signer, install_signer
@@ -28,6 +30,7 @@ from aurorasoc.api.main import create_app
 from aurorasoc.cases.files import CaseEvidenceService
 from aurorasoc.core.api_keys import generate_api_key, hash_api_key
 from aurorasoc.core.auth import ROLE_PERMISSIONS, get_principal
+from aurorasoc.core.config import reset_settings
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import (
     AlertModel,
@@ -59,6 +62,31 @@ FIRMWARE_SIGNER = Signer(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
 # body_for gives httpx ``data``/``files`` for these
 MULTIPART = {"POST /api/v1/firmware/bundles", "POST /api/v1/cases/{case_id}/evidence"}
 UNREACHABLE_ARCHIVE = "http://127.0.0.1:9/rbac-rules.zip"  # nothing listens: the fetch fails at once
+
+
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """One application object for the whole matrix.
+
+    FastAPI builds the routes' dependency trees on an application's first request, about a
+    quarter of this module's CPU when paid per test. Each test still runs the lifespan over its
+    own fresh database (``app`` below). The rate limits are lifted: ~900 requests from six
+    identities pass through this one application's limiter.
+    """
+    with pytest.MonkeyPatch.context() as env:
+        isolate_environment(env, tmp_path_factory.mktemp("rbac-app"))
+        env.setenv("AURORA_RATE_LIMIT_REQUESTS", "1000000")
+        env.setenv("AURORA_RATE_LIMIT_WRITES", "1000000")
+        reset_settings()
+        application = create_app()
+    reset_settings()
+    return application
+
+
+@pytest.fixture
+async def app(app_db: None, shared_app: FastAPI) -> AsyncIterator[FastAPI]:
+    async with serving(shared_app) as application:
+        yield application
 
 
 @pytest.fixture(autouse=True)
