@@ -69,18 +69,18 @@ typecheck: install
 	$(BIN)/mypy aurorasoc
 
 # Lanes, one coverage report: unit tests in two processes; tests against real services one at a time
-# (they share PostgreSQL/Redis/NATS/Mosquitto); with AURORA_TEST_PG_LANE=1 the API suite once more
-# with the application database on PostgreSQL instead of SQLite (477 tests, green; ~195 CPU-seconds
-# in one process before coverage: not yet on by default, the 2-core CI budget of 15 minutes is
-# already spent by the unit lane). The report ends with coverage per package.
+# (they share PostgreSQL/Redis/NATS/Mosquitto); under AURORA_REQUIRE_SERVICES=1 (CI) or with
+# AURORA_TEST_PG_LANE=1, the API suite once more with the application database on PostgreSQL
+# instead of SQLite, in two processes (one database per xdist worker, see tests/conftest.py).
+# The report ends with coverage per package.
 PYTEST := $(BIN)/pytest -q -ra -p no:cacheprovider --cov=aurorasoc --cov-report=
 pytest: install
 	$(PYTEST) -n 2 -m "not integration" $(PYTEST_ARGS)
 	$(PYTEST) --cov-append -m integration $(PYTEST_ARGS)
-	@if [ "$(AURORA_TEST_PG_LANE)" = "1" ]; then \
+	@if [ "$(AURORA_TEST_PG_LANE)" = "1" ] || [ "$(AURORA_REQUIRE_SERVICES)" = "1" ]; then \
 		echo "== API suite on PostgreSQL (AURORA_TEST_APP_DB=postgresql)"; \
-		AURORA_TEST_APP_DB=postgresql $(PYTEST) --cov-append -m "not integration and not slow" tests/*/test_api_*.py $(PYTEST_ARGS); \
-	else echo "note: the PostgreSQL API lane runs with AURORA_TEST_PG_LANE=1"; fi
+		AURORA_TEST_APP_DB=postgresql $(PYTEST) --cov-append -n 2 -m "not integration and not slow" tests/*/test_api_*.py $(PYTEST_ARGS); \
+	else echo "note: the PostgreSQL API lane runs with AURORA_REQUIRE_SERVICES=1 or AURORA_TEST_PG_LANE=1"; fi
 	@$(BIN)/python scripts/coverage_by_package.py
 
 # The developer loop: unit tests only (no real services, nothing marked slow), two processes.

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest.mock import AsyncMock, MagicMock
 from urllib.parse import urlparse
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -42,8 +46,38 @@ SERVICE_URLS = {
 _DEFAULT_PORTS = {"postgresql": 5432, "redis": 6379, "nats": 4222, "mqtt": 1883}
 
 
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_worker_databases: set[str] = set()
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist, each worker's own PostgreSQL database (``<name>_gw0``...), created the
+    first time it is asked for: workers emptying and refilling one shared database would wipe
+    each other's rows mid-test. Run serially, the configured database itself."""
+    if not _XDIST_WORKER:
+        return url
+    base = make_url(url)
+    worker_url = base.set(database=f"{base.database}_{_XDIST_WORKER}").render_as_string(hide_password=False)
+    if worker_url not in _worker_databases:
+        with ThreadPoolExecutor(1) as pool:  # the caller may already run an event loop
+            pool.submit(asyncio.run, _create_database(url, f"{base.database}_{_XDIST_WORKER}")).result()
+        _worker_databases.add(worker_url)
+    return worker_url
+
+
+async def _create_database(admin_url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url.replace("+asyncpg", ""))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
 def require_service(name: str) -> str:
-    """The URL of a real service for an integration test.
+    """The URL of a real service for an integration test (PostgreSQL: this xdist worker's own).
 
     Unreachable → skip with the reason, or fail when ``AURORA_REQUIRE_SERVICES=1`` (CI).
     """
@@ -57,15 +91,13 @@ def require_service(name: str) -> str:
         if os.environ.get("AURORA_REQUIRE_SERVICES") == "1":
             pytest.fail(f"{reason}; AURORA_REQUIRE_SERVICES=1 forbids skipping")
         pytest.skip(reason)
-    return url
+    return _worker_database(url) if name == "postgresql" else url
 
 
 @pytest.fixture
 def scratch_pg_url() -> Iterator[str]:
     """A uniquely named, empty PostgreSQL database, dropped afterwards: for tests that migrate or
     cut connections, which must not touch (or inherit) the shared ``test`` database."""
-    import asyncio
-
     import asyncpg
 
     base = require_service("postgresql")
@@ -85,14 +117,13 @@ def scratch_pg_url() -> Iterator[str]:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(autouse=True)
-def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test gets a private data dir and a fixed JWT key; nothing leaks from the host env."""
+def isolate_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
+    """The test environment: a private data dir, a fixed JWT key, nothing from the host env."""
     keep = ("AURORA_TEST_", "AURORA_REQUIRE_SERVICES")
     for key in list(os.environ):
         if key.startswith(("AURORA_", "MQTT_", "FEDERATION_", "THREAT_INTEL_")) and not key.startswith(keep):
             monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AURORA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("AURORA_DATA_DIR", str(data_dir))
     monkeypatch.setenv("AURORA_MODE", "real")
     monkeypatch.setenv("AURORA_SCHEDULER_ENABLED", "false")  # its jobs would race the test's own writes
     monkeypatch.setenv("AURORA_RULE_PACK_AUTO_INSTALL", "false")  # no test fetches SigmaHQ from the internet
@@ -101,6 +132,12 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     monkeypatch.setenv("AURORA_EMBEDDER", "hashing")
     monkeypatch.setenv("JWT_SECRET_KEY", TEST_JWT_SECRET)
     monkeypatch.delenv("API_SERVICE_KEY", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets a private data dir and a fixed JWT key; nothing leaks from the host env."""
+    isolate_environment(monkeypatch, tmp_path / "data")
     monkeypatch.chdir(tmp_path)
     reset_settings()
     from aurorasoc.core.auth import purge_api_key_cache, purge_principal_cache
@@ -312,17 +349,24 @@ async def app_db(monkeypatch: pytest.MonkeyPatch, sqlite_schema_template: Path) 
     await dispose_engine()
 
 
+@contextlib.asynccontextmanager
+async def serving(application: FastAPI) -> AsyncIterator[FastAPI]:
+    """An application with its lifespan running, in the runtime mode the settings give."""
+    from aurorasoc.core import runtime
+
+    runtime.reset_mode()
+    async with application.router.lifespan_context(application):
+        yield application
+    runtime.reset_mode()
+
+
 @pytest.fixture
 async def app(app_db):  # type: ignore[no-untyped-def]
     """``create_app()`` over the temp SQLite file, with its lifespan running."""
     from aurorasoc.api.main import create_app
-    from aurorasoc.core import runtime
 
-    runtime.reset_mode()
-    application = create_app()
-    async with application.router.lifespan_context(application):
+    async with serving(create_app()) as application:
         yield application
-    runtime.reset_mode()
 
 
 @pytest.fixture

@@ -25,15 +25,21 @@ DOCS_CSP = (
 
 
 def install_docs(app: FastAPI, prefix: str) -> None:
-    """Swagger UI at ``<prefix>/docs``, ReDoc at ``<prefix>/redoc`` and ``/redoc``, assets local."""
+    """Swagger UI at ``<prefix>/docs``, ReDoc at ``<prefix>/redoc`` and ``/redoc``, assets local.
+
+    The page handlers close over the title, never ``app``: FastAPI keeps every dependency call in
+    process-wide caches (4096 entries), so a handler holding ``app`` kept each discarded app and
+    all its routes alive (the test suite, which builds an app per test, grew to 1 GB).
+    """
     openapi_url = app.openapi_url or f"{prefix}/openapi.json"
+    title = app.title
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
 
     @app.get(f"{prefix}/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
         page = get_swagger_ui_html(
             openapi_url=openapi_url,
-            title=f"{app.title} - Swagger UI",
+            title=f"{title} - Swagger UI",
             swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
@@ -45,7 +51,7 @@ def install_docs(app: FastAPI, prefix: str) -> None:
     async def redoc() -> HTMLResponse:
         page = get_redoc_html(
             openapi_url=openapi_url,
-            title=f"{app.title} - ReDoc",
+            title=f"{title} - ReDoc",
             redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
             redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
             with_google_fonts=False,

@@ -160,3 +160,16 @@ class TestHealthWithRealServices:
         await reader.aclose()
         actions = [orjson.loads(fields[b"data"]) for _, fields in entries]
         assert any(a["action"] == "mode.change" and a["details"]["after"] == "dry_run" for a in actions)
+
+
+def test_a_discarded_app_is_freed():
+    """FastAPI caches every dependency call process-wide; a route handler closing over ``app``
+    kept each discarded app alive (the API suite, one app per test, grew to 1 GB)."""
+    import gc
+    import weakref
+
+    from aurorasoc.api.main import create_app
+
+    ref = weakref.ref(create_app())
+    gc.collect()
+    assert ref() is None
