@@ -128,16 +128,27 @@ def create_token(sub: str, role: Role | str, *, expires_delta: timedelta | None 
 
 
 def decode_token(token: str) -> TokenPayload:
+    """The verified claims of ``token``; 401 when its signature, claims or lifetime are wrong.
+
+    A request verifies its token twice (rate limiter, then auth) and clients resend the same token,
+    so the signature check and parsing are cached per token and key; the time checks PyJWT makes
+    (``exp``, ``nbf``) are repeated on every call, so an expired token is refused as before.
+    """
     try:
-        claims = jwt.decode(
-            token,
-            jwt_secret(),
-            algorithms=[ALGORITHM],
-            options={"require": _REQUIRED_CLAIMS},
-        )
-        return TokenPayload.model_validate(claims)
+        payload, claims = _verified(token, jwt_secret())
     except (jwt.PyJWTError, ValidationError, ValueError, TypeError) as exc:
         raise _unauthorized() from exc
+    now = time.time()
+    if int(claims["exp"]) <= now or ("nbf" in claims and int(claims["nbf"]) > now):
+        raise _unauthorized()
+    return payload
+
+
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret: str) -> tuple[TokenPayload, dict[str, Any]]:
+    """Signature and claims of one token under one key (a failure raises and is not cached)."""
+    claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": _REQUIRED_CLAIMS})
+    return TokenPayload.model_validate(claims), claims
 
 
 # --- principals -----------------------------------------------------------------------------
