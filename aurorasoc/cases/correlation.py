@@ -18,6 +18,10 @@ database; :class:`CaseCorrelator` only looks candidates up and writes through :c
 * Linking goes through ``CaseService.link_alert`` followed by the ``alert_correlated`` entry that
   records every reason (kind, value, peer alert). With no matching case, only the best un-cased
   peer (most reasons, then most recently seen) is pulled into the new case with the new alert.
+* Correlation never moves an alert someone else placed in a case: before writing, the alerts it
+  would place are claimed (:meth:`CaseCorrelator._claim`), a conditional ``UPDATE … WHERE case_id
+  IS NULL`` that sees a link committed by an analyst (promotion, manual link) and, on PostgreSQL,
+  locks the rows until the pipeline commits, so no link can interleave.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.lifecycle import FINISHED
@@ -195,19 +199,27 @@ class CaseCorrelator:
             return CorrelationResult(case_id=alert.case_id, skipped="already_in_case")
         new = Facts.of_alert(alert)
         peers = await self._peers(alert, new)
-        common = frozenset(await common_values(self.session, new.iocs)) if new.iocs else frozenset()
+        common = await self._common(new, peers)
         best_case = pick_best(await self._score_cases(new, peers, common))
         if best_case is not None:
             target, reasons = best_case
+            if not await self._claim(alert):
+                return CorrelationResult(case_id=alert.case_id, skipped="already_in_case")
             await self._link(target, alert, reasons)
             return CorrelationResult(case_id=target.id, reasons=reasons, linked_alert_ids=[alert.id])
         loose = [p for p in peers if p.case_id is None]
         best_peer = pick_best(
             [(p, match_reasons(new, [Facts.of_alert(p)], common), p.last_seen_at) for p in loose]
         )
-        if best_peer is None and Severity(alert.severity).rank < self.min_severity.rank:
-            return CorrelationResult(skipped="no_match")
         peer, reasons = best_peer or (None, [])
+        if peer is None and self._too_low(alert):
+            return CorrelationResult(skipped="no_match")
+        if not await self._claim(alert, *([peer] if peer else [])):
+            return CorrelationResult(case_id=alert.case_id, skipped="already_in_case")
+        if peer is not None and peer.case_id is not None:
+            peer, reasons = None, []  # placed in a case meanwhile: the new case opens without it
+            if self._too_low(alert):
+                return CorrelationResult(skipped="no_match")
         created = await self._open_case(alert, peer, reasons)
         linked = [alert.id] + ([peer.id] if peer else [])
         return CorrelationResult(case_id=created.id, created=True, reasons=reasons, linked_alert_ids=linked)
@@ -250,6 +262,37 @@ class CaseCorrelator:
             .limit(PEER_SCAN_LIMIT)
         )
         return list((await self.session.scalars(stmt)).all())
+
+    async def _common(self, new: Facts, peers: Sequence[AlertModel]) -> frozenset[str]:
+        """The common ones among the indicators ``new`` shares with a peer: only those could count,
+        and asking costs two queries over the observables table per alert, so it is asked only then."""
+        shared = new.iocs.intersection(ioc for peer in peers for ioc in peer.iocs or [])
+        return frozenset(await common_values(self.session, shared)) if shared else frozenset()
+
+    def _too_low(self, alert: AlertModel) -> bool:
+        """Below the auto-case floor an alert opens a case only together with a matching peer."""
+        return Severity(alert.severity).rank < self.min_severity.rank
+
+    async def _claim(self, alert: AlertModel, *others: AlertModel) -> bool:
+        """Lock the alerts about to be placed; False when ``alert`` is already in a case.
+
+        A conditional ``UPDATE`` (it writes nothing new) rather than ``SELECT … FOR UPDATE`` because
+        SQLite has no row locks: there the statement takes the database's writer, on PostgreSQL the
+        rows' locks, and on both it reads the latest committed ``case_id``. An alert found in a case
+        gets that case in memory, so the caller neither moves it nor pulls it along.
+        """
+        wanted = [alert, *others]
+        stmt = (
+            update(AlertModel)
+            .where(AlertModel.id.in_([a.id for a in wanted]), AlertModel.case_id.is_(None))
+            .values(case_id=None)
+            .returning(AlertModel.id)
+            .execution_options(synchronize_session=False)
+        )
+        free = set((await self.session.scalars(stmt)).all())
+        for taken in [a for a in wanted if a.id not in free]:
+            await self.session.refresh(taken, ["case_id"])
+        return alert.id in free
 
     async def _score_cases(
         self, new: Facts, peers: Sequence[AlertModel], common: frozenset[str]

@@ -10,10 +10,13 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+import stat
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 import jwt
@@ -73,15 +76,37 @@ def ensure_jwt_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def _secret_file(path: Path) -> str | None:
+    """The key in ``path`` if it is a file; read again only when the file changes.
+
+    Every request verifies a token (twice: rate limiter and auth), and reading the file each time
+    was about 8 % of a request's CPU. The file's identity and stamp (inode, size, mtime) key the
+    cache, so a rotated or rewritten secret takes effect on the next request, as before.
+    """
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    return _read_secret(path, found.st_ino, found.st_size, found.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _read_secret(path: Path, inode: int, size: int, mtime_ns: int) -> str:
+    """``path``'s content for one version of the file (the stamp arguments are the cache key)."""
+    return path.read_text().strip()
+
+
 def jwt_secret(settings: Settings | None = None) -> str:
     """Resolve the signing key: env → secret file → per-process random (library/test use)."""
     global _process_secret
     settings = settings or get_settings()
     if settings.auth.jwt_secret_key:
         return settings.auth.jwt_secret_key
-    path = settings.secrets_dir / "jwt_secret"
-    if path.is_file():
-        return path.read_text().strip()
+    found = _secret_file(settings.secrets_dir / "jwt_secret")
+    if found is not None:
+        return found
     if _process_secret is None:
         _process_secret = secrets.token_hex(32)
         log.warning("JWT_SECRET_KEY not set and no secret file: using an ephemeral per-process key")
@@ -103,16 +128,27 @@ def create_token(sub: str, role: Role | str, *, expires_delta: timedelta | None 
 
 
 def decode_token(token: str) -> TokenPayload:
+    """The verified claims of ``token``; 401 when its signature, claims or lifetime are wrong.
+
+    A request verifies its token twice (rate limiter, then auth) and clients resend the same token,
+    so the signature check and parsing are cached per token and key; the time checks PyJWT makes
+    (``exp``, ``nbf``) are repeated on every call, so an expired token is refused as before.
+    """
     try:
-        claims = jwt.decode(
-            token,
-            jwt_secret(),
-            algorithms=[ALGORITHM],
-            options={"require": _REQUIRED_CLAIMS},
-        )
-        return TokenPayload.model_validate(claims)
+        payload, claims = _verified(token, jwt_secret())
     except (jwt.PyJWTError, ValidationError, ValueError, TypeError) as exc:
         raise _unauthorized() from exc
+    now = time.time()
+    if int(claims["exp"]) <= now or ("nbf" in claims and int(claims["nbf"]) > now):
+        raise _unauthorized()
+    return payload
+
+
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret: str) -> tuple[TokenPayload, dict[str, Any]]:
+    """Signature and claims of one token under one key (a failure raises and is not cached)."""
+    claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": _REQUIRED_CLAIMS})
+    return TokenPayload.model_validate(claims), claims
 
 
 # --- principals -----------------------------------------------------------------------------
