@@ -16,7 +16,8 @@ from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.normalize import normalize_record
 
-_EVENT_COLUMNS = tuple(name for name in NormalizedEvent.model_fields if name != "id")
+# The event fields a stored row keeps (not its id, nor the parse-time repeat number).
+_EVENT_COLUMNS = tuple(n for n in NormalizedEvent.model_fields if n != "id" and hasattr(SiemLogModel, n))
 
 
 def compile_for_test(text: str) -> SigmaEngine:
