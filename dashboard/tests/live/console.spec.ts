@@ -223,7 +223,8 @@ test.describe.serial("live console", () => {
     await page.getByTestId("use-imported-query").click();
     await page.getByTestId("analyzer-range").selectOption("all"); // the EVE sample is dated 2024
     await page.getByTestId("analyze-submit").click();
-    await expect(page.getByTestId("analyzer-run-status")).toBeVisible();
+    // the offline network analyst reads the stored flows before answering: seconds on a busy machine
+    await expect(page.getByTestId("analyzer-run-status")).toBeVisible({ timeout: 30_000 });
     await expect(page.getByTestId("kpi-flows")).not.toHaveText("0");
     await shot(page, "network-analyzer");
     await page.goto(`${base()}/sites`);
