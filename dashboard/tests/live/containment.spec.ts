@@ -6,31 +6,16 @@
  * (Settings → Audit log, and GET /audit) show the request, the decision and the connector action;
  * the case summary names the host, the technique with its tactic and the process.
  */
-import { expect, test, type APIRequestContext, type Page, type TestInfo } from "@playwright/test";
+import { expect, test, type APIRequestContext } from "@playwright/test";
+import { SHARED, base, shot, signIn } from "./support/session";
 import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const SHARED = process.env.AURORA_SHARED_DATA ?? resolve(ROOT, "../shared/data");
 const PROCDUMP = join(SHARED, "evtx-attack-samples/Credential Access/sysmon_10_11_lsass_memdump.evtx");
 const RULE = "LSASS Memory Read by Another Process";
 const HOST = "PC04.example.corp";
-const base = () => process.env.LIVE_BASE_URL!;
 
-async function signIn(page: Page, path: string): Promise<void> {
-  await page.goto(`${base()}${path}`);
-  await page.getByLabel("Username").fill("admin");
-  await page.getByLabel("Password").fill(process.env.LIVE_ADMIN_PASSWORD!);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByLabel("Username")).toHaveCount(0);
-}
 
-/** Screenshots go under this test's own output directory. */
-async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
-  await expect(page.getByTestId("loading-skeleton")).toHaveCount(0);
-  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
-}
 
 async function bearer(request: APIRequestContext): Promise<Record<string, string>> {
   const resp = await request.post(`${base()}/api/v1/auth/token`, {

@@ -5,24 +5,13 @@
  * the process and its parent, and links to its events in SIEM search.
  */
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { SHARED, base, signIn } from "./support/session";
 import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const SHARED = process.env.AURORA_SHARED_DATA ?? resolve(ROOT, "../shared/data");
 const COMSVCS = join(SHARED, "evtx-attack-samples/Credential Access/sysmon_10_1_memdump_comsvcs_minidump.evtx");
 const RULE = "LSASS Dump via comsvcs.dll MiniDump";
 const SHOTS = "test-results/screenshots";
-const base = () => process.env.LIVE_BASE_URL!;
-
-async function signIn(page: Page, path: string): Promise<void> {
-  await page.goto(`${base()}${path}`);
-  await page.getByLabel("Username").fill("admin");
-  await page.getByLabel("Password").fill(process.env.LIVE_ADMIN_PASSWORD!);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByLabel("Username")).toHaveCount(0);
-}
 
 async function shot(page: Page, name: string): Promise<void> {
   await expect(page.getByTestId("loading-skeleton")).toHaveCount(0);

@@ -3,22 +3,11 @@
  * question naming the ingested host becomes `host:MSEDGEWIN10`, shown before anything runs; running
  * it lists that host's events. The guided builder offers stored users and builds their query.
  */
-import { expect, test, type Page, type TestInfo } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { shot, signIn } from "./support/session";
 
-const base = () => process.env.LIVE_BASE_URL!;
 
-async function signIn(page: Page, path: string): Promise<void> {
-  await page.goto(`${base()}${path}`);
-  await page.getByLabel("Username").fill("admin");
-  await page.getByLabel("Password").fill(process.env.LIVE_ADMIN_PASSWORD!);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByLabel("Username")).toHaveCount(0);
-}
 
-async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
-  await expect(page.getByTestId("loading-skeleton")).toHaveCount(0);
-  await page.screenshot({ path: info.outputPath(`${name}.png`), fullPage: true });
-}
 
 test("a question becomes a query that is shown first, then runs; the builder uses stored values", async ({ page }, info) => {
   await signIn(page, "/siem");
