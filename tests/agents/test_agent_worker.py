@@ -217,11 +217,13 @@ class TestRedisLane:
                 await bus.start()
             for task in tasks:
                 await buses[0].publish(AGENT_TASKS_STREAM, task.message())
+            # A worker commits the investigation, then acknowledges its entry: wait for both.
             for _ in range(600):
-                if await count(InvestigationModel, InvestigationModel.completed_at.is_not(None)) == 6:
+                pending = await raw.xpending(AGENT_TASKS_STREAM, AGENTS_GROUP)
+                done = await count(InvestigationModel, InvestigationModel.completed_at.is_not(None))
+                if done == 6 and pending["pending"] == 0:
                     break
                 await asyncio.sleep(0.05)
-            pending = await raw.xpending(AGENT_TASKS_STREAM, AGENTS_GROUP)
         finally:
             for bus in buses:
                 await bus.close()
