@@ -1,7 +1,7 @@
 """The declarative base and the id/timestamp mixins every table shares.
 
-Its own module so the domain table modules (``models_agents``, ``models_cps``, ``models_network``)
-can be imported first without a cycle through ``core.models``, which re-exports them all.
+Its own module so each capability's ``models`` module (and ``core.models_platform``) can be imported
+without a cycle through ``core.models``, which re-exports them all.
 """
 
 from __future__ import annotations

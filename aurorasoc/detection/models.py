@@ -1,6 +1,7 @@
-"""Rule packs (a named, versioned set of Sigma rules from an archive) and rule exceptions (issue #16).
+"""Detection rules (one row per Sigma rule, spec §13.3), rule packs (a named, versioned set of Sigma rules
+from an archive) and rule exceptions (issue #16); ``core.models`` re-exports these models.
 
-Each installed version is one row; ``current`` marks the one in force. A version keeps the YAML of its
+Each installed pack version is one row; ``current`` marks the one in force. A version keeps the YAML of its
 rules (``rules``: rule id -> YAML) so the previous one can be put back by ``rollback``; only the current
 and the previous version keep it. ``statuses``/``min_level`` are the pack's policy: which of its rules run.
 """
@@ -60,3 +61,26 @@ class RuleHitDayModel(Base):
     rule_uid: Mapped[str] = mapped_column(String(128), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
     hits: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+
+
+class DetectionRuleModel(_Mutable, Base):
+    __tablename__ = "detection_rules"
+
+    rule_uid: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), default="rule", nullable=False)
+    title: Mapped[str] = mapped_column(String(500), nullable=False)
+    level: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str | None] = mapped_column(String(32))
+    logsource_product: Mapped[str | None] = mapped_column(String(64))
+    logsource_category: Mapped[str | None] = mapped_column(String(64))
+    logsource_service: Mapped[str | None] = mapped_column(String(64))
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list, nullable=False)
+    yaml: Mapped[str] = mapped_column(Text, nullable=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    origin: Mapped[str] = mapped_column(String(16), default="custom", nullable=False)
+    supported: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    unsupported_reason: Mapped[str | None] = mapped_column(Text)
+    hit_count: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+    last_hit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    pack: Mapped[str | None] = mapped_column(String(64), index=True)  # rule_packs.name (origin "pack")
