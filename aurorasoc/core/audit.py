@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.bus.nats_jetstream import AUDIT_SUBJECT, share_with_federation
-from aurorasoc.core.models import AuditLogModel
+from aurorasoc.core.models_platform import AuditLogModel
 from aurorasoc.core.redis import get_redis
 from aurorasoc.core.runtime import current_mode
 

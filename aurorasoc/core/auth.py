@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from aurorasoc.core.api_keys import hash_api_key
 from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.db import get_session_factory
-from aurorasoc.core.models import ApiKeyModel, RevokedTokenModel, UserModel
+from aurorasoc.core.models_platform import ApiKeyModel, RevokedTokenModel, UserModel
 from aurorasoc.core.rbac import ALL_PERMISSIONS, ROLE_PERMISSIONS, has_permission, missing_permissions
 from aurorasoc.core.vocabulary import Role
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timezone
 
 import pytest
@@ -16,6 +18,17 @@ from aurorasoc.core.models import (
     TimelineEntryModel,
     UserModel,
 )
+from aurorasoc.core.models import Base as AllTables
+
+# In a fresh interpreter: the tables registered once the session module is imported, and the tables their
+# foreign keys name (a flush resolves each foreign key by table name: a missing one raises).
+_REGISTRY_PROBE = """
+import aurorasoc.core.db
+from aurorasoc.core.models_base import Base
+tables = Base.metadata.tables
+print(sorted(tables))
+print(sorted({fk.column.table.name for t in tables.values() for fk in t.foreign_keys}))
+"""
 
 
 async def test_create_alert(db_session):
@@ -164,3 +177,16 @@ class TestPersistenceOnBothBackends:
         any_db_session.add(AlertIOCModel(alert_id=uuid.uuid4(), ioc_id=uuid.uuid4()))
         with pytest.raises(IntegrityError):
             await any_db_session.flush()
+
+
+def test_every_table_is_registered_wherever_a_session_can_be_opened():
+    """Models live in their capability packages; importing ``core.db`` still registers every table."""
+    probe = subprocess.run(
+        [sys.executable, "-c", _REGISTRY_PROBE], capture_output=True, text=True, timeout=60
+    )
+    assert probe.returncode == 0, probe.stderr  # NoReferencedTableError: a foreign key names a missing table
+    registered, referenced = probe.stdout.splitlines()
+    assert registered == str(sorted(AllTables.metadata.tables))
+    assert referenced == str(
+        sorted({fk.column.table.name for t in AllTables.metadata.tables.values() for fk in t.foreign_keys})
+    )
