@@ -12,19 +12,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.events import AlertEvent, publish_alert_event
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core.auth import Principal
 from aurorasoc.core.db import serialized_writes
-from aurorasoc.core.models import AlertModel, CaseModel
 from aurorasoc.core.vocabulary import AlertCreate, AlertStatus, Severity
 from aurorasoc.core.web.audit_trail import audit_change
+
+if TYPE_CHECKING:  # cases sits above alerts: the annotation only
+    from aurorasoc.cases.models import CaseModel
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.bus.base import get_bus
-from aurorasoc.core.models import AlertModel
 
 ALERTS_STREAM = "aurora:alerts"
 AlertEvent = Literal["created", "updated", "deduplicated"]

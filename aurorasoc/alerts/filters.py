@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, case, func, or_
 
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.search import asset_filter, text_search
-from aurorasoc.core.models import AlertModel
 from aurorasoc.core.vocabulary import AlertStatus, Severity
 
 AlertSort = Literal[

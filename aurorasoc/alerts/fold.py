@@ -11,8 +11,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import AlertIOCModel, AlertModel
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.vocabulary import AlertResolution, AlertStatus
+from aurorasoc.intel.models import AlertIOCModel
 
 _CLOSED = (AlertStatus.RESOLVED.value, AlertStatus.FALSE_POSITIVE.value)
 

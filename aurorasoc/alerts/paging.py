@@ -24,8 +24,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from aurorasoc.alerts.filters import SEVERITY_ORDER, AlertFilters
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.errors import InvalidInput
-from aurorasoc.core.models import AlertModel
 
 COUNT_CAP = 10_000
 _TIME_SORTS = {"created_at", "last_seen_at"}

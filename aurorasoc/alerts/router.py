@@ -26,9 +26,9 @@ from aurorasoc.alerts.schemas import (
     TypedIOC,
 )
 from aurorasoc.alerts.service import AlertService
+from aurorasoc.cases.models import CaseModel
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import InvalidInput, NotFound, PermissionDenied
-from aurorasoc.core.models import CaseModel
 from aurorasoc.core.schemas import Preview
 from aurorasoc.core.vocabulary import AlertCreate, AlertStatus, Severity
 from aurorasoc.core.web.deps import (

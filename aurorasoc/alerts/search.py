@@ -25,8 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import type_coerce
 
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.alert_search import FTS_TABLE, PG_DOCUMENT, PG_TSVECTOR
-from aurorasoc.core.models import AlertModel
 
 _TOKEN = re.compile(r"[^\W_]")  # a letter or digit: what the unicode61 tokeniser indexes
 _TRIGRAM = 3  # pg_trgm needs three characters to use its index

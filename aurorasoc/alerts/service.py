@@ -20,13 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.filters import AlertFilters
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.paging import AlertListing, count_alerts, encode_cursor, page_query
 from aurorasoc.alerts.sql import alert_upsert
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.ecs import ENTITY_COLUMNS
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.metrics import ALERTS_CREATED, ALERTS_DEDUPLICATED
-from aurorasoc.core.models import AlertModel
 from aurorasoc.core.vocabulary import AlertCreate, AlertStatus
 from aurorasoc.intel.extraction import canonicalize_iocs, canonicalize_techniques
 from aurorasoc.intel.service import index_alert_iocs

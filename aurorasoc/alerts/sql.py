@@ -13,7 +13,8 @@ from functools import cache, lru_cache
 from sqlalchemy import Table, TextClause, bindparam, text
 from sqlalchemy.sql.selectable import TextualSelect
 
-from aurorasoc.core.models import OPEN_ALERT_PREDICATE, AlertIOCModel, AlertModel, IOCModel
+from aurorasoc.alerts.models import OPEN_ALERT_PREDICATE, AlertModel
+from aurorasoc.intel.models import AlertIOCModel, IOCModel
 
 
 def _typed(table: Table, names: list[str], sql: str) -> TextClause:

@@ -35,14 +35,16 @@ from typing import Any, Literal, TypeVar
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.cases.lifecycle import FINISHED
+from aurorasoc.cases.models import CaseModel
 from aurorasoc.cases.service import TITLE_MAX, CaseService
 from aurorasoc.core import runtime
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.metrics import CASES_CREATED
-from aurorasoc.core.models import AlertIOCModel, AlertModel, CaseModel, IOCModel
 from aurorasoc.core.vocabulary import AlertStatus, CaseSource, CaseStatus, Severity
 from aurorasoc.intel import attack
+from aurorasoc.intel.models import AlertIOCModel, IOCModel
 from aurorasoc.intel.observables import common_values
 
 ACTOR = "correlator"

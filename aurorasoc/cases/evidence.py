@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.models import AlertModel
+from aurorasoc.cases.models import CaseModel, TimelineEntryModel
 from aurorasoc.cases.summary import case_alerts, compute, tactic_chain, top_values
 from aurorasoc.core.errors import NotFound
-from aurorasoc.core.models import AlertModel, CaseModel, SiemLogModel, TimelineEntryModel
+from aurorasoc.siem.models import SiemLogModel
 
 MAX_TREE_DEPTH = 10
 MAX_EVENTS = 100

@@ -20,12 +20,13 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.cases.models import CaseModel
+from aurorasoc.cases.models_files import CaseEvidenceModel
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.data_files import ensure_private_dir
 from aurorasoc.core.errors import DomainError, InvalidInput, NotFound
-from aurorasoc.core.models import CaseEvidenceModel, CaseModel
 
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 CHUNK = 1024 * 1024

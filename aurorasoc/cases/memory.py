@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import CaseModel
+from aurorasoc.cases.models import CaseModel
 from aurorasoc.memory import DEFAULT_MEMORY, TieredAgentMemory
 from aurorasoc.reports.service import build_snapshot
 

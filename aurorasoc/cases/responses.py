@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import HumanApprovalModel, PlaybookExecutionModel
+from aurorasoc.soar.models import HumanApprovalModel, PlaybookExecutionModel
 
 CASE_SECTION_LIMIT = 100
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from aurorasoc.agents.investigations import recent_investigations
 from aurorasoc.agents.schemas import InvestigationOut
+from aurorasoc.cases.models import CaseModel
 from aurorasoc.cases.responses import case_responses
 from aurorasoc.cases.schemas import (
     AssignBody,
@@ -26,7 +27,6 @@ from aurorasoc.cases.workflow import CaseWorkflow
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import NotFound
-from aurorasoc.core.models import CaseModel
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import CaseStatus, Severity
 from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations

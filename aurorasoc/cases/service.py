@@ -22,9 +22,10 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.cases import lifecycle
+from aurorasoc.cases.models import CaseModel, TimelineEntryModel
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
-from aurorasoc.core.models import AlertModel, CaseModel, TimelineEntryModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import AlertStatus, CaseSource, CaseStatus, Severity
 

@@ -24,10 +24,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.models import AlertModel
+from aurorasoc.cases.models import CaseModel
 from aurorasoc.core import runtime
 from aurorasoc.core.errors import NotFound, ServiceUnavailable
 from aurorasoc.core.llm_text import complete_text, model_configured
-from aurorasoc.core.models import AlertModel, CaseModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.intel import attack
 from aurorasoc.intel.observables import common_values

@@ -17,13 +17,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.events import publish_alert_event
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.cases import lifecycle
 from aurorasoc.cases.memory import remember_closed_case
+from aurorasoc.cases.models import CaseModel, TimelineEntryModel
 from aurorasoc.cases.schemas import CaseOut
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import PermissionDenied
-from aurorasoc.core.models import AlertModel, CaseModel, TimelineEntryModel
 from aurorasoc.core.rbac import has_permission
 from aurorasoc.core.vocabulary import AlertStatus, CaseStatus, Severity
 

@@ -27,9 +27,9 @@ from sqlalchemy import func, select
 
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import get_session_factory
-from aurorasoc.core.models import AlertIOCModel, IOCModel
 from aurorasoc.core.namespace import redis_key
 from aurorasoc.core.redis import get_redis
+from aurorasoc.intel.models import AlertIOCModel, IOCModel
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from aurorasoc.core.models import IntelFeedModel, IOCModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import IOCStatus
 from aurorasoc.intel.feed_formats import (
@@ -43,6 +42,8 @@ from aurorasoc.intel.feed_formats import (
     read_text,
 )
 from aurorasoc.intel.matching import invalidate_indicator_index
+from aurorasoc.intel.models import IOCModel
+from aurorasoc.intel.models_feeds import IntelFeedModel
 
 log = structlog.get_logger(__name__)
 MAX_FEED_BYTES = 64 * 1024 * 1024

@@ -24,10 +24,10 @@ from typing import Any
 from sqlalchemy import or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import IOCModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import AlertCreate, IOCStatus, NormalizedEvent, Severity
 from aurorasoc.intel.extraction import classify_ioc, extract_iocs
+from aurorasoc.intel.models import IOCModel
 
 IOCKey = tuple[str, str]
 INTEL_RULE_UID = "intel:indicator-match"

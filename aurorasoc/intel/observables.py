@@ -29,10 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, InvalidInput
-from aurorasoc.core.models import AllowListEntryModel, IOCModel, ObservableModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import AlertCreate
 from aurorasoc.intel.extraction import classify_ioc, internal_address
+from aurorasoc.intel.models import AllowListEntryModel, IOCModel, ObservableModel
 from aurorasoc.intel.schemas import AllowOut
 
 MIN_HOSTS_FOR_FRACTION = 10

@@ -8,10 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from aurorasoc.core.models import IOCModel
 from aurorasoc.core.schemas import DataSource
 from aurorasoc.core.vocabulary import IOCStatus
 from aurorasoc.intel.enrichment import IntelResult
+from aurorasoc.intel.models import IOCModel
 from aurorasoc.intel.service import effective_status
 
 TLP = Literal["clear", "green", "amber", "red"]

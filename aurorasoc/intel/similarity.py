@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import IOCModel
 from aurorasoc.core.vocabulary import IOCType
+from aurorasoc.intel.models import IOCModel
 
 IOCKey = tuple[str, str]  # (type, canonical value)
 Hit = tuple[IOCModel, str, float]  # the IOC, why it is related, score

@@ -20,21 +20,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.evidence import case_evidence
+from aurorasoc.cases.models import CaseModel
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import NotFound
-from aurorasoc.core.models import (
-    AlertIOCModel,
-    CaseModel,
-    ConnectorActionModel,
-    HumanApprovalModel,
-    IOCModel,
-    PlaybookExecutionModel,
-    ReportModel,
-)
 from aurorasoc.core.types import utcnow
 from aurorasoc.intel import attack
 from aurorasoc.intel.extraction import classify_ioc
+from aurorasoc.intel.models import AlertIOCModel, IOCModel
+from aurorasoc.reports.models import ReportModel
+from aurorasoc.soar.models import ConnectorActionModel, HumanApprovalModel, PlaybookExecutionModel
 
 ReportType = Literal["technical", "executive", "compliance"]
 REPORT_TYPES: tuple[str, ...] = get_args(ReportType)

@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core import runtime
 from aurorasoc.core.errors import InvalidInput
-from aurorasoc.core.models import ConnectorActionModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import ActionClass
 from aurorasoc.soar.connectors.base import ConnectorError
 from aurorasoc.soar.connectors.registry import ConnectorRegistry
+from aurorasoc.soar.models import ConnectorActionModel
 from aurorasoc.soar.timeline import add_case_entry
 
 ENTRY_POINT_GROUP = "aurorasoc.actions"

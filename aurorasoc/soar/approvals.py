@@ -19,14 +19,15 @@ from prometheus_client import Histogram
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.cases.models import CaseModel
 from aurorasoc.core.audit import AuditService
 from aurorasoc.core.bus.base import get_bus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from aurorasoc.core.models import CaseModel, HumanApprovalModel, PlaybookExecutionModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import ApprovalStatus, CaseStatus, ExecutionStatus, Role, Severity
 from aurorasoc.soar.execution_state import end_without_running
+from aurorasoc.soar.models import HumanApprovalModel, PlaybookExecutionModel
 from aurorasoc.soar.timeline import add_case_entry
 
 APPROVALS_STREAM = "decisions:approvals"

@@ -20,14 +20,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core import runtime
 from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, get_bus
-from aurorasoc.core.models import AlertIOCModel, AlertModel, AutomationRuleModel, IOCModel, PlaybookModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import AlertStatus, IOCType, RuntimeMode, Severity
+from aurorasoc.intel.models import AlertIOCModel, IOCModel
 from aurorasoc.soar.context import alert_view
 from aurorasoc.soar.executions import ExecutionService
+from aurorasoc.soar.models import AutomationRuleModel, PlaybookModel
 from aurorasoc.soar.templating import render
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import InvalidInput, NotFound
-from aurorasoc.core.models import AutomationRuleModel, PlaybookModel
 from aurorasoc.soar.automation import RuleDefinition
+from aurorasoc.soar.models import AutomationRuleModel, PlaybookModel
 
 
 class AutomationRuleService:

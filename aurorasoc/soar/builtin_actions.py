@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from aurorasoc.core.errors import InvalidInput
-from aurorasoc.core.models import IOCModel
 from aurorasoc.core.vocabulary import ActionClass
+from aurorasoc.intel.models import IOCModel
 from aurorasoc.soar.actions import ActionContext, ActionRegistry
 
 DEFAULT_BLOCK_SECONDS = 86_400

@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import AlertModel, CaseModel
+from aurorasoc.alerts.models import AlertModel
+from aurorasoc.cases.models import CaseModel
 
 OT_ASSET_TYPES = frozenset({"iot_sensor", "cps_controller"})
 CRITICAL_LEVELS = frozenset({"high", "critical"})

@@ -11,9 +11,9 @@ from typing import Any
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import PlaybookExecutionModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import ExecutionStatus
+from aurorasoc.soar.models import PlaybookExecutionModel
 from aurorasoc.soar.timeline import add_case_entry
 
 PLAYBOOK_EXECUTIONS = Counter("playbook_executions_total", "Playbook executions finished", ["status"])

@@ -28,12 +28,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core import runtime
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import get_session_factory, probe_database
 from aurorasoc.core.errors import NotFound
-from aurorasoc.core.models import AlertModel, HumanApprovalModel, PlaybookExecutionModel, PlaybookModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import ExecutionStatus, RuntimeMode
 from aurorasoc.soar.actions import ActionContext, ActionRegistry, default_registry
@@ -41,6 +41,7 @@ from aurorasoc.soar.approvals import ApprovalService, Decider
 from aurorasoc.soar.connectors.registry import ConnectorRegistry, build_connectors
 from aurorasoc.soar.execution_state import finish, save_steps, skip_unfinished, steps_of
 from aurorasoc.soar.executor import PlaybookExecutor
+from aurorasoc.soar.models import HumanApprovalModel, PlaybookExecutionModel, PlaybookModel
 from aurorasoc.soar.playbooks import PlaybookService, audit_playbook
 from aurorasoc.soar.schemas import ExecuteBody
 

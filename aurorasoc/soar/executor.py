@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core import runtime
 from aurorasoc.core.errors import Conflict
-from aurorasoc.core.models import HumanApprovalModel, PlaybookExecutionModel, PlaybookModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import (
     ApprovalStatus,
@@ -41,6 +40,7 @@ from aurorasoc.soar.execution_state import (
     skip_unfinished,
     steps_of,
 )
+from aurorasoc.soar.models import HumanApprovalModel, PlaybookExecutionModel, PlaybookModel
 from aurorasoc.soar.preview import preview_effects
 from aurorasoc.soar.templating import render
 from aurorasoc.soar.timeline import add_case_entry

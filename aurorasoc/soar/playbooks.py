@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import Conflict, NotFound
-from aurorasoc.core.models import PlaybookModel
 from aurorasoc.core.vocabulary import PlaybookDefinition
 from aurorasoc.soar.loader import LoadedPlaybook, load_playbooks, showcase_playbooks
+from aurorasoc.soar.models import PlaybookModel
 from aurorasoc.soar.playbook import parse_playbook
 
 

@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.models import ConnectorActionModel
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import ExecutionStatus
 from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.soar.executions import ExecutionFilters, ExecutionService
+from aurorasoc.soar.models import ConnectorActionModel
 from aurorasoc.soar.schemas import ConnectorActionOut, ExecutionOut
 
 router = APIRouter(tags=["playbooks"])

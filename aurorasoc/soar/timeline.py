@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import TimelineEntryModel
+from aurorasoc.cases.models import TimelineEntryModel
 
 
 def add_case_entry(
