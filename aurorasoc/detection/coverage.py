@@ -17,8 +17,9 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.errors import InvalidInput
-from aurorasoc.core.models import AlertModel, DetectionRuleModel
+from aurorasoc.detection.models import DetectionRuleModel
 from aurorasoc.intel import attack
 from aurorasoc.intel.extraction import canonicalize_techniques
 

@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import InvalidInput, NotFound
-from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
-from aurorasoc.detection.models import RuleExceptionModel
+from aurorasoc.detection.models import DetectionRuleModel, RuleExceptionModel
 from aurorasoc.detection.sigma.exceptions import RuleExceptionSpec
 from aurorasoc.detection.sigma.rules import compile_yaml
+from aurorasoc.siem.models import SiemLogModel
 
 Row = RuleExceptionModel
 MAX_CONDITIONS = 20

@@ -19,8 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
-from aurorasoc.core.models import DetectionRuleModel
-from aurorasoc.detection.models import RulePackModel
+from aurorasoc.detection.models import DetectionRuleModel, RulePackModel
 from aurorasoc.detection.packs_archive import RuleArchive
 from aurorasoc.detection.sigma_documents import RuleDocument, split_rules
 

@@ -23,19 +23,21 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aurorasoc.alerts.events import publish_alert_event
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.ecs import ENTITY_COLUMNS
 from aurorasoc.core.metrics import DETECTION_EVAL, DETECTION_RULE_HITS
-from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
 from aurorasoc.core.siem_partitions import ensure_day_partitions
 from aurorasoc.core.vocabulary import AlertCreate, NormalizedEvent, Severity
+from aurorasoc.detection.models import DetectionRuleModel
 from aurorasoc.detection.sigma.correlation import CorrelationHit
 from aurorasoc.detection.sigma.engine import RuleHit, SigmaEngine
 from aurorasoc.detection.stats import count_hit_days
 from aurorasoc.intel.extraction import canonicalize_techniques, classify_ioc, extract_observables
 from aurorasoc.intel.matching import match_indicators
 from aurorasoc.intel.observables import resolve_indicators
+from aurorasoc.siem.models import SiemLogModel
 
 BATCH_SIZE = 500
 MAX_RAW_CHARS = 64 * 1024

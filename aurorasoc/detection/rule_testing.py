@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import InvalidInput, NotFound
-from aurorasoc.core.models import SiemLogModel
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.siem.models import SiemLogModel
 from aurorasoc.siem.normalize import normalize_record
 
 # The event fields a stored row keeps (not its id, nor the parse-time repeat number).

@@ -29,9 +29,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import Settings
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
-from aurorasoc.core.models import DetectionRuleModel
 from aurorasoc.detection.exceptions import active_exceptions, exceptions_version
-from aurorasoc.detection.models import RulePackModel
+from aurorasoc.detection.models import DetectionRuleModel, RulePackModel
 from aurorasoc.detection.packs import pack_policies, policy_allows
 from aurorasoc.detection.schemas import RuleDetail, RuleOut
 from aurorasoc.detection.sigma.engine import SigmaEngine

@@ -13,8 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import DetectionRuleModel
-from aurorasoc.detection.models import RuleHitDayModel
+from aurorasoc.detection.models import DetectionRuleModel, RuleHitDayModel
 
 NEVER_FIRED_SHOWN = 50
 

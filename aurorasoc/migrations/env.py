@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from aurorasoc.core.alert_search import include_name
 from aurorasoc.core.db import create_engine_from_settings
-from aurorasoc.core.models import Base
+from aurorasoc.core.models import Base  # every table: core.models imports each capability's models
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

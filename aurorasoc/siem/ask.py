@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import InvalidInput, ServiceUnavailable
 from aurorasoc.core.llm_text import complete_text, model_configured
-from aurorasoc.core.models import SiemLogModel
+from aurorasoc.siem.models import SiemLogModel
 from aurorasoc.siem.query import parse
 
 AskField = Literal["host", "user_name", "process_executable", "src_ip", "dst_ip", "event_id"]

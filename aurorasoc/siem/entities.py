@@ -19,8 +19,9 @@ from typing import Literal
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import AlertModel, SiemLogModel
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.vocabulary import AlertStatus
+from aurorasoc.siem.models import SiemLogModel
 
 EntityKind = Literal["host", "user"]
 WINDOW = timedelta(days=7)

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import InvalidInput, NotFound, PermissionDenied
-from aurorasoc.core.models import SiemHuntModel
 from aurorasoc.core.types import utcnow
+from aurorasoc.siem.models import SiemHuntModel
 from aurorasoc.siem.query import parse
 from aurorasoc.siem.search import LogFilters, SearchResult, SiemSearchService
 

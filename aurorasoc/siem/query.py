@@ -39,7 +39,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, not
 from sqlalchemy.ext.compiler import compiles
 
 from aurorasoc.core.errors import InvalidInput
-from aurorasoc.core.models import SIEM_SEARCH_VECTOR, SiemLogModel
+from aurorasoc.siem.models import SIEM_SEARCH_VECTOR, SiemLogModel
 
 MAX_QUERY_LENGTH = 2_000
 MAX_QUERY_DEPTH = 32  # nested groups + NOT chains; the recursive-descent parser recurses per level

@@ -8,8 +8,10 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.config import Settings
-from aurorasoc.core.models import AttestationNonceModel, CPSTelemetryModel, RevokedTokenModel, SiemLogModel
+from aurorasoc.core.models_platform import RevokedTokenModel
 from aurorasoc.core.siem_partitions import drop_days_before
+from aurorasoc.cps.models import AttestationNonceModel, CPSTelemetryModel
+from aurorasoc.siem.models import SiemLogModel
 
 NONCE_GRACE = timedelta(days=1)
 

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.models import SiemHuntModel
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import (
     DataSourceDep,
@@ -26,6 +25,7 @@ from aurorasoc.core.web.deps import (
 )
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.siem.hunts import HuntService, Viewer
+from aurorasoc.siem.models import SiemHuntModel
 from aurorasoc.siem.schemas import HuntCreate, HuntOut, HuntPatch, HuntRunOut, SiemLogOut
 from aurorasoc.siem.search import SEARCH_CAP
 

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.models import LogSourceModel
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
 from aurorasoc.core.web.showcase import stamp_source
+from aurorasoc.siem.models import LogSourceModel
 from aurorasoc.siem.schemas import LogSourceCreate, LogSourceOut, LogSourcePatch
 from aurorasoc.siem.sources import LogSourceService
 

@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.events import publish_alert_event
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, EventBus
-from aurorasoc.core.models import AlertModel, SiemHuntModel
 from aurorasoc.core.vocabulary import AlertCreate, Severity
 from aurorasoc.siem.hunts import HuntRun, HuntService
+from aurorasoc.siem.models import SiemHuntModel
 
 SAMPLE_HITS = 20
 

@@ -23,13 +23,14 @@ import orjson
 from sqlalchemy import ColumnElement, Integer, Select, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.cases.models import CaseModel, TimelineEntryModel
 from aurorasoc.cases.schemas import CaseOut
 from aurorasoc.cases.service import TITLE_MAX, CaseService
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import InvalidInput, NotFound
-from aurorasoc.core.models import CaseModel, SiemLogModel, TimelineEntryModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import CaseSource
+from aurorasoc.siem.models import SiemLogModel
 from aurorasoc.siem.query import compile_query
 
 SEARCH_CAP = 1_000

@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.metrics import EVENTS_INGESTED, EVENTS_PARSE_ERRORS
-from aurorasoc.core.models import LogSourceModel, SiemLogModel
 from aurorasoc.core.types import utcnow
+from aurorasoc.siem.models import LogSourceModel, SiemLogModel
 from aurorasoc.siem.parsers.detect import FORMATS
 
 ERROR_RATIO = 0.05

@@ -17,12 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from aurorasoc.core.models import (
-    SIEM_FTS_DDL,
-    SIEM_FTS_REPOPULATE,
-    SIEM_PREFIX_COLUMNS,
-    SIEM_SEARCH_VECTOR,
-)
+from aurorasoc.siem.models import SIEM_FTS_DDL, SIEM_FTS_REPOPULATE, SIEM_PREFIX_COLUMNS, SIEM_SEARCH_VECTOR
 
 revision: str = "0018_siem_scale"
 down_revision: str | None = "0017_alerts_scale"

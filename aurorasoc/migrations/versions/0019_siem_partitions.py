@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from aurorasoc.core import siem_partitions
-from aurorasoc.core.models import SiemLogModel
+from aurorasoc.siem.models import SiemLogModel
 
 revision: str = "0019_siem_partitions"
 down_revision: str | None = "0018_siem_scale"

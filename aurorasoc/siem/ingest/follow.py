@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aurorasoc.core import runtime
-from aurorasoc.core.models import LogSourceModel
 from aurorasoc.core.vocabulary import NormalizedEvent, RuntimeMode
 from aurorasoc.siem.ingest.files import TailChunk, TailPosition, read_new
+from aurorasoc.siem.models import LogSourceModel
 from aurorasoc.siem.sources import record_ingest
 
 log = logging.getLogger(__name__)
