@@ -19,7 +19,7 @@ from aurorasoc.core.actor import Actor
 from aurorasoc.core.api_keys import generate_api_key, generate_key_label, hash_api_key
 from aurorasoc.core.auth import purge_api_key_cache
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
-from aurorasoc.core.models import ApiKeyModel
+from aurorasoc.core.models_platform import ApiKeyModel
 from aurorasoc.core.rbac import ALL_PERMISSIONS, ROLE_PERMISSIONS, has_permission
 from aurorasoc.core.vocabulary import Role
 

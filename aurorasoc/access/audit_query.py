@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import InvalidInput
-from aurorasoc.core.models import AuditLogModel
+from aurorasoc.core.models_platform import AuditLogModel
 
 
 @dataclass(frozen=True)

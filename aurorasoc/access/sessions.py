@@ -21,7 +21,7 @@ from aurorasoc.core.audit import AuditService
 from aurorasoc.core.auth import Principal, create_token, purge_principal_cache, remember_revocation
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import InvalidInput
-from aurorasoc.core.models import RevokedTokenModel, UserModel
+from aurorasoc.core.models_platform import RevokedTokenModel, UserModel
 from aurorasoc.core.namespace import redis_key
 from aurorasoc.core.passwords import hash_password, verify_password
 from aurorasoc.core.redis import get_redis

@@ -18,7 +18,7 @@ from aurorasoc.access.schemas import UserOut
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import purge_api_key_cache, purge_principal_cache
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from aurorasoc.core.models import UserModel
+from aurorasoc.core.models_platform import UserModel
 from aurorasoc.core.passwords import (
     hash_password,
     needs_rehash,

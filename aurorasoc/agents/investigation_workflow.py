@@ -26,8 +26,8 @@ from aurorasoc.agents.recorder import StepRecorder
 from aurorasoc.agents.runtime import VERDICTS, AgentRuntime
 from aurorasoc.agents.specs import SPECIALISTS
 from aurorasoc.agents.tools.base import ToolContext
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.config import get_settings
-from aurorasoc.core.models import AlertModel
 from aurorasoc.core.vocabulary import AgentType
 
 CPS_SOURCES = frozenset({"mqtt", "cps", "cps_sensor", "ot_monitor"})

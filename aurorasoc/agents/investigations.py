@@ -23,13 +23,14 @@ from aurorasoc.agents.investigation_workflow import BackendFor, run_investigatio
 from aurorasoc.agents.llm import OFFLINE, LLMUnavailable
 from aurorasoc.agents.models import InvestigationEventModel, InvestigationModel
 from aurorasoc.agents.recorder import StepRecorder
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, get_bus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, NotFound, ServiceUnavailable
-from aurorasoc.core.models import AlertModel, HumanApprovalModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import AgentType, ApprovalStatus, InvestigationStatus
+from aurorasoc.soar.models import HumanApprovalModel
 from aurorasoc.soar.timeline import add_case_entry
 
 log = logging.getLogger(__name__)

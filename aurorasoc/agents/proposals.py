@@ -20,9 +20,9 @@ from aurorasoc.agents.models import InvestigationModel
 from aurorasoc.agents.tools.base import ToolContext
 from aurorasoc.agents.tools.containment import CONTAINMENT_TOOLS
 from aurorasoc.core.errors import Conflict, InvalidInput, PermissionDenied
-from aurorasoc.core.models import HumanApprovalModel
 from aurorasoc.core.vocabulary import ApprovalStatus
 from aurorasoc.soar.approvals import ApprovalService
+from aurorasoc.soar.models import HumanApprovalModel
 
 # The proposed action → the tool's argument that names its target (single-target tools only).
 TARGET_ARGUMENT = {"isolate_endpoint": "host", "disable_user": "user", "block_ip": "ip"}

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, Field
 
-from aurorasoc.core.models import AlertModel
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.vocabulary import AgentType
 
 

@@ -25,7 +25,7 @@ from aurorasoc.agents.tasks import TaskEnvelope
 from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, BusMessage, EventBus
 from aurorasoc.core.bus.nats_jetstream import AGENT_RESULTS_SUBJECT, share_with_federation
 from aurorasoc.core.db import get_session_factory
-from aurorasoc.core.models import UserModel
+from aurorasoc.core.models_platform import UserModel
 from aurorasoc.core.rbac import ROLE_PERMISSIONS
 from aurorasoc.core.vocabulary import AgentType, InvestigationStatus, Role
 

@@ -16,10 +16,11 @@ from pydantic import BaseModel
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.schemas import AlertOut
 from aurorasoc.alerts.service import CLOSED_STATUSES
+from aurorasoc.cases.models import CaseModel
 from aurorasoc.core.auth import require_permission
-from aurorasoc.core.models import AlertModel, CaseModel
 from aurorasoc.core.schemas import DataSource
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import CaseStatus, Severity

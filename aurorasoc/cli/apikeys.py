@@ -10,7 +10,7 @@ import typer
 from aurorasoc.access.api_keys import MAX_KEY_DAYS, ApiKeyService, IssuedApiKey
 from aurorasoc.cli.common import CLI_ACTOR, console, ensure_schema, err_console, fail, run
 from aurorasoc.core.db import session_scope
-from aurorasoc.core.models import ApiKeyModel
+from aurorasoc.core.models_platform import ApiKeyModel
 
 app = typer.Typer(help="Manage API keys for services.", no_args_is_help=True)
 

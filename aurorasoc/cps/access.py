@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import AccessBadgeModel, CPSDeviceModel, SiemLogModel
 from aurorasoc.core.siem_partitions import ensure_day_partitions
 from aurorasoc.core.vocabulary import Severity
+from aurorasoc.cps.models import AccessBadgeModel, CPSDeviceModel
 from aurorasoc.cps.outbox import CPSOutbox
+from aurorasoc.siem.models import SiemLogModel
 
 PRODUCT = "aurora_access"
 DENIAL_ALERT_COUNT = 3

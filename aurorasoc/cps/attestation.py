@@ -23,15 +23,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.config import get_settings
-from aurorasoc.core.models import (
+from aurorasoc.core.types import utcnow
+from aurorasoc.core.vocabulary import AttestationStatus, CorrelationType, Severity
+from aurorasoc.cps.attestation_keys import attestation_message, verify_signature
+from aurorasoc.cps.models import (
     AttestationNonceModel,
     AttestationRecordModel,
     CPSDeviceModel,
     FirmwareBundleModel,
 )
-from aurorasoc.core.types import utcnow
-from aurorasoc.core.vocabulary import AttestationStatus, CorrelationType, Severity
-from aurorasoc.cps.attestation_keys import attestation_message, verify_signature
 from aurorasoc.cps.outbox import CPSOutbox
 
 REPLAY_ALERT_COUNT = 3

@@ -29,9 +29,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.config import get_settings
-from aurorasoc.core.models import AttestationNonceModel, AttestationRecordModel, CPSDeviceModel
 from aurorasoc.core.vocabulary import AttestationStatus, DeviceHealth
 from aurorasoc.cps.attestation import new_challenge, quarantine
+from aurorasoc.cps.models import AttestationNonceModel, AttestationRecordModel, CPSDeviceModel
 from aurorasoc.cps.outbox import CPSOutbox
 
 MAX_CHALLENGES_PER_SWEEP = 200

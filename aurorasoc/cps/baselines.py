@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import CPSTelemetryModel
 from aurorasoc.cps.correlation import BASELINE_RESET, Baseline
+from aurorasoc.cps.models import CPSTelemetryModel
 
 
 def baseline_from_moments(count: int, mean: float, mean_of_squares: float, started: datetime) -> Baseline:

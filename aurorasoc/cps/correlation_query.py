@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import AlertModel
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.cps.outbox import CPS_SOURCE
 
 SCAN_LIMIT = 2000

@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from aurorasoc.core.models import CPSDeviceModel
+from aurorasoc.cps.models import CPSDeviceModel
 
 TTL = 30.0
 _CHANGED = "cps_devices_changed"

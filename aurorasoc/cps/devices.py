@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.core import runtime
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import Conflict
-from aurorasoc.core.models import AttestationNonceModel, CPSDeviceModel
 from aurorasoc.core.vocabulary import AttestationStatus
 from aurorasoc.cps.attestation import issue_challenge
+from aurorasoc.cps.models import AttestationNonceModel, CPSDeviceModel
 from aurorasoc.cps.mqtt import publish_challenge, publish_command
 from aurorasoc.cps.outbox import CPSOutbox
 from aurorasoc.cps.service import CPSService

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, DomainError, InvalidInput, NotFound
-from aurorasoc.core.models import FirmwareBundleModel
+from aurorasoc.cps.models import FirmwareBundleModel
 
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 

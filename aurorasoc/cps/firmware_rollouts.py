@@ -22,16 +22,16 @@ from aurorasoc.core import runtime
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.audit import AuditService
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
-from aurorasoc.core.models import (
+from aurorasoc.core.types import utcnow
+from aurorasoc.core.vocabulary import DeviceHealth
+from aurorasoc.cps.firmware import FirmwareService
+from aurorasoc.cps.health import health_of
+from aurorasoc.cps.models import (
     AttestationRecordModel,
     CPSDeviceModel,
     FirmwareBundleModel,
     FirmwareRolloutModel,
 )
-from aurorasoc.core.types import utcnow
-from aurorasoc.core.vocabulary import DeviceHealth
-from aurorasoc.cps.firmware import FirmwareService
-from aurorasoc.cps.health import health_of
 from aurorasoc.soar.actions import ActionContext
 from aurorasoc.soar.connectors.base import ConnectorError
 from aurorasoc.soar.connectors.registry import ConnectorRegistry, build_connectors

@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.config import get_settings
-from aurorasoc.core.models import AlertModel, CPSDeviceModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import AlertStatus, AttestationStatus, DeviceHealth, Severity
+from aurorasoc.cps.models import CPSDeviceModel
 from aurorasoc.cps.outbox import CPS_SOURCE, CPSOutbox
 
 ANOMALY_WINDOW = timedelta(hours=24)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import InvalidInput
-from aurorasoc.core.models import CPSDeviceModel
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import AttestationStatus, DeviceHealth
 from aurorasoc.core.web.deps import (
@@ -22,6 +21,7 @@ from aurorasoc.core.web.deps import (
 )
 from aurorasoc.cps.correlation_query import recent_correlations
 from aurorasoc.cps.devices import DeviceService
+from aurorasoc.cps.models import CPSDeviceModel
 from aurorasoc.cps.mqtt_topics import command_topic
 from aurorasoc.cps.schemas import (
     AttestationRecordOut,

@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.models import FirmwareBundleModel, FirmwareRolloutModel
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import DbSession, Paging, client_ip, require_mutations
 from aurorasoc.cps.firmware import MAX_BUNDLE_BYTES, FirmwareService
 from aurorasoc.cps.firmware_rollouts import ALLOWED, RolloutAction, RolloutService, covered
+from aurorasoc.cps.models import FirmwareBundleModel, FirmwareRolloutModel
 from aurorasoc.cps.schemas_firmware import BundleOut, PauseBody, RolloutCreate, RolloutOut
 
 router = APIRouter(prefix="/firmware", tags=["firmware"])

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Request, status
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.models import AccessBadgeModel, CPSConduitModel, CPSZoneModel
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import DbSession, Paging, client_ip, require_mutations
+from aurorasoc.cps.models import AccessBadgeModel, CPSConduitModel, CPSZoneModel
 from aurorasoc.cps.schemas import (
     BadgeCreate,
     BadgeOut,

@@ -22,11 +22,11 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from aurorasoc.core.models import AttestationRecordModel, CPSDeviceModel, CPSTelemetryModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import AttestationStatus, DeviceHealth
 from aurorasoc.cps.attestation_keys import load_device_key
 from aurorasoc.cps.device_cache import invalidate_devices
+from aurorasoc.cps.models import AttestationRecordModel, CPSDeviceModel, CPSTelemetryModel
 
 ENROLLMENT_TTL = timedelta(hours=24)
 MAX_TELEMETRY_POINTS = 5000

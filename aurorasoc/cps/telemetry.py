@@ -25,12 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core import runtime
 from aurorasoc.core.config import get_settings
-from aurorasoc.core.models import CPSDeviceModel
 from aurorasoc.core.vocabulary import RuntimeMode, Severity
 from aurorasoc.cps import access
 from aurorasoc.cps.attestation import AttestationResponse, verify_response
 from aurorasoc.cps.correlation import TAMPER_METRICS, CorrelationEngine, Finding
 from aurorasoc.cps.device_cache import DeviceDirectory
+from aurorasoc.cps.models import CPSDeviceModel
 from aurorasoc.cps.mqtt_topics import BadgePayload, DeviceAlertPayload, StatusPayload, TelemetryPayload
 from aurorasoc.cps.outbox import CPSOutbox
 from aurorasoc.cps.service import CPSService

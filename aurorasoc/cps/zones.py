@@ -11,15 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.core import runtime
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import Conflict, NotFound
-from aurorasoc.core.models import (
-    AccessBadgeModel,
-    Base,
-    CPSConduitModel,
-    CPSZoneModel,
-    HumanApprovalModel,
-)
+from aurorasoc.core.models_base import Base
 from aurorasoc.core.vocabulary import ActionClass, ApprovalStatus
+from aurorasoc.cps.models import AccessBadgeModel, CPSConduitModel, CPSZoneModel
 from aurorasoc.soar.approvals import ApprovalRequest, ApprovalService
+from aurorasoc.soar.models import HumanApprovalModel
 from aurorasoc.soar.policy import evaluate
 
 ISOLATE_CONDUIT = "isolate_conduit"

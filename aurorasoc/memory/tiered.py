@@ -15,10 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aurorasoc.core.models import IOCModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import IOCStatus
 from aurorasoc.intel.extraction import classify_ioc
+from aurorasoc.intel.models import IOCModel
 from aurorasoc.intel.service import IOCService, effective_status
 from aurorasoc.memory.embedder import Embedder, get_embedder
 from aurorasoc.memory.vector_store import BruteForceStore, VectorHit

@@ -20,11 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.agents import investigations
 from aurorasoc.agents.investigations import InvestigationService
 from aurorasoc.agents.models import InvestigationModel
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.errors import InvalidInput
-from aurorasoc.core.models import AlertModel, IOCModel, SiemLogModel
 from aurorasoc.core.vocabulary import AgentType, IOCStatus, IOCType
+from aurorasoc.intel.models import IOCModel
 from aurorasoc.network.attacks import NetworkAttackService
 from aurorasoc.network.models import NetworkAttackModel
+from aurorasoc.siem.models import SiemLogModel
 from aurorasoc.siem.search import LogFilters, SiemSearchService
 
 AnalyzerRange = Literal["15m", "1h", "24h", "7d", "all"]  # "all": every stored event (imported history)

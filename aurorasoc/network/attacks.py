@@ -21,16 +21,18 @@ from sqlalchemy import ColumnElement, String, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.events import publish_alert_event
+from aurorasoc.alerts.models import AlertModel
+from aurorasoc.cases.models import CaseModel
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core import runtime
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.metrics import CASES_CREATED, NETWORK_ATTACK_DETECTIONS
-from aurorasoc.core.models import AlertModel, CaseModel, SiemLogModel
 from aurorasoc.core.vocabulary import CaseSource, CaseStatus, Severity
 from aurorasoc.network import facts as nf
 from aurorasoc.network.models import NetworkAttackModel
+from aurorasoc.siem.models import SiemLogModel
 
 ATTACK_STATUSES = ("triage", "case", "dismissed")
 

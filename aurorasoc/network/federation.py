@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from aurorasoc import __version__
 from aurorasoc.agents.investigation_workflow import enabled_agents
 from aurorasoc.alerts.events import publish_alert_event
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.core import runtime
 from aurorasoc.core.bus.nats_jetstream import (
@@ -35,7 +36,6 @@ from aurorasoc.core.bus.nats_jetstream import (
 )
 from aurorasoc.core.config import FederationSettings, Settings, get_settings
 from aurorasoc.core.db import get_session_factory
-from aurorasoc.core.models import AlertModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.network import federation_rules as rules
 from aurorasoc.network.models import SiteLinkModel, SiteModel

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from aurorasoc.core.models import AlertModel
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.vocabulary import AlertCreate, AssetType, Severity
 
 HEALTH_SUBJECT_PREFIX = "aurora.federation.health"

@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from aurorasoc.agents.tasks import requested_agent_task
 from aurorasoc.alerts.events import ALERTS_STREAM, alert_event_payload
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.cases.correlation import CaseCorrelator, CorrelationResult
 from aurorasoc.core import runtime
 from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, BusMessage, EventBus
 from aurorasoc.core.db import get_session_factory
-from aurorasoc.core.models import AlertModel
 from aurorasoc.network.attacks import NetworkAttackCorrelator
 from aurorasoc.network.federation import forward_alert
 from aurorasoc.soar.automation import evaluate_automation_rules

@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aurorasoc.alerts.fold import fold_duplicate_alerts
+from aurorasoc.alerts.models import AlertModel
+from aurorasoc.cases.models import CaseModel
 from aurorasoc.core import runtime
 from aurorasoc.core.bus.base import get_bus
 from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.db import get_session_factory, probe_database
 from aurorasoc.core.metrics import APPROVALS_PENDING, OPEN_ALERTS, OPEN_CASES, SCHEDULER_JOB_FAILURES
-from aurorasoc.core.models import AlertModel, CaseModel, HumanApprovalModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import ApprovalStatus, CaseStatus, RuntimeMode
 from aurorasoc.cps.attestation_sweep import deliver, sweep_attestations
@@ -32,6 +33,7 @@ from aurorasoc.intel.feeds import refresh_due_feeds
 from aurorasoc.siem.retention import purge_expired
 from aurorasoc.siem.scheduled_hunts import publish_outcomes, run_due_hunts
 from aurorasoc.soar.approvals import expire_due_approvals
+from aurorasoc.soar.models import HumanApprovalModel
 
 log = structlog.get_logger(__name__)
 RETENTION_PERIOD_SECONDS = 3600.0

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from aurorasoc.agents.tools.base import AuroraTool, ToolContext, ToolResult
-from aurorasoc.core.models import CPSDeviceModel
+from aurorasoc.cps.models import CPSDeviceModel
 from aurorasoc.cps.service import CPSService, DeviceFilters
 
 

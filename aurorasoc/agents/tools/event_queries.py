@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import Select, String, cast, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.models import AlertModel, SiemLogModel
+from aurorasoc.alerts.models import AlertModel
+from aurorasoc.siem.models import SiemLogModel
 
 PROCESS_CREATION_IDS = ("1", "4688")
 LOGON_IDS = ("4624", "4625", "4634", "4647", "4648", "4672")

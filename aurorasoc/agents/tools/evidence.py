@@ -18,8 +18,8 @@ from aurorasoc.agents.tools.base import AuroraTool, ToolContext, ToolFailure, To
 from aurorasoc.agents.tools.entities import common_reason, event_view, process_of, search_token
 from aurorasoc.agents.tools.process_tree import build_tree
 from aurorasoc.agents.tools.views import technique_view
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.errors import NotFound
-from aurorasoc.core.models import AlertModel
 
 MAX_WINDOW_MINUTES = 7 * 24 * 60
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.agents.tools.views import case_view
-from aurorasoc.core.models import CaseModel
+from aurorasoc.cases.models import CaseModel
 from aurorasoc.memory import MemoryConfig, TieredAgentMemory
 from aurorasoc.memory.embedder import get_embedder
 from aurorasoc.memory.vector_store import BruteForceStore

@@ -11,8 +11,8 @@ from sqlalchemy import or_, select
 from aurorasoc.agents.tools.base import AuroraTool, ToolContext, ToolResult
 from aurorasoc.agents.tools.past_cases import keys_of, similar_closed_cases
 from aurorasoc.agents.tools.views import alert_view, log_view, technique_view
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.errors import NotFound
-from aurorasoc.core.models import AlertModel
 from aurorasoc.siem.search import LogFilters, SiemSearchService
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aurorasoc.core.models import AlertModel, CaseModel, IOCModel, SiemLogModel
+from aurorasoc.alerts.models import AlertModel
+from aurorasoc.cases.models import CaseModel
 from aurorasoc.intel import attack
+from aurorasoc.intel.models import IOCModel
+from aurorasoc.siem.models import SiemLogModel
 
 
 def alert_view(alert: AlertModel) -> dict[str, Any]:
