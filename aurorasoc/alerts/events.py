@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.models import AlertModel
 
 ALERTS_STREAM = "aurora:alerts"

@@ -36,7 +36,7 @@ from aurorasoc.cases import router_evidence as evidence
 from aurorasoc.cases import router_files as case_evidence
 from aurorasoc.cases import router_summary as case_summary
 from aurorasoc.core import runtime
-from aurorasoc.core.bus.base import get_bus, set_bus
+from aurorasoc.core.bus.current import get_bus, set_bus
 from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher
 from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.db import dispose_engine, get_session_factory, probe_database

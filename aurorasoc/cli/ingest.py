@@ -19,7 +19,8 @@ from rich.table import Table
 from aurorasoc.alerts.events import ALERTS_STREAM
 from aurorasoc.cli.common import console, ensure_schema, fail, run
 from aurorasoc.cli.rules import BUNDLED_RULES
-from aurorasoc.core.bus.base import BusMessage, set_bus
+from aurorasoc.core.bus.base import BusMessage
+from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.vocabulary import NormalizedEvent

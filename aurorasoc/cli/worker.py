@@ -21,7 +21,8 @@ import structlog
 import typer
 
 from aurorasoc.cli.common import fail
-from aurorasoc.core.bus.base import BusMessage, EventBus, Handler, set_bus
+from aurorasoc.core.bus.base import BusMessage, EventBus, Handler
+from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher
 from aurorasoc.core.config import get_settings
 

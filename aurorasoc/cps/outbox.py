@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.events import publish_alert_event
 from aurorasoc.alerts.service import AlertService
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.models import AlertModel
 from aurorasoc.core.vocabulary import AlertCreate, AssetType, Severity
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.audit import AuditService
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from aurorasoc.core.models import CaseModel, HumanApprovalModel, PlaybookExecutionModel

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core import runtime
-from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, get_bus
+from aurorasoc.core.bus.base import AGENT_TASKS_STREAM
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.models import AlertIOCModel, AlertModel, AutomationRuleModel, IOCModel, PlaybookModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import AlertStatus, IOCType, RuntimeMode, Severity
