@@ -66,6 +66,7 @@ from aurorasoc.siem import router_ask as siem_ask
 from aurorasoc.siem import router_entities as entities
 from aurorasoc.siem import router_hunts as siem_hunts
 from aurorasoc.siem import router_ingest as siem_ingest
+from aurorasoc.siem import router_rule_testing as rule_testing
 from aurorasoc.siem import router_sources as siem_sources
 from aurorasoc.siem.ingest.service import FileIngestService
 from aurorasoc.siem.log_stream import register_embedded_detection, stored_rules_pipeline_factory
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         dashboard,
         attack,
         attack_coverage,
+        rule_testing,  # before detections: /detections/rules/test
         detections,
         rule_packs,
         rule_exceptions,
