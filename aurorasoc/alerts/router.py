@@ -19,15 +19,13 @@ from aurorasoc.alerts.schemas import (
     AlertPatch,
     BatchItem,
     BatchResult,
-    BulkAction,
-    BulkResult,
     CaseRef,
     TechniqueRef,
     TypedIOC,
 )
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.errors import InvalidInput, NotFound, PermissionDenied
+from aurorasoc.core.errors import InvalidInput, NotFound
 from aurorasoc.core.models import CaseModel
 from aurorasoc.core.schemas import Preview
 from aurorasoc.core.vocabulary import AlertCreate, AlertStatus, Severity
@@ -219,29 +217,3 @@ async def acknowledge_alert(
         return Preview(mode=write.mode, effects=[effect])
     await AlertCommands(session).acknowledge(alert, Actor(request, principal))
     return AlertOut.model_validate(alert)
-
-
-@router.post(
-    "/bulk",
-    response_model=BulkResult,
-    summary="Bulk resolve / escalate / create case. Permission: alerts:write (+cases:write for create_case)",
-    dependencies=[Depends(require_mutations)],
-)
-async def bulk_action(
-    body: BulkAction,
-    request: Request,
-    session: DbSession,
-    principal: Principal = Depends(require_permission("alerts:write")),
-) -> BulkResult:
-    actor = Actor(request, principal)
-    if body.action == "create_case":
-        # The extra permission depends on the body's action, so it is checked here, not in the route.
-        if not principal.can("cases:write"):
-            raise PermissionDenied("Missing permission: cases:write")
-        case, alerts = await AlertCommands(session).open_case(
-            body.alert_ids, body.title, body.severity, actor
-        )
-        return BulkResult(action="create_case", case_id=case.id, linked=len(alerts))
-    target = AlertStatus.RESOLVED if body.action == "resolve" else AlertStatus.ESCALATED
-    updated, missing = await AlertCommands(session).set_status(body.alert_ids, target, actor)
-    return BulkResult(action=body.action, updated=len(updated), missing=missing)

@@ -30,10 +30,12 @@ from aurorasoc.api.rate_limit import RateLimitMiddleware
 from aurorasoc.api.security_headers import SecurityHeadersMiddleware
 from aurorasoc.api.static import install_console
 from aurorasoc.cases import router as cases
+from aurorasoc.cases import router_alert_bulk as alert_bulk
 from aurorasoc.cases import router_alert_links as alert_cases
 from aurorasoc.cases import router_case_alerts as case_alerts
 from aurorasoc.cases import router_evidence as evidence
 from aurorasoc.cases import router_files as case_evidence
+from aurorasoc.cases import router_siem_promotion as siem_promotion
 from aurorasoc.cases import router_summary as case_summary
 from aurorasoc.core import runtime
 from aurorasoc.core.bus.current import get_bus, set_bus
@@ -161,6 +163,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         auth_oidc,
         users,
         audit,
+        alert_bulk,  # before alerts: POST /alerts/bulk
         alerts,
         alert_cases,
         iocs,
@@ -192,6 +195,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         network_analyzer,
         sites,
         siem_ingest,
+        siem_promotion,
         siem,
         siem_sources,
         siem_hunts,
