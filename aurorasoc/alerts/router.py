@@ -7,26 +7,19 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from aurorasoc.agents.investigations import recent_investigations
-from aurorasoc.agents.schemas import InvestigationOut
 from aurorasoc.alerts.commands import Actor, AlertCommands
 from aurorasoc.alerts.filters import AlertFilters, AlertSort
 from aurorasoc.alerts.schemas import (
     AlertBatch,
-    AlertDetail,
     AlertOut,
     AlertPage,
     AlertPatch,
     BatchItem,
     BatchResult,
-    CaseRef,
-    TechniqueRef,
-    TypedIOC,
 )
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.errors import InvalidInput, NotFound
-from aurorasoc.core.models import CaseModel
+from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.schemas import Preview
 from aurorasoc.core.vocabulary import AlertCreate, AlertStatus, Severity
 from aurorasoc.core.web.deps import (
@@ -37,8 +30,7 @@ from aurorasoc.core.web.deps import (
     require_mutations,
     require_pipeline_writes,
 )
-from aurorasoc.core.web.showcase import find_showcase, load_showcase, stamp_source
-from aurorasoc.intel.service import iocs_for_alert
+from aurorasoc.core.web.showcase import load_showcase, stamp_source
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 ASSET_PATTERN = r"^(host|user|device|ip):[^\"\\]{1,200}$"
@@ -138,41 +130,6 @@ async def create_alerts(
         created=created_count,
         deduplicated=len(results) - created_count,
         items=[BatchItem(id=alert.id, created=created) for alert, created in results],
-    )
-
-
-@router.get(
-    "/{alert_id}",
-    response_model=AlertDetail,
-    summary="Alert with IOCs, techniques, case. Permission: alerts:read",
-)
-async def get_alert(
-    alert_id: uuid.UUID,
-    response: Response,
-    session: DbSession,
-    source: DataSourceDep,
-    _: Principal = Depends(require_permission("alerts:read")),
-) -> AlertDetail:
-    stamp_source(response, source)
-    if source == "showcase":
-        row = find_showcase("alerts", str(alert_id))
-        if row is None:
-            raise NotFound(f"alert {alert_id} does not exist")
-        techniques = [TechniqueRef.of(t) for t in row.get("mitre_techniques", [])]
-        return AlertDetail.model_validate({**row, "techniques": techniques, "data_source": "showcase"})
-    alert = await AlertService(session).get(alert_id)
-    case = await session.get(CaseModel, alert.case_id) if alert.case_id else None
-    return AlertDetail.model_validate(
-        {
-            **AlertOut.model_validate(alert).model_dump(),
-            "typed_iocs": [TypedIOC.model_validate(i) for i in await iocs_for_alert(session, alert.id)],
-            "techniques": [TechniqueRef.of(t) for t in alert.mitre_techniques],
-            "case": CaseRef.model_validate(case) if case else None,
-            "investigations": [
-                InvestigationOut.model_validate(i).model_dump(mode="json")
-                for i in await recent_investigations(session, alert_id=alert.id)
-            ],
-        }
     )
 
 

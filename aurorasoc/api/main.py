@@ -18,6 +18,8 @@ from aurorasoc.agents import router as agents
 from aurorasoc.agents import router_investigations as investigations
 from aurorasoc.agents.worker import register_agent_worker
 from aurorasoc.alerts import router as alerts
+from aurorasoc.api import router_alert_detail as alert_detail
+from aurorasoc.api import router_case_detail as case_detail
 from aurorasoc.api import router_dashboard as dashboard
 from aurorasoc.api import router_system as system
 from aurorasoc.api import ws
@@ -165,10 +167,12 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         audit,
         alert_bulk,  # before alerts: POST /alerts/bulk
         alerts,
+        alert_detail,
         alert_cases,
         iocs,
         intel_feeds,
         cases,
+        case_detail,
         case_alerts,
         case_evidence,
         case_summary,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.cases.snapshot import build_snapshot
 from aurorasoc.core.models import CaseModel
 from aurorasoc.memory import DEFAULT_MEMORY, TieredAgentMemory
-from aurorasoc.reports.service import build_snapshot
 
 
 async def remember_closed_case(session: AsyncSession, case: CaseModel) -> bool:
