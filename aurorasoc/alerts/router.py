@@ -1,4 +1,5 @@
-"""Alert queue: list, ingest (with dedup), detail, triage edits and bulk actions (spec §10)."""
+"""Alert queue: list, ingest (with dedup), triage edits (spec §10). The alert detail is composed in
+``api.router_alert_detail``; bulk actions (one of which opens a case) are in ``cases.router_alert_bulk``."""
 
 from __future__ import annotations
 

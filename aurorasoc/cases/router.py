@@ -1,4 +1,5 @@
-"""Routes under /cases: list, create, detail, lifecycle changes, comments (spec §10, §14.3)."""
+"""Routes under /cases: list, create, lifecycle changes, comments (spec §10, §14.3). The case detail,
+which gathers other capabilities' records, is composed in ``api.router_case_detail``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Sigma rule management: list, detail, create, toggle/edit, delete, and dry-run tests (spec §10, §13.3)."""
+"""Sigma rule management: list, detail, create, toggle/edit, delete (spec §10, §13.3). Dry-run tests of a
+rule against events are ``siem.router_rule_testing`` (they normalise records and read stored logs)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Case reports (spec §19): snapshot a case, render Markdown + HTML from Jinja2 templates, store immutably.
+"""Case reports (spec §19): snapshot a case (``cases.snapshot``), render Markdown + HTML, store immutably.
 
 Decisions: no LLM narrative exists yet, so every report says ``narrative_source="template"`` and its
 summary text is derived from the snapshot by the templates. The snapshot is stored with the report

@@ -1,4 +1,4 @@
-"""SIEM event search and log → case promotion (spec §10, §13.6).
+"""SIEM event search (spec §10, §13.6); promoting a log to a case is ``cases.router_siem_promotion``.
 
 There are no showcase events: with the database down in dummy mode lists answer empty pages
 marked ``data_source=showcase``.

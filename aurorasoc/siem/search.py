@@ -1,4 +1,4 @@
-"""Stored events (``siem_logs``): search (newest first), histogram, facets, promotion to a case.
+"""Stored events (``siem_logs``): search (newest first), histogram, facets.
 
 Time is event time (``timestamp``, spec §27.1); ranges are relative (``15m`` … ``30d``), ``all``, or
 absolute ``since``/``until``. Pages are addressed by an opaque cursor (keyset on event time and
