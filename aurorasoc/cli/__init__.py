@@ -2,8 +2,8 @@
 
 Command modules are imported when their command runs (or when ``--help`` lists them), not when the
 CLI starts: each pulls in its own stack (detection engine, MQTT, agents, Alembic …). Measured
-(CPU s, user): ``aurorasoc --version`` 0.1, ``aurorasoc users --help`` 2.0, ``aurorasoc --help``
-(every command module loaded) 5.2 — loading them all up front would cost every command ~3 s.
+(user CPU s): ``aurorasoc --version`` 0.07, ``aurorasoc users --help`` 1.5, ``aurorasoc --help``
+(loads every command module) 4.2, so loading them all up front would cost each command ~2.7 s.
 Inside a command module, imports are at the top as usual.
 """
 
