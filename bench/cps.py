@@ -102,7 +102,7 @@ def _consumer_process(member: str, clock: Any, ready: Any, out: Any) -> None:
     """
 
     async def run() -> dict[str, Any]:
-        from aurorasoc.core.bus.base import set_bus
+        from aurorasoc.core.bus.current import set_bus
         from aurorasoc.core.bus.redis_streams import RedisStreamsBus
         from aurorasoc.core.config import get_settings
         from aurorasoc.cps.mqtt import MQTTEdgeConsumer

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.core.models import AlertModel, ConnectorActionModel, PlaybookModel
 from aurorasoc.core.vocabulary import AlertCreate
-from aurorasoc.soar.actions import ActionRegistry, default_registry
+from aurorasoc.soar.actions import ActionRegistry
+from aurorasoc.soar.default_actions import default_registry
 from aurorasoc.soar.playbook import validate_playbook
 from aurorasoc.soar.playbooks import PlaybookService
 

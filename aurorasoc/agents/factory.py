@@ -9,7 +9,8 @@ from enum import Enum
 
 from prometheus_client import Gauge
 
-from aurorasoc.agents.llm import ChatBackend, create_backend
+from aurorasoc.agents.backends import create_backend
+from aurorasoc.agents.llm import ChatBackend
 from aurorasoc.agents.specs import AGENT_SPECS, AgentSpec
 from aurorasoc.agents.tools.base import AuroraTool
 from aurorasoc.agents.tools.registry import implemented_domains, tools_for_domains

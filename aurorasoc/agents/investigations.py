@@ -23,9 +23,11 @@ from aurorasoc.agents.investigation_workflow import BackendFor, run_investigatio
 from aurorasoc.agents.llm import OFFLINE, LLMUnavailable
 from aurorasoc.agents.models import InvestigationEventModel, InvestigationModel
 from aurorasoc.agents.recorder import StepRecorder
+from aurorasoc.agents.tasks import envelope_for
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.actor import Actor
-from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, get_bus
+from aurorasoc.core.bus.base import AGENT_TASKS_STREAM
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, NotFound, ServiceUnavailable
 from aurorasoc.core.types import utcnow
@@ -289,8 +291,6 @@ async def start(
     queue it on ``aurora:agent:tasks`` for the ``AgentTaskWorker`` (this process or a worker)."""
     if not get_settings().agents.configured:
         return await InvestigationService(session).execute(investigation, permissions)
-    from aurorasoc.agents.worker import envelope_for
-
     await session.commit()
     await get_bus().publish(AGENT_TASKS_STREAM, envelope_for(investigation, permissions).message())
     return investigation

@@ -13,8 +13,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from aurorasoc.core.config import AgentSettings, get_settings
-
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
@@ -165,14 +163,3 @@ def _tool_call(call_id: str, name: str, raw: str) -> ToolCall:
     except json.JSONDecodeError:
         parsed = {"_unparsable_arguments": raw[:500]}
     return ToolCall(call_id, name, parsed if isinstance(parsed, dict) else {"_arguments": parsed})
-
-
-def create_backend(settings: AgentSettings | None = None, *, orchestrator: bool = False) -> ChatBackend:
-    """The configured LLM client, or the offline analyst when ``AURORA_LLM_BASE_URL`` is empty."""
-    cfg = settings or get_settings().agents
-    if not cfg.configured:
-        from aurorasoc.agents.offline import OfflineAnalyst
-
-        return OfflineAnalyst()
-    model = (cfg.orchestrator_model if orchestrator else cfg.llm_model) or "default"
-    return LLMClient(cfg.llm_base_url, model, api_key=cfg.llm_api_key, timeout=cfg.llm_timeout_seconds)

@@ -1,4 +1,4 @@
-"""Tables of the agent layer (spec §4): investigations, their event log, and vector memory.
+"""Tables of the agent layer (spec §4): investigations and their event log.
 
 Kept apart from ``core.models`` to keep that module readable; ``core.models`` re-exports them so
 ``Base.metadata`` (Alembic, ``create_all``) always holds every table.
@@ -16,7 +16,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -62,17 +61,4 @@ class InvestigationEventModel(_Keyed, Base):
     )
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
     event_type: Mapped[str] = mapped_column(String(64), nullable=False)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
-
-
-class VectorEmbeddingModel(_Mutable, Base):
-    """Memory vectors (spec §17): float32 bytes, ranked by brute-force cosine (no pgvector here)."""
-
-    __tablename__ = "vector_embeddings"
-    __table_args__ = (UniqueConstraint("collection", "source_id", name="uq_vector_embeddings_source"),)
-
-    collection: Mapped[str] = mapped_column(String(64), nullable=False)
-    source_id: Mapped[str] = mapped_column(String(128), nullable=False)
-    embedder: Mapped[str] = mapped_column(String(64), nullable=False)
-    embedding: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)

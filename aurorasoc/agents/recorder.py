@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.agents.models import InvestigationEventModel
 from aurorasoc.core.audit import AUDIT_STREAM
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.types import utcnow
 
 log = logging.getLogger(__name__)

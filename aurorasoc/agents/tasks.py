@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, Field
 
+from aurorasoc.agents.models import InvestigationModel
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.vocabulary import AgentType
 
@@ -49,3 +50,19 @@ def requested_agent_task(alert: AlertModel) -> dict[str, Any] | None:
         alert_id=alert.id,
         case_id=alert.case_id,
     ).message()
+
+
+def envelope_for(investigation: InvestigationModel, permissions: frozenset[str]) -> TaskEnvelope:
+    """The task that runs an investigation the dispatch route has already stored, carrying the
+    caller's permissions so a queued run can do no more than an in-request one."""
+    return TaskEnvelope(
+        task_id=investigation.task_id,
+        agent_type=AgentType(investigation.agent),
+        priority=investigation.priority,
+        prompt=investigation.prompt,
+        investigation_id=investigation.id,
+        requested_by=investigation.requested_by or "system",
+        alert_id=investigation.alert_id,
+        case_id=investigation.case_id,
+        permissions=sorted(permissions),
+    )

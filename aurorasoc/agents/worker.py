@@ -27,7 +27,7 @@ from aurorasoc.core.bus.nats_jetstream import AGENT_RESULTS_SUBJECT, share_with_
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models_platform import UserModel
 from aurorasoc.core.rbac import ROLE_PERMISSIONS
-from aurorasoc.core.vocabulary import AgentType, InvestigationStatus, Role
+from aurorasoc.core.vocabulary import InvestigationStatus, Role
 
 log = logging.getLogger(__name__)
 AGENT_RESULTS_STREAM = "aurora:agent:results"
@@ -42,22 +42,6 @@ FINISHED = frozenset(
     )
 )
 SYSTEM_PERMISSIONS = ROLE_PERMISSIONS[Role.ANALYST]
-
-
-def envelope_for(investigation: InvestigationModel, permissions: frozenset[str]) -> TaskEnvelope:
-    """The task that runs an investigation the dispatch route has already stored, carrying the
-    caller's permissions so a queued run can do no more than an in-request one."""
-    return TaskEnvelope(
-        task_id=investigation.task_id,
-        agent_type=AgentType(investigation.agent),
-        priority=investigation.priority,
-        prompt=investigation.prompt,
-        investigation_id=investigation.id,
-        requested_by=investigation.requested_by or "system",
-        alert_id=investigation.alert_id,
-        case_id=investigation.case_id,
-        permissions=sorted(permissions),
-    )
 
 
 async def task_permissions(session: AsyncSession, requested_by: str) -> frozenset[str]:

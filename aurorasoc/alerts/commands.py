@@ -20,14 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.alerts.events import AlertEvent, publish_alert_event
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.service import AlertService
-from aurorasoc.cases.service import CaseService
 from aurorasoc.core.auth import Principal
 from aurorasoc.core.db import serialized_writes
-from aurorasoc.core.vocabulary import AlertCreate, AlertStatus, Severity
+from aurorasoc.core.vocabulary import AlertCreate, AlertStatus
 from aurorasoc.core.web.audit_trail import audit_change
 
 if TYPE_CHECKING:  # cases sits above alerts: the annotation only
-    from aurorasoc.cases.models import CaseModel
+    pass
 
 
 @dataclass(frozen=True)
@@ -79,25 +78,6 @@ class AlertCommands:
             await self.session.commit()
         await self._publish([(alert, "updated") for alert in alerts])
         return alerts, missing
-
-    async def open_case(
-        self, alert_ids: Sequence[uuid.UUID], title: str | None, severity: Severity | None, actor: Actor
-    ) -> tuple[CaseModel, list[AlertModel]]:
-        """A case holding these alerts (its severity rises to theirs as they are linked)."""
-        async with serialized_writes(self.session):
-            alerts = [await self.alerts.get(i) for i in dict.fromkeys(alert_ids)]
-            case = await CaseService(self.session).create(
-                title=title or f"Case from {len(alerts)} alerts: {alerts[0].title}"[:500],
-                severity=severity or Severity.INFO,
-                actor=actor.principal.username,
-                alert_ids=[a.id for a in alerts],
-            )
-            details = {"alert_ids": [str(a.id) for a in alerts], "source": "bulk"}
-            resource = ("case", str(case.id))
-            await audit_change(self.session, actor.request, actor.principal, "case.create", resource, details)
-            await self.session.commit()
-        await self._publish([(alert, "updated") for alert in alerts])
-        return case, alerts
 
     async def _audit(self, actor: Actor, action: str, alert: AlertModel, change: dict[str, Any]) -> None:
         resource = ("alert", str(alert.id))

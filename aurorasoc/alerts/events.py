@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aurorasoc.alerts.models import AlertModel
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 
 ALERTS_STREAM = "aurora:alerts"
 AlertEvent = Literal["created", "updated", "deduplicated"]

@@ -1,4 +1,5 @@
-"""Alert queue: list, ingest (with dedup), detail, triage edits and bulk actions (spec §10)."""
+"""Alert queue: list, ingest (with dedup), triage edits (spec §10). The alert detail is composed in
+``api.router_alert_detail``; bulk actions (one of which opens a case) are in ``cases.router_alert_bulk``."""
 
 from __future__ import annotations
 
@@ -7,28 +8,19 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from aurorasoc.agents.investigations import recent_investigations
-from aurorasoc.agents.schemas import InvestigationOut
 from aurorasoc.alerts.commands import Actor, AlertCommands
 from aurorasoc.alerts.filters import AlertFilters, AlertSort
 from aurorasoc.alerts.schemas import (
     AlertBatch,
-    AlertDetail,
     AlertOut,
     AlertPage,
     AlertPatch,
     BatchItem,
     BatchResult,
-    BulkAction,
-    BulkResult,
-    CaseRef,
-    TechniqueRef,
-    TypedIOC,
 )
 from aurorasoc.alerts.service import AlertService
-from aurorasoc.cases.models import CaseModel
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.errors import InvalidInput, NotFound, PermissionDenied
+from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.schemas import Preview
 from aurorasoc.core.vocabulary import AlertCreate, AlertStatus, Severity
 from aurorasoc.core.web.deps import (
@@ -39,8 +31,7 @@ from aurorasoc.core.web.deps import (
     require_mutations,
     require_pipeline_writes,
 )
-from aurorasoc.core.web.showcase import find_showcase, load_showcase, stamp_source
-from aurorasoc.intel.service import iocs_for_alert
+from aurorasoc.core.web.showcase import load_showcase, stamp_source
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 ASSET_PATTERN = r"^(host|user|device|ip):[^\"\\]{1,200}$"
@@ -143,41 +134,6 @@ async def create_alerts(
     )
 
 
-@router.get(
-    "/{alert_id}",
-    response_model=AlertDetail,
-    summary="Alert with IOCs, techniques, case. Permission: alerts:read",
-)
-async def get_alert(
-    alert_id: uuid.UUID,
-    response: Response,
-    session: DbSession,
-    source: DataSourceDep,
-    _: Principal = Depends(require_permission("alerts:read")),
-) -> AlertDetail:
-    stamp_source(response, source)
-    if source == "showcase":
-        row = find_showcase("alerts", str(alert_id))
-        if row is None:
-            raise NotFound(f"alert {alert_id} does not exist")
-        techniques = [TechniqueRef.of(t) for t in row.get("mitre_techniques", [])]
-        return AlertDetail.model_validate({**row, "techniques": techniques, "data_source": "showcase"})
-    alert = await AlertService(session).get(alert_id)
-    case = await session.get(CaseModel, alert.case_id) if alert.case_id else None
-    return AlertDetail.model_validate(
-        {
-            **AlertOut.model_validate(alert).model_dump(),
-            "typed_iocs": [TypedIOC.model_validate(i) for i in await iocs_for_alert(session, alert.id)],
-            "techniques": [TechniqueRef.of(t) for t in alert.mitre_techniques],
-            "case": CaseRef.model_validate(case) if case else None,
-            "investigations": [
-                InvestigationOut.model_validate(i).model_dump(mode="json")
-                for i in await recent_investigations(session, alert_id=alert.id)
-            ],
-        }
-    )
-
-
 @router.patch(
     "/{alert_id}",
     response_model=AlertOut,
@@ -219,29 +175,3 @@ async def acknowledge_alert(
         return Preview(mode=write.mode, effects=[effect])
     await AlertCommands(session).acknowledge(alert, Actor(request, principal))
     return AlertOut.model_validate(alert)
-
-
-@router.post(
-    "/bulk",
-    response_model=BulkResult,
-    summary="Bulk resolve / escalate / create case. Permission: alerts:write (+cases:write for create_case)",
-    dependencies=[Depends(require_mutations)],
-)
-async def bulk_action(
-    body: BulkAction,
-    request: Request,
-    session: DbSession,
-    principal: Principal = Depends(require_permission("alerts:write")),
-) -> BulkResult:
-    actor = Actor(request, principal)
-    if body.action == "create_case":
-        # The extra permission depends on the body's action, so it is checked here, not in the route.
-        if not principal.can("cases:write"):
-            raise PermissionDenied("Missing permission: cases:write")
-        case, alerts = await AlertCommands(session).open_case(
-            body.alert_ids, body.title, body.severity, actor
-        )
-        return BulkResult(action="create_case", case_id=case.id, linked=len(alerts))
-    target = AlertStatus.RESOLVED if body.action == "resolve" else AlertStatus.ESCALATED
-    updated, missing = await AlertCommands(session).set_status(body.alert_ids, target, actor)
-    return BulkResult(action=body.action, updated=len(updated), missing=missing)

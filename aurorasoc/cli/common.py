@@ -14,6 +14,7 @@ from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import dispose_engine
 from aurorasoc.core.errors import DomainError
+from aurorasoc.core.migrate import upgrade
 
 T = TypeVar("T")
 CLI_ACTOR = Actor("cli", "system")  # who the audit trail names for changes made from this machine's shell
@@ -47,8 +48,6 @@ def run(func: Callable[[], Awaitable[T]]) -> T:
 
 def ensure_schema() -> None:
     """Bring the database to the latest migration before a command touches it."""
-    from aurorasoc.core.migrate import upgrade
-
     try:
         upgrade()
     except (OperationalError, OSError) as exc:

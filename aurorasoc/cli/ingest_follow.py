@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from aurorasoc.cli.common import console
-from aurorasoc.cli.ingest import IngestReport, collect_files, local_alert_pipeline
+from aurorasoc.cli.ingest_files import IngestReport, collect_files, local_alert_pipeline
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import DetectionPipeline

@@ -8,8 +8,12 @@ from typing import Any
 
 import typer
 
+from aurorasoc.agents.investigations import InvestigationService
 from aurorasoc.agents.models import InvestigationModel
 from aurorasoc.cli.common import console, ensure_schema, fail, run
+from aurorasoc.core.db import session_scope
+from aurorasoc.core.rbac import ROLE_PERMISSIONS
+from aurorasoc.core.vocabulary import AgentType, Role
 
 
 def investigate(
@@ -43,11 +47,6 @@ def investigate(
 
 
 async def _investigate(alert_id: uuid.UUID) -> InvestigationModel:
-    from aurorasoc.agents.investigations import InvestigationService
-    from aurorasoc.core.db import session_scope
-    from aurorasoc.core.rbac import ROLE_PERMISSIONS
-    from aurorasoc.core.vocabulary import AgentType, Role
-
     async with session_scope() as session:
         service = InvestigationService(session)
         prompt = "Investigate this alert: establish what happened, how bad it is, and what to do next."

@@ -7,6 +7,7 @@ from typing import Literal
 
 import typer
 
+from aurorasoc.agents.mcp import http_app, serve_stdio, served_tools
 from aurorasoc.cli.common import ensure_schema, fail
 
 
@@ -17,8 +18,6 @@ def mcp(
     port: int = typer.Option(8765, help="HTTP port"),
 ) -> None:
     """Serve the AuroraSOC tool plane as an MCP server (official MCP SDK)."""
-    from aurorasoc.agents.mcp import http_app, serve_stdio, served_tools
-
     try:
         served_tools(agent)
     except ValueError as exc:

@@ -7,8 +7,9 @@ from pathlib import Path
 import typer
 
 from aurorasoc.cli.common import console, ensure_schema, err_console, run
+from aurorasoc.core.db import session_scope
 from aurorasoc.soar.playbook import PlaybookValidationError, parse_playbook
-from aurorasoc.soar.playbooks import ImportReport
+from aurorasoc.soar.playbooks import ImportReport, PlaybookService
 
 app = typer.Typer(help="SOAR playbook tools.", no_args_is_help=True)
 BAD_INPUT = 2
@@ -32,9 +33,6 @@ def validate(path: Path = typer.Argument(..., help="A playbook YAML file")) -> N
 
 
 def _import(work: str, paths: list[Path] | None) -> ImportReport:
-    from aurorasoc.core.db import session_scope
-    from aurorasoc.soar.playbooks import PlaybookService
-
     ensure_schema()
 
     async def _run() -> ImportReport:

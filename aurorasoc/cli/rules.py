@@ -11,7 +11,9 @@ from rich.table import Table
 
 from aurorasoc.cli import rule_packs
 from aurorasoc.cli.common import console, ensure_schema, err_console, run
-from aurorasoc.detection.rules import BUNDLED_RULES, ImportReport
+from aurorasoc.core.db import session_scope
+from aurorasoc.detection.rules import BUNDLED_RULES, DetectionRuleService, ImportReport, RuleFilters
+from aurorasoc.detection.schemas import RuleOut
 from aurorasoc.detection.sigma.engine import CompiledRule, SigmaEngine
 from aurorasoc.siem.parsers import ParseError, parse_file
 
@@ -141,9 +143,6 @@ def import_rules(
 
     Enabled flags and hit counters of rules already stored are kept.
     """
-    from aurorasoc.core.db import session_scope
-    from aurorasoc.detection.rules import DetectionRuleService
-
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise _bad_input(f"no such file or directory: {', '.join(missing)}")
@@ -175,10 +174,6 @@ def list_rules(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output"),
 ) -> None:
     """The stored rules with their state and hit counters."""
-    from aurorasoc.core.db import session_scope
-    from aurorasoc.detection.rules import DetectionRuleService, RuleFilters
-    from aurorasoc.detection.schemas import RuleOut
-
     ensure_schema()
     filters = RuleFilters(enabled, level, product, kind, tag, q)
 

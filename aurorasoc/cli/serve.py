@@ -9,17 +9,23 @@ from types import FrameType
 
 import typer
 
+from aurorasoc.access.users import UserService
+from aurorasoc.api.main import create_app
 from aurorasoc.cli.common import console, fail, first_line
+from aurorasoc.cli.rule_packs import install_default_pack
+from aurorasoc.core.auth import ensure_jwt_secret
 from aurorasoc.core.config import Settings, get_settings, reset_settings
+from aurorasoc.core.data_files import ensure_private_dir
+from aurorasoc.core.db import DATABASE_ERRORS, dispose_engine, session_scope
+from aurorasoc.core.logging import configure_logging
+from aurorasoc.core.migrate import upgrade
+from aurorasoc.core.passwords import generate_password
+from aurorasoc.core.vocabulary import Role
+from aurorasoc.detection.rules import import_startup_rules
 
 
 async def bootstrap_admin() -> str | None:
     """Create the first admin when ``users`` is empty; return the generated password, if any."""
-    from aurorasoc.access.users import UserService
-    from aurorasoc.core.db import dispose_engine, session_scope
-    from aurorasoc.core.passwords import generate_password
-    from aurorasoc.core.vocabulary import Role
-
     settings = get_settings()
     try:
         async with session_scope() as session:
@@ -43,9 +49,6 @@ async def bootstrap_admin() -> str | None:
 
 async def bootstrap_rules() -> str:
     """Import the bundled pack and ``AURORA_SIGMA_RULE_PATHS`` (idempotent: unchanged rules untouched)."""
-    from aurorasoc.core.db import dispose_engine, session_scope
-    from aurorasoc.detection.rules import import_startup_rules
-
     try:
         async with session_scope() as session:
             report = await import_startup_rules(session, get_settings())
@@ -61,8 +64,6 @@ def bootstrap_pack() -> str:
     Offline the attempt costs at most ``AURORA_RULE_PACK_TIMEOUT_SECONDS`` (a connect timeout), once:
     a marker in the data directory records that the first start has been handled.
     """
-    from aurorasoc.cli.rule_packs import install_default_pack
-
     settings = get_settings()
     marker = settings.data_dir / "rule_pack_first_start"
     if not settings.detection.rule_pack_auto_install or marker.exists():
@@ -89,9 +90,6 @@ def _bootstrap(settings: Settings) -> None:
 def _prepare_database() -> bool:
     """Migrate; an unreachable database does not stop the API, which then starts degraded
     (503 ``database_unavailable``, ``/health/ready`` 503; dummy mode serves showcase data)."""
-    from aurorasoc.core.db import DATABASE_ERRORS
-    from aurorasoc.core.migrate import upgrade
-
     try:
         upgrade()
     except DATABASE_ERRORS as exc:
@@ -113,10 +111,6 @@ def serve(
     """Start the API (and, in the embedded default, its workers) on HOST:PORT."""
     import uvicorn
 
-    from aurorasoc.core.auth import ensure_jwt_secret
-    from aurorasoc.core.data_files import ensure_private_dir
-    from aurorasoc.core.logging import configure_logging
-
     if mode is not None:
         if mode not in {"dummy", "dry_run", "real"}:
             fail(f"unknown mode '{mode}' (choose from: dummy, dry_run, real)", 2)
@@ -132,8 +126,6 @@ def serve(
     if _prepare_database():
         _bootstrap(settings)
     console.print(f"AuroraSOC on http://{host}:{port}  (mode {settings.mode}, docs at /api/v1/docs)")
-    from aurorasoc.api.main import create_app
-
     # uvicorn drains requests and runs the shutdown lifespan, then re-raises the signal it caught;
     # these handlers turn that re-raise into a normal exit so supervisors see status 0.
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -20,10 +20,19 @@ from typing import Any, Protocol
 import structlog
 import typer
 
-from aurorasoc.cli.common import fail
-from aurorasoc.core.bus.base import BusMessage, EventBus, Handler, set_bus
+from aurorasoc.agents.worker import register_agent_worker
+from aurorasoc.cli.common import fail, run
+from aurorasoc.core.bus.base import BusMessage, EventBus, Handler
+from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher
+from aurorasoc.core.bus.redis_streams import RedisStreamsBus
 from aurorasoc.core.config import get_settings
+from aurorasoc.core.db import probe_database
+from aurorasoc.core.logging import configure_logging
+from aurorasoc.cps.mqtt import MQTTEdgeConsumer
+from aurorasoc.network.federation import federation_active, federation_service
+from aurorasoc.siem.log_stream import register_detection_consumer, stored_rules_pipeline_factory
+from aurorasoc.workers.alert_pipeline import register_alert_pipeline
 
 log = structlog.get_logger(__name__)
 DRAIN_TIMEOUT_SECONDS = 60.0
@@ -96,18 +105,12 @@ class _GatedBus:
 
 def _register(role: Role) -> Callable[[EventBus], None]:
     if role is Role.detection:
-        from aurorasoc.siem.log_stream import register_detection_consumer, stored_rules_pipeline_factory
-
         factory = stored_rules_pipeline_factory()
         return lambda bus: register_detection_consumer(bus, factory)
     if role is Role.agents:
-        from aurorasoc.agents.worker import register_agent_worker
-
         return register_agent_worker
     if role in (Role.federation, Role.mqtt):
         return lambda bus: None  # no stream group: it listens on NATS / MQTT (started in _run)
-    from aurorasoc.workers.alert_pipeline import register_alert_pipeline
-
     return register_alert_pipeline
 
 
@@ -119,21 +122,14 @@ class _Service(Protocol):
 def _role_service(role: Role, consumer: str) -> _Service | None:
     """The role's long-running listener besides the stream groups: NATS (federation) or MQTT."""
     if role is Role.federation:
-        from aurorasoc.network.federation import federation_service
-
         return federation_service()
     if role is Role.mqtt:  # one member of the shared subscription, under its own persistent session
-        from aurorasoc.cps.mqtt import MQTTEdgeConsumer
-
         mqtt = get_settings().mqtt
         return MQTTEdgeConsumer(mqtt, client_id=f"{mqtt.client_id}-{consumer.replace(':', '-')}")
     return None
 
 
 async def _run(role: Role, consumer: str, batch_size: int) -> None:
-    from aurorasoc.core.bus.redis_streams import RedisStreamsBus
-    from aurorasoc.core.db import probe_database
-
     if not await probe_database(force=True):
         raise OSError("the database does not answer")
     messaging = get_settings().messaging
@@ -178,16 +174,10 @@ def worker(
     batch_size: int = typer.Option(10, "--batch-size", min=1, max=500, help="Stream entries read at once"),
 ) -> None:
     """Run a distributed worker: a consumer of a shared Redis Streams group (needs AURORA_REDIS_URL)."""
-    from aurorasoc.cli.common import run
-    from aurorasoc.core.logging import configure_logging
-
     settings = get_settings()
     if not settings.messaging.redis_url:
         fail(NO_REDIS, code=2)
-    if role is Role.federation:
-        from aurorasoc.network.federation import federation_active
-
-        if not federation_active(settings):
-            fail(NO_FEDERATION, code=2)
+    if role is Role.federation and not federation_active(settings):
+        fail(NO_FEDERATION, code=2)
     configure_logging(settings)
     run(lambda: _run(role, consumer or f"{socket.gethostname()}:{os.getpid()}", batch_size))

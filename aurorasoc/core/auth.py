@@ -25,12 +25,13 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from aurorasoc.core import runtime
 from aurorasoc.core.api_keys import hash_api_key
 from aurorasoc.core.config import Settings, get_settings
-from aurorasoc.core.db import get_session_factory
+from aurorasoc.core.db import DATABASE_ERRORS, DatabaseUnavailable, get_session_factory, probe_database
 from aurorasoc.core.models_platform import ApiKeyModel, RevokedTokenModel, UserModel
 from aurorasoc.core.rbac import ALL_PERMISSIONS, ROLE_PERMISSIONS, has_permission, missing_permissions
-from aurorasoc.core.vocabulary import Role
+from aurorasoc.core.vocabulary import Role, RuntimeMode
 
 __all__ = [
     "ALL_PERMISSIONS",
@@ -242,8 +243,6 @@ async def principal_from_jwt(token: str) -> Principal:
 
 async def _load_jwt_principal(payload: TokenPayload) -> tuple[Principal, bool]:
     """The principal, and whether the database confirmed it (only confirmed ones are cached)."""
-    from aurorasoc.core.db import DATABASE_ERRORS, get_session_factory
-
     role = payload.role
     provider: AuthProvider = "local"
     try:
@@ -278,10 +277,6 @@ async def _load_jwt_principal(payload: TokenPayload) -> tuple[Principal, bool]:
 async def _refuse_unverifiable() -> None:
     """The database cannot say whether this token was revoked: fail closed (503), except in dummy
     mode, where only showcase data is served and every write is blocked anyway."""
-    from aurorasoc.core import runtime
-    from aurorasoc.core.db import DatabaseUnavailable, probe_database
-    from aurorasoc.core.vocabulary import RuntimeMode
-
     await probe_database(force=True)  # the outage is now known to every route and /health/ready
     if runtime.current_mode() is not RuntimeMode.DUMMY:
         raise DatabaseUnavailable()

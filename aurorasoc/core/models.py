@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from aurorasoc.agents.models import InvestigationEventModel as InvestigationEventModel
 from aurorasoc.agents.models import InvestigationModel as InvestigationModel
-from aurorasoc.agents.models import VectorEmbeddingModel as VectorEmbeddingModel
 from aurorasoc.alerts.models import OPEN_ALERT_PREDICATE as OPEN_ALERT_PREDICATE
 from aurorasoc.alerts.models import AlertModel as AlertModel
 from aurorasoc.cases.models import CaseModel as CaseModel
@@ -41,6 +40,7 @@ from aurorasoc.intel.models import AllowListEntryModel as AllowListEntryModel
 from aurorasoc.intel.models import IOCModel as IOCModel
 from aurorasoc.intel.models import ObservableModel as ObservableModel
 from aurorasoc.intel.models_feeds import IntelFeedModel as IntelFeedModel
+from aurorasoc.memory.models import VectorEmbeddingModel as VectorEmbeddingModel
 from aurorasoc.network.models import NetworkAttackModel as NetworkAttackModel
 from aurorasoc.network.models import SiteLinkModel as SiteLinkModel
 from aurorasoc.network.models import SiteModel as SiteModel

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core import runtime
 from aurorasoc.core.actor import Actor
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.models_platform import SystemSettingModel
 from aurorasoc.core.vocabulary import RuntimeMode
 

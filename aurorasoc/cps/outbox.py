@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.alerts.events import publish_alert_event
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.service import AlertService
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.vocabulary import AlertCreate, AssetType, Severity
 
 CPS_EVENTS_STREAM = "aurora:cps:events"

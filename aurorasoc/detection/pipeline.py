@@ -32,7 +32,8 @@ from aurorasoc.core.siem_partitions import ensure_day_partitions
 from aurorasoc.core.vocabulary import AlertCreate, NormalizedEvent, Severity
 from aurorasoc.detection.models import DetectionRuleModel
 from aurorasoc.detection.sigma.correlation import CorrelationHit
-from aurorasoc.detection.sigma.engine import RuleHit, SigmaEngine
+from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.detection.sigma.rules import RuleHit
 from aurorasoc.detection.stats import count_hit_days
 from aurorasoc.intel.extraction import canonicalize_techniques, classify_ioc, extract_observables
 from aurorasoc.intel.matching import match_indicators

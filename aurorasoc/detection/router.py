@@ -1,4 +1,5 @@
-"""Sigma rule management: list, detail, create, toggle/edit, delete, and dry-run tests (spec §10, §13.3)."""
+"""Sigma rule management: list, detail, create, toggle/edit, delete (spec §10, §13.3). Dry-run tests of a
+rule against events are ``siem.router_rule_testing`` (they normalise records and read stored logs)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from aurorasoc.core.errors import DomainError
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import DbSession, Paging, client_ip, require_database, require_mutations
 from aurorasoc.core.web.showcase import stamp_source
-from aurorasoc.detection import rule_testing
 from aurorasoc.detection.rules import DetectionRuleService, RuleFilters
 from aurorasoc.detection.schemas import (
     MAX_YAML_CHARS,
@@ -22,9 +22,6 @@ from aurorasoc.detection.schemas import (
     RuleOut,
     RulePatch,
     RulesCreated,
-    RuleTest,
-    RuleTestResult,
-    TestedRule,
 )
 
 router = APIRouter(prefix="/detections", tags=["detections"])
@@ -71,29 +68,6 @@ async def list_rules(
     stamp_source(response, "database")
     items = [RuleOut.model_validate(row) for row in rows]
     return Page(items=items, total=total, skip=paging.skip, limit=paging.limit)
-
-
-@router.post(
-    "/rules/test",
-    response_model=RuleTestResult,
-    summary="Run a Sigma YAML against sample events or stored logs (nothing stored). Permission: siem:read",
-    dependencies=[ReadRules, Depends(limit_body)],
-)
-async def test_rules(body: RuleTest, session: DbSession) -> RuleTestResult:
-    engine = rule_testing.compile_for_test(body.yaml)
-    events = rule_testing.events_from_objects(body.events)
-    if body.log_ids:
-        await require_database()
-        events += await rule_testing.events_from_logs(session, body.log_ids)
-    results = rule_testing.evaluate(engine, events)
-    rules = [
-        TestedRule(id=r.id, title=r.title, supported=r.supported, reason=r.reason)
-        for r in engine.rules.values()
-    ]
-    matched = sum(1 for result in results if result["matches"])
-    return RuleTestResult.model_validate(
-        {"rules": rules, "events": len(events), "matched": matched, "results": results}
-    )
 
 
 @router.get(

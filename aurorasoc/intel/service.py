@@ -21,7 +21,6 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.models import AlertModel
-from aurorasoc.alerts.sql import alert_ioc_link, ioc_upsert
 from aurorasoc.core import runtime
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.bus.nats_jetstream import share
@@ -31,6 +30,7 @@ from aurorasoc.core.vocabulary import IOCStatus, IOCType
 from aurorasoc.intel.extraction import classify_ioc
 from aurorasoc.intel.models import AlertIOCModel, IOCModel
 from aurorasoc.intel.similarity import IOCKey, escape_like, related_iocs
+from aurorasoc.intel.sql import alert_ioc_link, ioc_upsert
 
 
 async def upsert_iocs(

@@ -18,10 +18,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.agents.models import VectorEmbeddingModel as Row
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.types import utcnow
 from aurorasoc.memory.embedder import DIM, Embedder
+from aurorasoc.memory.models import VectorEmbeddingModel as Row
 
 SessionProvider = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 MAX_ROWS = 20_000

@@ -1,4 +1,4 @@
-"""Case reports (spec §19): snapshot a case, render Markdown + HTML from Jinja2 templates, store immutably.
+"""Case reports (spec §19): snapshot a case (``cases.snapshot``), render Markdown + HTML, store immutably.
 
 Decisions: no LLM narrative exists yet, so every report says ``narrative_source="template"`` and its
 summary text is derived from the snapshot by the templates. The snapshot is stored with the report
@@ -11,34 +11,22 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any, Literal, get_args
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.cases.evidence import case_evidence
-from aurorasoc.cases.models import CaseModel
 from aurorasoc.cases.service import CaseService
+from aurorasoc.cases.snapshot import build_snapshot, iso
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.types import utcnow
-from aurorasoc.intel import attack
-from aurorasoc.intel.extraction import classify_ioc
-from aurorasoc.intel.models import AlertIOCModel, IOCModel
 from aurorasoc.reports.models import ReportModel
-from aurorasoc.soar.models import ConnectorActionModel, HumanApprovalModel, PlaybookExecutionModel
 
 ReportType = Literal["technical", "executive", "compliance"]
 REPORT_TYPES: tuple[str, ...] = get_args(ReportType)
-SNAPSHOT_VERSION = 1
-DEFAULT_RECOMMENDATIONS = (
-    "Block the listed indicators at the perimeter and on endpoints.",
-    "Review the affected assets for persistence and credential exposure.",
-    "Tune the detections that fired so the next occurrence is caught earlier.",
-)
 BUSINESS_RISK = {
     "critical": "severe: needs immediate executive attention",
     "high": "significant: prioritise remediation",
@@ -46,153 +34,6 @@ BUSINESS_RISK = {
     "low": "limited",
     "info": "informational only",
 }
-_CASE_FIELDS = (
-    "title", "description", "severity", "status", "source", "assigned_to", "created_by",
-    "confidence", "cps_involved", "resolution_notes",
-)  # fmt: skip
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _case_fields(case: CaseModel) -> dict[str, Any]:
-    fields = {name: getattr(case, name) for name in _CASE_FIELDS}
-    times = {"created_at": case.created_at, "updated_at": case.updated_at, "closed_at": case.closed_at}
-    return {"id": str(case.id), **fields, **{k: _iso(v) for k, v in times.items()}}
-
-
-def _techniques(ids: list[str]) -> list[dict[str, Any]]:
-    """Names and tactics from the bundled ATT&CK index; unknown ids keep the id alone."""
-    rows = []
-    for tid in dict.fromkeys(ids):
-        found = attack.lookup(tid)
-        name = found.name if found else None
-        rows.append({"id": tid, "name": name, "tactics": attack.tactics_for(tid)})
-    return rows
-
-
-def _assets(values: list[str]) -> list[dict[str, str]]:
-    """``host:web-01`` → kind ``host``, name ``web-01``; de-duplicated case-insensitively."""
-    seen: dict[str, dict[str, str]] = {}
-    for raw in values:
-        kind, sep, name = raw.strip().partition(":")
-        entry = {"kind": kind, "name": name} if sep and name else {"kind": "asset", "name": raw.strip()}
-        seen.setdefault(f"{entry['kind']}:{entry['name']}".casefold(), entry)
-    return list(seen.values())
-
-
-async def _iocs(session: AsyncSession, case: CaseModel, alert_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
-    """Typed IOCs: the case's and its alerts' values, enriched from the ``iocs`` table when indexed."""
-    stmt = select(IOCModel).join(AlertIOCModel, AlertIOCModel.ioc_id == IOCModel.id)
-    known = {
-        (row.type, row.value): row
-        for row in (await session.scalars(stmt.where(AlertIOCModel.alert_id.in_(alert_ids)))).unique()
-    }
-    wanted: dict[tuple[str, str], None] = {key: None for key in known}
-    for raw in case.iocs or []:
-        typed = classify_ioc(raw)
-        wanted.setdefault((typed[0].value, typed[1]) if typed else ("unknown", raw.strip()), None)
-    rows = []
-    for kind, value in sorted(wanted):
-        row = known.get((kind, value))
-        extra = {"confidence": row.confidence, "tlp": row.tlp, "status": row.status} if row else {}
-        empty = {"confidence": None, "tlp": None, "status": None}
-        rows.append({"type": kind, "value": value, **empty, **extra})
-    return rows
-
-
-async def _actions(session: AsyncSession, case_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
-    """Approvals, playbook executions and the connector calls made under them."""
-    approvals = (
-        await session.scalars(
-            select(HumanApprovalModel)
-            .where(HumanApprovalModel.case_id == case_id)
-            .order_by(HumanApprovalModel.created_at)
-        )
-    ).all()
-    executions = (
-        await session.scalars(
-            select(PlaybookExecutionModel)
-            .where(PlaybookExecutionModel.case_id == case_id, PlaybookExecutionModel.preview.is_(False))
-            .order_by(PlaybookExecutionModel.created_at)
-        )
-    ).all()
-    linked = [ConnectorActionModel.execution_id.in_([e.id for e in executions])]
-    linked.append(ConnectorActionModel.approval_id.in_([a.id for a in approvals]))
-    calls = (
-        await session.scalars(select(ConnectorActionModel).where(or_(*linked)).order_by("created_at"))
-    ).all()
-    return {
-        "approvals": [
-            {"action_type": a.action_type, "target": a.target, "status": a.status,
-             "requested_by": a.requested_by, "requested_at": _iso(a.created_at),
-             "decided_by": a.decided_by, "decided_at": _iso(a.decided_at),
-             "comment": a.decision_comment, "risk_level": a.risk_level}
-            for a in approvals
-        ],
-        "executions": [
-            {"playbook": e.playbook_name, "version": e.playbook_version, "status": e.status,
-             "triggered_by": e.triggered_by, "started_at": _iso(e.started_at),
-             "finished_at": _iso(e.finished_at)}
-            for e in executions
-        ],
-        "connector_actions": [
-            {"connector": c.connector, "action": c.action, "target": c.target, "status": c.status,
-             "simulated": c.simulated, "actor": c.actor, "at": _iso(c.created_at)}
-            for c in calls
-        ],
-    }  # fmt: skip
-
-
-async def _evidence(session: AsyncSession, case: CaseModel) -> dict[str, Any]:
-    """Event-time span, tactic chain, entities and the generated summary (spec §27.4)."""
-    found = await case_evidence(session, case.id)
-    return {
-        "summary": found["summary"],
-        "event_time_start": _iso(found["event_time_start"]),
-        "event_time_end": _iso(found["event_time_end"]),
-        "tactic_chain": found["tactic_chain"],
-        "entities": found["entities"],
-    }
-
-
-async def build_snapshot(session: AsyncSession, case: CaseModel) -> dict[str, Any]:
-    """Everything a report shows, as plain JSON, so rendering never touches the database."""
-    cases = CaseService(session)
-    alerts = await cases.alerts(case.id)
-    timeline = await cases.timeline(case.id)
-    technique_ids = [*(case.mitre_techniques or []), *(t for a in alerts for t in a.mitre_techniques or [])]
-    asset_values = [*(case.affected_assets or []), *(v for a in alerts for v in a.affected_assets or [])]
-    return {
-        "version": SNAPSHOT_VERSION,
-        "case": _case_fields(case),
-        "timeline": [
-            {"timestamp": _iso(e.timestamp), "actor": e.actor, "action": e.action, "details": e.details}
-            for e in timeline
-        ],
-        "alerts": [
-            {
-                "id": str(a.id),
-                "title": a.title,
-                "severity": a.severity,
-                "status": a.status,
-                "source": a.source,
-                "created_at": _iso(a.created_at),
-                "first_seen_at": _iso(a.first_seen_at),
-                "last_seen_at": _iso(a.last_seen_at),
-                "host": a.host,
-                "user_name": a.user_name,
-            }
-            for a in alerts
-        ],
-        "evidence": await _evidence(session, case),
-        "iocs": await _iocs(session, case, [a.id for a in alerts]),
-        "techniques": _techniques(technique_ids),
-        "assets": _assets(asset_values),
-        **await _actions(session, case.id),
-        "recommendations": [str(r) for r in case.recommendations or []] or list(DEFAULT_RECOMMENDATIONS),
-    }
 
 
 @cache
@@ -322,6 +163,6 @@ async def case_reports(session: AsyncSession, case_id: uuid.UUID) -> list[dict[s
         .order_by(ReportModel.created_at.desc())
     )  # fmt: skip
     return [
-        {**row._asdict(), "id": str(row.id), "created_at": _iso(row.created_at)}
+        {**row._asdict(), "id": str(row.id), "created_at": iso(row.created_at)}
         for row in await session.execute(stmt)
     ]

@@ -23,10 +23,12 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from aurorasoc.core.bus.base import DEAD_LETTER, BusMessage, EventBus
+from aurorasoc.core.bus.redis_streams import RedisStreamsBus
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.errors import DomainError
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import DetectionPipeline
+from aurorasoc.detection.rules import load_engine, rules_version
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.parsers import (
     InputLimits,
@@ -130,8 +132,6 @@ async def store_bytes(
 
 async def enqueue_files(redis_url: str, files: list[Path], *, fmt: str, source: str | None) -> EnqueueResult:
     """``aurorasoc ingest --enqueue``: stream the files' events onto the shared Redis stream."""
-    from aurorasoc.core.bus.redis_streams import RedisStreamsBus
-
     bus = RedisStreamsBus(redis_url)
     result = EnqueueResult()
     try:
@@ -237,7 +237,6 @@ class ReloadingEngine:
 
 def stored_rules_pipeline_factory() -> PipelineFactory:
     """Pipelines over the enabled rules in ``detection_rules``, reloaded when they change (§13.3)."""
-    from aurorasoc.detection.rules import load_engine, rules_version
 
     async def build() -> SigmaEngine:
         async with get_session_factory()() as session:

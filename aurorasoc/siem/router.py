@@ -1,4 +1,4 @@
-"""SIEM event search and log → case promotion (spec §10, §13.6).
+"""SIEM event search (spec §10, §13.6); promoting a log to a case is ``cases.router_siem_promotion``.
 
 There are no showcase events: with the database down in dummy mode lists answer empty pages
 marked ``data_source=showcase``.
@@ -10,17 +10,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response
 
-from aurorasoc.cases.schemas import CaseOut
-from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.vocabulary import Severity
-from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
+from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging
 from aurorasoc.core.web.showcase import stamp_source
-from aurorasoc.siem.schemas import Facets, Histogram, LogPage, LogPromoteBody, SiemLogOut
-from aurorasoc.siem.search import LogFilters, SiemSearchService, TimeRange, promote_log
+from aurorasoc.siem.schemas import Facets, Histogram, LogPage, SiemLogOut
+from aurorasoc.siem.search import LogFilters, SiemSearchService, TimeRange
 
 router = APIRouter(prefix="/siem", tags=["siem"])
 LogId = Annotated[uuid.UUID, Path(description="siem_logs id")]
@@ -113,32 +111,3 @@ async def get_log(
     if source == "showcase":
         raise NotFound(f"log {log_id} does not exist", log_id=str(log_id))
     return SiemLogOut.model_validate(await SiemSearchService(session).get(log_id))
-
-
-@router.post(
-    "/logs/{log_id}/promote",
-    status_code=status.HTTP_201_CREATED,
-    response_model=CaseOut,
-    summary="Open a siem_promotion case with this event as evidence. Permission: siem:read + cases:write",
-    dependencies=[Depends(require_mutations)],
-)
-async def promote(
-    log_id: LogId,
-    request: Request,
-    session: DbSession,
-    principal: Principal = Depends(require_permission("siem:read", "cases:write")),
-    body: LogPromoteBody | None = None,
-) -> CaseOut:
-    body = body or LogPromoteBody()
-    log = await SiemSearchService(session).get(log_id)
-    severity = body.severity.value if body.severity else None
-    created = await promote_log(
-        session,
-        log,
-        Actor.of(principal, client_ip(request)),
-        rule_id=body.rule_id,
-        title=body.title,
-        severity=severity,
-    )
-    out = CaseOut.model_validate(created)
-    return out

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import DomainError, InvalidInput
 from aurorasoc.core.web.deps import DbSession, require_pipeline_writes

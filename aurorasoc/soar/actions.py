@@ -13,8 +13,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
-from importlib.metadata import entry_points
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +26,6 @@ from aurorasoc.soar.connectors.registry import ConnectorRegistry
 from aurorasoc.soar.models import ConnectorActionModel
 from aurorasoc.soar.timeline import add_case_entry
 
-ENTRY_POINT_GROUP = "aurorasoc.actions"
 _last_stamp: datetime | None = None
 Handler = Callable[[dict[str, Any], "ActionContext"], Awaitable[dict[str, Any]]]
 
@@ -147,17 +144,3 @@ class ActionRegistry:
 
     def all(self) -> list[ActionSpec]:
         return sorted(self._actions.values(), key=lambda spec: spec.name)
-
-
-@cache
-def default_registry() -> ActionRegistry:
-    """The built-in actions plus any registered through ``aurorasoc.actions`` entry points."""
-    from aurorasoc.soar.builtin_actions import register_builtins
-    from aurorasoc.soar.cps_actions import register_cps_actions
-
-    registry = ActionRegistry()
-    register_builtins(registry)
-    register_cps_actions(registry)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        ep.load()(registry)
-    return registry

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.models import CaseModel
 from aurorasoc.core.audit import AuditService
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from aurorasoc.core.types import utcnow

@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core import runtime
-from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, get_bus
+from aurorasoc.core.bus.base import AGENT_TASKS_STREAM
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import AlertStatus, IOCType, RuntimeMode, Severity
 from aurorasoc.intel.models import AlertIOCModel, IOCModel

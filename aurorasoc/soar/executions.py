@@ -36,9 +36,10 @@ from aurorasoc.core.db import get_session_factory, probe_database
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import ExecutionStatus, RuntimeMode
-from aurorasoc.soar.actions import ActionContext, ActionRegistry, default_registry
+from aurorasoc.soar.actions import ActionContext, ActionRegistry
 from aurorasoc.soar.approvals import ApprovalService, Decider
 from aurorasoc.soar.connectors.registry import ConnectorRegistry, build_connectors
+from aurorasoc.soar.default_actions import default_registry
 from aurorasoc.soar.execution_state import finish, save_steps, skip_unfinished, steps_of
 from aurorasoc.soar.executor import PlaybookExecutor
 from aurorasoc.soar.models import HumanApprovalModel, PlaybookExecutionModel, PlaybookModel

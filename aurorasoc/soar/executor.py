@@ -27,10 +27,11 @@ from aurorasoc.core.vocabulary import (
     Severity,
 )
 from aurorasoc.soar import conditions, policy
-from aurorasoc.soar.actions import ActionContext, ActionRegistry, ActionSpec, default_registry
+from aurorasoc.soar.actions import ActionContext, ActionRegistry, ActionSpec
 from aurorasoc.soar.approvals import ApprovalRequest, ApprovalService
 from aurorasoc.soar.connectors.registry import ConnectorRegistry, build_connectors
 from aurorasoc.soar.context import build_context, is_critical_asset
+from aurorasoc.soar.default_actions import default_registry
 from aurorasoc.soar.execution_state import (
     ACTIVE,
     FINISHED_STEPS,

@@ -18,8 +18,9 @@ from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.vocabulary import ActionClass, PlaybookDefinition, PlaybookStep
 from aurorasoc.intel import attack
 from aurorasoc.soar import conditions
-from aurorasoc.soar.actions import ActionRegistry, default_registry
+from aurorasoc.soar.actions import ActionRegistry
 from aurorasoc.soar.conditions import ConditionError
+from aurorasoc.soar.default_actions import default_registry
 from aurorasoc.soar.templating import template_roots
 
 Loc = tuple[str | int, ...]

@@ -19,7 +19,7 @@ from aurorasoc.core.web.deps import (
     require_mutations,
 )
 from aurorasoc.core.web.showcase import stamp_source
-from aurorasoc.soar.actions import default_registry
+from aurorasoc.soar.default_actions import default_registry
 from aurorasoc.soar.executions import ExecutionService
 from aurorasoc.soar.loader import showcase_playbooks
 from aurorasoc.soar.playbook import PlaybookValidationError, parse_playbook

@@ -19,7 +19,7 @@ from aurorasoc.alerts.fold import fold_duplicate_alerts
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.cases.models import CaseModel
 from aurorasoc.core import runtime
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.db import get_session_factory, probe_database
 from aurorasoc.core.metrics import APPROVALS_PENDING, OPEN_ALERTS, OPEN_CASES, SCHEDULER_JOB_FAILURES

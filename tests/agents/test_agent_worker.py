@@ -23,7 +23,8 @@ from aurorasoc.agents.worker import (
     AgentTaskWorker,
     task_permissions,
 )
-from aurorasoc.core.bus.base import AGENT_DEAD_LETTER, AGENT_TASKS_STREAM, BusMessage, get_bus
+from aurorasoc.core.bus.base import AGENT_DEAD_LETTER, AGENT_TASKS_STREAM, BusMessage
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.bus.redis_streams import RedisStreamsBus
 from aurorasoc.core.config import reset_settings

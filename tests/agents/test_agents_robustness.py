@@ -123,9 +123,10 @@ class TestOpenCircuitOnEveryPath:
 
     async def test_worker_does_not_call_a_dead_model(self, llm: ScriptedLLM, app_db):
         from aurorasoc.agents.investigations import InvestigationService
-        from aurorasoc.agents.worker import AgentTaskWorker, envelope_for
+        from aurorasoc.agents.tasks import envelope_for
+        from aurorasoc.agents.worker import AgentTaskWorker
         from aurorasoc.core.auth import ROLE_PERMISSIONS
-        from aurorasoc.core.bus.base import get_bus
+        from aurorasoc.core.bus.current import get_bus
         from aurorasoc.core.vocabulary import AgentType, Role
 
         async with session_scope() as session:

@@ -20,8 +20,8 @@ from aurorasoc.core.models import (
     TimelineEntryModel,
 )
 from aurorasoc.core.vocabulary import Role
-from aurorasoc.soar.actions import default_registry
 from aurorasoc.soar.approvals import Decider
+from aurorasoc.soar.default_actions import default_registry
 from aurorasoc.soar.executions import ExecutionService
 
 # ruff: noqa: F811  (the scripted-model fixtures are imported from test_agents_llm)

@@ -205,7 +205,7 @@ class TestAgentThoughtsFeed:
         from aurorasoc.api import ws
         from aurorasoc.core.audit import AUDIT_STREAM
         from aurorasoc.core.auth import ROLE_PERMISSIONS
-        from aurorasoc.core.bus.base import set_bus
+        from aurorasoc.core.bus.current import set_bus
         from aurorasoc.core.bus.inprocess import InProcessBus
         from aurorasoc.core.vocabulary import AgentType, Role
 

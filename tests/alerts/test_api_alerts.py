@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from aurorasoc.core import runtime
 from aurorasoc.core.api_keys import generate_api_key, hash_api_key
-from aurorasoc.core.bus.base import BusMessage, get_bus
+from aurorasoc.core.bus.base import BusMessage
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AlertModel, ApiKeyModel, AuditLogModel, CaseModel
 

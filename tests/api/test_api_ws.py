@@ -31,7 +31,7 @@ from aurorasoc.api.main import create_app
 from aurorasoc.api.ws_manager import ConnectionManager
 from aurorasoc.core import runtime
 from aurorasoc.core.auth import create_token
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.bus.redis_streams import RedisStreamsBus
 from aurorasoc.core.config import reset_settings

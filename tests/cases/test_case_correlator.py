@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.correlation import CaseCorrelator, Facts, Reason, match_reasons
 from aurorasoc.core import runtime
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AlertModel, AuditLogModel, CaseModel, TimelineEntryModel
 from aurorasoc.core.types import utcnow

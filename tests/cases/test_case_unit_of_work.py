@@ -22,7 +22,8 @@ from aurorasoc.cases import workflow
 from aurorasoc.cases.files import CaseEvidenceService
 from aurorasoc.cases.workflow import CaseWorkflow
 from aurorasoc.core.actor import Actor
-from aurorasoc.core.bus.base import BusMessage, set_bus
+from aurorasoc.core.bus.base import BusMessage
+from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.errors import Conflict, InvalidInput, PermissionDenied
 from aurorasoc.core.models import AllowListEntryModel, AuditLogModel, CaseModel, TimelineEntryModel

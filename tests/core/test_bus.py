@@ -20,9 +20,8 @@ from aurorasoc.core.bus.base import (
     AGENT_TASKS_STREAM,
     DEAD_LETTER,
     BusMessage,
-    get_bus,
-    set_bus,
 )
+from aurorasoc.core.bus.current import get_bus, set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.bus.redis_streams import RedisStreamsBus
 from aurorasoc.core.config import reset_settings

@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.core.bus.base import set_bus
+from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.core.db import get_session_factory

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core import runtime
 from aurorasoc.core.actor import Actor
-from aurorasoc.core.bus.base import BusMessage, set_bus
+from aurorasoc.core.bus.base import BusMessage
+from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from aurorasoc.core.models import AttestationNonceModel, AuditLogModel, CPSDeviceModel

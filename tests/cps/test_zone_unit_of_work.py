@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core import runtime
 from aurorasoc.core.actor import Actor
-from aurorasoc.core.bus.base import BusMessage, set_bus
+from aurorasoc.core.bus.base import BusMessage
+from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.errors import Conflict, DomainError
 from aurorasoc.core.models import AuditLogModel, HumanApprovalModel

@@ -13,7 +13,7 @@ from conftest import SHARED_DATA, require_data
 from sqlalchemy import func, select
 
 from aurorasoc.cli.rules import BUNDLED_RULES
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
 from aurorasoc.core.vocabulary import NormalizedEvent

@@ -16,7 +16,8 @@ from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma import correlation as sigma_correlation
 from aurorasoc.detection.sigma.correlation import TOLERANCE_SECONDS, CorrelationHit
-from aurorasoc.detection.sigma.engine import RuleHit, SigmaEngine
+from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.detection.sigma.rules import RuleHit
 from aurorasoc.siem.parsers import ParseError, parse_bytes
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -15,6 +15,7 @@ from unittest.mock import MagicMock
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from aurorasoc.cases.snapshot import build_snapshot
 from aurorasoc.core.models import CaseModel, IOCModel
 from aurorasoc.memory.embedder import HashingEmbedder
 from aurorasoc.memory.tiered import (
@@ -32,7 +33,6 @@ from aurorasoc.memory.tiered import (
     create_tiered_memory,
 )
 from aurorasoc.memory.vector_store import BruteForceStore
-from aurorasoc.reports.service import build_snapshot
 
 
 class TestTieredMemory:

@@ -15,7 +15,6 @@ from sqlalchemy import create_engine, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
-from aurorasoc.agents.models import VectorEmbeddingModel
 from aurorasoc.cli import app
 from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.memory import embedder as embedder_mod
@@ -27,6 +26,7 @@ from aurorasoc.memory.embedder import (
     Vectors,
     get_embedder,
 )
+from aurorasoc.memory.models import VectorEmbeddingModel
 from aurorasoc.memory.vector_store import BruteForceStore
 
 TEXT = "Emotet phishing wave, T1566.001, 185.220.101.4"

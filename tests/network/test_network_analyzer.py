@@ -15,7 +15,7 @@ from aurorasoc.agents.models import InvestigationEventModel, InvestigationModel
 from aurorasoc.agents.tools import TOOLS
 from aurorasoc.core import runtime
 from aurorasoc.core.auth import ROLE_PERMISSIONS
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AlertModel, ConnectorActionModel, HumanApprovalModel, SiemLogModel
 from aurorasoc.core.types import utcnow

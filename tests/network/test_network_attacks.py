@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.agents.models import InvestigationModel
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AlertModel, CaseModel
 from aurorasoc.core.types import utcnow

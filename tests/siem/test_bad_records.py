@@ -17,7 +17,8 @@ import redis.asyncio as aioredis
 from conftest import require_service
 from sqlalchemy import select
 
-from aurorasoc.core.bus.base import DEAD_LETTER, BusMessage, get_bus
+from aurorasoc.core.bus.base import DEAD_LETTER, BusMessage
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.bus.redis_streams import RedisStreamsBus
 from aurorasoc.core.config import reset_settings
 from aurorasoc.core.db import dispose_engine, get_engine, get_session_factory

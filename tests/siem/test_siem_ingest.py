@@ -10,7 +10,7 @@ from conftest import SHARED_DATA, require_data
 from sqlalchemy import func, select
 
 from aurorasoc.core import runtime
-from aurorasoc.core.bus.base import get_bus
+from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.core.db import get_session_factory, session_scope
 from aurorasoc.core.models import AlertModel, LogSourceModel, SiemLogModel

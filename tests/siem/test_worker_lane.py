@@ -26,7 +26,7 @@ from aurorasoc.alerts.events import ALERTS_STREAM, alert_event_payload
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.cli import app
 from aurorasoc.core import migrate
-from aurorasoc.core.bus.base import set_bus
+from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.bus.redis_streams import RedisStreamsBus
 from aurorasoc.core.config import get_settings, reset_settings

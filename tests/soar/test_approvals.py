@@ -10,7 +10,8 @@ from soar_support import action_log, block, make_alert, playbook, step, store_pl
 from sqlalchemy import select
 
 from aurorasoc.cases.service import CaseService
-from aurorasoc.core.bus.base import BusMessage, set_bus
+from aurorasoc.core.bus.base import BusMessage
+from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.config import reset_settings
 from aurorasoc.core.errors import Conflict, InvalidInput, PermissionDenied

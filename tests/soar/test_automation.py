@@ -10,7 +10,8 @@ from soar_support import action_log, make_alert
 from sqlalchemy import select
 
 from aurorasoc.core import runtime
-from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, BusMessage, set_bus
+from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, BusMessage
+from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.models import AutomationRuleModel, PlaybookExecutionModel
 from aurorasoc.soar.automation import RuleConditions, RuleDefinition, evaluate_automation_rules

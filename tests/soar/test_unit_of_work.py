@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.actor import Actor
-from aurorasoc.core.bus.base import BusMessage, set_bus
+from aurorasoc.core.bus.base import BusMessage
+from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.errors import InvalidInput, NotFound
 from aurorasoc.core.models import (

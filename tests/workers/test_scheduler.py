@@ -11,7 +11,8 @@ from prometheus_client import REGISTRY
 from sqlalchemy import func, select, text
 
 from aurorasoc.core import runtime
-from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, BusMessage, set_bus
+from aurorasoc.core.bus.base import AGENT_TASKS_STREAM, BusMessage
+from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.config import reset_settings
 from aurorasoc.core.db import get_session_factory, session_scope

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from aurorasoc.core.config import get_settings
-
 
 @dataclass
 class BusMessage:
@@ -47,27 +45,3 @@ class EventBus(Protocol):
         consumer: str | None = None,
         batch_size: int = 10,
     ) -> None: ...
-
-
-_bus: EventBus | None = None
-
-
-def get_bus() -> EventBus:
-    """The bus of this process: Redis Streams when ``AURORA_REDIS_URL`` is set, else in-process."""
-    global _bus
-    if _bus is None:
-        redis_url = get_settings().messaging.redis_url
-        if redis_url:
-            from aurorasoc.core.bus.redis_streams import RedisStreamsBus
-
-            _bus = RedisStreamsBus(redis_url)
-        else:
-            from aurorasoc.core.bus.inprocess import InProcessBus
-
-            _bus = InProcessBus()
-    return _bus
-
-
-def set_bus(bus: EventBus | None) -> None:
-    global _bus
-    _bus = bus

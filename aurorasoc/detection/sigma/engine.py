@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
 
 import ahocorasick
 
@@ -32,19 +31,11 @@ from aurorasoc.detection.sigma.compile import EventView, event_id_of
 from aurorasoc.detection.sigma.correlation import CorrelationEngine
 from aurorasoc.detection.sigma.exceptions import RuleExceptionSpec
 from aurorasoc.detection.sigma.logsource import categories_for, services_for
-from aurorasoc.detection.sigma.rules import CompiledRule, LoadReport, Logsource, compile_yaml
+from aurorasoc.detection.sigma.rules import CompiledRule, LoadReport, Logsource, RuleHit, compile_yaml
 
 __all__ = ["CompiledRule", "LoadReport", "RuleHit", "SigmaEngine"]
 
 _CandidateKey = tuple[str | None, frozenset[str], frozenset[str]]
-
-
-@dataclass
-class RuleHit:
-    """A rule that matched an event, with the event's values of the fields the rule reads."""
-
-    rule: CompiledRule
-    matched_fields: dict[str, Any] = field(default_factory=dict)
 
 
 _RuleIds = list[int]

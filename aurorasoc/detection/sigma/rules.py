@@ -32,7 +32,7 @@ from aurorasoc.detection.sigma.compile import (
     Unsupported,
     compile_condition,
 )
-from aurorasoc.detection.sigma.correlation import CorrelationSpec, correlation_spec, pysigma_view
+from aurorasoc.detection.sigma.correlation_spec import CorrelationSpec, correlation_spec, pysigma_view
 from aurorasoc.detection.sigma.triggers import trigger_atoms
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -222,3 +222,11 @@ def compile_correlation(rule: SigmaCorrelationRule, doc: Any, origin: str) -> Co
     except (Unsupported, SigmaError) as exc:
         return CompiledRule(**meta, logsource=(None, None, None), supported=False, reason=str(exc))
     return CompiledRule(**meta, logsource=(None, None, None), correlation=spec)
+
+
+@dataclass
+class RuleHit:
+    """A rule that matched an event, with the event's values of the fields the rule reads."""
+
+    rule: CompiledRule
+    matched_fields: dict[str, Any] = field(default_factory=dict)

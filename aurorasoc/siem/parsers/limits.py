@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.siem.normalize import MAX_RAW_CHARS
 from aurorasoc.siem.parsers.base import ParseError
@@ -37,8 +38,6 @@ class InputLimits:
 
     @classmethod
     def from_settings(cls) -> InputLimits:
-        from aurorasoc.core.config import get_settings
-
         s = get_settings().detection
         return cls(
             max_decompressed_bytes=s.ingest_max_decompressed_mb * 1024 * 1024,

@@ -3,6 +3,8 @@
 Conduit isolation is high impact: the API files an approval for ``isolate_conduit``, and the
 approved action calls the ``firewall`` connector (simulated unless a real one is plugged in) and
 only then marks the conduit ``isolated``, so the stored status never claims more than was done.
+``register_cps_actions`` is the ``aurorasoc.actions`` entry point ``cps`` (pyproject.toml), which
+``soar.default_actions`` loads like any plug-in's actions.
 """
 
 from __future__ import annotations
