@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
+# Every table on Base.metadata (a flush resolves foreign keys by table name), not only the routers' own.
+import aurorasoc.core.models  # noqa: F401
 from aurorasoc import __version__
 from aurorasoc.access import router as users
 from aurorasoc.access import router_audit as audit

@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+# Every table on Base.metadata in each command's process: a flush resolves foreign keys by table name.
+import aurorasoc.core.models  # noqa: F401
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import dispose_engine

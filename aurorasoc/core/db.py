@@ -20,7 +20,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-import aurorasoc.core.models  # noqa: F401 (every table on Base.metadata: a flush resolves foreign keys by table name)
 from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.data_files import secure_sqlite_file
 

@@ -23,7 +23,8 @@ from aurorasoc.core.models import Base as AllTables
 # In a fresh interpreter: the tables registered once the session module is imported, and the tables their
 # foreign keys name (a flush resolves each foreign key by table name: a missing one raises).
 _REGISTRY_PROBE = """
-import aurorasoc.core.db
+import sys, importlib
+importlib.import_module(sys.argv[1])
 from aurorasoc.core.models_base import Base
 tables = Base.metadata.tables
 print(sorted(tables))
@@ -179,10 +180,11 @@ class TestPersistenceOnBothBackends:
             await any_db_session.flush()
 
 
-def test_every_table_is_registered_wherever_a_session_can_be_opened():
-    """Models live in their capability packages; importing ``core.db`` still registers every table."""
+@pytest.mark.parametrize("entry_point", ["aurorasoc.api.main", "aurorasoc.cli.common"])
+def test_every_table_is_registered_wherever_a_session_can_be_opened(entry_point):
+    """Models live in their capability packages (core imports none); each entry point registers them all."""
     probe = subprocess.run(
-        [sys.executable, "-c", _REGISTRY_PROBE], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", _REGISTRY_PROBE, entry_point], capture_output=True, text=True, timeout=60
     )
     assert probe.returncode == 0, probe.stderr  # NoReferencedTableError: a foreign key names a missing table
     registered, referenced = probe.stdout.splitlines()
