@@ -26,6 +26,17 @@ def free_port() -> int:
 @contextlib.contextmanager
 def live_server(data_dir: Path, *, pin_core: int | None = None, **env: str) -> Iterator[str]:
     """Yield the base URL of a freshly migrated server whose admin password is ADMIN_PASSWORD."""
+    proc, base = spawn_server(data_dir, pin_core=pin_core, **env)
+    try:
+        yield base
+    finally:
+        _stop(proc)
+
+
+def spawn_server(
+    data_dir: Path, *, pin_core: int | None = None, **env: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a server and wait until it answers; the caller stops the process."""
     port = free_port()
     environ = {
         **os.environ,
@@ -47,9 +58,10 @@ def live_server(data_dir: Path, *, pin_core: int | None = None, **env: str) -> I
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, proc)
-        yield base
-    finally:
+    except BaseException:
         _stop(proc)
+        raise
+    return proc, base
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

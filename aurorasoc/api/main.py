@@ -28,6 +28,13 @@ from aurorasoc.api import ws
 from aurorasoc.api.body_guard import SurrogateGuardMiddleware
 from aurorasoc.api.docs import install_docs
 from aurorasoc.api.errors import install_error_handlers
+from aurorasoc.api.load_shedding import (
+    AdmissionMiddleware,
+    ClientGoneMiddleware,
+    RequestTasksMiddleware,
+    install_busy_responses,
+    settle_requests,
+)
 from aurorasoc.api.middleware import RequestContextMiddleware
 from aurorasoc.api.origin_guard import OriginGuardMiddleware
 from aurorasoc.api.rate_limit import RateLimitMiddleware
@@ -116,6 +123,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await settle_requests()
         for service in reversed(app.state.services):
             await service.stop()
         await ws.close_all()
@@ -153,11 +161,14 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             app.state.services.append(MQTTEdgeConsumer(settings.mqtt))
         if federation := federation_service():
             app.state.services.append(federation)
+    app.add_middleware(AdmissionMiddleware, settings=settings.server)  # 503 server_busy, past the limits
     app.add_middleware(RateLimitMiddleware, settings=settings.ratelimit)  # inner: 429s keep X-Request-ID
     app.add_middleware(SurrogateGuardMiddleware)  # lone \ud800 escapes: 400 before any parsing
     app.add_middleware(OriginGuardMiddleware)  # cross-site cookie writes / foreign WS origins
+    app.add_middleware(ClientGoneMiddleware)  # inside the access log, which records its 499s
     app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response, 429s and 500s too
+    app.add_middleware(SecurityHeadersMiddleware)  # every response, 429s and 500s too
+    app.add_middleware(RequestTasksMiddleware)  # outermost: the shutdown waits for cancelled requests
     install_error_handlers(app)
 
     app.include_router(system.public)
@@ -214,4 +225,5 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     install_docs(app, API_PREFIX)
     install_console(app)
     install_error_responses(app)
+    install_busy_responses(app)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Callable
 from types import FrameType
 
 import typer
@@ -13,6 +14,7 @@ from aurorasoc.access.users import UserService
 from aurorasoc.api.main import create_app
 from aurorasoc.cli.common import console, fail, first_line
 from aurorasoc.cli.rule_packs import install_default_pack
+from aurorasoc.cli.shutdown import arm_exit_deadline, skip_final_collection
 from aurorasoc.core.auth import ensure_jwt_secret
 from aurorasoc.core.config import Settings, get_settings, reset_settings
 from aurorasoc.core.data_files import ensure_private_dir
@@ -22,6 +24,8 @@ from aurorasoc.core.migrate import upgrade
 from aurorasoc.core.passwords import generate_password
 from aurorasoc.core.vocabulary import Role
 from aurorasoc.detection.rules import import_startup_rules
+
+SignalHandler = Callable[[int, FrameType | None], None]
 
 
 async def bootstrap_admin() -> str | None:
@@ -130,14 +134,31 @@ def serve(
     # these handlers turn that re-raise into a normal exit so supervisors see status 0.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _exit_cleanly)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings, workers=not no_workers),
         host=host,
         port=port,
         log_config=None,
         access_log=False,
+        # requests still running this long after SIGTERM are cancelled (uvicorn's default: wait forever)
+        timeout_graceful_shutdown=settings.server.shutdown_grace_seconds,  # type: ignore[arg-type]
     )
+    server = uvicorn.Server(config)
+    deadline = settings.server.shutdown_timeout_seconds
+    server.handle_exit = _arming_deadline(server.handle_exit, deadline)  # type: ignore[method-assign,assignment]
+    server.run()
+
+
+def _arming_deadline(handle_exit: SignalHandler, seconds: float) -> SignalHandler:
+    """uvicorn's signal handler, arming the hard shutdown deadline on the first signal."""
+
+    def handle(sig: int, frame: FrameType | None) -> None:
+        arm_exit_deadline(seconds)
+        handle_exit(sig, frame)
+
+    return handle
 
 
 def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
+    skip_final_collection()
     raise SystemExit(0)

@@ -2,14 +2,15 @@
 
 Workers share Redis Streams consumer groups, so several processes or machines split the load and a
 crashed worker's unacknowledged entries are claimed by the others (``XAUTOCLAIM``). SIGTERM/SIGINT
-let the message in hand finish and be acknowledged; entries read but not started stay pending for
-another consumer. The API migrates the database; a worker only checks that it answers.
+stop reading; the message in hand gets ``AURORA_SHUTDOWN_GRACE_SECONDS`` to finish and be
+acknowledged, then is cancelled. What is cancelled, or was read but not started, stays pending for
+another consumer; the process is gone within ``AURORA_SHUTDOWN_TIMEOUT_SECONDS`` (spec §28). The API
+migrates the database; a worker only checks that it answers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import socket
@@ -22,7 +23,8 @@ import typer
 
 from aurorasoc.agents.worker import register_agent_worker
 from aurorasoc.cli.common import fail, run
-from aurorasoc.core.bus.base import BusMessage, EventBus, Handler
+from aurorasoc.cli.shutdown import arm_exit_deadline, skip_final_collection
+from aurorasoc.core.bus.base import EventBus, Handler
 from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher
 from aurorasoc.core.bus.redis_streams import RedisStreamsBus
@@ -35,7 +37,6 @@ from aurorasoc.siem.log_stream import register_detection_consumer, stored_rules_
 from aurorasoc.workers.alert_pipeline import register_alert_pipeline
 
 log = structlog.get_logger(__name__)
-DRAIN_TIMEOUT_SECONDS = 60.0
 NO_REDIS = (
     "workers need AURORA_REDIS_URL (the Redis shared with the API); the embedded `aurorasoc serve` needs none"
 )
@@ -52,33 +53,11 @@ class Role(str, Enum):
     mqtt = "mqtt"
 
 
-class _Gate:
-    """Lets the handler in flight finish on shutdown and starts no new one."""
+class _WorkerBus:
+    """The worker's bus as consumers see it: every group with the CLI's consumer name and batch size."""
 
-    def __init__(self) -> None:
-        self.stopping = asyncio.Event()
-        self.idle = asyncio.Event()
-        self.idle.set()
-
-    def wrap(self, handler: Handler) -> Handler:
-        async def guarded(message: BusMessage) -> None:
-            if self.stopping.is_set():
-                await asyncio.Future()  # never resolves: the entry stays pending for another consumer
-            self.idle.clear()
-            try:
-                await handler(message)
-            finally:
-                self.idle.set()
-
-        return guarded
-
-
-class _GatedBus:
-    """The worker's bus as consumers see it: every handler goes through the gate, with the CLI's
-    consumer name and batch size."""
-
-    def __init__(self, bus: EventBus, gate: _Gate, consumer: str, batch_size: int) -> None:
-        self.inner, self.gate, self.consumer, self.batch_size = bus, gate, consumer, batch_size
+    def __init__(self, bus: RedisStreamsBus, consumer: str, batch_size: int) -> None:
+        self.inner, self.consumer, self.batch_size = bus, consumer, batch_size
 
     async def start(self) -> None:
         await self.inner.start()
@@ -98,9 +77,7 @@ class _GatedBus:
         consumer: str | None = None,
         batch_size: int = 10,
     ) -> None:
-        self.inner.subscribe(
-            stream, group, self.gate.wrap(handler), consumer=self.consumer, batch_size=self.batch_size
-        )
+        self.inner.subscribe(stream, group, handler, consumer=self.consumer, batch_size=self.batch_size)
 
 
 def _register(role: Role) -> Callable[[EventBus], None]:
@@ -137,27 +114,32 @@ async def _run(role: Role, consumer: str, batch_size: int) -> None:
         messaging.redis_url, claim_interval=min(30.0, float(messaging.stream_claim_idle_seconds))
     )
     set_bus(bus)
-    gate = _Gate()
+    server = get_settings().server
+    stopping = asyncio.Event()
+
+    def stop() -> None:
+        arm_exit_deadline(server.shutdown_timeout_seconds)
+        stopping.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, gate.stopping.set)
-    gated = _GatedBus(bus, gate, consumer, batch_size)
-    _register(role)(gated)
-    await gated.start()
+        loop.add_signal_handler(sig, stop)
+    worker_bus = _WorkerBus(bus, consumer, batch_size)
+    _register(role)(worker_bus)
+    await worker_bus.start()
     await start_publisher(messaging.nats_url)  # alerts created here are shared like the API's
     service = _role_service(role, consumer)
     if service is not None:
         await service.start()
     log.info("worker_started", role=role.value, consumer=consumer, batch_size=batch_size)
     try:
-        await gate.stopping.wait()
+        await stopping.wait()
         log.info("worker_stopping", role=role.value, consumer=consumer)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(gate.idle.wait(), DRAIN_TIMEOUT_SECONDS)
+        await bus.drain(server.shutdown_grace_seconds)
     finally:
         if service is not None:
             await service.stop()
-        await gated.close()
+        await worker_bus.close()
         await stop_publisher()
         set_bus(None)
     log.info("worker_stopped", role=role.value, consumer=consumer)
@@ -181,3 +163,4 @@ def worker(
         fail(NO_FEDERATION, code=2)
     configure_logging(settings)
     run(lambda: _run(role, consumer or f"{socket.gethostname()}:{os.getpid()}", batch_size))
+    skip_final_collection()

@@ -201,6 +201,27 @@ class CPSSettings(_Group):
     auto_register: bool = Field(False, alias="AURORA_CPS_AUTO_REGISTER")
 
 
+class ServerSettings(_Group):
+    """Load shedding and shutdown of the API and worker processes (spec §28, issue 15)."""
+
+    # Expensive reads (alert list, SIEM search/histogram/facets, hunts, reports) running at once per
+    # process; up to ``expensive_queue`` more wait at most ``expensive_queue_seconds``, the rest get 503.
+    expensive_concurrency: int = Field(8, alias="AURORA_EXPENSIVE_CONCURRENCY", ge=1)
+    expensive_queue: int = Field(32, alias="AURORA_EXPENSIVE_QUEUE", ge=0)
+    expensive_queue_seconds: float = Field(10.0, alias="AURORA_EXPENSIVE_QUEUE_SECONDS", gt=0)
+    # After SIGTERM: in-flight requests and stream handlers get the grace period, then are cancelled
+    # (their stream entries stay unacknowledged for another consumer); past the timeout the process
+    # exits whatever is still running.
+    shutdown_grace_seconds: float = Field(5.0, alias="AURORA_SHUTDOWN_GRACE_SECONDS", ge=0)
+    shutdown_timeout_seconds: float = Field(9.0, alias="AURORA_SHUTDOWN_TIMEOUT_SECONDS", gt=0)
+
+    @model_validator(mode="after")
+    def _grace_within_timeout(self) -> ServerSettings:
+        if self.shutdown_grace_seconds >= self.shutdown_timeout_seconds:
+            raise ValueError("AURORA_SHUTDOWN_GRACE_SECONDS must be below AURORA_SHUTDOWN_TIMEOUT_SECONDS")
+        return self
+
+
 class SchedulerSettings(_Group):
     enabled: bool = Field(True, alias="AURORA_SCHEDULER_ENABLED")
     dedup_interval_seconds: int = Field(60, alias="AURORA_DEDUP_INTERVAL_SECONDS", ge=1)
@@ -246,6 +267,7 @@ class Settings(_Group):
     intel: IntelSettings = Field(default_factory=IntelSettings)
     cps: CPSSettings = Field(default_factory=CPSSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
 
     @field_validator("mode", mode="before")

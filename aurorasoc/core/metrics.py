@@ -11,6 +11,14 @@ HTTP_LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+HTTP_CANCELLED = Counter(
+    "http_requests_cancelled_total", "Requests cancelled because the client disconnected first", ["route"]
+)
+HTTP_SHED = Counter(
+    "http_requests_shed_total",
+    "Expensive requests answered 503 server_busy (admission queue full)",
+    ["route"],
+)
 ALERTS_CREATED = Counter("alerts_created_total", "Alerts created", ["severity", "source"])
 ALERTS_DEDUPLICATED = Counter("alerts_deduplicated_total", "Alert submissions merged into an existing alert")
 CASES_CREATED = Counter("cases_created_total", "Cases created", ["source"])

@@ -419,3 +419,57 @@ class TestInProcessBackPressure:
         finally:
             await bus.close()
         assert bus.pending("s", "g") == 0
+
+
+@pytest.mark.integration
+class TestRedisStreamsDrain:
+    """Shutdown (spec §28): stop reading, let the entry in hand finish for a grace period, leave the
+    rest unacknowledged for another consumer."""
+
+    async def test_the_entry_in_hand_finishes_and_no_other_starts(
+        self, make_bus: BusFactory, raw: Redis, stream: str
+    ) -> None:
+        bus = make_bus(claim_interval=60)
+        for n in range(3):
+            await bus.publish(stream, {"n": n})  # before start: the first read takes all three
+        started, release = asyncio.Event(), asyncio.Event()
+        handled: list[int] = []
+
+        async def handle(message: BusMessage) -> None:
+            started.set()
+            await release.wait()
+            handled.append(message.data["n"])
+
+        bus.subscribe(stream, "workers", handle, batch_size=3)
+        await bus.start()
+        await wait_until(started.is_set)
+        draining = asyncio.create_task(bus.drain(30))
+        release.set()
+        await asyncio.wait_for(draining, 10)
+        await bus.close()
+        assert handled == [0]
+        assert await pending_count(raw, stream, "workers") == 2  # read, never started: another's to claim
+
+    async def test_past_the_grace_period_the_entry_is_cancelled_and_stays_pending(
+        self, make_bus: BusFactory, raw: Redis, stream: str
+    ) -> None:
+        bus = make_bus(claim_interval=60)
+        await bus.publish(stream, {"n": 0})
+        started, cancelled = asyncio.Event(), asyncio.Event()
+
+        async def handle(_message: BusMessage) -> None:
+            started.set()
+            try:
+                await asyncio.Event().wait()  # a handler that would never finish
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        bus.subscribe(stream, "workers", handle)
+        await bus.start()
+        await wait_until(started.is_set)
+        await asyncio.wait_for(bus.drain(0.05), 10)  # gives up after the grace period
+        assert not cancelled.is_set()
+        await bus.close()
+        assert cancelled.is_set()
+        assert await pending_count(raw, stream, "workers") == 1  # unacknowledged: redelivered elsewhere

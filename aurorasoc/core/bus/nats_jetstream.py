@@ -41,6 +41,9 @@ DURABLE_CONSUMER = "aurora-site-consumer"
 MAX_MSGS = 100_000
 MAX_AGE_SECONDS = 7 * 24 * 3600
 NAK_DELAY_SECONDS = 5
+# close(): pending publishes, then the drain of in-flight handlers, each get this long (SIGTERM must
+# end a process within 10 s); a message whose handler is cut off is never acked, so NATS redelivers it.
+CLOSE_TIMEOUT_SECONDS = 2.0
 NATS_PUBLISH_FAILURES = Counter(
     "nats_publish_failures_total", "JetStream publishes that failed (NATS down or no ack)", ["subject"]
 )
@@ -78,12 +81,15 @@ class NATSJetStreamPublisher:
 
     async def close(self) -> None:
         if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=self.publish_timeout)
+            await asyncio.wait(set(self._tasks), timeout=min(self.publish_timeout, CLOSE_TIMEOUT_SECONDS))
         for task in self._tasks:
             task.cancel()
         if self._nc is not None:
             with contextlib.suppress(Exception):
-                await self._nc.drain()
+                await asyncio.wait_for(self._nc.drain(), CLOSE_TIMEOUT_SECONDS)
+            if not self._nc.is_closed:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._nc.close(), CLOSE_TIMEOUT_SECONDS)
             self._nc = None
 
     async def _jetstream(self) -> JetStreamContext:

@@ -36,7 +36,7 @@ from aurorasoc.core.metrics import BUS_PUBLISH_FAILURES
 from aurorasoc.core.namespace import redis_key
 
 log = logging.getLogger(__name__)
-CLOSE_TIMEOUT_SECONDS = 5.0
+CLOSE_TIMEOUT_SECONDS = 2.0  # per stage of close(): SIGTERM must end a process within 10 s
 
 DECISION_STREAM_PREFIX = "decisions:"
 DECISION_MAXLEN = 1_000_000
@@ -101,6 +101,10 @@ class RedisStreamsBus:
         self._subscriptions: list[_Subscription] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
+        self._reading = True  # False once draining: no further entry is read or started
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -113,6 +117,17 @@ class RedisStreamsBus:
             with contextlib.suppress(*_TRANSIENT):  # Redis down: the consumer retries
                 await self._ensure_group(sub)
             self._spawn(sub)
+
+    async def drain(self, grace_seconds: float) -> None:
+        """Read and start nothing more; wait up to ``grace_seconds`` for the handlers in flight to finish.
+
+        What is still running afterwards is cancelled by :meth:`close`: its entry, never
+        acknowledged, stays pending and another consumer claims it (``XAUTOCLAIM``); so do the
+        entries read in the same batch but not started.
+        """
+        self._reading = False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), grace_seconds)
 
     async def close(self) -> None:
         """Stop the consumers; bounded, because a redis-py connection cancelled in the middle of a
@@ -222,7 +237,7 @@ class RedisStreamsBus:
         next_claim = time.monotonic() + self.claim_interval
         # ``_running`` is checked on every turn: a consumer that outlives ``close()`` (redis-py can
         # swallow a cancellation inside a blocking read) must end, not re-create a destroyed group.
-        while self._running:
+        while self._running and self._reading:
             try:
                 if failures:
                     await self._ensure_group(sub)  # Redis may have restarted empty
@@ -247,6 +262,8 @@ class RedisStreamsBus:
         )
         for _stream, entries in response or []:
             for entry_id, fields in entries:
+                if not self._reading:
+                    return
                 await self._process(sub, entry_id, fields, deliveries=1)
 
     async def _claim_idle(self, sub: _Subscription) -> None:
@@ -258,6 +275,8 @@ class RedisStreamsBus:
             )
             start, entries = response[0], response[1]
             for entry_id, fields in entries:
+                if not self._reading:
+                    return
                 if fields:  # trimmed entries come back empty; Redis drops them from the PEL
                     await self._process(sub, entry_id, fields, await self._deliveries(sub, entry_id))
             if start in ("0-0", b"0-0"):
@@ -268,6 +287,19 @@ class RedisStreamsBus:
         return int(rows[0]["times_delivered"]) if rows else 1
 
     async def _process(
+        self, sub: _Subscription, entry_id: str, fields: dict[str, str], deliveries: int
+    ) -> None:
+        """One entry, counted in flight while it is handled (see :meth:`drain`)."""
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            await self._deliver(sub, entry_id, fields, deliveries)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
+    async def _deliver(
         self, sub: _Subscription, entry_id: str, fields: dict[str, str], deliveries: int
     ) -> None:
         """Deliver with in-place retries; dead-letter after ``max_deliveries``, then XACK."""

@@ -7722,9 +7722,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A dependency (usually the database) is unavailable */
+            /** @description The database is unavailable, or this server is busy (`server_busy`: too many expensive requests at once); retry after the Retry-After header */
             503: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15938,9 +15940,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A dependency (usually the database) is unavailable */
+            /** @description The database is unavailable, or this server is busy (`server_busy`: too many expensive requests at once); retry after the Retry-After header */
             503: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16028,9 +16032,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A dependency (usually the database) is unavailable */
+            /** @description The database is unavailable, or this server is busy (`server_busy`: too many expensive requests at once); retry after the Retry-After header */
             503: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20539,9 +20545,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A dependency (usually the database) is unavailable */
+            /** @description The database is unavailable, or this server is busy (`server_busy`: too many expensive requests at once); retry after the Retry-After header */
             503: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20715,9 +20723,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A dependency (usually the database) is unavailable */
+            /** @description The database is unavailable, or this server is busy (`server_busy`: too many expensive requests at once); retry after the Retry-After header */
             503: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21088,9 +21098,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A dependency (usually the database) is unavailable */
+            /** @description The database is unavailable, or this server is busy (`server_busy`: too many expensive requests at once); retry after the Retry-After header */
             503: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21184,9 +21196,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A dependency (usually the database) is unavailable */
+            /** @description The database is unavailable, or this server is busy (`server_busy`: too many expensive requests at once); retry after the Retry-After header */
             503: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21694,9 +21708,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A dependency (usually the database) is unavailable */
+            /** @description The database is unavailable, or this server is busy (`server_busy`: too many expensive requests at once); retry after the Retry-After header */
             503: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21920,9 +21936,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A dependency (usually the database) is unavailable */
+            /** @description The database is unavailable, or this server is busy (`server_busy`: too many expensive requests at once); retry after the Retry-After header */
             503: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
