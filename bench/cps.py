@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -108,11 +109,15 @@ def _consumer_process(member: str, clock: Any, ready: Any, out: Any) -> None:
         from aurorasoc.cps.mqtt import MQTTEdgeConsumer
 
         latencies: list[float] = []
+        arrivals: list[float] = []  # publish → received: the broker's and the socket's share
 
         def on_stored(batch: Sequence[Any]) -> None:
             now = time.time()
-            sent = (getattr(m.payload, "ts", None) or 0.0 for m in batch)
-            latencies.extend(now - ts for ts in sent if ts >= clock[0])
+            sent = [
+                (ts, m.received_at.timestamp()) for m in batch if (ts := getattr(m.payload, "ts", 0.0) or 0.0)
+            ]
+            latencies.extend(now - ts for ts, _ in sent if ts >= clock[0])
+            arrivals.extend(got - ts for ts, got in sent if ts >= clock[0])
 
         bus = RedisStreamsBus() if os.environ.get("AURORA_REDIS_URL") else None
         if bus is not None:
@@ -129,9 +134,9 @@ def _consumer_process(member: str, clock: Any, ready: Any, out: Any) -> None:
         if bus is not None:
             await bus.close()
         s = consumer.stats
-        return {"latencies": latencies, "received": s.received, "stored": s.stored, "rejected": s.rejected,
-                "dropped": s.dropped, "failed": s.failed, "broker_dropped": s.broker_dropped,
-                "cpu": time.process_time()}  # fmt: skip
+        return {"latencies": latencies, "arrivals": arrivals, "received": s.received, "stored": s.stored,
+                "rejected": s.rejected, "dropped": s.dropped, "failed": s.failed,
+                "broker_dropped": s.broker_dropped, "cpu": time.process_time()}  # fmt: skip
 
     out.put(asyncio.run(run()))
 
@@ -214,6 +219,9 @@ def _run(args: argparse.Namespace, ns: str, ids: list[str]) -> dict[str, Any]:
         if not run:
             raise
     run["broker"] = (dropped_before, asyncio.run(_broker_dropped(host, int(port))))
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # every part has exited and been reaped
+    parts = sum(r["cpu"] for r in run["consumers"]) + run["published"]["cpu"]
+    run["server_cpu"] = children.ru_utime + children.ru_stime - parts if server else 0.0
     return run
 
 
@@ -259,6 +267,8 @@ def _report(args: argparse.Namespace, run: dict[str, Any]) -> bool:
         broker = str(after - (before or 0))
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
     p95 = cuts[94] * 1000
+    arrivals = [x for r in results for x in r["arrivals"]]
+    arrived = statistics.quantiles(arrivals, n=100)[94] * 1000 if len(arrivals) > 1 else float("nan")
     window = args.seconds - WARMUP_SECONDS
     db = "PostgreSQL" if (args.database_url or "").startswith("postgresql") else "SQLite"
     title = (f"CPS MQTT ingest — {args.devices} devices @ 1 msg/s QoS 1, {args.consumers} consumer(s), {db}, "
@@ -267,11 +277,15 @@ def _report(args: argparse.Namespace, run: dict[str, Any]) -> bool:
     cells = {
         "published": f"{run['published']['sent']:,}", "stored msg/s": f"{len(latencies) / window:,.0f}",
         "p50 ms": f"{cuts[49] * 1000:.1f}", "p95 ms": f"{p95:.1f}", "p99 ms": f"{cuts[98] * 1000:.1f}",
+        "p95 publish→received ms": f"{arrived:.1f}",
         "received": f"{total['received']:,}", "stored": f"{total['stored']:,}",
         "rejected": f"{total['rejected']:,}", "dropped": f"{total['dropped']:,}", "lost": f"{lost:,}",
         "broker dropped Δ": broker, "SIEM events": f"{run['siem']:,}",
         "consumer CPU": ", ".join(f"{r['cpu'] / (args.seconds + 8):.0%}" for r in results),
         "publisher CPU": f"{run['published']['cpu'] / args.seconds:.0%}",
+        "consumer CPU-s": f"{sum(r['cpu'] for r in results):.1f}",
+        "API server CPU-s (SIEM)": f"{run['server_cpu']:.1f}",
+        "load average (1 min)": f"{os.getloadavg()[0]:.1f}",
     }  # fmt: skip
     table.add_column("figure")
     table.add_column("value", justify="right")
