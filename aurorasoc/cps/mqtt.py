@@ -65,7 +65,10 @@ from aurorasoc.cps.mqtt_topics import (
 from aurorasoc.cps.telemetry import BatchResult, CPSIngest, IngestMessage
 
 log = logging.getLogger(__name__)
-BATCH_SIZE = 5000
+# ~1 s of a 2,000-device fleet: enough to catch up after a wait for the database, small enough that
+# handling one batch (synchronous Python between awaits) stays far inside the ~2,000 messages the
+# broker holds for us (Mosquitto: 1,000 in flight + max_queued_messages 1,000) while paho cannot read.
+BATCH_SIZE = 2000
 BATCH_WAIT = 0.05
 BUSY_RETRIES = 3
 QUEUE_BOUND = 20_000
