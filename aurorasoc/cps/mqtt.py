@@ -2,12 +2,16 @@
 
 The receive loop only validates and queues: anything invalid is counted (``rejected``) and logged,
 never raised, and a valid message finding the bounded buffer (``QUEUE_BOUND``) full is dropped and
-counted (``dropped``) instead of stalling the socket. One writer drains the buffer in batches (up to
-``BATCH_SIZE``, or what arrived within ``BATCH_WAIT`` of the oldest) into one transaction, commits
-(``stored``), then publishes the batch's events and alerts and sends any commands. A batch that
-fails is retried message by message so one bad row cannot drop its neighbours. Counts go to
-``/metrics`` and, through Redis, to the System status of every API process (:mod:`mqtt_stats`),
-next to the broker's own ``$SYS/broker/publish/messages/dropped``.
+counted (``dropped``) instead of stalling the socket. Messages reach that buffer straight from
+paho's read callback (:func:`_inbox`), not through aiomqtt's unbounded, uncounted queue. One writer
+drains the buffer in batches - what arrived within ``BATCH_WAIT`` of the oldest, or the whole
+backlog up to ``BATCH_SIZE``, so a writer that had to wait for the database (SQLite's one writer,
+held by a SIEM batch in another process) stores all that arrived meanwhile in its next turn - into
+one transaction, commits (``stored``), then publishes the batch's events and alerts and sends any
+commands. A batch that fails is retried message by message so one bad row cannot drop its
+neighbours (after ``BUSY_RETRIES`` whole retries when SQLite only answered "database is locked").
+Counts go to ``/metrics`` and, through Redis, to the System status of every API process
+(:mod:`mqtt_stats`), next to the broker's own ``$SYS/broker/publish/messages/dropped``.
 
 Fleet scale (issue 20): MQTT v5 with a persistent session (``clean_start=False``, expiry
 ``SESSION_EXPIRY_SECONDS``) under a stable client id, so the broker keeps QoS 1 messages across a
@@ -43,7 +47,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aurorasoc.core.config import MQTTSettings, get_settings
-from aurorasoc.core.db import get_session_factory
+from aurorasoc.core.db import get_session_factory, is_sqlite_busy
 from aurorasoc.core.namespace import DEFAULT
 from aurorasoc.cps.baselines import load_baselines
 from aurorasoc.cps.correlation import CorrelationEngine
@@ -61,8 +65,12 @@ from aurorasoc.cps.mqtt_topics import (
 from aurorasoc.cps.telemetry import BatchResult, CPSIngest, IngestMessage
 
 log = logging.getLogger(__name__)
-BATCH_SIZE = 500
+# ~1 s of a 2,000-device fleet: enough to catch up after a wait for the database, small enough that
+# handling one batch (synchronous Python between awaits) stays far inside the ~2,000 messages the
+# broker holds for us (Mosquitto: 1,000 in flight + max_queued_messages 1,000) while paho cannot read.
+BATCH_SIZE = 2000
 BATCH_WAIT = 0.05
+BUSY_RETRIES = 3
 QUEUE_BOUND = 20_000
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
 MAX_INFLIGHT = 1000
@@ -130,6 +138,7 @@ class MQTTEdgeConsumer:
             clean_start=False,
             properties=connect,
             max_inflight_messages=MAX_INFLIGHT,
+            queue_type=_inbox(self.receive),
         )
 
     @property
@@ -188,19 +197,30 @@ class MQTTEdgeConsumer:
             await asyncio.wait(set(self._announcing))
 
     async def consume(self, client: aiomqtt.Client) -> None:
-        """Subscribe (QoS 1) and queue every valid message until the connection drops; never waits."""
+        """Subscribe (QoS 1) and stay until the connection drops; the inbox hands every message to
+        :meth:`receive` as paho reads it."""
         await client.subscribe([(topic, 1) for topic in self.topics()])
         with contextlib.suppress(aiomqtt.MqttError):  # not every broker publishes $SYS
             await client.subscribe(BROKER_DROPPED_TOPIC, qos=0)
         self.client = client
         self.connected.set()
         try:
-            async for message in client.messages:
-                if (parsed := self.accept(str(message.topic), message.payload)) is not None:
-                    self.offer(parsed)
+            async for _ in client.messages:  # never yields (the inbox keeps nothing); ends with the link
+                pass
         finally:
             self.connected.clear()
             self.client = None
+
+    def receive(self, message: aiomqtt.Message) -> None:
+        """Validate and buffer one message, in paho's read callback; never raises, never waits."""
+        try:
+            parsed = self.accept(str(message.topic), message.payload)
+        except Exception:  # a bug here must not break the connection (paho has acknowledged it)
+            self.stats.fail()
+            log.exception("mqtt message could not be handled", extra={"topic": str(message.topic)[:200]})
+            return
+        if parsed is not None:
+            self.offer(parsed)
 
     def offer(self, message: IngestMessage) -> None:
         """Into the bounded buffer; when it is full the message is dropped and counted, not awaited."""
@@ -262,17 +282,27 @@ class MQTTEdgeConsumer:
         return batch
 
     async def store(self, batch: Sequence[IngestMessage]) -> None:
-        """One transaction for the batch; on failure, one per message (bad ones counted, skipped)."""
-        try:
-            await self._commit(batch)
-        except Exception:
-            log.warning("mqtt batch failed; retrying message by message", exc_info=True)
-            for message in batch:
-                try:
-                    await self._commit([message])
-                except Exception:
-                    self.stats.fail()
-                    log.exception("mqtt message failed", extra={"device_id": message.device_id})
+        """One transaction for the batch; on failure, one per message (bad ones counted, skipped).
+
+        SQLite's "database is locked" (another process kept the writer past the busy timeout) says
+        nothing about the rows: the batch is retried whole, up to ``BUSY_RETRIES`` times, first.
+        """
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                await self._commit(batch)
+                return
+            except Exception as exc:
+                error = exc
+                if not is_sqlite_busy(exc) or attempt == BUSY_RETRIES:
+                    break
+                log.warning("mqtt batch found SQLite's writer busy; retrying it", extra={"size": len(batch)})
+        log.warning("mqtt batch failed; retrying message by message", exc_info=error)
+        for message in batch:
+            try:
+                await self._commit([message])
+            except Exception:
+                self.stats.fail()
+                log.exception("mqtt message failed", extra={"device_id": message.device_id})
 
     async def _commit(self, batch: Sequence[IngestMessage]) -> None:
         factory = self.session_factory or get_session_factory()
@@ -321,6 +351,22 @@ class MQTTEdgeConsumer:
             log.warning("mqtt publish failed", extra={"topic": topic})
             return False
         return True
+
+
+def _inbox(sink: Callable[[aiomqtt.Message], None]) -> type[asyncio.Queue[aiomqtt.Message]]:
+    """aiomqtt's incoming-message queue, replaced by a hand-off to ``sink``.
+
+    aiomqtt's own queue is unbounded and its iterator costs a task and an ``asyncio.wait`` per
+    message (three loop turns) while paho reads one packet per turn: under load that queue grew by
+    thousands of messages paho had already acknowledged, invisible to every counter and lost at
+    shutdown. Here each message reaches the bounded, counted buffer as it is read.
+    """
+
+    class Inbox(asyncio.Queue[aiomqtt.Message]):
+        def put_nowait(self, item: aiomqtt.Message) -> None:
+            sink(item)
+
+    return Inbox
 
 
 async def run_cps_mqtt_consumer(consumer: MQTTEdgeConsumer, *, backoff_start: float = BACKOFF_START) -> None:

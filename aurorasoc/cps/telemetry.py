@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core import runtime
 from aurorasoc.core.config import get_settings
+from aurorasoc.core.db import take_sqlite_writer
 from aurorasoc.core.vocabulary import RuntimeMode, Severity
 from aurorasoc.cps import access
 from aurorasoc.cps.attestation import AttestationResponse, verify_response
@@ -84,6 +85,7 @@ class CPSIngest:
                 continue
             result.findings += self.engine.message(message.device_id, message.received_at)
             await self._dispatch(message, device, result)
+        await take_sqlite_writer(self.session)  # the reading and the Python work above hold no lock
         await self.devices.store_telemetry(rows)
         await self._raise_all(result, known)
         await self.session.flush()

@@ -1,0 +1,93 @@
+"""The MQTT consumer's path from paho's callback to the writer, without a broker or a database.
+
+Every message paho reads (and acknowledges) must land in the bounded, counted buffer at once; a
+backlog is stored in one turn; SQLite's "database is locked" retries the batch whole rather than
+message by message (each of which would wait out the busy timeout again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiomqtt
+import orjson
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from aurorasoc.core.config import get_settings
+from aurorasoc.cps.mqtt import BUSY_RETRIES, MQTTEdgeConsumer, _inbox
+from aurorasoc.cps.telemetry import IngestMessage
+
+
+def _message(n: int, device: str = "d-1") -> aiomqtt.Message:
+    body = orjson.dumps({"metric": "t", "value": n})
+    return aiomqtt.Message(
+        f"aurora/sensors/{device}/telemetry", body, qos=1, retain=False, mid=n, properties=None
+    )
+
+
+def _consumer() -> MQTTEdgeConsumer:
+    return MQTTEdgeConsumer(get_settings().mqtt, namespace="aurora")
+
+
+def test_what_paho_reads_reaches_the_counted_buffer_and_nothing_waits_in_aiomqtts_queue():
+    consumer = _consumer()
+    inbox = _inbox(consumer.receive)(maxsize=0)  # as aiomqtt builds it
+    for n in range(3):
+        inbox.put_nowait(_message(n))
+    inbox.put_nowait(aiomqtt.Message("aurora/sensors/bad id!/telemetry", b"{}", 1, False, 9, None))
+    assert inbox.qsize() == 0
+    assert consumer.queue.qsize() == 3
+    assert (consumer.stats.received, consumer.stats.rejected) == (4, 1)
+
+
+async def test_a_backlog_is_taken_in_one_batch_beyond_the_usual_size():
+    consumer = _consumer()
+    for n in range(1200):
+        consumer.receive(_message(n, device=f"d-{n}"))
+    batch = await consumer.next_batch()
+    assert len(batch) == 1200 and consumer.queue.empty()
+
+
+def _locked() -> OperationalError:
+    return OperationalError("INSERT INTO cps_telemetry …", {}, Exception("database is locked"))
+
+
+async def test_a_busy_sqlite_writer_retries_the_batch_whole(monkeypatch: pytest.MonkeyPatch):
+    consumer = _consumer()
+    calls: list[int] = []
+
+    async def commit(batch: Sequence[IngestMessage]) -> None:
+        calls.append(len(batch))
+        if len(calls) <= BUSY_RETRIES:
+            raise _locked()
+
+    monkeypatch.setattr(consumer, "_commit", commit)
+    batch = [
+        m
+        for n in range(10)
+        if (m := consumer.accept(f"aurora/sensors/d-{n}/telemetry", b'{"metric":"t","value":1}'))
+    ]
+    await consumer.store(batch)
+    assert calls == [10] * (BUSY_RETRIES + 1)
+    assert consumer.stats.failed == 0
+
+
+async def test_any_other_failure_is_retried_message_by_message_and_counted(monkeypatch: pytest.MonkeyPatch):
+    consumer = _consumer()
+    calls: list[int] = []
+
+    async def commit(batch: Sequence[IngestMessage]) -> None:
+        calls.append(len(batch))
+        if len(batch) > 1 or batch[0].device_id == "d-3":
+            raise ValueError("a bad row")
+
+    monkeypatch.setattr(consumer, "_commit", commit)
+    batch = [
+        m
+        for n in range(5)
+        if (m := consumer.accept(f"aurora/sensors/d-{n}/telemetry", b'{"metric":"t","value":1}'))
+    ]
+    await consumer.store(batch)
+    assert calls == [5, 1, 1, 1, 1, 1]
+    assert consumer.stats.failed == 1
