@@ -32,7 +32,7 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly detail: unknown,
-    /** Seconds to wait before retrying (429 Retry-After). */
+    /** Seconds to wait before retrying (Retry-After of a 429 or a 503 `server_busy`). */
     readonly retryAfter?: number,
   ) {
     super(describe(status, detail));
@@ -44,12 +44,17 @@ export class ApiError extends Error {
       : undefined;
   }
 
+  /** The server is shedding load (bounded admission): wait for Retry-After, it is not down. */
+  get busy(): boolean {
+    return this.status === 503 && this.code === "server_busy";
+  }
+
   get unavailable(): boolean {
-    return this.status === 503;
+    return this.status === 503 && !this.busy;
   }
 
   get rateLimited(): boolean {
-    return this.status === 429;
+    return this.status === 429 || this.busy;
   }
 }
 
@@ -126,9 +131,10 @@ function failures(handle401: boolean): Middleware {
       if (response.ok) return undefined;
       const payload: unknown = await response.clone().json().catch(() => null);
       const detail = (payload as { detail?: unknown } | null)?.detail ?? null;
-      const retryAfter = response.status === 429 ? parseRetryAfter(response.headers.get("Retry-After")) : undefined;
+      const probe = new ApiError(response.status, detail);
+      const retryAfter = probe.rateLimited ? parseRetryAfter(response.headers.get("Retry-After")) : undefined;
       const error = new ApiError(response.status, detail, retryAfter);
-      if (retryAfter !== undefined) reportRateLimited(retryAfter);
+      if (retryAfter !== undefined) reportRateLimited(retryAfter, error.busy ? "Server busy" : "Rate limited");
       if (response.status === 401 && handle401) redirectToLogin();
       if (response.status === 409 && error.code === "mode_blocks_mutation") {
         onModeBlocked(`Blocked by the current mode: ${error.message}`);

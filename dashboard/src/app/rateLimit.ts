@@ -1,16 +1,23 @@
 /**
- * Rate-limit state shared by the API client and the UI: a 429 is "rate limited, retrying in N s",
- * never "backend not connected". The client reports each 429 with its Retry-After; queries retry
+ * Rate-limit state shared by the API client and the UI: a 429 is "rate limited, retrying in N s" and
+ * a 503 `server_busy` is "server busy, retrying in N s", never "backend not connected". The client reports each 429 with its Retry-After; queries retry
  * after that delay (main.tsx) and the banner counts down.
  */
 import { useSyncExternalStore } from "react";
 
 let until = 0;
+let reason = "Rate limited";
 const listeners = new Set<() => void>();
 
-export function reportRateLimited(retryAfterSeconds: number): void {
+/** A 429 says "Rate limited"; a 503 `server_busy` (the server shedding load) says "Server busy". */
+export function reportRateLimited(retryAfterSeconds: number, why = "Rate limited"): void {
   until = Math.max(until, Date.now() + retryAfterSeconds * 1000);
+  reason = why;
   listeners.forEach((notify) => notify());
+}
+
+export function retryReason(): string {
+  return reason;
 }
 
 /** The Retry-After of a 429 (seconds), defaulting to 5 s, capped at 120 s. */

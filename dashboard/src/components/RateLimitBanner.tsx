@@ -1,5 +1,5 @@
-/** "Rate limited, retrying in N s" while the server's Retry-After runs; hidden otherwise. */
-import { useRateLimitedUntil } from "../app/rateLimit";
+/** "Rate limited (or Server busy), retrying in N s" while the server's Retry-After runs; hidden otherwise. */
+import { retryReason, useRateLimitedUntil } from "../app/rateLimit";
 import { useNow } from "../hooks/useNow";
 
 export function RateLimitBanner() {
@@ -10,7 +10,7 @@ export function RateLimitBanner() {
   return (
     <div role="status" data-testid="rate-limited"
       className="fixed bottom-4 left-1/2 z-50 -translate-x-1/2 rounded bg-amber-900 px-4 py-2 text-sm text-amber-100 shadow">
-      Rate limited, retrying in {seconds} s
+      {retryReason()}, retrying in {seconds} s
     </div>
   );
 }

@@ -38,3 +38,22 @@ test("a 429 on a page's data keeps the page and retries it", async ({ page }) =>
   await expect.poll(() => calls, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
   await expect(page.getByTestId("user-menu")).toBeVisible();
 });
+
+test("a 503 server_busy (load shedding) is retried after Retry-After and shown as busy, not as an offline backend", async ({ page }) => {
+  await mockSession(page, { user: { username: "ana", role: "analyst", permissions: ["alerts:read"] } });
+  await mockMode(page, "real");
+  const busy = { detail: { code: "server_busy", message: "Too many expensive requests; retry shortly" } };
+  let calls = 0;
+  await page.route("**/api/v1/alerts?*", async (route) => {
+    calls += 1;
+    if (calls === 1) {
+      return route.fulfill({ status: 503, headers: { "Retry-After": "1" }, contentType: "application/json", body: JSON.stringify(busy) });
+    }
+    return route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(pageOf([])) });
+  });
+  await page.goto("/alerts");
+  await expect(page.getByTestId("rate-limited")).toHaveText(/^Server busy, retrying in 1 s$/);
+  await expect(page.getByTestId("backend-offline")).toHaveCount(0);
+  await expect.poll(() => calls, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+  await expect(page.getByTestId("rate-limited")).toHaveCount(0, { timeout: 5_000 });
+});
