@@ -1,8 +1,8 @@
 """Detection pipeline: store events in ``siem_logs``, run Sigma rules, raise alerts (spec §13.2 to §13.4).
 
-Events are handled in batches of at most ``BATCH_SIZE``: one bulk insert of the log rows, rule evaluation,
-one ``AlertService.create_many`` call, one commit — and only then the alert events are published, so
-consumers never see uncommitted alerts.
+Events are handled in batches of at most ``BATCH_SIZE``: rule evaluation (on SQLite before the write
+transaction starts), one bulk insert of the log rows, one ``AlertService.create_many`` call, one
+commit — and only then the alert events are published, so consumers never see uncommitted alerts.
 """
 
 from __future__ import annotations
@@ -146,6 +146,20 @@ async def _without_stored_arrivals(session: AsyncSession, rows: list[dict[str, A
     known = select(SiemLogModel.fingerprint).where(SiemLogModel.fingerprint.in_(arrivals))
     stored = set((await session.scalars(known)).all())
     return [row for row in rows if row["time_source"] == "record" or row["fingerprint"] not in stored]
+
+
+async def _not_stored(session: AsyncSession, batch: list[NormalizedEvent]) -> list[NormalizedEvent]:
+    """The batch without the events whose fingerprint is stored already (a read: no write lock)."""
+    stored = set(
+        (
+            await session.scalars(
+                select(SiemLogModel.fingerprint).where(
+                    SiemLogModel.fingerprint.in_({fingerprint(e) for e in batch})
+                )
+            )
+        ).all()
+    )
+    return [event for event in batch if fingerprint(event) not in stored] if stored else batch
 
 
 async def _store_unseen(
@@ -316,14 +330,23 @@ class DetectionPipeline:
             total.merge(await self._process_batch(chunk))
         return total
 
+    def _evaluate(self, events: list[NormalizedEvent]) -> dict[int, list[RuleHit]]:
+        """The rule hits of each event (stateless, pure CPU), keyed by the event object's identity."""
+        with DETECTION_EVAL.time():
+            return {id(event): self.engine.evaluate(event) for event in events}
+
     def _detect(
-        self, batch: list[NormalizedEvent], ids: list[uuid.UUID], result: BatchResult
+        self,
+        batch: list[NormalizedEvent],
+        ids: list[uuid.UUID],
+        result: BatchResult,
+        evaluated: dict[int, list[RuleHit]],
     ) -> list[AlertCreate]:
         """Alerts for a batch: rule hits (unless they only feed correlations), correlation hits, EVE."""
         alerts: list[AlertCreate] = []
         correlation = self.engine.correlation
         for event, log_id in zip(batch, ids, strict=True):
-            hits = self.engine.evaluate(event)
+            hits = evaluated[id(event)]
             for hit in hits:
                 result.rule_hits[hit.rule.id] += 1
                 result.rule_titles[hit.rule.id] = hit.rule.title
@@ -339,13 +362,20 @@ class DetectionPipeline:
 
     async def _process_batch(self, batch: list[NormalizedEvent]) -> BatchResult:
         async with self.session_factory() as session:
-            fresh, ids = await _store_unseen(session, batch)
+            candidates, evaluated = batch, {}
+            if session.bind.dialect.name == "sqlite":
+                # SQLite has one writer for the whole store: the first INSERT takes it until the commit,
+                # so the rules run before it (on the events not stored yet), not while telemetry,
+                # alert writes and other batches wait.
+                candidates = await _not_stored(session, batch)
+                evaluated = self._evaluate(candidates)
+            fresh, ids = await _store_unseen(session, candidates)
             result = BatchResult(events=len(fresh), replayed=len(batch) - len(fresh))
             if not fresh:
                 await session.commit()
                 return result
-            with DETECTION_EVAL.time():
-                alerts = self._detect(fresh, ids, result)
+            evaluated = evaluated or self._evaluate(fresh)
+            alerts = self._detect(fresh, ids, result, evaluated)
             alerts += await match_indicators(session, fresh, ids, alerts)  # feed indicators (§27.3)
             await resolve_indicators(session, alerts)
             outcomes = await AlertService(session).create_many(alerts) if alerts else []

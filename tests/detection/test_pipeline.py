@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ import pytest
 import yaml
 from conftest import SHARED_DATA, require_data
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from aurorasoc.cli.rules import BUNDLED_RULES
 from aurorasoc.core.bus.current import get_bus
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
 from aurorasoc.core.vocabulary import NormalizedEvent
@@ -230,3 +233,33 @@ async def test_redelivered_events_are_not_stored_or_alerted_twice(app_db, engine
     assert {u: a.occurrence_count for u, a in after.items()} == {
         u: a.occurrence_count for u, a in before.items()
     }
+
+
+async def test_sqlite_rules_run_outside_the_write_lock_and_skip_stored_events(app_db, engine, monkeypatch):
+    """SQLite has one writer: evaluating rules while holding it would stall telemetry and alert writes."""
+    database = make_url(get_settings().database_url).database
+    assert database and make_url(get_settings().database_url).get_backend_name() == "sqlite"
+    original = engine.evaluate
+    writer_free: list[bool] = []
+
+    def evaluate(event: NormalizedEvent) -> Any:
+        probe = sqlite3.connect(database, timeout=0)
+        try:
+            probe.execute("BEGIN IMMEDIATE")  # fails with "database is locked" while a writer holds it
+            probe.rollback()
+            writer_free.append(True)
+        except sqlite3.OperationalError:
+            writer_free.append(False)
+        finally:
+            probe.close()
+        return original(event)
+
+    monkeypatch.setattr(engine, "evaluate", evaluate)
+    batch = events(ADMINS)
+    pipeline = DetectionPipeline(engine)
+    first = await pipeline.process(batch)
+    assert first.alerts_created > 0 and writer_free and all(writer_free)
+    evaluated = len(writer_free)
+    again = await pipeline.process(batch)
+    assert (again.events, again.replayed) == (0, len(batch))
+    assert len(writer_free) == evaluated  # stored events are not evaluated again
