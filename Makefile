@@ -6,7 +6,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install install-ml run test lint format typecheck pytest bench clean dashboard dashboard-types dashboard-test
+.PHONY: install install-ml run test lint format typecheck pytest bench clean dashboard dashboard-types dashboard-test \
+	dashboard-prep dashboard-browser
 
 # Operator console (dashboard/): Node 20 + npm; Playwright drives the system Chromium, never a download.
 DASH      := dashboard
@@ -48,13 +49,19 @@ dashboard-types: install
 		json.dump(create_app().openapi(), sys.stdout, indent=1, sort_keys=True)" > $(DASH)/src/api/openapi.json
 	cd $(DASH) && npm run gen:api
 
-# npm ci, typecheck, build, mocked Playwright specs (vite preview), live spec (real aurorasoc serve).
-dashboard-test: install
+# npm ci, typecheck and a fresh production build (what both browser lanes serve).
+dashboard-prep: install
 	cd $(DASH) && npm ci --no-audit --no-fund && npm run typecheck
 	rm -f $(WEB_STAMP) && $(MAKE) --no-print-directory dashboard
+
+# Mocked Playwright specs (vite preview), live specs (real aurorasoc serve), over the current build.
+dashboard-browser:
 	rm -rf $(DASH)/test-results
 	cd $(DASH) && npx playwright test
 	cd $(DASH) && npx playwright test --config playwright.live.config.ts
+
+dashboard-test: dashboard-prep
+	@$(MAKE) --no-print-directory dashboard-browser
 
 lint: install
 	$(BIN)/ruff check .
@@ -88,11 +95,15 @@ test-fast: install
 	$(BIN)/pytest -q -m "not integration and not slow" -n 2 -p no:cacheprovider $(PYTEST_ARGS)
 
 # The dashboard lane runs when Node and Chromium are present; under CI=true their absence fails.
-test: lint typecheck pytest
-	@if command -v npm >/dev/null 2>&1 && test -x "$(CHROMIUM_PATH)"; then \
-		$(MAKE) --no-print-directory dashboard-test; \
-	elif [ "$(CI)" = "true" ]; then \
-		echo "error: CI needs npm and Chromium ($(CHROMIUM_PATH)) for the dashboard lane"; exit 1; \
+# The static checks (ruff and import layering, mypy, and the console's npm ci, tsc and build) are
+# single-process tools: they run two at a time, each one's output kept together (-O).
+HAVE_DASH := $(shell command -v npm >/dev/null 2>&1 && test -x "$(CHROMIUM_PATH)" && echo 1)
+test: install
+	@if [ -z "$(HAVE_DASH)" ] && [ "$(CI)" = "true" ]; then \
+		echo "error: CI needs npm and Chromium ($(CHROMIUM_PATH)) for the dashboard lane"; exit 1; fi
+	@$(MAKE) --no-print-directory -j2 -O lint typecheck $(if $(HAVE_DASH),dashboard-prep)
+	@$(MAKE) --no-print-directory pytest
+	@if [ -n "$(HAVE_DASH)" ]; then $(MAKE) --no-print-directory dashboard-browser; \
 	else echo "note: skipping the dashboard lane (needs npm and Chromium at $(CHROMIUM_PATH))"; fi
 
 # Optional extra [ml]: sentence-transformers and the packaged all-MiniLM-L6-v2 model (semantic

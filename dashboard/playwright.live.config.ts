@@ -2,11 +2,16 @@
 import { defineConfig } from "@playwright/test";
 import { chromium } from "./playwright.config";
 
+const SOAK = /cps-fleet-soak\.spec\.ts$/;
+
 export default defineConfig({
   testDir: "tests/live",
   outputDir: "test-results/live",
   globalSetup: "./tests/live/global-setup.ts",
-  workers: 1,
+  // The CPS soak (its own server, two minutes of mostly waiting) runs beside the other specs, which
+  // share the global-setup server and its data and so stay one at a time. The soak is listed first so it
+  // starts first (it is the longest).
+  workers: 2,
   retries: 0,
   timeout: 60_000,
   reporter: [["list"]],
@@ -15,5 +20,8 @@ export default defineConfig({
     launchOptions: chromium,
     trace: "retain-on-failure",
   },
-  projects: [{ name: "chromium-live", use: { browserName: "chromium" } }],
+  projects: [
+    { name: "chromium-live-soak", testMatch: SOAK, workers: 1, use: { browserName: "chromium" } },
+    { name: "chromium-live", testIgnore: SOAK, workers: 1, use: { browserName: "chromium" } },
+  ],
 });

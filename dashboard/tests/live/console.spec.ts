@@ -168,6 +168,7 @@ test.describe.serial("live console", () => {
   });
 
   test("every page renders real content (screenshots)", async ({ page }) => {
+    test.setTimeout(120_000); // 28 pages with screenshots, then an analyzer run: ~40 s on a busy machine
     await signIn(page);
     const pages: Array<[string, string]> = [
       ["/", "overview"],

@@ -54,6 +54,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     AURORA_RATE_LIMIT_REQUESTS: "100000",
     AURORA_RATE_LIMIT_WRITES: "100000",
     AURORA_RATE_LIMIT_AUTH: "100000",
+    // The fast deterministic embedder, as in the Python suite: with the [ml] extra (CI) "auto" loads
+    // MiniLM (~30 CPU-s) on the first memory write, in the middle of a timed spec. MiniLM itself is
+    // tested by tests/memory/test_memory_minilm.py.
+    AURORA_EMBEDDER: "hashing",
   };
   delete env.AURORA_ADMIN_PASSWORD; // exercise the real first-start bootstrap
   // A firmware signing key made for this run: the server gets the public half, the spec signs with
