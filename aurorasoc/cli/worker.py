@@ -13,20 +13,21 @@ import contextlib
 import os
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import structlog
 import typer
 
 from aurorasoc.cli.common import fail
-from aurorasoc.core.bus.base import BusMessage, EventBus, Handler, set_bus
+from aurorasoc.core.bus.base import BatchHandler, BusMessage, EventBus, Handler, set_bus
 from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher
 from aurorasoc.core.config import get_settings
 
 log = structlog.get_logger(__name__)
 DRAIN_TIMEOUT_SECONDS = 60.0
+_M = TypeVar("_M", BusMessage, list[BusMessage])  # what a handler takes: one message, or a batch
 NO_REDIS = (
     "workers need AURORA_REDIS_URL (the Redis shared with the API); the embedded `aurorasoc serve` needs none"
 )
@@ -51,8 +52,8 @@ class _Gate:
         self.idle = asyncio.Event()
         self.idle.set()
 
-    def wrap(self, handler: Handler) -> Handler:
-        async def guarded(message: BusMessage) -> None:
+    def wrap(self, handler: Callable[[_M], Awaitable[None]]) -> Callable[[_M], Awaitable[None]]:
+        async def guarded(message: _M) -> None:
             if self.stopping.is_set():
                 await asyncio.Future()  # never resolves: the entry stays pending for another consumer
             self.idle.clear()
@@ -90,6 +91,19 @@ class _GatedBus:
         batch_size: int = 10,
     ) -> None:
         self.inner.subscribe(
+            stream, group, self.gate.wrap(handler), consumer=self.consumer, batch_size=self.batch_size
+        )
+
+    def subscribe_batch(
+        self,
+        stream: str,
+        group: str,
+        handler: BatchHandler,
+        *,
+        consumer: str | None = None,
+        batch_size: int = 100,
+    ) -> None:
+        self.inner.subscribe_batch(
             stream, group, self.gate.wrap(handler), consumer=self.consumer, batch_size=self.batch_size
         )
 

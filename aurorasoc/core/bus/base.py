@@ -20,6 +20,10 @@ class BusMessage:
 
 
 Handler = Callable[[BusMessage], Awaitable[None]]
+# Handles the entries read together in one call (one transaction for all of them, say). When it
+# raises, each entry is delivered again alone (a one-message batch) under the usual retries and
+# dead-lettering, so one bad entry never takes its batch with it.
+BatchHandler = Callable[[list[BusMessage]], Awaitable[None]]
 
 AGENT_TASKS_STREAM = "aurora:agent:tasks"
 AGENT_DEAD_LETTER = "aurora:agent:dead_letter"
@@ -46,6 +50,16 @@ class EventBus(Protocol):
         *,
         consumer: str | None = None,
         batch_size: int = 10,
+    ) -> None: ...
+
+    def subscribe_batch(
+        self,
+        stream: str,
+        group: str,
+        handler: BatchHandler,
+        *,
+        consumer: str | None = None,
+        batch_size: int = 100,
     ) -> None: ...
 
 
