@@ -222,8 +222,7 @@ class CaseCorrelator:
             for linked in [as_peer[i] for i in result.linked_alert_ids if i in as_peer]:
                 linked.case_id = result.case_id  # later alerts of the batch see the case
         await self.session.flush()
-        skipped = {a.id: CorrelationResult(case_id=a.case_id, skipped="already_in_case") for a in alerts}
-        return [placed.get(a.id) or skipped[a.id] for a in alerts]
+        return [placed.get(a.id) or _not_placed(a) for a in alerts]
 
     async def _place(
         self, alert: AlertModel, new: Facts, peers: list[Peer], common: frozenset[str]
@@ -268,13 +267,20 @@ class CaseCorrelator:
         A conditional ``UPDATE`` (it writes nothing new) rather than ``SELECT … FOR UPDATE`` because
         SQLite has no row locks: there the statement takes the database's writer, on PostgreSQL the
         rows' locks, and on both it reads the latest committed ``case_id``. An alert found in a case
-        gets that case in memory, so it is neither moved nor pulled along.
+        gets that case in memory, so it is neither moved nor pulled along. On PostgreSQL a row another
+        transaction holds (an ingest folding a repeat into it) is skipped, not waited for: waiting
+        while holding the batch's rows deadlocked with ingest; such an alert comes back ``busy``.
         """
         if not wanted:
             return set()
+        unlocked = (
+            select(AlertModel.id)
+            .where(AlertModel.id.in_([a.id for a in wanted]), AlertModel.case_id.is_(None))
+            .with_for_update(skip_locked=True)
+        )
         claim = (
             update(AlertModel)
-            .where(AlertModel.id.in_([a.id for a in wanted]), AlertModel.case_id.is_(None))
+            .where(AlertModel.id.in_(unlocked))
             .values(case_id=None)
             .returning(AlertModel.id)
             .execution_options(synchronize_session=False)
@@ -340,6 +346,12 @@ class CaseCorrelator:
         """The ``alert_correlated`` entry: the strongest reason in words, all of them in data."""
         data = {"reasons": [r.as_data() for r in reasons], "alert_id": str(alert.id)}
         self.cases._entry(target, "alert_correlated", ACTOR, reasons[0].describe(self.window_minutes), data)
+
+
+def _not_placed(alert: AlertModel) -> CorrelationResult:
+    if alert.case_id is None:  # its row was locked by another transaction: try again later
+        return CorrelationResult(skipped="busy")
+    return CorrelationResult(case_id=alert.case_id, skipped="already_in_case")
 
 
 def _lookup(alert: AlertModel, new: Facts) -> Lookup:
