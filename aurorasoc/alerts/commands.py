@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.alerts.events import AlertEvent, publish_alert_event
+from aurorasoc.alerts.events import AlertEvent, publish_alert_events
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core.auth import Principal
@@ -102,5 +102,4 @@ class AlertCommands:
 
     @staticmethod
     async def _publish(events: Sequence[tuple[AlertModel, AlertEvent]]) -> None:
-        for alert, event in events:
-            await publish_alert_event(alert, event)
+        await publish_alert_events(events)

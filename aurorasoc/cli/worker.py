@@ -81,6 +81,9 @@ class _GatedBus:
     async def publish(self, stream: str, data: dict[str, Any]) -> str:
         return await self.inner.publish(stream, data)
 
+    async def publish_many(self, stream: str, items: list[dict[str, Any]]) -> None:
+        await self.inner.publish_many(stream, items)
+
     def subscribe(
         self,
         stream: str,

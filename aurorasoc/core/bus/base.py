@@ -42,6 +42,8 @@ class EventBus(Protocol):
 
     async def publish(self, stream: str, data: dict[str, Any]) -> str: ...
 
+    async def publish_many(self, stream: str, items: list[dict[str, Any]]) -> None: ...
+
     def subscribe(
         self,
         stream: str,

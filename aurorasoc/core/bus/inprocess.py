@@ -78,6 +78,10 @@ class InProcessBus:
             queue.put_nowait(message)
         return message.id
 
+    async def publish_many(self, stream: str, items: list[dict[str, Any]]) -> None:
+        for data in items:
+            await self.publish(stream, data)
+
     def subscribe(
         self,
         stream: str,
