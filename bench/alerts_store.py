@@ -188,13 +188,25 @@ async def creation(client: httpx.AsyncClient, gen: Generator, count: int, client
     )
 
 
-def pipeline_backlog(redis_url: str) -> int:
-    """Entries of ``aurora:alerts`` the alert pipeline has not acknowledged (pending + not yet read)."""
+def pipeline_backlog(redis_url: str) -> tuple[int, int]:
+    """Entries of ``aurora:alerts`` the alert pipeline has still to handle (pending + not yet read),
+    and how many were trimmed (maxlen) before it read them: alerts it never correlated.
+
+    Redis's ``lag`` stays inflated by the trimmed entries once the group has read everything, so a
+    group whose last delivered id is the stream's last one has nothing left to read.
+    """
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        groups = redis.Redis.from_url(redis_url).xinfo_groups("aurora:alerts")
+        groups = client.xinfo_groups("aurora:alerts")
+        last = client.xinfo_stream("aurora:alerts")["last-generated-id"]
     except redis.ResponseError:  # no stream yet: nothing published
-        return 0
-    return sum(int(g["pending"]) + int(g.get("lag") or 0) for g in groups if g["name"] == b"alert-pipeline")
+        return 0, 0
+    for g in (g for g in groups if g["name"] == "alert-pipeline"):
+        unread = int(g.get("lag") or 0)
+        if g["last-delivered-id"] == last:
+            return int(g["pending"]), unread
+        return int(g["pending"]) + unread, 0
+    return 0, 0
 
 
 async def drain(redis_url: str, patience: float) -> Figure:
@@ -202,16 +214,17 @@ async def drain(redis_url: str, patience: float) -> Figure:
     server (they were measured while it still worked through the load). The figure is the alert
     events it handled per second (and per server CPU-second): every event it reads, the created
     ones being those it correlates."""
-    backlog = {"first": pipeline_backlog(redis_url), "left": 0}
+    backlog = {"first": pipeline_backlog(redis_url)[0], "left": 0}
 
     async def work() -> str:
-        left = backlog["first"]
+        left, trimmed = backlog["first"], 0
         deadline = time.monotonic() + patience
         while left and time.monotonic() < deadline:  # polled: Redis's state, no event to wait on
             await asyncio.sleep(0.5)
-            left = pipeline_backlog(redis_url)
+            left, trimmed = pipeline_backlog(redis_url)
         backlog["left"] = left
-        return f"{backlog['first']:,} alert events were waiting, {left:,} still are"
+        lost = f"; {trimmed:,} were trimmed before it read them" if trimmed else ""
+        return f"{backlog['first']:,} alert events were waiting, {left:,} still are{lost}"
 
     wall, cpu, detail = await _timed(work)
     rate = (backlog["first"] - backlog["left"]) / wall if wall else 0.0
