@@ -12,21 +12,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.alerts.events import AlertEvent, publish_alert_event
+from aurorasoc.alerts.events import AlertEvent, publish_alert_events
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.core.auth import Principal
 from aurorasoc.core.db import serialized_writes
 from aurorasoc.core.vocabulary import AlertCreate, AlertStatus
 from aurorasoc.core.web.audit_trail import audit_change
-
-if TYPE_CHECKING:  # cases sits above alerts: the annotation only
-    pass
 
 
 @dataclass(frozen=True)
@@ -85,5 +82,4 @@ class AlertCommands:
 
     @staticmethod
     async def _publish(events: Sequence[tuple[AlertModel, AlertEvent]]) -> None:
-        for alert, event in events:
-            await publish_alert_event(alert, event)
+        await publish_alert_events(events)

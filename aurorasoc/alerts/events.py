@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -27,6 +28,12 @@ def alert_event_payload(alert: AlertModel, event: AlertEvent) -> dict[str, Any]:
         "occurrence_count": alert.occurrence_count,
         "timestamp": datetime.now(UTC).isoformat(),
     }
+
+
+async def publish_alert_events(events: Sequence[tuple[AlertModel, AlertEvent]]) -> None:
+    """Publish several changes (committed) in one round trip where the bus can."""
+    if events:
+        await get_bus().publish_many(ALERTS_STREAM, [alert_event_payload(a, e) for a, e in events])
 
 
 async def publish_alert_event(alert: AlertModel, event: AlertEvent) -> str:

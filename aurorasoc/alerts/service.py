@@ -170,7 +170,7 @@ class AlertService:
             chunk = folded[start : start + size]
             params = {f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()}
             result = await self.session.scalars(
-                select(AlertModel).from_statement(alert_upsert(len(chunk))),
+                alert_upsert(len(chunk)),
                 params,
                 execution_options={"populate_existing": True},
             )

@@ -12,9 +12,12 @@ database; :class:`CaseCorrelator` only looks candidates up and writes through :c
   ranked above the plain host match). Sharing only a technique, a log source or an observable that is
   not an indicator never links. Built-in service accounts (SYSTEM, LOCAL SERVICE, machine accounts
   ``HOST$``…) are not users for this purpose: every Windows host has them.
-* The look-up is one bounded, indexed query per alert (``PEER_SCAN_LIMIT`` newest peers), never a
-  load of every open case. A case is therefore found through its alerts; a hand-made case without
-  alerts is not a candidate.
+* The look-up is bounded and indexed (``cases.peers``: at most ``PEER_SCAN_LIMIT`` newest peers per
+  alert, one statement per batch), never a load of every open case. A case is therefore found
+  through its alerts; a hand-made case without alerts is not a candidate.
+* A batch (:meth:`CaseCorrelator.correlate_many`) is correlated in one pass, in order: an alert
+  sees the cases the alerts before it joined or opened, so two alerts of one batch sharing a host
+  land in one case.
 * Linking goes through ``CaseService.link_alert`` followed by the ``alert_correlated`` entry that
   records every reason (kind, value, peer alert). With no matching case, only the best un-cased
   peer (most reasons, then most recently seen) is pulled into the new case with the new alert.
@@ -32,25 +35,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.cases.lifecycle import FINISHED
 from aurorasoc.cases.models import CaseModel
+from aurorasoc.cases.peers import Lookup, Peer, find_peers
 from aurorasoc.cases.service import TITLE_MAX, CaseService
 from aurorasoc.core import runtime
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.metrics import CASES_CREATED
-from aurorasoc.core.vocabulary import AlertStatus, CaseSource, CaseStatus, Severity
+from aurorasoc.core.vocabulary import CaseSource, CaseStatus, Severity
 from aurorasoc.intel import attack
-from aurorasoc.intel.models import AlertIOCModel, IOCModel
 from aurorasoc.intel.observables import common_values
 
 ACTOR = "correlator"
 ENTITY_PREFIXES = ("host:", "user:", "device:")
-CLOSED_ALERT_STATUSES = (AlertStatus.RESOLVED.value, AlertStatus.FALSE_POSITIVE.value)
-PEER_SCAN_LIMIT = 500
+_FINISHED = frozenset(s.value for s in FINISHED)
 ReasonKind = Literal["shared_ioc", "tactic_chain", "shared_entity"]
 _STRENGTH: dict[str, int] = {"shared_ioc": 0, "tactic_chain": 1, "shared_entity": 2}
 MIN_CHAIN_TACTICS = 2
@@ -76,7 +79,7 @@ class Facts:
         return frozenset(t for tid in self.techniques for t in attack.tactics_for(tid))
 
     @classmethod
-    def of_alert(cls, alert: AlertModel) -> Facts:
+    def of_alert(cls, alert: AlertModel | Peer) -> Facts:
         assets = [*(alert.affected_assets or [])]
         assets += [f"host:{alert.host}"] if alert.host else []
         assets += [f"user:{alert.user_name}"] if alert.user_name else []
@@ -192,21 +195,42 @@ class CaseCorrelator:
         detection = get_settings().detection
         self.window_minutes = detection.correlation_window_minutes
         self.min_severity = Severity(detection.auto_case_min_severity)
+        self._case_rows: dict[uuid.UUID, CaseModel | None] = {}  # cases read during this batch
 
     async def correlate(self, alert: AlertModel) -> CorrelationResult:
         """Link ``alert`` to its best case or open one; flushes, never commits (pipeline write)."""
+        return (await self.correlate_many([alert]))[0]
+
+    async def correlate_many(self, alerts: Sequence[AlertModel]) -> list[CorrelationResult]:
+        """Correlate a batch in one pass, in order; an alert sees the cases of those before it.
+
+        The batch's alerts are claimed with one statement and their peers read with another; the
+        rest is per alert, in memory, except the claim of an un-cased peer a new case pulls in.
+        """
         if not runtime.write_allowed("pipeline"):
-            return CorrelationResult(skipped="mode_blocks_pipeline")
-        if alert.case_id is not None:
-            return CorrelationResult(case_id=alert.case_id, skipped="already_in_case")
-        new = Facts.of_alert(alert)
-        peers = await self._peers(alert, new)
-        common = await self._common(new, peers)
+            return [CorrelationResult(skipped="mode_blocks_pipeline") for _ in alerts]
+        free = await self._claim([a for a in alerts if a.case_id is None])
+        todo = [a for a in alerts if a.id in free]
+        facts = [Facts.of_alert(a) for a in todo]
+        peers = await self._peers([_lookup(a, f) for a, f in zip(todo, facts, strict=True)])
+        common = await self._common(facts, peers)
+        as_peer = {p.id: p for mine in peers for p in mine}
+        placed: dict[uuid.UUID, CorrelationResult] = {}
+        for alert, new, mine in zip(todo, facts, peers, strict=True):
+            if alert.case_id is not None:  # an alert before it in the batch pulled it into its case
+                continue
+            placed[alert.id] = result = await self._place(alert, new, mine, common)
+            for linked in [as_peer[i] for i in result.linked_alert_ids if i in as_peer]:
+                linked.case_id = result.case_id  # later alerts of the batch see the case
+        await self.session.flush()
+        return [placed.get(a.id) or _not_placed(a) for a in alerts]
+
+    async def _place(
+        self, alert: AlertModel, new: Facts, peers: list[Peer], common: frozenset[str]
+    ) -> CorrelationResult:
         best_case = pick_best(await self._score_cases(new, peers, common))
         if best_case is not None:
             target, reasons = best_case
-            if not await self._claim(alert):
-                return CorrelationResult(case_id=alert.case_id, skipped="already_in_case")
             await self._link(target, alert, reasons)
             return CorrelationResult(case_id=target.id, reasons=reasons, linked_alert_ids=[alert.id])
         loose = [p for p in peers if p.case_id is None]
@@ -214,115 +238,95 @@ class CaseCorrelator:
             [(p, match_reasons(new, [Facts.of_alert(p)], common), p.last_seen_at) for p in loose]
         )
         peer, reasons = best_peer or (None, [])
+        if peer is not None and not await self._claim([peer]):
+            peer, reasons = None, []  # placed in a case meanwhile: the new case opens without it
         if peer is None and self._too_low(alert):
             return CorrelationResult(skipped="no_match")
-        if not await self._claim(alert, *([peer] if peer else [])):
-            return CorrelationResult(case_id=alert.case_id, skipped="already_in_case")
-        if peer is not None and peer.case_id is not None:
-            peer, reasons = None, []  # placed in a case meanwhile: the new case opens without it
-            if self._too_low(alert):
-                return CorrelationResult(skipped="no_match")
         created = await self._open_case(alert, peer, reasons)
         linked = [alert.id] + ([peer.id] if peer else [])
         return CorrelationResult(case_id=created.id, created=True, reasons=reasons, linked_alert_ids=linked)
 
-    @staticmethod
-    def _lookups(new: Facts) -> list[ColumnElement[bool]]:
-        """One indexed condition per entity kind and one for the alert's indicators."""
-        hosts = [e[5:].lower() for e in new.entities if e.startswith("host:")]
-        users = [e[5:].lower() for e in new.entities if e.startswith("user:")]
-        conditions: list[ColumnElement[bool]] = []
-        if hosts:
-            conditions.append(func.lower(AlertModel.host).in_(hosts))
-        if users:
-            conditions.append(func.lower(AlertModel.user_name).in_(users))
-        if new.iocs:
-            shared = (
-                select(AlertIOCModel.alert_id)
-                .join(IOCModel, IOCModel.id == AlertIOCModel.ioc_id)
-                .where(IOCModel.value.in_(sorted(new.iocs)))
-            )
-            conditions.append(AlertModel.id.in_(shared))
-        return conditions
-
-    async def _peers(self, alert: AlertModel, new: Facts) -> list[AlertModel]:
+    async def _peers(self, lookups: list[Lookup]) -> list[list[Peer]]:
         """Open alerts sharing an entity or indicator whose event time comes within the window."""
-        conditions = self._lookups(new)
-        if not conditions:
-            return []
-        window = timedelta(minutes=self.window_minutes)
-        stmt = (
-            select(AlertModel)
-            .where(
-                or_(*conditions),
-                AlertModel.id != alert.id,
-                AlertModel.status.not_in(CLOSED_ALERT_STATUSES),
-                AlertModel.last_seen_at >= alert.first_seen_at - window,
-                AlertModel.first_seen_at <= alert.last_seen_at + window,
-            )
-            .order_by(AlertModel.last_seen_at.desc())
-            .limit(PEER_SCAN_LIMIT)
-        )
-        return list((await self.session.scalars(stmt)).all())
+        return await find_peers(self.session, lookups, timedelta(minutes=self.window_minutes))
 
-    async def _common(self, new: Facts, peers: Sequence[AlertModel]) -> frozenset[str]:
-        """The common ones among the indicators ``new`` shares with a peer: only those could count,
-        and asking costs two queries over the observables table per alert, so it is asked only then."""
-        shared = new.iocs.intersection(ioc for peer in peers for ioc in peer.iocs or [])
+    async def _common(self, facts: Sequence[Facts], peers: Sequence[Sequence[Peer]]) -> frozenset[str]:
+        """The common ones among the indicators an alert shares with a peer: only those could
+        count, and asking scans the observables table, so it is asked once per batch and only then."""
+        shared: set[str] = set()
+        for new, mine in zip(facts, peers, strict=True):
+            shared |= new.iocs.intersection(i for p in mine for i in p.iocs or [])
         return frozenset(await common_values(self.session, shared)) if shared else frozenset()
 
     def _too_low(self, alert: AlertModel) -> bool:
         """Below the auto-case floor an alert opens a case only together with a matching peer."""
         return Severity(alert.severity).rank < self.min_severity.rank
 
-    async def _claim(self, alert: AlertModel, *others: AlertModel) -> bool:
-        """Lock the alerts about to be placed; False when ``alert`` is already in a case.
+    async def _claim(self, wanted: Sequence[AlertModel | Peer]) -> set[uuid.UUID]:
+        """Lock the alerts about to be placed; returns those still in no case.
 
         A conditional ``UPDATE`` (it writes nothing new) rather than ``SELECT … FOR UPDATE`` because
         SQLite has no row locks: there the statement takes the database's writer, on PostgreSQL the
         rows' locks, and on both it reads the latest committed ``case_id``. An alert found in a case
-        gets that case in memory, so the caller neither moves it nor pulls it along.
+        gets that case in memory, so it is neither moved nor pulled along. On PostgreSQL a row another
+        transaction holds (an ingest folding a repeat into it) is skipped, not waited for: waiting
+        while holding the batch's rows deadlocked with ingest; such an alert comes back ``busy``.
         """
-        wanted = [alert, *others]
-        stmt = (
-            update(AlertModel)
+        if not wanted:
+            return set()
+        unlocked = (
+            select(AlertModel.id)
             .where(AlertModel.id.in_([a.id for a in wanted]), AlertModel.case_id.is_(None))
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(AlertModel)
+            .where(AlertModel.id.in_(unlocked))
             .values(case_id=None)
             .returning(AlertModel.id)
             .execution_options(synchronize_session=False)
         )
-        free = set((await self.session.scalars(stmt)).all())
-        for taken in [a for a in wanted if a.id not in free]:
-            await self.session.refresh(taken, ["case_id"])
-        return alert.id in free
+        free = set((await self.session.scalars(claim)).all())
+        taken = [a for a in wanted if a.id not in free]
+        if taken:
+            stmt = select(AlertModel.id, AlertModel.case_id).where(AlertModel.id.in_([a.id for a in taken]))
+            cases: dict[uuid.UUID, uuid.UUID | None] = dict((await self.session.execute(stmt)).tuples().all())
+            for alert in taken:
+                if isinstance(alert, AlertModel):
+                    set_committed_value(alert, "case_id", cases.get(alert.id))
+                else:
+                    alert.case_id = cases.get(alert.id)
+        return free
 
     async def _score_cases(
-        self, new: Facts, peers: Sequence[AlertModel], common: frozenset[str]
+        self, new: Facts, peers: Sequence[Peer], common: frozenset[str]
     ) -> list[tuple[CaseModel, list[Reason], datetime]]:
-        by_case: dict[uuid.UUID, list[AlertModel]] = {}
+        by_case: dict[uuid.UUID, list[Peer]] = {}
         for peer in peers:
             if peer.case_id is not None:
                 by_case.setdefault(peer.case_id, []).append(peer)
-        if not by_case:
-            return []
-        stmt = select(CaseModel).where(
-            CaseModel.id.in_(list(by_case)), CaseModel.status.not_in([s.value for s in FINISHED])
-        )
         scored = []
-        for case in (await self.session.scalars(stmt)).all():
+        for case in await self._open_cases(list(by_case)):
             members = by_case[case.id]
             reasons = match_reasons(new, [Facts.of_alert(m) for m in members], common)
             scored.append((case, reasons, max(m.last_seen_at for m in members)))
         return scored
 
+    async def _open_cases(self, case_ids: list[uuid.UUID]) -> list[CaseModel]:
+        """The cases among ``case_ids`` that are not finished; each is read once per batch."""
+        missing = [i for i in case_ids if i not in self._case_rows]
+        if missing:
+            self._case_rows.update(dict.fromkeys(missing))
+            found = await self.session.scalars(select(CaseModel).where(CaseModel.id.in_(missing)))
+            self._case_rows.update((c.id, c) for c in found.all())
+        rows = [self._case_rows[i] for i in case_ids]
+        return [c for c in rows if c is not None and c.status not in _FINISHED]
+
     async def _link(self, target: CaseModel, alert: AlertModel, reasons: list[Reason]) -> None:
         await self.cases.link_alert(target, alert, ACTOR)
         self._explain(target, alert, reasons)
-        await self.session.flush()
 
-    async def _open_case(
-        self, alert: AlertModel, peer: AlertModel | None, reasons: list[Reason]
-    ) -> CaseModel:
+    async def _open_case(self, alert: AlertModel, peer: Peer | None, reasons: list[Reason]) -> CaseModel:
         created = await self.cases.create(
             title=f"Correlated: {alert.title}"[:TITLE_MAX],
             severity=alert.severity,
@@ -333,9 +337,9 @@ class CaseCorrelator:
             status=CaseStatus.OPEN,
             details="Auto-created from alert correlation",
         )
+        self._case_rows[created.id] = created
         if reasons:
             self._explain(created, alert, reasons)
-            await self.session.flush()
         CASES_CREATED.labels(CaseSource.CORRELATION.value).inc()
         return created
 
@@ -343,3 +347,20 @@ class CaseCorrelator:
         """The ``alert_correlated`` entry: the strongest reason in words, all of them in data."""
         data = {"reasons": [r.as_data() for r in reasons], "alert_id": str(alert.id)}
         self.cases._entry(target, "alert_correlated", ACTOR, reasons[0].describe(self.window_minutes), data)
+
+
+def _not_placed(alert: AlertModel) -> CorrelationResult:
+    if alert.case_id is None:  # its row was locked by another transaction: try again later
+        return CorrelationResult(skipped="busy")
+    return CorrelationResult(case_id=alert.case_id, skipped="already_in_case")
+
+
+def _lookup(alert: AlertModel, new: Facts) -> Lookup:
+    return Lookup(
+        alert_id=alert.id,
+        hosts=frozenset(e[5:].lower() for e in new.entities if e.startswith("host:")),
+        users=frozenset(e[5:].lower() for e in new.entities if e.startswith("user:")),
+        iocs=new.iocs,
+        first_seen_at=alert.first_seen_at,
+        last_seen_at=alert.last_seen_at,
+    )

@@ -22,7 +22,7 @@ from aurorasoc.detection.pipeline import BatchResult, DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.parsers import LimitExceeded, ParseError, parse_file
 from aurorasoc.siem.sources import record_ingest
-from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP, handle_alert_event
+from aurorasoc.workers.alert_pipeline import PIPELINE_BATCH, PIPELINE_GROUP, handle_alert_events
 
 LOG_SUFFIXES = frozenset(
     {".evtx", ".json", ".ndjson", ".jsonl", ".log", ".gz", ".txt", ".eve", ".cef", ".syslog"}
@@ -127,13 +127,13 @@ async def local_alert_pipeline(report: IngestReport) -> AsyncIterator[None]:
     bus = InProcessBus()
     set_bus(bus)
 
-    async def _correlate(message: BusMessage) -> None:
-        result = await handle_alert_event(message, bus)
-        if result is not None and result.case_id is not None:
-            report.alerts_filed += 1
-            report.cases_created += int(result.created)
+    async def _correlate(messages: list[BusMessage]) -> None:
+        for result in await handle_alert_events(messages, bus):
+            if result.case_id is not None:
+                report.alerts_filed += 1
+                report.cases_created += int(result.created)
 
-    bus.subscribe(ALERTS_STREAM, PIPELINE_GROUP, _correlate)
+    bus.subscribe_batch(ALERTS_STREAM, PIPELINE_GROUP, _correlate, batch_size=PIPELINE_BATCH)
     await bus.start()
     try:
         yield

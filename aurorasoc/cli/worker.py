@@ -24,7 +24,7 @@ import typer
 from aurorasoc.agents.worker import register_agent_worker
 from aurorasoc.cli.common import fail, run
 from aurorasoc.cli.shutdown import arm_exit_deadline, skip_final_collection
-from aurorasoc.core.bus.base import EventBus, Handler
+from aurorasoc.core.bus.base import BatchHandler, EventBus, Handler
 from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher
 from aurorasoc.core.bus.redis_streams import RedisStreamsBus
@@ -68,6 +68,9 @@ class _WorkerBus:
     async def publish(self, stream: str, data: dict[str, Any]) -> str:
         return await self.inner.publish(stream, data)
 
+    async def publish_many(self, stream: str, items: list[dict[str, Any]]) -> None:
+        await self.inner.publish_many(stream, items)
+
     def subscribe(
         self,
         stream: str,
@@ -78,6 +81,17 @@ class _WorkerBus:
         batch_size: int = 10,
     ) -> None:
         self.inner.subscribe(stream, group, handler, consumer=self.consumer, batch_size=self.batch_size)
+
+    def subscribe_batch(
+        self,
+        stream: str,
+        group: str,
+        handler: BatchHandler,
+        *,
+        consumer: str | None = None,
+        batch_size: int = 100,
+    ) -> None:
+        self.inner.subscribe_batch(stream, group, handler, consumer=self.consumer, batch_size=self.batch_size)
 
 
 def _register(role: Role) -> Callable[[EventBus], None]:

@@ -62,7 +62,10 @@ class AllowListEntryModel(_Keyed, Base):
 
 class IOCModel(_Mutable, Base):
     __tablename__ = "iocs"
-    __table_args__ = (UniqueConstraint("type", "value", name="uq_iocs_type_value"),)
+    __table_args__ = (
+        UniqueConstraint("type", "value", name="uq_iocs_type_value"),
+        Index("ix_iocs_value", "value"),  # correlation looks indicators up by value alone
+    )
 
     type: Mapped[str] = mapped_column(String(32), nullable=False)
     value: Mapped[str] = mapped_column(String(2048), nullable=False)
@@ -83,6 +86,7 @@ class IOCModel(_Mutable, Base):
 
 class AlertIOCModel(Base):
     __tablename__ = "alert_iocs"
+    __table_args__ = (Index("ix_alert_iocs_ioc_id", "ioc_id"),)  # the alerts of an indicator
 
     alert_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True

@@ -5,13 +5,14 @@ firing updates ``last_fired_at``/``fire_count``. Actions: ``run_playbook`` (only
 playbook whose ``severity_filter`` the alert meets; in ``dry_run`` a preview execution is
 recorded instead), ``create_case`` (unless the alert already has one), ``set_status``, and
 ``dispatch_agent`` (a task on ``aurora:agent:tasks`` for the agent fleet). In ``dummy`` mode
-nothing is evaluated. The alert pipeline calls :func:`evaluate_automation_rules` per new alert.
+nothing is evaluated. The alert pipeline calls :func:`evaluate_automation_rules` per batch of new alerts.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -101,23 +102,42 @@ class Firing:
     outcome: dict[str, Any]
 
 
-async def evaluate_automation_rules(session: AsyncSession, alert: AlertModel) -> list[Firing]:
-    """Fire every matching rule for ``alert`` (flushes; the caller commits)."""
-    if runtime.current_mode() is RuntimeMode.DUMMY:
+async def evaluate_automation_rules(session: AsyncSession, *alerts: AlertModel) -> list[Firing]:
+    """Fire every matching rule for each of ``alerts``, in order (flushes; the caller commits).
+
+    The rules are read once, and the alerts' indicator types only when there is a rule.
+    """
+    if runtime.current_mode() is RuntimeMode.DUMMY or not alerts:
         return []
     stmt = select(AutomationRuleModel).where(AutomationRuleModel.enabled.is_(True))
     rules = (
         await session.scalars(stmt.order_by(AutomationRuleModel.priority, AutomationRuleModel.created_at))
     ).all()
-    ioc_types = set(
-        (
-            await session.scalars(
-                select(IOCModel.type)
-                .join(AlertIOCModel, AlertIOCModel.ioc_id == IOCModel.id)
-                .where(AlertIOCModel.alert_id == alert.id)
-            )
-        ).all()
+    if not rules:
+        return []
+    ioc_types = await _ioc_types(session, [alert.id for alert in alerts])
+    firings = []
+    for alert in alerts:
+        firings += await _fire(session, rules, alert, ioc_types.get(alert.id, set()))
+    await session.flush()
+    return firings
+
+
+async def _ioc_types(session: AsyncSession, alert_ids: list[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+    stmt = (
+        select(AlertIOCModel.alert_id, IOCModel.type)
+        .join(IOCModel, AlertIOCModel.ioc_id == IOCModel.id)
+        .where(AlertIOCModel.alert_id.in_(alert_ids))
     )
+    found: dict[uuid.UUID, set[str]] = {}
+    for alert_id, ioc_type in (await session.execute(stmt)).tuples():
+        found.setdefault(alert_id, set()).add(ioc_type)
+    return found
+
+
+async def _fire(
+    session: AsyncSession, rules: Sequence[AutomationRuleModel], alert: AlertModel, ioc_types: set[str]
+) -> list[Firing]:
     firings = []
     now = utcnow()
     for rule in rules:
@@ -129,7 +149,6 @@ async def evaluate_automation_rules(session: AsyncSession, alert: AlertModel) ->
         rule.last_fired_at, rule.fire_count = now, rule.fire_count + 1
         firings.append(Firing(rule.id, rule.name, rule.action, outcome))
         log.info("automation_rule_fired", extra={"rule": rule.name, "alert_id": str(alert.id), **outcome})
-    await session.flush()
     return firings
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.correlation import CaseCorrelator
+from aurorasoc.cases.peers import Lookup, Peer
 from aurorasoc.core.models import AlertModel, CaseModel, TimelineEntryModel
 from aurorasoc.intel.service import index_alert_iocs
 
@@ -35,7 +36,7 @@ async def new_case(session: AsyncSession, title: str) -> CaseModel:
     return case
 
 
-async def link_behind_the_session(session: AsyncSession, alert: AlertModel, case: CaseModel) -> None:
+async def link_behind_the_session(session: AsyncSession, alert: AlertModel | Peer, case: CaseModel) -> None:
     """What an analyst's promotion or manual link, committed meanwhile, leaves in the row."""
     stmt = update(AlertModel).where(AlertModel.id == alert.id).values(case_id=case.id)
     await session.execute(stmt.execution_options(synchronize_session=False))
@@ -86,9 +87,9 @@ def link_after_peer_lookup(monkeypatch: pytest.MonkeyPatch, case: CaseModel) -> 
     """The analyst links the peers right after the correlator has read them (still un-cased)."""
     lookup = CaseCorrelator._peers
 
-    async def peers_then_link(self: CaseCorrelator, alert: AlertModel, new: Any) -> list[AlertModel]:
-        found = await lookup(self, alert, new)
-        for peer in found:
+    async def peers_then_link(self: CaseCorrelator, lookups: list[Lookup]) -> list[list[Peer]]:
+        found = await lookup(self, lookups)
+        for peer in [p for mine in found for p in mine]:
             await link_behind_the_session(self.session, peer, case)
         return found
 

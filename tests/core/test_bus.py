@@ -58,6 +58,17 @@ def failing(into: list[BusMessage], failures: int | None = None) -> Callable[[Bu
     return handle
 
 
+def batch_rejecting(poison: str, into: list[list[int]]) -> Callable[[list[BusMessage]], Awaitable[None]]:
+    """A batch handler that records each batch's ``n`` values and refuses any batch holding ``poison``."""
+
+    async def handle(messages: list[BusMessage]) -> None:
+        into.append([m.data["n"] for m in messages])
+        if any(m.data.get("tag") == poison for m in messages):
+            raise RuntimeError("poison in batch")
+
+    return handle
+
+
 @pytest.fixture
 async def inproc() -> AsyncIterator[InProcessBus]:
     bus = InProcessBus(max_deliveries=3, backoff_base=0)
@@ -89,6 +100,30 @@ class TestInProcessBus:
         await inproc.join("s", "workers")
         handled = [m.id for m in a + b]
         assert sorted(handled) == sorted(ids)  # each message handled exactly once
+
+    async def test_batch_subscribers_get_the_waiting_messages_together(self, inproc: InProcessBus) -> None:
+        batches: list[list[int]] = []
+        inproc.subscribe_batch("s", "g", batch_rejecting("none", batches), batch_size=3)
+        for n in range(5):
+            await inproc.publish("s", {"n": n})
+        await inproc.start()
+        await inproc.join("s", "g")
+        assert batches == [[0, 1, 2], [3, 4]]
+
+    async def test_a_failed_batch_is_delivered_one_by_one_and_only_the_bad_one_dead_letters(
+        self, inproc: InProcessBus
+    ) -> None:
+        batches: list[list[int]] = []
+        dead: list[BusMessage] = []
+        inproc.subscribe_batch("aurora:alerts", "g", batch_rejecting("bad", batches), batch_size=10)
+        inproc.subscribe(DEAD_LETTER, "ops", collector(dead))
+        for n in range(3):
+            await inproc.publish("aurora:alerts", {"n": n, "tag": "bad" if n == 1 else "good"})
+        await inproc.start()
+        await inproc.join("aurora:alerts", "g")
+        await inproc.join(DEAD_LETTER, "ops")
+        assert batches == [[0, 1, 2], [0], [1], [1], [1], [2]]  # the bad one: max_deliveries times
+        assert [d.data["data"]["n"] for d in dead] == [1]
 
     async def test_retry_sees_increasing_delivery_counts(self, inproc: InProcessBus) -> None:
         calls: list[BusMessage] = []
@@ -294,6 +329,34 @@ class TestRedisStreamsBus:
         await wait_until(lambda: len(got) == 5)
         await settled(raw, stream, "workers")
         assert len(got) == 5  # acknowledged entries are never delivered again
+
+    async def test_batch_is_read_and_acknowledged_together(
+        self, make_bus: BusFactory, raw: Redis, stream: str
+    ) -> None:
+        for n in range(4):
+            await make_bus().publish(stream, {"n": n})
+        bus = make_bus()
+        batches: list[list[int]] = []
+        bus.subscribe_batch(stream, "workers", batch_rejecting("none", batches), batch_size=10)
+        await bus.start()
+        await wait_until(lambda: sum(map(len, batches)) == 4)
+        await settled(raw, stream, "workers")
+        assert batches == [[0, 1, 2, 3]]
+
+    async def test_a_failed_batch_is_retried_one_by_one_and_only_the_bad_one_dead_letters(
+        self, make_bus: BusFactory, raw: Redis, stream: str
+    ) -> None:
+        for n in range(3):
+            await make_bus().publish(stream, {"n": n, "tag": "bad" if n == 1 else "good"})
+        bus = make_bus(max_deliveries=2)
+        batches: list[list[int]] = []
+        bus.subscribe_batch(stream, "workers", batch_rejecting("bad", batches), batch_size=10)
+        await bus.start()
+        await wait_until(lambda: len(batches) == 5)
+        await settled(raw, stream, "workers")
+        assert batches == [[0, 1, 2], [0], [1], [1], [2]]
+        entries = [orjson.loads(f["data"]) for _, f in await raw.xrange(DEAD_LETTER)]
+        assert [e["data"]["n"] for e in entries if e["source_stream"] == stream] == [1]
 
     async def test_failing_handler_dead_letters_after_max_deliveries(
         self, make_bus: BusFactory, raw: Redis, stream: str

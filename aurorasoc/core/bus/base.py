@@ -18,6 +18,10 @@ class BusMessage:
 
 
 Handler = Callable[[BusMessage], Awaitable[None]]
+# Handles the entries read together in one call (one transaction for all of them, say). When it
+# raises, each entry is delivered again alone (a one-message batch) under the usual retries and
+# dead-lettering, so one bad entry never takes its batch with it.
+BatchHandler = Callable[[list[BusMessage]], Awaitable[None]]
 
 AGENT_TASKS_STREAM = "aurora:agent:tasks"
 AGENT_DEAD_LETTER = "aurora:agent:dead_letter"
@@ -36,6 +40,8 @@ class EventBus(Protocol):
 
     async def publish(self, stream: str, data: dict[str, Any]) -> str: ...
 
+    async def publish_many(self, stream: str, items: list[dict[str, Any]]) -> None: ...
+
     def subscribe(
         self,
         stream: str,
@@ -44,4 +50,14 @@ class EventBus(Protocol):
         *,
         consumer: str | None = None,
         batch_size: int = 10,
+    ) -> None: ...
+
+    def subscribe_batch(
+        self,
+        stream: str,
+        group: str,
+        handler: BatchHandler,
+        *,
+        consumer: str | None = None,
+        batch_size: int = 100,
     ) -> None: ...

@@ -14,10 +14,10 @@ import logging
 import uuid
 from collections import defaultdict
 from contextvars import ContextVar
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from aurorasoc.core.bus.base import BusMessage, Handler, dead_letter_stream
+from aurorasoc.core.bus.base import BatchHandler, BusMessage, Handler, dead_letter_stream
 from aurorasoc.core.config import get_settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,15 @@ log = logging.getLogger(__name__)
 # consumes) must never wait for room in a queue: it would wait on itself, and every request that
 # publishes would then wait behind it - the whole server stalls once 10,000 messages are pending.
 _IN_HANDLER: ContextVar[bool] = ContextVar("aurora_bus_in_handler", default=False)
+
+
+@dataclass
+class _Subscription:
+    group: str
+    handler: Handler  # one message (a batch subscription's handler, given a batch of one)
+    queue: asyncio.Queue[BusMessage]
+    batch: BatchHandler | None = None
+    batch_size: int = 1
 
 
 class InProcessBus:
@@ -38,7 +47,7 @@ class InProcessBus:
         self.backoff_base = backoff_base
         self._maxsize = maxsize  # back-pressure on producers outside the bus; queues are unbounded
         self._queues: dict[str, dict[str, asyncio.Queue[BusMessage]]] = defaultdict(dict)
-        self._subscriptions: list[tuple[str, Handler, asyncio.Queue[BusMessage]]] = []
+        self._subscriptions: list[_Subscription] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
         self._room = asyncio.Condition()  # a consumer took a message: waiting producers look again
@@ -47,8 +56,8 @@ class InProcessBus:
         if self._running:
             return
         self._running = True
-        for group, handler, queue in self._subscriptions:
-            self._spawn(group, handler, queue)
+        for sub in self._subscriptions:
+            self._spawn(sub)
 
     async def close(self) -> None:
         self._running = False
@@ -69,6 +78,10 @@ class InProcessBus:
             queue.put_nowait(message)
         return message.id
 
+    async def publish_many(self, stream: str, items: list[dict[str, Any]]) -> None:
+        for data in items:
+            await self.publish(stream, data)
+
     def subscribe(
         self,
         stream: str,
@@ -78,10 +91,30 @@ class InProcessBus:
         consumer: str | None = None,
         batch_size: int = 10,
     ) -> None:
+        self._add(_Subscription(group, handler, self._queues[stream].setdefault(group, asyncio.Queue())))
+
+    def subscribe_batch(
+        self,
+        stream: str,
+        group: str,
+        handler: BatchHandler,
+        *,
+        consumer: str | None = None,
+        batch_size: int = 100,
+    ) -> None:
+        """The messages waiting (up to ``batch_size``) reach ``handler`` together; when it raises,
+        each is delivered again alone, with the usual retries and dead-lettering."""
+
+        async def alone(message: BusMessage) -> None:
+            await handler([message])
+
         queue = self._queues[stream].setdefault(group, asyncio.Queue())
-        self._subscriptions.append((group, handler, queue))
+        self._add(_Subscription(group, alone, queue, handler, batch_size))
+
+    def _add(self, sub: _Subscription) -> None:
+        self._subscriptions.append(sub)
         if self._running:
-            self._spawn(group, handler, queue)
+            self._spawn(sub)
 
     def pending(self, stream: str, group: str) -> int:
         queue = self._queues.get(stream, {}).get(group)
@@ -93,19 +126,45 @@ class InProcessBus:
         if queue is not None:
             await queue.join()
 
-    def _spawn(self, group: str, handler: Handler, queue: asyncio.Queue[BusMessage]) -> None:
-        self._tasks.append(asyncio.create_task(self._consume(group, handler, queue), name=f"bus:{group}"))
+    def _spawn(self, sub: _Subscription) -> None:
+        self._tasks.append(asyncio.create_task(self._consume(sub), name=f"bus:{sub.group}"))
 
-    async def _consume(self, group: str, handler: Handler, queue: asyncio.Queue[BusMessage]) -> None:
+    async def _consume(self, sub: _Subscription) -> None:
         _IN_HANDLER.set(True)  # this task's own context only
         while True:
-            message = await queue.get()
+            messages = [await sub.queue.get()]
+            while len(messages) < sub.batch_size and not sub.queue.empty():
+                messages.append(sub.queue.get_nowait())
             async with self._room:
                 self._room.notify_all()
             try:
-                await self._deliver(group, handler, message)
+                if not await self._deliver_batch(sub, messages):
+                    for message in messages:
+                        await self._deliver(sub.group, sub.handler, message)
             finally:
-                queue.task_done()
+                for _ in messages:
+                    sub.queue.task_done()
+
+    @staticmethod
+    async def _deliver_batch(sub: _Subscription, messages: list[BusMessage]) -> bool:
+        """One call for the whole batch; False (deliver one by one) when there is no batch
+        handler or it raised."""
+        if sub.batch is None:
+            return False
+        try:
+            await sub.batch(messages)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "bus batch handler failed on %s (%d messages), delivering them one by one: %s",
+                messages[0].stream,
+                len(messages),
+                f"{type(exc).__name__}: {exc}"[:2000],
+                extra={"group": sub.group, "stream": messages[0].stream},
+            )
+            return False
+        return True
 
     async def _deliver(self, group: str, handler: Handler, message: BusMessage) -> None:
         error = ""

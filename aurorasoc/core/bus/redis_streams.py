@@ -30,7 +30,7 @@ from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT, FieldT
 
-from aurorasoc.core.bus.base import BusMessage, Handler, dead_letter_stream
+from aurorasoc.core.bus.base import BatchHandler, BusMessage, Handler, dead_letter_stream
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.metrics import BUS_PUBLISH_FAILURES
 from aurorasoc.core.namespace import redis_key
@@ -53,6 +53,7 @@ class _Subscription:
     consumer: str
     batch_size: int
     key: str  # the stream's Redis key in this deployment's namespace
+    batch: BatchHandler | None = None  # entries read together go to it in one call
 
     @property
     def start_id(self) -> str:
@@ -166,8 +167,37 @@ class RedisStreamsBus:
         consumer: str | None = None,
         batch_size: int = 10,
     ) -> None:
+        self._add(stream, group, handler, consumer, batch_size)
+
+    def subscribe_batch(
+        self,
+        stream: str,
+        group: str,
+        handler: BatchHandler,
+        *,
+        consumer: str | None = None,
+        batch_size: int = 100,
+    ) -> None:
+        """Like :meth:`subscribe`, but the entries of one read reach ``handler`` together and are
+        acknowledged together; retries, claims and dead-lettering take them one by one."""
+
+        async def alone(message: BusMessage) -> None:
+            await handler([message])
+
+        self._add(stream, group, alone, consumer, batch_size, handler)
+
+    def _add(
+        self,
+        stream: str,
+        group: str,
+        handler: Handler,
+        consumer: str | None,
+        batch_size: int,
+        batch: BatchHandler | None = None,
+    ) -> None:
         name = consumer or f"{socket.gethostname()}:{os.getpid()}:{len(self._subscriptions)}"
-        sub = _Subscription(stream, group, handler, name, batch_size, redis_key(stream, self.namespace))
+        key = redis_key(stream, self.namespace)
+        sub = _Subscription(stream, group, handler, name, batch_size, key, batch)
         self._subscriptions.append(sub)
         if self._running:
             self._spawn(sub)
@@ -261,10 +291,34 @@ class RedisStreamsBus:
             sub.group, sub.consumer, {sub.key: ">"}, count=sub.batch_size, block=self.block_ms
         )
         for _stream, entries in response or []:
+            if sub.batch is not None and await self._process_batch(sub, sub.batch, entries):
+                continue
             for entry_id, fields in entries:
                 if not self._reading:
                     return
                 await self._process(sub, entry_id, fields, deliveries=1)
+
+    async def _process_batch(
+        self, sub: _Subscription, handler: BatchHandler, entries: list[tuple[str, dict[str, str]]]
+    ) -> bool:
+        """Deliver ``entries`` in one call and acknowledge them in one; False when that failed
+        (or one is malformed), so the caller delivers them one by one."""
+        try:
+            messages = [_to_message(sub.stream, fields, 1) for _entry_id, fields in entries]
+            await handler(messages)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "bus batch handler failed on %s (%d messages), delivering them one by one: %s",
+                sub.stream,
+                len(entries),
+                f"{type(exc).__name__}: {exc}"[:2000],
+                extra={"group": sub.group, "stream": sub.stream},
+            )
+            return False
+        await self.client.xack(sub.key, sub.group, *(entry_id for entry_id, _fields in entries))
+        return True
 
     async def _claim_idle(self, sub: _Subscription) -> None:
         """Take over entries another (crashed) consumer left pending for too long."""

@@ -1,0 +1,135 @@
+"""Peer look-up for case correlation (spec §27.4, §28): one bounded, indexed statement per batch.
+
+A *peer* of a new alert is an open alert sharing a host or a user with it (the indexes on
+``lower(host)`` / ``lower(user_name)`` with ``last_seen_at``) or an indicator (``iocs.value`` and
+``alert_iocs.ioc_id`` indexes), whose event-time span comes within the correlation window of the
+new alert's span. The candidates are the ``UNION`` of one index look-up per kind (an ``OR`` of the
+three made PostgreSQL walk the ``last_seen_at`` index through every newer alert instead); of them
+at most ``PEER_SCAN_LIMIT`` are read per new alert, newest first, so the work per alert grows with
+how often its host, user and indicators occur, never with the size of the store.
+
+The alerts of a batch are looked up together: a ``UNION ALL`` of one limited sub-select per alert,
+each tagged with the alert's position, returning only the columns correlation compares (no ORM
+objects). The statement is textual SQL, as in ``alerts.sql``: built as SQLAlchemy constructs, its
+shape changes with every batch, and building and compiling it cost more CPU than the whole
+correlation of the batch. Every value is a bound parameter. The rows are plain :class:`Peer`
+records whose ``case_id`` the correlator updates as it places alerts, so an alert of the batch sees
+the cases its predecessors joined.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import BindParameter, Integer, bindparam, column, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aurorasoc.alerts.models import OPEN_ALERT_PREDICATE, AlertModel
+
+PEER_SCAN_LIMIT = 500
+_COLUMNS = (
+    "id",
+    "case_id",
+    "host",
+    "user_name",
+    "affected_assets",
+    "iocs",
+    "mitre_techniques",
+    "source",
+    "first_seen_at",
+    "last_seen_at",
+)
+_TYPES = AlertModel.__table__.columns
+
+
+@dataclass
+class Peer:
+    """The columns of a peer alert that correlation compares; ``case_id`` follows the batch."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID | None
+    host: str | None
+    user_name: str | None
+    affected_assets: list[str]
+    iocs: list[str]
+    mitre_techniques: list[str]
+    source: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What one new alert is looked up by: lower-case hosts and users, indicator values, its span."""
+
+    alert_id: uuid.UUID
+    hosts: frozenset[str]
+    users: frozenset[str]
+    iocs: frozenset[str]
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+class _Statement:
+    """The batch's SQL text and its bound parameters, added part by part."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.params: list[BindParameter[Any]] = []
+
+    def bind(self, name: str, value: Any, column_name: str | None = None, *, many: bool = False) -> str:
+        type_ = _TYPES[column_name].type if column_name else None
+        self.params.append(bindparam(name, value, type_=type_, expanding=many))
+        return f":{name}"
+
+    def add(self, k: int, lookup: Lookup, window: timedelta) -> None:
+        """The newest ``PEER_SCAN_LIMIT`` peers of one alert, tagged with its position ``k``.
+
+        Only our own column names and constants go into the text; every value is bound.
+        """
+        since = self.bind(f"lo{k}", lookup.first_seen_at - window, "last_seen_at")
+        until = self.bind(f"hi{k}", lookup.last_seen_at + window, "first_seen_at")
+        branches = []
+        for kind, values in (("host", lookup.hosts), ("user_name", lookup.users)):
+            if values:
+                wanted = self.bind(f"{kind}{k}", sorted(values), many=True)
+                where = f"lower({kind}) IN {wanted} AND last_seen_at >= {since}"
+                branches.append(f"SELECT id FROM alerts WHERE {where}")  # noqa: S608
+        if lookup.iocs:
+            wanted = self.bind(f"ioc{k}", sorted(lookup.iocs), many=True)
+            join = "alert_iocs JOIN iocs ON iocs.id = alert_iocs.ioc_id"
+            branches.append(f"SELECT alert_iocs.alert_id FROM {join} WHERE iocs.value IN {wanted}")  # noqa: S608
+        if not branches:
+            return
+        itself = self.bind(f"id{k}", lookup.alert_id, "id")
+        self.parts.append(
+            f"SELECT * FROM (SELECT {k} AS position, {', '.join(_COLUMNS)} FROM alerts "  # noqa: S608
+            f"WHERE id IN ({' UNION '.join(branches)}) AND id != {itself} "
+            f"AND {OPEN_ALERT_PREDICATE} AND last_seen_at >= {since} AND first_seen_at <= {until} "
+            f"ORDER BY last_seen_at DESC LIMIT {PEER_SCAN_LIMIT}) AS peers{k}"
+        )
+
+
+async def find_peers(session: AsyncSession, lookups: Sequence[Lookup], window: timedelta) -> list[list[Peer]]:
+    """Per lookup, in order: its peers, newest first (one statement for all of them).
+
+    A peer shared by several alerts of the batch is one :class:`Peer` object, so a case it is
+    given later in the batch is seen by every alert that has it as a peer.
+    """
+    statement = _Statement()
+    for k, lookup in enumerate(lookups):
+        statement.add(k, lookup, window)
+    found: list[list[Peer]] = [[] for _ in lookups]
+    if not statement.parts:
+        return found
+    typed = [column("position", Integer), *(_TYPES[name] for name in _COLUMNS)]
+    stmt = text(" UNION ALL ".join(statement.parts)).bindparams(*statement.params).columns(*typed)
+    shared: dict[uuid.UUID, Peer] = {}
+    for position, *values in (await session.execute(stmt)).all():
+        peer = shared.get(values[0]) or shared.setdefault(values[0], Peer(*values))
+        found[int(position)].append(peer)
+    return found

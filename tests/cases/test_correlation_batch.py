@@ -1,0 +1,58 @@
+"""A batch of alerts is correlated in one pass (spec §28): an alert sees the cases the alerts
+before it in the same batch joined or opened. Runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aurorasoc.cases.correlation import CaseCorrelator
+from aurorasoc.core.models import AlertModel, CaseModel
+from aurorasoc.intel.service import index_alert_iocs
+
+
+async def stored(session: AsyncSession, **fields: Any) -> AlertModel:
+    values: dict[str, Any] = {"title": "alert", "severity": "critical", "source": "edr", "iocs": []}
+    alert = AlertModel(**{**values, **fields})
+    session.add(alert)
+    await session.flush()
+    await index_alert_iocs(session, [alert])
+    return alert
+
+
+async def case_count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(CaseModel)) or 0)
+
+
+async def test_alerts_of_one_batch_sharing_a_host_land_in_one_case(any_db_session: AsyncSession) -> None:
+    session = any_db_session
+    first = await stored(session, host="WS-7", affected_assets=["host:WS-7"])
+    second = await stored(session, host="ws-7", affected_assets=["host:ws-7"])
+    elsewhere = await stored(session, host="WS-8", affected_assets=["host:WS-8"])
+
+    results = await CaseCorrelator(session).correlate_many([first, second, elsewhere])
+
+    assert results[0].created and results[0].linked_alert_ids == [first.id, second.id]
+    assert results[1].skipped == "already_in_case" and results[1].case_id == results[0].case_id
+    assert results[2].created and results[2].case_id != results[0].case_id
+    assert first.case_id == second.case_id == results[0].case_id
+    assert await case_count(session) == 2
+
+
+async def test_a_later_alert_of_the_batch_joins_the_case_an_earlier_one_opened(
+    any_db_session: AsyncSession,
+) -> None:
+    session = any_db_session
+    opener = await stored(session, iocs=["evil.example"])
+    follower = await stored(session, iocs=["evil.example"], severity="low")
+    results = await CaseCorrelator(session).correlate_many([opener])
+    late = await stored(session, iocs=["evil.example"], severity="low")
+
+    [already, joined] = await CaseCorrelator(session).correlate_many([follower, late])
+
+    assert already.skipped == "already_in_case" and already.case_id == results[0].case_id
+    assert joined.case_id == results[0].case_id and not joined.created
+    assert [r.kind for r in joined.reasons] == ["shared_ioc"]
+    assert await case_count(session) == 1
