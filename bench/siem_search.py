@@ -10,6 +10,7 @@ CPU seconds of this process (on PostgreSQL the server's CPU is not included).
 
 Usage: .venv/bin/python bench/siem_search.py [--events 100000] [--db sqlite|postgresql|both]
        [--pg-url postgresql+asyncpg://postgres@127.0.0.1:5432/postgres] [--queries 40]
+       [--keep /tmp/siem-1m.db | --keep aurora_bench_siem_1m]
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from aurorasoc.core.models import Base
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.siem.models import SiemLogModel
 from aurorasoc.siem.search import LogFilters, SiemSearchService
 
 TARGET_MS = 100.0
@@ -122,40 +124,58 @@ SHAPES: dict[str, Callable[[random.Random], str]] = {
 
 
 @asynccontextmanager
-async def database(kind: str, pg_url: str) -> AsyncIterator[str]:
+async def database(kind: str, pg_url: str, keep: str | None) -> AsyncIterator[str]:
+    """A fresh store, dropped afterwards; with ``keep`` a named one (SQLite file / PostgreSQL database)
+    that survives the run, so a second run with the same name only times the searches."""
     if kind == "sqlite":
+        if keep:
+            yield f"sqlite+aiosqlite:///{keep}"  # an absolute path gives four slashes
+            return
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite+aiosqlite:///{Path(folder) / 'siem.db'}"
         return
     import asyncpg
 
-    name = f"aurora_bench_siem_{uuid.uuid4().hex[:8]}"
+    name = keep or f"aurora_bench_siem_{uuid.uuid4().hex[:8]}"
     admin = pg_url.replace("+asyncpg", "")
     conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
+    if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+        await conn.execute(f'CREATE DATABASE "{name}"')
     try:
         yield f"{pg_url.rsplit('/', 1)[0]}/{name}"
     finally:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
 
 
-async def run(kind: str, count: int, queries: int, pg_url: str, console: Console) -> None:
-    async with database(kind, pg_url) as url:
+async def load(kind: str, factory: async_sessionmaker[AsyncSession], count: int, console: Console) -> int:
+    """Events stored: ``count`` loaded now, or what a kept store holds already."""
+    async with factory() as session:
+        stored = int(await session.scalar(select(func.count()).select_from(SiemLogModel)) or 0)
+    if stored:
+        console.print(f"[{kind}] reusing {stored:,} stored events (--keep)")
+        return stored
+    pipeline = DetectionPipeline(SigmaEngine(), factory)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for batch in events(count):
+        await pipeline.process(batch)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    rate = f"{count / wall:,.0f}/s, {cpu:.0f} CPU s"
+    console.print(f"[{kind}] loaded {count:,} events in {wall:.0f} s ({rate})")
+    async with factory() as session, session.begin():
+        await session.execute(text("ANALYZE" if kind == "sqlite" else "ANALYZE siem_logs"))
+    return count
+
+
+async def run(args: argparse.Namespace, kind: str, console: Console) -> None:
+    count, queries = args.events, args.queries
+    async with database(kind, args.pg_url, args.keep) as url:
         engine = create_async_engine(url)
         async with engine.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
         factory = async_sessionmaker(engine, expire_on_commit=False)
-        pipeline = DetectionPipeline(SigmaEngine(), factory)
-        wall, cpu = time.perf_counter(), time.process_time()
-        for batch in events(count):
-            await pipeline.process(batch)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        console.print(
-            f"[{kind}] loaded {count:,} events in {wall:.0f} s ({count / wall:,.0f}/s, {cpu:.0f} CPU s)"
-        )
-        async with engine.begin() as conn:
-            await conn.execute(text("ANALYZE" if kind == "sqlite" else "ANALYZE siem_logs"))
+        count = await load(kind, factory, count, console)
         table = Table(title=f"SIEM search, {kind}, {count:,} events (GET /siem/logs: count + first 50)")
         for column in ("shape", "p50 ms", "p95 ms", "target", "wall s", "CPU s", "matches (last)"):
             table.add_column(column)
@@ -193,10 +213,13 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
     parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--queries", type=int, default=40, help="timed searches per shape")
+    parser.add_argument(
+        "--keep", help="SQLite file / PostgreSQL database to load once and reuse on later runs"
+    )
     args = parser.parse_args()
     console = Console()
     for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
-        asyncio.run(run(kind, args.events, args.queries, args.pg_url, console))
+        asyncio.run(run(args, kind, console))
 
 
 if __name__ == "__main__":
