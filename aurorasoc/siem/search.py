@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import ColumnElement, Integer, Select, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import InvalidInput, NotFound
@@ -153,19 +153,26 @@ class SiemSearchService:
         """
         filters = filters.pinned()
         clauses = filters.clauses()
-        window = select(SiemLogModel.id).where(*clauses).limit(COUNT_CAP + 1).subquery()
-        matched = int(await self.session.scalar(select(func.count()).select_from(window)) or 0)
+        paged = [*clauses, after_cursor(cursor)] if cursor is not None else clauses
+        skip = 0 if cursor is not None else skip
         rows: list[SiemLogModel] = []
-        if cursor is not None:
-            skip, clauses = 0, [*clauses, after_cursor(cursor)]
-        if limit and matched:
-            rows = list((await self.session.scalars(page_statement(clauses, skip=skip, limit=limit))).all())
+        if limit:
+            rows = list((await self.session.scalars(page_statement(paged, skip=skip, limit=limit))).all())
+        if cursor is None and not skip and limit and len(rows) < limit:
+            matched = len(rows)  # the first page holds every match: no second pass to count them
+        else:
+            matched = await self._capped_count(clauses)
         newest = None
         if matched == 0 and (filters.since or filters.until):
             untimed = filters.untimed().clauses()
             newest = await self.session.scalar(select(func.max(SiemLogModel.timestamp)).where(*untimed))
         following = encode_cursor(rows[-1]) if rows and len(rows) == limit else None
         return SearchResult(rows, min(matched, COUNT_CAP), matched > COUNT_CAP, newest, following)
+
+    async def _capped_count(self, clauses: Sequence[ColumnElement[bool]]) -> int:
+        """Matches up to ``COUNT_CAP + 1``; a constant is selected so an index alone can answer."""
+        window = select(literal(1)).select_from(SiemLogModel).where(*clauses).limit(COUNT_CAP + 1).subquery()
+        return int(await self.session.scalar(select(func.count()).select_from(window)) or 0)
 
     async def histogram(self, filters: LogFilters) -> dict[str, Any]:
         """Event counts per time bucket (bucket size picked so the span fits ``MAX_BUCKETS``)."""

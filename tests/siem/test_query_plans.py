@@ -3,10 +3,12 @@ five main query shapes on SQLite and PostgreSQL, plus cursor pages that stay sta
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import InvalidInput
@@ -117,3 +119,39 @@ async def test_cursor_pages_cover_every_match_once_even_while_events_arrive(stoc
 async def test_a_forged_cursor_is_refused(db_session: AsyncSession) -> None:
     with pytest.raises(InvalidInput, match="cursor"):
         await SiemSearchService(db_session).search(LogFilters(q="x"), cursor="not-a-cursor")
+
+
+@contextmanager
+def _statements(session: AsyncSession) -> Iterator[list[str]]:
+    """The SQL statements run on the session's engine while the block runs."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    event.listen(session.bind.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(session.bind.sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_first_page_holding_every_match_is_its_own_total(stocked: AsyncSession) -> None:
+    with _statements(stocked) as seen:
+        found = await SiemSearchService(stocked).search(LogFilters(q="mimikatz", range="all"), limit=50)
+    assert (found.total, found.truncated, len(found.rows)) == (1, False, 1)
+    assert len(seen) == 1 and "count(" not in seen[0].lower(), seen  # the page alone, no count pass
+
+
+@pytest.mark.parametrize(("query", "total"), [("root", 21), ("host:web-07", 50)])
+async def test_a_partial_first_page_or_a_later_one_counts_every_match(
+    stocked: AsyncSession, query: str, total: int
+) -> None:
+    service, filters = SiemSearchService(stocked), LogFilters(q=query, range="all")
+    first = await service.search(filters, limit=5)
+    assert (first.total, len(first.rows), first.truncated) == (total, 5, False)
+    assert first.next_cursor is not None
+    later = await service.search(filters, limit=5, cursor=first.next_cursor)
+    assert later.total == total and not {row.id for row in later.rows} & {row.id for row in first.rows}
+    skipped = await service.search(filters, skip=total - 2, limit=5)
+    assert (skipped.total, len(skipped.rows)) == (total, 2)
