@@ -186,7 +186,9 @@ async def _store_unseen(
     await ensure_day_partitions(session, (row["timestamp"] for row in rows))
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(SiemLogModel).on_conflict_do_nothing().returning(SiemLogModel.id)
-    stored = set((await session.execute(stmt, rows)).scalars())
+    # render_nulls: one statement shape for every row (NULL sent as such), so the batch goes out in a
+    # few multi-row INSERTs instead of one per set of non-NULL columns (~5 rows each on EVTX).
+    stored = set((await session.execute(stmt, rows, execution_options={"render_nulls": True})).scalars())
     fresh = [(e, i) for e, i in zip(batch, ids, strict=True) if i in stored]
     return [e for e, _ in fresh], [i for _, i in fresh]
 
