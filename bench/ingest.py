@@ -10,7 +10,8 @@
    (Redis db ``--redis-db``), and consumed by 1, then 2 ``aurorasoc worker --role detection`` processes
    against ``--database-url`` (a fresh database each run; PostgreSQL: the lane's store). Reported: wall
    seconds to drain, the workers' CPU seconds (from /proc, rule loading excluded), and the 2-vs-1 ratio of
-   throughput. On a shared machine the wall ratio is only meaningful when two cores are free; the
+   throughput (after an untimed warm-up pass of the samples per worker).
+   On a shared machine the wall ratio is only meaningful when two cores are free; the
    CPU-seconds per event show whether the second worker costs extra work (contention, retries).
 
 Usage: .venv/bin/python bench/ingest.py [--lane --database-url URL --events 200000 --redis-db 9]
@@ -127,7 +128,8 @@ def lane_run(workers: int, events: list[NormalizedEvent], total: int, url: str, 
     command = [sys.executable, "-m", "aurorasoc.cli", "worker", "--role", "detection"]
     procs = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) for _ in range(workers)]
     try:
-        asyncio.run(_publish(redis_url, events, 200, -1))  # warm-up: each worker loads its rules
+        # Warm-up, untimed: every worker loads its rules and builds its candidate indexes.
+        asyncio.run(_publish(redis_url, events, len(events) * workers, -workers))
         _drain(client)
         base = sum(proc_cpu(p.pid) for p in procs)
         started = time.perf_counter()
