@@ -21,7 +21,7 @@ from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import BatchResult, DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.parsers import LimitExceeded, ParseError, parse_file
-from aurorasoc.siem.sources import record_ingest
+from aurorasoc.siem.sources import count_ingest
 from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP, handle_alert_event
 
 LOG_SUFFIXES = frozenset(
@@ -105,10 +105,10 @@ def _events(
 
 
 async def _count_sources(tallies: list[tuple[Path, FileTally]], fmt: str, source: str | None) -> None:
-    """Each file's ``log_sources`` counts, in one session once the files are stored."""
+    """Each file's ``log_sources`` counts, in one transaction once the files are stored."""
     async with get_session_factory()() as session:
         for path, tally in tallies:
-            await record_ingest(
+            await count_ingest(
                 session,
                 (source or path.name)[:128],
                 kind="file",
@@ -117,6 +117,7 @@ async def _count_sources(tallies: list[tuple[Path, FileTally]], fmt: str, source
                 parse_errors=tally.errors,
                 last_event_at=tally.latest,
             )
+        await session.commit()
 
 
 @contextlib.asynccontextmanager
