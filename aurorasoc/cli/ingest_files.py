@@ -21,7 +21,7 @@ from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import BatchResult, DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.parsers import LimitExceeded, ParseError, parse_file
-from aurorasoc.siem.sources import record_ingest
+from aurorasoc.siem.sources import count_ingest
 from aurorasoc.workers.alert_pipeline import PIPELINE_BATCH, PIPELINE_GROUP, handle_alert_events
 
 LOG_SUFFIXES = frozenset(
@@ -104,17 +104,20 @@ def _events(
     return tally, generate()
 
 
-async def _count_source(path: Path, fmt: str, source: str | None, tally: FileTally) -> None:
+async def _count_sources(tallies: list[tuple[Path, FileTally]], fmt: str, source: str | None) -> None:
+    """Each file's ``log_sources`` counts, in one transaction once the files are stored."""
     async with get_session_factory()() as session:
-        await record_ingest(
-            session,
-            (source or path.name)[:128],
-            kind="file",
-            format=fmt,
-            events=tally.events,
-            parse_errors=tally.errors,
-            last_event_at=tally.latest,
-        )
+        for path, tally in tallies:
+            await count_ingest(
+                session,
+                (source or path.name)[:128],
+                kind="file",
+                format=fmt,
+                events=tally.events,
+                parse_errors=tally.errors,
+                last_event_at=tally.latest,
+            )
+        await session.commit()
 
 
 @contextlib.asynccontextmanager
@@ -153,16 +156,23 @@ async def ingest_files(files: list[Path], engine: SigmaEngine, fmt: str, source:
 async def _detect(
     files: list[Path], engine: SigmaEngine, fmt: str, source: str | None, report: IngestReport
 ) -> None:
+    """All files through one pipeline stream: a batch may span files, so small files share commits."""
     pipeline = DetectionPipeline(engine)
     started = time.perf_counter()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    tallies: list[tuple[Path, FileTally]] = []
     with Progress(*columns, console=console, transient=True) as progress:
         files_task = progress.add_task("files", total=len(files))
         events_task = progress.add_task("events", total=None)
-        for path in files:
-            tally, events = _events(path, fmt, source, report, progress, events_task)
-            report.result.merge(await pipeline.process(events))
-            await _count_source(path, fmt, source, tally)
-            report.files += 1
-            progress.advance(files_task)
+
+        def stream() -> Iterator[NormalizedEvent]:
+            for path in files:
+                tally, events = _events(path, fmt, source, report, progress, events_task)
+                tallies.append((path, tally))
+                yield from events
+                report.files += 1
+                progress.advance(files_task)
+
+        report.result.merge(await pipeline.process(stream()))
+    await _count_sources(tallies, fmt, source)
     report.seconds = time.perf_counter() - started

@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -186,7 +186,9 @@ async def _store_unseen(
     await ensure_day_partitions(session, (row["timestamp"] for row in rows))
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(SiemLogModel).on_conflict_do_nothing().returning(SiemLogModel.id)
-    stored = set((await session.execute(stmt, rows)).scalars())
+    # render_nulls: one statement shape for every row (NULL sent as such), so the batch goes out in a
+    # few multi-row INSERTs instead of one per set of non-NULL columns (~5 rows each on EVTX).
+    stored = set((await session.execute(stmt, rows, execution_options={"render_nulls": True})).scalars())
     fresh = [(e, i) for e, i in zip(batch, ids, strict=True) if i in stored]
     return [e for e, _ in fresh], [i for _, i in fresh]
 
@@ -386,21 +388,31 @@ class DetectionPipeline:
 
     @staticmethod
     async def _count_rule_hits(session: AsyncSession, hits: Counter[str]) -> None:
-        """Keep ``detection_rules.hit_count``/``last_hit_at`` and the hits per day current."""
+        """Keep ``detection_rules.hit_count``/``last_hit_at`` and the hits per day current.
+
+        One executemany in rule-id order: concurrent workers lock the counter rows in the same order,
+        so they wait for each other briefly instead of deadlocking (and retrying whole batches).
+        """
+        if not hits:
+            return
         now = datetime.now(UTC)
-        await count_hit_days(session, hits, now)
-        for rule_uid, count in hits.items():
+        ordered = dict(sorted(hits.items()))
+        await count_hit_days(session, ordered, now)
+        for rule_uid, count in ordered.items():
             DETECTION_RULE_HITS.labels(rule_uid).inc(count)
-            await session.execute(
-                update(DetectionRuleModel)
-                .where(DetectionRuleModel.rule_uid == rule_uid)
-                .values(
-                    hit_count=DetectionRuleModel.hit_count + count,
-                    last_hit_at=now,
-                    # Keep updated_at: it signals rule *edits* to the detection worker.
-                    updated_at=DetectionRuleModel.updated_at,
-                )
+        rules: Table = DetectionRuleModel.__table__  # type: ignore[assignment]
+        statement = (
+            update(rules)
+            .where(rules.c.rule_uid == bindparam("uid"))
+            .values(
+                hit_count=rules.c.hit_count + bindparam("hits"),
+                last_hit_at=now,
+                # Keep updated_at: it signals rule *edits* to the detection worker.
+                updated_at=rules.c.updated_at,
             )
+        )
+        connection = await session.connection()
+        await connection.execute(statement, [{"uid": uid, "hits": n} for uid, n in ordered.items()])
 
     @staticmethod
     async def _publish(outcomes: list[tuple[AlertModel, bool]], result: BatchResult) -> None:

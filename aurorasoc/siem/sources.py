@@ -81,6 +81,30 @@ async def record_ingest(
 
     Counters are incremented in SQL so concurrent writers do not lose updates.
     """
+    source = await count_ingest(
+        session,
+        source_name,
+        kind=kind,
+        format=format,
+        events=events,
+        parse_errors=parse_errors,
+        last_event_at=last_event_at,
+    )
+    await session.commit()
+    return source
+
+
+async def count_ingest(
+    session: AsyncSession,
+    source_name: str,
+    *,
+    kind: str,
+    format: str,
+    events: int,
+    parse_errors: int,
+    last_event_at: datetime | None,
+) -> LogSourceModel:
+    """``record_ingest`` without the commit: the caller commits several sources' counts at once."""
     source = await _get_or_create(session, source_name, kind=kind, format=format)
     EVENTS_INGESTED.labels(source.name).inc(events)
     EVENTS_PARSE_ERRORS.labels(source.name).inc(parse_errors)
@@ -98,7 +122,6 @@ async def record_ingest(
         batch_lines=events + parse_errors,
         batch_errors=parse_errors,
     )
-    await session.commit()
     return source
 
 
