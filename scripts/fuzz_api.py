@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from live_server import admin_token, live_server  # noqa: E402
@@ -26,6 +28,12 @@ CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance
 # it is given (by default SigmaHQ's archive): no test fetches from the internet.
 EXCLUDED_PATHS = ["/api/v1/auth/logout", "/api/v1/detections/packs/update"]
 EXCLUDED_OPERATIONS = ["put_mode_api_v1_system_mode_put"]
+
+
+def warm_schema(base: str) -> None:
+    """Have the server build its OpenAPI document once (it caches it) before schemathesis loads it:
+    schemathesis gives the schema download 10 s, which generating it can exceed on a loaded machine."""
+    httpx.get(f"{base}/api/v1/openapi.json", timeout=300).raise_for_status()
 
 
 def fuzz_command(base: str, token: str, *, examples: int, seed: int = 1, workers: int = 1) -> list[str]:
@@ -63,6 +71,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, live_server(Path(tmp) / "data") as base:
         started = time.monotonic()
+        warm_schema(base)
         cmd = fuzz_command(
             base, admin_token(base), examples=args.examples, seed=args.seed, workers=args.workers
         )

@@ -18,13 +18,14 @@ from conftest import ROOT
 from live_server import admin_token, live_server
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from fuzz_api import fuzz_command
+from fuzz_api import fuzz_command, warm_schema
 
 pytestmark = pytest.mark.slow
 
 
 def test_no_server_errors_undocumented_codes_or_schema_violations(tmp_path: Path) -> None:
     with live_server(tmp_path / "data") as base:
+        warm_schema(base)
         cmd = fuzz_command(base, admin_token(base), examples=8)
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=1200, check=False)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
