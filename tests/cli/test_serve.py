@@ -77,17 +77,15 @@ class TestFirstStart:
 
 
 class TestLifecycle:
+    # One server per signal (a start is ~4 CPU-s): it answers a request, logs it as a JSON line, and
+    # stops cleanly.
     @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-    def test_shuts_down_cleanly(self, tmp_path, sig):
-        proc, _ = _start(tmp_path / "data", AURORA_ADMIN_PASSWORD="admin-password-123456")
+    def test_logs_json_lines_and_shuts_down_cleanly(self, tmp_path, sig):
+        proc, base = _start(tmp_path / "data", AURORA_ADMIN_PASSWORD="admin-password-123456")
+        httpx.get(f"{base}/api/v1/system/mode")
         code, output = _stop(proc, sig)
         assert code == 0, output
         assert "Traceback" not in output
-
-    def test_logs_are_json_lines(self, tmp_path):
-        proc, base = _start(tmp_path / "data", AURORA_ADMIN_PASSWORD="admin-password-123456")
-        httpx.get(f"{base}/api/v1/system/mode")
-        _, output = _stop(proc)
         records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
         access = [r for r in records if r.get("event") == "http_request"]
         assert access and access[0]["status"] == 401 and "request_id" in access[0]

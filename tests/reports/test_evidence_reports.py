@@ -60,7 +60,11 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
+# Rendering is fpdf2's pure-Python line breaking (~8 CPU-s per report); coverage's tracer, which fires
+# on every line of it without measuring any, made that ~21. The call runs unmeasured (pytest-cov's
+# no_cover): render_pdf's lines are measured by the smaller reports of test_reports.py.
 @pytest.mark.slow
+@pytest.mark.no_cover
 @pytest.mark.parametrize("report_type", ["technical", "executive"])
 async def test_pdf_of_a_case_with_hundreds_of_alerts_and_long_values(db_session, big_case, report_type):
     report = await ReportService(db_session).generate(big_case.id, report_type, "alice")

@@ -34,7 +34,7 @@ async function json(path: string, init: RequestInit & { token?: string } = {}): 
 }
 
 test.beforeAll(async () => {
-  test.setTimeout(120_000);
+  test.setTimeout(180_000); // start-up (up to 90 s) and the whole fleet reporting (up to 60 s)
   dataDir = mkdtempSync(join(tmpdir(), "aurora-cps-soak-"));
   const env: NodeJS.ProcessEnv = {
     ...process.env,

@@ -33,14 +33,16 @@ export function freePort(): Promise<number> {
 }
 
 export async function waitHealthy(base: string, proc: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  // Generous, as in tests/cli/test_serve.py: start-up is ~4 CPU-s (imports, migrations, rules), and in
+  // `make test` this lane shares the machine with the integration and PostgreSQL lanes.
+  const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`aurorasoc serve exited with ${proc.exitCode}`);
     const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error("aurorasoc serve did not become healthy within 30 s");
+  throw new Error("aurorasoc serve did not become healthy within 90 s");
 }
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
