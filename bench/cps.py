@@ -11,7 +11,7 @@ Redis, with its embedded detection consumer) ingests SIEM events over HTTP as fa
 
 Reported: offered and stored msg/s, p50/p95/p99 publish→stored and p95 publish→received (the
 broker's and the consumer's socket share; the rest is the wait for the writer), the product
-counters summed over the consumers (received, stored, rejected, dropped, failed) and ``lost`` =
+counters summed over the consumers (received, stored, rejected, dropped, failed, reader pauses) and ``lost`` =
 published - stored - rejected - dropped - failed, counted once the consumers have drained what the
 broker kept for them (``DRAIN_SECONDS`` quiet, at most ``MAX_DRAIN_SECONDS``), the broker's
 ``$SYS/broker/publish/messages/dropped`` before/after (broker-wide, so other clients' drops count
@@ -157,7 +157,7 @@ def _consumer_process(member: str, clock: Any, ready: Any, out: Any) -> None:
             await bus.close()
         s = consumer.stats
         return {"latencies": latencies, "arrivals": arrivals, "received": s.received, "stored": s.stored,
-                "rejected": s.rejected, "dropped": s.dropped, "failed": s.failed,
+                "rejected": s.rejected, "dropped": s.dropped, "failed": s.failed, "pauses": s.pauses,
                 "broker_dropped": s.broker_dropped, "cpu": time.process_time(),
                 "work_cpu": time.process_time() - warm}  # fmt: skip
 
@@ -326,6 +326,7 @@ def _report(args: argparse.Namespace, run: dict[str, Any]) -> bool:
         "p95 publish→received ms": f"{arrived:.1f}",
         "received": f"{total['received']:,}", "stored": f"{total['stored']:,}",
         "rejected": f"{total['rejected']:,}", "dropped": f"{total['dropped']:,}", "lost": f"{lost:,}",
+        "reader pauses (buffer full)": f"{sum(r['pauses'] for r in results):,}",
         "broker dropped Δ": broker, "SIEM events": f"{run['siem']:,}",
         "publisher CPU": f"{run['published']['cpu'] / args.seconds:.0%}",
         "consumer CPU-s": f"{sum(r['cpu'] for r in results):.1f}",
