@@ -7,11 +7,12 @@ record, for every stored message, the time from the device's send time (``ts``) 
 its row. With ``--siem`` the same deployment's API (``aurorasoc serve`` on the same database and
 Redis, with its embedded detection consumer) ingests SIEM events over HTTP as fast as
 ``--siem-clients`` clients can post them, all the while. Publishers run in their own process
-(``--connections`` MQTT connections, QoS 1, devices spread over the second, a heartbeat every 30 s).
+(``--connections`` MQTT connections, QoS 1, devices spread over the second, a heartbeat every 30 s),
+open loop: the offered rate does not wait for the broker's acknowledgements.
 
 Reported: offered and stored msg/s, p50/p95/p99 publish→stored and p95 publish→received (the
 broker's and the consumer's socket share; the rest is the wait for the writer), the product
-counters summed over the consumers (received, stored, rejected, dropped, failed) and ``lost`` =
+counters summed over the consumers (received, stored, rejected, dropped, failed, reader pauses) and ``lost`` =
 published - stored - rejected - dropped - failed, counted once the consumers have drained what the
 broker kept for them (``DRAIN_SECONDS`` quiet, at most ``MAX_DRAIN_SECONDS``), the broker's
 ``$SYS/broker/publish/messages/dropped`` before/after (broker-wide, so other clients' drops count
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import resource
@@ -65,12 +67,30 @@ STATUS = orjson.dumps({"device_type": "bench_sensor", "firmware_version": "1.0.0
 
 
 async def _publish(host: str, port: int, ns: str, ids: list[str], seconds: float) -> int:
-    """Each device: a status, then telemetry every second (own phase), a heartbeat every 30 s."""
-    sent = 0
+    """Each device: a status, then telemetry every second (own phase), a heartbeat every 30 s.
+
+    Open loop: a publish is not awaited before the next (QoS 1 waits for the broker's PUBACK, and
+    one round trip per message per connection capped the offered rate on a loaded machine).
+    Counted once the broker acknowledged it."""
+    sent, pending = 0, set[asyncio.Task[None]]()
     identifier = f"bench-pub-{uuid.uuid4().hex[:8]}"
+    quiet = logging.getLogger("bench.publisher")  # not a warning per 10 publishes awaiting their PUBACK
+    quiet.setLevel(logging.ERROR)
     async with aiomqtt.Client(
-        host, port, identifier=identifier, max_inflight_messages=1000, max_queued_outgoing_messages=0
-    ) as client:
+        host, port, identifier=identifier, max_inflight_messages=1000, max_queued_outgoing_messages=0,
+        logger=quiet,
+    ) as client:  # fmt: skip
+
+        def acknowledged(task: asyncio.Task[None]) -> None:
+            nonlocal sent
+            pending.discard(task)
+            sent += not task.cancelled() and task.exception() is None
+
+        def send(topic: str, payload: bytes) -> None:
+            task = asyncio.create_task(client.publish(topic, payload, qos=1, timeout=120))
+            pending.add(task)
+            task.add_done_callback(acknowledged)
+
         loop = asyncio.get_running_loop()
         start, tick, step = loop.time(), 0, max(1, len(ids) // SLICES)
         while loop.time() - start < seconds:
@@ -78,13 +98,13 @@ async def _publish(host: str, port: int, ns: str, ids: list[str], seconds: float
                 await asyncio.sleep(max(0.0, start + tick + first / len(ids) - loop.time()))
                 for n, device_id in enumerate(ids[first : first + step], start=first):
                     if tick == 0 or (tick + n) % HEARTBEAT_EVERY == 0:
-                        await client.publish(f"{ns}/sensors/{device_id}/status", STATUS, qos=1)
-                        sent += 1
+                        send(f"{ns}/sensors/{device_id}/status", STATUS)
                     payload = {"metric": "temperature", "value": 20.0 + (tick % 7) * 0.1, "ts": time.time()}
-                    await client.publish(f"{ns}/sensors/{device_id}/telemetry", orjson.dumps(payload), qos=1)
-                    sent += 1
+                    send(f"{ns}/sensors/{device_id}/telemetry", orjson.dumps(payload))
             tick += 1
             await asyncio.sleep(max(0.0, start + tick - loop.time()))
+        if pending:
+            await asyncio.wait(set(pending))  # every PUBACK: the broker has them all
     return sent
 
 
@@ -157,7 +177,7 @@ def _consumer_process(member: str, clock: Any, ready: Any, out: Any) -> None:
             await bus.close()
         s = consumer.stats
         return {"latencies": latencies, "arrivals": arrivals, "received": s.received, "stored": s.stored,
-                "rejected": s.rejected, "dropped": s.dropped, "failed": s.failed,
+                "rejected": s.rejected, "dropped": s.dropped, "failed": s.failed, "pauses": s.pauses,
                 "broker_dropped": s.broker_dropped, "cpu": time.process_time(),
                 "work_cpu": time.process_time() - warm}  # fmt: skip
 
@@ -326,6 +346,7 @@ def _report(args: argparse.Namespace, run: dict[str, Any]) -> bool:
         "p95 publish→received ms": f"{arrived:.1f}",
         "received": f"{total['received']:,}", "stored": f"{total['stored']:,}",
         "rejected": f"{total['rejected']:,}", "dropped": f"{total['dropped']:,}", "lost": f"{lost:,}",
+        "reader pauses (buffer full)": f"{sum(r['pauses'] for r in results):,}",
         "broker dropped Δ": broker, "SIEM events": f"{run['siem']:,}",
         "publisher CPU": f"{run['published']['cpu'] / args.seconds:.0%}",
         "consumer CPU-s": f"{sum(r['cpu'] for r in results):.1f}",

@@ -1,9 +1,13 @@
 """MQTT edge ingest (spec §12): ``MQTTEdgeConsumer`` and its supervisor ``run_cps_mqtt_consumer``.
 
 The receive loop only validates and queues: anything invalid is counted (``rejected``) and logged,
-never raised, and a valid message finding the bounded buffer (``QUEUE_BOUND``) full is dropped and
-counted (``dropped``) instead of stalling the socket. Messages reach that buffer straight from
-paho's read callback (:func:`_inbox`), not through aiomqtt's unbounded, uncounted queue. One writer
+never raised. Messages reach the counted buffer straight from paho's read callback
+(:func:`~aurorasoc.cps.mqtt_reader.inbox`), not through aiomqtt's unbounded, uncounted queue, and
+the socket is read in chunks by :class:`~aurorasoc.cps.mqtt_reader.SocketReader`. When the buffer
+reaches ``QUEUE_BOUND`` the reader stops reading (``pauses``) until the writer has taken it below
+``RESUME_BELOW``: the broker keeps the rest of our QoS 1 messages meanwhile instead of this process
+dropping acknowledged ones; only a message past ``QUEUE_LIMIT`` (a reader that could not stop) is
+dropped and counted (``dropped``). One writer
 drains the buffer in batches - what arrived within ``BATCH_WAIT`` of the oldest, or the whole
 backlog up to ``BATCH_SIZE``, so a writer that had to wait for the database (SQLite's one writer,
 held by a SIEM batch in another process) stores all that arrived meanwhile in its next turn - into
@@ -52,6 +56,7 @@ from aurorasoc.core.namespace import DEFAULT
 from aurorasoc.cps.baselines import load_baselines
 from aurorasoc.cps.correlation import CorrelationEngine
 from aurorasoc.cps.device_cache import DeviceDirectory
+from aurorasoc.cps.mqtt_reader import SocketReader, inbox
 from aurorasoc.cps.mqtt_stats import BROKER_DROPPED_TOPIC, REPORT_SECONDS, IngestStats
 from aurorasoc.cps.mqtt_topics import (
     InvalidMessage,
@@ -71,7 +76,9 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 2000
 BATCH_WAIT = 0.05
 BUSY_RETRIES = 3
-QUEUE_BOUND = 20_000
+QUEUE_BOUND = 20_000  # the reader pauses here …
+RESUME_BELOW = QUEUE_BOUND // 2  # … and reads again once the writer has taken the buffer below this
+QUEUE_LIMIT = QUEUE_BOUND + 10_000  # past one socket chunk's messages: only a reader that cannot pause
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
 MAX_INFLIGHT = 1000
 DRAIN_TIMEOUT_SECONDS = 10.0
@@ -115,8 +122,9 @@ class MQTTEdgeConsumer:
         self.on_stored = on_stored
         self.engine = CorrelationEngine()
         self.directory = DeviceDirectory()
-        self.queue: asyncio.Queue[IngestMessage] = asyncio.Queue(QUEUE_BOUND)
+        self.queue: asyncio.Queue[IngestMessage] = asyncio.Queue()  # bounded by offer()
         self.client: aiomqtt.Client | None = None
+        self.reader: SocketReader | None = None
         self.connected = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._announcing: set[asyncio.Task[None]] = set()
@@ -128,7 +136,7 @@ class MQTTEdgeConsumer:
         connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         connect.SessionExpiryInterval = SESSION_EXPIRY_SECONDS  # the broker keeps our QoS 1 messages
         connect.ReceiveMaximum = MAX_INFLIGHT  # unacked QoS 1 deliveries the broker may have in flight to us
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             s.host,
             s.port,
             identifier=self.client_id,
@@ -138,8 +146,10 @@ class MQTTEdgeConsumer:
             clean_start=False,
             properties=connect,
             max_inflight_messages=MAX_INFLIGHT,
-            queue_type=_inbox(self.receive),
+            queue_type=inbox(self.receive),
         )
+        self.reader = SocketReader(client)
+        return client
 
     @property
     def share_group(self) -> str | None:
@@ -223,12 +233,19 @@ class MQTTEdgeConsumer:
             self.offer(parsed)
 
     def offer(self, message: IngestMessage) -> None:
-        """Into the bounded buffer; when it is full the message is dropped and counted, not awaited."""
-        try:
-            self.queue.put_nowait(message)
-            self._idle.clear()
-        except asyncio.QueueFull:
+        """Into the buffer, never awaited; at ``QUEUE_BOUND`` the reader pauses (the broker keeps the
+        rest), past ``QUEUE_LIMIT`` the message is dropped and counted."""
+        if self.queue.qsize() >= QUEUE_LIMIT:
             self._drop(message)
+            return
+        self.queue.put_nowait(message)
+        self._idle.clear()
+        reader = self.reader
+        if reader is not None and not reader.paused and self.queue.qsize() >= QUEUE_BOUND:
+            self.stats.pause()
+            reader.pause()
+            log.warning("mqtt ingest buffer full: reading paused (the writer cannot keep up)",
+                        extra={"bound": QUEUE_BOUND, "pauses": self.stats.pauses})  # fmt: skip
 
     def _drop(self, message: IngestMessage) -> None:
         self.stats.drop()
@@ -237,7 +254,7 @@ class MQTTEdgeConsumer:
                 "mqtt ingest buffer full: messages dropped (the writer cannot keep up)",
                 extra={
                     "dropped_total": self.stats.dropped,
-                    "bound": QUEUE_BOUND,
+                    "bound": QUEUE_LIMIT,
                     "device_id": message.device_id,
                 },
             )
@@ -279,6 +296,8 @@ class MQTTEdgeConsumer:
         batch = [first]
         while len(batch) < BATCH_SIZE and not self.queue.empty():
             batch.append(self.queue.get_nowait())
+        if self.reader is not None and self.reader.paused and self.queue.qsize() < RESUME_BELOW:
+            self.reader.resume()
         return batch
 
     async def store(self, batch: Sequence[IngestMessage]) -> None:
@@ -351,22 +370,6 @@ class MQTTEdgeConsumer:
             log.warning("mqtt publish failed", extra={"topic": topic})
             return False
         return True
-
-
-def _inbox(sink: Callable[[aiomqtt.Message], None]) -> type[asyncio.Queue[aiomqtt.Message]]:
-    """aiomqtt's incoming-message queue, replaced by a hand-off to ``sink``.
-
-    aiomqtt's own queue is unbounded and its iterator costs a task and an ``asyncio.wait`` per
-    message (three loop turns) while paho reads one packet per turn: under load that queue grew by
-    thousands of messages paho had already acknowledged, invisible to every counter and lost at
-    shutdown. Here each message reaches the bounded, counted buffer as it is read.
-    """
-
-    class Inbox(asyncio.Queue[aiomqtt.Message]):
-        def put_nowait(self, item: aiomqtt.Message) -> None:
-            sink(item)
-
-    return Inbox
 
 
 async def run_cps_mqtt_consumer(consumer: MQTTEdgeConsumer, *, backoff_start: float = BACKOFF_START) -> None:

@@ -1,6 +1,7 @@
 """Where every MQTT message went (issue 20): received, stored, rejected, dropped, failed.
 
-Each :class:`~aurorasoc.cps.mqtt.MQTTEdgeConsumer` counts into its own
+``pauses`` counts the times a consumer stopped reading because its buffer was full (the broker
+held the messages meanwhile). Each :class:`~aurorasoc.cps.mqtt.MQTTEdgeConsumer` counts into its own
 :class:`IngestStats` and into the Prometheus counters (``/metrics`` of its process). So that the
 System status page sees the whole fleet when the consumers run as ``worker --role mqtt`` processes,
 every consumer also writes its totals to the Redis hash ``aurora:mqtt:consumers`` (namespaced, one
@@ -48,6 +49,7 @@ class IngestStats:
     rejected: int = 0
     dropped: int = 0
     failed: int = 0
+    pauses: int = 0
     broker_dropped: int | None = None
     updated_at: float = field(default_factory=time.time)
 
@@ -62,6 +64,9 @@ class IngestStats:
     def drop(self) -> None:
         self.dropped += 1
         MQTT_DROPPED.inc()
+
+    def pause(self) -> None:
+        self.pauses += 1
 
     def store(self, count: int) -> None:
         self.stored += count

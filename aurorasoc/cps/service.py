@@ -156,7 +156,9 @@ class CPSService:
         return device
 
     async def mark_seen(self, seen: Mapping[str, datetime]) -> None:
-        """Any message from a device: seen then, so ``online``. One executemany for the whole batch."""
+        """Any message from a device: seen then, so ``online``. One executemany for the whole batch,
+        in device id order: consumers sharing a fleet update the same rows, and in any other order
+        two of them on PostgreSQL deadlock (each holds a row the other waits for)."""
         if seen:
             table: Table = CPSDeviceModel.__table__  # type: ignore[assignment]
             stmt = (
@@ -164,7 +166,8 @@ class CPSService:
                 .where(table.c.device_id == bindparam("b_device_id"))
                 .values(last_seen_at=bindparam("b_seen"), health=DeviceHealth.ONLINE.value)
             )
-            await self.session.execute(stmt, [{"b_device_id": d, "b_seen": t} for d, t in seen.items()])
+            rows = [{"b_device_id": d, "b_seen": seen[d]} for d in sorted(seen)]
+            await self.session.execute(stmt, rows)
 
     async def store_telemetry(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert ``cps_telemetry`` rows (device_id, metric, value, unit, timestamp) in one executemany."""

@@ -6,6 +6,7 @@ Messages go through the consumer's real validation (``MQTTEdgeConsumer.accept``)
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel, CPSDeviceModel, CPSTelemetryModel
 from aurorasoc.core.types import utcnow
+from aurorasoc.cps import telemetry
 from aurorasoc.cps.correlation import MIN_SAMPLES, CorrelationEngine
 from aurorasoc.cps.device_cache import DeviceDirectory
 from aurorasoc.cps.mqtt import MQTTEdgeConsumer
@@ -150,3 +152,48 @@ async def test_a_publish_failure_after_the_commit_does_not_store_the_batch_twice
     async with get_session_factory()() as session:
         rows = (await session.scalars(select(CPSTelemetryModel.device_id))).all()
     assert sorted(rows) == ["once-1", "once-2"]
+
+
+async def test_a_large_batch_yields_to_the_event_loop_between_chunks(db_session, monkeypatch):
+    """The MQTT socket is read on the same loop: a batch's Python work must not hold it throughout."""
+    monkeypatch.setattr(telemetry, "YIELD_EVERY", 2)
+    await _register(db_session, "pump-1")
+    engine, order = CorrelationEngine(), []
+    judge = engine.telemetry
+
+    def recorded(*args: Any) -> Any:
+        order.append("message")
+        return judge(*args)
+
+    monkeypatch.setattr(engine, "telemetry", recorded)
+    done = asyncio.Event()
+
+    async def other_work() -> None:
+        while not done.is_set():
+            order.append("loop")
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_work())
+    t0 = utcnow()
+    batch = [_reading("pump-1", n, t0) for n in range(6)]
+    await CPSIngest(db_session, engine, DeviceDirectory()).handle(batch)
+    done.set()
+    await other
+    handled = "".join("m" if step == "message" else "." for step in order).strip(".")
+    assert handled.replace(".", "") == "mmmmmm" and "m.m" in handled.replace("..", ".")
+
+
+async def test_last_seen_is_written_in_device_id_order(db_session, monkeypatch):
+    """Two consumers sharing a fleet update the same device rows: one lock order, no deadlock."""
+    await _register(db_session, "a", "b", "c")
+    calls: list[Any] = []
+    execute = db_session.execute
+
+    async def spy(statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        calls.append(params)
+        return await execute(statement, params, **kwargs)
+
+    monkeypatch.setattr(db_session, "execute", spy)
+    t0 = utcnow()
+    await CPSService(db_session).mark_seen({"c": t0, "a": t0, "b": t0})
+    assert [row["b_device_id"] for row in calls[-1]] == ["a", "b", "c"]

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from aurorasoc.core.config import get_settings
-from aurorasoc.cps.mqtt import BUSY_RETRIES, MQTTEdgeConsumer, _inbox
+from aurorasoc.cps.mqtt import BUSY_RETRIES, MQTTEdgeConsumer
+from aurorasoc.cps.mqtt_reader import inbox
 from aurorasoc.cps.telemetry import IngestMessage
 
 
@@ -32,11 +33,11 @@ def _consumer() -> MQTTEdgeConsumer:
 
 def test_what_paho_reads_reaches_the_counted_buffer_and_nothing_waits_in_aiomqtts_queue():
     consumer = _consumer()
-    inbox = _inbox(consumer.receive)(maxsize=0)  # as aiomqtt builds it
+    queue = inbox(consumer.receive)(maxsize=0)  # as aiomqtt builds it
     for n in range(3):
-        inbox.put_nowait(_message(n))
-    inbox.put_nowait(aiomqtt.Message("aurora/sensors/bad id!/telemetry", b"{}", 1, False, 9, None))
-    assert inbox.qsize() == 0
+        queue.put_nowait(_message(n))
+    queue.put_nowait(aiomqtt.Message("aurora/sensors/bad id!/telemetry", b"{}", 1, False, 9, None))
+    assert queue.qsize() == 0
     assert consumer.queue.qsize() == 3
     assert (consumer.stats.received, consumer.stats.rejected) == (4, 1)
 

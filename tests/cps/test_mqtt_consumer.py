@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import CPSDeviceModel, CPSTelemetryModel, FirmwareBundleModel
+from aurorasoc.cps import mqtt
 from aurorasoc.cps.mqtt import MQTTEdgeConsumer, active_consumer
 from aurorasoc.cps.service import CPSService
 from aurorasoc.cps.simulator import SimulatedDevice, run_device
@@ -313,9 +314,11 @@ async def test_two_consumers_sharing_the_subscription_split_the_messages_without
             await consumer.stop()
 
 
-def test_a_full_buffer_drops_and_counts_and_broker_drops_are_read_from_sys():
+def test_past_the_limit_an_unpausable_buffer_drops_and_counts_and_broker_drops_are_read_from_sys(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(mqtt, "QUEUE_LIMIT", 1)
     consumer = MQTTEdgeConsumer(get_settings().mqtt)
-    consumer.queue = asyncio.Queue(1)
     before = _count("mqtt_messages_dropped_total")
     for n in range(3):
         message = consumer.accept("aurora/sensors/d-1/telemetry", orjson.dumps({"metric": "t", "value": n}))
