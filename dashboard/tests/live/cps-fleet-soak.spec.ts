@@ -47,6 +47,9 @@ test.beforeAll(async () => {
     MQTT_PORT: "1883",
     MQTT_TLS: "false",
     MQTT_CLIENT_ID: `aurorasoc-cps-soak-${process.pid}`,
+    // Its own topics on the shared broker: make test runs this lane beside the Python MQTT tests,
+    // which count every message on the default namespace's topics.
+    AURORA_NAMESPACE: "livesoak",
   };
   for (const key of Object.keys(env)) if (key.startsWith("AURORA_RATE_LIMIT") || key.startsWith("AURORA_OIDC")) delete env[key];
   delete env.AURORA_ADMIN_PASSWORD;

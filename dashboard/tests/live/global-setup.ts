@@ -60,6 +60,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     // MiniLM (~30 CPU-s) on the first memory write, in the middle of a timed spec. MiniLM itself is
     // tested by tests/memory/test_memory_minilm.py.
     AURORA_EMBEDDER: "hashing",
+    // Its own Redis keys and MQTT topics: the Python service lanes run beside this one.
+    AURORA_NAMESPACE: "livesetup",
   };
   delete env.AURORA_ADMIN_PASSWORD; // exercise the real first-start bootstrap
   // A firmware signing key made for this run: the server gets the public half, the spec signs with
