@@ -56,6 +56,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     AURORA_RATE_LIMIT_REQUESTS: "100000",
     AURORA_RATE_LIMIT_WRITES: "100000",
     AURORA_RATE_LIMIT_AUTH: "100000",
+    // Every spec signs in as admin; two workers sign in more than 10 times a minute (the per-account
+    // login limit, tested in tests/access and tests/api).
+    AURORA_LOGIN_RATE_LIMIT: "100000",
     // The fast deterministic embedder, as in the Python suite: with the [ml] extra (CI) "auto" loads
     // MiniLM (~30 CPU-s) on the first memory write, in the middle of a timed spec. MiniLM itself is
     // tested by tests/memory/test_memory_minilm.py.
