@@ -20,6 +20,7 @@ from aurorasoc.agents import router as agents
 from aurorasoc.agents import router_investigations as investigations
 from aurorasoc.agents.worker import register_agent_worker
 from aurorasoc.alerts import router as alerts
+from aurorasoc.alerts import router_ioc as ioc_alerts
 from aurorasoc.api import router_alert_detail as alert_detail
 from aurorasoc.api import router_case_detail as case_detail
 from aurorasoc.api import router_dashboard as dashboard
@@ -81,6 +82,7 @@ from aurorasoc.siem import router_hunts as siem_hunts
 from aurorasoc.siem import router_ingest as siem_ingest
 from aurorasoc.siem import router_rule_testing as rule_testing
 from aurorasoc.siem import router_sources as siem_sources
+from aurorasoc.siem import router_suppress as rule_suppress
 from aurorasoc.siem.ingest.service import FileIngestService
 from aurorasoc.siem.log_stream import register_embedded_detection, stored_rules_pipeline_factory
 from aurorasoc.soar import router as playbooks
@@ -183,6 +185,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         alert_detail,
         alert_cases,
         iocs,
+        ioc_alerts,  # after iocs: GET /iocs/similar before /iocs/{ioc_id}
         intel_feeds,
         cases,
         case_detail,
@@ -200,6 +203,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         detections,
         rule_packs,
         rule_exceptions,
+        rule_suppress,
         rule_stats,
         entities,
         reports,

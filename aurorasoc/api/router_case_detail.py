@@ -11,13 +11,13 @@ from fastapi import APIRouter, Depends, Response
 from aurorasoc.agents.investigations import recent_investigations
 from aurorasoc.agents.schemas import InvestigationOut
 from aurorasoc.cases.models import CaseModel
-from aurorasoc.cases.responses import case_responses
 from aurorasoc.cases.router import CaseId, ReadCases, showcase_case
 from aurorasoc.cases.schemas import CaseAlertRef, CaseDetail, CaseOut, TimelineEntryOut
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core.web.deps import DataSourceDep, DbSession
 from aurorasoc.core.web.showcase import SHOWCASE_HEADER
 from aurorasoc.reports.service import case_reports
+from aurorasoc.soar.case_responses import case_responses
 from aurorasoc.soar.schemas import ApprovalOut, ExecutionOut
 
 router = APIRouter(prefix="/cases", tags=["cases"])

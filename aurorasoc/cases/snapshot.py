@@ -7,10 +7,13 @@ so rendering a report or remembering a closed case never touches the database ag
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import cache
+from importlib.metadata import entry_points
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.evidence import case_evidence
@@ -19,9 +22,10 @@ from aurorasoc.cases.service import CaseService
 from aurorasoc.intel import attack
 from aurorasoc.intel.extraction import classify_ioc
 from aurorasoc.intel.models import AlertIOCModel, IOCModel
-from aurorasoc.soar.models import ConnectorActionModel, HumanApprovalModel, PlaybookExecutionModel
 
 SNAPSHOT_VERSION = 1
+SECTIONS_GROUP = "aurorasoc.case_snapshot"
+SnapshotSection = Callable[[AsyncSession, uuid.UUID], Awaitable[dict[str, Any]]]
 DEFAULT_RECOMMENDATIONS = (
     "Block the listed indicators at the perimeter and on endpoints.",
     "Review the affected assets for persistence and credential exposure.",
@@ -83,47 +87,18 @@ async def _iocs(session: AsyncSession, case: CaseModel, alert_ids: list[uuid.UUI
     return rows
 
 
-async def _actions(session: AsyncSession, case_id: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
-    """Approvals, playbook executions and the connector calls made under them."""
-    approvals = (
-        await session.scalars(
-            select(HumanApprovalModel)
-            .where(HumanApprovalModel.case_id == case_id)
-            .order_by(HumanApprovalModel.created_at)
-        )
-    ).all()
-    executions = (
-        await session.scalars(
-            select(PlaybookExecutionModel)
-            .where(PlaybookExecutionModel.case_id == case_id, PlaybookExecutionModel.preview.is_(False))
-            .order_by(PlaybookExecutionModel.created_at)
-        )
-    ).all()
-    linked = [ConnectorActionModel.execution_id.in_([e.id for e in executions])]
-    linked.append(ConnectorActionModel.approval_id.in_([a.id for a in approvals]))
-    calls = (
-        await session.scalars(select(ConnectorActionModel).where(or_(*linked)).order_by("created_at"))
-    ).all()
-    return {
-        "approvals": [
-            {"action_type": a.action_type, "target": a.target, "status": a.status,
-             "requested_by": a.requested_by, "requested_at": iso(a.created_at),
-             "decided_by": a.decided_by, "decided_at": iso(a.decided_at),
-             "comment": a.decision_comment, "risk_level": a.risk_level}
-            for a in approvals
-        ],
-        "executions": [
-            {"playbook": e.playbook_name, "version": e.playbook_version, "status": e.status,
-             "triggered_by": e.triggered_by, "started_at": iso(e.started_at),
-             "finished_at": iso(e.finished_at)}
-            for e in executions
-        ],
-        "connector_actions": [
-            {"connector": c.connector, "action": c.action, "target": c.target, "status": c.status,
-             "simulated": c.simulated, "actor": c.actor, "at": iso(c.created_at)}
-            for c in calls
-        ],
-    }  # fmt: skip
+@cache
+def snapshot_sections() -> tuple[SnapshotSection, ...]:
+    """Sections capabilities above cases add through ``aurorasoc.case_snapshot`` entry points (in
+    name order): SOAR's approvals, playbook runs and connector calls (``soar.case_responses``)."""
+    return tuple(ep.load() for ep in sorted(entry_points(group=SECTIONS_GROUP), key=lambda ep: ep.name))
+
+
+async def _sections(session: AsyncSession, case_id: uuid.UUID) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for section in snapshot_sections():
+        found |= await section(session, case_id)
+    return found
 
 
 async def _evidence(session: AsyncSession, case: CaseModel) -> dict[str, Any]:
@@ -171,6 +146,6 @@ async def build_snapshot(session: AsyncSession, case: CaseModel) -> dict[str, An
         "iocs": await _iocs(session, case, [a.id for a in alerts]),
         "techniques": _techniques(technique_ids),
         "assets": _assets(asset_values),
-        **await _actions(session, case.id),
+        **await _sections(session, case.id),
         "recommendations": [str(r) for r in case.recommendations or []] or list(DEFAULT_RECOMMENDATIONS),
     }

@@ -1,4 +1,5 @@
-"""Rule exceptions (issue #16 scope 2): create, "suppress similar" from an alert, list, delete - all audited.
+"""Rule exceptions (issue #16 scope 2): create, list, delete - all audited ("suppress similar" from an
+alert reads the alert and its event, so it is ``siem.suppress``).
 
 The engine applies them (``SigmaEngine.add_exceptions``); a new or deleted exception changes
 ``rules_version``, so detection workers rebuild their engine within the reload interval.
@@ -13,19 +14,17 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import InvalidInput, NotFound
 from aurorasoc.detection.models import DetectionRuleModel, RuleExceptionModel
 from aurorasoc.detection.sigma.exceptions import RuleExceptionSpec
-from aurorasoc.detection.sigma.rules import compile_yaml
-from aurorasoc.siem.models import SiemLogModel
 
 Row = RuleExceptionModel
 MAX_CONDITIONS = 20
 
 
-def _scalar(value: Any) -> bool:
+def plain_value(value: Any) -> bool:
+    """A value an exception can compare: a scalar of at most 4 KiB."""
     return isinstance(value, str | int | float | bool) and len(str(value)) <= 4096
 
 
@@ -60,7 +59,7 @@ class RuleExceptionService:
             raise NotFound(f"detection rule {rule_uid} does not exist")
         if not conditions and not host:
             raise InvalidInput("an exception needs at least one field condition or a host")
-        if len(conditions) > MAX_CONDITIONS or not all(_scalar(v) for v in conditions.values()):
+        if len(conditions) > MAX_CONDITIONS or not all(plain_value(v) for v in conditions.values()):
             raise InvalidInput(f"at most {MAX_CONDITIONS} conditions, each a field name and a plain value")
         if not reason.strip():
             raise InvalidInput("say why (reason)")
@@ -81,42 +80,6 @@ class RuleExceptionService:
         await _audit(actor, self.session, "rule_exception.create", row)
         await self.session.commit()
         return row
-
-    async def from_alert(
-        self, alert_id: uuid.UUID, *, reason: str, expires_at: datetime | None = None, actor: Actor
-    ) -> Row:
-        """Suppress similar: the alert's rule, its event's values in the fields the rule reads, its host."""
-        alert = await self.session.get(AlertModel, alert_id)
-        if alert is None:
-            raise NotFound(f"alert {alert_id} does not exist")
-        rule_uid = (alert.metadata_ or {}).get("rule_uid")
-        log_ids = (alert.metadata_ or {}).get("log_ids") or []
-        if not rule_uid or not log_ids:
-            raise InvalidInput("only alerts raised by a Sigma rule on a stored event can be suppressed")
-        rule = await self.session.scalar(
-            select(DetectionRuleModel).where(DetectionRuleModel.rule_uid == rule_uid)
-        )
-        log = await self.session.get(SiemLogModel, uuid.UUID(str(log_ids[0])))
-        if rule is None or log is None:
-            raise InvalidInput("the alert's rule or event is no longer stored")
-        compiled = next((r for r in compile_yaml(rule.yaml, "tuning") if r.id == rule_uid), None)
-        if compiled is None or compiled.correlation is not None:
-            raise InvalidInput("correlation alerts cannot be suppressed by event values")
-        by_lower = {key.lower(): key for key in log.fields}
-        conditions = {
-            name: log.fields[by_lower[name.lower()]]
-            for name in sorted(compiled.fields)
-            if name.lower() in by_lower and _scalar(log.fields[by_lower[name.lower()]])
-        }
-        return await self.create(
-            rule_uid=rule_uid,
-            conditions=conditions,
-            reason=reason,
-            host=log.host,
-            expires_at=expires_at,
-            source_alert_id=str(alert_id),
-            actor=actor,
-        )
 
     async def delete(self, ident: uuid.UUID, *, actor: Actor) -> None:
         """Remove an exception (the rule fires again), audited and committed."""

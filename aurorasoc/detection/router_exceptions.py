@@ -1,4 +1,4 @@
-"""Rule exceptions (issue #16 scope 2): list, create, "suppress similar" from an alert, delete."""
+"""Rule exceptions (#16 scope 2): list, create, delete; "suppress similar" is ``siem.router_suppress``."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class SuppressSimilar(BaseModel):
     expires_at: datetime | None = None
 
 
-def _actor(principal: Principal, request: Request) -> Actor:
+def actor_of(principal: Principal, request: Request) -> Actor:
     return Actor.of(principal, client_ip(request))
 
 
@@ -73,28 +73,7 @@ async def list_exceptions(
 async def create_exception(
     body: ExceptionCreate, request: Request, session: DbSession, principal: Principal = WriteTuning
 ) -> ExceptionOut:
-    row = await RuleExceptionService(session).create(**body.model_dump(), actor=_actor(principal, request))
-    return ExceptionOut.model_validate(row)
-
-
-@router.post(
-    "/from-alert/{alert_id}",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ExceptionOut,
-    summary="Suppress similar: an exception from an alert's rule, event values and host. "
-    "Permission: detections:write",
-    dependencies=[Depends(require_mutations)],
-)
-async def suppress_similar(
-    alert_id: uuid.UUID,
-    body: SuppressSimilar,
-    request: Request,
-    session: DbSession,
-    principal: Principal = WriteTuning,
-) -> ExceptionOut:
-    row = await RuleExceptionService(session).from_alert(
-        alert_id, reason=body.reason, expires_at=body.expires_at, actor=_actor(principal, request)
-    )
+    row = await RuleExceptionService(session).create(**body.model_dump(), actor=actor_of(principal, request))
     return ExceptionOut.model_validate(row)
 
 
@@ -108,5 +87,5 @@ async def suppress_similar(
 async def delete_exception(
     exception_id: uuid.UUID, request: Request, session: DbSession, principal: Principal = WriteTuning
 ) -> Response:
-    await RuleExceptionService(session).delete(exception_id, actor=_actor(principal, request))
+    await RuleExceptionService(session).delete(exception_id, actor=actor_of(principal, request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

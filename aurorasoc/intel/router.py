@@ -1,4 +1,5 @@
-"""IOC database: list, detail, upsert, edit, lookup with enrichment, similarity, sharing (spec §10, §14.4).
+"""IOC database: list, upsert, edit, similarity, sharing (spec §10, §14.4); the views with linked
+alerts are in ``alerts.router_ioc``.
 
 Dummy mode with the database down serves an empty showcase page: there is no showcase IOC data.
 """
@@ -12,7 +13,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from aurorasoc.core import runtime
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
-from aurorasoc.core.errors import NotFound
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import IOCStatus, IOCType
 from aurorasoc.core.web.deps import (
@@ -24,20 +24,15 @@ from aurorasoc.core.web.deps import (
     require_mutations,
 )
 from aurorasoc.core.web.showcase import stamp_source
-from aurorasoc.intel.enrichment import default_intel_service
 from aurorasoc.intel.schemas import (
-    AlertRef,
     IOCCreate,
-    IOCDetail,
     IOCOut,
     IOCPatch,
-    LookupRequest,
-    LookupResult,
     ShareReceipt,
     SimilarHit,
     SimilarResult,
 )
-from aurorasoc.intel.service import IOC_SHARING_SUBJECT, IOCFilters, IOCService, parse_ioc
+from aurorasoc.intel.service import IOC_SHARING_SUBJECT, IOCFilters, IOCService
 
 router = APIRouter(prefix="/iocs", tags=["iocs"])
 
@@ -93,39 +88,6 @@ async def upsert_ioc(
     return IOCOut.of(ioc)
 
 
-@router.post(
-    "/lookup",
-    response_model=LookupResult,
-    summary="Local record, linked alerts and threat-intel enrichment (cached). Permission: iocs:read",
-)
-async def lookup_ioc(
-    body: LookupRequest,
-    response: Response,
-    session: DbSession,
-    source: DataSourceDep,
-    _: Principal = Depends(require_permission("iocs:read")),
-) -> LookupResult:
-    ioc_type, value = parse_ioc(body.value, body.type)
-    stamp_source(response, source)
-    if source == "showcase":  # providers read the database too: nothing to enrich from
-        return LookupResult(
-            type=ioc_type, value=value, ioc=None, enrichment=[], cached=False, data_source="showcase"
-        )
-    service = IOCService(session)
-    ioc = await service.find((ioc_type, value))
-    alerts, count = await service.linked_alerts(ioc.id) if ioc else ([], 0)
-    enrichment = await default_intel_service().enrich(ioc_type, value)
-    return LookupResult(
-        type=ioc_type,
-        value=value,
-        ioc=IOCOut.of(ioc) if ioc else None,
-        linked_alerts=[AlertRef.model_validate(a) for a in alerts],
-        linked_alert_count=count,
-        enrichment=enrichment.results,
-        cached=enrichment.cached,
-    )
-
-
 @router.get(
     "/similar",
     response_model=SimilarResult,
@@ -145,27 +107,6 @@ async def similar_iocs(
     hits = await IOCService(session).similar(q, limit)
     items = [SimilarHit(ioc=IOCOut.of(ioc), reason=reason, score=score) for ioc, reason, score in hits]
     return SimilarResult(query=q, items=items)
-
-
-@router.get("/{ioc_id}", response_model=IOCDetail, summary="IOC with linked alerts. Permission: iocs:read")
-async def get_ioc(
-    ioc_id: uuid.UUID,
-    response: Response,
-    session: DbSession,
-    source: DataSourceDep,
-    _: Principal = Depends(require_permission("iocs:read")),
-) -> IOCDetail:
-    stamp_source(response, source)
-    if source == "showcase":
-        raise NotFound(f"IOC {ioc_id} does not exist (no showcase IOC data)")
-    service = IOCService(session)
-    ioc = await service.get(ioc_id)
-    alerts, count = await service.linked_alerts(ioc.id)
-    return IOCDetail(
-        **IOCOut.of(ioc).model_dump(),
-        linked_alerts=[AlertRef.model_validate(a) for a in alerts],
-        linked_alert_count=count,
-    )
 
 
 @router.patch(

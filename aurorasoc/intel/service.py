@@ -15,12 +15,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core import runtime
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.bus.nats_jetstream import share
@@ -31,6 +30,9 @@ from aurorasoc.intel.extraction import classify_ioc
 from aurorasoc.intel.models import AlertIOCModel, IOCModel
 from aurorasoc.intel.similarity import IOCKey, escape_like, related_iocs
 from aurorasoc.intel.sql import alert_ioc_link, ioc_upsert
+
+if TYPE_CHECKING:  # alerts sit above intel: the rows are handed in, never queried here
+    from aurorasoc.alerts.models import AlertModel
 
 
 async def upsert_iocs(
@@ -219,20 +221,6 @@ class IOCService:
             select(IOCModel).where(IOCModel.type == key[0], IOCModel.value == key[1])
         )
         return found
-
-    async def linked_alerts(
-        self, ioc_id: uuid.UUID, limit: int = 100
-    ) -> tuple[builtins.list[AlertModel], int]:
-        """The newest ``limit`` alerts that carry this IOC, and how many there are in all."""
-        linked = select(AlertIOCModel.alert_id).where(AlertIOCModel.ioc_id == ioc_id)
-        total = await self.session.scalar(select(func.count()).select_from(linked.subquery()))
-        alerts = await self.session.scalars(
-            select(AlertModel)
-            .where(AlertModel.id.in_(linked))
-            .order_by(AlertModel.created_at.desc())
-            .limit(limit)
-        )
-        return builtins.list(alerts), total or 0
 
     async def upsert(
         self, key: IOCKey, *, source: str, confidence: float, **fields: Any

@@ -1,4 +1,4 @@
-"""Retention: drop what outlived its setting (spec §21, hourly from the metrics collector)."""
+"""SIEM retention: events past their setting and expired token revocations (spec §21, hourly)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.core.config import Settings
 from aurorasoc.core.models_platform import RevokedTokenModel
 from aurorasoc.core.siem_partitions import drop_days_before
-from aurorasoc.cps.models import AttestationNonceModel, CPSTelemetryModel
 from aurorasoc.siem.models import SiemLogModel
-
-NONCE_GRACE = timedelta(days=1)
 
 
 async def purge_expired(session: AsyncSession, settings: Settings, now: datetime) -> dict[str, int]:
-    """Delete SIEM events stored more than ``AURORA_SIEM_RETENTION_DAYS`` ago, CPS telemetry older
-    than ``AURORA_TELEMETRY_RETENTION_DAYS``, expired revocations and long-expired nonces.
+    """Delete SIEM events stored more than ``AURORA_SIEM_RETENTION_DAYS`` ago and expired revocations.
 
     SIEM age counts from ``received_at``: an analyst importing last year's logs for an investigation
     keeps them for the retention period, rather than losing them at the next hourly run. On
@@ -26,14 +22,9 @@ async def purge_expired(session: AsyncSession, settings: Settings, now: datetime
     the rows left over (a day still receiving, the DEFAULT partition) are deleted one by one.
     """
     siem_cutoff = now - timedelta(days=settings.detection.siem_retention_days)
-    telemetry_cutoff = now - timedelta(days=settings.cps.telemetry_retention_days)
     statements = {
         "siem_logs": delete(SiemLogModel).where(SiemLogModel.received_at < siem_cutoff),
-        "cps_telemetry": delete(CPSTelemetryModel).where(CPSTelemetryModel.timestamp < telemetry_cutoff),
         "revoked_tokens": delete(RevokedTokenModel).where(RevokedTokenModel.expires_at < now),
-        "attestation_nonces": delete(AttestationNonceModel).where(
-            AttestationNonceModel.expires_at < now - NONCE_GRACE
-        ),
     }
     partitions, dropped_rows = await drop_days_before(session, siem_cutoff)
     purged = {name: (await session.execute(stmt)).rowcount or 0 for name, stmt in statements.items()}  # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ from aurorasoc.cps.attestation_sweep import deliver, sweep_attestations
 from aurorasoc.cps.firmware_rollouts import supervise_rollouts
 from aurorasoc.cps.health import refresh_device_health
 from aurorasoc.cps.mqtt import active_consumer, publish_challenge
+from aurorasoc.cps.retention import purge_cps
 from aurorasoc.intel.feeds import refresh_due_feeds
 from aurorasoc.siem.retention import purge_expired
 from aurorasoc.siem.scheduled_hunts import publish_outcomes, run_due_hunts
@@ -145,7 +146,9 @@ class BackgroundScheduler:
             await session.commit()
             await devices.publish()
             if time.monotonic() >= self._retention_due:
-                purged = await purge_expired(session, self.settings, utcnow())
+                now = utcnow()
+                purged = await purge_expired(session, self.settings, now)
+                purged |= await purge_cps(session, self.settings, now)
                 await session.commit()
                 self._retention_due = time.monotonic() + RETENTION_PERIOD_SECONDS
                 log.info("retention_applied", **purged)

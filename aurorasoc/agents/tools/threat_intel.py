@@ -8,6 +8,7 @@ from aurorasoc.agents.tools.base import AuroraTool, ToolContext, ToolResult
 from aurorasoc.agents.tools.past_cases import similar_closed_cases
 from aurorasoc.agents.tools.siem import MitreMap
 from aurorasoc.agents.tools.views import alert_view, ioc_view
+from aurorasoc.alerts.ioc_alerts import alerts_with_ioc
 from aurorasoc.intel.service import IOCService, parse_ioc
 
 
@@ -31,7 +32,7 @@ class EnrichIOC(AuroraTool):
         ioc = await service.find(key)
         result: ToolResult = {"status": "ok", "type": key[0], "value": key[1], "known": ioc is not None}
         if ioc is not None:
-            alerts, total = await service.linked_alerts(ioc.id, limit=5)
+            alerts, total = await alerts_with_ioc(ctx.session, ioc.id, limit=5)
             result |= {
                 "ioc": ioc_view(ioc),
                 "linked_alerts": total,
