@@ -7,7 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: install install-ml run test lint format typecheck pytest bench clean dashboard dashboard-types dashboard-test \
-	dashboard-prep dashboard-browser pytest-unit pytest-services
+	dashboard-prep dashboard-browser dashboard-mocked dashboard-live pytest-unit pytest-services \
+	pytest-integration pytest-pg-api coverage-report test-fast
 
 # Operator console (dashboard/): Node 20 + npm; Playwright drives the system Chromium, never a download.
 DASH      := dashboard
@@ -54,10 +55,14 @@ dashboard-prep: install
 	cd $(DASH) && npm ci --no-audit --no-fund && npm run typecheck
 	rm -f $(WEB_STAMP) && $(MAKE) --no-print-directory dashboard
 
-# Mocked Playwright specs (vite preview), live specs (real aurorasoc serve), over the current build.
-dashboard-browser:
-	rm -rf $(DASH)/test-results
+# Mocked Playwright specs (vite preview), live specs (real aurorasoc serve), over the current build;
+# each run clears and writes only its own output folder (test-results/mocked, test-results/live).
+dashboard-browser: dashboard-mocked dashboard-live
+
+dashboard-mocked:
 	cd $(DASH) && npx playwright test
+
+dashboard-live:
 	cd $(DASH) && npx playwright test --config playwright.live.config.ts
 
 dashboard-test: dashboard-prep
@@ -79,22 +84,36 @@ typecheck: install
 # (they share PostgreSQL/Redis/NATS/Mosquitto); under AURORA_REQUIRE_SERVICES=1 (CI) or with
 # AURORA_TEST_PG_LANE=1, the API suite once more with the application database on PostgreSQL
 # instead of SQLite, in two processes (one database per xdist worker, see tests/conftest.py).
-# The report ends with coverage per package.
+# Lanes that may run at the same time keep their own coverage data file (COVERAGE_FILE), so no
+# lane's final combine reads or overwrites another's; `coverage-report` merges them into .coverage
+# and ends with coverage per package.
 PYTEST := $(BIN)/pytest -q -ra -p no:cacheprovider --cov=aurorasoc --cov-report=
+PG_LANE := $(filter 1,$(AURORA_TEST_PG_LANE) $(AURORA_REQUIRE_SERVICES))
+SERVICE_LANES := pytest-integration $(if $(PG_LANE),pytest-pg-api)
+
 pytest: pytest-unit
-	@$(MAKE) --no-print-directory pytest-services
-	@$(BIN)/python scripts/coverage_by_package.py
+	@$(MAKE) --no-print-directory -j2 -O $(SERVICE_LANES)
+	@$(MAKE) --no-print-directory coverage-report
 
 pytest-unit: install
 	$(PYTEST) -n 2 -m "not integration" $(PYTEST_ARGS)
 
-# After pytest-unit (appends to its coverage data): the integration lane, then the PostgreSQL API lane.
-pytest-services: install
-	$(PYTEST) --cov-append -m integration $(PYTEST_ARGS)
-	@if [ "$(AURORA_TEST_PG_LANE)" = "1" ] || [ "$(AURORA_REQUIRE_SERVICES)" = "1" ]; then \
-		echo "== API suite on PostgreSQL (AURORA_TEST_APP_DB=postgresql)"; \
-		AURORA_TEST_APP_DB=postgresql $(PYTEST) --cov-append -n 2 -m "not integration and not slow" tests/*/test_api_*.py $(PYTEST_ARGS); \
-	else echo "note: the PostgreSQL API lane runs with AURORA_REQUIRE_SERVICES=1 or AURORA_TEST_PG_LANE=1"; fi
+pytest-integration: install
+	COVERAGE_FILE=.coverage-lane-integration $(PYTEST) -m integration $(PYTEST_ARGS)
+
+pytest-pg-api: install
+	@echo "== API suite on PostgreSQL (AURORA_TEST_APP_DB=postgresql)"
+	COVERAGE_FILE=.coverage-lane-pg AURORA_TEST_APP_DB=postgresql \
+		$(PYTEST) -n 2 -m "not integration and not slow" tests/*/test_api_*.py $(PYTEST_ARGS)
+
+# The service lanes in sequence (the integration lane, then the PostgreSQL API lane when enabled).
+pytest-services: pytest-integration $(if $(PG_LANE),pytest-pg-api)
+
+coverage-report: install
+	@lanes="$$(ls .coverage-lane-* 2>/dev/null)"; \
+		if [ -n "$$lanes" ]; then $(BIN)/coverage combine --append -q $$lanes; fi
+	@$(BIN)/python scripts/coverage_by_package.py
+	@if [ -z "$(PG_LANE)" ]; then echo "note: the PostgreSQL API lane runs with AURORA_REQUIRE_SERVICES=1 or AURORA_TEST_PG_LANE=1"; fi
 
 # The developer loop: unit tests only (no real services, nothing marked slow), two processes.
 test-fast: install
@@ -103,17 +122,21 @@ test-fast: install
 # The dashboard lane runs when Node and Chromium are present; under CI=true their absence fails.
 # The static checks (ruff and import layering, mypy, and the console's npm ci, tsc and build) are
 # single-process tools: they run two at a time, each one's output kept together (-O). After the unit
-# lane (two processes, CPU-bound), the service lanes (the integration lane is one process, mostly
-# waiting on services) run beside the browser lanes, which share nothing with them but the CPU: no
-# database, no coverage data (Node and a separately started server).
+# lane (two processes, CPU-bound), four lanes run side by side: measured, each spends most of its
+# time waiting (the integration lane on services: ~90 CPU-s in 6 min; each browser lane ~80 CPU-s in
+# ~3 min), so together they fill two cores instead of each leaving them idle. They share nothing but
+# the CPU: the PostgreSQL API lane has its own databases, the live servers their own namespace, each
+# Playwright run its own output folder and ports.
 HAVE_DASH := $(shell command -v npm >/dev/null 2>&1 && test -x "$(CHROMIUM_PATH)" && echo 1)
+DASH_LANES := $(if $(HAVE_DASH),dashboard-mocked dashboard-live)
 test: install
 	@if [ -z "$(HAVE_DASH)" ] && [ "$(CI)" = "true" ]; then \
 		echo "error: CI needs npm and Chromium ($(CHROMIUM_PATH)) for the dashboard lane"; exit 1; fi
+	@rm -f .coverage .coverage.* .coverage-lane-*
 	@$(MAKE) --no-print-directory -j2 -O lint typecheck $(if $(HAVE_DASH),dashboard-prep)
 	@$(MAKE) --no-print-directory pytest-unit
-	@$(MAKE) --no-print-directory -j2 -O pytest-services $(if $(HAVE_DASH),dashboard-browser)
-	@$(BIN)/python scripts/coverage_by_package.py
+	@$(MAKE) --no-print-directory -j4 -O $(SERVICE_LANES) $(DASH_LANES)
+	@$(MAKE) --no-print-directory coverage-report
 	@if [ -z "$(HAVE_DASH)" ]; then echo "note: skipped the dashboard lane (needs npm and Chromium at $(CHROMIUM_PATH))"; fi
 
 # Optional extra [ml]: sentence-transformers and the packaged all-MiniLM-L6-v2 model (semantic

@@ -402,6 +402,13 @@ def admin_headers(role_headers) -> dict[str, str]:  # type: ignore[no-untyped-de
     return role_headers["admin"]
 
 
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """Modules holding a ``slow`` test run first (order inside a module kept, so module fixtures are
+    built once): a minute-long test started last leaves the other xdist worker idle at the end."""
+    slow_modules = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module.__name__ not in slow_modules)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
     """Say plainly how many tests against real services ran, so CI logs prove they were not skipped."""
     counts: dict[str, int] = {}
