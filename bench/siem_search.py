@@ -38,6 +38,7 @@ from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.models import SiemLogModel
+from aurorasoc.siem.retention import merge_search_backlog
 from aurorasoc.siem.search import LogFilters, SiemSearchService
 
 TARGET_MS = 100.0
@@ -167,6 +168,8 @@ async def load(kind: str, factory: async_sessionmaker[AsyncSession], count: int,
     console.print(f"[{kind}] loaded {count:,} events in {wall:.0f} s ({rate})")
     async with factory() as session, session.begin():
         await session.execute(text("ANALYZE" if kind == "sqlite" else "ANALYZE siem_logs"))
+        merged = await merge_search_backlog(session)  # what the hourly retention run does
+    console.print(f"[{kind}] merged {merged:,} pending full-text index pages (hourly retention's job)")
     return count
 
 
