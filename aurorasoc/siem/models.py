@@ -13,17 +13,28 @@ from sqlalchemy import (
     DDL,
     BigInteger,
     Boolean,
+    ColumnElement,
+    Computed,
+    Connection,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     Uuid,
     event,
     func,
+    inspect,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, synonym
+from sqlalchemy.sql.compiler import DDLCompiler
+from sqlalchemy.sql.ddl import BaseDDLElement, DDLIfCallable
+from sqlalchemy.sql.schema import SchemaItem
 
 from aurorasoc.core import siem_partitions
 from aurorasoc.core.models_base import Base, _Keyed, _Mutable
@@ -60,6 +71,48 @@ SIEM_SEARCH_VECTOR = (
     "jsonb_path_query_array(fields, '$.*'::jsonpath)::text, 200000), '[^[:alnum:]]+', ' ', 'g'))"
 )
 SIEM_PREFIX_COLUMNS = ("host", "user_name", "process_executable")
+
+
+class SearchVectorSource(ColumnElement[Any]):
+    """What ``search_vector`` is generated from: ``SIEM_SEARCH_VECTOR`` on PostgreSQL, NULL elsewhere."""
+
+    inherit_cache = True
+
+
+@compiles(SearchVectorSource, "postgresql")
+def _search_vector_pg(_element: SearchVectorSource, _compiler: Any, **_kw: Any) -> str:
+    return SIEM_SEARCH_VECTOR
+
+
+@compiles(SearchVectorSource)
+def _search_vector_other(_element: SearchVectorSource, _compiler: Any, **_kw: Any) -> str:
+    return "NULL"
+
+
+def _has_search_vector(bind: Connection | None) -> bool:
+    """Whether ``search_vector`` exists (0021 or newer; with no connection: the current model)."""
+    return bind is None or "search_vector" in {c["name"] for c in inspect(bind).get_columns("siem_logs")}
+
+
+def _if_search_vector(present: bool) -> DDLIfCallable:
+    """A ``ddl_if`` condition: build the index only when the column's presence is ``present``."""
+
+    def condition(
+        ddl: BaseDDLElement,
+        target: SchemaItem | str,
+        bind: Connection | None,
+        tables: list[Table] | None = None,
+        state: Any = None,
+        *,
+        dialect: Dialect,
+        compiler: DDLCompiler | None = None,
+        checkfirst: bool = False,
+    ) -> bool:
+        return _has_search_vector(bind) is present
+
+    return condition
+
+
 _FTS_LEAVES = (
     "(SELECT group_concat(value, ' ') FROM json_tree({row}.fields) WHERE type IN ('text', 'integer', 'real'))"
 )
@@ -109,8 +162,13 @@ class SiemLogModel(_Keyed, Base):
         Index("ix_siem_logs_process_lower", func.lower(text("process_executable"))),
         Index("ix_siem_logs_parent_lower", func.lower(text("parent_executable"))),
         Index("ix_siem_logs_channel_lower", func.lower(text("channel"))),
+        # The GIN index over the stored ``search_vector`` (0021); a schema from before 0021 (which
+        # 0019 rebuilds on the way up and down) has it over the expression itself. Same name: one or other.
+        Index("ix_siem_logs_search", "search_vector", postgresql_using="gin").ddl_if(
+            dialect="postgresql", callable_=_if_search_vector(True)
+        ),
         Index("ix_siem_logs_search", text(SIEM_SEARCH_VECTOR), postgresql_using="gin").ddl_if(
-            dialect="postgresql"
+            dialect="postgresql", callable_=_if_search_vector(False)
         ),
         *(
             # ``host:web*`` → ``lower(host) LIKE 'web%'``: PostgreSQL serves it from a pattern index
@@ -155,6 +213,12 @@ class SiemLogModel(_Keyed, Base):
     parent_executable: Mapped[str | None] = mapped_column(String(1024))
     parent_entity_id: Mapped[str | None] = mapped_column(String(128))
     entities: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
+    # Spec §28: the full-text words of the row, computed by PostgreSQL on insert (the writers never
+    # send it) and stored, so a phrase's position check reads them instead of re-tokenising every
+    # candidate row. Never loaded (deferred); on SQLite a virtual NULL column (FTS5 does this there).
+    search_vector: Mapped[str | None] = mapped_column(
+        TSVECTOR().with_variant(Text(), "sqlite"), Computed(SearchVectorSource()), deferred=True
+    )
     event_time = synonym("timestamp")
 
     @declared_attr.directive

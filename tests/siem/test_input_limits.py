@@ -211,7 +211,8 @@ def test_a_200_mb_ndjson_ingests_under_200_mb_rss(tmp_path: Path) -> None:
     assert path.stat().st_size > 200_000_000
     env = {**os.environ, "AURORA_DATA_DIR": str(tmp_path / "data"), "AURORA_DATABASE_URL": ""}
     # Not under coverage's subprocess measurement (CI's make pytest): its tracer doubles the CPU of
-    # the ingest and adds its own memory to the peak measured here. The same ingest command is measured in-process by tests/siem/test_ingest_cli.py.
+    # the ingest and adds its own memory to the peak measured here. The same ingest command is
+    # measured in-process by tests/siem/test_ingest_cli.py.
     env.pop("COVERAGE_PROCESS_CONFIG", None)
     rss, done = _max_rss_kib(
         str(REPO / ".venv" / "bin" / "aurorasoc"), "ingest", str(path), "--no-bundled", env=env

@@ -16,7 +16,7 @@ from aurorasoc.core.siem_partitions import DEFAULT_PARTITION, partition_name
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
-from aurorasoc.siem.retention import purge_expired
+from aurorasoc.siem.retention import merge_search_backlog, purge_expired
 from aurorasoc.siem.search import LogFilters, page_statement
 
 pytestmark = pytest.mark.integration
@@ -118,3 +118,13 @@ async def test_retention_drops_expired_days_and_prunes_the_boundary_day_row_by_r
     assert purged["siem_logs"] == 12
     remaining = (await pg_session.scalars(select(SiemLogModel))).all()
     assert sorted(row.raw or "" for row in remaining) == sorted(e.raw or "" for e in replay)
+
+
+async def test_retention_merges_the_full_text_backlog_of_every_day(pg_session: AsyncSession) -> None:
+    """New words wait in each day's GIN pending list, read in full by every search, until merged."""
+    assert await _ingest(pg_session, _events(days=2, per_day=4, received=DAY0)) == 8
+    word = select(func.count()).select_from(SiemLogModel).where(text("search_vector @@ 'logon'::tsquery"))
+    assert await pg_session.scalar(word) == 8
+    assert await merge_search_backlog(pg_session) >= 2  # one pending page per day partition at least
+    assert await merge_search_backlog(pg_session) == 0
+    assert await pg_session.scalar(word) == 8  # now answered from the index proper

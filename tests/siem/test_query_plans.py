@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event, text
@@ -19,10 +20,11 @@ from aurorasoc.siem.search import LogFilters, SiemSearchService, page_statement
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 HOST_INDEX = {"ix_siem_logs_host_lower_timestamp", "ix_siem_logs_host_prefix"}  # SQLite | PostgreSQL
 USER_INDEX = {"ix_siem_logs_user_lower", "ix_siem_logs_user_name_prefix"}
+TEXT_INDEX = {"siem_logs_fts", "ix_siem_logs_search"}  # SQLite FTS5 | PostgreSQL GIN on search_vector
 SHAPES = {
     "field equality": ("host:WEB-07", HOST_INDEX),
-    "rare word": ("mimikatz", {"siem_logs_fts", "ix_siem_logs_search"}),
-    "phrase": ('"password for root"', {"siem_logs_fts", "ix_siem_logs_search"}),
+    "rare word": ("mimikatz", TEXT_INDEX),
+    "phrase": ('"password for root"', TEXT_INDEX),
     "wildcard suffix": ("host:web-07*", HOST_INDEX),
     "AND of two fields": ("host:web-07 AND user_name:alice", HOST_INDEX | USER_INDEX),
 }
@@ -37,23 +39,29 @@ def _rows(count: int, start: int = 0) -> list[SiemLogModel]:
             format="json",
             host=f"web-{n % 40:02d}",
             user_name=users[n % 4],
-            message="Failed password for root" if n % 97 == 0 else f"session opened for {users[n % 4]}",
+            message="Failed password for root" if n % 97 == 0 else f"session opened by {users[n % 4]}",
             fields={"Image": "mimikatz.exe" if n == 500 else "sshd", "pid": n},
         )
         for n in range(start, start + count)
     ]
 
 
+async def _stock(session: AsyncSession) -> AsyncSession:
+    await ensure_day_partitions(session, [T0])  # PostgreSQL: the rows go to their day partition
+    session.add_all(_rows(2_000))
+    await session.flush()
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("ANALYZE siem_logs"))
+        # Few rows make a scan cheapest, of the table or in event-time order (2,000 rows in one
+        # partition); what matters is that the compiled conditions *can* be served by their index.
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        await session.execute(text("SET LOCAL enable_indexscan = off"))
+    return session
+
+
 @pytest.fixture
 async def stocked(any_db_session: AsyncSession) -> AsyncSession:
-    await ensure_day_partitions(any_db_session, [T0])  # PostgreSQL: the rows go to their day partition
-    any_db_session.add_all(_rows(2_000))
-    await any_db_session.flush()
-    if any_db_session.bind.dialect.name == "postgresql":
-        await any_db_session.execute(text("ANALYZE siem_logs"))
-        # few rows make a scan cheapest; what matters is that the compiled SQL *can* use the index
-        await any_db_session.execute(text("SET LOCAL enable_seqscan = off"))
-    return any_db_session
+    return await _stock(any_db_session)
 
 
 async def _plan(session: AsyncSession, query: str) -> str:
@@ -122,12 +130,12 @@ async def test_a_forged_cursor_is_refused(db_session: AsyncSession) -> None:
 
 
 @contextmanager
-def _statements(session: AsyncSession) -> Iterator[list[str]]:
-    """The SQL statements run on the session's engine while the block runs."""
-    seen: list[str] = []
+def _statements(session: AsyncSession) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements run on the session's engine while the block runs, with their parameters."""
+    seen: list[tuple[str, Any]] = []
 
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        seen.append(statement)
+    def record(_conn: object, _cursor: object, statement: str, parameters: Any, *_: object) -> None:
+        seen.append((statement, parameters))
 
     event.listen(session.bind.sync_engine, "before_cursor_execute", record)
     try:
@@ -140,7 +148,7 @@ async def test_a_first_page_holding_every_match_is_its_own_total(stocked: AsyncS
     with _statements(stocked) as seen:
         found = await SiemSearchService(stocked).search(LogFilters(q="mimikatz", range="all"), limit=50)
     assert (found.total, found.truncated, len(found.rows)) == (1, False, 1)
-    assert len(seen) == 1 and "count(" not in seen[0].lower(), seen  # the page alone, no count pass
+    assert len(seen) == 1 and "count(" not in seen[0][0].lower(), seen  # the page alone, no count pass
 
 
 @pytest.mark.parametrize(("query", "total"), [("root", 21), ("host:web-07", 50)])
@@ -155,3 +163,27 @@ async def test_a_partial_first_page_or_a_later_one_counts_every_match(
     assert later.total == total and not {row.id for row in later.rows} & {row.id for row in first.rows}
     skipped = await service.search(filters, skip=total - 2, limit=5)
     assert (skipped.total, len(skipped.rows)) == (total, 2)
+
+
+@pytest.mark.parametrize(
+    ("query", "indexes"), [("host:web-0*", HOST_INDEX), ('"password for root"', TEXT_INDEX)]
+)
+async def test_the_sql_a_search_runs_keeps_its_index_under_a_generic_plan(
+    pg_session: AsyncSession, query: str, indexes: set[str]
+) -> None:
+    """A driver prepares each statement; from its 6th run PostgreSQL may plan it once for any
+    parameter values, and ``LIKE $1`` or ``@@ to_tsquery($1)`` then cannot use an index (a scan of
+    every partition: 1.8 s at 1M events). The values a plan depends on are written into the SQL."""
+    stocked = await _stock(pg_session)
+    with _statements(stocked) as seen:
+        await SiemSearchService(stocked).search(LogFilters(q=query, range="all"), limit=5)
+    statement, parameters = seen[0]
+    driver = (await (await stocked.connection()).get_raw_connection()).driver_connection
+    await driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    await driver.execute(f"PREPARE siem_page AS {statement}")
+    values = ", ".join(str(int(value)) for value in parameters)  # only LIMIT / OFFSET stay parameters
+    try:
+        plan = "\n".join(row[0] for row in await driver.fetch(f"EXPLAIN EXECUTE siem_page({values})"))
+    finally:
+        await driver.execute("DEALLOCATE siem_page")  # prepared statements outlive the transaction
+    assert any(name in plan for name in await _index_names(stocked, indexes)), plan
