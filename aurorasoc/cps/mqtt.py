@@ -1,27 +1,24 @@
 """MQTT edge ingest (spec §12): ``MQTTEdgeConsumer`` and its supervisor ``run_cps_mqtt_consumer``.
 
-The receive loop only validates and queues: anything invalid is counted (``rejected``) and logged,
-never raised. Messages reach the counted buffer straight from paho's read callback
-(:func:`~aurorasoc.cps.mqtt_reader.inbox`), not through aiomqtt's unbounded, uncounted queue, and
-the socket is read in chunks by :class:`~aurorasoc.cps.mqtt_reader.SocketReader`. When the buffer
-reaches ``QUEUE_BOUND`` the reader stops reading (``pauses``) until the writer has taken it below
-``RESUME_BELOW``: the broker keeps the rest of our QoS 1 messages meanwhile instead of this process
-dropping acknowledged ones; only a message past ``QUEUE_LIMIT`` (a reader that could not stop) is
-dropped and counted (``dropped``). One writer
-drains the buffer in batches - what arrived within ``BATCH_WAIT`` of the oldest, or the whole
-backlog up to ``BATCH_SIZE``, so a writer that had to wait for the database (SQLite's one writer,
-held by a SIEM batch in another process) stores all that arrived meanwhile in its next turn - into
-one transaction, commits (``stored``), then publishes the batch's events and alerts and sends any
-commands. A batch that fails is retried message by message so one bad row cannot drop its
-neighbours (after ``BUSY_RETRIES`` whole retries when SQLite only answered "database is locked").
-Counts go to ``/metrics`` and, through Redis, to the System status of every API process
-(:mod:`mqtt_stats`), next to the broker's own ``$SYS/broker/publish/messages/dropped``.
+The receive side only validates and queues: anything invalid is counted (``rejected``) and logged,
+never raised. :class:`~aurorasoc.cps.mqtt_reader.SocketReader` reads the socket in chunks and
+decodes PUBLISH packets itself into :meth:`MQTTEdgeConsumer.handle` (paho's own callback, for the
+packets it still decodes, goes through :func:`~aurorasoc.cps.mqtt_reader.inbox`). At
+``QUEUE_BOUND`` buffered the reader pauses (``pauses``) until the writer has taken the buffer below
+``RESUME_BELOW``: the broker keeps our QoS 1 messages meanwhile; only past ``QUEUE_LIMIT`` (a reader
+that could not stop) is a message dropped and counted (``dropped``). One writer drains the buffer
+in batches - what arrived within ``BATCH_WAIT`` of the oldest, or the backlog up to ``BATCH_SIZE``
+(a writer that waited for SQLite's one writer stores all that arrived meanwhile) - in one
+transaction, commits (``stored``), then announces the batch's events and alerts and sends any
+commands in the background. A failed batch is retried message by message (after ``BUSY_RETRIES``
+whole retries when SQLite only answered "database is locked"). Counts go to ``/metrics`` and,
+through Redis, to the System status of every API process (:mod:`mqtt_stats`), next to the broker's
+own ``$SYS/broker/publish/messages/dropped``.
 
 Fleet scale (issue 20): MQTT v5 with a persistent session (``clean_start=False``, expiry
 ``SESSION_EXPIRY_SECONDS``) under a stable client id, so the broker keeps QoS 1 messages across a
-reconnect, and ``Receive Maximum`` ``MAX_INFLIGHT``: with MQTT 3.1.1 Mosquitto allows 20
-unacknowledged deliveries per client, which caps a QoS 1 subscriber at 20 / round-trip time (~50
-msg/s on a loaded machine) and leaves the rest queued on the broker. Every subscription is a shared one
+reconnect, and ``Receive Maximum`` ``MAX_INFLIGHT`` (with MQTT 3.1.1 Mosquitto allows 20
+unacknowledged deliveries per client: 20 per round trip, ~50 msg/s on a loaded machine). Every subscription is a shared one
 (``$share/<namespace>-<MQTT_SHARE_GROUP>/…``), so several ``aurorasoc worker --role mqtt``
 processes (and the API's consumer, if enabled) split the fleet without duplicates. Each process
 keeps its own correlation state, so per-device statistics see the share of a device's messages that
@@ -60,11 +57,11 @@ from aurorasoc.cps.mqtt_reader import SocketReader, inbox
 from aurorasoc.cps.mqtt_stats import BROKER_DROPPED_TOPIC, REPORT_SECONDS, IngestStats
 from aurorasoc.cps.mqtt_topics import (
     InvalidMessage,
+    TopicParser,
     challenge_topic,
     command_topic,
     outbound,
     parse_payload,
-    parse_topic,
     subscriptions,
 )
 from aurorasoc.cps.telemetry import BatchResult, CPSIngest, IngestMessage
@@ -74,7 +71,7 @@ log = logging.getLogger(__name__)
 # handling one batch (synchronous Python between awaits) stays far inside the ~2,000 messages the
 # broker holds for us (Mosquitto: 1,000 in flight + max_queued_messages 1,000) while paho cannot read.
 BATCH_SIZE = 2000
-BATCH_WAIT = 0.05
+BATCH_WAIT = 0.1
 BUSY_RETRIES = 3
 QUEUE_BOUND = 20_000  # the reader pauses here …
 RESUME_BELOW = QUEUE_BOUND // 2  # … and reads again once the writer has taken the buffer below this
@@ -122,6 +119,7 @@ class MQTTEdgeConsumer:
         self.on_stored = on_stored
         self.engine = CorrelationEngine()
         self.directory = DeviceDirectory()
+        self.topic_parser = TopicParser(self.namespace)
         self.queue: asyncio.Queue[IngestMessage] = asyncio.Queue()  # bounded by offer()
         self.client: aiomqtt.Client | None = None
         self.reader: SocketReader | None = None
@@ -148,7 +146,7 @@ class MQTTEdgeConsumer:
             max_inflight_messages=MAX_INFLIGHT,
             queue_type=inbox(self.receive),
         )
-        self.reader = SocketReader(client)
+        self.reader = SocketReader(client, self.handle)
         return client
 
     @property
@@ -222,12 +220,18 @@ class MQTTEdgeConsumer:
             self.client = None
 
     def receive(self, message: aiomqtt.Message) -> None:
-        """Validate and buffer one message, in paho's read callback; never raises, never waits."""
+        """A message paho decoded itself (see :mod:`mqtt_reader`), in its read callback."""
+        payload = message.payload
+        raw = bytes(payload) if isinstance(payload, bytes | bytearray) else str(payload).encode()
+        self.handle(str(message.topic), raw)
+
+    def handle(self, topic: str, payload: bytes) -> None:
+        """Validate and buffer one message as it is read; never raises, never waits."""
         try:
-            parsed = self.accept(str(message.topic), message.payload)
-        except Exception:  # a bug here must not break the connection (paho has acknowledged it)
+            parsed = self.accept(topic, payload)
+        except Exception:  # a bug here must not break the connection (the message is acknowledged)
             self.stats.fail()
-            log.exception("mqtt message could not be handled", extra={"topic": str(message.topic)[:200]})
+            log.exception("mqtt message could not be handled", extra={"topic": topic[:200]})
             return
         if parsed is not None:
             self.offer(parsed)
@@ -259,17 +263,14 @@ class MQTTEdgeConsumer:
                 },
             )
 
-    def accept(self, topic: str, payload: Any) -> IngestMessage | None:
+    def accept(self, topic: str, payload: bytes) -> IngestMessage | None:
         """The validated message, or None after counting and logging why it was dropped."""
         if topic == BROKER_DROPPED_TOPIC:
-            self.stats.broker(
-                bytes(payload) if isinstance(payload, bytes | bytearray) else str(payload).encode()
-            )
+            self.stats.broker(payload)
             return None
         try:
-            kind, device_id = parse_topic(topic, self.namespace)
-            raw = payload if isinstance(payload, bytes | bytearray) else str(payload).encode()
-            body = parse_payload(kind, bytes(raw))
+            kind, device_id = self.topic_parser.parse(topic)
+            body = parse_payload(kind, payload)
         except InvalidMessage as exc:
             self.stats.received += 1
             self.stats.reject(exc.reason)
@@ -296,6 +297,7 @@ class MQTTEdgeConsumer:
         batch = [first]
         while len(batch) < BATCH_SIZE and not self.queue.empty():
             batch.append(self.queue.get_nowait())
+        self.stats.publish()
         if self.reader is not None and self.reader.paused and self.queue.qsize() < RESUME_BELOW:
             self.reader.resume()
         return batch
@@ -328,6 +330,7 @@ class MQTTEdgeConsumer:
         async with factory() as session:
             result = await CPSIngest(session, self.engine, self.directory).handle(batch)
             await session.commit()
+        self.directory.seen_written(result.seen)
         done = time.monotonic()
         for message in batch:
             INGEST_LATENCY.observe(done - message.received_mono)

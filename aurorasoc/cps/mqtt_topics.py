@@ -104,6 +104,24 @@ def parse_topic(topic: str, ns: str | None = None) -> tuple[str, str]:
     return _KINDS[(parts[1], parts[3])], parts[2]
 
 
+class TopicParser:
+    """:func:`parse_topic` for one namespace, remembering each valid topic's answer: a fleet sends on
+    a few topics per device thousands of times a minute. Forgets all at ``limit`` topics."""
+
+    def __init__(self, ns: str | None = None, limit: int = 100_000) -> None:
+        self.ns, self.limit = ns, limit
+        self._known: dict[str, tuple[str, str]] = {}
+
+    def parse(self, topic: str) -> tuple[str, str]:
+        known = self._known.get(topic)
+        if known is None:
+            known = parse_topic(topic, self.ns)  # an invalid topic raises, and is not remembered
+            if len(self._known) >= self.limit:
+                self._known.clear()
+            self._known[topic] = known
+        return known
+
+
 def parse_payload(kind: str, raw: bytes) -> BaseModel:
     try:
         data = orjson.loads(raw)

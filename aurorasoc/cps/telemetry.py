@@ -58,6 +58,7 @@ class BatchResult:
     commands: list[tuple[str, str]] = field(default_factory=list)  # (device_id, command)
     findings: list[Finding] = field(default_factory=list)
     rejected: list[IngestMessage] = field(default_factory=list)  # from unregistered device ids
+    seen: dict[str, datetime] = field(default_factory=dict)  # last_seen_at written, once committed
 
 
 class CPSIngest:
@@ -97,7 +98,8 @@ class CPSIngest:
         await self.devices.store_telemetry(rows)
         await self._raise_all(result, known)
         await self.session.flush()
-        await self.devices.mark_seen(_last_seen(messages, known.keys() | zones.keys()))
+        result.seen = self.directory.seen_due(_last_seen(messages, known.keys() | zones.keys()))
+        await self.devices.mark_seen(result.seen)
         return result
 
     def _registered(self, message: IngestMessage, known: dict[str, CPSDeviceModel]) -> CPSDeviceModel | None:
@@ -123,9 +125,7 @@ class CPSIngest:
                      "unit": payload.unit, "timestamp": ts})  # fmt: skip
         zone = zones.get(device_id)
         result.findings += self.engine.telemetry(device_id, zone, payload.metric, payload.value, now)
-        result.outbox.event(
-            "telemetry", device_id, metric=payload.metric, value=payload.value, unit=payload.unit
-        )
+        result.outbox.reading(device_id, metric=payload.metric, value=payload.value, unit=payload.unit)
 
     async def _raise_all(self, result: BatchResult, known: dict[str, CPSDeviceModel]) -> None:
         if missing := {f.device_id for f in result.findings}.difference(known):

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.bus.current import set_bus
@@ -20,9 +20,9 @@ from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel, CPSDeviceModel, CPSTelemetryModel
 from aurorasoc.core.types import utcnow
-from aurorasoc.cps import telemetry
+from aurorasoc.cps import outbox, telemetry
 from aurorasoc.cps.correlation import MIN_SAMPLES, CorrelationEngine
-from aurorasoc.cps.device_cache import DeviceDirectory
+from aurorasoc.cps.device_cache import SEEN_EVERY, DeviceDirectory
 from aurorasoc.cps.mqtt import MQTTEdgeConsumer
 from aurorasoc.cps.service import CPSService
 from aurorasoc.cps.telemetry import BatchResult, CPSIngest, IngestMessage
@@ -197,3 +197,40 @@ async def test_last_seen_is_written_in_device_id_order(db_session, monkeypatch):
     t0 = utcnow()
     await CPSService(db_session).mark_seen({"c": t0, "a": t0, "b": t0})
     assert [row["b_device_id"] for row in calls[-1]] == ["a", "b", "c"]
+
+
+async def test_last_seen_is_rewritten_every_seen_every_seconds_not_per_batch(db_session):
+    """A device sending every second gets its row rewritten once per ``SEEN_EVERY``; a committed
+    write is what counts (a batch that failed before its commit is written again by the next)."""
+    await _register(db_session, "s-1")
+    t0, directory = utcnow(), DeviceDirectory(ttl=3600)
+    ingest = CPSIngest(db_session, CorrelationEngine(), directory)
+    first = await ingest.handle([_reading("s-1", 1.0, t0)])
+    assert first.seen == {"s-1": t0}
+    again = await ingest.handle([_reading("s-1", 1.0, t0 + timedelta(seconds=1))])
+    assert again.seen == {"s-1": t0 + timedelta(seconds=1)}  # the first was never committed
+    directory.seen_written(again.seen)
+    soon = t0 + timedelta(seconds=1 + SEEN_EVERY - 1)
+    assert (await ingest.handle([_reading("s-1", 2.0, soon)])).seen == {}
+    later = t0 + timedelta(seconds=1 + SEEN_EVERY)
+    assert (await ingest.handle([_reading("s-1", 3.0, later)])).seen == {"s-1": later}
+    assert (await _device(db_session, "s-1")).last_seen_at == later
+
+
+async def test_past_the_live_budget_readings_are_announced_as_one_summary(db_session, monkeypatch):
+    monkeypatch.setattr(outbox, "_live", outbox._LiveBudget(2))
+    await _register(db_session, "l-1", "l-2")
+    t0 = utcnow()
+    batch = [_reading(d, float(n), t0) for n in range(3) for d in ("l-1", "l-2")]
+    result = await CPSIngest(db_session, CorrelationEngine(), DeviceDirectory()).handle(batch)
+    assert [e["event"] for e in result.outbox.events] == ["telemetry", "telemetry"]
+    await result.outbox.publish()  # InProcessBus: nothing listens
+    assert result.outbox.summarised == {}
+    rows = await db_session.scalar(select(func.count()).select_from(CPSTelemetryModel))
+    assert rows == 6  # every reading is stored
+
+
+def test_the_summary_counts_readings_and_devices():
+    box = outbox.CPSOutbox(summarised={"a": 3, "b": 1})
+    box._summary()
+    assert [(e["event"], e["readings"], e["devices"]) for e in box.events] == [("telemetry_summary", 4, 2)]
