@@ -17,10 +17,14 @@ own ``$SYS/broker/publish/messages/dropped``.
 
 Fleet scale (issue 20): MQTT v5 with a persistent session (``clean_start=False``, expiry
 ``SESSION_EXPIRY_SECONDS``) under a stable client id, so the broker keeps QoS 1 messages across a
-reconnect, and ``Receive Maximum`` ``MAX_INFLIGHT`` (with MQTT 3.1.1 Mosquitto allows 20
-unacknowledged deliveries per client: 20 per round trip, ~50 msg/s on a loaded machine). Every subscription is a shared one
-(``$share/<namespace>-<MQTT_SHARE_GROUP>/…``), so several ``aurorasoc worker --role mqtt``
-processes (and the API's consumer, if enabled) split the fleet without duplicates. Each process
+reconnect, and ``Receive Maximum`` ``RECEIVE_MAXIMUM`` (with MQTT 3.1.1 Mosquitto allows 20
+unacknowledged deliveries per client: 20 per round trip, ~50 msg/s on a loaded machine). At the
+protocol's maximum, 65,535, the broker keeps what we have not acknowledged as in flight, not in its
+per-client queue (``max_queued_messages``, 1,000 by default, whose overflow it drops): at 1,000 a
+reader held up for one second at 2,000 msg/s lost messages at the broker. Every
+subscription is a shared one (``$share/<namespace>-<MQTT_SHARE_GROUP>/…``), so several
+``aurorasoc worker --role mqtt`` processes (and the API's consumer, if enabled) split the fleet
+without duplicates. Each process
 keeps its own correlation state, so per-device statistics see the share of a device's messages that
 reached that process. paho acknowledges a QoS 1 message when it is received, before it is stored:
 a crash loses what was received but not committed (~0.1 s of traffic). A message whose handling
@@ -77,7 +81,8 @@ QUEUE_BOUND = 20_000  # the reader pauses here …
 RESUME_BELOW = QUEUE_BOUND // 2  # … and reads again once the writer has taken the buffer below this
 QUEUE_LIMIT = QUEUE_BOUND + 10_000  # past one socket chunk's messages: only a reader that cannot pause
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
-MAX_INFLIGHT = 1000
+MAX_INFLIGHT = 1000  # our own unacknowledged publishes (commands, challenges)
+RECEIVE_MAXIMUM = 65_535
 DRAIN_TIMEOUT_SECONDS = 10.0
 MAX_ANNOUNCING = 4  # batches whose events are being published while the writer goes on
 SESSION_EXPIRY_SECONDS = 3600
@@ -133,7 +138,7 @@ class MQTTEdgeConsumer:
         s = self.settings
         connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         connect.SessionExpiryInterval = SESSION_EXPIRY_SECONDS  # the broker keeps our QoS 1 messages
-        connect.ReceiveMaximum = MAX_INFLIGHT  # unacked QoS 1 deliveries the broker may have in flight to us
+        connect.ReceiveMaximum = RECEIVE_MAXIMUM  # unacked QoS 1 deliveries the broker may send us
         client = aiomqtt.Client(
             s.host,
             s.port,

@@ -5,11 +5,11 @@ CPS services flush; the caller commits and then calls :meth:`CPSOutbox.publish`,
 :class:`AlertService` (dedup, IOC indexing) and is announced on ``aurora:alerts`` like any other,
 so the alert pipeline files it into a case.
 
-Telemetry readings reach the live feed at most ``LIVE_READINGS_PER_SECOND`` a second per process;
-the rest of a batch's readings are announced as one ``telemetry_summary`` event (how many readings
-from how many devices). Every reading is stored either way: the feed only tells the dashboard to
-refresh (at most every 3 s), and an XADD per reading of a 10,000-device fleet cost the MQTT
-consumer more CPU than storing the readings.
+Telemetry readings and status heartbeats reach the live feed at most ``LIVE_EVENTS_PER_SECOND`` a
+second per process; the rest of a batch's are announced as one ``summary`` event (how many of each
+kind, from how many devices). Every message is stored either way: the feed only tells the
+dashboard to refresh (at most every 3 s), and an XADD per reading of a 10,000-device fleet cost
+the MQTT consumer more CPU than storing the readings.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from aurorasoc.core.vocabulary import AlertCreate, AssetType, Severity
 CPS_EVENTS_STREAM = "aurora:cps:events"
 CPS_SOURCE = "cps"
 CPS_AGENT = "cps_security"
-LIVE_READINGS_PER_SECOND = 200.0
+LIVE_EVENTS_PER_SECOND = 200.0
 
 
 class _LiveBudget:
-    """A token bucket: the telemetry readings this process may still announce one by one."""
+    """A token bucket: the fleet events this process may still announce one by one."""
 
     def __init__(self, rate: float) -> None:
         self.rate, self.tokens, self.at = rate, rate, time.monotonic()
@@ -49,33 +49,37 @@ class _LiveBudget:
         return True
 
 
-_live = _LiveBudget(LIVE_READINGS_PER_SECOND)
+_live = _LiveBudget(LIVE_EVENTS_PER_SECOND)
 
 
 @dataclass
 class CPSOutbox:
     events: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[tuple[AlertModel, bool]] = field(default_factory=list)
-    summarised: dict[str, int] = field(default_factory=dict)  # device → readings not announced alone
+    summarised: dict[str, int] = field(default_factory=dict)  # event kind → not announced alone
+    summarised_devices: set[str] = field(default_factory=set)
 
     def event(self, event: str, device_id: str, **data: Any) -> None:
         """Queue a ``/ws/cps`` message (``{"event", "device_id", …, "timestamp"}``)."""
         stamp = datetime.now(UTC).isoformat()
         self.events.append({"event": event, "device_id": device_id, **data, "timestamp": stamp})
 
-    def reading(self, device_id: str, **data: Any) -> None:
-        """A ``telemetry`` event while the live budget lasts, else counted into the summary."""
+    def live(self, event: str, device_id: str, **data: Any) -> None:
+        """A fleet event (a reading, a heartbeat) while the live budget lasts, else counted into
+        the batch's ``summary``."""
         if _live.take():
-            self.event("telemetry", device_id, **data)
+            self.event(event, device_id, **data)
         else:
-            self.summarised[device_id] = self.summarised.get(device_id, 0) + 1
+            self.summarised[event] = self.summarised.get(event, 0) + 1
+            self.summarised_devices.add(device_id)
 
     def _summary(self) -> None:
         if self.summarised:
-            self.events.append({"event": "telemetry_summary", "device_id": None,
-                                "readings": sum(self.summarised.values()), "devices": len(self.summarised),
+            self.events.append({"event": "summary", "device_id": None, "counts": dict(self.summarised),
+                                "devices": len(self.summarised_devices),
                                 "timestamp": datetime.now(UTC).isoformat()})  # fmt: skip
             self.summarised.clear()
+            self.summarised_devices.clear()
 
     async def alert(
         self,

@@ -12,7 +12,9 @@ from __future__ import annotations
 import builtins
 import hashlib
 import hmac
+import os
 import secrets
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -155,25 +157,38 @@ class CPSService:
         await self.session.flush()
         return device
 
-    async def mark_seen(self, seen: Mapping[str, datetime]) -> None:
-        """Any message from a device: seen then, so ``online``. One executemany for the whole batch,
-        in device id order: consumers sharing a fleet update the same rows, and in any other order
-        two of them on PostgreSQL deadlock (each holds a row the other waits for)."""
+    async def mark_seen(
+        self, seen: Mapping[str, datetime], firmware: Mapping[str, str] | None = None
+    ) -> None:
+        """Any message from a device: seen then, so ``online``; ``firmware``: the version a device
+        without one reported. One executemany for the whole batch, in device id order: consumers
+        sharing a fleet update the same rows, and in any other order (or in two passes) two of them
+        on PostgreSQL deadlock (each holds a row the other waits for)."""
+        firmware = firmware or {}
         if seen:
             table: Table = CPSDeviceModel.__table__  # type: ignore[assignment]
             stmt = (
                 update(table)
                 .where(table.c.device_id == bindparam("b_device_id"))
-                .values(last_seen_at=bindparam("b_seen"), health=DeviceHealth.ONLINE.value)
-            )
-            rows = [{"b_device_id": d, "b_seen": seen[d]} for d in sorted(seen)]
+                .values(last_seen_at=bindparam("b_seen"), health=DeviceHealth.ONLINE.value,
+                        firmware_version=func.coalesce(table.c.firmware_version, bindparam("b_firmware")))
+            )  # fmt: skip
+            rows = [
+                {"b_device_id": d, "b_seen": seen[d], "b_firmware": firmware.get(d)} for d in sorted(seen)
+            ]
             await self.session.execute(stmt, rows)
 
     async def store_telemetry(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert ``cps_telemetry`` rows (device_id, metric, value, unit, timestamp) in one executemany."""
+        """Insert ``cps_telemetry`` rows (device_id, metric, value, unit, timestamp) in one executemany.
+
+        ``id`` and ``created_at`` are given here, from one ``urandom`` and one clock read per batch:
+        the columns' per-row defaults (``uuid4``, ``utcnow``) were a tenth of the MQTT consumer's CPU."""
         if rows:
             table: Table = CPSTelemetryModel.__table__  # type: ignore[assignment]
-            await self.session.execute(insert(table), list(rows))
+            now, raw = utcnow(), os.urandom(16 * len(rows))
+            full = [{**row, "id": uuid.UUID(bytes=raw[16 * i : 16 * i + 16], version=4), "created_at": now}
+                    for i, row in enumerate(rows)]  # fmt: skip
+            await self.session.execute(insert(table), full)
 
     async def telemetry(
         self,

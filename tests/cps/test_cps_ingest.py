@@ -98,7 +98,7 @@ class TestBatch:
         await ingest.handle([_reading("late-1", 1.0, t0)])  # cached as unknown
         await CPSService(db_session).register({"device_id": "late-1", "device_type": "valve", "name": "v",
                                                "firmware_stack": "zephyr", "zone_id": "zone-a"})  # fmt: skip
-        assert await directory.zones(db_session, ["late-1"]) == {"late-1": "zone-a"}
+        assert (await directory.facts(db_session, ["late-1"]))["late-1"].zone_id == "zone-a"
         await ingest.handle([_reading("late-1", 2.0, t0 + timedelta(seconds=5))])
         device = await _device(db_session, "late-1")
         assert device.last_seen_at == t0 + timedelta(seconds=5)
@@ -128,10 +128,10 @@ async def test_a_registration_committed_after_the_cache_refilled_is_still_picked
     async with factory() as writer, factory() as reader:
         await CPSService(writer).register({"device_id": "slow-1", "device_type": "valve", "name": "v",
                                            "firmware_stack": "zephyr", "zone_id": "zone-b"})  # fmt: skip
-        assert await directory.zones(reader, ["slow-1"]) == {}  # flushed, not committed yet
+        assert await directory.facts(reader, ["slow-1"]) == {}  # flushed, not committed yet
         await reader.rollback()
         await writer.commit()
-        assert await directory.zones(reader, ["slow-1"]) == {"slow-1": "zone-b"}
+        assert (await directory.facts(reader, ["slow-1"]))["slow-1"].zone_id == "zone-b"
 
 
 class _BrokenBus(InProcessBus):
@@ -217,7 +217,7 @@ async def test_last_seen_is_rewritten_every_seen_every_seconds_not_per_batch(db_
     assert (await _device(db_session, "s-1")).last_seen_at == later
 
 
-async def test_past_the_live_budget_readings_are_announced_as_one_summary(db_session, monkeypatch):
+async def test_past_the_live_budget_events_are_announced_as_one_summary(db_session, monkeypatch):
     monkeypatch.setattr(outbox, "_live", outbox._LiveBudget(2))
     await _register(db_session, "l-1", "l-2")
     t0 = utcnow()
@@ -230,7 +230,27 @@ async def test_past_the_live_budget_readings_are_announced_as_one_summary(db_ses
     assert rows == 6  # every reading is stored
 
 
-def test_the_summary_counts_readings_and_devices():
-    box = outbox.CPSOutbox(summarised={"a": 3, "b": 1})
+def test_the_summary_counts_events_by_kind_and_devices():
+    box = outbox.CPSOutbox(summarised={"telemetry": 3, "status": 1}, summarised_devices={"a", "b"})
     box._summary()
-    assert [(e["event"], e["readings"], e["devices"]) for e in box.events] == [("telemetry_summary", 4, 2)]
+    assert [(e["event"], e["counts"], e["devices"]) for e in box.events] == [
+        ("summary", {"telemetry": 3, "status": 1}, 2)
+    ]
+
+
+async def test_a_status_keeps_the_first_firmware_version_and_flags_another_place_without_orm_rows(db_session):
+    await CPSService(db_session).register({"device_id": "st-1", "device_type": "pump", "name": "p",
+                                           "location": "hall-1"})  # fmt: skip
+    t0, directory = utcnow(), DeviceDirectory(ttl=3600)
+    ingest = CPSIngest(db_session, CorrelationEngine(), directory)
+    first = await ingest.handle(
+        [_message("status", "st-1", {"device_type": "pump", "firmware_version": "1.2"}, t0)]
+    )
+    assert first.findings == [] and first.seen == {"st-1": t0}
+    directory.seen_written(first.seen)
+    body = {"device_type": "pump", "firmware_version": "9.9", "location": "roof"}
+    later = await ingest.handle([_message("status", "st-1", body, t0 + timedelta(seconds=1))])
+    assert [f.type.value for f in later.findings] == ["LOCATION_ANOMALY"]
+    assert later.seen == {}  # seen a second ago: not rewritten
+    device = await _device(db_session, "st-1")
+    assert (device.firmware_version, device.last_seen_at) == ("1.2", t0)
