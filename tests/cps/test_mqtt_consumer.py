@@ -339,6 +339,32 @@ async def test_every_message_is_stored_once_when_packets_straddle_socket_reads(b
         await consumer.stop()
 
 
+async def test_while_the_reader_is_paused_the_broker_keeps_more_than_its_queue_limit_for_us(broker, app_db):
+    """Receive Maximum 65,535: what we have not read waits at the broker as in flight, not in its
+    per-client queue (Mosquitto: 1,000, the rest dropped); with 1,000 this lost 500 of 2,500."""
+    ns = _uid("held")  # its own topics: nothing else on the shared broker is counted
+    consumer = MQTTEdgeConsumer(get_settings().mqtt, namespace=ns)
+    await consumer.start()
+    try:
+        await asyncio.wait_for(consumer.connected.wait(), 10)
+        assert consumer.reader is not None
+        consumer.reader.pause()
+        device = _uid("mq-held")
+        async with aiomqtt.Client(*broker, identifier=_uid("mq-pub"), max_inflight_messages=500) as pub:
+            for first in range(0, 2500, 500):
+                await asyncio.gather(*(pub.publish(f"{ns}/sensors/{device}/telemetry",
+                                                   orjson.dumps({"metric": "t", "value": n}), qos=1)
+                                       for n in range(first, first + 500)))  # fmt: skip
+        await asyncio.sleep(0.5)
+        assert consumer.stats.received == 0
+        consumer.reader.resume()
+        await eventually(lambda: asyncio.sleep(0, consumer.stats.received >= 2500), within=30)
+        await asyncio.sleep(0.3)
+        assert (consumer.stats.received, consumer.stats.dropped) == (2500, 0)
+    finally:
+        await consumer.stop()
+
+
 def test_past_the_limit_an_unpausable_buffer_drops_and_counts_and_broker_drops_are_read_from_sys(
     monkeypatch: pytest.MonkeyPatch,
 ):
