@@ -56,7 +56,8 @@ async def _device(session: AsyncSession, device_id: str) -> CPSDeviceModel:
 
 
 class TestBatch:
-    async def test_telemetry_is_stored_unknown_ids_rejected_and_last_seen_is_the_latest(self, db_session):
+    async def test_telemetry_is_stored_unknown_ids_rejected_and_last_seen_is_the_latest(self, any_db_session):
+        db_session = any_db_session
         t0 = utcnow()
         await _register(db_session, "pump-1")
         ingest = CPSIngest(db_session, CorrelationEngine(), DeviceDirectory())
@@ -238,7 +239,10 @@ def test_the_summary_counts_events_by_kind_and_devices():
     ]
 
 
-async def test_a_status_keeps_the_first_firmware_version_and_flags_another_place_without_orm_rows(db_session):
+async def test_a_status_keeps_the_first_firmware_version_and_flags_another_place_without_orm_rows(
+    any_db_session,
+):
+    db_session = any_db_session
     await CPSService(db_session).register({"device_id": "st-1", "device_type": "pump", "name": "p",
                                            "location": "hall-1"})  # fmt: skip
     t0, directory = utcnow(), DeviceDirectory(ttl=3600)
