@@ -85,7 +85,7 @@ def _time_phases(consumer: Any) -> dict[str, list[float]]:
     """Per batch: seconds waiting for SQLite's writer (none on PostgreSQL), seconds of the whole
     handle-and-commit, and the batch size; the SIEM load's share of the latency shows in the first."""
     from aurorasoc.core.db import take_sqlite_writer
-    from aurorasoc.cps import telemetry
+    from aurorasoc.cps import mqtt, telemetry
 
     phases: dict[str, list[float]] = {"writer_wait": [], "commit": [], "size": []}
     commit = consumer._commit
@@ -101,7 +101,10 @@ def _time_phases(consumer: Any) -> dict[str, list[float]]:
         phases["commit"].append(time.monotonic() - began)
         phases["size"].append(len(batch))
 
-    telemetry.take_sqlite_writer = timed_take  # type: ignore[assignment,attr-defined]
+    # where the consumer waits for the writer: before handling the batch (then the ingest's own call
+    # finds the transaction open), or, in older versions, in the ingest
+    module = mqtt if hasattr(mqtt, "take_sqlite_writer") else telemetry
+    module.take_sqlite_writer = timed_take  # type: ignore[attr-defined]
     consumer._commit = timed_commit
     return phases
 

@@ -52,7 +52,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aurorasoc.core.config import MQTTSettings, get_settings
-from aurorasoc.core.db import get_session_factory, is_sqlite_busy
+from aurorasoc.core.db import get_session_factory, is_sqlite_busy, take_sqlite_writer
 from aurorasoc.core.namespace import DEFAULT
 from aurorasoc.cps.baselines import load_baselines
 from aurorasoc.cps.correlation import CorrelationEngine
@@ -131,6 +131,7 @@ class MQTTEdgeConsumer:
         self.connected = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._announcing: set[asyncio.Task[None]] = set()
+        self._growing: list[IngestMessage] | None = None  # the batch a whole-batch attempt may add to
         self._idle = asyncio.Event()  # set: nothing received is waiting to be stored
         self._idle.set()
 
@@ -300,28 +301,41 @@ class MQTTEdgeConsumer:
         if wait > 0 and self.queue.qsize() < BATCH_SIZE - 1:
             await asyncio.sleep(wait)
         batch = [first]
+        self._take_more(batch)
+        return batch
+
+    def _take_more(self, batch: list[IngestMessage]) -> None:
+        """What is buffered, up to ``BATCH_SIZE``, into ``batch``; reading resumes once it is low."""
         while len(batch) < BATCH_SIZE and not self.queue.empty():
             batch.append(self.queue.get_nowait())
         self.stats.publish()
         if self.reader is not None and self.reader.paused and self.queue.qsize() < RESUME_BELOW:
             self.reader.resume()
-        return batch
 
-    async def store(self, batch: Sequence[IngestMessage]) -> None:
+    async def store(self, batch: list[IngestMessage]) -> None:
         """One transaction for the batch; on failure, one per message (bad ones counted, skipped).
 
         SQLite's "database is locked" (another process kept the writer past the busy timeout) says
         nothing about the rows: the batch is retried whole, up to ``BUSY_RETRIES`` times, first.
+        A whole-batch attempt takes SQLite's writer first and then what arrived while it waited
+        (the SIEM's transactions hold it for hundreds of ms): those messages are stored now, not
+        after one more wait.
         """
-        for attempt in range(BUSY_RETRIES + 1):
-            try:
-                await self._commit(batch)
-                return
-            except Exception as exc:
-                error = exc
-                if not is_sqlite_busy(exc) or attempt == BUSY_RETRIES:
-                    break
-                log.warning("mqtt batch found SQLite's writer busy; retrying it", extra={"size": len(batch)})
+        self._growing = batch
+        try:
+            for attempt in range(BUSY_RETRIES + 1):
+                try:
+                    await self._commit(batch)
+                    return
+                except Exception as exc:
+                    error = exc
+                    if not is_sqlite_busy(exc) or attempt == BUSY_RETRIES:
+                        break
+                    log.warning(
+                        "mqtt batch found SQLite's writer busy; retrying it", extra={"size": len(batch)}
+                    )
+        finally:
+            self._growing = None
         log.warning("mqtt batch failed; retrying message by message", exc_info=error)
         for message in batch:
             try:
@@ -333,6 +347,9 @@ class MQTTEdgeConsumer:
     async def _commit(self, batch: Sequence[IngestMessage]) -> None:
         factory = self.session_factory or get_session_factory()
         async with factory() as session:
+            if batch is self._growing:
+                await take_sqlite_writer(session)  # a no-op on PostgreSQL
+                self._take_more(batch)
             result = await CPSIngest(session, self.engine, self.directory).handle(batch)
             await session.commit()
         self.directory.seen_written(result.seen)
