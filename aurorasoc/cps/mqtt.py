@@ -1,19 +1,13 @@
 """MQTT edge ingest (spec §12): ``MQTTEdgeConsumer`` and its supervisor ``run_cps_mqtt_consumer``.
 
-The receive side only validates and queues: anything invalid is counted (``rejected``) and logged,
-never raised. :class:`~aurorasoc.cps.mqtt_reader.SocketReader` reads the socket in chunks and
-decodes PUBLISH packets itself into :meth:`MQTTEdgeConsumer.handle` (paho's own callback, for the
-packets it still decodes, goes through :func:`~aurorasoc.cps.mqtt_reader.inbox`). At
-``QUEUE_BOUND`` buffered the reader pauses (``pauses``) until the writer has taken the buffer below
-``RESUME_BELOW``: the broker keeps our QoS 1 messages meanwhile; only past ``QUEUE_LIMIT`` (a reader
-that could not stop) is a message dropped and counted (``dropped``). One writer drains the buffer
-in batches - what arrived within ``BATCH_WAIT`` of the oldest, or the backlog up to ``BATCH_SIZE``
-(a writer that waited for SQLite's one writer stores all that arrived meanwhile) - in one
-transaction, commits (``stored``), then announces the batch's events and alerts and sends any
-commands in the background. A failed batch is retried message by message (after ``BUSY_RETRIES``
-whole retries when SQLite only answered "database is locked"). Counts go to ``/metrics`` and,
-through Redis, to the System status of every API process (:mod:`mqtt_stats`), next to the broker's
-own ``$SYS/broker/publish/messages/dropped``.
+The receive side (:class:`~aurorasoc.cps.mqtt_buffer.IngestBuffer`) validates, counts and buffers
+each message as :class:`~aurorasoc.cps.mqtt_reader.SocketReader` decodes it, pausing the reader
+when the buffer is full. One writer stores the buffer in batches, each in one transaction, commits
+(``stored``), then announces the batch's events and alerts and sends any commands in the
+background. A failed batch is retried message by message (after ``BUSY_RETRIES`` whole retries
+when SQLite only answered "database is locked"). Counts go to ``/metrics`` and, through Redis, to
+the System status of every API process (:mod:`mqtt_stats`), next to the broker's own
+``$SYS/broker/publish/messages/dropped``.
 
 Fleet scale (issue 20): MQTT v5 with a persistent session (``clean_start=False``, expiry
 ``SESSION_EXPIRY_SECONDS``) under a stable client id, so the broker keeps QoS 1 messages across a
@@ -57,36 +51,25 @@ from aurorasoc.core.namespace import DEFAULT
 from aurorasoc.cps.baselines import load_baselines
 from aurorasoc.cps.correlation import CorrelationEngine
 from aurorasoc.cps.device_cache import DeviceDirectory
+from aurorasoc.cps.mqtt_buffer import IngestBuffer
 from aurorasoc.cps.mqtt_reader import SocketReader, inbox
 from aurorasoc.cps.mqtt_stats import BROKER_DROPPED_TOPIC, REPORT_SECONDS, IngestStats
 from aurorasoc.cps.mqtt_topics import (
-    InvalidMessage,
-    TopicParser,
     challenge_topic,
     command_topic,
     outbound,
-    parse_payload,
     subscriptions,
 )
 from aurorasoc.cps.telemetry import BatchResult, CPSIngest, IngestMessage
 
 log = logging.getLogger(__name__)
-# ~1 s of a 2,000-device fleet: enough to catch up after a wait for the database, small enough that
-# handling one batch (synchronous Python between awaits) stays far inside the ~2,000 messages the
-# broker holds for us (Mosquitto: 1,000 in flight + max_queued_messages 1,000) while paho cannot read.
-BATCH_SIZE = 2000
-BATCH_WAIT = 0.1
 BUSY_RETRIES = 3
-QUEUE_BOUND = 20_000  # the reader pauses here …
-RESUME_BELOW = QUEUE_BOUND // 2  # … and reads again once the writer has taken the buffer below this
-QUEUE_LIMIT = QUEUE_BOUND + 10_000  # past one socket chunk's messages: only a reader that cannot pause
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
 MAX_INFLIGHT = 1000  # our own unacknowledged publishes (commands, challenges)
 RECEIVE_MAXIMUM = 65_535
 DRAIN_TIMEOUT_SECONDS = 10.0
 MAX_ANNOUNCING = 4  # batches whose events are being published while the writer goes on
 SESSION_EXPIRY_SECONDS = 3600
-REPORT_EVERY_DROPS = 1000
 MQTT_RECONNECTS = Counter("mqtt_reconnects_total", "MQTT connection losses")
 INGEST_LATENCY = Histogram(
     "cps_ingest_latency_seconds",
@@ -105,7 +88,7 @@ def _tls_context(settings: MQTTSettings) -> ssl.SSLContext | None:
     return context
 
 
-class MQTTEdgeConsumer:
+class MQTTEdgeConsumer(IngestBuffer):
     def __init__(
         self,
         settings: MQTTSettings,
@@ -116,24 +99,19 @@ class MQTTEdgeConsumer:
         client_id: str | None = None,
     ) -> None:
         self.settings = settings
-        self.namespace = namespace or get_settings().namespace
+        ns = namespace or get_settings().namespace
         own = client_id or settings.client_id
-        self.client_id = own if self.namespace == DEFAULT else f"{self.namespace}-{own}"
-        self.stats = IngestStats(self.client_id)
+        self.client_id = own if ns == DEFAULT else f"{ns}-{own}"
+        super().__init__(ns, IngestStats(self.client_id))
         self.session_factory = session_factory
         self.on_stored = on_stored
         self.engine = CorrelationEngine()
         self.directory = DeviceDirectory()
-        self.topic_parser = TopicParser(self.namespace)
-        self.queue: asyncio.Queue[IngestMessage] = asyncio.Queue()  # bounded by offer()
         self.client: aiomqtt.Client | None = None
-        self.reader: SocketReader | None = None
         self.connected = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._announcing: set[asyncio.Task[None]] = set()
         self._growing: list[IngestMessage] | None = None  # the batch a whole-batch attempt may add to
-        self._idle = asyncio.Event()  # set: nothing received is waiting to be stored
-        self._idle.set()
 
     def new_client(self) -> aiomqtt.Client:
         s = self.settings
@@ -225,66 +203,6 @@ class MQTTEdgeConsumer:
             self.connected.clear()
             self.client = None
 
-    def receive(self, message: aiomqtt.Message) -> None:
-        """A message paho decoded itself (see :mod:`mqtt_reader`), in its read callback."""
-        payload = message.payload
-        raw = bytes(payload) if isinstance(payload, bytes | bytearray) else str(payload).encode()
-        self.handle(str(message.topic), raw)
-
-    def handle(self, topic: str, payload: bytes) -> None:
-        """Validate and buffer one message as it is read; never raises, never waits."""
-        try:
-            parsed = self.accept(topic, payload)
-        except Exception:  # a bug here must not break the connection (the message is acknowledged)
-            self.stats.fail()
-            log.exception("mqtt message could not be handled", extra={"topic": topic[:200]})
-            return
-        if parsed is not None:
-            self.offer(parsed)
-
-    def offer(self, message: IngestMessage) -> None:
-        """Into the buffer, never awaited; at ``QUEUE_BOUND`` the reader pauses (the broker keeps the
-        rest), past ``QUEUE_LIMIT`` the message is dropped and counted."""
-        if self.queue.qsize() >= QUEUE_LIMIT:
-            self._drop(message)
-            return
-        self.queue.put_nowait(message)
-        self._idle.clear()
-        reader = self.reader
-        if reader is not None and not reader.paused and self.queue.qsize() >= QUEUE_BOUND:
-            self.stats.pause()
-            reader.pause()
-            log.warning("mqtt ingest buffer full: reading paused (the writer cannot keep up)",
-                        extra={"bound": QUEUE_BOUND, "pauses": self.stats.pauses})  # fmt: skip
-
-    def _drop(self, message: IngestMessage) -> None:
-        self.stats.drop()
-        if self.stats.dropped % REPORT_EVERY_DROPS == 1:
-            log.error(
-                "mqtt ingest buffer full: messages dropped (the writer cannot keep up)",
-                extra={
-                    "dropped_total": self.stats.dropped,
-                    "bound": QUEUE_LIMIT,
-                    "device_id": message.device_id,
-                },
-            )
-
-    def accept(self, topic: str, payload: bytes) -> IngestMessage | None:
-        """The validated message, or None after counting and logging why it was dropped."""
-        if topic == BROKER_DROPPED_TOPIC:
-            self.stats.broker(payload)
-            return None
-        try:
-            kind, device_id = self.topic_parser.parse(topic)
-            body = parse_payload(kind, payload)
-        except InvalidMessage as exc:
-            self.stats.received += 1
-            self.stats.reject(exc.reason)
-            log.warning("mqtt message rejected", extra={"topic": topic[:200], "reason": str(exc)[:300]})
-            return None
-        self.stats.receive(kind)
-        return IngestMessage(kind, device_id, body, datetime.now(UTC), time.monotonic())
-
     async def _writer(self) -> None:
         # Seeded here, not in start(): a day of telemetry must not hold up the API's start-up;
         # messages arriving meanwhile wait in the bounded queue and are judged on the seeded state.
@@ -293,24 +211,6 @@ class MQTTEdgeConsumer:
             await self.store(await self.next_batch())
             if self.queue.empty():
                 self._idle.set()
-
-    async def next_batch(self) -> list[IngestMessage]:
-        """Up to ``BATCH_SIZE`` messages, once the oldest has waited ``BATCH_WAIT`` (or at once if full)."""
-        first = await self.queue.get()
-        wait = first.received_mono + BATCH_WAIT - time.monotonic()
-        if wait > 0 and self.queue.qsize() < BATCH_SIZE - 1:
-            await asyncio.sleep(wait)
-        batch = [first]
-        self._take_more(batch)
-        return batch
-
-    def _take_more(self, batch: list[IngestMessage]) -> None:
-        """What is buffered, up to ``BATCH_SIZE``, into ``batch``; reading resumes once it is low."""
-        while len(batch) < BATCH_SIZE and not self.queue.empty():
-            batch.append(self.queue.get_nowait())
-        self.stats.publish()
-        if self.reader is not None and self.reader.paused and self.queue.qsize() < RESUME_BELOW:
-            self.reader.resume()
 
     async def store(self, batch: list[IngestMessage]) -> None:
         """One transaction for the batch; on failure, one per message (bad ones counted, skipped).

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import CPSDeviceModel, CPSTelemetryModel, FirmwareBundleModel
-from aurorasoc.cps import mqtt, mqtt_reader
+from aurorasoc.cps import mqtt_buffer, mqtt_reader
 from aurorasoc.cps.mqtt import MQTTEdgeConsumer, active_consumer
 from aurorasoc.cps.service import CPSService
 from aurorasoc.cps.simulator import SimulatedDevice, run_device
@@ -368,7 +368,7 @@ async def test_while_the_reader_is_paused_the_broker_keeps_more_than_its_queue_l
 def test_past_the_limit_an_unpausable_buffer_drops_and_counts_and_broker_drops_are_read_from_sys(
     monkeypatch: pytest.MonkeyPatch,
 ):
-    monkeypatch.setattr(mqtt, "QUEUE_LIMIT", 1)
+    monkeypatch.setattr(mqtt_buffer, "QUEUE_LIMIT", 1)
     consumer = MQTTEdgeConsumer(get_settings().mqtt)
     before = _count("mqtt_messages_dropped_total")
     for n in range(3):

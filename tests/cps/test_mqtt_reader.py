@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from aurorasoc.core.config import get_settings
-from aurorasoc.cps import mqtt
+from aurorasoc.cps import mqtt_buffer
 from aurorasoc.cps.mqtt import MQTTEdgeConsumer
 from aurorasoc.cps.mqtt_reader import ChunkedSocket, SocketReader, inbox
 
@@ -100,9 +100,9 @@ def _telemetry(consumer: MQTTEdgeConsumer, n: int) -> None:
 async def test_a_full_buffer_pauses_reading_instead_of_dropping_and_the_writer_resumes_it(
     monkeypatch: pytest.MonkeyPatch,
 ):
-    monkeypatch.setattr(mqtt, "QUEUE_BOUND", 4)
-    monkeypatch.setattr(mqtt, "RESUME_BELOW", 2)
-    monkeypatch.setattr(mqtt, "BATCH_SIZE", 3)
+    monkeypatch.setattr(mqtt_buffer, "QUEUE_BOUND", 4)
+    monkeypatch.setattr(mqtt_buffer, "RESUME_BELOW", 2)
+    monkeypatch.setattr(mqtt_buffer, "BATCH_SIZE", 3)
     consumer = MQTTEdgeConsumer(get_settings().mqtt, namespace="aurora")
     consumer.client = None
     consumer.reader = reader = SocketReader(aiomqtt.Client("127.0.0.1", 1))
