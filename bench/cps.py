@@ -7,8 +7,8 @@ record, for every stored message, the time from the device's send time (``ts``) 
 its row. With ``--siem`` the same deployment's API (``aurorasoc serve`` on the same database and
 Redis, with its embedded detection consumer) ingests SIEM events over HTTP as fast as
 ``--siem-clients`` clients can post them, all the while. Publishers run in their own process
-(``--connections`` MQTT connections, QoS 1, devices spread over the second, a heartbeat every 30 s),
-open loop: the offered rate does not wait for the broker's acknowledgements.
+(``--connections`` raw MQTT connections, :mod:`cps_publisher`: QoS 1, devices spread over the second,
+a heartbeat every 30 s), open loop: the offered rate does not wait for the broker's acknowledgements.
 
 Reported: offered and stored msg/s, p50/p95/p99 publish→stored and p95 publish→received (the
 broker's and the consumer's socket share; the rest is the wait for the writer), the product
@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
 import multiprocessing
 import os
 import resource
@@ -53,69 +52,15 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+from cps_publisher import publisher_process  # noqa: E402
 from live_server import admin_token, live_server  # noqa: E402
 
 TARGET_P95_MS = 250.0
 WARMUP_SECONDS = 5.0
 DRAIN_SECONDS = 5.0  # after the last publish, consumers stop once nothing arrived for this long
 MAX_DRAIN_SECONDS = 60.0  # … or after this long: what the broker still holds then counts as lost
-HEARTBEAT_EVERY = 30
-SLICES = 20
 SYS_DROPPED = "$SYS/broker/publish/messages/dropped"
 SYS_INTERVAL = 10.0  # Mosquitto's default sys_interval
-STATUS = orjson.dumps({"device_type": "bench_sensor", "firmware_version": "1.0.0"})
-
-
-async def _publish(host: str, port: int, ns: str, ids: list[str], seconds: float) -> int:
-    """Each device: a status, then telemetry every second (own phase), a heartbeat every 30 s.
-
-    Open loop: a publish is not awaited before the next (QoS 1 waits for the broker's PUBACK, and
-    one round trip per message per connection capped the offered rate on a loaded machine).
-    Counted once the broker acknowledged it."""
-    sent, pending = 0, set[asyncio.Task[None]]()
-    identifier = f"bench-pub-{uuid.uuid4().hex[:8]}"
-    quiet = logging.getLogger("bench.publisher")  # not a warning per 10 publishes awaiting their PUBACK
-    quiet.setLevel(logging.ERROR)
-    async with aiomqtt.Client(
-        host, port, identifier=identifier, max_inflight_messages=1000, max_queued_outgoing_messages=0,
-        logger=quiet,
-    ) as client:  # fmt: skip
-
-        def acknowledged(task: asyncio.Task[None]) -> None:
-            nonlocal sent
-            pending.discard(task)
-            sent += not task.cancelled() and task.exception() is None
-
-        def send(topic: str, payload: bytes) -> None:
-            task = asyncio.create_task(client.publish(topic, payload, qos=1, timeout=120))
-            pending.add(task)
-            task.add_done_callback(acknowledged)
-
-        loop = asyncio.get_running_loop()
-        start, tick, step = loop.time(), 0, max(1, len(ids) // SLICES)
-        while loop.time() - start < seconds:
-            for first in range(0, len(ids), step):
-                await asyncio.sleep(max(0.0, start + tick + first / len(ids) - loop.time()))
-                for n, device_id in enumerate(ids[first : first + step], start=first):
-                    if tick == 0 or (tick + n) % HEARTBEAT_EVERY == 0:
-                        send(f"{ns}/sensors/{device_id}/status", STATUS)
-                    payload = {"metric": "temperature", "value": 20.0 + (tick % 7) * 0.1, "ts": time.time()}
-                    send(f"{ns}/sensors/{device_id}/telemetry", orjson.dumps(payload))
-            tick += 1
-            await asyncio.sleep(max(0.0, start + tick - loop.time()))
-        if pending:
-            await asyncio.wait(set(pending))  # every PUBACK: the broker has them all
-    return sent
-
-
-def _publisher_process(
-    host: str, port: int, ns: str, groups: list[list[str]], seconds: float, out: Any
-) -> None:
-    async def _all() -> list[int]:
-        return await asyncio.gather(*(_publish(host, port, ns, ids, seconds) for ids in groups))
-
-    sent = asyncio.run(_all())
-    out.put({"sent": sum(sent), "cpu": time.process_time()})
 
 
 def _until_set(clock: Any) -> None:
@@ -136,6 +81,34 @@ async def _quiet(consumer: Any) -> None:
         await asyncio.sleep(0.5)
 
 
+def _time_phases(consumer: Any) -> dict[str, list[float]]:
+    """Per batch: seconds waiting for SQLite's writer (none on PostgreSQL), seconds of the whole
+    handle-and-commit, and the batch size; the SIEM load's share of the latency shows in the first."""
+    from aurorasoc.core.db import take_sqlite_writer
+    from aurorasoc.cps import mqtt, telemetry
+
+    phases: dict[str, list[float]] = {"writer_wait": [], "commit": [], "size": []}
+    commit = consumer._commit
+
+    async def timed_take(session: Any) -> None:
+        began = time.monotonic()
+        await take_sqlite_writer(session)
+        phases["writer_wait"].append(time.monotonic() - began)
+
+    async def timed_commit(batch: Sequence[Any]) -> None:
+        began = time.monotonic()
+        await commit(batch)
+        phases["commit"].append(time.monotonic() - began)
+        phases["size"].append(len(batch))
+
+    # where the consumer waits for the writer: before handling the batch (then the ingest's own call
+    # finds the transaction open), or, in older versions, in the ingest
+    module = mqtt if hasattr(mqtt, "take_sqlite_writer") else telemetry
+    module.take_sqlite_writer = timed_take  # type: ignore[attr-defined]
+    consumer._commit = timed_commit
+    return phases
+
+
 def _consumer_process(member: str, clock: Any, ready: Any, out: Any) -> None:
     """What ``worker --role mqtt`` runs, plus a latency probe on every committed batch.
 
@@ -151,13 +124,13 @@ def _consumer_process(member: str, clock: Any, ready: Any, out: Any) -> None:
         latencies: list[float] = []
         arrivals: list[float] = []  # publish → received: the broker's and the socket's share
 
-        def on_stored(batch: Sequence[Any]) -> None:
-            now = time.time()
-            sent = [
-                (ts, m.received_at.timestamp()) for m in batch if (ts := getattr(m.payload, "ts", 0.0) or 0.0)
-            ]
-            latencies.extend(now - ts for ts, _ in sent if ts >= clock[0])
-            arrivals.extend(got - ts for ts, got in sent if ts >= clock[0])
+        def on_stored(batch: Sequence[Any]) -> None:  # counted in the consumer's CPU: kept lean
+            now, since = time.time(), clock[0]
+            offset = now - time.monotonic()  # received_mono → wall clock
+            for m in batch:
+                if (ts := getattr(m.payload, "ts", None)) and ts >= since:
+                    latencies.append(now - ts)
+                    arrivals.append(m.received_mono + offset - ts)
 
         bus = RedisStreamsBus() if os.environ.get("AURORA_REDIS_URL") else None
         if bus is not None:
@@ -165,6 +138,7 @@ def _consumer_process(member: str, clock: Any, ready: Any, out: Any) -> None:
             await bus.start()
         mqtt = get_settings().mqtt
         consumer = MQTTEdgeConsumer(mqtt, on_stored=on_stored, client_id=f"{mqtt.client_id}-{member}")
+        phases = _time_phases(consumer)
         await consumer.start()
         await asyncio.wait_for(consumer.connected.wait(), 60)
         ready.release()
@@ -178,7 +152,7 @@ def _consumer_process(member: str, clock: Any, ready: Any, out: Any) -> None:
         s = consumer.stats
         return {"latencies": latencies, "arrivals": arrivals, "received": s.received, "stored": s.stored,
                 "rejected": s.rejected, "dropped": s.dropped, "failed": s.failed, "pauses": s.pauses,
-                "broker_dropped": s.broker_dropped, "cpu": time.process_time(),
+                "broker_dropped": s.broker_dropped, "cpu": time.process_time(), "phases": phases,
                 "work_cpu": time.process_time() - warm}  # fmt: skip
 
     out.put(asyncio.run(run()))
@@ -310,7 +284,7 @@ def _fleet(
     clock[0], clock[1] = start + WARMUP_SECONDS, start + args.seconds
     per = max(1, len(ids) // args.connections)
     groups = [ids[i : i + per] for i in range(0, len(ids), per)]
-    publisher = ctx.Process(target=_publisher_process, args=(host, port, ns, groups, args.seconds, pub_out))
+    publisher = ctx.Process(target=publisher_process, args=(host, port, ns, groups, args.seconds, pub_out))
     publisher.start()
     siem = asyncio.run(_siem_load(base, args.siem_clients, args.seconds)) if base else 0
     published = pub_out.get(timeout=args.seconds + 120)
@@ -322,6 +296,10 @@ def _fleet(
 
 def _server_env() -> dict[str, str]:
     return {"MQTT_ENABLED": "false", "AURORA_INGEST_MAX_BODY_MB": "50"}
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[94] if len(values) > 1 else float("nan")
 
 
 def _report(args: argparse.Namespace, run: dict[str, Any]) -> bool:
@@ -340,6 +318,7 @@ def _report(args: argparse.Namespace, run: dict[str, Any]) -> bool:
     title = (f"CPS MQTT ingest — {args.devices} devices @ 1 msg/s QoS 1, {args.consumers} consumer(s), {db}, "
              f"{'with' if args.siem else 'without'} SIEM load, {os.cpu_count()} CPUs")  # fmt: skip
     table = Table(title=title)
+    phases = {k: [x for r in results for x in r["phases"][k]] for k in ("writer_wait", "commit", "size")}
     cells = {
         "published": f"{run['published']['sent']:,}", "stored msg/s": f"{len(latencies) / window:,.0f}",
         "p50 ms": f"{cuts[49] * 1000:.1f}", "p95 ms": f"{p95:.1f}", "p99 ms": f"{cuts[98] * 1000:.1f}",
@@ -347,6 +326,9 @@ def _report(args: argparse.Namespace, run: dict[str, Any]) -> bool:
         "received": f"{total['received']:,}", "stored": f"{total['stored']:,}",
         "rejected": f"{total['rejected']:,}", "dropped": f"{total['dropped']:,}", "lost": f"{lost:,}",
         "reader pauses (buffer full)": f"{sum(r['pauses'] for r in results):,}",
+        "batches / mean size": f"{len(phases['size']):,} / {statistics.fmean(phases['size'] or [0]):,.0f}",
+        "p95 batch handle+commit ms": f"{_p95(phases['commit']) * 1000:.1f}",
+        "p95 wait for SQLite's writer ms": f"{_p95(phases['writer_wait']) * 1000:.1f}",
         "broker dropped Δ": broker, "SIEM events": f"{run['siem']:,}",
         "publisher CPU": f"{run['published']['cpu'] / args.seconds:.0%}",
         "consumer CPU-s": f"{sum(r['cpu'] for r in results):.1f}",
@@ -377,10 +359,11 @@ def main() -> int:
     parser.add_argument("--database-url", default=None, help="a scratch database (the bench leaves its rows)")
     parser.add_argument("--siem", action="store_true", help="the API ingests SIEM events over HTTP meanwhile")
     parser.add_argument("--siem-clients", type=int, default=4)
+    parser.add_argument("--namespace", default="bench", help="AURORA_NAMESPACE prefix (a run id is appended)")
     args = parser.parse_args()
     host, port = args.broker.rsplit(":", 1)
     run_id = uuid.uuid4().hex[:6]
-    ns = f"bench-{run_id}"
+    ns = f"{args.namespace}-{run_id}"
     os.environ.update({"AURORA_DATA_DIR": tempfile.mkdtemp(prefix="aurora-bench-cps-"), "MQTT_HOST": host,
                        "MQTT_PORT": port, "MQTT_TLS": "false", "MQTT_CLIENT_ID": f"bench-{run_id}",
                        "MQTT_SHARE_GROUP": "ingest", "AURORA_NAMESPACE": ns,

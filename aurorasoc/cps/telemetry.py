@@ -32,7 +32,7 @@ from aurorasoc.core.vocabulary import RuntimeMode, Severity
 from aurorasoc.cps import access
 from aurorasoc.cps.attestation import AttestationResponse, verify_response
 from aurorasoc.cps.correlation import TAMPER_METRICS, CorrelationEngine, Finding
-from aurorasoc.cps.device_cache import DeviceDirectory
+from aurorasoc.cps.device_cache import DeviceDirectory, DeviceFacts
 from aurorasoc.cps.models import CPSDeviceModel
 from aurorasoc.cps.mqtt_topics import BadgePayload, DeviceAlertPayload, StatusPayload, TelemetryPayload
 from aurorasoc.cps.outbox import CPSOutbox
@@ -41,6 +41,7 @@ from aurorasoc.cps.service import CPSService
 # Messages handled between two yields to the event loop: a 2,000-message batch is ~0.2 s of CPU,
 # during which the consumer's socket would otherwise not be read (the broker holds ~2,000 for us).
 YIELD_EVERY = 250
+BULK = ("telemetry", "status")  # kinds handled from the cached device facts, without ORM rows
 
 
 @dataclass
@@ -58,6 +59,7 @@ class BatchResult:
     commands: list[tuple[str, str]] = field(default_factory=list)  # (device_id, command)
     findings: list[Finding] = field(default_factory=list)
     rejected: list[IngestMessage] = field(default_factory=list)  # from unregistered device ids
+    seen: dict[str, datetime] = field(default_factory=dict)  # last_seen_at written, once committed
 
 
 class CPSIngest:
@@ -71,33 +73,42 @@ class CPSIngest:
         self.auto_register = get_settings().cps.auto_register
 
     async def handle(self, messages: Sequence[IngestMessage]) -> BatchResult:
-        """Telemetry goes the bulk path (cached zones, one executemany); the rest loads ORM devices."""
-        result = BatchResult()
-        known = await self.devices.find_many([m.device_id for m in messages if m.kind != "telemetry"])
-        zones = await self.directory.zones(
-            self.session, {m.device_id for m in messages if m.kind == "telemetry"}
+        """Telemetry and status of registered devices go the bulk path (cached facts, one
+        executemany each); the rest, and a status from an id the cache does not know, load ORM rows."""
+        result, rows, firmware = BatchResult(), list[dict[str, Any]](), dict[str, str]()
+        facts = await self.directory.facts(self.session, {m.device_id for m in messages if m.kind in BULK})
+        known = await self.devices.find_many(
+            [
+                m.device_id
+                for m in messages
+                if m.kind not in BULK or (m.kind == "status" and m.device_id not in facts)
+            ]
         )
-        rows: list[dict[str, Any]] = []
         for n, message in enumerate(messages, start=1):
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # the socket reader runs between chunks of a large batch
-            if isinstance(message.payload, TelemetryPayload):
-                if message.device_id not in zones:
-                    result.rejected.append(message)
-                    continue
-                result.findings += self.engine.message(message.device_id, message.received_at)
-                self._telemetry(message, message.payload, zones, rows, result)
-                continue
-            if (device := self._registered(message, known)) is None:
+            payload, device_id = message.payload, message.device_id
+            fact = facts.get(device_id)
+            if fact is None and (device := self._registered(message, known)) is not None:
+                fact = DeviceFacts(device.zone_id, device.location, device.firmware_version)
+            if fact is None:
                 result.rejected.append(message)
                 continue
-            result.findings += self.engine.message(message.device_id, message.received_at)
-            await self._dispatch(message, device, result)
+            result.findings += self.engine.message(device_id, message.received_at)
+            if isinstance(payload, TelemetryPayload):
+                self._telemetry(message, payload, fact.zone_id, rows, result)
+            elif isinstance(payload, StatusPayload):
+                self._status(device_id, fact, payload, firmware, result)
+            else:
+                await self._dispatch(message, known.get(device_id), result)
         await take_sqlite_writer(self.session)  # the reading and the Python work above hold no lock
         await self.devices.store_telemetry(rows)
         await self._raise_all(result, known)
         await self.session.flush()
-        await self.devices.mark_seen(_last_seen(messages, known.keys() | zones.keys()))
+        seen = _last_seen(messages, known.keys() | facts.keys())
+        result.seen = self.directory.seen_due(seen) | {d: seen[d] for d in firmware}
+        await self.devices.mark_seen(result.seen, firmware)
+        self.directory.firmware_noted(firmware)
         return result
 
     def _registered(self, message: IngestMessage, known: dict[str, CPSDeviceModel]) -> CPSDeviceModel | None:
@@ -113,7 +124,7 @@ class CPSIngest:
         self,
         message: IngestMessage,
         payload: TelemetryPayload,
-        zones: dict[str, str | None],
+        zone: str | None,
         rows: list[dict[str, Any]],
         result: BatchResult,
     ) -> None:
@@ -121,9 +132,8 @@ class CPSIngest:
         ts = datetime.fromtimestamp(payload.ts, UTC) if payload.ts else now
         rows.append({"device_id": device_id, "metric": payload.metric, "value": payload.value,
                      "unit": payload.unit, "timestamp": ts})  # fmt: skip
-        zone = zones.get(device_id)
         result.findings += self.engine.telemetry(device_id, zone, payload.metric, payload.value, now)
-        result.outbox.event(
+        result.outbox.live(
             "telemetry", device_id, metric=payload.metric, value=payload.value, unit=payload.unit
         )
 
@@ -137,26 +147,28 @@ class CPSIngest:
         self, message: IngestMessage, device: CPSDeviceModel | None, result: BatchResult
     ) -> None:
         payload, device_id, now = message.payload, message.device_id, message.received_at
-        if isinstance(payload, StatusPayload):
-            result.findings += self._status(device, payload)
-            result.outbox.event(
-                "status", device_id, health="online", firmware_version=payload.firmware_version
-            )
-        elif isinstance(payload, DeviceAlertPayload):
+        if isinstance(payload, DeviceAlertPayload):
             await self._device_alert(device_id, payload, now, result)
         elif isinstance(payload, BadgePayload):
             await self._badge(device, device_id, payload, now, result)
         elif isinstance(payload, AttestationResponse):
             await self._attestation(device_id, payload, now, result)
 
-    def _status(self, device: CPSDeviceModel | None, payload: StatusPayload) -> list[Finding]:
-        if device is None:
-            return []
-        reported_version = payload.firmware_version
-        if reported_version and device.firmware_version is None:
-            device.firmware_version = reported_version
-        findings = self.engine.location(device.device_id, device.location, payload.location)
-        return findings + self.engine.location(device.device_id, device.zone_id, payload.zone_id)
+    def _status(
+        self,
+        device_id: str,
+        fact: DeviceFacts,
+        payload: StatusPayload,
+        firmware: dict[str, str],
+        result: BatchResult,
+    ) -> None:
+        """A heartbeat: the first reported firmware version is kept (written with ``last_seen_at``),
+        a reported place or zone other than the registered one is a finding."""
+        if payload.firmware_version and fact.firmware_version is None:
+            firmware[device_id] = payload.firmware_version
+        result.findings += self.engine.location(device_id, fact.location, payload.location)
+        result.findings += self.engine.location(device_id, fact.zone_id, payload.zone_id)
+        result.outbox.live("status", device_id, health="online", firmware_version=payload.firmware_version)
 
     async def _device_alert(
         self, device_id: str, payload: DeviceAlertPayload, now: datetime, result: BatchResult

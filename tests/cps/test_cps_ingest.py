@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.bus.current import set_bus
@@ -20,9 +20,9 @@ from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel, CPSDeviceModel, CPSTelemetryModel
 from aurorasoc.core.types import utcnow
-from aurorasoc.cps import telemetry
+from aurorasoc.cps import outbox, telemetry
 from aurorasoc.cps.correlation import MIN_SAMPLES, CorrelationEngine
-from aurorasoc.cps.device_cache import DeviceDirectory
+from aurorasoc.cps.device_cache import SEEN_EVERY, DeviceDirectory
 from aurorasoc.cps.mqtt import MQTTEdgeConsumer
 from aurorasoc.cps.service import CPSService
 from aurorasoc.cps.telemetry import BatchResult, CPSIngest, IngestMessage
@@ -56,7 +56,8 @@ async def _device(session: AsyncSession, device_id: str) -> CPSDeviceModel:
 
 
 class TestBatch:
-    async def test_telemetry_is_stored_unknown_ids_rejected_and_last_seen_is_the_latest(self, db_session):
+    async def test_telemetry_is_stored_unknown_ids_rejected_and_last_seen_is_the_latest(self, any_db_session):
+        db_session = any_db_session
         t0 = utcnow()
         await _register(db_session, "pump-1")
         ingest = CPSIngest(db_session, CorrelationEngine(), DeviceDirectory())
@@ -98,7 +99,7 @@ class TestBatch:
         await ingest.handle([_reading("late-1", 1.0, t0)])  # cached as unknown
         await CPSService(db_session).register({"device_id": "late-1", "device_type": "valve", "name": "v",
                                                "firmware_stack": "zephyr", "zone_id": "zone-a"})  # fmt: skip
-        assert await directory.zones(db_session, ["late-1"]) == {"late-1": "zone-a"}
+        assert (await directory.facts(db_session, ["late-1"]))["late-1"].zone_id == "zone-a"
         await ingest.handle([_reading("late-1", 2.0, t0 + timedelta(seconds=5))])
         device = await _device(db_session, "late-1")
         assert device.last_seen_at == t0 + timedelta(seconds=5)
@@ -128,10 +129,10 @@ async def test_a_registration_committed_after_the_cache_refilled_is_still_picked
     async with factory() as writer, factory() as reader:
         await CPSService(writer).register({"device_id": "slow-1", "device_type": "valve", "name": "v",
                                            "firmware_stack": "zephyr", "zone_id": "zone-b"})  # fmt: skip
-        assert await directory.zones(reader, ["slow-1"]) == {}  # flushed, not committed yet
+        assert await directory.facts(reader, ["slow-1"]) == {}  # flushed, not committed yet
         await reader.rollback()
         await writer.commit()
-        assert await directory.zones(reader, ["slow-1"]) == {"slow-1": "zone-b"}
+        assert (await directory.facts(reader, ["slow-1"]))["slow-1"].zone_id == "zone-b"
 
 
 class _BrokenBus(InProcessBus):
@@ -197,3 +198,63 @@ async def test_last_seen_is_written_in_device_id_order(db_session, monkeypatch):
     t0 = utcnow()
     await CPSService(db_session).mark_seen({"c": t0, "a": t0, "b": t0})
     assert [row["b_device_id"] for row in calls[-1]] == ["a", "b", "c"]
+
+
+async def test_last_seen_is_rewritten_every_seen_every_seconds_not_per_batch(db_session):
+    """A device sending every second gets its row rewritten once per ``SEEN_EVERY``; a committed
+    write is what counts (a batch that failed before its commit is written again by the next)."""
+    await _register(db_session, "s-1")
+    t0, directory = utcnow(), DeviceDirectory(ttl=3600)
+    ingest = CPSIngest(db_session, CorrelationEngine(), directory)
+    first = await ingest.handle([_reading("s-1", 1.0, t0)])
+    assert first.seen == {"s-1": t0}
+    again = await ingest.handle([_reading("s-1", 1.0, t0 + timedelta(seconds=1))])
+    assert again.seen == {"s-1": t0 + timedelta(seconds=1)}  # the first was never committed
+    directory.seen_written(again.seen)
+    soon = t0 + timedelta(seconds=1 + SEEN_EVERY - 1)
+    assert (await ingest.handle([_reading("s-1", 2.0, soon)])).seen == {}
+    later = t0 + timedelta(seconds=1 + SEEN_EVERY)
+    assert (await ingest.handle([_reading("s-1", 3.0, later)])).seen == {"s-1": later}
+    assert (await _device(db_session, "s-1")).last_seen_at == later
+
+
+async def test_past_the_live_budget_events_are_announced_as_one_summary(db_session, monkeypatch):
+    monkeypatch.setattr(outbox, "_live", outbox._LiveBudget(2))
+    await _register(db_session, "l-1", "l-2")
+    t0 = utcnow()
+    batch = [_reading(d, float(n), t0) for n in range(3) for d in ("l-1", "l-2")]
+    result = await CPSIngest(db_session, CorrelationEngine(), DeviceDirectory()).handle(batch)
+    assert [e["event"] for e in result.outbox.events] == ["telemetry", "telemetry"]
+    await result.outbox.publish()  # InProcessBus: nothing listens
+    assert result.outbox.summarised == {}
+    rows = await db_session.scalar(select(func.count()).select_from(CPSTelemetryModel))
+    assert rows == 6  # every reading is stored
+
+
+def test_the_summary_counts_events_by_kind_and_devices():
+    box = outbox.CPSOutbox(summarised={"telemetry": 3, "status": 1}, summarised_devices={"a", "b"})
+    box._summary()
+    assert [(e["event"], e["counts"], e["devices"]) for e in box.events] == [
+        ("summary", {"telemetry": 3, "status": 1}, 2)
+    ]
+
+
+async def test_a_status_keeps_the_first_firmware_version_and_flags_another_place_without_orm_rows(
+    any_db_session,
+):
+    db_session = any_db_session
+    await CPSService(db_session).register({"device_id": "st-1", "device_type": "pump", "name": "p",
+                                           "location": "hall-1"})  # fmt: skip
+    t0, directory = utcnow(), DeviceDirectory(ttl=3600)
+    ingest = CPSIngest(db_session, CorrelationEngine(), directory)
+    first = await ingest.handle(
+        [_message("status", "st-1", {"device_type": "pump", "firmware_version": "1.2"}, t0)]
+    )
+    assert first.findings == [] and first.seen == {"st-1": t0}
+    directory.seen_written(first.seen)
+    body = {"device_type": "pump", "firmware_version": "9.9", "location": "roof"}
+    later = await ingest.handle([_message("status", "st-1", body, t0 + timedelta(seconds=1))])
+    assert [f.type.value for f in later.findings] == ["LOCATION_ANOMALY"]
+    assert later.seen == {}  # seen a second ago: not rewritten
+    device = await _device(db_session, "st-1")
+    assert (device.firmware_version, device.last_seen_at) == ("1.2", t0)

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import CPSDeviceModel, CPSTelemetryModel, FirmwareBundleModel
-from aurorasoc.cps import mqtt
+from aurorasoc.cps import mqtt_buffer, mqtt_reader
 from aurorasoc.cps.mqtt import MQTTEdgeConsumer, active_consumer
 from aurorasoc.cps.service import CPSService
 from aurorasoc.cps.simulator import SimulatedDevice, run_device
@@ -314,10 +314,61 @@ async def test_two_consumers_sharing_the_subscription_split_the_messages_without
             await consumer.stop()
 
 
+async def test_every_message_is_stored_once_when_packets_straddle_socket_reads(broker, app_db, monkeypatch):
+    """The reader decodes whole PUBLISH packets itself and leaves a packet cut by the end of a
+    socket read to paho: with tiny reads most packets are cut, and still each is stored once."""
+    monkeypatch.setattr(mqtt_reader, "CHUNK", 37)
+    device_id = _uid("mq-split")
+    async with session_scope() as session:
+        await CPSService(session).register({"device_id": device_id, "device_type": "pump", "name": "p"})
+    values: list[float] = []
+    mqtt = get_settings().mqtt
+    consumer = MQTTEdgeConsumer(mqtt, on_stored=lambda batch: values.extend(m.payload.value for m in batch))
+    await consumer.start()
+    try:
+        await asyncio.wait_for(consumer.connected.wait(), 10)
+        async with aiomqtt.Client(*broker, identifier=_uid("mq-pub")) as pub:
+            for n in range(60):
+                body = orjson.dumps({"metric": "t", "value": float(n), "pad": "x" * (n % 50)})
+                await pub.publish(f"aurora/sensors/{device_id}/telemetry", body, qos=1)
+        await eventually(lambda: asyncio.sleep(0, len(values) >= 60))
+        await asyncio.sleep(0.3)
+        assert sorted(values) == [float(n) for n in range(60)]
+        assert (consumer.stats.received, consumer.stats.failed, consumer.stats.rejected) == (60, 0, 0)
+    finally:
+        await consumer.stop()
+
+
+async def test_while_the_reader_is_paused_the_broker_keeps_more_than_its_queue_limit_for_us(broker, app_db):
+    """Receive Maximum 65,535: what we have not read waits at the broker as in flight, not in its
+    per-client queue (Mosquitto: 1,000, the rest dropped); with 1,000 this lost 500 of 2,500."""
+    ns = _uid("held")  # its own topics: nothing else on the shared broker is counted
+    consumer = MQTTEdgeConsumer(get_settings().mqtt, namespace=ns)
+    await consumer.start()
+    try:
+        await asyncio.wait_for(consumer.connected.wait(), 10)
+        assert consumer.reader is not None
+        consumer.reader.pause()
+        device = _uid("mq-held")
+        async with aiomqtt.Client(*broker, identifier=_uid("mq-pub"), max_inflight_messages=500) as pub:
+            for first in range(0, 2500, 500):
+                await asyncio.gather(*(pub.publish(f"{ns}/sensors/{device}/telemetry",
+                                                   orjson.dumps({"metric": "t", "value": n}), qos=1)
+                                       for n in range(first, first + 500)))  # fmt: skip
+        await asyncio.sleep(0.5)
+        assert consumer.stats.received == 0
+        consumer.reader.resume()
+        await eventually(lambda: asyncio.sleep(0, consumer.stats.received >= 2500), within=30)
+        await asyncio.sleep(0.3)
+        assert (consumer.stats.received, consumer.stats.dropped) == (2500, 0)
+    finally:
+        await consumer.stop()
+
+
 def test_past_the_limit_an_unpausable_buffer_drops_and_counts_and_broker_drops_are_read_from_sys(
     monkeypatch: pytest.MonkeyPatch,
 ):
-    monkeypatch.setattr(mqtt, "QUEUE_LIMIT", 1)
+    monkeypatch.setattr(mqtt_buffer, "QUEUE_LIMIT", 1)
     consumer = MQTTEdgeConsumer(get_settings().mqtt)
     before = _count("mqtt_messages_dropped_total")
     for n in range(3):
