@@ -17,7 +17,10 @@ published - stored - rejected - dropped - failed, counted once the consumers hav
 broker kept for them (``DRAIN_SECONDS`` quiet, at most ``MAX_DRAIN_SECONDS``), the broker's
 ``$SYS/broker/publish/messages/dropped`` before/after (broker-wide, so other clients' drops count
 too), SIEM events accepted, the consumers' CPU per message (start-up excluded), the API server's
-CPU seconds and the load average (the machine may be shared). Targets: 0 lost, p95 < 250 ms.
+CPU seconds, each consumer's share of the wall time on a CPU and runnable but waiting for one
+(``/proc/self/schedstat``: a consumer starved by other work on the machine shows a long wait, its
+database session meanwhile "idle in transaction") and the load average (the machine may be shared).
+Targets: 0 lost, p95 < 250 ms.
 Each run uses its own ``AURORA_NAMESPACE`` and share group, so it neither sees nor
 disturbs other deployments on the shared broker/Redis.
 
@@ -109,6 +112,20 @@ def _time_phases(consumer: Any) -> dict[str, list[float]]:
     return phases
 
 
+def _sched() -> tuple[float, float, float]:
+    """(wall, seconds on a CPU, seconds runnable but waiting for one) of this process's main thread.
+
+    A consumer whose PostgreSQL session sits "idle in transaction" may be waiting for an await or,
+    on a loaded machine, for a CPU (the kernel's run queue): ``/proc/self/schedstat`` tells which.
+    NaN where it does not exist (not Linux, or no scheduler statistics).
+    """
+    try:
+        run_ns, wait_ns = Path("/proc/self/schedstat").read_text().split()[:2]
+    except (OSError, ValueError):
+        return time.monotonic(), float("nan"), float("nan")
+    return time.monotonic(), int(run_ns) / 1e9, int(wait_ns) / 1e9
+
+
 def _consumer_process(member: str, clock: Any, ready: Any, out: Any) -> None:
     """What ``worker --role mqtt`` runs, plus a latency probe on every committed batch.
 
@@ -143,17 +160,19 @@ def _consumer_process(member: str, clock: Any, ready: Any, out: Any) -> None:
         await asyncio.wait_for(consumer.connected.wait(), 60)
         ready.release()
         warm = time.process_time()  # imports, migrations check and connecting are not per-message work
+        sched = _sched()
         await asyncio.to_thread(_until_set, clock)
         await asyncio.sleep(max(0.0, clock[1] - time.time()))
         await _quiet(consumer)
         await consumer.stop()
+        scheduled = [b - a for a, b in zip(sched, _sched(), strict=True)]
         if bus is not None:
             await bus.close()
         s = consumer.stats
         return {"latencies": latencies, "arrivals": arrivals, "received": s.received, "stored": s.stored,
                 "rejected": s.rejected, "dropped": s.dropped, "failed": s.failed, "pauses": s.pauses,
                 "broker_dropped": s.broker_dropped, "cpu": time.process_time(), "phases": phases,
-                "work_cpu": time.process_time() - warm}  # fmt: skip
+                "work_cpu": time.process_time() - warm, "sched": scheduled}  # fmt: skip
 
     out.put(asyncio.run(run()))
 
@@ -333,6 +352,8 @@ def _report(args: argparse.Namespace, run: dict[str, Any]) -> bool:
         "publisher CPU": f"{run['published']['cpu'] / args.seconds:.0%}",
         "consumer CPU-s": f"{sum(r['cpu'] for r in results):.1f}",
         "consumer CPU ms/message": f"{per_message:.2f}",
+        "consumer on CPU / waiting for one": " · ".join(
+            f"{r['sched'][1] / r['sched'][0]:.0%} / {r['sched'][2] / r['sched'][0]:.0%}" for r in results),
         "API server CPU-s (SIEM)": f"{run['server_cpu']:.1f}",
         "load average (1 min)": f"{os.getloadavg()[0]:.1f}",
     }  # fmt: skip
