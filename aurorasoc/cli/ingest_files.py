@@ -21,7 +21,7 @@ from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.pipeline import BatchResult, DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.parsers import LimitExceeded, ParseError, parse_file
-from aurorasoc.siem.sources import count_ingest
+from aurorasoc.siem.sources import IngestCount, count_ingest_many
 from aurorasoc.workers.alert_pipeline import PIPELINE_BATCH, PIPELINE_GROUP, handle_alert_events
 
 LOG_SUFFIXES = frozenset(
@@ -106,17 +106,12 @@ def _events(
 
 async def _count_sources(tallies: list[tuple[Path, FileTally]], fmt: str, source: str | None) -> None:
     """Each file's ``log_sources`` counts, in one transaction once the files are stored."""
+    counts = [
+        IngestCount((source or path.name)[:128], tally.events, tally.errors, tally.latest)
+        for path, tally in tallies
+    ]
     async with get_session_factory()() as session:
-        for path, tally in tallies:
-            await count_ingest(
-                session,
-                (source or path.name)[:128],
-                kind="file",
-                format=fmt,
-                events=tally.events,
-                parse_errors=tally.errors,
-                last_event_at=tally.latest,
-            )
+        await count_ingest_many(session, counts, kind="file", format=fmt)
         await session.commit()
 
 

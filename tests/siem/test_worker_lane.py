@@ -32,7 +32,8 @@ from aurorasoc.core.bus.redis_streams import RedisStreamsBus
 from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.core.models import AlertModel, Base, SiemLogModel
 from aurorasoc.core.vocabulary import AlertCreate, NormalizedEvent, Severity
-from aurorasoc.detection.pipeline import DetectionPipeline, fingerprint
+from aurorasoc.detection.log_store import fingerprint
+from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.rules import import_startup_rules, load_engine
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.log_stream import (
