@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -142,6 +143,13 @@ async def local_alert_pipeline(report: IngestReport) -> AsyncIterator[None]:
 
 
 async def ingest_files(files: list[Path], engine: SigmaEngine, fmt: str, source: str | None) -> IngestReport:
+    """Store, detect and correlate ``files``; the rules loaded so far live as long as the run.
+
+    They are moved out of the cyclic collector's generations (``gc.freeze``): a few million
+    long-lived objects would otherwise be re-traversed by every full collection the ingest's
+    short-lived events trigger (~10 % of the run's CPU on the SigmaHQ rule set).
+    """
+    gc.freeze()
     report = IngestReport()
     async with local_alert_pipeline(report):
         await _detect(files, engine, fmt, source, report)

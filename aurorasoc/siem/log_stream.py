@@ -10,6 +10,7 @@ can therefore share the stream without losing or double-counting an event.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -230,6 +231,7 @@ class ReloadingEngine:
                 if self._engine is None or version != self._built_version:
                     self._engine = await self._build()
                     self._built_version = version
+                    gc.freeze()  # the rules live until the next reload: kept out of full collections
                     log.info("detection_rules_loaded", rules=len(self._engine.rules), version=str(version))
                 self._next_check = time.monotonic() + self.interval
             return self._engine
