@@ -201,4 +201,9 @@ async def _insert(session: AsyncSession, rows: list[tuple[Any, ...]]) -> set[uui
         for process, value in zip(processors, row, strict=True)
     ]
     result = await connection.exec_driver_sql(_insert_sql(dialect, len(rows)), tuple(params))
-    return {value if isinstance(value, uuid.UUID) else uuid.UUID(value) for value in result.scalars()}
+    width = len(COLUMNS)
+    sent = {params[n * width]: row[0] for n, row in enumerate(rows)}  # the id as bound -> the uuid
+    return {
+        sent[value] if value in sent else value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+        for value in result.scalars()
+    }
