@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from aurorasoc.alerts.events import publish_alert_event
+from aurorasoc.alerts.events import AlertEvent, publish_alert_events
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.core.db import get_session_factory
@@ -296,10 +296,13 @@ class DetectionPipeline:
 
     @staticmethod
     async def _publish(outcomes: list[tuple[AlertModel, bool]], result: BatchResult) -> None:
+        """The batch's alert events in one ``publish_many`` (one round trip on Redis, not one per alert)."""
+        events: list[tuple[AlertModel, AlertEvent]] = []
         for alert, created in outcomes:
             if created:
                 result.alerts_created += 1
                 result.alert_ids.append(alert.id)
             else:
                 result.deduplicated += 1
-            await publish_alert_event(alert, "created" if created else "deduplicated")
+            events.append((alert, "created" if created else "deduplicated"))
+        await publish_alert_events(events)
