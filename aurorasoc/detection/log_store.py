@@ -29,6 +29,8 @@ from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.siem.models import SiemLogModel
 
 MAX_RAW_CHARS = 64 * 1024
+# Bound parameters per statement stay under SQLite's and asyncpg's 32,767 (34 columns a row).
+ROWS_PER_STATEMENT = 500
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 # Entity columns siem_logs has had from the start (filled from the event's own attributes).
 _BASE_COLUMNS = frozenset({"host", "user_name", "src_ip", "dst_ip"})
@@ -185,13 +187,15 @@ async def store_unseen(
     if not rows:
         return [], []
     await ensure_day_partitions(session, (row[_TIMESTAMP] for row in rows))
-    stored = await _insert(session, rows)
+    stored: set[uuid.UUID] = set()
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        stored |= await _insert(session, rows[start : start + ROWS_PER_STATEMENT])
     fresh = [(e, i) for e, i in zip(batch, ids, strict=True) if i in stored]
     return [e for e, _ in fresh], [i for _, i in fresh]
 
 
 async def _insert(session: AsyncSession, rows: list[tuple[Any, ...]]) -> set[uuid.UUID]:
-    """Insert ``rows`` in one statement; the ids of the rows the database took."""
+    """Insert ``rows`` (at most ``ROWS_PER_STATEMENT``) in one statement; the ids the database took."""
     connection = await session.connection()
     dialect = connection.dialect
     processors = _column_processors(dialect)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from aurorasoc.core.models import SiemLogModel
 from aurorasoc.core.vocabulary import NormalizedEvent, Severity
-from aurorasoc.detection.log_store import fingerprint, not_stored, store_unseen
+from aurorasoc.detection.log_store import ROWS_PER_STATEMENT, fingerprint, not_stored, store_unseen
 
 WHEN = datetime(2024, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
@@ -70,3 +70,10 @@ class TestStoreUnseen:
         assert fresh == again[3:] and ids == [uuid.UUID(e.id) for e in again[3:]]
         total = len((await any_db_session.scalars(select(SiemLogModel.id))).all())
         assert total == 5
+
+    async def test_a_batch_larger_than_one_statement_is_stored_whole(self, any_db_session):
+        events = [_event(n) for n in range(ROWS_PER_STATEMENT + 3)]
+        fresh, ids = await store_unseen(any_db_session, events)
+        await any_db_session.commit()
+        assert fresh == events and len(set(ids)) == len(events)
+        assert len((await any_db_session.scalars(select(SiemLogModel.id))).all()) == len(events)
