@@ -70,7 +70,7 @@ def end_to_end(files: list[Path], data_dir: Path) -> None:
         f"end to end: {events:,} events, {report.result.alerts_created} alerts, "
         f"{report.cases_created} cases, "
         f"{cpu:.2f} CPU-s ({wall:.1f} s wall): {events / cpu:,.0f} events/CPU-s "
-        f"(target >= {TARGET_EVENTS_PER_CPU_S:,.0f})"
+        f"(target >= {TARGET_EVENTS_PER_CPU_S:,.0f}); {_load()}"
     )
 
 
@@ -88,6 +88,12 @@ def varied(events: list[NormalizedEvent], total: int, round_: int = 0) -> Iterat
             yield event.model_copy(update={"host": host, "fields": fields, "raw": raw})
             produced += 1
         round_ += 1
+
+
+def _load() -> str:
+    """The 1/5/15-minute load average: on a shared machine CPU-seconds inflate under contention."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
 
 
 def proc_cpu(pid: int) -> float:
@@ -144,7 +150,7 @@ def lane_run(workers: int, events: list[NormalizedEvent], total: int, url: str, 
             proc.wait(timeout=30)
     print(
         f"lane, {workers} worker(s): {total:,} events in {wall:.1f} s wall ({total / wall:,.0f}/s), "
-        f"{cpu:.1f} worker CPU-s ({total / cpu:,.0f} events/CPU-s)"
+        f"{cpu:.1f} worker CPU-s ({total / cpu:,.0f} events/CPU-s); {_load()}"
     )
     return total / wall
 

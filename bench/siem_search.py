@@ -35,9 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from aurorasoc.core.models import Base
 from aurorasoc.core.vocabulary import NormalizedEvent
-from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.models import SiemLogModel
+from aurorasoc.siem.pipeline import DetectionPipeline
 from aurorasoc.siem.retention import merge_search_backlog
 from aurorasoc.siem.search import LogFilters, SiemSearchService
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -18,10 +19,10 @@ from aurorasoc.core.bus.current import set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.vocabulary import NormalizedEvent
-from aurorasoc.detection.pipeline import BatchResult, DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.parsers import LimitExceeded, ParseError, parse_file
-from aurorasoc.siem.sources import count_ingest
+from aurorasoc.siem.pipeline import BatchResult, DetectionPipeline
+from aurorasoc.siem.sources import IngestCount, count_ingest_many
 from aurorasoc.workers.alert_pipeline import PIPELINE_BATCH, PIPELINE_GROUP, handle_alert_events
 
 LOG_SUFFIXES = frozenset(
@@ -106,17 +107,12 @@ def _events(
 
 async def _count_sources(tallies: list[tuple[Path, FileTally]], fmt: str, source: str | None) -> None:
     """Each file's ``log_sources`` counts, in one transaction once the files are stored."""
+    counts = [
+        IngestCount((source or path.name)[:128], tally.events, tally.errors, tally.latest)
+        for path, tally in tallies
+    ]
     async with get_session_factory()() as session:
-        for path, tally in tallies:
-            await count_ingest(
-                session,
-                (source or path.name)[:128],
-                kind="file",
-                format=fmt,
-                events=tally.events,
-                parse_errors=tally.errors,
-                last_event_at=tally.latest,
-            )
+        await count_ingest_many(session, counts, kind="file", format=fmt)
         await session.commit()
 
 
@@ -147,6 +143,13 @@ async def local_alert_pipeline(report: IngestReport) -> AsyncIterator[None]:
 
 
 async def ingest_files(files: list[Path], engine: SigmaEngine, fmt: str, source: str | None) -> IngestReport:
+    """Store, detect and correlate ``files``; the rules loaded so far live as long as the run.
+
+    They are moved out of the cyclic collector's generations (``gc.freeze``): a few million
+    long-lived objects would otherwise be re-traversed by every full collection the ingest's
+    short-lived events trigger (~10 % of the run's CPU on the SigmaHQ rule set).
+    """
+    gc.freeze()
     report = IngestReport()
     async with local_alert_pipeline(report):
         await _detect(files, engine, fmt, source, report)

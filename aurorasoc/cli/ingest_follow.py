@@ -12,9 +12,9 @@ from aurorasoc.cli.common import console
 from aurorasoc.cli.ingest_files import IngestReport, collect_files, local_alert_pipeline
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.vocabulary import NormalizedEvent
-from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.ingest.follow import FileFollower, FollowTotals
+from aurorasoc.siem.pipeline import DetectionPipeline
 
 
 async def follow(

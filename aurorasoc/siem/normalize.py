@@ -9,8 +9,9 @@ xmltodict) is unwrapped: ``#text`` becomes the element's value and ``#attributes
 Aliases added for Sigma: Winlogbeat/ECS keys (``winlog.event_id`` → ``EventID``, ``winlog.channel`` →
 ``Channel``, ``host.name`` → ``Computer``, ``process.command_line`` → ``CommandLine``…) and Security 4688
 ``NewProcessName`` → ``Image``, ``ParentProcessName`` → ``ParentImage`` (so ``process_creation`` rules match).
-Events are built with ``model_construct``: every value is typed here, and validation would dominate the
-per-event cost.
+Events are built without validation (every value is typed here, and validation would dominate the
+per-event cost): as copies of one ``model_construct`` template with every field replaced, which gives
+the same event as ``model_construct`` at a tenth of its cost (it walks all fields and their aliases).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ _ENVELOPE = (
 _MESSAGE_KEYS = ("message", "msg", "Message")
 _EMPTY = frozenset({"", "-"})
 _WINDOWS_LEVELS = {1: Severity.CRITICAL, 2: Severity.HIGH, 3: Severity.MEDIUM}
+# Only its immutable defaults (``id`` None, ``repeat`` 0) reach an event: ``build_event`` sets the rest.
+_TEMPLATE = NormalizedEvent.model_construct(source="", format="")
 
 
 def flatten(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -261,4 +264,4 @@ def build_event(
     values["received_at"] = now
     values["timestamp"] = timestamp if timestamp is not None else now
     values["time_source"] = "record" if timestamp is not None else "received"
-    return NormalizedEvent.model_construct(**values)
+    return _TEMPLATE.model_copy(update=values)

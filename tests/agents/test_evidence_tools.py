@@ -15,9 +15,9 @@ from aurorasoc.core.auth import ROLE_PERMISSIONS
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel
 from aurorasoc.core.vocabulary import Role
-from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.parsers import ParseError, parse_file
+from aurorasoc.siem.pipeline import DetectionPipeline
 
 pytestmark = pytest.mark.slow
 SAMPLES = SHARED_DATA / "evtx-attack-samples"

@@ -23,9 +23,9 @@ from aurorasoc.core.auth import ROLE_PERMISSIONS
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel, SiemLogModel
 from aurorasoc.core.vocabulary import AgentType, Role
-from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.parsers import ParseError, parse_file
+from aurorasoc.siem.pipeline import DetectionPipeline
 
 pytestmark = pytest.mark.slow
 EVAL = yaml.safe_load((TEST_DATA / "investigation_eval.yaml").read_text(encoding="utf-8"))

@@ -27,11 +27,11 @@ from aurorasoc.core.models import (
     TimelineEntryModel,
 )
 from aurorasoc.core.vocabulary import NormalizedEvent
-from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.intel.extraction import extract_observables
 from aurorasoc.intel.observables import benign_reason
 from aurorasoc.siem.parsers import ParseError, parse_file
+from aurorasoc.siem.pipeline import DetectionPipeline
 from aurorasoc.siem.search import LogFilters, SiemSearchService
 
 DATA = SHARED_DATA

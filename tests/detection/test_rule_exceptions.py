@@ -12,12 +12,12 @@ from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AlertModel, AuditLogModel
 from aurorasoc.core.vocabulary import NormalizedEvent
-from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.rules import import_startup_rules, load_engine
 from aurorasoc.detection.sigma.compile import EventView
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.detection.sigma.exceptions import RuleExceptionSpec
 from aurorasoc.siem.parsers import parse_file
+from aurorasoc.siem.pipeline import DetectionPipeline
 
 ADMINS = (
     SHARED_DATA / "evtx-attack-samples" / "Persistence" / "Network_Service_Guest_added_to_admins_4732.evtx"

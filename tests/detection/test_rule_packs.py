@@ -78,8 +78,8 @@ async def alerts_per_folder(selection: dict[str, list[Path]]) -> dict[str, int]:
     """Alerts raised (new or folded into an earlier one) per folder by the stored rules (as the API runs)."""
     from aurorasoc.core.db import dispose_engine
     from aurorasoc.core.vocabulary import NormalizedEvent
-    from aurorasoc.detection.pipeline import DetectionPipeline
     from aurorasoc.siem.parsers import parse_file
+    from aurorasoc.siem.pipeline import DetectionPipeline
 
     try:
         async with session_scope() as session:

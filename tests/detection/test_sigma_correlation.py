@@ -13,12 +13,12 @@ from aurorasoc.cli.rules import BUNDLED_RULES
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel
 from aurorasoc.core.vocabulary import NormalizedEvent
-from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma import correlation as sigma_correlation
 from aurorasoc.detection.sigma.correlation import TOLERANCE_SECONDS, CorrelationHit
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.detection.sigma.rules import RuleHit
 from aurorasoc.siem.parsers import ParseError, parse_bytes
+from aurorasoc.siem.pipeline import DetectionPipeline
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 BASES = """

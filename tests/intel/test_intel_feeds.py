@@ -30,7 +30,6 @@ from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import IntelFeedModel, IOCModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import NormalizedEvent
-from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.intel.feed_formats import (
     FeedFormatError,
@@ -43,6 +42,7 @@ from aurorasoc.intel.feed_formats import (
 from aurorasoc.intel.feeds import store_indicators
 from aurorasoc.intel.matching import active_indicators, match_indicators
 from aurorasoc.siem.parsers import parse_bytes
+from aurorasoc.siem.pipeline import DetectionPipeline
 from aurorasoc.workers.scheduler import BackgroundScheduler
 
 FEEDS = "/api/v1/intel/feeds"

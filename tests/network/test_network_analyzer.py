@@ -20,12 +20,12 @@ from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AlertModel, ConnectorActionModel, HumanApprovalModel, SiemLogModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import ActionClass, NormalizedEvent, Role, RuntimeMode
-from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.intel.observables import ObservableService
 from aurorasoc.network.analyzer import attack_query, read_only
 from aurorasoc.network.models import NetworkAttackModel
 from aurorasoc.siem.parsers import parse_file
+from aurorasoc.siem.pipeline import DetectionPipeline
 from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP
 
 URL = "/api/v1/network-analyzer/analyze"

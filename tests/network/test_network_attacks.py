@@ -20,12 +20,12 @@ from aurorasoc.core.db import session_scope
 from aurorasoc.core.models import AlertModel, CaseModel
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import NormalizedEvent
-from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.network import facts as nf
 from aurorasoc.network.attacks import NetworkAttackCorrelator, absorb
 from aurorasoc.network.models import NetworkAttackModel
 from aurorasoc.siem.parsers import parse_file
+from aurorasoc.siem.pipeline import DetectionPipeline
 from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP
 
 EVE_SAMPLE = TEST_DATA / "eve.json"

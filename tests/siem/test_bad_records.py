@@ -25,7 +25,6 @@ from aurorasoc.core.db import dispose_engine, get_engine, get_session_factory
 from aurorasoc.core.models import Base, SiemLogModel
 from aurorasoc.core.namespace import redis_key
 from aurorasoc.core.vocabulary import NormalizedEvent
-from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.log_stream import (
     DETECTION_GROUP,
@@ -33,6 +32,7 @@ from aurorasoc.siem.log_stream import (
     publish_events,
     register_detection_consumer,
 )
+from aurorasoc.siem.pipeline import DetectionPipeline
 from aurorasoc.siem.repair import KEPT_CHARS, MAX_VALUE_CHARS, REPAIRED_KEY, repair
 
 INGEST = "/api/v1/siem/ingest"

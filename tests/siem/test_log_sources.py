@@ -13,7 +13,9 @@ from aurorasoc.core.db import session_scope
 from aurorasoc.core.errors import Conflict, InvalidInput
 from aurorasoc.core.models import AuditLogModel, LogSourceModel, SiemLogModel
 from aurorasoc.siem.sources import (
+    IngestCount,
     LogSourceService,
+    count_ingest_many,
     effective_status,
     ingest_status,
     record_ingest,
@@ -71,6 +73,24 @@ class TestRecordIngest:
         assert (again.events_total, again.parse_errors) == (490, 10)
         assert again.status == "healthy"  # 10 / 500 lines = 2 %
         assert again.last_event_at == NOW
+
+    async def test_many_files_are_counted_per_source_in_one_pass(self, any_db_session):
+        """``aurorasoc ingest`` of a folder: counts of one name add up, new and known sources alike."""
+        known = {"kind": "file", "format": "auto", "events": 5, "parse_errors": 0, "last_event_at": NOW}
+        await record_ingest(any_db_session, "known.evtx", **known)
+        counts = [
+            IngestCount("known.evtx", 10, 0, NOW - timedelta(hours=1)),
+            IngestCount("new.log", 60, 40, None),
+            IngestCount("new.log", 40, 0, NOW),
+        ]
+        sources = await count_ingest_many(any_db_session, counts, kind="file", format="auto")
+        await any_db_session.commit()
+        assert [s.name for s in sources] == ["known.evtx", "new.log", "new.log"]
+        stored = {s.name: s for s in (await any_db_session.scalars(select(LogSourceModel))).all()}
+        known, new = stored["known.evtx"], stored["new.log"]
+        assert (known.events_total, known.parse_errors, known.last_event_at) == (15, 0, NOW)
+        assert (new.events_total, new.parse_errors, new.last_event_at) == (100, 40, NOW)
+        assert (new.kind, new.status) == ("file", "erroring")  # 40 of 140 lines failed
 
 
 async def _seed_logs(session, name: str, ages: list[timedelta]) -> None:

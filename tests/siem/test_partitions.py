@@ -14,8 +14,8 @@ from aurorasoc.core.config import get_settings
 from aurorasoc.core.models import SiemLogModel
 from aurorasoc.core.siem_partitions import DEFAULT_PARTITION, partition_name
 from aurorasoc.core.vocabulary import NormalizedEvent
-from aurorasoc.detection.pipeline import DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.siem.pipeline import DetectionPipeline
 from aurorasoc.siem.retention import merge_search_backlog, purge_expired
 from aurorasoc.siem.search import LogFilters, page_statement
 

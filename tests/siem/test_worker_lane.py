@@ -32,9 +32,9 @@ from aurorasoc.core.bus.redis_streams import RedisStreamsBus
 from aurorasoc.core.config import get_settings, reset_settings
 from aurorasoc.core.models import AlertModel, Base, SiemLogModel
 from aurorasoc.core.vocabulary import AlertCreate, NormalizedEvent, Severity
-from aurorasoc.detection.pipeline import DetectionPipeline, fingerprint
 from aurorasoc.detection.rules import import_startup_rules, load_engine
 from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.siem.log_store import fingerprint
 from aurorasoc.siem.log_stream import (
     DETECTION_GROUP,
     EVENTS_PER_MESSAGE,
@@ -43,6 +43,7 @@ from aurorasoc.siem.log_stream import (
     publish_events,
 )
 from aurorasoc.siem.parsers import ParseError, parse_file
+from aurorasoc.siem.pipeline import DetectionPipeline
 from aurorasoc.workers.alert_pipeline import PIPELINE_GROUP
 
 SAMPLES = SHARED_DATA / "evtx-attack-samples"

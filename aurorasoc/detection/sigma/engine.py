@@ -30,7 +30,7 @@ from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.sigma.compile import EventView, event_id_of
 from aurorasoc.detection.sigma.correlation import CorrelationEngine
 from aurorasoc.detection.sigma.exceptions import RuleExceptionSpec
-from aurorasoc.detection.sigma.logsource import categories_for, services_for
+from aurorasoc.detection.sigma.logsource import WINDOWS_FORMATS, categories_for, services_for
 from aurorasoc.detection.sigma.rules import CompiledRule, LoadReport, Logsource, RuleHit, compile_yaml
 
 __all__ = ["CompiledRule", "LoadReport", "RuleHit", "SigmaEngine"]
@@ -43,6 +43,7 @@ _MAX_CACHED_BUCKETS = 4096
 
 
 _KIND_SLOT = {"contains": 0, "prefix": 1, "suffix": 2}
+_HASHABLE = (str, int, type(None))
 
 
 class _FieldAtoms:
@@ -104,6 +105,16 @@ class _Candidates:
     always: list[int] = field(default_factory=list)
     atoms: dict[str | None, _FieldAtoms] = field(default_factory=dict)  # None: keyword haystack
 
+    @classmethod
+    def of(cls, rules: Iterable[CompiledRule]) -> _Candidates:
+        """The index of ``rules`` with every field's automaton compiled."""
+        found = cls()
+        for rule in rules:
+            found.add(rule)
+        for atoms in found.atoms.values():
+            atoms.build()
+        return found
+
     def add(self, rule: CompiledRule) -> None:
         index = len(self.rules)
         self.rules.append(rule)
@@ -111,7 +122,10 @@ class _Candidates:
             self.always.append(index)
             return
         for atom in rule.triggers:
-            self.atoms.setdefault(atom.field, _FieldAtoms()).add(atom.kind, atom.literal, index)
+            atoms = self.atoms.get(atom.field)
+            if atoms is None:
+                atoms = self.atoms[atom.field] = _FieldAtoms()
+            atoms.add(atom.kind, atom.literal, index)
 
     def select(self, view: EventView) -> list[CompiledRule]:
         """Rules worth evaluating for this event."""
@@ -144,6 +158,10 @@ class SigmaEngine:
         self.rules: dict[str, CompiledRule] = {}
         self.report = LoadReport()
         self._cache: dict[tuple[_CandidateKey, int | None], _Candidates] = {}
+        # Buckets with the same rules share one index (Sysmon 1 and Security 4688 differ by a few
+        # rules; most EventIDs of a channel pin no rule of their own): built once, not per bucket.
+        self._shared: dict[tuple[int, ...], _Candidates] = {}
+        self._keys: dict[tuple[object, ...], _CandidateKey] = {}
         self._by_logsource: dict[Logsource, list[tuple[int, CompiledRule]]] | None = None
         self.correlation = CorrelationEngine()
         self.exceptions: dict[str, list[RuleExceptionSpec]] = {}
@@ -200,6 +218,7 @@ class SigmaEngine:
     def _register(self, rule: CompiledRule) -> None:
         self.rules[rule.id] = rule
         self._cache.clear()
+        self._shared.clear()
         self._by_logsource = None
 
     def rule(self, rule_id: str) -> CompiledRule | None:
@@ -211,14 +230,16 @@ class SigmaEngine:
         if found is None:
             if len(self._cache) >= _MAX_CACHED_BUCKETS:
                 self._cache.clear()
-            found = _Candidates()
+                self._shared.clear()
             index = self._logsource_index()
-            compatible = [item for ls in _logsources(key) for item in index.get(ls, ())]
-            for _, rule in sorted(compatible, key=itemgetter(0)):
-                if rule.event_ids is None or eid in rule.event_ids:
-                    found.add(rule)
-            for atoms in found.atoms.values():
-                atoms.build()
+            compatible = sorted(
+                (item for ls in _logsources(key) for item in index.get(ls, ())), key=itemgetter(0)
+            )
+            chosen = [(n, r) for n, r in compatible if r.event_ids is None or eid in r.event_ids]
+            signature = tuple(n for n, _ in chosen)
+            found = self._shared.get(signature)
+            if found is None:
+                found = self._shared[signature] = _Candidates.of(rule for _, rule in chosen)
             self._cache[key, eid] = found
         return found
 
@@ -232,8 +253,28 @@ class SigmaEngine:
             self._by_logsource = index
         return self._by_logsource
 
+    def _event_key(self, event: NormalizedEvent) -> _CandidateKey:
+        """The event's logsource names; a Windows event's depend on a handful of values, so cached."""
+        fields = event.fields
+        channel, eid, kind = fields.get("Channel"), fields.get("EventID"), fields.get("EventType")
+        if (
+            event.format not in WINDOWS_FORMATS
+            or type(channel) is not str
+            or not channel
+            or type(eid) not in _HASHABLE
+            or type(kind) not in _HASHABLE
+        ):
+            return self._derive_key(event)
+        marker = (event.format, channel, eid, kind, event.product, event.category, event.service)
+        found = self._keys.get(marker)
+        if found is None:
+            if len(self._keys) >= _MAX_CACHED_BUCKETS:
+                self._keys.clear()
+            found = self._keys[marker] = self._derive_key(event)
+        return found
+
     @staticmethod
-    def _event_key(event: NormalizedEvent) -> _CandidateKey:
+    def _derive_key(event: NormalizedEvent) -> _CandidateKey:
         categories = categories_for(event.fields, event.format)
         services = services_for(event.fields, event.format)
         if event.category:

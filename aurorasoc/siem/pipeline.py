@@ -1,4 +1,7 @@
-"""Detection pipeline: store events in ``siem_logs``, run Sigma rules, raise alerts (spec §13.2 to §13.4).
+"""The ingest pipeline: store events in ``siem_logs``, run Sigma rules, raise alerts (spec §13.2-13.4).
+
+It lives in ``siem`` (above ``detection`` and ``alerts``) because it writes SIEM rows and alerts;
+``detection`` keeps the engine it calls.
 
 Events are handled in batches of at most ``BATCH_SIZE``: rule evaluation (on SQLite before the write
 transaction starts), one bulk insert of the log rows, one ``AlertService.create_many`` call, one
@@ -7,7 +10,6 @@ commit — and only then the alert events are published, so consumers never see 
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -16,19 +18,15 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-import orjson
-from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from aurorasoc.alerts.events import publish_alert_event
+from aurorasoc.alerts.events import AlertEvent, publish_alert_events
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.ecs import ENTITY_COLUMNS
 from aurorasoc.core.metrics import DETECTION_EVAL, DETECTION_RULE_HITS
-from aurorasoc.core.siem_partitions import ensure_day_partitions
 from aurorasoc.core.vocabulary import AlertCreate, NormalizedEvent, Severity
 from aurorasoc.detection.models import DetectionRuleModel
 from aurorasoc.detection.sigma.correlation import CorrelationHit
@@ -38,10 +36,9 @@ from aurorasoc.detection.stats import count_hit_days
 from aurorasoc.intel.extraction import canonicalize_techniques, classify_ioc, extract_observables
 from aurorasoc.intel.matching import match_indicators
 from aurorasoc.intel.observables import resolve_indicators
-from aurorasoc.siem.models import SiemLogModel
+from aurorasoc.siem.log_store import MAX_RAW_CHARS, clip, not_stored, store_unseen
 
 BATCH_SIZE = 500
-MAX_RAW_CHARS = 64 * 1024
 MAX_FIELD_CHARS = 200
 MAX_CORRELATION_LOG_IDS = 50
 _EVE_SEVERITY = {1: Severity.HIGH, 2: Severity.MEDIUM, 3: Severity.LOW}
@@ -79,120 +76,6 @@ def _chunks(events: Iterable[NormalizedEvent], size: int) -> Iterator[list[Norma
         yield chunk
 
 
-def _clip(value: str | None, limit: int) -> str | None:
-    return value if value is None or len(value) <= limit else value[:limit]
-
-
-def fingerprint(event: NormalizedEvent) -> str:
-    """Spec §27.5: the same record always hashes the same (format + raw record, else its fields)."""
-    body = (
-        event.raw
-        if event.raw
-        else orjson.dumps(event.fields, option=orjson.OPT_SORT_KEYS, default=str).decode()
-    )
-    repeat = f"\x00#{event.repeat}" if getattr(event, "repeat", 0) else ""
-    return hashlib.sha256(f"{event.format}\x00{body}{repeat}".encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _entity_values(event: NormalizedEvent) -> dict[str, Any]:
-    entities = event.entities or {}
-    return {
-        column: _clip(str(entities[entity]), 1024 if "command_line" not in column else MAX_RAW_CHARS)
-        for entity, column in ENTITY_COLUMNS.items()
-        if column not in _LOG_BASE_COLUMNS and entities.get(entity) is not None
-    }
-
-
-def _log_row(event: NormalizedEvent, log_id: uuid.UUID) -> dict[str, Any]:
-    channel = event.fields.get("Channel")
-    return {
-        **dict.fromkeys(_LOG_ENTITY_COLUMNS),
-        **_entity_values(event),
-        "time_source": getattr(event, "time_source", "record"),
-        "fingerprint": fingerprint(event),
-        "channel": _clip(str(channel), 255) if channel is not None else None,
-        "entities": event.entities or {},
-        "id": log_id,
-        "created_at": datetime.now(UTC),
-        "timestamp": event.timestamp,
-        "received_at": event.received_at,
-        "source": event.source[:128],
-        "format": event.format,
-        "product": event.product,
-        "category": event.category,
-        "service": event.service,
-        "event_id": event.event_id,
-        "host": _clip(event.host, 255),
-        "user_name": _clip(event.user_name, 255),
-        "src_ip": _clip(event.src_ip, 64),
-        "src_port": event.src_port,
-        "dst_ip": _clip(event.dst_ip, 64),
-        "dst_port": event.dst_port,
-        "severity": event.severity.value,
-        "message": event.message,
-        "fields": event.fields,
-        "raw": _clip(event.raw, MAX_RAW_CHARS),
-    }
-
-
-async def _without_stored_arrivals(session: AsyncSession, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """PostgreSQL keys the fingerprint with the event time (its day partitions need that), and a
-    record without a time of its own takes its arrival time, new at every re-ingest: those rows are
-    checked by fingerprint alone (one indexed lookup per batch, only when the batch has such rows).
-    """
-    arrivals = [row["fingerprint"] for row in rows if row["time_source"] != "record"]
-    if not arrivals or session.bind.dialect.name != "postgresql":
-        return rows
-    known = select(SiemLogModel.fingerprint).where(SiemLogModel.fingerprint.in_(arrivals))
-    stored = set((await session.scalars(known)).all())
-    return [row for row in rows if row["time_source"] == "record" or row["fingerprint"] not in stored]
-
-
-async def _not_stored(session: AsyncSession, batch: list[NormalizedEvent]) -> list[NormalizedEvent]:
-    """The batch without the events whose fingerprint is stored already (a read: no write lock)."""
-    stored = set(
-        (
-            await session.scalars(
-                select(SiemLogModel.fingerprint).where(
-                    SiemLogModel.fingerprint.in_({fingerprint(e) for e in batch})
-                )
-            )
-        ).all()
-    )
-    return [event for event in batch if fingerprint(event) not in stored] if stored else batch
-
-
-async def _store_unseen(
-    session: AsyncSession, batch: list[NormalizedEvent]
-) -> tuple[list[NormalizedEvent], list[uuid.UUID]]:
-    """Store the batch's log rows, skipping events already stored; returns the new events and ids.
-
-    One multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: a row whose fingerprint (spec §27.5)
-    or id is stored already (with its event time, the key of PostgreSQL's day partitions) is skipped
-    by the database, so re-ingesting a file, a forwarder resending a batch or a redelivered bus
-    message (its events keep their ``id``) stores and detects nothing twice, also under concurrent
-    workers. The rows commit together with their alerts.
-    """
-    ids = [uuid.UUID(e.id) if e.id else uuid.uuid4() for e in batch]
-    rows, seen = [], set()
-    for event, log_id in zip(batch, ids, strict=True):
-        row = _log_row(event, log_id)
-        if row["fingerprint"] not in seen:
-            seen.add(row["fingerprint"])
-            rows.append(row)
-    rows = await _without_stored_arrivals(session, rows)
-    if not rows:
-        return [], []
-    await ensure_day_partitions(session, (row["timestamp"] for row in rows))
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(SiemLogModel).on_conflict_do_nothing().returning(SiemLogModel.id)
-    # render_nulls: one statement shape for every row (NULL sent as such), so the batch goes out in a
-    # few multi-row INSERTs instead of one per set of non-NULL columns (~5 rows each on EVTX).
-    stored = set((await session.execute(stmt, rows, execution_options={"render_nulls": True})).scalars())
-    fresh = [(e, i) for e, i in zip(batch, ids, strict=True) if i in stored]
-    return [e for e, _ in fresh], [i for _, i in fresh]
-
-
 def _assets(event: NormalizedEvent) -> list[str]:
     return [f"{kind}:{value}" for kind, value in (("host", event.host), ("user", event.user_name)) if value]
 
@@ -216,7 +99,7 @@ def hit_to_alert(hit: RuleHit, event: NormalizedEvent, log_id: uuid.UUID) -> Ale
         **_evidence(event),
         mitre_techniques=canonicalize_techniques(rule.tags),
         affected_assets=_assets(event),
-        raw_log=_clip(event.raw, MAX_RAW_CHARS),
+        raw_log=clip(event.raw, MAX_RAW_CHARS),
         metadata={
             "rule_uid": rule.id,
             "rule_title": rule.title,
@@ -298,11 +181,11 @@ def eve_alert(event: NormalizedEvent, log_id: uuid.UUID) -> AlertCreate | None:
         title=str(signature)[:500],
         severity=_EVE_SEVERITY.get(fields.get("alert.severity"), Severity.LOW),  # type: ignore[arg-type]
         source=(event.product or event.source)[:128],
-        description=_clip(event.message, 20_000),
+        description=clip(event.message, 20_000),
         **_evidence(event),
         mitre_techniques=canonicalize_techniques(_as_list(fields.get("alert.metadata.mitre_technique_id"))),
         affected_assets=_assets(event),
-        raw_log=_clip(event.raw, MAX_RAW_CHARS),
+        raw_log=clip(event.raw, MAX_RAW_CHARS),
         metadata={
             "rule_uid": f"suricata:{fields.get('alert.signature_id')}",
             "rule_title": str(signature),
@@ -364,14 +247,14 @@ class DetectionPipeline:
 
     async def _process_batch(self, batch: list[NormalizedEvent]) -> BatchResult:
         async with self.session_factory() as session:
-            candidates, evaluated = batch, {}
+            candidates, prints, evaluated = batch, None, {}
             if session.bind.dialect.name == "sqlite":
                 # SQLite has one writer for the whole store: the first INSERT takes it until the commit,
                 # so the rules run before it (on the events not stored yet), not while telemetry,
                 # alert writes and other batches wait.
-                candidates = await _not_stored(session, batch)
+                candidates, prints = await not_stored(session, batch)
                 evaluated = self._evaluate(candidates)
-            fresh, ids = await _store_unseen(session, candidates)
+            fresh, ids = await store_unseen(session, candidates, prints)
             result = BatchResult(events=len(fresh), replayed=len(batch) - len(fresh))
             if not fresh:
                 await session.commit()
@@ -416,10 +299,13 @@ class DetectionPipeline:
 
     @staticmethod
     async def _publish(outcomes: list[tuple[AlertModel, bool]], result: BatchResult) -> None:
+        """The batch's alert events in one ``publish_many`` (one round trip on Redis, not one per alert)."""
+        events: list[tuple[AlertModel, AlertEvent]] = []
         for alert, created in outcomes:
             if created:
                 result.alerts_created += 1
                 result.alert_ids.append(alert.id)
             else:
                 result.deduplicated += 1
-            await publish_alert_event(alert, "created" if created else "deduplicated")
+            events.append((alert, "created" if created else "deduplicated"))
+        await publish_alert_events(events)

@@ -20,9 +20,9 @@ from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.models import AlertModel, DetectionRuleModel, SiemLogModel
 from aurorasoc.core.vocabulary import NormalizedEvent
-from aurorasoc.detection.pipeline import BATCH_SIZE, DetectionPipeline
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.parsers import ParseError, parse_bytes, parse_file
+from aurorasoc.siem.pipeline import BATCH_SIZE, DetectionPipeline
 
 DATA = SHARED_DATA
 SAMPLES = DATA / "evtx-attack-samples"
