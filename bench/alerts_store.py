@@ -45,6 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from live_server import admin_token, live_server  # noqa: E402
 
+from aurorasoc.alerts.events import ALERTS_STREAM  # noqa: E402
+from aurorasoc.core.namespace import redis_key  # noqa: E402
+
 URL = "/api/v1/alerts"
 BATCH = 500
 RATES = ("alerts/s", "events/s")  # figures also shown per server CPU-second
@@ -195,10 +198,10 @@ def pipeline_backlog(redis_url: str) -> tuple[int, int]:
     Redis's ``lag`` stays inflated by the trimmed entries once the group has read everything, so a
     group whose last delivered id is the stream's last one has nothing left to read.
     """
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client, key = redis.Redis.from_url(redis_url, decode_responses=True), redis_key(ALERTS_STREAM)
     try:
-        groups = client.xinfo_groups("aurora:alerts")
-        last = client.xinfo_stream("aurora:alerts")["last-generated-id"]
+        groups = client.xinfo_groups(key)
+        last = client.xinfo_stream(key)["last-generated-id"]
     except redis.ResponseError:  # no stream yet: nothing published
         return 0, 0
     for g in (g for g in groups if g["name"] == "alert-pipeline"):
@@ -320,7 +323,8 @@ def measure(db: str, args: argparse.Namespace) -> list[Figure]:
 
 def report(db: str, args: argparse.Namespace, figures: list[Figure]) -> None:
     table = Table(
-        title=f"Alert store on {db}: {args.alerts:,} alerts loaded, server CPU seconds beside wall time"
+        title=f"Alert store on {db}: {args.alerts:,} alerts loaded, server CPU seconds beside wall time "
+        f"(load average {os.getloadavg()[0]:.1f})"
     )
     for column in ("measure", "figure", "target", "met", "wall s", "server CPU s", "detail"):
         table.add_column(column, justify="left" if column in {"measure", "detail", "target"} else "right")
