@@ -240,8 +240,11 @@ async def deep_cursor(client: httpx.AsyncClient, total: int) -> str:
     from aurorasoc.alerts.filters import AlertFilters
     from aurorasoc.alerts.paging import encode_cursor
 
-    skip = min(int(total * 0.9), 1_000_000)
-    row = (await client.get(URL, params={"skip": skip, "limit": 1})).json()["items"][0]
+    skip, items = min(int(total * 0.9), 1_000_000), []
+    while not items:  # ``total`` may be an estimate above the real count: step back until a row
+        items = (await client.get(URL, params={"skip": skip, "limit": 1})).json()["items"]
+        skip = int(skip * 0.95)
+    row = items[0]
     alert = argparse.Namespace(id=row["id"], created_at=datetime.fromisoformat(row["created_at"]))
     return encode_cursor(AlertFilters(), alert)  # type: ignore[arg-type]
 
