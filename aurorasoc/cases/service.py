@@ -250,12 +250,19 @@ class CaseService:
 
     async def link_alert(self, target: CaseModel, alert: AlertModel, actor: str) -> bool:
         """Link ``alert``; False when it already belongs to this case. Closed cases refuse (409)."""
+        if not self.attach_alert(target, alert, actor):
+            return False
+        await self.session.flush()
+        return True
+
+    def attach_alert(self, target: CaseModel, alert: AlertModel, actor: str) -> bool:
+        """:meth:`link_alert` without the flush, for a caller that links many and flushes once
+        (correlation of a batch: a flush per alert was most of its statements)."""
         self.check_linkable(target)
         if alert.case_id == target.id:
             return False
         self._attach(target, alert, actor)
         target.updated_at = utcnow()
-        await self.session.flush()
         return True
 
     async def promote_alert(

@@ -138,3 +138,17 @@ class TestEventTimeWindow:
     async def test_an_alert_without_event_time_folds_as_documented(self, any_db_session):
         alert, _ = await AlertService(any_db_session).create(_alert(iocs=["a.example"]))
         assert alert.dedup_hash == dedup_hash("SSH brute force", "linux", ["a.example"])
+
+
+async def test_metrics_count_each_created_and_folded_submission(any_db_session):
+    from prometheus_client import REGISTRY
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    created = {"severity": "high", "source": "metrics-test"}
+    before = value("alerts_created_total", **created), value("alerts_deduplicated_total")
+    items = [_alert(source="metrics-test", title=f"t{i % 3}") for i in range(7)]
+    await AlertService(any_db_session).create_many(items)
+    after = value("alerts_created_total", **created), value("alerts_deduplicated_total")
+    assert (after[0] - before[0], after[1] - before[1]) == (3, 4)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.cases.correlation import CaseCorrelator
@@ -56,3 +56,29 @@ async def test_a_later_alert_of_the_batch_joins_the_case_an_earlier_one_opened(
     assert joined.case_id == results[0].case_id and not joined.created
     assert [r.kind for r in joined.reasons] == ["shared_ioc"]
     assert await case_count(session) == 1
+
+
+async def test_a_batch_joining_cases_costs_statements_per_batch_not_per_alert(
+    any_db_session: AsyncSession,
+) -> None:
+    """Links are written in one flush: 30 alerts joining two existing cases take a handful of
+    statements (a flush per link took three or more each)."""
+    session = any_db_session
+    openers = [await stored(session, host=h, affected_assets=[f"host:{h}"]) for h in ("WS-1", "WS-2")]
+    await CaseCorrelator(session).correlate_many(openers)
+    hosts = ["WS-1", "WS-2"] * 15
+    batch = [await stored(session, host=h, affected_assets=[f"host:{h}"], severity="low") for h in hosts]
+    statements: list[str] = []
+    engine = session.get_bind().engine  # type: ignore[union-attr]
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        results = await CaseCorrelator(session).correlate_many(batch)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert [r.case_id for r in results] == [openers[i % 2].case_id for i in range(30)]
+    assert len(statements) < 15, statements
