@@ -404,9 +404,15 @@ def admin_headers(role_headers) -> dict[str, str]:  # type: ignore[no-untyped-de
 
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
     """Modules holding a ``slow`` test run first (order inside a module kept, so module fixtures are
-    built once): a minute-long test started last leaves the other xdist worker idle at the end."""
+    built once): a minute-long test started last leaves the other xdist worker idle at the end.
+    Tests marked ``postgresql_app`` are deselected unless the application database is PostgreSQL."""
     slow_modules = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.module.__name__ not in slow_modules)
+    if os.environ.get("AURORA_TEST_APP_DB", "sqlite") != "postgresql":  # their lane runs them
+        deselected = [item for item in items if item.get_closest_marker("postgresql_app")]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if not item.get_closest_marker("postgresql_app")]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]

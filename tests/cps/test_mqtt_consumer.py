@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -405,11 +406,13 @@ async def _publish_status(port: int, device_id: str) -> None:
         await client.publish(f"aurora/sensors/{device_id}/status", b'{"device_type":"pump"}', qos=1)
 
 
-@pytest.mark.skipif(
-    shutil.which("mosquitto") is None, reason="needs the mosquitto binary for a private broker"
-)
 async def test_consumer_survives_a_broker_restart(monkeypatch, app_db):
     require_service("mqtt")
+    if shutil.which("mosquitto") is None:  # a private broker to restart; CI has it (fail, never skip)
+        reason = "needs the mosquitto binary for a private broker"
+        if os.environ.get("AURORA_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
     port = _free_port()
     monkeypatch.setenv("AURORA_CPS_AUTO_REGISTER", "true")  # a status registers its device
     _use_broker(monkeypatch, "127.0.0.1", port)

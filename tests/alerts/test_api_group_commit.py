@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import APP_DB
 from sqlalchemy import event
 
 from aurorasoc.core.db import get_engine
@@ -62,7 +61,7 @@ async def test_a_lone_submission_is_written_at_once(client, admin_headers, commi
     assert commits.count == 1
 
 
-@pytest.mark.skipif(APP_DB != "postgresql", reason="PostgreSQL refuses NUL in text; SQLite stores it")
+@pytest.mark.postgresql_app  # PostgreSQL refuses NUL in text; SQLite stores it
 async def test_one_bad_alert_fails_only_its_own_request(client, admin_headers) -> None:
     bodies = [_body(i) for i in range(10)] + [_body(99, description="NUL \u0000 byte")]
     responses = await _post_all(client, admin_headers, bodies)
