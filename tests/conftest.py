@@ -408,7 +408,7 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
     Tests marked ``postgresql_app`` are deselected unless the application database is PostgreSQL."""
     slow_modules = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.module.__name__ not in slow_modules)
-    if os.environ.get("AURORA_TEST_APP_DB", "sqlite") != "postgresql":  # their lane runs them
+    if APP_DB != "postgresql":  # their lane (AURORA_TEST_APP_DB=postgresql) runs them
         deselected = [item for item in items if item.get_closest_marker("postgresql_app")]
         if deselected:
             config.hook.pytest_deselected(items=deselected)
