@@ -17,6 +17,9 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   timeout: 20_000,
+  // `make test` runs this lane beside three others on two cores: a page can take several seconds to
+  // settle, so an assertion waits up to 15 s (a real failure still fails, only later).
+  expect: { timeout: 15_000 },
   reporter: process.env.CI ? [["list"]] : [["list"]],
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,

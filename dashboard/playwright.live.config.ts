@@ -14,6 +14,9 @@ export default defineConfig({
   workers: 2,
   retries: 0,
   timeout: 60_000,
+  // `make test` runs this lane beside three others on two cores: a page can take several seconds to
+  // settle, so an assertion waits up to 15 s (a real failure still fails, only later).
+  expect: { timeout: 15_000 },
   reporter: [["list"]],
   use: {
     viewport: { width: 1366, height: 768 },
