@@ -81,7 +81,9 @@ class RateLimitSettings(_Group):
 
 class MessagingSettings(_Group):
     redis_url: str = Field("", alias="AURORA_REDIS_URL")
-    stream_maxlen: int = Field(10000, alias="AURORA_STREAM_MAXLEN", ge=1)
+    # The most entries a Redis stream keeps for a consumer that fell behind (acknowledged ones are
+    # trimmed within seconds, core/bus/stream_trim.py); past it the oldest unread entries are lost.
+    stream_maxlen: int = Field(200_000, alias="AURORA_STREAM_MAXLEN", ge=1)
     stream_max_deliveries: int = Field(5, alias="AURORA_STREAM_MAX_DELIVERIES", ge=1)
     stream_claim_idle_seconds: int = Field(60, alias="AURORA_STREAM_CLAIM_IDLE_SECONDS", ge=1)
     nats_url: str = Field("", alias="AURORA_NATS_URL")

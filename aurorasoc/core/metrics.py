@@ -31,6 +31,11 @@ RATE_LIMIT_FALLBACK = Gauge(
 RATE_LIMITED = Counter("rate_limit_rejections_total", "Requests rejected by the rate limiter", ["scope"])
 WS_CONNECTIONS = Gauge("ws_connections", "Open WebSocket connections", ["channel"])
 BUS_PUBLISH_FAILURES = Counter("bus_publish_failures_total", "Bus messages dropped after retries", ["stream"])
+BUS_STREAM_BACKLOG = Gauge(
+    "bus_stream_backlog",
+    "Entries the slowest durable consumer group of a stream has not acknowledged",
+    ["stream"],
+)
 EVENTS_INGESTED = Counter("events_ingested_total", "Log events accepted by ingest", ["source"])
 EVENTS_PARSE_ERRORS = Counter("events_parse_errors_total", "Log records that could not be parsed", ["source"])
 DETECTION_RULE_HITS = Counter("detection_rule_hits_total", "Sigma rule matches", ["rule_uid"])

@@ -31,6 +31,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.typing import EncodableT, FieldT
 
 from aurorasoc.core.bus.base import BatchHandler, BusMessage, Handler, dead_letter_stream
+from aurorasoc.core.bus.stream_trim import TRIM_INTERVAL_SECONDS, StreamTrimmer
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.metrics import BUS_PUBLISH_FAILURES
 from aurorasoc.core.namespace import redis_key
@@ -60,6 +61,11 @@ class _Subscription:
         return "$" if self.group.startswith(PROCESS_GROUP_PREFIX) else "0"
 
 
+def _durable(group: str) -> bool:
+    """A per-process fan-out group (``api-ws-*``) never holds a stream's entries back."""
+    return not group.startswith(PROCESS_GROUP_PREFIX)
+
+
 class RedisStreamsBus:
     """``EventBus`` over Redis Streams; every interval is injectable so tests run fast."""
 
@@ -78,6 +84,7 @@ class RedisStreamsBus:
         publish_retries: int = 3,
         publish_retry_delay: float = 0.1,
         namespace: str | None = None,
+        trim_interval: float = TRIM_INTERVAL_SECONDS,
     ) -> None:
 
         messaging = get_settings().messaging
@@ -91,6 +98,7 @@ class RedisStreamsBus:
             health_check_interval=30,
         )
         self.maxlen = _or(maxlen, messaging.stream_maxlen)
+        self._trimmer = StreamTrimmer(self.maxlen, durable=_durable, interval=trim_interval)
         self.max_deliveries = _or(max_deliveries, messaging.stream_max_deliveries)
         self.claim_idle_ms = int(_or(claim_idle_seconds, messaging.stream_claim_idle_seconds) * 1000)
         self.block_ms = block_ms
@@ -230,9 +238,16 @@ class RedisStreamsBus:
         except (*_TRANSIENT, RedisError):
             for data in items:
                 await self.publish(stream, data)
+            return
+        await self._trimmed(stream)
 
     def _maxlen(self, stream: str) -> int:
         return DECISION_MAXLEN if stream.startswith(DECISION_STREAM_PREFIX) else self.maxlen
+
+    async def _trimmed(self, stream: str) -> None:
+        """Entries every durable group has acknowledged go (decision streams keep their history)."""
+        if not stream.startswith(DECISION_STREAM_PREFIX):
+            await self._trimmer.after_publish(self.client, stream, redis_key(stream, self.namespace))
 
     @staticmethod
     def _fields(message_id: str, data: dict[str, Any]) -> dict[FieldT, EncodableT]:
@@ -247,6 +262,7 @@ class RedisStreamsBus:
         await self.client.xadd(
             key, self._fields(message_id, data), maxlen=self._maxlen(stream), approximate=True
         )
+        await self._trimmed(stream)
 
     # -- consuming ---------------------------------------------------------------------
 
