@@ -321,6 +321,9 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[94] if len(values) > 1 else float("nan")
 
 
+WAITED_FOR = {"SQLite": "SQLite's writer", "PostgreSQL": "a pooled connection"}
+
+
 def _report(args: argparse.Namespace, run: dict[str, Any]) -> bool:
     results = run["consumers"]
     latencies = [x for r in results for x in r["latencies"]]
@@ -347,7 +350,7 @@ def _report(args: argparse.Namespace, run: dict[str, Any]) -> bool:
         "reader pauses (buffer full)": f"{sum(r['pauses'] for r in results):,}",
         "batches / mean size": f"{len(phases['size']):,} / {statistics.fmean(phases['size'] or [0]):,.0f}",
         "p95 batch handle+commit ms": f"{_p95(phases['commit']) * 1000:.1f}",
-        "p95 wait for SQLite's writer ms": f"{_p95(phases['writer_wait']) * 1000:.1f}",
+        f"p95 wait for {WAITED_FOR[db]} ms": f"{_p95(phases['writer_wait']) * 1000:.1f}",
         "broker dropped Δ": broker, "SIEM events": f"{run['siem']:,}",
         "publisher CPU": f"{run['published']['cpu'] / args.seconds:.0%}",
         "consumer CPU-s": f"{sum(r['cpu'] for r in results):.1f}",

@@ -26,7 +26,7 @@ log = logging.getLogger("aurorasoc.cps.mqtt")
 # ~1 s of a 2,000-device fleet: enough to catch up after a wait for the database, small enough that
 # handling one batch (synchronous Python between awaits) keeps the socket read often.
 BATCH_SIZE = 2000
-BATCH_WAIT = 0.1
+BATCH_WAIT = 0.05
 QUEUE_BOUND = 20_000  # the reader pauses here …
 RESUME_BELOW = QUEUE_BOUND // 2  # … and reads again once the writer has taken the buffer below this
 QUEUE_LIMIT = QUEUE_BOUND + 10_000  # past one socket chunk's messages: only a reader that cannot pause
