@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Integer, Select, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -108,8 +108,7 @@ async def count_alerts(session: AsyncSession, clauses: list[ColumnElement[bool]]
     if counted <= COUNT_CAP:
         return counted, False
     if session.get_bind().dialect.name == "postgresql":
-        plan = await session.scalar(Explain(select(AlertModel.id).where(*clauses), as_json=True))
-        estimate = int((orjson.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+        estimate = await _postgres_estimate(session, clauses)
     elif not clauses:
         # Row ids grow with every insert: the newest one bounds the row count from above.
         rowid = literal_column("alerts.rowid", Integer)
@@ -118,3 +117,28 @@ async def count_alerts(session: AsyncSession, clauses: list[ColumnElement[bool]]
     else:
         estimate = 0  # no cheap estimate of a filtered count: say "more than COUNT_CAP"
     return max(estimate, counted), True
+
+
+async def _plan_rows(session: AsyncSession, statement: Select[Any]) -> int:
+    plan = await session.scalar(Explain(statement, as_json=True))
+    return int((orjson.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+
+
+async def _postgres_estimate(session: AsyncSession, clauses: list[ColumnElement[bool]]) -> int:
+    """The planner's row estimate, rescaled to the live row count the statistics collector keeps.
+
+    The planner scales ``reltuples`` by the table's current size, so dead rows left by updates
+    (correlation sets ``case_id`` on every alert) inflate it until a vacuum: 37,787 for 19,009
+    alerts was seen. ``n_live_tup`` counts committed inserts and deletes as they happen.
+    """
+    live = await session.scalar(
+        text("SELECT n_live_tup FROM pg_stat_user_tables WHERE relid = to_regclass(:table)"),
+        {"table": AlertModel.__tablename__},
+    )
+    whole = select(AlertModel.id)
+    if not live:  # statistics off, or nothing committed yet: the planner's figure as it is
+        return await _plan_rows(session, whole.where(*clauses))
+    if not clauses:
+        return int(live)
+    rows, total = await _plan_rows(session, whole.where(*clauses)), await _plan_rows(session, whole)
+    return round(rows * int(live) / total) if total else rows

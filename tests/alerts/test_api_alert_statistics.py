@@ -4,12 +4,14 @@ was never analysed as if empty, and the correlation peer look-up then took secon
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from aurorasoc.alerts import statistics
-from aurorasoc.core.db import get_engine
+from aurorasoc.alerts import paging, statistics
+from aurorasoc.core.db import get_engine, get_session_factory
+from aurorasoc.core.models import AlertModel
 
 pytestmark = pytest.mark.postgresql_app  # ANALYZE is PostgreSQL's; SQLite plans without it
+SEVERITIES = ["critical", "high", "medium", "low", "info"]
 
 
 async def _reltuples(table: str) -> float:
@@ -36,3 +38,34 @@ async def test_bulk_writes_analyse_the_alert_tables(client, admin_headers, monke
     assert await _reltuples("alerts") == 30
     assert await _reltuples("alert_iocs") == 30
     assert statistics._analyzer.next_at == 60  # the next run once the count has doubled
+
+
+async def test_the_queue_total_estimate_counts_live_rows_not_dead_ones(client, monkeypatch) -> None:
+    """Updates leave dead rows until a vacuum; the planner alone then doubles the estimate."""
+    monkeypatch.setattr(paging, "COUNT_CAP", 100)
+    flush = text("SELECT pg_stat_force_next_flush()")  # the counters reach pg_stat at this commit
+    async with get_session_factory()() as session:
+        session.add_all(_alerts(3000))
+        await session.execute(flush)
+        await session.commit()
+    async with get_engine().begin() as conn:
+        await conn.execute(text("ANALYZE alerts"))
+    async with get_session_factory()() as session:
+        await session.execute(text("UPDATE alerts SET status = 'acknowledged'"))
+        await session.execute(flush)
+        await session.commit()
+    async with get_session_factory()() as session:
+        planner = await paging._plan_rows(session, select(AlertModel.id))
+        total, estimated = await paging.count_alerts(session, [])
+        high = [AlertModel.severity == "high"]
+        filtered, filtered_estimated = await paging.count_alerts(session, high)
+    assert planner > 4500  # what the estimate was: every row counted twice
+    assert (total, estimated) == (3000, True)
+    assert filtered_estimated and 450 <= filtered <= 750  # a fifth of the live rows
+
+
+def _alerts(count: int) -> list[AlertModel]:
+    return [
+        AlertModel(title=f"bulk {i}", severity=SEVERITIES[i % 5], source="edr", dedup_hash=f"estimate-{i}")
+        for i in range(count)
+    ]
