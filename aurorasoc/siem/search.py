@@ -134,7 +134,7 @@ def page_statement(
     and its estimate for a rare word or host is often 50-100x too high: at 10M events a word in
     100 of them read the whole table backwards (4.3 s) instead of its 100 rows from the GIN index.
     """
-    # PostgreSQL's spelling: only PostgreSQL takes this path (see SiemSearchService._few_matches)
+    # PostgreSQL's spelling: only PostgreSQL takes this path (see SiemSearchService._count_first)
     shift: ColumnElement[Any] = literal_column("INTERVAL '0 seconds'")
     newest = SiemLogModel.timestamp + shift if sort_matches else SiemLogModel.timestamp
     return (
@@ -168,12 +168,13 @@ class SiemSearchService:
         clauses = filters.clauses()
         paged = [*clauses, after_cursor(cursor)] if cursor is not None else clauses
         skip = 0 if cursor is not None else skip
-        matched = await self._few_matches(clauses) if limit else None
+        matched = await self._count_first(clauses) if limit else None
         rows: list[SiemLogModel] = []
         if limit:
-            page = page_statement(paged, skip=skip, limit=limit, sort_matches=matched is not None)
+            few = matched is not None and matched <= FEW_MATCHES
+            page = page_statement(paged, skip=skip, limit=limit, sort_matches=few)
             rows = list((await self.session.scalars(page)).all())
-        if matched is None:  # else counted exactly before the page
+        if matched is None:  # else counted before the page
             first_page = cursor is None and not skip and limit and len(rows) < limit
             # a first page holding every match needs no second pass to count them
             matched = len(rows) if first_page else await self._capped_count(clauses)
@@ -184,21 +185,17 @@ class SiemSearchService:
         following = encode_cursor(rows[-1]) if rows and len(rows) == limit else None
         return SearchResult(rows, min(matched, COUNT_CAP), matched > COUNT_CAP, newest, following)
 
-    async def _capped_count(self, clauses: Sequence[ColumnElement[bool]], cap: int = COUNT_CAP) -> int:
-        """Matches up to ``cap + 1``; a constant is selected so an index alone can answer."""
-        window = select(literal(1)).select_from(SiemLogModel).where(*clauses).limit(cap + 1).subquery()
+    async def _capped_count(self, clauses: Sequence[ColumnElement[bool]]) -> int:
+        """Matches up to ``COUNT_CAP + 1``; a constant is selected so an index alone can answer."""
+        window = select(literal(1)).select_from(SiemLogModel).where(*clauses).limit(COUNT_CAP + 1).subquery()
         return int(await self.session.scalar(select(func.count()).select_from(window)) or 0)
 
-    async def _few_matches(self, clauses: Sequence[ColumnElement[bool]]) -> int | None:
-        """PostgreSQL: the exact number of matches when there are at most ``FEW_MATCHES``, else None.
-
-        Counting a few rows through the filter's index is cheap and tells the page which plan to
-        take (see :func:`page_statement`); it is also the page's total then.
-        """
+    async def _count_first(self, clauses: Sequence[ColumnElement[bool]]) -> int | None:
+        """PostgreSQL: the capped count, taken before the page because it picks the page's plan
+        (few matches are sorted by themselves, see :func:`page_statement`); None elsewhere."""
         if not clauses or self.session.get_bind().dialect.name != "postgresql":
             return None
-        counted = await self._capped_count(clauses, FEW_MATCHES)
-        return counted if counted <= FEW_MATCHES else None
+        return await self._capped_count(clauses)
 
     async def histogram(self, filters: LogFilters) -> dict[str, Any]:
         """Event counts per time bucket (bucket size picked so the span fits ``MAX_BUCKETS``)."""

@@ -246,8 +246,8 @@ class RedisStreamsBus:
 
     async def _trimmed(self, stream: str) -> None:
         """Entries every durable group has acknowledged go (decision streams keep their history)."""
-        if not stream.startswith(DECISION_STREAM_PREFIX):
-            await self._trimmer.after_publish(self.client, stream, redis_key(stream, self.namespace))
+        if not stream.startswith(DECISION_STREAM_PREFIX) and self._trimmer.due(stream):
+            await self._trimmer.trim_quietly(self.client, stream, redis_key(stream, self.namespace))
 
     @staticmethod
     def _fields(message_id: str, data: dict[str, Any]) -> dict[FieldT, EncodableT]:

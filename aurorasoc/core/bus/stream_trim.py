@@ -58,11 +58,15 @@ class StreamTrimmer:
         self._durable = durable  # does this group hold entries back?
         self._last: dict[str, float] = {}
 
-    async def after_publish(self, client: aioredis.Redis, stream: str, key: str) -> None:
+    def due(self, stream: str) -> bool:
+        """True at most once every ``interval`` per stream (then the caller trims it)."""
         now = time.monotonic()
-        if now - self._last.get(key, float("-inf")) < self.interval:
-            return
-        self._last[key] = now
+        if now - self._last.get(stream, float("-inf")) < self.interval:
+            return False
+        self._last[stream] = now
+        return True
+
+    async def trim_quietly(self, client: aioredis.Redis, stream: str, key: str) -> None:
         try:
             await self.trim(client, stream, key)
         except (RedisError, OSError):  # trimming is housekeeping: the next publish tries again
