@@ -89,8 +89,12 @@ class _Statement:
     def add(self, k: int, lookup: Lookup, window: timedelta) -> None:
         """The newest ``PEER_SCAN_LIMIT`` peers of one alert, tagged with its position ``k``.
 
-        Only our own column names and constants go into the text; every value is bound.
+        Only our own column names and constants go into the text; every value is bound. An alert
+        with nothing to look up by adds nothing, not even parameters (a parameter the text does not
+        use makes the whole batch's statement invalid).
         """
+        if not (lookup.hosts or lookup.users or lookup.iocs):
+            return
         since = self.bind(f"lo{k}", lookup.first_seen_at - window, "last_seen_at")
         until = self.bind(f"hi{k}", lookup.last_seen_at + window, "first_seen_at")
         branches = []
@@ -103,8 +107,6 @@ class _Statement:
             wanted = self.bind(f"ioc{k}", sorted(lookup.iocs), many=True)
             join = "alert_iocs JOIN iocs ON iocs.id = alert_iocs.ioc_id"
             branches.append(f"SELECT alert_iocs.alert_id FROM {join} WHERE iocs.value IN {wanted}")  # noqa: S608
-        if not branches:
-            return
         itself = self.bind(f"id{k}", lookup.alert_id, "id")
         self.parts.append(
             f"SELECT * FROM (SELECT {k} AS position, {', '.join(_COLUMNS)} FROM alerts "  # noqa: S608

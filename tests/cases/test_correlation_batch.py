@@ -82,3 +82,19 @@ async def test_a_batch_joining_cases_costs_statements_per_batch_not_per_alert(
 
     assert [r.case_id for r in results] == [openers[i % 2].case_id for i in range(30)]
     assert len(statements) < 15, statements
+
+
+async def test_an_alert_with_nothing_to_look_up_by_leaves_the_batch_intact(
+    any_db_session: AsyncSession,
+) -> None:
+    """Seen on the EVTX samples: such an alert in a batch made the peer statement invalid, and the
+    whole batch was redelivered alert by alert."""
+    session = any_db_session
+    first = await stored(session, host="WS-9", affected_assets=["host:WS-9"])
+    bare = await stored(session)  # no host, user or indicator
+    second = await stored(session, host="WS-9", affected_assets=["host:WS-9"])
+
+    results = await CaseCorrelator(session).correlate_many([first, bare, second])
+
+    assert results[0].created and first.case_id == second.case_id == results[0].case_id
+    assert bare.case_id != first.case_id  # a critical alert opens its own case, apart from WS-9
