@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import textwrap
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -36,6 +37,7 @@ from aurorasoc.intel.observables import common_values
 KEY = "summary"
 TOP = 5
 MAX_MODEL_TEXT = 4_000
+TEXT_COMMAND_CHARS = 200  # a command line in the summary's sentence; ``processes`` keeps it whole
 MODEL_PROMPT = (
     "You are the case summary agent. From the JSON facts of a security case, write at most five plain "
     "sentences for a SOC analyst: what happened, on which hosts, as which users, when (event time), "
@@ -114,9 +116,13 @@ def _technique_text(t: dict[str, Any]) -> str:
 
 
 def _process_text(proc: dict[str, Any]) -> str:
+    """The narrative clips a long command line (whole in ``processes``): seen on the EVTX samples,
+    a PsExec child's arguments were hundreds of unprintable characters that buried the summary."""
     line = f"Process {proc['executable']}"
     line += f" (parent {proc['parent']})" if proc["parent"] else ""
-    return line + (f": {proc['command_line']}." if proc["command_line"] else ".")
+    command = proc["command_line"]
+    command = command and textwrap.shorten(command, TEXT_COMMAND_CHARS, placeholder=" …")
+    return line + (f": {command}." if command else ".")
 
 
 def _text(facts: dict[str, Any]) -> str:

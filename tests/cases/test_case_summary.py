@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from test_agents_llm import ScriptedLLM, llm  # noqa: F401  (the scripted OpenAI-compatible server)
 from test_case_correlator import add_case, correlate, make_alert
 
+from aurorasoc.cases import summary as case_summary
 from aurorasoc.cases.summary import CaseSummaryService
 
 # ruff: noqa: F811  (the scripted-model fixture is imported from test_agents_llm)
@@ -87,3 +88,16 @@ async def test_without_an_answer_from_the_model_the_template_stays(
     summary = await CaseSummaryService(db_session).current(found.id)
     assert summary["backend"] == "offline" and DUMP in summary["text"]
     assert "not reachable" in summary["model_error"]
+
+
+def test_the_sentence_clips_a_long_command_line_the_process_list_keeps_whole() -> None:
+    """As on the EVTX samples: a PsExec child's arguments were hundreds of unprintable characters."""
+    noise = "\ucdcd" * 600
+    proc = {
+        "executable": "C:\\Windows\\System32\\mspaint.exe",
+        "command_line": f'"mspaint.exe" {noise}',
+        "parent": None,
+    }
+    line = case_summary._process_text(proc)
+    assert line == 'Process C:\\Windows\\System32\\mspaint.exe: "mspaint.exe" ….'
+    assert case_summary._process_text({**proc, "command_line": DUMP}).endswith(f": {DUMP}.")
