@@ -172,9 +172,15 @@ class SiemLogModel(_Keyed, Base):
         ),
         *(
             # ``host:web*`` → ``lower(host) LIKE 'web%'``: PostgreSQL serves it from a pattern index
-            Index(f"ix_siem_logs_{name}_prefix", text(f"lower({name}) text_pattern_ops")).ddl_if(
-                dialect="postgresql"
-            )
+            # that also holds the page key (event time, id) and the column itself, so the count and
+            # the page's keys come from the index alone (0022; ``host`` for ``host IS NOT NULL``)
+            Index(
+                f"ix_siem_logs_{name}_prefix",
+                text(f"lower({name}) text_pattern_ops"),
+                "timestamp",
+                "id",
+                postgresql_include=[name],
+            ).ddl_if(dialect="postgresql")
             for name in SIEM_PREFIX_COLUMNS
         ),
         {"postgresql_partition_by": "RANGE (timestamp)"},  # daily partitions: core.siem_partitions

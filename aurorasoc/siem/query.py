@@ -39,7 +39,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, not
 from sqlalchemy.ext.compiler import compiles
 
 from aurorasoc.core.errors import InvalidInput
-from aurorasoc.siem.models import SiemLogModel
+from aurorasoc.siem.models import SIEM_PREFIX_COLUMNS, SiemLogModel
 
 MAX_QUERY_LENGTH = 2_000
 MAX_QUERY_DEPTH = 32  # nested groups + NOT chains; the recursive-descent parser recurses per level
@@ -192,6 +192,15 @@ def compile_query(text: str | None) -> ColumnElement[bool] | None:
     """Parse and compile in one step; None when there is nothing to filter on."""
     node = parse(text or "")
     return None if node is None else to_clause(node)
+
+
+def covered_prefix(node: Node | None) -> bool:
+    """Whether a query is one wildcard term (``host:ws-00*``) on a column whose pattern index holds
+    the page keys (``models.SIEM_PREFIX_COLUMNS``, 0022): the index alone has every match's keys.
+    A leading ``*`` has no prefix, so it would read the whole index."""
+    if not isinstance(node, Term) or node.field not in SIEM_PREFIX_COLUMNS or node.op != "=":
+        return False
+    return not node.quoted and "*" in node.value and not node.value.startswith("*")
 
 
 def _like_pattern(value: str, *, wildcards: bool, contains: bool) -> str:

@@ -211,3 +211,45 @@ async def test_the_sql_a_search_runs_keeps_its_index_under_a_generic_plan(
     finally:
         await driver.execute("DEALLOCATE siem_page")  # prepared statements outlive the transaction
     assert any(name in plan for name in await _index_names(stocked, indexes)), plan
+
+
+@pytest.mark.parametrize("query", ["host:web-0*", "user_name:B*"])
+async def test_a_wildcard_term_pages_its_keys_from_one_index_alone(
+    pg_session: AsyncSession, query: str
+) -> None:
+    """PostgreSQL: a single ``host:``/``user_name:`` wildcard term is paged from its covering pattern
+    index (0022) whatever the number of matches; the table is read for the page's rows only (at 10M
+    events a host prefix walked ~100,000 rows, or read ~5,000 from the table, for one page)."""
+    session = await _stock(pg_session)
+    await session.execute(text("SET LOCAL enable_indexscan = on"))
+    await session.execute(text("SET LOCAL enable_bitmapscan = off"))
+    filters = LogFilters(q=query, range="all")
+    assert filters.keys_in_one_index()
+    stmt = page_statement(filters.clauses(), skip=0, limit=50, sort_matches=True, keys_first=True)
+    sql = str(stmt.compile(dialect=session.bind.dialect, compile_kwargs={"literal_binds": True}))
+    plan = "\n".join(row[0] for row in await session.execute(text("EXPLAIN " + sql)))
+    column = query.split(":")[0]
+    indexes = await _index_names(session, {f"ix_siem_logs_{column}_prefix"})
+    day = partition_name(T0.date())
+    assert any(f"Index Only Scan using {name} on {day} " in plan for name in indexes), plan
+    rows = (await session.scalars(stmt)).all()
+    found = await SiemSearchService(session).search(filters, limit=50)
+    assert [row.id for row in found.rows] == [row.id for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("query", "covered"),
+    [
+        ("host:web-0*", True),
+        ("process_executable:C:\\\\Windows\\\\*", True),
+        ("host:*07", False),  # no prefix: the whole index
+        ("host:web-07", False),  # exact: its (lower(host), timestamp) order serves the page directly
+        ('host:"web-0*"', False),
+        ("mimikatz", False),
+        ("host:a* AND user_name:b*", False),
+        ("channel:Sec*", False),
+    ],
+)
+def test_which_queries_one_index_answers(query: str, covered: bool) -> None:
+    assert LogFilters(q=query).keys_in_one_index() is covered
+    assert LogFilters(q=query, sources=["edr"]).keys_in_one_index() is False
