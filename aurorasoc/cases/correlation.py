@@ -47,6 +47,7 @@ from aurorasoc.cases.service import TITLE_MAX, CaseService
 from aurorasoc.core import runtime
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.metrics import CASES_CREATED
+from aurorasoc.core.types import Unindexed
 from aurorasoc.core.vocabulary import CaseSource, CaseStatus, Severity
 from aurorasoc.intel import attack
 from aurorasoc.intel.observables import common_values
@@ -280,7 +281,7 @@ class CaseCorrelator:
             return set()
         unlocked = (
             select(AlertModel.id)
-            .where(AlertModel.id.in_([a.id for a in wanted]), AlertModel.case_id.is_(None))
+            .where(AlertModel.id.in_([a.id for a in wanted]), Unindexed(AlertModel.case_id).is_(None))
             .with_for_update(skip_locked=True)
         )
         claim = (
