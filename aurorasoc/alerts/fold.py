@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.vocabulary import AlertResolution, AlertStatus
 from aurorasoc.intel.models import AlertIOCModel
+from aurorasoc.intel.service import extend_alert_ioc_times
 
 _CLOSED = (AlertStatus.RESOLVED.value, AlertStatus.FALSE_POSITIVE.value)
 
@@ -28,7 +29,10 @@ async def _merge(session: AsyncSession, keep: AlertModel, other: AlertModel) -> 
     moved = (
         await session.scalars(select(AlertIOCModel.ioc_id).where(AlertIOCModel.alert_id == other.id))
     ).all()
-    session.add_all(AlertIOCModel(alert_id=keep.id, ioc_id=i) for i in moved if i not in linked)
+    seen = keep.last_seen_at
+    session.add_all(
+        AlertIOCModel(alert_id=keep.id, ioc_id=i, last_seen_at=seen) for i in moved if i not in linked
+    )
     other.status, other.resolution, other.duplicate_of = (
         AlertStatus.RESOLVED.value,
         AlertResolution.DUPLICATE.value,
@@ -59,5 +63,6 @@ async def fold_duplicate_alerts(session: AsyncSession) -> int:
         for other in group[1:]:
             await _merge(session, group[0], other)
             folded += 1
-    await session.flush()
+        await session.flush()
+        await extend_alert_ioc_times(session, [group[0]])
     return folded

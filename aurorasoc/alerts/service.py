@@ -30,7 +30,7 @@ from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.metrics import ALERTS_CREATED, ALERTS_DEDUPLICATED
 from aurorasoc.core.vocabulary import AlertCreate, AlertStatus
 from aurorasoc.intel.extraction import canonicalize_iocs, canonicalize_techniques
-from aurorasoc.intel.service import index_alert_iocs
+from aurorasoc.intel.service import extend_alert_ioc_times, index_alert_iocs
 
 log = structlog.get_logger(__name__)
 
@@ -178,6 +178,8 @@ class AlertService:
             written.update((alert.dedup_hash or "", alert) for alert in result.all())
         results = await self._outcomes(rows, {row["dedup_hash"]: row["id"] for row in folded}, written)
         await index_alert_iocs(self.session, [alert for alert, created in results if created])
+        repeated = {alert.id: alert for alert, created in results if not created}
+        await extend_alert_ioc_times(self.session, builtins.list(repeated.values()))
         return results
 
     async def _outcomes(

@@ -2,11 +2,13 @@
 
 A *peer* of a new alert is an open alert sharing a host or a user with it (the indexes on
 ``lower(host)`` / ``lower(user_name)`` with ``last_seen_at``) or an indicator (``iocs.value`` and
-``alert_iocs.ioc_id`` indexes), whose event-time span comes within the correlation window of the
-new alert's span. The candidates are the ``UNION`` of one index look-up per kind (an ``OR`` of the
-three made PostgreSQL walk the ``last_seen_at`` index through every newer alert instead); of them
-at most ``PEER_SCAN_LIMIT`` are read per new alert, newest first, so the work per alert grows with
-how often its host, user and indicators occur, never with the size of the store.
+``alert_iocs (ioc_id, last_seen_at)``: each link carries its alert's event time), whose event-time
+span comes within the correlation window of the new alert's span. Every branch reads only alerts
+seen since the window opens, so an indicator seen on thousands of older alerts costs no more. The
+candidates are the ``UNION`` of one index look-up per kind (an ``OR`` of the three made PostgreSQL
+walk the ``last_seen_at`` index through every newer alert instead); of them at most
+``PEER_SCAN_LIMIT`` are read per new alert, newest first, so the work per alert grows with
+how often its host, user and indicators occur in the window, never with the size of the store.
 
 The alerts of a batch are looked up together: a ``UNION ALL`` of one limited sub-select per alert,
 each tagged with the alert's position, returning only the columns correlation compares (no ORM
@@ -106,7 +108,8 @@ class _Statement:
         if lookup.iocs:
             wanted = self.bind(f"ioc{k}", sorted(lookup.iocs), many=True)
             join = "alert_iocs JOIN iocs ON iocs.id = alert_iocs.ioc_id"
-            branches.append(f"SELECT alert_iocs.alert_id FROM {join} WHERE iocs.value IN {wanted}")  # noqa: S608
+            where = f"iocs.value IN {wanted} AND alert_iocs.last_seen_at >= {since}"
+            branches.append(f"SELECT alert_iocs.alert_id FROM {join} WHERE {where}")  # noqa: S608
         itself = self.bind(f"id{k}", lookup.alert_id, "id")
         self.parts.append(
             f"SELECT * FROM (SELECT {k} AS position, {', '.join(_COLUMNS)} FROM alerts "  # noqa: S608

@@ -86,7 +86,9 @@ class IOCModel(_Mutable, Base):
 
 class AlertIOCModel(Base):
     __tablename__ = "alert_iocs"
-    __table_args__ = (Index("ix_alert_iocs_ioc_id", "ioc_id"),)  # the alerts of an indicator
+    # The alerts of an indicator, newest event first: case correlation reads only those within its
+    # window, so its look-up does not grow with how often the indicator was ever seen (0023).
+    __table_args__ = (Index("ix_alert_iocs_ioc_last_seen", "ioc_id", "last_seen_at"),)
 
     alert_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
@@ -94,3 +96,5 @@ class AlertIOCModel(Base):
     ioc_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("iocs.id", ondelete="CASCADE"), primary_key=True
     )
+    # The alert's ``last_seen_at`` (event time), kept current when a repeat extends the alert.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

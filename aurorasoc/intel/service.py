@@ -29,7 +29,7 @@ from aurorasoc.core.vocabulary import IOCStatus, IOCType
 from aurorasoc.intel.extraction import classify_ioc
 from aurorasoc.intel.models import AlertIOCModel, IOCModel
 from aurorasoc.intel.similarity import IOCKey, escape_like, related_iocs
-from aurorasoc.intel.sql import alert_ioc_link, ioc_upsert
+from aurorasoc.intel.sql import alert_ioc_link, alert_ioc_times, ioc_upsert
 
 if TYPE_CHECKING:  # alerts sit above intel: the rows are handed in, never queried here
     from aurorasoc.alerts.models import AlertModel
@@ -74,9 +74,21 @@ async def index_alert_iocs(session: AsyncSession, alerts: Sequence[AlertModel]) 
         for key in keys[alert.id]:
             sources.setdefault(key, alert.source)
     ids = await upsert_iocs(session, Counter(k for ks in keys.values() for k in ks), sources=sources)
-    links = [{"alert_id": alert_id, "ioc_id": ids[k]} for alert_id, ks in keys.items() for k in ks]
+    seen = {alert.id: alert.last_seen_at for alert in alerts}
+    links = [
+        {"alert_id": alert_id, "ioc_id": ids[k], "last_seen_at": seen[alert_id]}
+        for alert_id, ks in keys.items()
+        for k in ks
+    ]
     if links:
         await session.execute(alert_ioc_link(), links)
+
+
+async def extend_alert_ioc_times(session: AsyncSession, alerts: Sequence[AlertModel]) -> None:
+    """Repeats extended these alerts' event span: their indicator links follow (one statement)."""
+    moved = [{"alert_id": a.id, "last_seen_at": a.last_seen_at} for a in alerts if a.iocs]
+    if moved:
+        await session.execute(alert_ioc_times(), moved)
 
 
 def _key(value: str) -> IOCKey | None:

@@ -38,5 +38,19 @@ def ioc_upsert() -> TextClause:
 @cache
 def alert_ioc_link() -> TextClause:
     table: Table = AlertIOCModel.__table__  # type: ignore[assignment]
-    sql = "INSERT INTO alert_iocs (alert_id, ioc_id) VALUES (:alert_id, :ioc_id) ON CONFLICT DO NOTHING"
-    return _typed(table, ["alert_id", "ioc_id"], sql)
+    sql = (
+        "INSERT INTO alert_iocs (alert_id, ioc_id, last_seen_at) VALUES (:alert_id, :ioc_id, :last_seen_at) "
+        "ON CONFLICT DO NOTHING"
+    )
+    return _typed(table, ["alert_id", "ioc_id", "last_seen_at"], sql)
+
+
+@cache
+def alert_ioc_times() -> TextClause:
+    """Move an alert's links up to its new ``last_seen_at`` (run as an executemany per batch)."""
+    table: Table = AlertIOCModel.__table__  # type: ignore[assignment]
+    sql = (
+        "UPDATE alert_iocs SET last_seen_at = :last_seen_at WHERE alert_id = :alert_id "
+        "AND (last_seen_at IS NULL OR last_seen_at < :last_seen_at)"
+    )
+    return _typed(table, ["alert_id", "last_seen_at"], sql)

@@ -3,13 +3,17 @@ before it in the same batch joined or opened. Runs on SQLite and on PostgreSQL."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.service import AlertService
 from aurorasoc.cases.correlation import CaseCorrelator
 from aurorasoc.core.models import AlertModel, CaseModel
+from aurorasoc.core.vocabulary import AlertCreate
 from aurorasoc.intel.service import index_alert_iocs
 
 
@@ -124,3 +128,36 @@ async def test_the_batch_claim_looks_alerts_up_by_id_not_by_the_case_index(db_se
     details = [str(row[-1]) for row in plan]
     assert not any("ix_alerts_case_id" in line for line in details), details
     assert sum("sqlite_autoindex_alerts_1" in line for line in details) == 2, details
+
+
+def _sighting(title: str, host: str, seen: datetime) -> AlertCreate:
+    return AlertCreate.model_validate(
+        {
+            "title": title,
+            "source": "edr",
+            "severity": "critical",
+            "iocs": ["c2-77.badness.ru"],
+            "entities": {"host.name": host},
+            "first_seen_at": seen,
+            "last_seen_at": seen,
+        }
+    )
+
+
+@pytest.mark.parametrize("extended", [False, True])
+async def test_an_indicator_links_alerts_within_the_window_of_their_latest_event(
+    any_db_session: AsyncSession, extended: bool
+) -> None:
+    """Links carry their alert's event time and are read within the window only (bounded at any
+    store size); a repeat that extends an old alert to now moves its links along, so a new alert
+    sharing the indicator still finds it."""
+    session, start = any_db_session, datetime(2026, 3, 1, tzinfo=UTC)
+    later = start + timedelta(hours=20)  # the same day (one alert), far outside the 60-minute window
+    service = AlertService(session)
+    [(old, _)] = await service.create_many([_sighting("Beacon", "WS-1", start)])
+    if extended:  # the same detection on the same host again, 20 hours later: a repeat
+        [(again, created)] = await service.create_many([_sighting("Beacon", "WS-1", later)])
+        assert (again.id, created, again.last_seen_at) == (old.id, False, later)
+    [(new, _)] = await service.create_many([_sighting("DNS tunnel", "WS-2", later + timedelta(minutes=5))])
+    [result] = await CaseCorrelator(session).correlate_many([new])
+    assert (old.id in result.linked_alert_ids) is extended, result
