@@ -36,7 +36,8 @@ class AlertFilters:
     user: str | None = None
     ip: str | None = None  # source or destination address
 
-    def clauses(self, dialect: str = "sqlite") -> list[ColumnElement[bool]]:
+    def clauses(self, dialect: str = "sqlite", *, many_matches: bool = False) -> list[ColumnElement[bool]]:
+        """SQL conditions; ``many_matches`` (SQLite): the text search filters a walk of the sort order."""
         clauses: list[ColumnElement[bool]] = []
         if self.severity:
             clauses.append(AlertModel.severity.in_([s.value for s in self.severity]))
@@ -47,7 +48,7 @@ class AlertFilters:
         if self.case_id:
             clauses.append(AlertModel.case_id == self.case_id)
         if self.q:
-            clauses.append(text_search(self.q, dialect))
+            clauses.append(text_search(self.q, dialect, many=many_matches))
         if self.host:
             clauses.append(func.lower(AlertModel.host) == self.host.lower())
         if self.user:

@@ -3,6 +3,8 @@
 ``q`` is a list of words; every word must occur (as a word prefix) in the title, description or
 entities. On SQLite that is an FTS5 query; on PostgreSQL a ``tsvector`` match, or a ``pg_trgm``
 accelerated substring match for three characters or more (what ``ILIKE '%…%'`` used to give).
+On SQLite a word that many alerts hold (``many``: the caller counted them) is filtered while the
+queue walks its order, a rarer one read through the full-text index and sorted.
 """
 
 from __future__ import annotations
@@ -41,17 +43,22 @@ def _like_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _fts_match(query: str) -> ColumnElement[bool]:
-    """``alerts.rowid IN (SELECT rowid FROM alerts_fts WHERE alerts_fts MATCH :query)``."""
+def _fts_match(query: str, *, many: bool = False) -> ColumnElement[bool]:
+    """``alerts.rowid IN (SELECT rowid FROM alerts_fts WHERE alerts_fts MATCH :query)``.
+
+    With ``many`` the rowid is written ``+alerts.rowid`` (SQLite's way to keep a term from driving
+    the look-up): the queue then walks its sort order's index and keeps the matching rows, instead
+    of reading every match to sort them (62,000 rows, 300 ms, for a common word at 1M alerts).
+    """
     matches: Select[tuple[Any]] = (
         select(literal_column("rowid"))
         .select_from(table(FTS_TABLE))
         .where(literal_column(FTS_TABLE).op("MATCH")(bindparam("alerts_fts_query", query, type_=String)))
     )
-    return literal_column("alerts.rowid").in_(matches.scalar_subquery())
+    return literal_column("+alerts.rowid" if many else "alerts.rowid").in_(matches.scalar_subquery())
 
 
-def text_search(q: str, dialect: str) -> ColumnElement[bool]:
+def text_search(q: str, dialect: str, *, many: bool = False) -> ColumnElement[bool]:
     words = [w for w in q.split() if _TOKEN.search(w)]
     if dialect == "postgresql":
         document = literal_column(f"({PG_DOCUMENT})", String)
@@ -60,7 +67,7 @@ def text_search(q: str, dialect: str) -> ColumnElement[bool]:
         )
         return or_(words_match, document.ilike(_like_pattern(q))) if len(q) >= _TRIGRAM else words_match
     if dialect == "sqlite" and words:
-        return _fts_match(" ".join(_fts_phrase(w) + "*" for w in words))
+        return _fts_match(" ".join(_fts_phrase(w) + "*" for w in words), many=many)
     # No indexable word (punctuation only), or another database: a plain scan.
     pattern = _like_pattern(q)
     title, description = AlertModel.title, AlertModel.description

@@ -22,7 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.filters import AlertFilters
 from aurorasoc.alerts.models import AlertModel
-from aurorasoc.alerts.paging import AlertListing, count_alerts, encode_cursor, page_query
+from aurorasoc.alerts.paging import (
+    FEW_MATCHES,
+    TIME_SORTS,
+    AlertListing,
+    count_alerts,
+    encode_cursor,
+    page_query,
+)
 from aurorasoc.alerts.sql import alert_upsert
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.ecs import ENTITY_COLUMNS
@@ -232,14 +239,19 @@ class AlertService:
         that is not full is its own exact total, so only longer lists run the (capped) count.
         """
         dialect = self.session.get_bind().dialect.name
-        page = page_query(filters, dialect, skip=skip, limit=limit, cursor=cursor)
+        counted = None
+        if filters.q and dialect == "sqlite" and filters.sort.lstrip("-") in TIME_SORTS:
+            # The (capped) count picks the page's plan: many matches walk the time order.
+            counted = await count_alerts(self.session, filters.clauses(dialect))
+        many = counted is not None and counted[0] > FEW_MATCHES
+        page = page_query(filters, dialect, skip=skip, limit=limit, cursor=cursor, many_matches=many)
         rows = builtins.list((await self.session.scalars(page)).all())
         more = len(rows) > limit
         items = rows[:limit]
         next_cursor = encode_cursor(filters, items[-1]) if more and items else None
         if not more and not cursor and (items or not skip):
             return AlertListing(items, skip + len(items), False, next_cursor)
-        total, estimated = await count_alerts(self.session, filters.clauses(dialect))
+        total, estimated = counted or await count_alerts(self.session, filters.clauses(dialect))
         return AlertListing(items, total, estimated, next_cursor)
 
     async def update(self, alert: AlertModel, changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
