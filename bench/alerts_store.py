@@ -13,9 +13,16 @@ Data is realistic in shape: a few hundred detection names over 2,000 hosts and 6
 drawn from a pool (so they recur), ATT&CK techniques, skewed severities, and repeats (a tenth of
 the load, half of the creation phase) that fold into open alerts.
 
+``--preload N`` first stores N alerts of the same kind through ``AlertService.create_many`` (the
+service behind the batch endpoint, 500 per transaction) before the server starts, without publishing
+them: a history the pipeline does not correlate, so the 1M-alert figures take minutes to set up
+instead of the hour the HTTP load and the correlation drain would. ``--keep`` names the store (a
+data directory for SQLite, a database for PostgreSQL) so later runs reuse what was loaded.
+
 Usage: .venv/bin/python bench/alerts_store.py [--alerts 20000] [--db sqlite,postgresql]
        [--creates 2000] [--reads 40] [--drain-timeout 1800] [--pg-url postgresql+asyncpg://postgres@127.0.0.1:5432/postgres]
-       [--redis-url redis://127.0.0.1:6379/11]
+       [--redis-url redis://127.0.0.1:6379/11] [--preload 1000000]
+       [--keep /tmp/alerts-1m | --keep aurora_bench_alerts_1m]
 """
 
 from __future__ import annotations
@@ -80,7 +87,7 @@ WORDS = [
 class Generator:
     """Alerts of a plausible SOC: detections x hosts x users, recurring IOCs, some repeats."""
 
-    def __init__(self, seed: int = 7) -> None:
+    def __init__(self, seed: int = 7, start: datetime = datetime(2026, 10, 1, tzinfo=UTC)) -> None:
         self.rng = random.Random(seed)
         self.hosts = [f"{p}-{i:04d}" for p in ("WS", "SRV", "DC", "LAP") for i in range(500)]
         self.users = [f"CORP\\user{i:03d}" for i in range(600)]
@@ -88,7 +95,7 @@ class Generator:
             f"c2-{i}.example.net" for i in range(2000)
         ]
         self.sent: list[dict[str, Any]] = []
-        self.start = datetime(2026, 10, 1, tzinfo=UTC)
+        self.start = start
 
     def alert(self, i: int, repeat_share: float) -> dict[str, Any]:
         if self.sent and self.rng.random() < repeat_share:
@@ -113,6 +120,8 @@ class Generator:
             "last_seen_at": seen,
         }
         self.sent.append(body)
+        if len(self.sent) > 10_000:  # repeats are drawn from the last 5,000: bounded memory at 1M
+            del self.sent[:5_000]
         return body
 
 
@@ -280,13 +289,15 @@ async def reads(client: httpx.AsyncClient, gen: Generator, total: int, n: int) -
 
 
 @contextmanager
-def pg_database(base_url: str) -> Iterator[str]:
-    name = f"aurora_bench_{uuid.uuid4().hex[:10]}"
+def pg_database(base_url: str, keep: str | None = None) -> Iterator[str]:
+    """A scratch database, dropped afterwards; with ``keep`` a named one, created once and kept."""
+    name = keep or f"aurora_bench_{uuid.uuid4().hex[:10]}"
 
     async def admin(sql: str) -> None:
         conn = await asyncpg.connect(base_url.replace("+asyncpg", ""))
         try:
-            await conn.execute(sql)
+            if not keep or not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                await conn.execute(sql)
         finally:
             await conn.close()
 
@@ -294,7 +305,58 @@ def pg_database(base_url: str) -> Iterator[str]:
     try:
         yield f"{base_url.rsplit('/', 1)[0]}/{name}"
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not keep:
+            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def preload(data_dir: Path, database_url: str | None, count: int) -> str:
+    """Store ``count`` alerts (minus those already there) through the batch endpoint's service,
+    unpublished; the figure is reported on its own line (not a target)."""
+    os.environ["AURORA_DATA_DIR"] = str(data_dir)
+    if database_url:
+        os.environ["AURORA_DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("AURORA_DATABASE_URL", None)
+    from sqlalchemy import func, select
+
+    from aurorasoc.alerts.models import AlertModel
+    from aurorasoc.alerts.service import AlertService
+    from aurorasoc.core.config import get_settings, reset_settings
+    from aurorasoc.core.db import dispose_engine, get_session_factory
+    from aurorasoc.core.logging import configure_logging
+    from aurorasoc.core.migrate import upgrade
+    from aurorasoc.core.vocabulary import AlertCreate
+
+    os.environ["AURORA_LOG_LEVEL"] = "WARNING"
+    reset_settings()
+    configure_logging(get_settings())
+    upgrade()
+
+    async def load() -> str:
+        factory = get_session_factory()
+        async with factory() as session:
+            stored = await session.scalar(select(func.count()).select_from(AlertModel)) or 0
+        gen = Generator(seed=1, start=datetime(2026, 10, 1, tzinfo=UTC) - timedelta(seconds=3 * count))
+        started, cpu = time.perf_counter(), time.process_time()
+        for start in range(stored, count, BATCH):  # a kept store resumes (repeats make it approximate)
+            batch = [gen.alert(i, 0.1) for i in range(start, min(count, start + BATCH))]
+            async with factory() as session:
+                await AlertService(session).create_many([AlertCreate.model_validate(a) for a in batch])
+                await session.commit()
+        async with factory() as session:
+            now = await session.scalar(select(func.count()).select_from(AlertModel)) or 0
+        await dispose_engine()
+        sent = max(0, count - stored)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        return (
+            f"{stored:,} alerts were stored; {sent:,} submitted in {wall:.0f} s ({cpu:.0f} CPU-s), "
+            f"repeats folded: {now:,} stored"
+        )
+
+    try:
+        return asyncio.run(load())
+    finally:
+        reset_settings()
 
 
 async def run_backend(base: str, args: argparse.Namespace) -> list[Figure]:
@@ -311,16 +373,28 @@ async def run_backend(base: str, args: argparse.Namespace) -> list[Figure]:
 
 
 def measure(db: str, args: argparse.Namespace) -> list[Figure]:
-    data_dir = Path(tempfile.mkdtemp(prefix=f"aurora-bench-{db}-"))
+    keep = args.keep if args.keep and db == "sqlite" and "/" in args.keep else None
+    data_dir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix=f"aurora-bench-{db}-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
     # The Redis bus, as in production: the in-process bus's bounded queues deadlock once the alert
     # pipeline falls 10,000 events behind (its handler publishes into a full queue; see the report).
     redis.Redis.from_url(args.redis_url).flushdb()
     env = {"AURORA_REDIS_URL": args.redis_url}
     if db == "sqlite":
+        loaded = preload(data_dir, None, args.preload) if args.preload else ""
         with live_server(data_dir, **env) as base:
-            return asyncio.run(run_backend(base, args))
-    with pg_database(args.pg_url) as url, live_server(data_dir, AURORA_DATABASE_URL=url, **env) as base:
-        return asyncio.run(run_backend(base, args))
+            return _with_preload(loaded, asyncio.run(run_backend(base, args)))
+    pg_keep = args.keep if args.keep and db == "postgresql" and "/" not in args.keep else None
+    with pg_database(args.pg_url, pg_keep) as url:
+        loaded = preload(data_dir, url, args.preload) if args.preload else ""
+        with live_server(data_dir, AURORA_DATABASE_URL=url, **env) as base:
+            return _with_preload(loaded, asyncio.run(run_backend(base, args)))
+
+
+def _with_preload(loaded: str, figures: list[Figure]) -> list[Figure]:
+    if not loaded:
+        return figures
+    return [Figure("preloaded history (AlertService, unpublished)", 0, "", "", True, 0, 0, loaded), *figures]
 
 
 def report(db: str, args: argparse.Namespace, figures: list[Figure]) -> None:
@@ -332,7 +406,8 @@ def report(db: str, args: argparse.Namespace, figures: list[Figure]) -> None:
         table.add_column(column, justify="left" if column in {"measure", "detail", "target"} else "right")
     for f in figures:
         per_cpu = f" ({f.value * f.wall / f.cpu:,.0f}/CPU-s)" if f.unit in RATES and f.cpu else ""
-        table.add_row(f.measure, f"{f.value:,.1f} {f.unit}{per_cpu}", f.target, "yes" if f.met else "NO",
+        figure = f"{f.value:,.1f} {f.unit}{per_cpu}" if f.unit else "—"
+        table.add_row(f.measure, figure, f.target, "yes" if f.met else "NO",
                       f"{f.wall:.1f}", f"{f.cpu:.1f}", f.detail)  # fmt: skip
     Console(width=200).print(table)
 
@@ -352,6 +427,10 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11", help="bus, emptied first")
+    parser.add_argument("--preload", type=int, default=0, help="alerts stored before the server starts")
+    parser.add_argument(
+        "--keep", help="reuse this store: a data directory (SQLite) or a database name (PostgreSQL)"
+    )
     args = parser.parse_args()
     for db in args.db.split(","):
         report(db, args, measure(db, args))

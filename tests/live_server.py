@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -24,9 +24,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def live_server(data_dir: Path, *, pin_core: int | None = None, **env: str) -> Iterator[str]:
+def live_server(
+    data_dir: Path, *, pin_core: int | None = None, serve_args: Sequence[str] = (), **env: str
+) -> Iterator[str]:
     """Yield the base URL of a freshly migrated server whose admin password is ADMIN_PASSWORD."""
-    proc, base = spawn_server(data_dir, pin_core=pin_core, **env)
+    proc, base = spawn_server(data_dir, pin_core=pin_core, serve_args=serve_args, **env)
     try:
         yield base
     finally:
@@ -34,9 +36,11 @@ def live_server(data_dir: Path, *, pin_core: int | None = None, **env: str) -> I
 
 
 def spawn_server(
-    data_dir: Path, *, pin_core: int | None = None, **env: str
+    data_dir: Path, *, pin_core: int | None = None, serve_args: Sequence[str] = (), **env: str
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start a server and wait until it answers; the caller stops the process."""
+    """Start a server and wait until it answers; the caller stops the process.
+
+    ``serve_args`` are extra ``aurorasoc serve`` options (``--no-workers`` for the scaled-out API)."""
     port = free_port()
     environ = {
         **os.environ,
@@ -51,7 +55,7 @@ def spawn_server(
         "AURORA_SCHEDULER_ENABLED": "false",
         **env,
     }
-    cmd = [sys.executable, "-m", "aurorasoc.cli", "serve", "--port", str(port)]
+    cmd = [sys.executable, "-m", "aurorasoc.cli", "serve", "--port", str(port), *serve_args]
     if pin_core is not None and Path("/usr/bin/taskset").exists():
         cmd = ["taskset", "-c", str(pin_core), *cmd]
     proc = subprocess.Popen(cmd, env=environ, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
