@@ -3,6 +3,7 @@ five main query shapes on SQLite and PostgreSQL, plus cursor pages that stay sta
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -253,3 +254,34 @@ async def test_a_wildcard_term_pages_its_keys_from_one_index_alone(
 def test_which_queries_one_index_answers(query: str, covered: bool) -> None:
     assert LogFilters(q=query).keys_in_one_index() is covered
     assert LogFilters(q=query, sources=["edr"]).keys_in_one_index() is False
+
+
+@pytest.mark.parametrize("query", ["root", "session opened", "user_name:bob"])
+async def test_spread_matches_page_from_the_most_recent_stretch_like_a_full_sort(
+    pg_session: AsyncSession, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    """PostgreSQL: thousands of matches over weeks are paged from the most recent stretch that holds
+    the page, widened until it does; every page, cursor and skip is what sorting every match gives."""
+    days = [T0 + timedelta(days=d) for d in range(4)]
+    await ensure_day_partitions(pg_session, days)
+    rows = _rows(2_000)
+    for n, row in enumerate(rows):
+        row.timestamp = T0 + timedelta(seconds=150 * n)  # 2,000 events over 3.5 days
+    pg_session.add_all(rows)
+    await pg_session.flush()
+    monkeypatch.setattr(siem_search, "MIN_STRETCH", timedelta(minutes=1))
+    service, filters = SiemSearchService(pg_session), LogFilters(q=query, range="all")
+
+    async def pages(few: int) -> list[list[uuid.UUID]]:
+        monkeypatch.setattr(siem_search, "FEW_MATCHES", few)
+        out, cursor = [], None
+        for _ in range(40):
+            page = await service.search(filters, limit=7, cursor=cursor)
+            out.append([row.id for row in page.rows])
+            if (cursor := page.next_cursor) is None:
+                break
+        skipped = await service.search(filters, skip=11, limit=5)
+        return [*out, [row.id for row in skipped.rows]]
+
+    recent, everything = await pages(0), await pages(10**9)
+    assert recent == everything and len(recent) > 3
