@@ -317,10 +317,11 @@ def preload(data_dir: Path, database_url: str | None, count: int) -> str:
         os.environ["AURORA_DATABASE_URL"] = database_url
     else:
         os.environ.pop("AURORA_DATABASE_URL", None)
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
 
     from aurorasoc.alerts.models import AlertModel
     from aurorasoc.alerts.service import AlertService
+    from aurorasoc.alerts.statistics import TABLES as ANALYZED
     from aurorasoc.core.config import get_settings, reset_settings
     from aurorasoc.core.db import dispose_engine, get_session_factory
     from aurorasoc.core.logging import configure_logging
@@ -345,6 +346,10 @@ def preload(data_dir: Path, database_url: str | None, count: int) -> str:
                 await session.commit()
         async with factory() as session:
             now = await session.scalar(select(func.count()).select_from(AlertModel)) or 0
+            if session.bind.dialect.name == "postgresql":  # what alerts.statistics does after bulk writes
+                for table in ANALYZED:
+                    await session.execute(text(f"ANALYZE {table}"))
+                await session.commit()
         await dispose_engine()
         sent = max(0, count - stored)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu

@@ -25,6 +25,7 @@ from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from aurorasoc.alerts.filters import SEVERITY_ORDER, AlertFilters
 from aurorasoc.alerts.models import AlertModel
+from aurorasoc.alerts.search import fts_count
 from aurorasoc.core.errors import InvalidInput
 
 COUNT_CAP = 10_000
@@ -110,10 +111,19 @@ def _explain_sqlite(element: Explain, compiler: SQLCompiler, **kw: Any) -> str:
     return "EXPLAIN QUERY PLAN " + _plan_of(compiler, element.statement, **kw)
 
 
-async def count_alerts(session: AsyncSession, clauses: list[ColumnElement[bool]]) -> tuple[int, bool]:
-    """(total, is_estimate): exact up to ``COUNT_CAP``, otherwise an estimate of at least that."""
-    capped = select(AlertModel.id).where(*clauses).limit(COUNT_CAP + 1).subquery()
-    counted = await session.scalar(select(func.count()).select_from(capped)) or 0
+async def count_alerts(
+    session: AsyncSession, clauses: list[ColumnElement[bool]], *, text_only: str | None = None
+) -> tuple[int, bool]:
+    """(total, is_estimate): exact up to ``COUNT_CAP``, otherwise an estimate of at least that.
+
+    ``text_only``: the filters are this text search alone, which SQLite counts in its full-text index.
+    """
+    fts = fts_count(text_only, COUNT_CAP + 1) if text_only else None
+    if fts is None or session.get_bind().dialect.name != "sqlite":
+        fts = select(func.count()).select_from(
+            select(AlertModel.id).where(*clauses).limit(COUNT_CAP + 1).subquery()
+        )
+    counted = await session.scalar(fts) or 0
     if counted <= COUNT_CAP:
         return counted, False
     if session.get_bind().dialect.name == "postgresql":

@@ -58,16 +58,38 @@ def _fts_match(query: str, *, many: bool = False) -> ColumnElement[bool]:
     return literal_column("+alerts.rowid" if many else "alerts.rowid").in_(matches.scalar_subquery())
 
 
-def text_search(q: str, dialect: str, *, many: bool = False) -> ColumnElement[bool]:
+def _fts_query(q: str) -> str | None:
+    """The FTS5 query for ``q``: every word as a prefix; None when no word can be indexed."""
     words = [w for w in q.split() if _TOKEN.search(w)]
+    return " ".join(_fts_phrase(w) + "*" for w in words) if words else None
+
+
+def fts_count(q: str, cap: int) -> Select[tuple[int]] | None:
+    """SQLite: how many alerts ``q`` matches, up to ``cap``, from the full-text index alone (its rows
+    are the alerts', kept by triggers). Matching alerts by rowid first listed every match (27 ms for
+    a common word at 1M alerts); this stops at ``cap``. None when ``q`` has no indexable word."""
+    query = _fts_query(q)
+    if query is None:
+        return None
+    matches = (
+        select(literal_column("rowid"))
+        .select_from(table(FTS_TABLE))
+        .where(literal_column(FTS_TABLE).op("MATCH")(bindparam("alerts_fts_query", query, type_=String)))
+        .limit(cap)
+        .subquery()
+    )
+    return select(func.count()).select_from(matches)
+
+
+def text_search(q: str, dialect: str, *, many: bool = False) -> ColumnElement[bool]:
     if dialect == "postgresql":
         document = literal_column(f"({PG_DOCUMENT})", String)
         words_match = literal_column(PG_TSVECTOR).op("@@")(
             func.plainto_tsquery(literal_column("'simple'::regconfig"), q)
         )
         return or_(words_match, document.ilike(_like_pattern(q))) if len(q) >= _TRIGRAM else words_match
-    if dialect == "sqlite" and words:
-        return _fts_match(" ".join(_fts_phrase(w) + "*" for w in words), many=many)
+    if dialect == "sqlite" and (query := _fts_query(q)):
+        return _fts_match(query, many=many)
     # No indexable word (punctuation only), or another database: a plain scan.
     pattern = _like_pattern(q)
     title, description = AlertModel.title, AlertModel.description

@@ -242,7 +242,8 @@ class AlertService:
         counted = None
         if filters.q and dialect == "sqlite" and filters.sort.lstrip("-") in TIME_SORTS:
             # The (capped) count picks the page's plan: many matches walk the time order.
-            counted = await count_alerts(self.session, filters.clauses(dialect))
+            text_only = filters.q if filters == AlertFilters(q=filters.q, sort=filters.sort) else None
+            counted = await count_alerts(self.session, filters.clauses(dialect), text_only=text_only)
         many = counted is not None and counted[0] > FEW_MATCHES
         page = page_query(filters, dialect, skip=skip, limit=limit, cursor=cursor, many_matches=many)
         rows = builtins.list((await self.session.scalars(page)).all())

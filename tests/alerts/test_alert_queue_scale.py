@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.alerts import paging
 from aurorasoc.alerts.filters import AlertFilters, AlertSort
 from aurorasoc.alerts.paging import Explain, page_query
+from aurorasoc.alerts.search import fts_count
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.core.models import AlertModel
 
@@ -214,3 +215,19 @@ async def test_a_common_word_walks_the_time_order_and_pages_the_same(
             break
     assert [a.created_at for a in seen] == sorted((a.created_at for a in seen), reverse=True)
     assert len({a.id for a in seen}) == 40
+
+
+@pytest.mark.parametrize("q", ["alert", "alert 01", "ALERT 03*", "nothing", "--"])
+async def test_a_text_search_alone_is_counted_in_the_full_text_index(
+    any_db_session: AsyncSession, q: str
+) -> None:
+    """SQLite counts a lone text search in its FTS table (stopping at the cap) instead of listing
+    every match by rowid; the totals are the same as counting the alerts themselves."""
+    await _seed(any_db_session, 40)
+    dialect = any_db_session.get_bind().dialect.name
+    clauses = AlertFilters(q=q).clauses(dialect)
+    expected = await paging.count_alerts(any_db_session, clauses)
+    assert await paging.count_alerts(any_db_session, clauses, text_only=q) == expected
+    if dialect == "sqlite" and q != "--":
+        counted = await any_db_session.scalar(fts_count(q, 25))  # it stops at its cap
+        assert counted == min(expected[0], 25)
