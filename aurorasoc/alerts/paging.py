@@ -29,6 +29,7 @@ from aurorasoc.alerts.search import fts_count
 from aurorasoc.core.errors import InvalidInput
 
 COUNT_CAP = 10_000
+ESTIMATE_PAST = 5 * COUNT_CAP  # PostgreSQL: a planner estimate this far past the cap skips the count
 # SQLite: a text search with more matches walks the queue's time order instead of sorting them all.
 FEW_MATCHES = 5_000
 TIME_SORTS = {"created_at", "last_seen_at"}
@@ -117,16 +118,23 @@ async def count_alerts(
     """(total, is_estimate): exact up to ``COUNT_CAP``, otherwise an estimate of at least that.
 
     ``text_only``: the filters are this text search alone, which SQLite counts in its full-text index.
+    On PostgreSQL a filtered count the planner expects far past the cap is not taken: counting even
+    the first 10,001 matches of a common word rechecked each row (180 ms at 1M alerts).
     """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and clauses:
+        estimate = await _postgres_estimate(session, clauses)
+        if estimate > ESTIMATE_PAST:
+            return estimate, True
     fts = fts_count(text_only, COUNT_CAP + 1) if text_only else None
-    if fts is None or session.get_bind().dialect.name != "sqlite":
+    if fts is None or dialect != "sqlite":
         fts = select(func.count()).select_from(
             select(AlertModel.id).where(*clauses).limit(COUNT_CAP + 1).subquery()
         )
     counted = await session.scalar(fts) or 0
     if counted <= COUNT_CAP:
         return counted, False
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         estimate = await _postgres_estimate(session, clauses)
     elif not clauses:
         # Row ids grow with every insert: the newest one bounds the row count from above.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete, event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts import paging
@@ -231,3 +231,30 @@ async def test_a_text_search_alone_is_counted_in_the_full_text_index(
     if dialect == "sqlite" and q != "--":
         counted = await any_db_session.scalar(fts_count(q, 25))  # it stops at its cap
         assert counted == min(expected[0], 25)
+
+
+async def test_postgresql_skips_a_count_the_planner_expects_far_past_the_cap(
+    pg_session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A common word's capped count rechecked every match (180 ms at 1M alerts): when the planner
+    expects far more than ``ESTIMATE_PAST`` matches the total is its flagged estimate, uncounted."""
+    await _seed(pg_session, 60)
+    await pg_session.execute(text("ANALYZE alerts"))
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)
+    monkeypatch.setattr(paging, "ESTIMATE_PAST", 20)
+    clauses = AlertFilters(source="edr").clauses("postgresql")  # every seeded alert
+    statements: list[str] = []
+    engine = pg_session.get_bind().engine  # type: ignore[union-attr]
+
+    def keep(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        total, estimated = await paging.count_alerts(pg_session, clauses)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert estimated and total > 20, total
+    assert not any("count(" in s.lower() for s in statements), statements
+    monkeypatch.setattr(paging, "ESTIMATE_PAST", 10**6)  # an estimate near the cap: counted
+    assert await paging.count_alerts(pg_session, clauses) == (await paging.count_alerts(pg_session, []))
