@@ -365,7 +365,8 @@ def preload(data_dir: Path, database_url: str | None, count: int) -> str:
 
 
 async def run_backend(base: str, args: argparse.Namespace) -> list[Figure]:
-    gen = Generator()
+    # A kept store already holds the alerts of earlier runs: new ones, or every write would be a repeat.
+    gen = Generator(seed=time.time_ns() if args.keep else 7)
     async with httpx.AsyncClient(base_url=base, timeout=120) as client:
         client.headers["Authorization"] = f"Bearer {admin_token(base)}"
         figures = [await load(client, gen, args.alerts)]
