@@ -30,7 +30,8 @@ from aurorasoc.core.errors import InvalidInput
 
 COUNT_CAP = 10_000
 ESTIMATE_PAST = 5 * COUNT_CAP  # PostgreSQL: a planner estimate this far past the cap skips the count
-# SQLite: a text search with more matches walks the queue's time order instead of sorting them all.
+# A text search with more matches walks the queue's time order instead of sorting them all (SQLite);
+# with fewer, PostgreSQL counts them while it sorts them.
 FEW_MATCHES = 5_000
 TIME_SORTS = {"created_at", "last_seen_at"}
 
@@ -82,6 +83,19 @@ def page_query(
     clauses = filters.clauses(dialect, many_matches=many_matches)
     page = select(AlertModel).where(*clauses).order_by(*filters.order_by()).limit(limit + 1)
     return page.where(keyset(filters, cursor)) if cursor else page.offset(skip)
+
+
+def counted_page(filters: AlertFilters, *, skip: int, limit: int) -> Select[tuple[AlertModel, int]]:
+    """PostgreSQL: the page with every match counted in the same pass (``count(*) OVER ()`` is taken
+    before the offset and limit). Only for few matches, which are all read to be sorted anyway: a
+    text search's candidates are checked again row by row, and counting them apart did it twice."""
+    page = page_query(filters, "postgresql", skip=skip, limit=limit)
+    return page.add_columns(func.count().over())
+
+
+async def expect_few(session: AsyncSession, clauses: list[ColumnElement[bool]]) -> bool:
+    """PostgreSQL: the planner expects at most ``FEW_MATCHES`` rows (one ``EXPLAIN``)."""
+    return await _plan_rows(session, select(AlertModel.id).where(*clauses)) <= FEW_MATCHES
 
 
 class Explain(Executable, ClauseElement):

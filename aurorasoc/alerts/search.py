@@ -87,7 +87,11 @@ def text_search(q: str, dialect: str, *, many: bool = False) -> ColumnElement[bo
         words_match = literal_column(PG_TSVECTOR).op("@@")(
             func.plainto_tsquery(literal_column("'simple'::regconfig"), q)
         )
-        return or_(words_match, document.ilike(_like_pattern(q))) if len(q) >= _TRIGRAM else words_match
+        if len(q) < _TRIGRAM:
+            return words_match
+        # The substring test first: each candidate the bitmaps return is checked again, and most
+        # pass it, so the tsvector (re-tokenising the whole document) is built only for the rest.
+        return or_(document.ilike(_like_pattern(q)), words_match)
     if dialect == "sqlite" and (query := _fts_query(q)):
         return _fts_match(query, many=many)
     # No indexable word (punctuation only), or another database: a plain scan.

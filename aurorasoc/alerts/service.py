@@ -27,7 +27,9 @@ from aurorasoc.alerts.paging import (
     TIME_SORTS,
     AlertListing,
     count_alerts,
+    counted_page,
     encode_cursor,
+    expect_few,
     page_query,
 )
 from aurorasoc.alerts.sql import alert_upsert
@@ -238,22 +240,38 @@ class AlertService:
         One row more than the page is read to know whether another page follows; a first page
         that is not full is its own exact total, so only longer lists run the (capped) count.
         """
-        dialect = self.session.get_bind().dialect.name
-        counted = None
-        if filters.q and dialect == "sqlite" and filters.sort.lstrip("-") in TIME_SORTS:
-            # The (capped) count picks the page's plan: many matches walk the time order.
-            text_only = filters.q if filters == AlertFilters(q=filters.q, sort=filters.sort) else None
-            counted = await count_alerts(self.session, filters.clauses(dialect), text_only=text_only)
-        many = counted is not None and counted[0] > FEW_MATCHES
-        page = page_query(filters, dialect, skip=skip, limit=limit, cursor=cursor, many_matches=many)
-        rows = builtins.list((await self.session.scalars(page)).all())
+        rows, counted = await self._page(filters, skip=skip, limit=limit, cursor=cursor)
         more = len(rows) > limit
         items = rows[:limit]
         next_cursor = encode_cursor(filters, items[-1]) if more and items else None
         if not more and not cursor and (items or not skip):
             return AlertListing(items, skip + len(items), False, next_cursor)
+        dialect = self.session.get_bind().dialect.name
         total, estimated = counted or await count_alerts(self.session, filters.clauses(dialect))
         return AlertListing(items, total, estimated, next_cursor)
+
+    async def _page(
+        self, filters: AlertFilters, *, skip: int, limit: int, cursor: str | None
+    ) -> tuple[builtins.list[AlertModel], tuple[int, bool] | None]:
+        """The page's rows (one more than ``limit``), and the total when it was taken on the way.
+
+        A text search picks its plan from how many alerts match: on SQLite the capped count (many
+        are filtered along the time order), on PostgreSQL the planner's estimate (few are counted
+        in the pass that sorts them).
+        """
+        dialect = self.session.get_bind().dialect.name
+        text_search = bool(filters.q)
+        postgres_text = text_search and dialect == "postgresql" and not cursor
+        if postgres_text and await expect_few(self.session, filters.clauses(dialect)):
+            found = (await self.session.execute(counted_page(filters, skip=skip, limit=limit))).all()
+            return [alert for alert, _ in found], ((found[0][1], False) if found else None)
+        counted = None
+        if text_search and dialect == "sqlite" and filters.sort.lstrip("-") in TIME_SORTS:
+            text_only = filters.q if filters == AlertFilters(q=filters.q, sort=filters.sort) else None
+            counted = await count_alerts(self.session, filters.clauses(dialect), text_only=text_only)
+        many = counted is not None and counted[0] > FEW_MATCHES
+        page = page_query(filters, dialect, skip=skip, limit=limit, cursor=cursor, many_matches=many)
+        return builtins.list((await self.session.scalars(page)).all()), counted
 
     async def update(self, alert: AlertModel, changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """Apply an analyst edit; returns ``{"before", "after"}`` of the changed fields."""
