@@ -140,8 +140,8 @@ async def count_alerts(
         estimate = await _postgres_estimate(session, clauses)
         if estimate > ESTIMATE_PAST:
             return estimate, True
-    fts = fts_count(text_only, COUNT_CAP + 1) if text_only else None
-    if fts is None or dialect != "sqlite":
+    fts = fts_count(text_only, COUNT_CAP + 1) if text_only and dialect == "sqlite" else None
+    if fts is None:
         fts = select(func.count()).select_from(
             select(AlertModel.id).where(*clauses).limit(COUNT_CAP + 1).subquery()
         )

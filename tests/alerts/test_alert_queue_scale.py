@@ -3,6 +3,8 @@ query plans that make them cheap (the indexes, never a scan), on SQLite and Post
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -39,6 +41,22 @@ async def _seed(session: AsyncSession, count: int, start: int = 0) -> set[str]:
     session.add_all(alerts)
     await session.flush()
     return {str(a.id) for a in alerts}
+
+
+@contextmanager
+def _statements(session: AsyncSession) -> Iterator[list[str]]:
+    """The SQL statements run on the session's engine while the block runs."""
+    seen: list[str] = []
+    engine = session.get_bind().engine  # type: ignore[union-attr]
+
+    def keep(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
 
 
 @pytest.mark.parametrize("sort", ["-created_at", "title", "-severity", "occurrence_count", "last_seen_at"])
@@ -243,17 +261,8 @@ async def test_postgresql_skips_a_count_the_planner_expects_far_past_the_cap(
     monkeypatch.setattr(paging, "COUNT_CAP", 5)
     monkeypatch.setattr(paging, "ESTIMATE_PAST", 20)
     clauses = AlertFilters(source="edr").clauses("postgresql")  # every seeded alert
-    statements: list[str] = []
-    engine = pg_session.get_bind().engine  # type: ignore[union-attr]
-
-    def keep(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with _statements(pg_session) as statements:
         total, estimated = await paging.count_alerts(pg_session, clauses)
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
     assert estimated and total > 20, total
     assert not any("count(" in s.lower() for s in statements), statements
     monkeypatch.setattr(paging, "ESTIMATE_PAST", 10**6)  # an estimate near the cap: counted
@@ -269,19 +278,10 @@ async def test_postgresql_counts_few_text_matches_in_the_pass_that_sorts_them(
     await _seed(pg_session, 30)
     await pg_session.execute(text("ANALYZE alerts"))
     service, filters = AlertService(pg_session), AlertFilters(q="alert")
-    statements: list[str] = []
-    engine = pg_session.get_bind().engine  # type: ignore[union-attr]
-
-    def keep(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with _statements(pg_session) as statements:
         first = await service.list(filters, limit=7)
         skipped = await service.list(filters, skip=28, limit=7)
         beyond = await service.list(filters, skip=40, limit=7)
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
     assert (first.total, first.total_is_estimate, len(first.items)) == (30, False, 7)
     assert (skipped.total, len(skipped.items), beyond.total, len(beyond.items)) == (30, 2, 30, 0)
     assert sum("OVER ()" in s for s in statements) == 3, statements
