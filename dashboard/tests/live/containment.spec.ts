@@ -44,9 +44,15 @@ test.describe.serial("containment through approvals", () => {
         return alertId;
       }, { timeout: 30_000 })
       .not.toBe("");
-    // Correlation files a critical credential-access alert in a case on its own (no promote needed).
-    caseId = ((await (await request.get(`${base()}/api/v1/alerts/${alertId}`, { headers })).json()).case_id as string) ?? "";
-    expect(caseId).toMatch(/^[0-9a-f-]{36}$/);
+    // Correlation files a critical credential-access alert in a case on its own (no promote needed),
+    // in the alert pipeline after the alert is committed: the alert can be listed a moment before.
+    await expect
+      .poll(async () => {
+        const alert = await (await request.get(`${base()}/api/v1/alerts/${alertId}`, { headers })).json();
+        caseId = (alert.case_id as string | null) ?? "";
+        return caseId;
+      }, { timeout: 30_000 })
+      .toMatch(/^[0-9a-f-]{36}$/);
   });
 
   test("an investigation's isolate_endpoint, approved in the console, runs and is on the case and in the audit log", async ({ page, request }, info) => {
