@@ -10,20 +10,24 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Column,
+    Computed,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     Uuid,
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aurorasoc.core import alert_search
 from aurorasoc.core.models_base import Base, _Mutable
-from aurorasoc.core.types import JSONType, UTCDateTime, utcnow
+from aurorasoc.core.types import JSONType, PostgresOnly, UTCDateTime, utcnow
 
 OPEN_ALERT_PREDICATE = "status NOT IN ('resolved', 'false_positive')"
 
@@ -91,6 +95,17 @@ class AlertModel(_Mutable, Base):
     parent_command_line: Mapped[str | None] = mapped_column(Text)
     entities: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
     observables: Mapped[list[Any]] = mapped_column(JSONType, default=list, nullable=False)
+    # Spec §28: the alert's words, computed by PostgreSQL on every write and stored (0024), so a
+    # text search checks its candidates against stored words instead of re-tokenising each one's
+    # document. Never loaded, never written; a virtual NULL column on SQLite (FTS5 does this there).
+    search_vector: Mapped[str | None] = mapped_column(
+        TSVECTOR().with_variant(Text(), "sqlite"),
+        Computed(PostgresOnly(alert_search.PG_TSVECTOR)),
+        deferred=True,
+    )
 
 
 alert_search.attach(AlertModel.__table__)  # type: ignore[arg-type]
+# The columns a writer sends (and reads back): all but the generated one.
+_TABLE: Table = AlertModel.__table__  # type: ignore[assignment]
+WRITTEN_COLUMNS: tuple[Column[Any], ...] = tuple(c for c in _TABLE.columns if c.computed is None)

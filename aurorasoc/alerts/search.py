@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import type_coerce
 
 from aurorasoc.alerts.models import AlertModel
-from aurorasoc.core.alert_search import FTS_TABLE, PG_DOCUMENT, PG_TSVECTOR
+from aurorasoc.core.alert_search import FTS_TABLE, PG_DOCUMENT
 
 _TOKEN = re.compile(r"[^\W_]")  # a letter or digit: what the unicode61 tokeniser indexes
 _TRIGRAM = 3  # pg_trgm needs three characters to use its index
@@ -84,13 +84,13 @@ def fts_count(q: str, cap: int) -> Select[tuple[int]] | None:
 def text_search(q: str, dialect: str, *, many: bool = False) -> ColumnElement[bool]:
     if dialect == "postgresql":
         document = literal_column(f"({PG_DOCUMENT})", String)
-        words_match = literal_column(PG_TSVECTOR).op("@@")(
+        words_match = AlertModel.search_vector.op("@@")(
             func.plainto_tsquery(literal_column("'simple'::regconfig"), q)
         )
         if len(q) < _TRIGRAM:
             return words_match
         # The substring test first: each candidate the bitmaps return is checked again, and most
-        # pass it, so the tsvector (re-tokenising the whole document) is built only for the rest.
+        # pass it; the rest are checked against the stored words (``search_vector``).
         return or_(document.ilike(_like_pattern(q)), words_match)
     if dialect == "sqlite" and (query := _fts_query(q)):
         return _fts_match(query, many=many)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.filters import AlertFilters
-from aurorasoc.alerts.models import AlertModel
+from aurorasoc.alerts.models import WRITTEN_COLUMNS, AlertModel
 from aurorasoc.alerts.paging import (
     FEW_MATCHES,
     TIME_SORTS,
@@ -103,7 +103,7 @@ def _insert_row(data: AlertCreate) -> dict[str, Any]:
     now = datetime.now(UTC)
     first_seen = data.first_seen_at or data.last_seen_at or now
     last_seen = max(data.last_seen_at or first_seen, first_seen)
-    row = dict.fromkeys(c.name for c in AlertModel.__table__.columns)
+    row = dict.fromkeys(c.name for c in WRITTEN_COLUMNS)
     row.update(
         id=uuid.uuid4(),
         title=data.title,

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import Table, bindparam, select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
-from aurorasoc.alerts.models import OPEN_ALERT_PREDICATE, AlertModel
+from aurorasoc.alerts.models import OPEN_ALERT_PREDICATE, WRITTEN_COLUMNS, AlertModel
 
 
 @lru_cache(maxsize=16)
@@ -27,8 +27,7 @@ def alert_upsert(rows: int = 1) -> ExecutableReturnsRows:
     Parameters are ``<column>_<n>``. The rows must have distinct dedup hashes (PostgreSQL refuses
     to update one row twice in a statement): the service folds a batch's repeats first.
     """
-    table: Table = AlertModel.__table__  # type: ignore[assignment]
-    names = [c.name for c in table.columns]
+    names = [c.name for c in WRITTEN_COLUMNS]
     returning = ", ".join(names)
     values = ", ".join("(" + ", ".join(f":{n}_{i}" for n in names) + ")" for i in range(rows))
     # Built from our own table metadata only; every value is a bound parameter.
@@ -43,6 +42,5 @@ def alert_upsert(rows: int = 1) -> ExecutableReturnsRows:
         "THEN excluded.last_seen_at ELSE alerts.last_seen_at END, updated_at = excluded.updated_at "
         f"RETURNING {returning}"
     )
-    columns = table.columns
-    params = [bindparam(f"{n}_{i}", type_=columns[n].type) for i in range(rows) for n in names]
-    return select(AlertModel).from_statement(text(sql).bindparams(*params).columns(*table.columns))
+    params = [bindparam(f"{c.name}_{i}", type_=c.type) for i in range(rows) for c in WRITTEN_COLUMNS]
+    return select(AlertModel).from_statement(text(sql).bindparams(*params).columns(*WRITTEN_COLUMNS))

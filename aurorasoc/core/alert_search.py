@@ -7,9 +7,9 @@ objects out of Alembic's model-vs-database comparison.
 
 SQLite: an external-content FTS5 table (the text is stored once, in ``alerts``) kept current by
 triggers; the update trigger fires only when an indexed column changes, so a dedup hit (which
-bumps counters and times) costs the index nothing. PostgreSQL: one text document expression, a
-``tsvector`` GIN index for words and a trigram GIN index for substrings; queries use the very same
-expressions so the planner can match them to the indexes.
+bumps counters and times) costs the index nothing. PostgreSQL: one text document expression, its
+words stored in the generated column ``search_vector`` with a GIN index, and a trigram GIN index for
+substrings; queries use the very same expressions so the planner can match them to the indexes.
 """
 
 from __future__ import annotations
@@ -66,16 +66,24 @@ SQLITE_DROP = (
     "DROP TRIGGER IF EXISTS alerts_fts_au",
     f"DROP TABLE IF EXISTS {FTS_TABLE}",
 )
+# The words index is over the stored ``alerts.search_vector`` (0024, generated from ``PG_TSVECTOR``);
+# before 0024 it was over the expression itself (``PG_TSVECTOR_INDEX_0017``: migrations only).
+_TSV_INDEX = "CREATE INDEX IF NOT EXISTS ix_alerts_search_tsv ON alerts USING gin"
+PG_TSVECTOR_INDEX = f"{_TSV_INDEX} (search_vector)"
+PG_TSVECTOR_INDEX_0017 = f"{_TSV_INDEX} (({PG_TSVECTOR}))"
 POSTGRES_CREATE = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    f"CREATE INDEX IF NOT EXISTS ix_alerts_search_tsv ON alerts USING gin (({PG_TSVECTOR}))",
+    PG_TSVECTOR_INDEX,
     f"CREATE INDEX IF NOT EXISTS ix_alerts_search_trgm ON alerts USING gin (({PG_DOCUMENT}) gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS ix_alerts_assets_gin ON alerts USING gin (affected_assets jsonb_path_ops)",
 )
 POSTGRES_DROP = tuple(f"DROP INDEX IF EXISTS {name}" for name in PG_SEARCH_INDEXES)
 
 
-def create_statements(dialect: str) -> tuple[str, ...]:
+def create_statements(dialect: str, *, stored_vector: bool = True) -> tuple[str, ...]:
+    """The search DDL; ``stored_vector=False``: as migration 0017 built it (no ``search_vector`` yet)."""
+    if dialect == "postgresql" and not stored_vector:
+        return tuple(PG_TSVECTOR_INDEX_0017 if sql == PG_TSVECTOR_INDEX else sql for sql in POSTGRES_CREATE)
     return {"sqlite": SQLITE_CREATE, "postgresql": POSTGRES_CREATE}.get(dialect, ())
 
 

@@ -60,6 +60,27 @@ class Unindexed(ColumnElement[Any]):
         self.type = self.column.type
 
 
+class PostgresOnly(ColumnElement[Any]):
+    """SQL that exists on PostgreSQL only, NULL elsewhere: the expression of a generated column
+    (a stored ``tsvector``) that SQLite leaves to FTS5 but keeps as a virtual NULL column, so the
+    model is one on both databases."""
+
+    inherit_cache = False  # used in DDL only; the SQL text is the element's identity
+
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
+
+
+@compiles(PostgresOnly, "postgresql")
+def _postgres_only(element: PostgresOnly, _compiler: SQLCompiler, **_kw: Any) -> str:
+    return element.sql
+
+
+@compiles(PostgresOnly)
+def _postgres_only_elsewhere(_element: PostgresOnly, _compiler: SQLCompiler, **_kw: Any) -> str:
+    return "NULL"
+
+
 @compiles(Unindexed, "sqlite")
 def _unindexed_sqlite(element: Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
     return "+" + str(compiler.process(element.column, **kw))

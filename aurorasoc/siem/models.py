@@ -13,7 +13,6 @@ from sqlalchemy import (
     DDL,
     BigInteger,
     Boolean,
-    ColumnElement,
     Computed,
     Connection,
     Dialect,
@@ -30,7 +29,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, synonym
 from sqlalchemy.sql.compiler import DDLCompiler
 from sqlalchemy.sql.ddl import BaseDDLElement, DDLIfCallable
@@ -38,7 +36,7 @@ from sqlalchemy.sql.schema import SchemaItem
 
 from aurorasoc.core import siem_partitions
 from aurorasoc.core.models_base import Base, _Keyed, _Mutable
-from aurorasoc.core.types import JSONType, UTCDateTime, utcnow
+from aurorasoc.core.types import JSONType, PostgresOnly, UTCDateTime, utcnow
 
 
 class LogSourceModel(_Mutable, Base):
@@ -71,22 +69,6 @@ SIEM_SEARCH_VECTOR = (
     "jsonb_path_query_array(fields, '$.*'::jsonpath)::text, 200000), '[^[:alnum:]]+', ' ', 'g'))"
 )
 SIEM_PREFIX_COLUMNS = ("host", "user_name", "process_executable")
-
-
-class SearchVectorSource(ColumnElement[Any]):
-    """What ``search_vector`` is generated from: ``SIEM_SEARCH_VECTOR`` on PostgreSQL, NULL elsewhere."""
-
-    inherit_cache = True
-
-
-@compiles(SearchVectorSource, "postgresql")
-def _search_vector_pg(_element: SearchVectorSource, _compiler: Any, **_kw: Any) -> str:
-    return SIEM_SEARCH_VECTOR
-
-
-@compiles(SearchVectorSource)
-def _search_vector_other(_element: SearchVectorSource, _compiler: Any, **_kw: Any) -> str:
-    return "NULL"
 
 
 def _has_search_vector(bind: Connection | None) -> bool:
@@ -223,7 +205,7 @@ class SiemLogModel(_Keyed, Base):
     # send it) and stored, so a phrase's position check reads them instead of re-tokenising every
     # candidate row. Never loaded (deferred); on SQLite a virtual NULL column (FTS5 does this there).
     search_vector: Mapped[str | None] = mapped_column(
-        TSVECTOR().with_variant(Text(), "sqlite"), Computed(SearchVectorSource()), deferred=True
+        TSVECTOR().with_variant(Text(), "sqlite"), Computed(PostgresOnly(SIEM_SEARCH_VECTOR)), deferred=True
     )
     event_time = synonym("timestamp")
 

@@ -27,7 +27,7 @@ def upgrade() -> None:
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.create_index("ix_alerts_occurrence_count", ["occurrence_count"], unique=False)
         batch_op.create_index("ix_alerts_title", ["title"], unique=False)
-    for sql in alert_search.create_statements(op.get_bind().dialect.name):
+    for sql in alert_search.create_statements(op.get_bind().dialect.name, stored_vector=False):
         op.execute(sql)
 
 

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
-from aurorasoc.siem.models import SIEM_SEARCH_VECTOR, SearchVectorSource
+from aurorasoc.core.types import PostgresOnly
+from aurorasoc.siem.models import SIEM_SEARCH_VECTOR
 
 revision: str = "0021_siem_search_vector"
 down_revision: str | None = "0020_alert_correlation_index"
@@ -37,7 +38,8 @@ def _postgresql() -> bool:
 
 def upgrade() -> None:
     kind = TSVECTOR() if _postgresql() else sa.Text()
-    op.add_column("siem_logs", sa.Column("search_vector", kind, sa.Computed(SearchVectorSource())))
+    generated = sa.Computed(PostgresOnly(SIEM_SEARCH_VECTOR))
+    op.add_column("siem_logs", sa.Column("search_vector", kind, generated))
     if _postgresql():
         op.drop_index(_INDEX, table_name="siem_logs")
         op.create_index(_INDEX, "siem_logs", ["search_vector"], postgresql_using="gin")
