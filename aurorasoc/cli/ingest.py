@@ -15,12 +15,10 @@ from aurorasoc.cli.common import console, ensure_schema, fail, run
 from aurorasoc.cli.ingest_enqueue import enqueue as enqueue_events
 from aurorasoc.cli.ingest_files import IngestReport, collect_files, ingest_files
 from aurorasoc.cli.ingest_follow import follow as follow_files
-from aurorasoc.cli.rules import BUNDLED_RULES
+from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import get_session_factory
-from aurorasoc.detection.exceptions import active_exceptions
-from aurorasoc.detection.packs import pack_rule_texts
+from aurorasoc.detection.rules import import_startup_rules, load_engine
 from aurorasoc.detection.sigma.engine import SigmaEngine
-from aurorasoc.detection.sigma.exceptions import RuleExceptionSpec
 from aurorasoc.siem.parsers.detect import canonical_format
 
 SHOWN_RULES = 15
@@ -64,17 +62,22 @@ def _summary(report: IngestReport) -> Table:
 
 
 def _load_rules(rule_dirs: list[Path], bundled: bool, packs: bool) -> SigmaEngine:
-    """The bundled rules, ``--rules`` directories, the installed packs and the stored rule exceptions."""
+    """The rules the server runs, plus the ``--rules`` files and directories.
 
-    async def _stored() -> tuple[list[str], list[RuleExceptionSpec]]:
+    That is every enabled rule stored: the bundled pack and ``AURORA_SIGMA_RULE_PATHS`` (imported
+    here as ``serve`` does at start), ``aurorasoc rules import``, rules written in the console, and
+    the installed packs as their policies allow; with the stored rule exceptions. A rule disabled in
+    the console stays off here too.
+    """
+
+    async def _stored() -> SigmaEngine:
         async with get_session_factory()() as session:
-            return (await pack_rule_texts(session) if packs else []), await active_exceptions(session)
+            await import_startup_rules(session, get_settings())
+            await session.commit()
+            return await load_engine(session, bundled=bundled, packs=packs)
 
-    texts, exceptions = run(_stored)
-    engine = SigmaEngine.from_paths(([BUNDLED_RULES] if bundled else []) + rule_dirs)
-    for text in texts:
-        engine.add_yaml(text, origin="pack")
-    engine.add_exceptions(exceptions)
+    engine = run(_stored)
+    engine.add_paths(rule_dirs)
     console.print(f"{sum(r.supported for r in engine.rules.values())} Sigma rules loaded", highlight=False)
     return engine
 

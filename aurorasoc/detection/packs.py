@@ -243,27 +243,3 @@ async def pack_policies(session: AsyncSession) -> dict[str, tuple[list[str], str
         )
     )
     return {name: (list(statuses), min_level) for name, statuses, min_level in rows.all()}
-
-
-async def pack_rule_texts(session: AsyncSession) -> list[str]:
-    """The YAML of the installed packs' enabled rules that their policy lets run (``aurorasoc ingest``)."""
-    policies = await pack_policies(session)
-    rows = await session.execute(
-        select(
-            DetectionRuleModel.yaml,
-            DetectionRuleModel.pack,
-            DetectionRuleModel.status,
-            DetectionRuleModel.level,
-        )
-        .where(
-            DetectionRuleModel.pack.is_not(None),
-            DetectionRuleModel.enabled.is_(True),
-            DetectionRuleModel.supported.is_(True),
-        )
-        .order_by(DetectionRuleModel.kind != "rule", DetectionRuleModel.rule_uid)
-    )
-    return [
-        text
-        for text, pack, status, level in rows.all()
-        if pack in policies and policy_allows(status, level, *policies[pack])
-    ]

@@ -268,17 +268,21 @@ async def import_startup_rules(session: AsyncSession, settings: Settings) -> Imp
     return report
 
 
-async def load_engine(session: AsyncSession) -> SigmaEngine:
+async def load_engine(session: AsyncSession, *, bundled: bool = True, packs: bool = True) -> SigmaEngine:
     """An engine over the enabled, supported rules (rules before correlations, which reuse them).
 
-    A pack's rules run only when its policy (statuses, minimum level) allows them.
+    A pack's rules run only when its policy (statuses, minimum level) allows them. ``bundled`` and
+    ``packs`` False leave out the bundled pack's rules and the installed packs' (``aurorasoc ingest
+    --no-bundled`` / ``--no-packs``).
     """
     policies = await pack_policies(session)
     exceptions = await active_exceptions(session)
+    chosen_origins = [] if bundled else [Row.origin != "bundled"]
+    chosen_packs = [] if packs else [Row.pack.is_(None)]
     rows = (
         await session.execute(
             select(Row.rule_uid, Row.yaml, Row.origin, Row.pack, Row.status, Row.level)
-            .where(Row.enabled.is_(True), Row.supported.is_(True))
+            .where(Row.enabled.is_(True), Row.supported.is_(True), *chosen_origins, *chosen_packs)
             .order_by(Row.kind != "rule", Row.rule_uid)
         )
     ).all()

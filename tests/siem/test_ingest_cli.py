@@ -7,12 +7,13 @@ import json
 from typing import Any
 
 from conftest import SHARED_DATA, require_data
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from aurorasoc.cli import app
 from aurorasoc.core.db import dispose_engine, get_session_factory
 from aurorasoc.core.models import AlertModel, CaseModel, LogSourceModel, SiemLogModel, TimelineEntryModel
+from aurorasoc.detection.models import DetectionRuleModel
 from aurorasoc.siem.parsers import ParseError, parse_bytes
 
 DATA = SHARED_DATA
@@ -112,6 +113,41 @@ class TestIngestTacticFolder:
         second = runner.invoke(app, ["ingest", str(ACCESS_LOG)])
         assert summary_value(first.output, "events") == 2656 and stored == 2656, first.output
         assert db_count(SiemLogModel) == stored and summary_value(second.output, "alerts created") == 0
+
+
+class TestTheServersRules:
+    """`aurorasoc ingest` runs the rules the server runs: the stored ones, as enabled in the console."""
+
+    IMPORTED = SIGMAHQ_WINDOWS / "builtin/security/win_security_user_added_to_local_administrators.yml"
+
+    def test_imported_rules_run_and_a_rule_disabled_in_the_console_does_not(self, tmp_path):
+        require_data(ONE_CHUNK, self.IMPORTED)
+        assert runner.invoke(app, ["rules", "import", str(self.IMPORTED)]).exit_code == 0
+        quiet = tmp_path / "quiet.ndjson"  # a first run stores the bundled pack, as `serve` does at start
+        quiet.write_text(json.dumps({"@timestamp": "2026-01-01T00:00:00Z", "message": "hello"}) + "\n")
+        assert runner.invoke(app, ["ingest", str(quiet)]).exit_code == 0
+        _set_enabled("Member Added to Local Administrators", False)
+
+        result = runner.invoke(app, ["ingest", str(ONE_CHUNK)])
+        assert result.exit_code == 0, result.output
+        assert "hits: User Added to Local Administrator" in result.output  # imported: runs
+        assert "Member Added to Local" not in result.output  # disabled: does not
+        assert {a.title for a in db_rows(AlertModel)} == {"User Added to Local Administrator Group"}
+
+
+def _set_enabled(title: str, enabled: bool) -> None:
+    async def _update() -> None:
+        try:
+            async with get_session_factory()() as session:
+                rule = DetectionRuleModel
+                toggle = update(rule).where(rule.title == title).values(enabled=enabled)
+                changed = await session.execute(toggle)
+                assert changed.rowcount == 1  # type: ignore[attr-defined]
+                await session.commit()
+        finally:
+            await dispose_engine()
+
+    asyncio.run(_update())
 
 
 class TestDamagedInput:

@@ -170,14 +170,18 @@ class SigmaEngine:
     def from_paths(cls, paths: Iterable[str | Path], *, origin: str = "sigma") -> SigmaEngine:
         """Load every ``*.yml`` under the given files/directories; bad rules are only reported."""
         engine = cls()
+        engine.add_paths(paths, origin=origin)
+        return engine
+
+    def add_paths(self, paths: Iterable[str | Path], *, origin: str = "sigma") -> None:
+        """Add every ``*.yml`` under the given files/directories; bad rules are only reported."""
         loaded: list[tuple[CompiledRule, str]] = []
         for base in paths:
             root = Path(base)
             files = sorted(root.rglob("*.yml")) if root.is_dir() else [root]
             for path in files:
-                loaded.extend(engine._load_file(path, origin))
-        engine._link(loaded)
-        return engine
+                loaded.extend(self._load_file(path, origin))
+        self._link(loaded)
 
     def _load_file(self, path: Path, origin: str) -> list[tuple[CompiledRule, str]]:
         try:
