@@ -29,7 +29,7 @@ class AlertFilters:
     q: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    sort: AlertSort = "-created_at"
+    sort: AlertSort = "-last_seen_at"  # spec §27.1: the queue reads in event time
     asset: str | None = None  # one affected asset, e.g. ``host:WIN-DC01`` (validated by the route)
     # Entity filters (spec §27.2): exact, case-insensitive, through the entity indexes.
     host: str | None = None

@@ -48,7 +48,7 @@ def alert_filters(
     ),
     since: datetime | None = None,
     until: datetime | None = None,
-    sort: AlertSort = "-created_at",
+    sort: AlertSort = Query("-last_seen_at", description="Sort key; default: latest event time first"),
     asset: str | None = Query(
         None,
         pattern=ASSET_PATTERN,

@@ -215,6 +215,19 @@ class TestRoute:
         titles = [i["title"] for i in first["items"] + second["items"]]
         assert sorted(titles) == [f"route alert {i}" for i in range(5)] and second["next_cursor"] is None
 
+    async def test_the_queue_reads_in_event_time_by_default(self, client, admin_headers) -> None:
+        """Spec §27.1: an imported 2019 attack and a 2026 one stored before it list newest event first."""
+        seen = {"first": "2026-11-01T10:00Z", "second": "2019-07-19T14:47Z", "third": "2021-04-22T22:09Z"}
+        for order, at in seen.items():
+            body = {"title": order, "severity": "low", "source": "edr", "first_seen_at": at}
+            body["last_seen_at"] = at
+            assert (await client.post(self.URL, json=body, headers=admin_headers)).status_code == 201
+        listed = (await client.get(self.URL, headers=admin_headers)).json()["items"]
+        assert [a["title"] for a in listed] == ["first", "third", "second"]  # 2026, 2021, 2019
+        params = {"sort": "-created_at"}
+        stored = (await client.get(self.URL, params=params, headers=admin_headers)).json()["items"]
+        assert [a["title"] for a in stored] == ["third", "second", "first"]
+
     @pytest.mark.parametrize("cursor", ["garbage", "WyJ0aXRsZSIsImEiLCJ4Il0"])
     async def test_a_foreign_or_broken_cursor_is_400(self, client, admin_headers, cursor) -> None:
         resp = await client.get(self.URL, params={"cursor": cursor}, headers=admin_headers)
@@ -235,7 +248,7 @@ async def test_a_common_word_walks_the_time_order_and_pages_the_same(
     many = few < 40
     page = page_query(filters, "sqlite", limit=10, many_matches=many)
     plan = "\n".join(str(row[-1]) for row in await db_session.execute(Explain(page)))
-    assert ("USING INDEX ix_alerts_created_at" in plan) is many, plan
+    assert ("USING INDEX ix_alerts_last_seen_at" in plan) is many, plan  # the default order: event time
     assert ("TEMP B-TREE FOR ORDER BY" in plan) is not many, plan
     seen, cursor = [], None
     for _ in range(10):
@@ -244,7 +257,7 @@ async def test_a_common_word_walks_the_time_order_and_pages_the_same(
         seen += listing.items
         if (cursor := listing.next_cursor) is None:
             break
-    assert [a.created_at for a in seen] == sorted((a.created_at for a in seen), reverse=True)
+    assert [a.last_seen_at for a in seen] == sorted((a.last_seen_at for a in seen), reverse=True)
     assert len({a.id for a in seen}) == 40
 
 

@@ -7643,6 +7643,7 @@ export interface operations {
                 q?: string | null;
                 since?: string | null;
                 until?: string | null;
+                /** @description Sort key; default: latest event time first */
                 sort?: "created_at" | "-created_at" | "severity" | "-severity" | "occurrence_count" | "-occurrence_count" | "last_seen_at" | "-last_seen_at" | "title" | "-title";
                 /** @description One affected asset: host:NAME, user:NAME, device:ID or ip:ADDR */
                 asset?: string | null;

@@ -47,7 +47,7 @@ function useBulk(selected: string[], clear: () => void) {
 
 export function AlertsPage() {
   const { get, set, skip } = useSearchState();
-  const sort = oneOf(ALERT_SORTS, get("sort")) ?? "-created_at";
+  const sort = oneOf(ALERT_SORTS, get("sort")) ?? "-last_seen_at"; // spec §27.1: event time
   const filters = {
     severity: get("severity"), status: get("status"), source: get("source"), q: get("q"), since: get("since"), asset: get("asset"),
     host: get("host"), user: get("user"), ip: get("ip"),
