@@ -343,8 +343,16 @@ class CaseService:
             self._entry(target, "case_updated", actor, f"Updated {', '.join(edited)}", {"fields": edited})
 
     def _attach(self, target: CaseModel, alert: AlertModel, actor: str) -> None:
-        """Link one alert: set its case, merge its observables and severity into the case."""
-        data: dict[str, Any] = {"alert_id": str(alert.id)}
+        """Link one alert: set its case, merge its observables and severity into the case.
+
+        The entry is written now, but says when the alert's events happened (spec §27.1): a case
+        built from last year's logs reads in event time, not in the second they were imported.
+        """
+        data: dict[str, Any] = {
+            "alert_id": str(alert.id),
+            "first_seen_at": alert.first_seen_at.isoformat() if alert.first_seen_at else None,
+            "last_seen_at": alert.last_seen_at.isoformat() if alert.last_seen_at else None,
+        }
         if alert.case_id is not None and alert.case_id != target.id:
             data["previous_case_id"] = str(alert.case_id)
         alert.case_id = target.id

@@ -65,6 +65,18 @@ class TestCreate:
         assert [t["action"] for t in detail["timeline"]] == ["case_created", "alert_linked", "alert_linked"]
         assert detail["approvals"] == [] and detail["data_source"] == "database"
 
+    async def test_a_linked_alert_says_when_its_events_happened(self, client, role_headers):
+        """Spec §27.1: the entry is written at import, and carries the event time it is about."""
+        h = role_headers["analyst"]
+        seen = {"first_seen_at": "2019-07-19T14:47:40Z", "last_seen_at": "2019-07-19T14:50:02Z"}
+        a = await _alert(client, h, title="Shadow Copy Deletion", **seen)
+        case = await _case(client, h, alert_ids=[a["id"]])
+        detail = (await client.get(f"{URL}/{case['id']}", headers=h)).json()
+        linked = next(t for t in detail["timeline"] if t["action"] == "alert_linked")
+        assert linked["data"]["first_seen_at"].startswith("2019-07-19T14:47:40")
+        assert linked["data"]["last_seen_at"].startswith("2019-07-19T14:50:02")
+        assert not linked["timestamp"].startswith("2019")  # when it was linked: now
+
     async def test_unknown_alert_is_404_and_nothing_persists(self, client, admin_headers):
         resp = await client.post(
             URL, json={"title": "x", "alert_ids": [str(uuid.uuid4())]}, headers=admin_headers

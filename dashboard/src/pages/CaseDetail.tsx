@@ -115,6 +115,9 @@ export function CaseDetailPage() {
                     <li key={e.id} data-testid="timeline-entry" className="text-sm">
                       <span className="text-slate-400">{formatTime(e.timestamp)}</span>{" "}
                       <strong className="text-slate-100">{e.action}</strong> by {e.actor}
+                      {typeof e.data?.first_seen_at === "string" && (
+                        <span data-testid="timeline-event-time" className="text-slate-400"> · event time {formatTime(e.data.first_seen_at)}</span>
+                      )}
                       {e.details && <p className="text-slate-300">{e.details}</p>}
                     </li>
                   ))}
