@@ -85,6 +85,11 @@ test.describe.serial("containment through approvals", () => {
     const ran = timeline.getByTestId("timeline-entry").filter({ hasText: "connector_action" });
     await expect(ran).toContainText("isolate_host");
     await expect(ran).toContainText("(SIMULATED)");
+    // The alert's entry says when procdump ran (event time), not only when correlation linked it.
+    const alert = await (await request.get(`${base()}/api/v1/alerts/${alertId}`, { headers: await bearer(request) })).json();
+    const day = new Date(alert.first_seen_at as string).toLocaleDateString("en-US", { year: "2-digit", month: "numeric", day: "numeric" });
+    const linked = timeline.getByTestId("timeline-entry").filter({ hasText: `Alert linked: ${RULE}` });
+    await expect(linked.getByTestId("timeline-event-time")).toContainText(`event time ${day}`);
     const brief = page.getByTestId("case-brief");
     await expect(brief.getByTestId("case-brief-text")).toContainText(`on ${HOST}`);
     await expect(brief.getByTestId("case-brief-techniques")).toContainText("T1003.001");
