@@ -254,7 +254,8 @@ async def deep_cursor(client: httpx.AsyncClient, total: int) -> str:
         items = (await client.get(URL, params={"skip": skip, "limit": 1})).json()["items"]
         skip = int(skip * 0.95)
     row = items[0]
-    alert = argparse.Namespace(id=row["id"], created_at=datetime.fromisoformat(row["created_at"]))
+    times = {name: datetime.fromisoformat(row[name]) for name in ("created_at", "last_seen_at")}
+    alert = argparse.Namespace(id=row["id"], **times)
     return encode_cursor(AlertFilters(), alert)  # type: ignore[arg-type]
 
 

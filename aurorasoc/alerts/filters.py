@@ -36,8 +36,11 @@ class AlertFilters:
     user: str | None = None
     ip: str | None = None  # source or destination address
 
-    def clauses(self, dialect: str = "sqlite", *, many_matches: bool = False) -> list[ColumnElement[bool]]:
-        """SQL conditions; ``many_matches`` (SQLite): the text search filters a walk of the sort order."""
+    def clauses(
+        self, dialect: str = "sqlite", *, many_matches: bool = False, words_only: bool = False
+    ) -> list[ColumnElement[bool]]:
+        """SQL conditions; ``many_matches`` (SQLite): the text search filters a walk of the sort order;
+        ``words_only`` (PostgreSQL): the text search without its substring arm."""
         clauses: list[ColumnElement[bool]] = []
         if self.severity:
             clauses.append(AlertModel.severity.in_([s.value for s in self.severity]))
@@ -48,7 +51,7 @@ class AlertFilters:
         if self.case_id:
             clauses.append(AlertModel.case_id == self.case_id)
         if self.q:
-            clauses.append(text_search(self.q, dialect, many=many_matches))
+            clauses.append(text_search(self.q, dialect, many=many_matches, words_only=words_only))
         if self.host:
             clauses.append(func.lower(AlertModel.host) == self.host.lower())
         if self.user:

@@ -81,13 +81,15 @@ def fts_count(q: str, cap: int) -> Select[tuple[int]] | None:
     return select(func.count()).select_from(matches)
 
 
-def text_search(q: str, dialect: str, *, many: bool = False) -> ColumnElement[bool]:
+def text_search(q: str, dialect: str, *, many: bool = False, words_only: bool = False) -> ColumnElement[bool]:
+    """``words_only`` (PostgreSQL): the word match without the substring one, whose row estimate
+    is a guess from sampled documents (see ``paging.expect_few``)."""
     if dialect == "postgresql":
         document = literal_column(f"({PG_DOCUMENT})", String)
         words_match = AlertModel.search_vector.op("@@")(
             func.plainto_tsquery(literal_column("'simple'::regconfig"), q)
         )
-        if len(q) < _TRIGRAM:
+        if len(q) < _TRIGRAM or words_only:
             return words_match
         # The substring test first: each candidate the bitmaps return is checked again, and most
         # pass it; the rest are checked against the stored words (``search_vector``).

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, event, text
+from sqlalchemy import delete, event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts import paging
@@ -314,3 +314,34 @@ async def test_postgresql_counts_few_text_matches_in_the_pass_that_sorts_them(
     assert not any("count(*) AS count_1" in s for s in statements[:4]), statements  # no count pass
     later = await service.list(filters, limit=7, cursor=first.next_cursor)  # a cursor page: as before
     assert later.total == 30 and not {a.id for a in later.items} & {a.id for a in first.items}
+
+
+async def test_postgresql_checks_an_unsure_text_estimate_against_the_words_alone(
+    pg_session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The substring arm of a text search is estimated from sampled documents (``q=WS-0042``:
+    11,858 expected, 613 found at 1M alerts), so the queue walked its time order for a few matches
+    (500 ms). Between ``FEW_MATCHES`` and ``UNSURE_PAST`` the word match's own estimate decides, and
+    the few matches are found through the indexes, then sorted (a ``MATERIALIZED`` CTE)."""
+    await _seed(pg_session, 60)
+    for i in range(8):
+        pg_session.add(_alert(100 + i, title=f"sekurlsa run {i}", host="WS-0042"))
+    await pg_session.flush()
+    await pg_session.execute(text("ANALYZE alerts"))
+    filters = AlertFilters(q="sekurlsa")
+    either = await paging._plan_rows(pg_session, select(AlertModel.id).where(*filters.clauses("postgresql")))
+    words = filters.clauses("postgresql", words_only=True)
+    alone = await paging._plan_rows(pg_session, select(AlertModel.id).where(*words))
+    assert alone < either, (alone, either)  # the substring arm adds to the estimate
+    monkeypatch.setattr(paging, "FEW_MATCHES", alone)
+    monkeypatch.setattr("aurorasoc.alerts.service.FEW_MATCHES", alone)
+    with _statements(pg_session) as statements:
+        listing = await AlertService(pg_session).list(filters, limit=5)
+    assert (listing.total, listing.total_is_estimate, len(listing.items)) == (8, False, 5)
+    assert sum(s.startswith("EXPLAIN") for s in statements) == 2, statements
+    assert any("AS MATERIALIZED" in s and "OVER ()" in s for s in statements), statements
+    monkeypatch.setattr(paging, "UNSURE_PAST", alone)  # past it, the estimate is taken as it is
+    with _statements(pg_session) as statements:
+        again = await AlertService(pg_session).list(filters, limit=5)
+    assert [a.id for a in again.items] == [a.id for a in listing.items] and again.total == 8
+    assert not any("AS MATERIALIZED" in s for s in statements), statements
