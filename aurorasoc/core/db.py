@@ -55,6 +55,8 @@ _write_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyD
 _engine: AsyncEngine | None = None
 _session_factory: async_sessionmaker[AsyncSession] | None = None
 _probe_cache: tuple[float, bool] | None = None
+_Loop = asyncio.AbstractEventLoop
+_probes: weakref.WeakKeyDictionary[_Loop, asyncio.Task[bool]] = weakref.WeakKeyDictionary()  # in flight
 PROBE_TTL_SECONDS = 5.0
 PROBE_TIMEOUT_SECONDS = 2.0
 
@@ -173,11 +175,24 @@ def is_sqlite_busy(exc: BaseException) -> bool:
 
 
 async def probe_database(*, force: bool = False) -> bool:
-    """``SELECT 1`` with a short timeout; the answer is cached for a few seconds."""
-    global _probe_cache
+    """``SELECT 1`` with a short timeout; the answer is cached for a few seconds.
+
+    Concurrent callers share one probe (per event loop). A burst of 60 requests after the cache
+    expired ran 60 probes at once, more than the pool holds; those waiting for a connection past
+    the timeout reported the database down, and the requests were answered 503 by a healthy server.
+    """
     now = time.monotonic()
     if not force and _probe_cache is not None and now - _probe_cache[0] < PROBE_TTL_SECONDS:
         return _probe_cache[1]
+    loop = asyncio.get_running_loop()
+    probe = _probes.get(loop)
+    if probe is None or probe.done():
+        probe = _probes[loop] = loop.create_task(_probe())
+    return await asyncio.shield(probe)
+
+
+async def _probe() -> bool:
+    global _probe_cache
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
             async with get_engine().connect() as conn:
