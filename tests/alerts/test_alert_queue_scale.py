@@ -17,6 +17,7 @@ from aurorasoc.alerts.paging import Explain, page_query
 from aurorasoc.alerts.search import fts_count
 from aurorasoc.alerts.service import AlertService
 from aurorasoc.core.models import AlertModel
+from aurorasoc.core.vocabulary import AlertStatus, Severity
 
 BASE = datetime(2026, 11, 1, tzinfo=UTC)
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -189,6 +190,15 @@ async def test_postgresql_checks_text_candidates_against_the_stored_words(pg_ses
     assert "search_vector @@" in plan and "to_tsvector" not in plan, plan
     stored = await pg_session.scalar(text("SELECT search_vector::text FROM alerts WHERE host = 'WS-9'"))
     assert "'sekurlsa'" in stored and "'ws'" in stored, stored
+
+
+async def test_a_severity_and_status_filter_reads_in_event_time_order(db_session: AsyncSession) -> None:
+    """SQLite: the queue's default order (event time) under its commonest filter comes from one index;
+    without it every match was sorted (50 ms p95 at 20k alerts, growing with the store)."""
+    await _seed(db_session, 20)
+    filters = AlertFilters(severity=[Severity.HIGH], status=[AlertStatus.NEW])
+    plan = await _plan(db_session, filters)
+    assert "ix_alerts_severity_status_last_seen" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
 
 
 async def test_a_deep_cursor_page_is_an_index_range(any_db_session: AsyncSession) -> None:
