@@ -106,22 +106,21 @@ def counted_page(filters: AlertFilters, *, skip: int, limit: int) -> Select[tupl
     return select(found, func.count().over()).order_by(*order).offset(skip).limit(limit + 1)
 
 
-async def expect_few(
-    session: AsyncSession, clauses: list[ColumnElement[bool]], words: list[ColumnElement[bool]]
-) -> bool:
+async def expect_few(session: AsyncSession, filters: AlertFilters) -> bool:
     """PostgreSQL: the planner expects at most ``FEW_MATCHES`` rows (one ``EXPLAIN``, two when unsure).
 
     A text search is a word match OR a substring match. The word match is estimated from word
     statistics; the substring match from whole sampled documents, so one sampled alert naming a
     host makes that host 1 % of the table: ``q=WS-0042`` was expected 11,858 times for 613 matches
     at 1M alerts, and walking the time order for them read 99,000 alerts (500 ms). Up to
-    ``UNSURE_PAST`` the word match alone (``words``: the clauses with ``words_only``) decides.
+    ``UNSURE_PAST`` the word match alone (the clauses with ``words_only``) decides.
     """
-    expected = await _plan_rows(session, select(AlertModel.id).where(*clauses))
+    expected = await _plan_rows(session, select(AlertModel.id).where(*filters.clauses("postgresql")))
     if expected <= FEW_MATCHES:
         return True
     if expected > UNSURE_PAST:
         return False
+    words = filters.clauses("postgresql", words_only=True)
     return await _plan_rows(session, select(AlertModel.id).where(*words)) <= FEW_MATCHES
 
 

@@ -262,8 +262,7 @@ class AlertService:
         dialect = self.session.get_bind().dialect.name
         text_search = bool(filters.q)
         postgres_text = text_search and dialect == "postgresql" and not cursor
-        words = filters.clauses(dialect, words_only=True) if postgres_text else []
-        if postgres_text and await expect_few(self.session, filters.clauses(dialect), words):
+        if postgres_text and await expect_few(self.session, filters):
             found = (await self.session.execute(counted_page(filters, skip=skip, limit=limit))).all()
             return [alert for alert, _ in found], ((found[0][1], False) if found else None)
         counted = None
