@@ -5,8 +5,9 @@ Linux auth lines with varied command lines), loads them through the product's wr
 (``DetectionPipeline.process`` in batches, as the detection consumer does) into a fresh SQLite file
 or a scratch PostgreSQL database, then times ``SiemSearchService.search`` — what ``GET /siem/logs``
 runs: the capped count plus the first page of 50 — for field equality, a rare word, a phrase, a
-wildcard suffix and an AND of two fields. Prints p95 beside the target (< 100 ms) with wall time and
-CPU seconds of this process (on PostgreSQL the server's CPU is not included).
+wildcard suffix and an AND of two fields, and the first page of the Endpoints and UEBA inventories
+(``GET /entities/hosts``, ``/entities/users``) over the same store. Prints p95 beside the target
+(< 100 ms) with wall time and CPU seconds of this process and, on PostgreSQL, of its server backend.
 
 Usage: .venv/bin/python bench/siem_search.py [--events 100000] [--db sqlite|postgresql|both]
        [--pg-url postgresql+asyncpg://postgres@127.0.0.1:5432/postgres] [--queries 40]
@@ -23,7 +24,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from aurorasoc.core.models import Base
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.siem.entities import EntityKind, entity_inventory
 from aurorasoc.siem.models import SiemLogModel
 from aurorasoc.siem.pipeline import DetectionPipeline
 from aurorasoc.siem.retention import merge_search_backlog
@@ -197,18 +199,46 @@ async def server_cpu(factory: async_sessionmaker[AsyncSession]) -> float:
         return backend_cpu(int(await session.scalar(text("SELECT pg_backend_pid()")) or 0))
 
 
+Query = Callable[[AsyncSession, random.Random], Awaitable[int]]
+
+
+def search(make: Callable[[random.Random], str]) -> Query:
+    """What ``GET /siem/logs`` runs for a query of this shape; its total."""
+
+    async def run(session: AsyncSession, rng: random.Random) -> int:
+        found = await SiemSearchService(session).search(LogFilters(q=make(rng), range="all"), limit=50)
+        return found.total
+
+    return run
+
+
+def inventory(kind: EntityKind) -> Query:
+    """What ``GET /entities/hosts`` (Endpoints) or ``/entities/users`` (UEBA) runs: its first page."""
+
+    async def run(session: AsyncSession, _rng: random.Random) -> int:
+        return (await entity_inventory(session, kind, limit=50))[1]
+
+    return run
+
+
+QUERIES: dict[str, Query] = {
+    **{shape: search(make) for shape, make in SHAPES.items()},
+    "Endpoints inventory": inventory("host"),
+    "UEBA inventory": inventory("user"),
+}
+
+
 async def time_shape(
-    factory: async_sessionmaker[AsyncSession], make: Callable[[random.Random], str], queries: int
+    factory: async_sessionmaker[AsyncSession], query: Query, queries: int
 ) -> tuple[list[float], float, float, int]:
-    """Wall ms per search, this process's and the server's CPU seconds, and the last total."""
+    """Wall ms per query, this process's and the server's CPU seconds, and the last total."""
     rng, times, total = random.Random(28), [], 0
     cpu, server = time.process_time(), await server_cpu(factory)
     for _ in range(queries):
         async with factory() as session:
             started = time.perf_counter()
-            found = await SiemSearchService(session).search(LogFilters(q=make(rng), range="all"), limit=50)
+            total = await query(session, rng)
             times.append((time.perf_counter() - started) * 1000)
-            total = found.total
     return times, time.process_time() - cpu, await server_cpu(factory) - server, total
 
 
@@ -219,12 +249,14 @@ async def run(args: argparse.Namespace, kind: str, console: Console) -> None:
             await conn.run_sync(Base.metadata.create_all)
         factory = async_sessionmaker(engine, expire_on_commit=False)
         count = await load(kind, factory, args.events, console)
-        table = Table(title=f"SIEM search, {kind}, {count:,} events (GET /siem/logs: count + first 50)")
+        table = Table(
+            title=f"SIEM search, {kind}, {count:,} events (search: count + first 50; inventories: first 50)"
+        )
         columns = ("shape", "p50 ms", "p95 ms", "target", "wall s", "CPU ms/query", "server CPU ms/query")
-        for column in (*columns, "matches (last)"):
+        for column in (*columns, "total (last)"):
             table.add_column(column)
-        for shape, make in SHAPES.items():
-            times, cpu, server, total = await time_shape(factory, make, args.queries)
+        for shape, query in QUERIES.items():
+            times, cpu, server, total = await time_shape(factory, query, args.queries)
             p95 = statistics.quantiles(times, n=20)[18]
             table.add_row(
                 shape,

@@ -33,6 +33,8 @@ sys.path[:0] = [str(folder) for folder in sorted((ROOT / "tests").iterdir()) if 
 TEST_DATA = ROOT / "tests" / "data"
 # The one place tests find the public data (never copied into the repo).
 SHARED_DATA = Path(os.environ.get("AURORA_SHARED_DATA") or ROOT.parent / "shared" / "data").resolve()
+WEB_RULES = SHARED_DATA / "sigma" / "rules" / "web" / "webserver_generic"  # SigmaHQ's webserver rules
+PATH_TRAVERSAL_RULE = WEB_RULES / "web_path_traversal_exploitation_attempt.yml"
 
 TEST_JWT_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 SERVICE_URLS = {

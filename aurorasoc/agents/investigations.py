@@ -136,15 +136,13 @@ class InvestigationService:
         await self.session.commit()
         timeout = get_settings().agents.task_timeout_seconds
         try:
-            run = await asyncio.wait_for(
-                run_investigation(
+            async with asyncio.timeout(timeout):  # keeps a shutdown's cancel (3.11 wait_for may not)
+                run = await run_investigation(
                     self.session,
                     investigation,
                     permissions=permissions,
                     backend_for=backend_for or (lambda _a: None),
-                ),
-                timeout,
-            )
+                )
         except Exception as exc:
             log.warning("investigation %s failed", investigation.id, exc_info=True)
             if isinstance(exc, LLMUnavailable):

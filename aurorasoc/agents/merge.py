@@ -32,8 +32,19 @@ def _finding(s: Statement, confidence: float, agent: str = "") -> dict[str, Any]
     }
 
 
-def _summary(label: str, confidence: float, stmts: list[Statement], sigs: list[Signal]) -> str:
-    """Sections as paragraphs, one statement per line: an analyst scans it, never a wall of text."""
+UNCHECKED_SCOPE = (
+    "nothing beyond the alert's own events; this run did not look at the host's other alerts "
+    "or where else its indicators occur"
+)
+
+
+def _summary(
+    label: str, confidence: float, stmts: list[Statement], sigs: list[Signal], scope_checked: bool
+) -> str:
+    """Sections as paragraphs, one statement per line: an analyst scans it, never a wall of text.
+
+    An empty basis says whether the scope was looked at: "no corroborating evidence found" after a
+    run that never asked read as if a host with 75 other alerts had none."""
     parts = [f"Verdict {label} (confidence {confidence:.2f})."]
     for section, title in (
         ("what_happened", "What happened"),
@@ -45,7 +56,8 @@ def _summary(label: str, confidence: float, stmts: list[Statement], sigs: list[S
         texts = [s["text"] for s in stmts if s["section"] == section]
         if texts:
             parts.append(f"{title}:\n" + "\n".join(f"- {text}" for text in texts))
-    basis = "; ".join(s["label"] for s in sigs) or "no corroborating evidence found"
+    nothing = "no corroborating evidence found" if scope_checked else UNCHECKED_SCOPE
+    basis = "; ".join(s["label"] for s in sigs) or nothing
     parts.append(f"Basis: {basis}.")
     return "\n\n".join(parts)[:SUMMARY_CHARS]
 
@@ -109,7 +121,7 @@ def _result(
         {k.removeprefix("attack:") for k in (s["key"] for s in stmts) if k.startswith("attack:")}
     )
     return {
-        "summary": _summary(label, confidence, stmts, sigs),
+        "summary": _summary(label, confidence, stmts, sigs, scope_checked),
         "severity": severity_for(label, confidence),
         "confidence": confidence,
         "mitre_techniques": techniques,

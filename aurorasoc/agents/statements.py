@@ -75,8 +75,13 @@ def describe(ev: dict[str, Any]) -> str:
     elif eid == "104":
         what = f"{who} cleared an event log"
     else:
-        what = f"event {eid}: {_clip(ev.get('message') or f or p)}"
-    return f"{_when(ev['time'])} on host {ev.get('host')}: {what}"
+        said = _clip(ev.get("message") or f or p)
+        what = f"event {eid}: {said}" if ev.get("event_id") else said
+    # A web or network log names a client, not a host: say where from, never "host None".
+    where = f" on host {ev['host']}" if ev.get("host") else ""
+    client = f.get("c-ip")
+    where += f" from {client}" if client else ""
+    return f"{_when(ev['time'])}{where}: {what}"
 
 
 def _related(ev: Evidence) -> list[dict[str, Any]]:
@@ -121,9 +126,8 @@ def attack(ev: Evidence) -> Iterator[Statement]:
     rule = (ev.alert or {}).get("title", "the alert")
     for tid, tech in sorted(ev.techniques.items()):
         tactics = ", ".join(tech.get("tactics", [])) or "no tactic listed"
-        text = (
-            f"{rule} on {ev.host or 'the host'} maps to ATT&CK {tid} {tech.get('name')} (tactic: {tactics})"
-        )
+        where = f" on {ev.host}" if ev.host else ""
+        text = f"{rule}{where} maps to ATT&CK {tid} {tech.get('name')} (tactic: {tactics})"
         yield _stmt(
             f"attack:{tid}", "attack", ev.first_time, text, ev.anchor_refs, ev.sources[f"technique:{tid}"]
         )
@@ -168,13 +172,29 @@ def rarity(ev: Evidence) -> Iterator[Statement]:
         yield _stmt(f"prevalence:{r['value'].lower()}", "scope", r.get("first_seen"), text, refs, src)
 
 
+HOST_ALERT_STATEMENTS = 8  # one per rule, earliest first; the rest are counted
+
+
+def _host_alerts(r: dict[str, Any], src: str) -> Iterator[Statement]:
+    """Other detections on the host: the first of each rule, then how many there are in all."""
+    alerts, host = r.get("alerts", []), r.get("host")
+    firsts = list({a["title"]: a for a in reversed(alerts)}.values())[::-1]
+    for a in firsts[:HOST_ALERT_STATEMENTS]:
+        tactics = ", ".join(a.get("tactics", [])) or "no tactic"
+        text = f"Also on {host} at {_when(a['first_event_at'])}: alert '{a['title']}' ({tactics})"
+        yield _stmt(f"host_alert:{a['id']}", "scope", a["first_event_at"], text, a["event_refs"], src)
+    total = r.get("total", len(alerts))
+    if total > min(len(firsts), HOST_ALERT_STATEMENTS):
+        refs = [ref for a in alerts for ref in a["event_refs"]][:10]
+        rules = f"at least {len(firsts)}" if total > len(alerts) else str(len(firsts))
+        text = f"{total} other alert(s) on {host} within the window, from {rules} rule(s)"
+        first = alerts[0]["first_event_at"] if alerts else None
+        yield _stmt(f"host_alerts:{host}", "scope", first, text, refs, src)
+
+
 def scope(ev: Evidence) -> Iterator[Statement]:
     for src, r in ev.of("host_alerts"):
-        for a in r.get("alerts", []):
-            tactics = ", ".join(a.get("tactics", [])) or "no tactic"
-            when = _when(a["first_event_at"])
-            text = f"Also on {r.get('host')} at {when}: alert '{a['title']}' ({tactics})"
-            yield _stmt(f"host_alert:{a['id']}", "scope", a["first_event_at"], text, a["event_refs"], src)
+        yield from _host_alerts(r, src)
     for src, r in ev.of("where_else"):
         if r.get("common"):
             continue

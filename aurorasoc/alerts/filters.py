@@ -58,10 +58,10 @@ class AlertFilters:
             clauses.append(func.lower(AlertModel.user_name) == self.user.lower())
         if self.ip:
             clauses.append(or_(AlertModel.src_ip == self.ip, AlertModel.dst_ip == self.ip))
-        if self.since:
-            clauses.append(AlertModel.created_at >= self.since)
+        if self.since:  # event time (spec §27.1): alerts whose activity reaches into the range
+            clauses.append(AlertModel.last_seen_at >= self.since)
         if self.until:
-            clauses.append(AlertModel.created_at <= self.until)
+            clauses.append(AlertModel.first_seen_at <= self.until)
         if self.asset:
             clauses.append(asset_filter(self.asset, dialect))
         return clauses
@@ -93,8 +93,8 @@ class AlertFilters:
             not self.source or row["source"] == self.source,
             not self.case_id or row.get("case_id") == str(self.case_id),
             not self.q or self.q.lower() in f"{row['title']} {row.get('description') or ''}".lower(),
-            not self.since or datetime.fromisoformat(row["created_at"]) >= self.since,
-            not self.until or datetime.fromisoformat(row["created_at"]) <= self.until,
+            not self.since or datetime.fromisoformat(row["last_seen_at"]) >= self.since,
+            not self.until or datetime.fromisoformat(row["first_seen_at"]) <= self.until,
             not self.asset or self.asset in row.get("affected_assets", []),
             not self.host or (row.get("host") or "").lower() == self.host.lower(),
             not self.user or (row.get("user_name") or "").lower() == self.user.lower(),

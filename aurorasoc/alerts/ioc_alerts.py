@@ -18,13 +18,13 @@ from aurorasoc.intel.models import AlertIOCModel
 async def alerts_with_ioc(
     session: AsyncSession, ioc_id: uuid.UUID, limit: int = 100
 ) -> tuple[list[AlertModel], int]:
-    """The newest ``limit`` alerts that carry this IOC, and how many there are in all."""
+    """The ``limit`` alerts carrying this IOC whose events are latest, and how many there are in all."""
     linked = select(AlertIOCModel.alert_id).where(AlertIOCModel.ioc_id == ioc_id)
     total = await session.scalar(select(func.count()).select_from(linked.subquery()))
     alerts = await session.scalars(
         select(AlertModel)
         .where(AlertModel.id.in_(linked))
-        .order_by(AlertModel.created_at.desc())
+        .order_by(AlertModel.last_seen_at.desc(), AlertModel.id.desc())
         .limit(limit)
     )
     return list(alerts), total or 0

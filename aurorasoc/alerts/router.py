@@ -46,8 +46,10 @@ def alert_filters(
     q: str | None = Query(
         None, max_length=200, description="Words (or prefixes) in title, description or entities"
     ),
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: datetime | None = Query(None, description="Event time: alerts whose last event is at or after it"),
+    until: datetime | None = Query(
+        None, description="Event time: alerts whose first event is at or before it"
+    ),
     sort: AlertSort = Query("-last_seen_at", description="Sort key; default: latest event time first"),
     asset: str | None = Query(
         None,

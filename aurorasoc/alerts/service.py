@@ -209,22 +209,23 @@ class AlertService:
                     "alert_created", alert_id=str(alert.id), severity=alert.severity, source=alert.source
                 )
             else:
-                await self._merge_log_ids(alert, row["metadata"].get("log_ids"))
+                self._merge_log_ids(alert, row["metadata"].get("log_ids"))
             results.append((alert, created))
+        await self.session.flush()  # the repeats' merged log ids, as one executemany
         for (severity, source), count in created_by_label.items():
             ALERTS_CREATED.labels(severity, source).inc(count)
         if deduplicated := len(results) - created_by_label.total():
             ALERTS_DEDUPLICATED.inc(deduplicated)
         return results
 
-    async def _merge_log_ids(self, alert: AlertModel, new_ids: Any) -> None:
+    @staticmethod
+    def _merge_log_ids(alert: AlertModel, new_ids: Any) -> None:
         if not isinstance(new_ids, builtins.list) or not new_ids:
             return
         metadata = dict(alert.metadata_ or {})
         merged = builtins.list(dict.fromkeys([*metadata.get("log_ids", []), *map(str, new_ids)]))
         metadata["log_ids"] = merged[-MAX_LOG_IDS:]
         alert.metadata_ = metadata
-        await self.session.flush()
 
     async def get(self, alert_id: uuid.UUID) -> AlertModel:
         alert = await self.session.get(AlertModel, alert_id)

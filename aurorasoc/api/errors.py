@@ -11,6 +11,7 @@ from aurorasoc.core.db import (
     DATABASE_ERRORS,
     DatabaseBusy,
     DatabaseUnavailable,
+    describe_error,
     is_sqlite_busy,
     probe_database,
 )
@@ -59,6 +60,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if is_sqlite_busy(exc):
             return database_busy_response()
         if not await probe_database(force=True):
+            log.warning("database error, and the database does not answer: %s", describe_error(exc))
             return database_unavailable_response()
         log.error("unhandled error", exc_info=exc)
         return JSONResponse(status_code=500, content={"detail": "Internal server error"})

@@ -89,16 +89,16 @@ async def _database_stats(session: AsyncSession) -> DashboardStats:
     )
     hours = _hour_starts(utcnow())
     bounds = [*hours, hours[-1] + timedelta(hours=1)]
-    created = AlertModel.created_at
+    seen = AlertModel.last_seen_at  # event time (spec §27.1): an import of old logs is not "today"
     windows = enumerate(itertools.pairwise(bounds))
-    bucket = case(*[(and_(created >= lo, created < hi), i) for i, (lo, hi) in windows])
+    bucket = case(*[(and_(seen >= lo, seen < hi), i) for i, (lo, hi) in windows])
     trend_rows = await session.execute(
         select(bucket.label("bucket"), AlertModel.severity, func.count())
-        .where(AlertModel.created_at >= bounds[0])
+        .where(seen >= bounds[0])
         .group_by(bucket, AlertModel.severity)
     )
     recent = await session.scalars(
-        select(AlertModel).order_by(AlertModel.created_at.desc()).limit(RECENT_ALERTS)
+        select(AlertModel).order_by(seen.desc(), AlertModel.id.desc()).limit(RECENT_ALERTS)
     )
     counts = _severity_counts([(s, n) for s, n in by_severity.all()])
     return DashboardStats(
@@ -119,7 +119,7 @@ def _showcase_stats() -> DashboardStats:
     alerts = load_showcase("alerts")
     open_rows = [a for a in alerts if a["status"] not in CLOSED_STATUSES]
     counts = _severity_counts(list(Counter(a["severity"] for a in open_rows).items()))
-    recent = sorted(alerts, key=lambda a: str(a["created_at"]), reverse=True)[:RECENT_ALERTS]
+    recent = sorted(alerts, key=lambda a: str(a["last_seen_at"]), reverse=True)[:RECENT_ALERTS]
     return DashboardStats(
         open_alerts=counts,
         open_alerts_total=sum(counts.values()),
@@ -134,8 +134,8 @@ def _showcase_stats() -> DashboardStats:
 @router.get(
     "/stats",
     response_model=DashboardStats,
-    summary="Open alerts by severity, open cases, 24 h trend, recent alerts, top network attacks. "
-    "Permission: dashboard:read",
+    summary="Open alerts by severity, open cases, 24 h trend and recent alerts (event time), "
+    "top network attacks. Permission: dashboard:read",
     dependencies=[Depends(require_permission("dashboard:read"))],
 )
 async def stats(session: DbSession, source: DataSourceDep, response: Response) -> DashboardStats:

@@ -25,10 +25,13 @@ database; :class:`CaseCorrelator` only looks candidates up and writes through :c
   would place are claimed (:meth:`CaseCorrelator._claim`), a conditional ``UPDATE … WHERE case_id
   IS NULL`` that sees a link committed by an analyst (promotion, manual link) and, on PostgreSQL,
   locks the rows until the pipeline commits, so no link can interleave.
+* An opened case is named after its most severe detection and where it happened (:func:`case_title`);
+  while nobody has renamed it, a more severe alert joining renames it (a ``case_retitled`` entry).
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +49,7 @@ from aurorasoc.cases.peers import Lookup, Peer, find_peers
 from aurorasoc.cases.service import TITLE_MAX, CaseService
 from aurorasoc.core import runtime
 from aurorasoc.core.config import get_settings
+from aurorasoc.core.ecs import is_service_account
 from aurorasoc.core.metrics import CASES_CREATED
 from aurorasoc.core.types import Unindexed
 from aurorasoc.core.vocabulary import CaseSource, CaseStatus, Severity
@@ -53,15 +57,13 @@ from aurorasoc.intel import attack
 from aurorasoc.intel.observables import common_values
 
 ACTOR = "correlator"
+# Case metadata: the title (and description digest) correlation gave it; renamed by nobody while equal.
+AUTO_TITLE, AUTO_DESCRIPTION = "auto_title", "auto_description_sha256"
 ENTITY_PREFIXES = ("host:", "user:", "device:")
 _FINISHED = frozenset(s.value for s in FINISHED)
 ReasonKind = Literal["shared_ioc", "tactic_chain", "shared_entity"]
 _STRENGTH: dict[str, int] = {"shared_ioc": 0, "tactic_chain": 1, "shared_entity": 2}
 MIN_CHAIN_TACTICS = 2
-# Accounts every Windows host has: sharing one says nothing about an intrusion.
-SERVICE_ACCOUNTS = frozenset(
-    {"system", "local service", "network service", "localservice", "networkservice", "anonymous logon", "-"}
-)
 T = TypeVar("T")
 
 
@@ -127,16 +129,11 @@ class CorrelationResult:
     skipped: str | None = None
 
 
-def _is_service_account(user: str) -> bool:
-    name = user.rsplit("\\", 1)[-1].strip().lower()
-    return name in SERVICE_ACCOUNTS or name.endswith("$")
-
-
 def _entities(assets: Iterable[str]) -> frozenset[str]:
     out = set()
     for asset in assets:
         kind, _, value = asset.partition(":")
-        if asset.startswith(ENTITY_PREFIXES) and not (kind == "user" and _is_service_account(value)):
+        if asset.startswith(ENTITY_PREFIXES) and not (kind == "user" and is_service_account(value)):
             out.add(asset)
     return frozenset(out)
 
@@ -213,8 +210,8 @@ class CaseCorrelator:
         free = await self._claim([a for a in alerts if a.case_id is None])
         todo = [a for a in alerts if a.id in free]
         facts = [Facts.of_alert(a) for a in todo]
-        peers = await self._peers([_lookup(a, f) for a, f in zip(todo, facts, strict=True)])
-        common = await self._common(facts, peers)
+        peers = await self._peers([lookup_of(a, f) for a, f in zip(todo, facts, strict=True)])
+        common = await common_shared(self.session, facts, peers)
         await self._open_cases(
             list({p.case_id: None for mine in peers for p in mine if p.case_id})
         )  # one read
@@ -254,14 +251,6 @@ class CaseCorrelator:
     async def _peers(self, lookups: list[Lookup]) -> list[list[Peer]]:
         """Open alerts sharing an entity or indicator whose event time comes within the window."""
         return await find_peers(self.session, lookups, timedelta(minutes=self.window_minutes))
-
-    async def _common(self, facts: Sequence[Facts], peers: Sequence[Sequence[Peer]]) -> frozenset[str]:
-        """The common ones among the indicators an alert shares with a peer: only those could
-        count, and asking scans the observables table, so it is asked once per batch and only then."""
-        shared: set[str] = set()
-        for new, mine in zip(facts, peers, strict=True):
-            shared |= new.iocs.intersection(i for p in mine for i in p.iocs or [])
-        return frozenset(await common_values(self.session, shared)) if shared else frozenset()
 
     def _too_low(self, alert: AlertModel) -> bool:
         """Below the auto-case floor an alert opens a case only together with a matching peer."""
@@ -328,19 +317,26 @@ class CaseCorrelator:
         return [c for c in rows if c is not None and c.status not in _FINISHED]
 
     async def _link(self, target: CaseModel, alert: AlertModel, reasons: list[Reason]) -> None:
+        raises = Severity(alert.severity).rank > Severity(target.severity).rank
         self.cases.attach_alert(target, alert, ACTOR)
+        if raises and target.title == (target.metadata_ or {}).get(AUTO_TITLE):
+            self._retitle(target, alert)
         self._explain(target, alert, reasons)
 
     async def _open_case(self, alert: AlertModel, peer: Peer | None, reasons: list[Reason]) -> CaseModel:
+        lead = alert
+        if peer is not None and (pulled := await self.session.get(AlertModel, peer.id)) is not None:
+            lead = max(alert, pulled, key=lambda a: Severity(a.severity).rank)  # ties: the new alert
         created = await self.cases.create(
-            title=f"Correlated: {alert.title}"[:TITLE_MAX],
+            title=(title := case_title(lead)),
             severity=alert.severity,
             actor="system",
-            description=alert.description,
+            description=lead.description,
             alert_ids=[peer.id, alert.id] if peer else [alert.id],
             source=CaseSource.CORRELATION,
             status=CaseStatus.OPEN,
             details="Auto-created from alert correlation",
+            metadata=_auto_naming(title, lead.description),
         )
         self._case_rows[created.id] = created
         if reasons:
@@ -348,10 +344,49 @@ class CaseCorrelator:
         CASES_CREATED.labels(CaseSource.CORRELATION.value).inc()
         return created
 
+    def _retitle(self, target: CaseModel, alert: AlertModel) -> None:
+        """A case nobody renamed keeps naming its most severe detection as more severe ones join;
+        its description follows too, unless someone has edited it."""
+        title = case_title(alert)
+        data = {"alert_id": str(alert.id), "before": target.title, "after": title}
+        self.cases._entry(
+            target, "case_retitled", ACTOR, f"Title follows a {alert.severity} alert: {title}", data
+        )
+        target.title = title
+        if _digest(target.description) == (target.metadata_ or {}).get(AUTO_DESCRIPTION):
+            target.description = alert.description
+        target.metadata_ = {**(target.metadata_ or {}), **_auto_naming(target.title, target.description)}
+
     def _explain(self, target: CaseModel, alert: AlertModel, reasons: list[Reason]) -> None:
         """The ``alert_correlated`` entry: the strongest reason in words, all of them in data."""
         data = {"reasons": [r.as_data() for r in reasons], "alert_id": str(alert.id)}
         self.cases._entry(target, "alert_correlated", ACTOR, reasons[0].describe(self.window_minutes), data)
+
+
+async def common_shared(
+    session: AsyncSession, facts: Sequence[Facts], peers: Sequence[Sequence[Peer]]
+) -> frozenset[str]:
+    """The common ones among the indicators an alert shares with a peer: only those could count,
+    and asking scans the observables table, so it is asked once per batch and only then."""
+    shared: set[str] = set()
+    for new, mine in zip(facts, peers, strict=True):
+        shared |= new.iocs.intersection(i for p in mine for i in p.iocs or [])
+    return frozenset(await common_values(session, shared)) if shared else frozenset()
+
+
+def case_title(alert: AlertModel) -> str:
+    """What an auto-opened case is called: its most severe detection, and where it happened (pure)."""
+    where = alert.host or alert.user_name
+    return (f"{where}: {alert.title}" if where else alert.title)[:TITLE_MAX].strip()  # as create stores it
+
+
+def _digest(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode()).hexdigest()
+
+
+def _auto_naming(title: str, description: str | None) -> dict[str, str]:
+    """What correlation named the case (the description by digest: it can be 20,000 characters)."""
+    return {AUTO_TITLE: title, AUTO_DESCRIPTION: _digest(description)}
 
 
 def _not_placed(alert: AlertModel) -> CorrelationResult:
@@ -360,7 +395,8 @@ def _not_placed(alert: AlertModel) -> CorrelationResult:
     return CorrelationResult(case_id=alert.case_id, skipped="already_in_case")
 
 
-def _lookup(alert: AlertModel, new: Facts) -> Lookup:
+def lookup_of(alert: AlertModel, new: Facts) -> Lookup:
+    """What ``alert`` is looked up by (pure): its hosts and users lower-cased, indicators, span."""
     return Lookup(
         alert_id=alert.id,
         hosts=frozenset(e[5:].lower() for e in new.entities if e.startswith("host:")),

@@ -49,6 +49,7 @@ def _event_summary(log: SiemLogModel) -> dict[str, Any]:
         "event_id": log.event_id,
         "host": log.host,
         "user_name": log.user_name,
+        "src_ip": log.src_ip,
         "process_executable": log.process_executable,
         "message": log.message,
     }

@@ -4,14 +4,17 @@ which gathers other capabilities' records, is composed in ``api.router_case_deta
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
+from aurorasoc.cases.activity import CaseActivity, case_activity, showcase_activity
 from aurorasoc.cases.schemas import (
     AssignBody,
     CaseCreateBody,
     CaseDetail,
+    CaseListItem,
     CaseOut,
     CaseUpdate,
     CloseBody,
@@ -46,8 +49,9 @@ def showcase_case(case_id: uuid.UUID) -> CaseDetail:
 
 @router.get(
     "",
-    response_model=Page[CaseOut],
-    summary="List cases, most recently updated first. Permission: cases:read",
+    response_model=Page[CaseListItem],
+    summary="List cases, most recently updated first, with their alert counts and event-time spans. "
+    "Permission: cases:read",
     dependencies=[Depends(ReadCases)],
 )
 async def list_cases(
@@ -60,7 +64,7 @@ async def list_cases(
     assigned_to: str | None = Query(None, max_length=64),
     q: str | None = Query(None, min_length=1, max_length=200, description="Text in title or description"),
     sort: str = Query("-updated_at", pattern=SORT_PATTERN, description="Field, '-' for descending"),
-) -> Page[CaseOut]:
+) -> Page[CaseListItem]:
     response.headers[SHOWCASE_HEADER] = source
     filters = CaseFilters(
         status=status_filter,
@@ -73,13 +77,21 @@ async def list_cases(
     if source == "showcase":
         rows = filters.apply(load_showcase("cases"))
         page_rows = rows[paging.skip : paging.skip + paging.limit]
-        items = [CaseOut.model_validate(row) for row in page_rows]
-        return Page[CaseOut](
+        spans = showcase_activity(load_showcase("alerts"))
+        items = [_listed(row, spans.get(row["id"])) for row in page_rows]
+        return Page[CaseListItem](
             items=items, total=len(rows), skip=paging.skip, limit=paging.limit, data_source=source
         )
     found, total = await CaseService(session).list(filters, skip=paging.skip, limit=paging.limit)
-    items = [CaseOut.model_validate(row) for row in found]
-    return Page[CaseOut](items=items, total=total, skip=paging.skip, limit=paging.limit, data_source=source)
+    activity = await case_activity(session, [row.id for row in found])
+    items = [_listed(row, activity.get(row.id)) for row in found]
+    return Page[CaseListItem](
+        items=items, total=total, skip=paging.skip, limit=paging.limit, data_source=source
+    )
+
+
+def _listed(row: Any, activity: CaseActivity | None) -> CaseListItem:
+    return CaseListItem.model_validate(row).model_copy(update=asdict(activity or CaseActivity()))
 
 
 @router.post(

@@ -63,6 +63,14 @@ class CaseOut(BaseModel):
         return self.model_dump(mode="json", include={"title", "severity", "status", "assigned_to", "source"})
 
 
+class CaseListItem(CaseOut):
+    """A case in the list, with what its alerts say (``cases.activity``)."""
+
+    alert_count: int = Field(0, description="Alerts linked to the case")
+    first_seen_at: datetime | None = Field(None, description="Event time of its alerts' earliest event")
+    last_seen_at: datetime | None = Field(None, description="Event time of its alerts' latest event")
+
+
 class CaseAlertRef(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -70,6 +78,7 @@ class CaseAlertRef(BaseModel):
     title: str
     severity: Severity
     status: AlertStatus
+    first_seen_at: datetime | None = Field(None, description="Event time of the alert's first event")
 
 
 class CaseDetail(CaseOut):
@@ -180,5 +189,8 @@ class CaseSummaryOut(BaseModel):
     tactic_chain: list[str] = []
     processes: list[SummaryProcess] = []
     indicators: list[str] = []
+    observables: list[str] = Field(
+        [], description="Notable observables of the alerts that are not indicators"
+    )
     computed_at: datetime
     model_error: str | None = None

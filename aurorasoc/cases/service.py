@@ -90,7 +90,8 @@ class CaseFilters:
             column: Any = case(rank, value=CaseModel.severity, else_=-1)
         else:
             column = getattr(CaseModel, self.sort)
-        return [column.desc() if self.descending else column.asc(), CaseModel.id]
+        # Ties (a batch of correlation opens many cases in one instant) fall to the latest change.
+        return [column.desc() if self.descending else column.asc(), CaseModel.updated_at.desc(), CaseModel.id]
 
     def matches(self, row: dict[str, Any]) -> bool:
         if self.status and row.get("status") not in _statuses(self.status):
@@ -138,7 +139,8 @@ class CaseService:
         return builtins.list((await self.session.scalars(stmt)).all())
 
     async def alerts(self, case_id: uuid.UUID) -> builtins.list[AlertModel]:
-        stmt = select(AlertModel).where(AlertModel.case_id == case_id).order_by(AlertModel.created_at)
+        stmt = select(AlertModel).where(AlertModel.case_id == case_id)
+        stmt = stmt.order_by(AlertModel.first_seen_at, AlertModel.created_at)  # in event time (§27.1)
         return builtins.list((await self.session.scalars(stmt)).all())
 
     async def list(
@@ -163,6 +165,7 @@ class CaseService:
         source: CaseSource | str = CaseSource.MANUAL,
         status: CaseStatus | str = CaseStatus.OPEN,
         details: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> CaseModel:
         """Create a case and link ``alert_ids`` (unknown id → NotFound before anything is added)."""
         clean_title = (title or "").strip()
@@ -181,7 +184,7 @@ class CaseService:
             iocs=[],
             affected_assets=[],
             recommendations=[],
-            metadata_={},
+            metadata_=dict(metadata or {}),
         )
         self.session.add(new_case)
         await self.session.flush()

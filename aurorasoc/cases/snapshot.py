@@ -124,7 +124,13 @@ async def build_snapshot(session: AsyncSession, case: CaseModel) -> dict[str, An
         "version": SNAPSHOT_VERSION,
         "case": _case_fields(case),
         "timeline": [
-            {"timestamp": iso(e.timestamp), "actor": e.actor, "action": e.action, "details": e.details}
+            {
+                "timestamp": iso(e.timestamp),
+                "event_time": (e.data or {}).get("first_seen_at"),  # a linked alert's first event (§27.1)
+                "actor": e.actor,
+                "action": e.action,
+                "details": e.details,
+            }
             for e in timeline
         ],
         "alerts": [

@@ -1,13 +1,13 @@
 """The case summary an analyst reads first (issue #19 §7), kept current as alerts join.
 
 It is built from the evidence of the case's alerts — hosts, users, techniques with their
-tactics, the span in *event* time, the key processes and command lines, the top indicators — and
-stored on the case (``metadata.summary``) with the signature of the alerts it describes (their ids
-and last updates). A read whose signature differs — correlation added an alert, an analyst linked,
-moved or detached one, a duplicate folded into one — recomputes it, so no linking path has to
-remember to invalidate it. An indicator here is never a common observable: observables marked
-benign (OS binary, private address, own host, allow-listed) and values seen on many hosts are left
-out, and the case's confirmed indicators come first. The text is a deterministic template; with a model
+tactics, the span in *event* time, the key processes and command lines, the indicators and, apart
+from them, notable observables — and stored on the case (``metadata.summary``) with the signature
+of the alerts it describes (their ids and last updates). A read whose signature differs —
+correlation added an alert, an analyst linked, moved or detached one, a duplicate folded into one —
+recomputes it, so no linking path has to remember to invalidate it. A notable observable is never a
+common one: observables marked benign (OS binary, private address, own host, allow-listed) and
+values seen on many hosts are left out. The text is a deterministic template; with a model
 configured, the model words the same facts (and the template stays when it does not answer).
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.models import AlertModel
@@ -96,8 +96,9 @@ def _processes(alerts: list[AlertModel]) -> list[dict[str, Any]]:
     ]
 
 
-async def _indicators(session: AsyncSession, alerts: list[AlertModel]) -> list[str]:
-    """Confirmed indicators first, then observables not marked benign and not common."""
+async def _indicators(session: AsyncSession, alerts: list[AlertModel]) -> tuple[list[str], list[str]]:
+    """The alerts' indicators, and apart from them the observables not marked benign and not
+    common: an observable is not an indicator until intel, an analyst or a rule says so (§27.3)."""
     confirmed = top_values((v for a in alerts for v in a.iocs or []), TOP)
     candidates = [
         str(o.get("value"))
@@ -107,7 +108,7 @@ async def _indicators(session: AsyncSession, alerts: list[AlertModel]) -> list[s
     ]
     common = await common_values(session, candidates)
     rest = [v for v in top_values(candidates, 50) if v not in common and v not in confirmed]
-    return (confirmed + rest)[:TOP]
+    return confirmed, rest[:TOP]
 
 
 def _technique_text(t: dict[str, Any]) -> str:
@@ -139,7 +140,9 @@ def _text(facts: dict[str, Any]) -> str:
         parts.append("Tactics in kill-chain order: " + " → ".join(facts["tactic_chain"]) + ".")
     parts.extend(_process_text(p) for p in facts["processes"][:3])
     if facts["indicators"]:
-        parts.append("Top indicators: " + ", ".join(facts["indicators"]) + ".")
+        parts.append("Indicators: " + ", ".join(facts["indicators"]) + ".")
+    if facts["observables"]:
+        parts.append("Notable observables (not indicators): " + ", ".join(facts["observables"]) + ".")
     return " ".join(parts)
 
 
@@ -161,8 +164,8 @@ async def compute(
         "techniques": _techniques(alerts),
         "tactic_chain": tactic_chain(alerts),
         "processes": _processes(alerts),
-        "indicators": await _indicators(session, alerts),
     }
+    facts["indicators"], facts["observables"] = await _indicators(session, alerts)
     return {**facts, "text": _text(facts), "backend": "offline"}
 
 
@@ -179,11 +182,16 @@ async def with_model_text(summary: dict[str, Any]) -> dict[str, Any]:
     return {**summary, "text": text[:MAX_MODEL_TEXT], "backend": "model"}
 
 
+# Part of the signature: a summary stored by an older version of the facts is recomputed on read
+# (v2: notable observables apart from the indicators).
+FACTS_VERSION = "v2"
+
+
 async def signature(session: AsyncSession, case_id: uuid.UUID) -> str:
     """Which alerts, in which state, the case holds now (one narrow indexed query)."""
     stmt = select(AlertModel.id, AlertModel.updated_at).where(AlertModel.case_id == case_id)
     rows = sorted(f"{i}:{u.isoformat() if u else ''}" for i, u in (await session.execute(stmt)).all())
-    return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+    return hashlib.sha256("\n".join([FACTS_VERSION, *rows]).encode()).hexdigest()
 
 
 class CaseSummaryService:
@@ -211,7 +219,13 @@ class CaseSummaryService:
             "signature": sig,
         }
         if runtime.write_allowed("pipeline"):  # a derived record, stored like pipeline output
-            case.metadata_ = {**(case.metadata_ or {}), KEY: stored}
+            # Keep updated_at: reading a case is not changing it (the list sorts by it; opening a
+            # case moved it to the top of "Updated").
+            metadata = {**(case.metadata_ or {}), KEY: stored}
+            keep = update(CaseModel).where(CaseModel.id == case.id)
+            await self.session.execute(
+                keep.values({CaseModel.metadata_: metadata, CaseModel.updated_at: CaseModel.updated_at})
+            )
             await self.session.commit()
         return dict(stored)
 

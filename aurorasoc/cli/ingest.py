@@ -44,6 +44,7 @@ def _summary(report: IngestReport) -> Table:
     rows = [
         ("files", str(report.files)),
         ("events", str(result.events)),
+        ("already stored", str(result.replayed)),  # skipped: a re-import adds nothing (spec §27.5)
         ("parse errors", str(report.error_count)),
         ("files failed", str(len(report.failed_files))),
         ("alerts created", str(result.alerts_created)),
@@ -56,6 +57,9 @@ def _summary(report: IngestReport) -> Table:
         (f"hits: {result.rule_titles[uid]}", str(n)) for uid, n in result.rule_hits.most_common(SHOWN_RULES)
     ]
     rows += [("error", line) for line in report.errors]
+    if report.uncorrelated:
+        detail = f"{report.uncorrelated} alert event(s) not filed in cases: {report.correlation_error}"
+        rows.append(("correlation failed", detail))
     for name, value in rows:
         table.add_row(name, value)
     return table
@@ -85,7 +89,9 @@ def _load_rules(rule_dirs: list[Path], bundled: bool, packs: bool) -> SigmaEngin
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Log files or directories (searched recursively)."),
     format: str = typer.Option(
-        "auto", "--format", help="auto, json, ndjson, syslog, cef, eve, zeek, evtx, auditd, weblog, line."
+        "auto",
+        "--format",
+        help="auto, json, ndjson, syslog, cef, eve, zeek, evtx, auditd, weblog, w3c (iis), line.",
     ),
     source: str | None = typer.Option(None, "--source", help="Log-source name (default: the file name)."),
     rules: list[Path] = typer.Option([], "--rules", help="Extra Sigma rule directory or file (repeatable)."),
@@ -122,3 +128,6 @@ def ingest(
     if report.failed_files:
         shown = ", ".join(report.failed_files[:5])
         fail(f"{len(report.failed_files)} file(s) could not be parsed at all or were refused: {shown}")
+    if report.uncorrelated:
+        failed = report.uncorrelated
+        fail(f"the events and alerts are stored, but {failed} alert event(s) could not be filed in cases")

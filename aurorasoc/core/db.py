@@ -7,6 +7,7 @@ API requests and background workers do not trip over each other; PostgreSQL goes
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -19,9 +20,12 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from tenacity import AsyncRetrying, stop_after_attempt, wait_fixed
 
 from aurorasoc.core.config import Settings, get_settings
 from aurorasoc.core.data_files import secure_sqlite_file
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -58,6 +62,8 @@ _probe_cache: tuple[float, bool] | None = None
 _Loop = asyncio.AbstractEventLoop
 _probes: weakref.WeakKeyDictionary[_Loop, asyncio.Task[bool]] = weakref.WeakKeyDictionary()  # in flight
 PROBE_TTL_SECONDS = 5.0
+PROBE_ATTEMPTS = 3
+PROBE_RETRY_SECONDS = 0.2
 PROBE_TIMEOUT_SECONDS = 2.0
 
 
@@ -192,16 +198,31 @@ async def probe_database(*, force: bool = False) -> bool:
 
 
 async def _probe() -> bool:
+    """A connection that fails at once is tried again within the timeout: one refused connect on
+    a loaded server (a CI lane answered 503 to a healthy database) is not an outage. The reason
+    is logged, never the URL."""
     global _probe_cache
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
-            async with get_engine().connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(PROBE_ATTEMPTS), wait=wait_fixed(PROBE_RETRY_SECONDS), reraise=True
+            ):
+                with attempt:
+                    async with get_engine().connect() as conn:
+                        await conn.execute(text("SELECT 1"))
         ok = True
-    except Exception:
+    except Exception as exc:
+        log.warning("database probe failed: %s", describe_error(exc))
         ok = False
     _probe_cache = (time.monotonic(), ok)
     return ok
+
+
+def describe_error(exc: BaseException) -> str:
+    """The driver's error class and first line, without SQL parameters (they may hold user data)."""
+    orig = getattr(exc, "orig", None) or exc
+    first_line = (str(orig).strip().splitlines() or [""])[0][:200]
+    return f"{type(orig).__name__}: {first_line}" if first_line else type(orig).__name__
 
 
 async def dispose_engine() -> None:

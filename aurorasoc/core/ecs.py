@@ -12,7 +12,20 @@ from collections.abc import Mapping
 from typing import Any
 
 _EMPTY = frozenset({"", "-", "N/A", "0x0"})
+# Accounts every Windows host has: sharing one says nothing about an intrusion, and their activity
+# is the system's, not a person's.
+SERVICE_ACCOUNTS = frozenset(
+    {"system", "local service", "network service", "localservice", "networkservice", "anonymous logon", "-"}
+)
 
+
+def is_service_account(user: str) -> bool:
+    """``NT AUTHORITY\\SYSTEM``, ``LOCAL SERVICE``, a machine account (``WS01$``): not a person."""
+    name = user.rsplit("\\", 1)[-1].strip().lower()
+    return name in SERVICE_ACCOUNTS or name.endswith("$")
+
+
+# Last in their lists: the W3C names web server logs use (c-ip the client, s-ip/s-port the server).
 ENTITY_KEYS: dict[str, tuple[str, ...]] = {
     "host.name": ("Computer", "host.name", "hostname", "host", "dvchost", "dhost"),
     "process.executable": (
@@ -25,10 +38,14 @@ ENTITY_KEYS: dict[str, tuple[str, ...]] = {
     "process.parent.command_line": ("ParentCommandLine", "process.parent.command_line"),
     "process.parent.pid": ("ParentProcessId", "process.parent.pid", "ppid"),
     "process.parent.entity_id": ("ParentProcessGuid", "process.parent.entity_id"),
-    "source.ip": ("src_ip", "SourceIp", "IpAddress", "id.orig_h", "source.ip", "src", "SourceAddress"),
+    "source.ip": (
+        "src_ip", "SourceIp", "IpAddress", "id.orig_h", "source.ip", "src", "SourceAddress", "c-ip",
+    ),
     "source.port": ("src_port", "SourcePort", "IpPort", "id.orig_p", "source.port", "spt"),
-    "destination.ip": ("dest_ip", "DestinationIp", "id.resp_h", "destination.ip", "dst", "DestAddress"),
-    "destination.port": ("dest_port", "DestinationPort", "id.resp_p", "destination.port", "dpt"),
+    "destination.ip": (
+        "dest_ip", "DestinationIp", "id.resp_h", "destination.ip", "dst", "DestAddress", "s-ip",
+    ),
+    "destination.port": ("dest_port", "DestinationPort", "id.resp_p", "destination.port", "dpt", "s-port"),
     "file.path": ("TargetFilename", "file.path", "ImageLoaded", "FileName", "fname", "Path"),
     "registry.path": ("TargetObject", "registry.path", "ObjectName"),
     "dns.question.name": ("QueryName", "dns.question.name", "dns.rrname", "query"),

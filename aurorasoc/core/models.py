@@ -50,6 +50,7 @@ from aurorasoc.siem.models import SIEM_FTS_REPOPULATE as SIEM_FTS_REPOPULATE
 from aurorasoc.siem.models import SIEM_PREFIX_COLUMNS as SIEM_PREFIX_COLUMNS
 from aurorasoc.siem.models import SIEM_SEARCH_VECTOR as SIEM_SEARCH_VECTOR
 from aurorasoc.siem.models import LogSourceModel as LogSourceModel
+from aurorasoc.siem.models import SiemEntityDayModel as SiemEntityDayModel
 from aurorasoc.siem.models import SiemHuntModel as SiemHuntModel
 from aurorasoc.siem.models import SiemLogModel as SiemLogModel
 from aurorasoc.soar.models import AutomationRuleModel as AutomationRuleModel

@@ -1,7 +1,7 @@
 """ATT&CK coverage: the matrix of enabled-rule vs observed techniques, and Navigator layer export (issue 17).
 
-Permission ``siem:read`` (the Detections page). Alerts are scoped by ``since``/``until`` (created time)
-and/or ``case_id``.
+Permission ``siem:read`` (the Detections page). Alerts are scoped by ``since``/``until`` (event
+time: an alert whose events reach into the range) and/or ``case_id``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,12 @@ router = APIRouter(prefix="/attack/coverage", tags=["attack"], dependencies=[Dep
 
 
 def alert_scope(
-    since: datetime | None = Query(None, description="Alerts created at or after (ISO 8601)"),
-    until: datetime | None = Query(None, description="Alerts created before (ISO 8601)"),
+    since: datetime | None = Query(
+        None, description="Alerts whose events reach at or after (event time, ISO 8601)"
+    ),
+    until: datetime | None = Query(
+        None, description="Alerts whose events begin before (event time, ISO 8601)"
+    ),
     case_id: uuid.UUID | None = Query(None, description="Only the alerts of this case"),
 ) -> AlertScope:
     return AlertScope(since, until, case_id)

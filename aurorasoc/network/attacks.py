@@ -126,7 +126,8 @@ class NetworkAttackService:
         ids = [uuid.UUID(i) for i in attack.alert_ids or []]
         if not ids:
             return []
-        stmt = select(AlertModel).where(AlertModel.id.in_(ids)).order_by(AlertModel.created_at)
+        stmt = select(AlertModel).where(AlertModel.id.in_(ids))
+        stmt = stmt.order_by(AlertModel.first_seen_at, AlertModel.id)  # in event time
         return builtins.list((await self.session.scalars(stmt)).all())
 
     async def open_attack_case(self, attack_id: uuid.UUID, *, actor: Actor) -> CaseModel:

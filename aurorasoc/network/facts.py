@@ -38,7 +38,9 @@ OTHER_WEIGHT = 0.2
 FAMILIES = (*FAMILY_WEIGHTS, "proxy", "other")
 CATEGORIES = ("c2_beacon", "lateral_movement", "credential_access", "exfiltration", "recon", "other")
 CATEGORY_LABELS = {
-    "c2_beacon": "C2 beacon",
+    # The whole tactic, not "C2 beacon": bitsadmin fetching a file from a CDN (T1105 Ingress Tool
+    # Transfer) is command and control, and no beacon.
+    "c2_beacon": "Command and control",
     "lateral_movement": "Lateral movement",
     "credential_access": "Credential access",
     "exfiltration": "Exfiltration",

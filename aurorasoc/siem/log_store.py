@@ -29,6 +29,7 @@ from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.siem.models import SiemLogModel
 
 MAX_RAW_CHARS = 64 * 1024
+SOURCE_CHARS = 128  # siem_logs.source and log_sources.name
 # Bound parameters per statement stay under SQLite's and asyncpg's 32,767 (34 columns a row).
 ROWS_PER_STATEMENT = 500
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
@@ -89,7 +90,7 @@ def _row(event: NormalizedEvent, log_id: uuid.UUID, print_: str, now: datetime) 
         for entity, column in _ENTITY_COLUMNS
     ]
     return (
-        *(log_id, now, event.timestamp, event.received_at, event.source[:128], event.format),
+        *(log_id, now, event.timestamp, event.received_at, event.source[:SOURCE_CHARS], event.format),
         *(event.product, event.category, event.service, event.event_id, clip(event.host, 255)),
         *(clip(event.user_name, 255), clip(event.src_ip, 64), event.src_port, clip(event.dst_ip, 64)),
         *(event.dst_port, event.severity.value, event.message, _json(event.fields)),

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Computed,
     Connection,
+    Date,
     Dialect,
     ForeignKey,
     Index,
@@ -248,3 +249,19 @@ class SiemHuntModel(_Mutable, Base):
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_hit_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     total_hits: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+
+
+class SiemEntityDayModel(Base):
+    """Events per host or user per UTC day of activity: what the Endpoints and UEBA pages count.
+
+    The day is that of the later of event time and arrival (an import of last year's logs is
+    activity today), so the inventories' window reads a few rows per entity instead of every event.
+    """
+
+    __tablename__ = "siem_entity_days"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    event_count: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -36,6 +36,7 @@ from aurorasoc.detection.stats import count_hit_days
 from aurorasoc.intel.extraction import canonicalize_techniques, classify_ioc, extract_observables
 from aurorasoc.intel.matching import match_indicators
 from aurorasoc.intel.observables import resolve_indicators
+from aurorasoc.siem.entity_days import count_entity_days
 from aurorasoc.siem.log_store import MAX_RAW_CHARS, clip, not_stored, store_unseen
 
 BATCH_SIZE = 500
@@ -265,6 +266,7 @@ class DetectionPipeline:
             await resolve_indicators(session, alerts)
             outcomes = await AlertService(session).create_many(alerts) if alerts else []
             await self._count_rule_hits(session, result.rule_hits)
+            await count_entity_days(session, fresh)
             await session.commit()
         await self._publish(outcomes, result)
         return result

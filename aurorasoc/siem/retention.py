@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.core.config import Settings
 from aurorasoc.core.models_platform import RevokedTokenModel
 from aurorasoc.core.siem_partitions import drop_days_before
+from aurorasoc.siem.entity_days import prune_entity_days
 from aurorasoc.siem.models import SiemLogModel
 
 # Every partition's share of the full-text index (partition indexes inherit from the table's).
@@ -41,7 +42,8 @@ async def purge_expired(session: AsyncSession, settings: Settings, now: datetime
     keeps them for the retention period, rather than losing them at the next hourly run. On
     PostgreSQL whole expired day partitions are dropped first (``siem_partitions`` counts them);
     the rows left over (a day still receiving, the DEFAULT partition) are deleted one by one. Then
-    the full-text index's pending entries are merged (``merge_search_backlog``).
+    the full-text index's pending entries are merged (``merge_search_backlog``), and the entity
+    inventories forget the expired days.
     """
     siem_cutoff = now - timedelta(days=settings.detection.siem_retention_days)
     statements = {
@@ -50,6 +52,7 @@ async def purge_expired(session: AsyncSession, settings: Settings, now: datetime
     }
     partitions, dropped_rows = await drop_days_before(session, siem_cutoff)
     purged = {name: (await session.execute(stmt)).rowcount or 0 for name, stmt in statements.items()}  # type: ignore[attr-defined]
+    purged["siem_entity_days"] = await prune_entity_days(session, siem_cutoff)
     merged = await merge_search_backlog(session)
     return purged | {
         "siem_logs": purged["siem_logs"] + dropped_rows,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from aurorasoc.core.auth import require_permission
 from aurorasoc.core.schemas import Page
@@ -25,6 +25,9 @@ class Entity(BaseModel):
     open_alert_count: int
     risk: int
     top_techniques: list[str]
+    service_account: bool = Field(
+        description="A built-in or machine account (NT AUTHORITY\\SYSTEM, LOCAL SERVICE, WS01$), not a person"
+    )
 
 
 async def _inventory(
@@ -39,12 +42,8 @@ async def _inventory(
     page = Page[Entity](items=[], total=0, skip=paging.skip, limit=paging.limit, data_source=source)
     if source == "showcase":  # showcase data carries no SIEM events to inventory
         return page
-    entities = await entity_inventory(session, kind, q=q)
-    page.total = len(entities)
-    page.items = [
-        Entity(**{k: getattr(e, k) for k in Entity.model_fields})
-        for e in entities[paging.skip : paging.skip + paging.limit]
-    ]
+    entities, page.total = await entity_inventory(session, kind, q=q, skip=paging.skip, limit=paging.limit)
+    page.items = [Entity(**{k: getattr(e, k) for k in Entity.model_fields}) for e in entities]
     return page
 
 

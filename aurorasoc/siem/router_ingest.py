@@ -113,7 +113,7 @@ async def ingest_logs(
     response: Response,
     session: DbSession,
     format: str = Query(
-        "auto", description="auto, json/ndjson, syslog, cef, eve, zeek, evtx, auditd, weblog or line"
+        "auto", description="auto, json/ndjson, syslog, cef, eve, zeek, evtx, auditd, weblog, w3c/iis or line"
     ),
     source: str = Query("http", min_length=1, max_length=128, description="Log-source name"),
     wait: bool = Query(False, description="Store the events before answering (200, searchable at once)"),

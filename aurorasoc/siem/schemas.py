@@ -99,8 +99,13 @@ class Facets(BaseModel):
 
     host: list[FacetValue] = []
     user_name: list[FacetValue] = []
+    src_ip: list[FacetValue] = []  # web and network logs name a client, not a host or process
     event_id: list[FacetValue] = []
     process_executable: list[FacetValue] = []
+    sampled: int | None = Field(
+        None,
+        description="More matched: counted over this many of the newest matches naming any of them",
+    )
 
 
 class LogPromoteBody(_Body):

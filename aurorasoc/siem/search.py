@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
+import itertools
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -24,7 +27,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, cast, func, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import InvalidInput, NotFound
-from aurorasoc.core.types import utcnow
+from aurorasoc.core.types import Unindexed, utcnow
 from aurorasoc.siem.models import SiemLogModel
 from aurorasoc.siem.query import compile_query, covered_prefix, parse
 
@@ -32,9 +35,11 @@ SEARCH_CAP = 1_000
 COUNT_CAP = 100_000
 FEW_MATCHES = 2_000  # PostgreSQL: up to this many matches are read through their filter and sorted
 MIN_STRETCH = timedelta(hours=1)  # PostgreSQL: the shortest recent stretch sorted for a page
-FACET_FIELDS = ("host", "user_name", "event_id", "process_executable")
+FACET_FIELDS = ("host", "user_name", "src_ip", "event_id", "process_executable")
 FACET_SIZE = 10
+FACET_SAMPLE = 10_000  # facets count at most this many matches, the newest
 MAX_BUCKETS = 60
+FILLED_BUCKETS_MAX = 4 * MAX_BUCKETS  # empty buckets are returned up to this many in all
 TimeRange = Literal["15m", "1h", "4h", "24h", "7d", "30d", "all"]
 RANGES: dict[str, timedelta | None] = {
     "15m": timedelta(minutes=15),
@@ -78,6 +83,10 @@ class LogFilters:
     def untimed(self) -> LogFilters:
         """The same query and filters over all time (where are the events, if not in the range?)."""
         return replace(self, range=None, since=None, until=None)
+
+    def time_only(self) -> bool:
+        """No query and no filter but time: what an index on event time alone can count."""
+        return compile_query(self.q) is None and not (self.sources or self.severities or self.hosts)
 
     def keys_in_one_index(self) -> bool:
         """Whether one index holds the keys of every match (PostgreSQL: a single wildcard term on
@@ -177,6 +186,11 @@ def page_statement(
     )
 
 
+def _by_count(item: tuple[str, int]) -> tuple[int, str]:
+    """Most frequent first, then by value (a stable order for ties)."""
+    return -item[1], item[0]
+
+
 class SiemSearchService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -271,47 +285,94 @@ class SiemSearchService:
         """Event counts per time bucket (bucket size picked so the span fits ``MAX_BUCKETS``)."""
         filters = filters.pinned()
         clauses = filters.clauses()
-        low, high = (
-            await self.session.execute(
-                select(func.min(SiemLogModel.timestamp), func.max(SiemLogModel.timestamp)).where(*clauses)
-            )
-        ).one()
+        # Two subqueries: SQLite reads min() or max() off the index only when it is alone in its
+        # SELECT; together they scanned the table (170 ms at 1M events).
+        ends = (
+            select(edge(SiemLogModel.timestamp)).where(*clauses).scalar_subquery()
+            for edge in (func.min, func.max)
+        )
+        low, high = (await self.session.execute(select(*ends))).one()
         if low is None or high is None:
             return {"bucket_seconds": None, "buckets": []}
         start = filters.since or low
         end = filters.until or high
         span = max((end - start).total_seconds(), 1)
         step = next((s for s in _BUCKET_STEPS if span / s <= MAX_BUCKETS), _BUCKET_STEPS[-1])
-        bucket = self._bucket(step).label("bucket")
-        stmt = select(bucket, func.count()).where(*clauses).group_by(bucket).order_by(bucket)
-        counts = (await self.session.execute(stmt)).all()
+        first, last = int(start.timestamp()) // step, int(end.timestamp()) // step
+        if filters.time_only() and last - first < FILLED_BUCKETS_MAX:
+            found = await self._range_counts(clauses, step, range(first, last + 1))
+        else:
+            bucket = self._bucket(step).label("bucket")
+            stmt = select(bucket, func.count()).where(*clauses).group_by(bucket).order_by(bucket)
+            found = {int(b): int(c) for b, c in (await self.session.execute(stmt)).all()}
+        # Every bucket of the span, empty ones too: on a time axis a gap of weeks must show as one
+        # (unless a stray timestamp centuries away would make thousands of them).
+        span = range(min(first, *found), max(last, *found) + 1)
+        span_keys: Iterable[int] = span if len(span) <= FILLED_BUCKETS_MAX else sorted(found)
         return {
             "bucket_seconds": step,
             "buckets": [
-                {"start": datetime.fromtimestamp(int(b) * step, UTC), "count": int(c)} for b, c in counts
+                {"start": datetime.fromtimestamp(k * step, UTC), "count": found.get(k, 0)} for k in span_keys
             ],
         }
+
+    async def _range_counts(
+        self, clauses: Sequence[ColumnElement[bool]], step: int, keys: range
+    ) -> dict[int, int]:
+        """Events per bucket when only time filters: one count per bucket along the event-time
+        index, in one statement. Computing a bucket for every row and grouping took 0.7 s for all
+        time at 1M events on SQLite; counting index ranges reads no row."""
+        ts = SiemLogModel.timestamp
+        edges = [datetime.fromtimestamp(k * step, UTC) for k in (*keys, keys[-1] + 1)]
+        counts = [
+            select(func.count())
+            .select_from(SiemLogModel)
+            .where(*clauses, ts >= low, ts < high)
+            .scalar_subquery()
+            for low, high in itertools.pairwise(edges)
+        ]
+        row = (await self.session.execute(select(*counts))).one()
+        return {k: int(n) for k, n in zip(keys, row, strict=True) if n}
 
     def _bucket(self, step: int) -> Any:
         column = SiemLogModel.timestamp
         if self.session.bind.dialect.name == "postgresql":
             return func.floor(func.extract("epoch", column) / step)
-        return cast(func.strftime("%s", column), Integer) / step
+        # ``//``: SQLAlchemy 2's ``/`` is true division, which gave every distinct second its own
+        # "bucket" (two events of one day were two bars with the same start).
+        return cast(func.strftime("%s", column), Integer) // step
 
-    async def facets(self, filters: LogFilters) -> dict[str, list[dict[str, Any]]]:
-        """Top values of the entity columns among the matches."""
+    async def facets(self, filters: LogFilters) -> dict[str, Any]:
+        """Top values of the entity columns among the matches; when more than ``FACET_SAMPLE`` match,
+        among the newest ``FACET_SAMPLE`` matches that name any of them (``sampled`` says so, as
+        Kibana's field summaries do).
+
+        A ``GROUP BY`` per column over every match cost seconds at 1M events, and on SQLite the planner
+        grouped along the column's own index, reading every row of the store for an empty day (26 s
+        at 1M). A sample of the newest matches whatever they hold was no better for imported
+        evidence: a text log without hosts, newest of all, left every facet empty.
+        """
         clauses = filters.pinned().clauses()
-        out: dict[str, list[dict[str, Any]]] = {}
-        for name in FACET_FIELDS:
-            column = getattr(SiemLogModel, name)
-            stmt = (
-                select(column, func.count())
-                .where(*clauses, column.is_not(None))
-                .group_by(column)
-                .order_by(func.count().desc(), column)
-                .limit(FACET_SIZE)
-            )
-            out[name] = [{"value": v, "count": int(c)} for v, c in (await self.session.execute(stmt)).all()]
+        matches = select(literal(1)).select_from(SiemLogModel).where(*clauses).limit(FACET_SAMPLE + 1)
+        matched = int(await self.session.scalar(select(func.count()).select_from(matches.subquery())) or 0)
+        columns = [getattr(SiemLogModel, name) for name in FACET_FIELDS]
+        rows = select(*columns).where(*clauses)  # few: every match, through the filters' own index
+        if matched > FACET_SAMPLE:  # walk event time, not a column's index (SQLite's unary +)
+            named = or_(*(Unindexed(column).is_not(None) for column in columns))
+            newest = (SiemLogModel.timestamp.desc(), SiemLogModel.id.desc())
+            rows = rows.where(named).order_by(*newest).limit(FACET_SAMPLE)
+        counters: list[Counter[str]] = [Counter() for _ in FACET_FIELDS]
+        for row in await self.session.execute(rows):
+            for counter, value in zip(counters, row, strict=True):
+                if value is not None:
+                    counter[value] += 1
+        out: dict[str, Any] = {
+            name: [
+                {"value": v, "count": n} for v, n in heapq.nsmallest(FACET_SIZE, counted.items(), _by_count)
+            ]
+            for name, counted in zip(FACET_FIELDS, counters, strict=True)
+        }
+        out["sampled"] = FACET_SAMPLE if matched > FACET_SAMPLE else None
         return out
 
     async def count(self, filters: LogFilters) -> int:

@@ -7,7 +7,9 @@ has seen ≤ 1 000 lines and is approximated by the latest ingest batch afterwar
 ``MIN_BATCH`` lines keep the previous verdict, so one bad line in a tiny batch does not flap).
 ``stale`` depends on the clock, so it is derived when read, not only when written.
 
-Rates come from ``siem_logs.received_at`` (ingest time, so replays of old logs count too).
+Rates come from ``siem_logs.received_at`` (ingest time, so replays of old logs count too); "events
+today" from the per-day counts of ``siem_entity_days`` (the UTC day of arrival, or of event time
+when that is later).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.metrics import EVENTS_INGESTED, EVENTS_PARSE_ERRORS
-from aurorasoc.core.types import utcnow
+from aurorasoc.core.types import Unindexed, utcnow
+from aurorasoc.siem.entity_days import entity_days
 from aurorasoc.siem.models import LogSourceModel, SiemLogModel
 from aurorasoc.siem.parsers.detect import FORMATS
 
@@ -218,12 +221,14 @@ class LogSourceService:
         return found
 
     async def stats(self, sources: Sequence[LogSourceModel]) -> dict[uuid.UUID, SourceStats]:
-        """Live status, EPS and today's count for each source, in two grouped queries."""
+        """Live status, EPS and today's count for each source, in two queries."""
         now = utcnow()
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         names = [s.name for s in sources]
         last_minute = await self._counts_since(names, now - EPS_WINDOW)
-        today = await self._counts_since(names, midnight)
+        wanted = set(names)
+        active = await entity_days(self.session, "source", midnight.date())
+        today = {name: count for name, count, _ in active if name in wanted}
         return {
             s.id: SourceStats(
                 status=effective_status(s.status, s.last_event_at, now),
@@ -234,12 +239,15 @@ class LogSourceService:
         }
 
     async def _counts_since(self, names: Sequence[str], since: datetime) -> dict[str, int]:
+        """Events received since ``since`` (a minute), read along arrival time: SQLite otherwise
+        walked the source index to group by it, every row of a busy source (0.4 s at 1M events)."""
         if not names:
             return {}
+        source = Unindexed(SiemLogModel.source)
         stmt = (
-            select(SiemLogModel.source, func.count())
-            .where(SiemLogModel.source.in_(names), SiemLogModel.received_at >= since)
-            .group_by(SiemLogModel.source)
+            select(source, func.count())
+            .where(source.in_(names), SiemLogModel.received_at >= since)
+            .group_by(source)
         )
         return {name: int(count) for name, count in (await self.session.execute(stmt)).all()}
 

@@ -218,7 +218,8 @@ class PlaybookExecutor:
             approval_id=uuid.UUID(approval_id) if approval_id else None,
             case_id=execution.case_id,
         )
-        return await asyncio.wait_for(spec.handler(params, action_ctx), seconds)
+        async with asyncio.timeout(seconds):  # keeps a shutdown's cancel (3.11 wait_for may not)
+            return await spec.handler(params, action_ctx)
 
     async def _mark(
         self, execution: PlaybookExecutionModel, steps: Steps, index: int, ctx: Context, **changes: Any

@@ -107,6 +107,32 @@ class TestOfflineVerdict:
         )
         assert result["verdict"] == "benign" and "similar closed case 'old' (benign)" in result["summary"]
 
+    def test_many_alerts_on_the_host_read_as_one_line_per_rule_and_a_count(self):
+        listed = [
+            {"id": f"a{i}", "title": f"rule {i % 3}", "first_event_at": f"2019-07-19T14:4{i}:00+00:00",
+             "event_refs": [f"e{i}"], "tactics": []}
+            for i in range(6)
+        ]  # fmt: skip
+        found = {"host": "PC1", "total": 75, "alerts": listed}
+        result = conclude(
+            [exchange("search_alerts", {"alerts": [{"title": "vssadmin"}]}), exchange("host_alerts", found)]
+        )
+        scope = [f["evidence"] for f in result["findings"]]
+        assert sum("Also on PC1" in line for line in scope) == 3  # the first of each rule
+        assert any("75 other alert(s) on PC1 within the window, from at least 3 rule(s)" in x for x in scope)
+        assert result["verdict"] == "malicious" and "Basis: 75 other alert(s) on PC1" in result["summary"]
+
+    def test_an_empty_basis_says_whether_the_scope_was_looked_at(self):
+        anchor = {"event_ref": "e1", "time": "2019-07-19T14:47:40+00:00", "host": "PC1", "process": {}}
+        read = [
+            exchange("search_alerts", {"alerts": [{"title": "vssadmin"}]}),
+            exchange("alert_events", {"anchors": [anchor], "around": []}),
+        ]
+        alone = conclude(read)
+        assert "Basis: nothing beyond the alert's own events; this run did not look" in alone["summary"]
+        looked = conclude([*read, exchange("host_alerts", {"host": "PC1", "total": 0, "alerts": []})])
+        assert "Basis: no corroborating evidence found." in looked["summary"]
+
     def test_failed_tools_add_no_evidence(self):
         result = conclude([ToolExchange("search_alerts", {}, {"status": "error", "error_code": "timeout"})])
         assert result["verdict"] == "inconclusive" and result["confidence"] == 0.0

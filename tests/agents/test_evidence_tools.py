@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SHARED_DATA, require_data
+from conftest import PATH_TRAVERSAL_RULE, SHARED_DATA, require_data
 from sqlalchemy import select
 
+from aurorasoc.agents.statements import describe
 from aurorasoc.agents.tools import TOOLS, ToolContext
 from aurorasoc.cli.rules import BUNDLED_RULES
 from aurorasoc.core.auth import ROLE_PERMISSIONS
@@ -98,6 +99,34 @@ class TestAnchoredOnEventTime:
         assert none["events"] == []
 
 
+class TestHostAlerts:
+    async def test_other_alerts_on_the_host_are_found_by_event_time_among_many(self, comsvcs):
+        """A host in years of imports: the alerts of the window are found, however many came later."""
+        from datetime import timedelta
+
+        from aurorasoc.core.db import session_scope
+        from aurorasoc.core.types import utcnow
+
+        at, now = comsvcs.first_seen_at, utcnow()
+
+        def on_host(title: str, seen: Any, stored: Any) -> AlertModel:
+            return AlertModel(
+                title=title, host="msedgewin10", first_seen_at=seen, last_seen_at=seen, created_at=stored
+            )
+
+        async with session_scope() as session:
+            session.add_all([on_host("Beacon", at + timedelta(minutes=20), now - timedelta(days=1))])
+            session.add_all([on_host("Earlier", at - timedelta(minutes=50), now - timedelta(days=1))])
+            session.add_all(
+                on_host(f"2021 alert {i}", at + timedelta(days=700 + i), now + timedelta(seconds=i))
+                for i in range(250)
+            )
+        out = await call("host_alerts", {"alert_id": str(comsvcs.id), "window_minutes": 60})
+        titles = [a["title"] for a in out["alerts"]]
+        assert titles[0] == "Earlier" and "Beacon" in titles  # earliest first
+        assert not [t for t in titles if t.startswith("2021")] and out["total"] == len(titles)
+
+
 class TestCommonObservables:
     async def test_os_binary_hash_is_common_and_not_pivoted(self, comsvcs):
         sha256 = "01b407af0200b66a34d9b1fa6d9eaab758efa36a36bb99b554384f59f8690b1a"  # rundll32.exe
@@ -118,7 +147,7 @@ class TestCommonObservables:
 
 class TestQueriesOnBothDatabases:
     async def test_event_queries_run_on_sqlite_and_postgresql(self, any_db_session):
-        from datetime import UTC, datetime
+        from datetime import UTC, datetime, timedelta
 
         from aurorasoc.core.models import SiemLogModel
 
@@ -134,9 +163,11 @@ class TestQueriesOnBothDatabases:
         ]  # fmt: skip
         any_db_session.add_all(rows)
         await any_db_session.flush()
-        alert = AlertModel(title="t", affected_assets=["host:WS-1"], metadata_={"log_ids": [str(rows[0].id)]})
-        other = AlertModel(title="u", affected_assets=["host:WS-1"], metadata_={"log_ids": [str(rows[0].id)]})
-        any_db_session.add_all([alert, other])
+        stored = {"host": "WS-1", "first_seen_at": at, "last_seen_at": at, "affected_assets": ["host:WS-1"]}
+        alert = AlertModel(title="t", metadata_={"log_ids": [str(rows[0].id)]}, **stored)
+        other = AlertModel(title="u", metadata_={"log_ids": [str(rows[0].id)]}, **stored)
+        later = {**stored, "first_seen_at": at + timedelta(days=1), "last_seen_at": at + timedelta(days=1)}
+        any_db_session.add_all([alert, other, AlertModel(title="next day", **later)])
         await any_db_session.flush()
         ctx = ToolContext(any_db_session, "agent:test", frozenset(ROLE_PERMISSIONS[Role.ANALYST]))
         timeline = await TOOLS["host_timeline"].run(ctx, {"host": "ws-1", "around": at.isoformat()})
@@ -146,3 +177,20 @@ class TestQueriesOnBothDatabases:
         assert [e["host"] for e in timeline["events"]] == ["WS-1"]
         assert where["common"] is False and [x["host"] for x in where["elsewhere"]] == ["WS-2"]
         assert user["hosts"] == ["WS-1"] and [a["title"] for a in near["alerts"]] == ["u"]
+
+
+async def test_a_web_request_is_told_from_its_client_not_as_host_none(app_db) -> None:  # type: ignore[no-untyped-def]
+    """The offline analyst's "what happened" read 'on host None: event None: GET …' for web alerts."""
+    log = SAMPLES / "Command and Control" / "web_attack_and_isp_webshell_localhost_access_log.txt"
+    rule = PATH_TRAVERSAL_RULE
+    require_data(log, rule)
+    batch = [e for e in parse_file(log) if not isinstance(e, ParseError)]
+    await DetectionPipeline(SigmaEngine.from_paths([rule])).process(batch)
+    async with get_session_factory()() as session:
+        alert = (await session.scalars(select(AlertModel))).first()
+    assert alert is not None and alert.src_ip  # the client is the alert's source address
+    out = await call("alert_events", {"alert_id": str(alert.id), "window_minutes": 5})
+    anchor = out["anchors"][0]
+    assert anchor["fields"]["c-ip"] == alert.src_ip and anchor["message"].startswith("GET ")
+    told = describe(anchor)
+    assert f" from {alert.src_ip}: GET /" in told and "None" not in told

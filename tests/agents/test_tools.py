@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from aurorasoc.core.models import (
 )
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import Role
+from aurorasoc.intel.service import index_alert_iocs
 
 ANALYST = ROLE_PERMISSIONS[Role.ANALYST]
 
@@ -71,6 +72,22 @@ class TestReadTools:
         result = await run(populated_db, "search_alerts", {"ioc": "10.0.0.1"})
         assert [a["iocs"] for a in result["alerts"]] == [["10.0.0.1"]]
 
+    async def test_search_alerts_by_ioc_reads_the_index_not_the_newest_alerts(self, db_session):
+        """One alert with the indicator, 520 newer ones without: found through the full-text index."""
+        from aurorasoc.core.types import utcnow
+
+        now = utcnow()
+        db_session.add(
+            AlertModel(title="Beacon", iocs=["203.0.113.77"], last_seen_at=now - timedelta(days=30))
+        )
+        db_session.add_all(
+            AlertModel(title=f"noise {i}", iocs=[f"198.51.100.{i % 250}"], last_seen_at=now)
+            for i in range(520)
+        )
+        await db_session.commit()
+        result = await run(db_session, "search_alerts", {"ioc": "203.0.113.77"})
+        assert [a["title"] for a in result["alerts"]] == ["Beacon"] and result["total"] == 1
+
     async def test_search_logs_uses_the_query_language(self, db_session):
         db_session.add_all(
             [
@@ -94,9 +111,30 @@ class TestReadTools:
         case = CaseModel(title="old C2", status="closed", iocs=["evil.example"], resolution_notes="confirmed")
         db_session.add_all([alert, twin, case])
         await db_session.flush()
+        await index_alert_iocs(db_session, [alert, twin])
         result = await run(db_session, "correlate_events", {"alert_id": str(alert.id)})
-        assert [a["title"] for a in result["related_alerts"]] == ["b"]
+        assert [(a["title"], a["shared"]) for a in result["related_alerts"]] == [("b", ["evil.example"])]
         assert result["similar_cases"][0]["title"] == "old C2"
+
+    async def test_correlate_reads_the_alerts_event_time_not_the_newest_stored(self, db_session):
+        """An imported 2019 alert is related to the 2019 alerts on its host (a resolved one too),
+        not to a newer one there or to another host's alert sharing only a technique."""
+        at = datetime(2019, 3, 18, 9, 0, tzinfo=UTC)
+
+        def on(host: str, title: str, minutes: int, **kw) -> AlertModel:  # type: ignore[no-untyped-def]
+            seen = at + timedelta(minutes=minutes)
+            fields = {"severity": "high", "mitre_techniques": ["T1059.001"], "first_seen_at": seen}
+            return AlertModel(title=title, host=host, last_seen_at=seen, **{**fields, **kw})
+
+        alert = on("MSEDGEWIN10", "lead", 0)
+        same_host = on("msedgewin10", "same host, resolved", 20, status="resolved")
+        later = on("MSEDGEWIN10", "same host, a year later", 60 * 24 * 365)
+        elsewhere = on("PC04", "technique only", 5)
+        db_session.add_all([alert, same_host, later, elsewhere])
+        await db_session.flush()
+        result = await run(db_session, "correlate_events", {"alert_id": str(alert.id)})
+        related = [(a["title"], a["shared"]) for a in result["related_alerts"]]
+        assert related == [("same host, resolved", ["host:MSEDGEWIN10"])]
 
     async def test_mitre_lookup_uses_the_local_index(self, db_session):
         result = await run(db_session, "mitre_attack_lookup", {"technique_id": "t1059.001"})

@@ -17,7 +17,10 @@ URL = "/api/v1/dashboard/stats"
 
 
 def _alert(title: str, severity: str, status: str, age: timedelta = timedelta()) -> AlertModel:
-    return AlertModel(title=title, severity=severity, status=status, source="t", created_at=utcnow() - age)
+    seen = utcnow() - age
+    return AlertModel(
+        title=title, severity=severity, status=status, source="t", first_seen_at=seen, last_seen_at=seen
+    )
 
 
 async def _seed() -> None:
@@ -56,6 +59,16 @@ class TestStats:
         recent = (await client.get(URL, headers=admin_headers)).json()["recent_alerts"]
         assert [a["title"] for a in recent][-1] == "old"
         assert len(recent) == 5
+
+    async def test_trend_and_recent_alerts_are_in_event_time(self, client, admin_headers):
+        """Alerts stored this minute from logs of two years ago are not today's activity."""
+        async with session_scope() as session:
+            session.add_all(
+                [_alert("imported", "high", "new", timedelta(days=730)), _alert("live", "low", "new")]
+            )
+        body = (await client.get(URL, headers=admin_headers)).json()
+        assert sum(sum(p["counts"].values()) for p in body["trend"]) == 1
+        assert [a["title"] for a in body["recent_alerts"]] == ["live", "imported"]
 
     async def test_every_section_has_data_behind_it(self, client, admin_headers):
         body = (await client.get(URL, headers=admin_headers)).json()

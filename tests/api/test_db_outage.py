@@ -33,6 +33,7 @@ class TcpProxy:
         self.target = (target_host, target_port)
         self.server: asyncio.Server | None = None
         self.port = 0
+        self.refuse_next = 0  # connections to close at once, as a server out of slots does
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
@@ -49,6 +50,10 @@ class TcpProxy:
         self._writers.clear()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.refuse_next:
+            self.refuse_next -= 1
+            writer.close()
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
@@ -140,3 +145,20 @@ class TestDatabaseOutage:
         assert resp.headers["x-aurora-data-source"] == "showcase"
         assert resp.json()["items"]
         assert (await live_client.get("/api/v1/system/mode")).json()["uses_showcase_data"] is True
+
+
+class TestProbe:
+    async def test_one_refused_connection_is_not_an_outage(self, outage_db, caplog):
+        await db.dispose_engine()  # the next probe needs a new connection
+        outage_db.refuse_next = 1
+        assert await db.probe_database(force=True) is True
+        assert outage_db.refuse_next == 0  # the refused attempt did happen
+        assert "database probe failed" not in caplog.text
+
+    async def test_an_outage_is_logged_with_its_reason_not_the_url(self, outage_db, caplog):
+        await outage_db.cut()
+        await db.dispose_engine()
+        assert await db.probe_database(force=True) is False
+        failure = next(r.getMessage() for r in caplog.records if "database probe failed" in r.getMessage())
+        assert "ConnectionRefusedError" in failure  # the driver's error says why
+        assert "postgresql" not in failure and "@" not in failure  # not the URL and its credentials

@@ -105,6 +105,31 @@ class TestList:
             "total"
         ] == 0
 
+    async def test_each_case_says_how_many_alerts_and_when_their_events_happened(self, client, admin_headers):
+        spans = [
+            ("2019-03-17T19:09:41Z", "2019-03-17T19:10:00Z"),
+            ("2019-03-17T18:00:00Z", "2019-03-18T02:00:00Z"),
+        ]
+        alerts = [
+            await _alert(client, admin_headers, title=f"alert {i}", first_seen_at=first, last_seen_at=last)
+            for i, (first, last) in enumerate(spans)
+        ]
+        await _case(client, admin_headers, title="two", alert_ids=[a["id"] for a in alerts])
+        await _case(client, admin_headers, title="empty")
+        items = {c["title"]: c for c in (await client.get(URL, headers=admin_headers)).json()["items"]}
+        two, empty = items["two"], items["empty"]
+        assert (two["alert_count"], two["first_seen_at"], two["last_seen_at"]) == (
+            2,
+            "2019-03-17T18:00:00Z",
+            "2019-03-18T02:00:00Z",
+        )
+        assert (empty["alert_count"], empty["first_seen_at"], empty["last_seen_at"]) == (0, None, None)
+        detail = (await client.get(f"{URL}/{two['id']}", headers=admin_headers)).json()
+        assert [(a["title"], a["first_seen_at"]) for a in detail["alerts"]] == [  # in event time
+            ("alert 1", "2019-03-17T18:00:00Z"),
+            ("alert 0", "2019-03-17T19:09:41Z"),
+        ]
+
 
 class TestLifecycle:
     async def test_legal_transition_writes_timeline_and_audit(self, client, admin_headers):
@@ -236,6 +261,7 @@ class TestModes:
         monkeypatch.setattr("aurorasoc.core.web.deps.probe_database", _db_down)
         page = (await client.get(URL, headers=admin_headers)).json()
         assert page["data_source"] == "showcase" and page["total"] == 5
+        assert sum(c["alert_count"] for c in page["items"]) == 7  # the showcase alerts filed in cases
         detail = await client.get(f"{URL}/{page['items'][0]['id']}", headers=admin_headers)
         assert detail.json()["timeline"] and detail.headers["x-aurora-data-source"] == "showcase"
 

@@ -197,6 +197,54 @@ class TestAutoCreatedCases:
         actions = [e.action for e in await timeline(db_session, created.id)]
         assert actions[0] == "case_created" and actions[-1] == "alert_correlated"
 
+    async def test_the_title_names_the_most_severe_detection_and_its_host(
+        self, db_session: AsyncSession
+    ) -> None:
+        """Joined by a critical alert, a case opened by a high one is renamed after it."""
+        host = ["host:PC04", "user:PC04\\IEUser"]
+        first = make_alert(
+            title="PowerShell spawned", severity="high", affected_assets=host, description="ps"
+        )
+        created = await db_session.get(CaseModel, (await correlate(db_session, first)).case_id)
+        assert created is not None and created.title == "PC04: PowerShell spawned"
+        await correlate(db_session, make_alert(title="Whoami", severity="medium", affected_assets=host))
+        assert created.title == "PC04: PowerShell spawned"  # a lesser detection does not rename it
+        dump = make_alert(title="LSASS dump", severity="critical", affected_assets=host, description="dump")
+        await correlate(db_session, dump)
+        assert (created.title, created.severity, created.description) == (
+            "PC04: LSASS dump",
+            "critical",
+            "dump",
+        )
+        renamed = [e for e in await timeline(db_session, created.id) if e.action == "case_retitled"]
+        assert [(e.data["before"], e.data["after"]) for e in renamed] == [
+            ("PC04: PowerShell spawned", "PC04: LSASS dump")
+        ]
+
+    async def test_a_title_an_analyst_gave_is_kept(self, db_session: AsyncSession) -> None:
+        first = make_alert(title="PowerShell spawned", severity="high", affected_assets=["host:PC04"])
+        created = await db_session.get(CaseModel, (await correlate(db_session, first)).case_id)
+        assert created is not None
+        created.title = "PC04 intrusion, ticket 4711"
+        created.description = "Ticket 4711: the help desk saw a PowerShell window."
+        dump = make_alert(
+            title="LSASS dump", severity="critical", affected_assets=["host:PC04"], description="x"
+        )
+        await correlate(db_session, dump)
+        assert (created.title, created.severity) == ("PC04 intrusion, ticket 4711", "critical")
+        assert created.description == "Ticket 4711: the help desk saw a PowerShell window."
+
+    async def test_a_case_opened_with_a_more_severe_peer_is_named_after_the_peer(
+        self, db_session: AsyncSession
+    ) -> None:
+        peer = make_alert(
+            title="Mimikatz", severity="medium", iocs=["bad.example"], user_name="bob", description="m"
+        )
+        await correlate(db_session, peer)
+        result = await correlate(db_session, make_alert(title="Odd logon", iocs=["bad.example"]))
+        created = await db_session.get(CaseModel, result.case_id)
+        assert created is not None and (created.title, created.description) == ("bob: Mimikatz", "m")
+
     async def test_dummy_mode_does_nothing(self, db_session: AsyncSession, dummy_mode: None) -> None:
         await add_case(db_session, make_alert(iocs=["8.8.8.8"]))
         alert = make_alert(iocs=["8.8.8.8"], severity="critical")

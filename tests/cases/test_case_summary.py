@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from test_agents_llm import ScriptedLLM, llm  # noqa: F401  (the scripted OpenAI-compatible server)
 from test_case_correlator import add_case, correlate, make_alert
 
 from aurorasoc.cases import summary as case_summary
+from aurorasoc.cases.models import CaseModel
 from aurorasoc.cases.summary import CaseSummaryService
 
 # ruff: noqa: F811  (the scripted-model fixture is imported from test_agents_llm)
@@ -54,6 +56,7 @@ async def test_summary_states_the_evidence_and_changes_when_an_alert_with_a_new_
         "parent": "C:\\Windows\\explorer.exe",
     }
     assert first["indicators"] == ["203.0.113.9"]  # the private address is never an indicator
+    assert first["observables"] == [] and "Indicators: 203.0.113.9." in first["text"]
     assert first["event_time_start"].startswith("2019-03-17T19:09:41")
     assert "2019-03-17 19:09" in first["text"] and DUMP in first["text"] and "10.0.0.5" not in first["text"]
     assert (await service.current(found.id))["computed_at"] == first["computed_at"]  # stored, not redone
@@ -101,3 +104,26 @@ def test_the_sentence_clips_a_long_command_line_the_process_list_keeps_whole() -
     line = case_summary._process_text(proc)
     assert line == 'Process C:\\Windows\\System32\\mspaint.exe: "mspaint.exe" ….'
     assert case_summary._process_text({**proc, "command_line": DUMP}).endswith(f": {DUMP}.")
+
+
+async def test_an_observable_is_named_as_an_observable_not_an_indicator(db_session: AsyncSession) -> None:
+    """A CDN address bitsadmin downloaded from is evidence to look at, not an indicator (§27.3)."""
+    alert = make_alert(**lsass_read("PC04", T0))
+    alert.iocs, alert.observables = [], [{"type": "ip", "value": "151.101.0.133", "role": "destination.ip"}]
+    found = await add_case(db_session, alert)
+    summary = await CaseSummaryService(db_session).current(found.id)
+    assert (summary["indicators"], summary["observables"]) == ([], ["151.101.0.133"])
+    assert "Notable observables (not indicators): 151.101.0.133." in summary["text"]
+    assert "Indicators:" not in summary["text"]
+
+
+async def test_reading_the_summary_is_not_an_update_of_the_case(db_session: AsyncSession) -> None:
+    """Storing the computed summary bumped ``updated_at``: opening a case moved it to the top of the
+    list sorted by "Updated", as if someone had changed it."""
+    found = await add_case(db_session, make_alert(**lsass_read("PC04", T0)), iocs=["203.0.113.9"])
+    case_row = select(CaseModel.updated_at, CaseModel.metadata_).where(CaseModel.id == found.id)
+    before, _ = (await db_session.execute(case_row)).one()
+    stored = await CaseSummaryService(db_session).current(found.id)
+    after, metadata = (await db_session.execute(case_row)).one()
+    assert after == before
+    assert metadata[case_summary.KEY]["signature"] == stored["signature"]  # it was stored

@@ -191,6 +191,7 @@ class TestIngestedEvidence:
         params = {"q": "host:MSEDGEWIN10", "range": "all"}
         histogram = (await client.get("/api/v1/siem/histogram", params=params, headers=h)).json()
         assert sum(b["count"] for b in histogram["buckets"]) == len(stored)
+        assert_one_bar_per_bucket(histogram)
         facets = (await client.get("/api/v1/siem/facets", params={"range": "all"}, headers=h)).json()
         assert facets["host"][0] == {"value": "MSEDGEWIN10", "count": len(stored)}
         assert any(v["value"] == "104" for v in facets["event_id"])
@@ -221,6 +222,17 @@ class TestIngestedEvidence:
         )
 
 
+def assert_one_bar_per_bucket(histogram: dict[str, Any]) -> None:
+    """Bucket starts are whole steps, each appears once (events of one day are one bar), and the
+    empty buckets between are there (a gap of weeks shows on the time axis)."""
+    starts = [b["start"] if isinstance(b["start"], datetime) else datetime.fromisoformat(b["start"])
+              for b in histogram["buckets"]]  # fmt: skip
+    assert starts == sorted(set(starts))
+    assert all(int(s.timestamp()) % histogram["bucket_seconds"] == 0 for s in starts)
+    steps = {(b - a).total_seconds() for a, b in itertools.pairwise(starts)}
+    assert steps <= {histogram["bucket_seconds"]}
+
+
 @pytest.mark.integration
 class TestPostgresStore:
     async def test_fingerprints_observables_histogram_on_postgresql(self, pg_session: AsyncSession) -> None:
@@ -243,6 +255,7 @@ class TestPostgresStore:
         search = SiemSearchService(pg_session)
         histogram = await search.histogram(LogFilters(q="host:MSEDGEWIN10", range="all"))
         assert sum(b["count"] for b in histogram["buckets"]) == first.events
+        assert_one_bar_per_bucket(histogram)
 
 
 class TestObservablesApi:

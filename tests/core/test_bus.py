@@ -178,6 +178,29 @@ class TestInProcessBus:
         assert tasks and all(task.cancelled() for task in tasks)
         assert bus._tasks == []
 
+    async def test_close_stops_a_consumer_whose_handler_swallowed_the_cancel(self) -> None:
+        """What Python 3.11's ``wait_for`` does when the cancel lands as its work completes: the
+        handler returns normally. The consumer must still stop, not wait for the next message."""
+        bus = InProcessBus(max_deliveries=1, backoff_base=0)
+        started = asyncio.Event()
+
+        async def swallow(message: BusMessage) -> None:
+            started.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                return  # the cancellation is lost here
+
+        bus.subscribe("s", "g", swallow)
+        await bus.start()
+        consumers = list(bus._tasks)
+        await bus.publish("s", {})
+        await asyncio.wait_for(started.wait(), 1)
+        closing = asyncio.create_task(bus.close())
+        await asyncio.wait({closing}, timeout=5)
+        assert closing.done(), "close() is still waiting for the consumer"
+        assert all(task.done() for task in consumers) and bus._tasks == []
+
 
 class TestGetBus:
     def test_redis_url_selects_redis_streams(self, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -74,15 +74,63 @@ def _round_trip(url: str) -> None:
     assert _drift(url) == []
 
 
+# (host, user, event time, arrival): two hosts' events of one day, an import of old evidence.
+_STORED = [
+    ("ws01", "alice", "2026-03-01 08:00:00", "2026-03-01 08:00:05"),
+    ("ws01", "alice", "2026-03-01 23:59:00", "2026-03-02 00:00:01"),
+    ("ws01", None, "2026-03-01 09:00:00", "2026-03-01 09:00:01"),
+    ("srv9", "", "2019-05-05 05:05:05", "2026-03-02 10:00:00"),
+]
+
+
+def _entity_days_backfill(url: str, uuid_sql: str) -> list[tuple]:
+    """0026 fills ``siem_entity_days`` from the stored events: per kind (host, user, log source), name
+    and the day of the later of event time and arrival; blank names are not entities."""
+    migrate.upgrade(url, revision="0025_alert_status_event_time")
+    _sql(
+        url,
+        *(
+            "INSERT INTO siem_logs (id, created_at, timestamp, received_at, source, format, severity, fields,"
+            f" time_source, fingerprint, entities, host, user_name) VALUES ({uuid_sql.format(n=n)},"
+            f" '{arrived}', '{at}', '{arrived}', 'evtx', 'json', 'info', '{{}}', 'record', 'fp{n}', '{{}}',"
+            f" '{host}', {'NULL' if user is None else repr(user)})"
+            for n, (host, user, at, arrived) in enumerate(_STORED)
+        ),
+    )
+    migrate.upgrade(url)
+    (rows,) = _sql(
+        url, "SELECT kind, day, name, event_count, last_seen FROM siem_entity_days ORDER BY 1, 2, 3"
+    )
+    return [(kind, str(day), name, count, str(last)[:19]) for kind, day, name, count, last in rows]
+
+
+_BACKFILLED = [
+    ("host", "2026-03-01", "ws01", 2, "2026-03-01 09:00:00"),
+    ("host", "2026-03-02", "srv9", 1, "2019-05-05 05:05:05"),
+    ("host", "2026-03-02", "ws01", 1, "2026-03-01 23:59:00"),
+    ("source", "2026-03-01", "evtx", 2, "2026-03-01 09:00:00"),
+    ("source", "2026-03-02", "evtx", 2, "2026-03-01 23:59:00"),
+    ("user", "2026-03-01", "alice", 1, "2026-03-01 08:00:00"),
+    ("user", "2026-03-02", "alice", 1, "2026-03-01 23:59:00"),
+]
+
+
 class TestSQLiteMigrations:
     def test_upgrade_downgrade_upgrade_on_empty_file(self, tmp_path):
         _round_trip(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+
+    def test_entity_days_are_filled_from_stored_events(self, tmp_path):
+        url = f"sqlite+aiosqlite:///{tmp_path / 'stored.db'}"
+        assert _entity_days_backfill(url, "'{n:032x}'") == _BACKFILLED
 
 
 @pytest.mark.integration
 class TestPostgresMigrations:
     def test_upgrade_downgrade_upgrade(self, scratch_pg_url: str) -> None:
         _round_trip(scratch_pg_url)
+
+    def test_entity_days_are_filled_from_stored_events(self, scratch_pg_url: str) -> None:
+        assert _entity_days_backfill(scratch_pg_url, "gen_random_uuid()") == _BACKFILLED
 
     def test_siem_logs_move_into_day_partitions_and_back(self, scratch_pg_url: str) -> None:
         """0019 on a populated table: every row lands in its event day's partition, the search

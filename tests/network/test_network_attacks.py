@@ -233,6 +233,7 @@ class TestPipeline:
         assert (attack.src_ip, attack.dst_ip, attack.category) == (SRC, DST, "c2_beacon")
         assert attack.telemetry_families == ["ids"] and attack.confidence == pytest.approx(0.5)
         assert attack.severity == "high" and attack.status == "triage" and attack.case_id is None
+        assert attack.title == f"Command and control {SRC} → {DST}"  # the tactic, not "C2 beacon"
         assert detections("c2_beacon") == before + 1
 
     async def test_four_families_on_one_flow_open_a_network_attack_case(

@@ -81,3 +81,7 @@ async def test_markdown_and_html_show_event_time_span_and_summary(db_session, bi
     for content in (report.content_md, report.content_html):
         assert "200 alert(s) from 2019-08-30 12:54 to 2019-08-30 12:57 UTC (event time)" in content
         assert "execution → defense-evasion" in content
+    # The timeline says when each linked alert's events happened, beside when it was linked.
+    linked = [line for line in report.content_md.splitlines() if "alert\\_linked" in line]
+    assert len(linked) == ALERTS and all("| 2019-08-30T12:5" in line for line in linked)
+    assert "<th>Event time (UTC)</th>" in report.content_html

@@ -101,6 +101,9 @@ class TestIngestTacticFolder:
         assert first.exit_code == second.exit_code == 0, second.output
         assert summary_value(second.output, "alerts created") == 0
         assert summary_value(second.output, "dedup hits") == 0
+        skipped = summary_value(second.output, "already stored")
+        assert summary_value(second.output, "events") == 0
+        assert skipped == summary_value(first.output, "events") > 0
         assert after == before and len(before) > 0
         assert len(db_rows(SiemLogModel)) == logs_before > 0
 
@@ -133,6 +136,24 @@ class TestTheServersRules:
         assert "hits: User Added to Local Administrator" in result.output  # imported: runs
         assert "Member Added to Local" not in result.output  # disabled: does not
         assert {a.title for a in db_rows(AlertModel)} == {"User Added to Local Administrator Group"}
+
+
+class TestCorrelationFailure:
+    def test_a_failing_case_correlation_is_reported_and_does_not_hold_the_import(self, monkeypatch):
+        """The server's retry schedule (five tries, backing off to 8 s, one alert at a time) held an
+        import whose correlation kept failing for ~15 s per alert event."""
+        require_data(ONE_CHUNK)
+
+        async def broken(messages: Any, bus: Any) -> Any:
+            raise RuntimeError("correlation is broken")
+
+        monkeypatch.setattr("aurorasoc.cli.ingest_files.handle_alert_events", broken)
+        result = runner.invoke(app, ["ingest", str(ONE_CHUNK)])
+        assert result.exit_code == 1, result.output
+        row = next(line for line in result.output.splitlines() if " correlation failed " in line)
+        assert "2 alert event(s) not filed" in row
+        assert "RuntimeError: correlation" in result.output and "could not be filed in cases" in result.output
+        assert db_rows(AlertModel) and not db_rows(CaseModel)  # the alerts are kept
 
 
 def _set_enabled(title: str, enabled: bool) -> None:

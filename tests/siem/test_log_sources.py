@@ -11,7 +11,10 @@ from sqlalchemy import select
 from aurorasoc.core import runtime
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.errors import Conflict, InvalidInput
-from aurorasoc.core.models import AuditLogModel, LogSourceModel, SiemLogModel
+from aurorasoc.core.models import AuditLogModel, LogSourceModel
+from aurorasoc.core.vocabulary import NormalizedEvent
+from aurorasoc.siem.entity_days import count_entity_days
+from aurorasoc.siem.log_store import store_unseen
 from aurorasoc.siem.sources import (
     IngestCount,
     LogSourceService,
@@ -94,11 +97,21 @@ class TestRecordIngest:
 
 
 async def _seed_logs(session, name: str, ages: list[timedelta]) -> None:
+    """Stored as the detection pipeline stores a batch: the rows, then their per-day counts."""
     now = datetime.now(UTC)  # not the import-time NOW: EPS looks at the last minute of wall time
-    session.add_all(
-        SiemLogModel(source=name, format="json", received_at=now - age, timestamp=now - timedelta(days=30))
-        for age in ages
-    )
+    events = [
+        NormalizedEvent(
+            source=name,
+            format="json",
+            received_at=now - age,
+            timestamp=now - timedelta(days=30),
+            fields={"n": n},
+            time_source="record",
+        )
+        for n, age in enumerate(ages)
+    ]
+    fresh, _ = await store_unseen(session, events)
+    await count_entity_days(session, fresh)
     await session.flush()
 
 

@@ -98,7 +98,9 @@ class AuroraTool(ABC):
                 "permission_denied", f"{self.name} writes; {runtime.current_mode().value} mode blocks it"
             )
         try:
-            return await asyncio.wait_for(self.execute(ctx, args), self.timeout_seconds)
+            # asyncio.timeout keeps a shutdown's cancel; 3.11's wait_for may lose it
+            async with asyncio.timeout(self.timeout_seconds):
+                return await self.execute(ctx, args)
         except TimeoutError:
             return error("timeout", f"{self.name} did not finish within {self.timeout_seconds:g}s")
         except ToolFailure as exc:

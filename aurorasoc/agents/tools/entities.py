@@ -76,6 +76,8 @@ def event_view(e: Event) -> dict[str, Any]:
         "ServiceName",
         "TaskName",
         "ScriptBlockText",
+        "c-ip",  # web server logs: the client, and what the server answered
+        "sc-status",
     )
     fields = {k: str(e.fields[k])[:300] for k in keep if e.fields.get(k) not in (None, "", "-")}
     view: dict[str, Any] = {
@@ -88,7 +90,7 @@ def event_view(e: Event) -> dict[str, Any]:
     }
     if process := process_of(e):
         view["process"] = {k: str(v)[:500] for k, v in process.items()}
-    if not fields and "process" not in view:
+    if "process" not in view:  # a logon, a web request: the message says what happened
         view["message"] = e.message[:300]
     return view
 

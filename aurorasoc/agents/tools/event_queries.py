@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, cast, distinct, func, or_, select
+from sqlalchemy import Select, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.models import AlertModel
@@ -148,13 +148,22 @@ async def known_host_count(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count(distinct(SiemLogModel.host)))) or 0)
 
 
-async def alerts_on_host(session: AsyncSession, host: str, *, limit: int = 200) -> list[AlertModel]:
-    """Alerts naming ``host:<host>`` among their assets (newest first, bounded)."""
-    quoted = '"host:' + host.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
+async def alerts_on_host(
+    session: AsyncSession, host: str, start: datetime, end: datetime, *, limit: int = 200
+) -> list[AlertModel]:
+    """Alerts on ``host`` whose events overlap ``[start, end]`` (event time), earliest first.
+
+    Through the entity index (``lower(host)``, ``last_seen_at``): a host seen in years of imports
+    has thousands of alerts, and only those of the window matter.
+    """
     stmt = (
         select(AlertModel)
-        .where(cast(AlertModel.affected_assets, String).ilike(f"%{quoted}%", escape="\\"))
-        .order_by(AlertModel.created_at.desc())
+        .where(
+            func.lower(AlertModel.host) == host.lower(),
+            AlertModel.last_seen_at >= start,
+            AlertModel.first_seen_at <= end,
+        )
+        .order_by(AlertModel.first_seen_at, AlertModel.id)
         .limit(limit)
     )
     return list((await session.scalars(stmt)).all())

@@ -22,6 +22,7 @@ from aurorasoc.alerts.models import AlertModel
 from aurorasoc.core.errors import NotFound
 
 MAX_WINDOW_MINUTES = 7 * 24 * 60
+MAX_HOST_ALERTS = 50  # other alerts on the host a result lists (earliest first); counted up to 200
 
 
 async def anchor_events(ctx: ToolContext, alert_id: uuid.UUID) -> tuple[AlertModel, list[q.Event]]:
@@ -87,7 +88,8 @@ class HostAlertsInput(BaseModel):
 
 class HostAlerts(AuroraTool):
     """Other alerts on the same host whose own events lie within ± window_minutes of this alert's
-    events (event time, not when they were stored): title, techniques, tactics, event refs."""
+    events (event time, not when they were stored): title, techniques, tactics, event refs; the
+    earliest ``MAX_HOST_ALERTS`` are listed and ``total`` counts them all (up to 200)."""
 
     name = "host_alerts"
     domain = "siem"
@@ -100,28 +102,28 @@ class HostAlerts(AuroraTool):
             return {"status": "ok", "alert_id": str(alert.id), "alerts": []}
         start = anchors[0].time - timedelta(minutes=args.window_minutes)
         end = anchors[-1].time + timedelta(minutes=args.window_minutes)
+        near = [
+            a for a in await q.alerts_on_host(ctx.session, anchors[0].host, start, end) if a.id != alert.id
+        ]
+        others = near[:MAX_HOST_ALERTS]
+        ids = {a.id: [str(i) for i in (a.metadata_ or {}).get("log_ids", [])][:5] for a in others}
+        stored = {e.id: e for e in await q.events_by_ids(ctx.session, [i for v in ids.values() for i in v])}
         found: list[dict[str, Any]] = []
-        for other in await q.alerts_on_host(ctx.session, anchors[0].host):
-            if other.id == alert.id:
-                continue
-            ids = [str(i) for i in (other.metadata_ or {}).get("log_ids", [])][:5]
-            events = [e for e in await q.events_by_ids(ctx.session, ids) if start <= e.time <= end]
-            if events:
-                found.append(
-                    {
-                        "id": str(other.id),
-                        "title": other.title,
-                        "severity": other.severity,
-                        "mitre_techniques": list(other.mitre_techniques or []),
-                        "tactics": sorted(
-                            {t for tid in other.mitre_techniques or [] for t in tactics_of(tid)}
-                        ),
-                        "first_event_at": events[0].time.isoformat(),
-                        "event_refs": [e.id for e in events],
-                    }
-                )
-        found.sort(key=lambda a: str(a["first_event_at"]))
-        return {"status": "ok", "alert_id": str(alert.id), "host": anchors[0].host, "alerts": found[:20]}
+        for other in others:
+            events = [stored[i] for i in ids[other.id] if i in stored and start <= stored[i].time <= end]
+            found.append(
+                {
+                    "id": str(other.id),
+                    "title": other.title,
+                    "severity": other.severity,
+                    "mitre_techniques": list(other.mitre_techniques or []),
+                    "tactics": sorted({t for tid in other.mitre_techniques or [] for t in tactics_of(tid)}),
+                    "first_event_at": other.first_seen_at.isoformat(),
+                    "event_refs": [e.id for e in sorted(events, key=lambda e: e.time)],
+                }
+            )
+        host = anchors[0].host
+        return {"status": "ok", "alert_id": str(alert.id), "host": host, "total": len(near), "alerts": found}
 
 
 def tactics_of(technique_id: str) -> list[str]:

@@ -6,14 +6,19 @@ import uuid
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from aurorasoc.agents.tools.base import AuroraTool, ToolContext, ToolResult
 from aurorasoc.agents.tools.past_cases import keys_of, similar_closed_cases
 from aurorasoc.agents.tools.views import alert_view, log_view, technique_view
+from aurorasoc.alerts.filters import AlertFilters
 from aurorasoc.alerts.models import AlertModel
+from aurorasoc.alerts.service import AlertService
+from aurorasoc.cases.related import related_alerts
 from aurorasoc.core.errors import NotFound
 from aurorasoc.siem.search import LogFilters, SiemSearchService
+
+SEARCH_SCAN = 200  # alerts read per search before the indicator and technique checks
 
 
 class SearchAlertsInput(BaseModel):
@@ -25,7 +30,10 @@ class SearchAlertsInput(BaseModel):
 
 
 class SearchAlerts(AuroraTool):
-    """Search alerts by id, text, indicator or ATT&CK technique; newest first."""
+    """Search alerts by id, text, indicator or ATT&CK technique; latest event time first.
+
+    Text and indicator go through the alert queue's full-text search; the exact indicator and the
+    technique are then checked on the ``SEARCH_SCAN`` best matches."""
 
     name = "search_alerts"
     domain = "siem"
@@ -38,12 +46,18 @@ class SearchAlerts(AuroraTool):
             if alert is None:
                 raise NotFound(f"alert {args.alert_id} does not exist")
             return {"status": "ok", "alerts": [alert_view(alert)], "total": 1}
-        stmt = select(AlertModel).order_by(AlertModel.created_at.desc()).limit(500)
-        if args.text:
-            like = f"%{args.text}%"
-            stmt = stmt.where(or_(AlertModel.title.ilike(like), AlertModel.description.ilike(like)))
-        rows = [a for a in (await ctx.session.scalars(stmt)).all() if _matches(a, args.ioc, args.technique)]
-        return {"status": "ok", "alerts": [alert_view(a) for a in rows[: args.limit]], "total": len(rows)}
+        words = " ".join(w for w in (args.text, args.ioc) if w)[:200]
+        listing = None
+        if words:  # the queue's own search: full-text indexes, latest event time first
+            listing = await AlertService(ctx.session).list(AlertFilters(q=words), limit=SEARCH_SCAN)
+            found = listing.items
+        else:
+            newest = select(AlertModel).order_by(AlertModel.last_seen_at.desc()).limit(SEARCH_SCAN)
+            found = list((await ctx.session.scalars(newest)).all())
+        rows = [a for a in found if _matches(a, args.ioc, args.technique)]
+        # The listing's total when nothing was filtered after it; otherwise exact among those read.
+        total = listing.total if listing and not (args.ioc or args.technique) else len(rows)
+        return {"status": "ok", "alerts": [alert_view(a) for a in rows[: args.limit]], "total": total}
 
 
 def _matches(alert: AlertModel, ioc: str | None, technique: str | None) -> bool:
@@ -111,7 +125,8 @@ class CorrelateInput(BaseModel):
 
 
 class CorrelateEvents(AuroraTool):
-    """Alerts sharing an indicator, technique or asset with this one, and similar closed cases."""
+    """Alerts sharing a host, user or indicator with this one within the correlation window of
+    event time (open or closed), each with what it shares; and similar closed cases."""
 
     name = "correlate_events"
     domain = "siem"
@@ -122,20 +137,13 @@ class CorrelateEvents(AuroraTool):
         alert = await ctx.session.get(AlertModel, args.alert_id)
         if alert is None:
             raise NotFound(f"alert {args.alert_id} does not exist")
+        related = await related_alerts(ctx.session, alert, args.limit)
         keys = keys_of(alert.iocs, alert.mitre_techniques, alert.affected_assets)
-        recent = (
-            await ctx.session.scalars(
-                select(AlertModel)
-                .where(AlertModel.id != alert.id)
-                .order_by(AlertModel.created_at.desc())
-                .limit(500)
-            )
-        ).all()
-        related = [(a, keys & keys_of(a.iocs, a.mitre_techniques, a.affected_assets)) for a in recent]
-        related = [(a, shared) for a, shared in related if shared][: args.limit]
         return {
             "status": "ok",
-            "related_alerts": [{**alert_view(a), "shared": sorted(s)} for a, s in related],
+            "related_alerts": [
+                {**alert_view(r.alert), "shared": [reason.value for reason in r.reasons]} for r in related
+            ],
             "similar_cases": await similar_closed_cases(ctx.session, keys, args.limit, alert.title),
         }
 

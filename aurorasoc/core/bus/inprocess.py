@@ -144,6 +144,7 @@ class InProcessBus:
             finally:
                 for _ in messages:
                     sub.queue.task_done()
+            _raise_if_cancelling()
 
     @staticmethod
     async def _deliver_batch(sub: _Subscription, messages: list[BusMessage]) -> bool:
@@ -191,3 +192,16 @@ class InProcessBus:
             {"source_stream": message.stream, "group": group, "message_id": message.id, "data": message.data}
             | {"error": error},
         )
+
+
+def _raise_if_cancelling() -> None:
+    """Stop a consumer whose cancellation a handler swallowed.
+
+    ``close`` cancels each consumer once and waits for it. On Python 3.11, ``asyncio.wait_for``
+    loses a cancellation that arrives just as the awaited work finishes (fixed in 3.12). An agent
+    task ending during shutdown then sent the consumer back to ``queue.get()``, and ``close``
+    waited forever: the integration lane hung for 15 minutes in the MQTT consumer tests.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -178,7 +178,7 @@ def derive_logsource(fields: Mapping[str, Any], format: str) -> Logsource:
         return _syslog(fields)
     if format == "auditd":
         return "linux", None, "auditd"
-    if format == "weblog":
+    if format in ("weblog", "w3c"):
         return None, "webserver", None
     if format == "eve":
         return "suricata", _EVE_CATEGORIES.get(str(fields.get("event_type"))), None

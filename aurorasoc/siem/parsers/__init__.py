@@ -37,6 +37,7 @@ from aurorasoc.siem.parsers.limits import (
     shift_position,
 )
 from aurorasoc.siem.parsers.syslog import parse_syslog
+from aurorasoc.siem.parsers.w3c import W3CLog
 from aurorasoc.siem.parsers.weblog import parse_weblog
 from aurorasoc.siem.parsers.zeek import parse_zeek
 
@@ -74,6 +75,8 @@ _TEXT_PARSERS: dict[str, TextParser] = {
     "auditd": parse_auditd,
     "weblog": parse_weblog,
 }
+# One per input: a header read in one block of lines names the columns of the next blocks.
+_STATEFUL_PARSERS: dict[str, Callable[[], TextParser]] = {"w3c": W3CLog}
 
 
 _JSON_FORMATS = frozenset({"json", "eve", "zeek"})
@@ -112,7 +115,7 @@ def _ndjson_head(head: bytes) -> bool:
 
 def _parse_text(stream: Any, head: bytes, fmt: str, source: str, limits: InputLimits) -> ParseStream:
     """Text in blocks of complete lines; a JSON array or pretty-printed JSON is read whole (bounded)."""
-    parser = _TEXT_PARSERS[fmt]
+    parser = _STATEFUL_PARSERS[fmt]() if fmt in _STATEFUL_PARSERS else _TEXT_PARSERS[fmt]
     if fmt in _JSON_FORMATS and not _ndjson_head(head):
         data = read_bounded(stream, head, limits.max_document_bytes, "JSON that is not NDJSON")
         yield from parser(_decode(data), source=source)

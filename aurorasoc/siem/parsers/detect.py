@@ -7,10 +7,11 @@ import zlib
 
 GZIP_MAGIC = b"\x1f\x8b"
 EVTX_MAGIC = b"ElfFile\x00"
-FORMATS = frozenset({"evtx", "json", "cef", "syslog", "eve", "zeek", "line", "auditd", "weblog"})
+FORMATS = frozenset({"evtx", "json", "cef", "syslog", "eve", "zeek", "line", "auditd", "weblog", "w3c"})
 FORMAT_ALIASES = {
     "ndjson": "json", "jsonl": "json", "suricata": "eve", "plain": "line", "text": "line", "audit": "auditd",
     "access": "weblog", "apache": "weblog", "nginx": "weblog", "clf": "weblog", "combined": "weblog",
+    "iis": "w3c",
 }  # fmt: skip
 
 _BOM = b"\xef\xbb\xbf"
@@ -21,6 +22,7 @@ _RFC3164 = re.compile(rb"(?:" + _PRI + rb")?" + _BSD_TIME)
 _CEF = re.compile(rb"^(?:" + _PRI + rb")?[^\n]{0,200}?CEF:\d+\|")
 _HEAD_PEEK = 4096
 _AUDIT = re.compile(rb"(?:node=\S+ )?type=\w+ msg=audit\(\d")
+_W3C = re.compile(rb"#(?:Software|Version|Date|Fields):")  # IIS and other W3C extended logs
 _ACCESS_LOG = re.compile(rb'(?:\S+ ){3,4}\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "')
 
 
@@ -43,7 +45,7 @@ def _json_kind(head: bytes) -> str:
 
 
 def detect_format(head: bytes) -> str:
-    """Name of the parser for ``head``: evtx, json, eve, zeek, cef, syslog, auditd, weblog or line."""
+    """Name of the parser for ``head``: evtx, json, eve, zeek, cef, syslog, auditd, weblog, w3c or line."""
     if head[:2] == GZIP_MAGIC:
         head = _gunzip_head(head)
     if head.startswith(EVTX_MAGIC):
@@ -61,6 +63,8 @@ def detect_format(head: bytes) -> str:
         return "auditd"
     if _ACCESS_LOG.match(head):
         return "weblog"
+    if _W3C.match(head) and b"#Fields:" in head:
+        return "w3c"
     return "line"
 
 

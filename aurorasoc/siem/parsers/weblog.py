@@ -19,10 +19,11 @@ from aurorasoc.siem.normalize import build_event
 from aurorasoc.siem.parsers.base import ParseError, ParseStream
 
 _PARSERS = tuple(LogParser(fmt) for fmt in (COMBINED, COMMON, VHOST_COMBINED, VHOST_COMMON))
-_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,10})$")
+EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,10})$")
 
 
-def _severity(status: int | None) -> Severity:
+def status_severity(status: int | None) -> Severity:
+    """A server error is worth a look; anything else is traffic."""
     return Severity.LOW if status is not None and status >= 500 else Severity.INFO
 
 
@@ -58,7 +59,7 @@ def _fields(entry: LogEntry) -> dict[str, Any]:
         "cs-user-agent": headers.get("User-Agent"),
         "cs-host": getattr(entry, "virtual_host", None),
     }
-    if (ext := _EXTENSION.search(stem)) is not None:
+    if (ext := EXTENSION.search(stem)) is not None:
         fields["c-uri-extension"] = ext.group(1).lower()
     return {key: value for key, value in fields.items() if value not in (None, "", "-")}
 
@@ -79,7 +80,7 @@ def parse_weblog(text: str, *, source: str) -> ParseStream:
             format="weblog",
             source=source,
             raw=line,
-            severity=_severity(status),
+            severity=status_severity(status),
             timestamp=entry.request_time,
             host=fields.get("cs-host"),
             user_name=fields.get("cs-username"),

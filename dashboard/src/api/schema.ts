@@ -575,7 +575,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List cases, most recently updated first. Permission: cases:read */
+        /** List cases, most recently updated first, with their alert counts and event-time spans. Permission: cases:read */
         get: operations["list_cases_api_v1_cases_get"];
         put?: never;
         /** Open a case, optionally linking alerts. Permission: cases:write */
@@ -1066,7 +1066,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Open alerts by severity, open cases, 24 h trend, recent alerts, top network attacks. Permission: dashboard:read */
+        /** Open alerts by severity, open cases, 24 h trend and recent alerts (event time), top network attacks. Permission: dashboard:read */
         get: operations["stats_api_v1_dashboard_stats_get"];
         put?: never;
         post?: never;
@@ -3491,6 +3491,11 @@ export interface components {
         /** CaseAlertRef */
         CaseAlertRef: {
             /**
+             * First Seen At
+             * @description Event time of the alert's first event
+             */
+            first_seen_at?: string | null;
+            /**
              * Id
              * Format: uuid
              */
@@ -3651,6 +3656,88 @@ export interface components {
              */
             case_id: string;
         };
+        /**
+         * CaseListItem
+         * @description A case in the list, with what its alerts say (``cases.activity``).
+         */
+        CaseListItem: {
+            /**
+             * Affected Assets
+             * @default []
+             */
+            affected_assets: string[];
+            /**
+             * Alert Count
+             * @description Alerts linked to the case
+             * @default 0
+             */
+            alert_count: number;
+            /** Assigned Agent */
+            assigned_agent?: string | null;
+            /** Assigned To */
+            assigned_to?: string | null;
+            /** Closed At */
+            closed_at?: string | null;
+            /** Confidence */
+            confidence?: number | null;
+            /**
+             * Cps Involved
+             * @default false
+             */
+            cps_involved: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by?: string | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * First Seen At
+             * @description Event time of its alerts' earliest event
+             */
+            first_seen_at?: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Iocs
+             * @default []
+             */
+            iocs: string[];
+            /**
+             * Last Seen At
+             * @description Event time of its alerts' latest event
+             */
+            last_seen_at?: string | null;
+            /** Metadata */
+            metadata?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Mitre Techniques
+             * @default []
+             */
+            mitre_techniques: string[];
+            /**
+             * Recommendations
+             * @default []
+             */
+            recommendations: unknown[];
+            /** Resolution Notes */
+            resolution_notes?: string | null;
+            severity: components["schemas"]["Severity"];
+            source: components["schemas"]["CaseSource"];
+            status: components["schemas"]["CaseStatus"];
+            /** Title */
+            title: string;
+            /** Updated At */
+            updated_at?: string | null;
+        };
         /** CaseOut */
         CaseOut: {
             /**
@@ -3771,6 +3858,12 @@ export interface components {
             indicators: string[];
             /** Model Error */
             model_error?: string | null;
+            /**
+             * Observables
+             * @description Notable observables of the alerts that are not indicators
+             * @default []
+             */
+            observables: string[];
             /**
              * Processes
              * @default []
@@ -4294,6 +4387,11 @@ export interface components {
             open_alert_count: number;
             /** Risk */
             risk: number;
+            /**
+             * Service Account
+             * @description A built-in or machine account (NT AUTHORITY\SYSTEM, LOCAL SERVICE, WS01$), not a person
+             */
+            service_account: boolean;
             /** Top Techniques */
             top_techniques: string[];
         };
@@ -4478,6 +4576,16 @@ export interface components {
              * @default []
              */
             process_executable: components["schemas"]["FacetValue"][];
+            /**
+             * Sampled
+             * @description More matched: counted over this many of the newest matches naming any of them
+             */
+            sampled?: number | null;
+            /**
+             * Src Ip
+             * @default []
+             */
+            src_ip: components["schemas"]["FacetValue"][];
             /**
              * User Name
              * @default []
@@ -5803,8 +5911,8 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** Page[CaseOut] */
-        Page_CaseOut_: {
+        /** Page[CaseListItem] */
+        Page_CaseListItem_: {
             /**
              * Data Source
              * @default database
@@ -5812,7 +5920,7 @@ export interface components {
              */
             data_source: "database" | "showcase";
             /** Items */
-            items: components["schemas"]["CaseOut"][];
+            items: components["schemas"]["CaseListItem"][];
             /** Limit */
             limit: number;
             /** Skip */
@@ -7641,7 +7749,9 @@ export interface operations {
                 case_id?: string | null;
                 /** @description Words (or prefixes) in title, description or entities */
                 q?: string | null;
+                /** @description Event time: alerts whose last event is at or after it */
                 since?: string | null;
+                /** @description Event time: alerts whose first event is at or before it */
                 until?: string | null;
                 /** @description Sort key; default: latest event time first */
                 sort?: "created_at" | "-created_at" | "severity" | "-severity" | "occurrence_count" | "-occurrence_count" | "last_seen_at" | "-last_seen_at" | "title" | "-title";
@@ -9167,9 +9277,9 @@ export interface operations {
     coverage_matrix_api_v1_attack_coverage_get: {
         parameters: {
             query?: {
-                /** @description Alerts created at or after (ISO 8601) */
+                /** @description Alerts whose events reach at or after (event time, ISO 8601) */
                 since?: string | null;
-                /** @description Alerts created before (ISO 8601) */
+                /** @description Alerts whose events begin before (event time, ISO 8601) */
                 until?: string | null;
                 /** @description Only the alerts of this case */
                 case_id?: string | null;
@@ -9259,9 +9369,9 @@ export interface operations {
             query?: {
                 /** @description rules: enabled rule coverage; alerts: observed */
                 source?: "rules" | "alerts";
-                /** @description Alerts created at or after (ISO 8601) */
+                /** @description Alerts whose events reach at or after (event time, ISO 8601) */
                 since?: string | null;
-                /** @description Alerts created before (ISO 8601) */
+                /** @description Alerts whose events begin before (event time, ISO 8601) */
                 until?: string | null;
                 /** @description Only the alerts of this case */
                 case_id?: string | null;
@@ -10752,7 +10862,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_CaseOut_"];
+                    "application/json": components["schemas"]["Page_CaseListItem_"];
                 };
             };
             /** @description Invalid input (the detail names the reason) */
@@ -21725,7 +21835,7 @@ export interface operations {
     ingest_logs_api_v1_siem_ingest_post: {
         parameters: {
             query?: {
-                /** @description auto, json/ndjson, syslog, cef, eve, zeek, evtx, auditd, weblog or line */
+                /** @description auto, json/ndjson, syslog, cef, eve, zeek, evtx, auditd, weblog, w3c/iis or line */
                 format?: string;
                 /** @description Log-source name */
                 source?: string;
@@ -23600,7 +23710,7 @@ export const page_AuditEntry_Data_sourceValues: ReadonlyArray<FlattenedDeepRequi
 export const page_AutomationRuleOut_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_AutomationRuleOut_"]["data_source"]> = ["database", "showcase"];
 export const page_BadgeOut_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_BadgeOut_"]["data_source"]> = ["database", "showcase"];
 export const page_BundleOut_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_BundleOut_"]["data_source"]> = ["database", "showcase"];
-export const page_CaseOut_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_CaseOut_"]["data_source"]> = ["database", "showcase"];
+export const page_CaseListItem_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_CaseListItem_"]["data_source"]> = ["database", "showcase"];
 export const page_ConduitOut_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_ConduitOut_"]["data_source"]> = ["database", "showcase"];
 export const page_ConnectorActionOut_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_ConnectorActionOut_"]["data_source"]> = ["database", "showcase"];
 export const page_CorrelationOut_Data_sourceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Page_CorrelationOut_"]["data_source"]> = ["database", "showcase"];

@@ -67,7 +67,9 @@ export function AuthGuard({ children }: { children: ReactNode }) {
   if ([me.error, mode.error].some(isRateLimited) && !(me.data && mode.data)) {
     return <BootScreen text="Rate limited, retrying shortly…" />;
   }
-  if (me.isError || (mode.isError && !mode.data)) {
+  // A failed background refresh keeps the console (and every form's input) on screen: each page
+  // shows its own data as unavailable; only a boot that never reached the API is "offline".
+  if ((me.isError && !me.data) || (mode.isError && !mode.data)) {
     return (
       <Offline
         onRetry={() => {

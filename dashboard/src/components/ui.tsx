@@ -86,3 +86,17 @@ export function prettyRaw(raw?: string | null): string | null {
     return raw;
   }
 }
+
+/** A column header that sorts the list: descending first, a second click ascending ("-field" / "field"). */
+export function SortHeader({ field, label, sort, onSort }: { field: string; label: string; sort: string; onSort: (s: string) => void }) {
+  const active = sort.replace("-", "") === field;
+  const descending = sort.startsWith("-");
+  const next = active && descending ? field : `-${field}`;
+  return (
+    <th aria-sort={active ? (descending ? "descending" : "ascending") : "none"}>
+      <button className="hover:text-slate-100" onClick={() => onSort(next)}>
+        {label} {active ? (descending ? "↓" : "↑") : ""}
+      </button>
+    </th>
+  );
+}

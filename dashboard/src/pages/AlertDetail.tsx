@@ -55,7 +55,7 @@ function Overview({ alert }: { alert: AlertDetail }) {
               {alert.techniques.map((t) => (
                 <li key={t.id}>
                   <a href={t.url ?? undefined} target="_blank" rel="noreferrer" className="font-mono">{t.id}</a>{" "}
-                  {t.name ?? "unknown technique"} {t.tactics?.map((x) => <Chip key={x}>{x}</Chip>)}
+                  {t.name ?? "not in the bundled ATT&CK index"} {t.tactics?.map((x) => <Chip key={x}>{x}</Chip>)}
                 </li>
               ))}
             </ul>

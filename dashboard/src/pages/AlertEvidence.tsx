@@ -10,7 +10,8 @@ import { Chip, formatTime } from "../components/ui";
 type ProcessNode = { entity_id?: string | null; pid?: number | null; executable?: string | null; command_line?: string | null };
 type EvidenceEvent = {
   id: string; event_time: string; received_at: string; time_source: string; source: string; channel?: string | null;
-  event_id?: string | null; host?: string | null; user_name?: string | null; process_executable?: string | null;
+  event_id?: string | null; host?: string | null; user_name?: string | null; src_ip?: string | null;
+  process_executable?: string | null; message?: string | null;
 };
 type Observable = { type: string; value: string; role?: string; path?: string; benign?: string; indicator?: string };
 export type Evidence = {
@@ -92,12 +93,13 @@ export function EvidencePanel({ alertId }: { alertId: string }) {
         <Link className="text-xs" to={siemLink(evidence.siem_search)} data-testid="evidence-siem-link">open in SIEM search</Link>
       </h3>
       <table className="table text-sm" data-testid="evidence-events">
-        <thead><tr><th>Event time</th><th>Channel</th><th>Event</th><th>Host</th><th>Process</th></tr></thead>
+        <thead><tr><th>Event time</th><th>Channel</th><th>Event</th><th>Host</th><th>Source IP</th><th>Process / message</th></tr></thead>
         <tbody>{evidence.events.map((e) => (
           <tr key={e.id} data-testid="evidence-event">
             <td className="whitespace-nowrap" title={`received ${formatTime(e.received_at)} · time from ${e.time_source}`}>{formatTime(e.event_time)}</td>
-            <td>{e.channel ?? e.source}</td><td>{e.event_id ?? "—"}</td><td>{e.host ?? "—"}</td>
-            <td className="font-mono break-all text-xs">{e.process_executable ?? "—"}</td>
+            <td>{e.channel ?? e.source}</td><td>{e.event_id ?? "—"}</td><td>{e.host ?? "—"}</td><td>{e.src_ip ?? "—"}</td>
+            {/* a web request, a syslog line: no process, but the message says what happened */}
+            <td className="font-mono break-all text-xs" data-testid="evidence-event-what">{e.process_executable ?? e.message ?? "—"}</td>
           </tr>
         ))}</tbody>
       </table>

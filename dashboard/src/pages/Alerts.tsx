@@ -7,26 +7,13 @@ import { api } from "../api/client";
 import { useSearchState } from "../hooks/useSearchState";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
-import { Chip, Field, Pager, SEVERITIES, SeverityBadge, formatTime } from "../components/ui";
+import { Chip, Field, Pager, SEVERITIES, SeverityBadge, SortHeader, formatTime } from "../components/ui";
 
 const LIMIT = 50;
 const SORTABLE: Record<string, string> = {
   severity: "Severity", title: "Title", occurrence_count: "Occurrences", last_seen_at: "Last seen (event)", created_at: "Created",
 };
 const ENTITY_FILTERS: [string, string][] = [["host", "Host"], ["user", "User"], ["ip", "IP"]];
-
-function SortHeader({ field, sort, onSort }: { field: string; sort: string; onSort: (s: string) => void }) {
-  const active = sort.replace("-", "") === field;
-  const descending = sort.startsWith("-");
-  const next = active && descending ? field : `-${field}`;
-  return (
-    <th aria-sort={active ? (descending ? "descending" : "ascending") : "none"}>
-      <button className="hover:text-slate-100" onClick={() => onSort(next)}>
-        {SORTABLE[field]} {active ? (descending ? "↓" : "↑") : ""}
-      </button>
-    </th>
-  );
-}
 
 function useBulk(selected: string[], clear: () => void) {
   const client = useQueryClient();
@@ -106,7 +93,7 @@ export function AlertsPage() {
               onKeyDown={(e) => { if (e.key === "Enter") { e.preventDefault(); set({ [key]: e.currentTarget.value.trim() }); } }} />
           </Field>
         ))}
-        <Field label="Since">
+        <Field label="Events since">
           <input className="input" type="date" data-testid="filter-since" value={filters.since} disabled={unavailable}
             onChange={(e) => set({ since: e.target.value })} />
         </Field>
@@ -133,16 +120,16 @@ export function AlertsPage() {
           <thead>
             <tr>
               <th className="w-8"><span className="sr-only">Select</span></th>
-              <SortHeader field="severity" sort={sort} onSort={(s) => set({ sort: s })} />
-              <SortHeader field="title" sort={sort} onSort={(s) => set({ sort: s })} />
+              <SortHeader field="severity" label={SORTABLE.severity} sort={sort} onSort={(s) => set({ sort: s })} />
+              <SortHeader field="title" label={SORTABLE.title} sort={sort} onSort={(s) => set({ sort: s })} />
               <th>Host</th>
               <th>User</th>
               <th>Source</th>
               <th>Techniques</th>
               <th>Status</th>
-              <SortHeader field="occurrence_count" sort={sort} onSort={(s) => set({ sort: s })} />
-              <SortHeader field="last_seen_at" sort={sort} onSort={(s) => set({ sort: s })} />
-              <SortHeader field="created_at" sort={sort} onSort={(s) => set({ sort: s })} />
+              <SortHeader field="occurrence_count" label={SORTABLE.occurrence_count} sort={sort} onSort={(s) => set({ sort: s })} />
+              <SortHeader field="last_seen_at" label={SORTABLE.last_seen_at} sort={sort} onSort={(s) => set({ sort: s })} />
+              <SortHeader field="created_at" label={SORTABLE.created_at} sort={sort} onSort={(s) => set({ sort: s })} />
             </tr>
           </thead>
           <tbody>

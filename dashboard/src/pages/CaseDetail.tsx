@@ -131,7 +131,8 @@ export function CaseDetailPage() {
                   <h2 className="mb-2 font-medium">Linked alerts ({found.alerts?.length ?? 0})</h2>
                   <ul className="space-y-1 text-sm">
                     {found.alerts?.map((a) => (
-                      <li key={a.id}><SeverityBadge severity={a.severity} /> <Link to={`/alerts/${a.id}`}>{a.title}</Link> · {a.status}</li>
+                      <li key={a.id}><SeverityBadge severity={a.severity} /> <Link to={`/alerts/${a.id}`}>{a.title}</Link> · {a.status}
+                        {a.first_seen_at && <span className="text-xs text-slate-400" data-testid="case-alert-time"> · {formatTime(a.first_seen_at)}</span>}</li>
                     ))}
                   </ul>
                 </div>

@@ -12,6 +12,18 @@ type CaseEvidence = {
 
 const REASON_LABELS: Record<string, string> = { shared_entity: "shared entity", shared_ioc: "shared indicator", tactic_chain: "tactic chain" };
 
+/** Each distinct reason with the number of alerts it linked, most first: a 75-alert case reads in a few
+ * lines. A tactic chain counts by its host (the chain itself grows as alerts join). */
+function linkReasons(links: CaseEvidence["links"]): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const link of links) {
+    const labels = new Set(link.reasons.map((r) => r.kind === "tactic_chain"
+      ? `tactic chain on ${r.value.split(": ")[0]}` : `${REASON_LABELS[r.kind] ?? r.kind} ${r.value}`));
+    labels.forEach((label) => counts.set(label, (counts.get(label) ?? 0) + 1));
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]);
+}
+
 export function CaseEvidencePanel({ caseId }: { caseId: string }) {
   const query = useQuery({ queryKey: ["cases", "evidence", caseId], // The schema types this answer as a free object (no response_model yet), so its shape is stated here.
     queryFn: () => api.GET("/cases/{case_id}/evidence-summary", { params: { path: { case_id: caseId } } }) as Promise<CaseEvidence> });
@@ -40,14 +52,25 @@ export function CaseEvidencePanel({ caseId }: { caseId: string }) {
         ))}
       </dl>
       {evidence.links.length > 0 && (
-        <ul className="mt-2 space-y-1 text-xs text-slate-400" data-testid="case-links">
-          {evidence.links.map((link, i) => (
-            <li key={`${link.alert_id}-${i}`}>
-              alert {link.alert_id?.slice(0, 8)} linked by{" "}
-              {link.reasons.map((r) => `${REASON_LABELS[r.kind] ?? r.kind} ${r.value}`).join("; ")}
-            </li>
-          ))}
-        </ul>
+        <>
+          <p className="mt-2 text-sm text-slate-400">Why its alerts were linked</p>
+          <ul className="text-sm" data-testid="case-link-reasons">
+            {linkReasons(evidence.links).map(([label, count]) => (
+              <li key={label} data-testid="case-link-reason">{label} · {count} alert{count === 1 ? "" : "s"}</li>
+            ))}
+          </ul>
+          <details className="mt-1">
+            <summary className="cursor-pointer text-xs text-slate-400">Each link ({evidence.links.length})</summary>
+            <ul className="mt-1 space-y-1 text-xs text-slate-400" data-testid="case-links">
+              {evidence.links.map((link, i) => (
+                <li key={`${link.alert_id}-${i}`}>
+                  alert {link.alert_id?.slice(0, 8)} linked by{" "}
+                  {link.reasons.map((r) => `${REASON_LABELS[r.kind] ?? r.kind} ${r.value}`).join("; ")}
+                </li>
+              ))}
+            </ul>
+          </details>
+        </>
       )}
     </section>
   );

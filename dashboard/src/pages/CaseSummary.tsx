@@ -40,6 +40,12 @@ export function CaseSummaryCard({ caseId }: { caseId: string }) {
           <span className="text-slate-400">Indicators</span>{summary.indicators.map((v) => <Chip key={v}>{v}</Chip>)}
         </p>
       )}
+      {(summary.observables ?? []).length > 0 && (
+        <p className="mt-1 flex flex-wrap gap-1 text-sm" data-testid="case-brief-observables">
+          <span className="text-slate-400" title="Seen in the events; not an indicator until intel, an analyst or a rule says so">
+            Observables</span>{(summary.observables ?? []).map((v) => <Chip key={v}>{v}</Chip>)}
+        </p>
+      )}
     </section>
   );
 }

@@ -7,9 +7,16 @@ import { api } from "../api/client";
 import { useSearchState } from "../hooks/useSearchState";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
-import { Field, Pager, SEVERITIES, SeverityBadge, formatTime } from "../components/ui";
+import { Field, Pager, SEVERITIES, SeverityBadge, SortHeader, formatTime } from "../components/ui";
 
 const LIMIT = 50;
+// The API's sort keys (GET /cases ?sort=, "-" for descending); a value outside them reads as the default.
+const SORTS = ["updated_at", "created_at", "severity", "status", "title"] as const;
+const DEFAULT_SORT = "-updated_at";
+
+function sortOf(value: string): string {
+  return (SORTS as readonly string[]).includes(value.replace(/^-/, "")) ? value : DEFAULT_SORT;
+}
 /** The statuses a case moves through today (the schema also lists two legacy ones). */
 const STATUSES: CaseStatus[] = ["open", "in_progress", "pending_approval", "contained", "eradicated", "recovered", "resolved", "closed"];
 
@@ -50,10 +57,12 @@ function NewCaseForm({ onClose }: { onClose: () => void }) {
 export function CasesPage() {
   const { get, set, skip } = useSearchState();
   const filters = { status: get("status"), severity: get("severity"), q: get("q") };
+  const sort = sortOf(get("sort"));
+  const onSort = (s: string) => set({ sort: s === DEFAULT_SORT ? null : s });
   const query = useQuery({
-    queryKey: ["cases", "list", filters, skip],
+    queryKey: ["cases", "list", filters, sort, skip],
     queryFn: () => api.GET("/cases", { params: { query: {
-      status: listOf(STATUSES, filters.status), severity: listOf(SEVERITIES, filters.severity), q: filters.q, skip, limit: LIMIT,
+      status: listOf(STATUSES, filters.status), severity: listOf(SEVERITIES, filters.severity), q: filters.q, sort, skip, limit: LIMIT,
     } } }),
     placeholderData: keepPreviousData,
   });
@@ -91,16 +100,30 @@ export function CasesPage() {
         empty={items.length === 0} emptyText={Object.values(filters).some(Boolean) ? "No cases match these filters" : "No cases yet"}>
         <table className="table" data-testid="cases-table">
           <thead>
-            <tr><th>Severity</th><th>Title</th><th>Status</th><th>Assignee</th><th>Source</th><th>Updated</th></tr>
+            <tr>
+              <SortHeader field="severity" label="Severity" sort={sort} onSort={onSort} />
+              <SortHeader field="title" label="Title" sort={sort} onSort={onSort} />
+              <th>Alerts</th><th title="Event time of the latest event behind its alerts">Last event</th>
+              <SortHeader field="status" label="Status" sort={sort} onSort={onSort} />
+              <th>Assignee</th><th>Source</th>
+              <SortHeader field="created_at" label="Opened" sort={sort} onSort={onSort} />
+              <SortHeader field="updated_at" label="Updated" sort={sort} onSort={onSort} />
+            </tr>
           </thead>
           <tbody>
             {items.map((c) => (
               <tr key={c.id} data-testid="case-row" className="hover:bg-slate-900">
                 <td><SeverityBadge severity={c.severity} /></td>
                 <td><Link to={`/cases/${c.id}`}>{c.title}</Link></td>
+                <td data-testid="case-alert-count">{c.alert_count}</td>
+                <td className="whitespace-nowrap" data-testid="case-activity"
+                  title={c.first_seen_at ? `first event ${formatTime(c.first_seen_at)}` : undefined}>
+                  {c.last_seen_at ? formatTime(c.last_seen_at) : "—"}
+                </td>
                 <td>{c.status}</td>
                 <td>{c.assigned_to ?? "—"}</td>
                 <td>{c.source}</td>
+                <td className="whitespace-nowrap">{formatTime(c.created_at)}</td>
                 <td className="whitespace-nowrap">{formatTime(c.updated_at ?? c.created_at)}</td>
               </tr>
             ))}

@@ -63,11 +63,14 @@ export function EntitiesPage({ kind }: { kind: Kind }) {
         queueText="The inventory is computed from stored events and alerts; it returns once the database is reachable."
         empty={items.length === 0} emptyText={q ? `No ${kind.noun.toLowerCase()}s match` : kind.emptyText}>
         <table className="table" data-testid="entities-table">
-          <thead><tr><th>{kind.noun}</th><th>Risk</th><th>Open / all alerts</th><th>Events (7 d)</th><th>Top techniques</th><th>Last seen</th><th /></tr></thead>
+          <thead><tr><th>{kind.noun}</th><th>Risk</th><th>Open / all alerts</th><th title="Events that happened, or were ingested, in the last 7 days (an import of old logs counts)">Recent events</th><th>Top techniques</th><th title="Event time of the latest event or alert">Last seen (event)</th><th /></tr></thead>
           <tbody>
             {items.map((e) => (
               <tr key={e.name} data-testid="entity-row">
-                <td className="font-medium text-slate-100">{e.name}</td>
+                <td className="font-medium text-slate-100">
+                  {e.name}
+                  {e.service_account && <span className="ml-2" data-testid="service-account" title="A built-in or machine account: the system's activity, not a person's"><Chip>service account</Chip></span>}
+                </td>
                 <td><RiskBar risk={e.risk} /></td>
                 <td>{e.open_alert_count} / {e.alert_count}</td>
                 <td>{e.event_count.toLocaleString()}</td>
@@ -75,7 +78,7 @@ export function EntitiesPage({ kind }: { kind: Kind }) {
                 <td className="whitespace-nowrap">{formatTime(e.last_seen)}</td>
                 <td className="space-x-2 whitespace-nowrap">
                   <Link to={`/alerts?asset=${encodeURIComponent(`${kind.field}:${e.name}`)}`} data-testid="entity-alerts">alerts</Link>
-                  <Link to={`/siem?range=7d&q=${encodeURIComponent(`${kind.field}:"${e.name}"`)}`}>events</Link>
+                  <Link to={`/siem?range=all&q=${encodeURIComponent(`${kind.field}:"${e.name}"`)}`}>events</Link>
                 </td>
               </tr>
             ))}

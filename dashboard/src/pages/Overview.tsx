@@ -19,10 +19,19 @@ function Kpi({ label, value, colour }: { label: string; value: number | string; 
 }
 
 function Trend({ stats }: { stats: DashboardStats }) {
-  const data = stats.trend.map((p) => ({ hour: new Date(p.hour).getHours() + ":00", ...p.counts }));
+  // Two-digit hours: labels of one width are thinned evenly (0:00 … 9:00 were narrower, so more of them showed).
+  const data = stats.trend.map((p) => ({ hour: `${String(new Date(p.hour).getHours()).padStart(2, "0")}:00`, ...p.counts }));
+  const quiet = stats.trend.every((p) => Object.values(p.counts).every((n) => n === 0));
+  const latest = stats.recent_alerts[0]?.last_seen_at; // recent alerts come latest event first
   return (
     <div className="card h-72">
-      <h2 className="mb-2 font-medium">Alerts, last 24 hours</h2>
+      <h2 className="mb-2 flex items-baseline font-medium">Alerts by event time, last 24 hours
+        {quiet && latest && (
+          <span className="ml-auto text-xs font-normal text-slate-400" data-testid="trend-latest">
+            none in this window; latest alert activity {formatTime(latest)} · <Link to="/alerts">alerts</Link>
+          </span>
+        )}
+      </h2>
       <ResponsiveContainer width="100%" height="88%">
         <AreaChart data={data}>
           <CartesianGrid stroke="#1e293b" />
@@ -117,7 +126,7 @@ export function OverviewPage() {
     <Page title="Security Overview" unavailable={unavailable}>
       <DataRegion query={query} unavailable={unavailable} unavailableTitle="Live overview unavailable"
         queueText="Statistics are computed from the database, which is not reachable right now." empty={quiet}
-        emptyText="No alerts in the last 24 hours">
+        emptyText="No alert activity in the last 24 hours">
         {stats && (
           <div className="flex flex-col gap-4">
             <div className="grid grid-cols-2 gap-3 md:grid-cols-6">
@@ -139,7 +148,7 @@ export function OverviewPage() {
                     <li key={a.id} className="flex gap-3">
                       <SeverityBadge severity={a.severity} />
                       <Link to={`/alerts/${a.id}`} className="truncate">{a.title}</Link>
-                      <span className="ml-auto whitespace-nowrap text-slate-500">{formatTime(a.created_at)}</span>
+                      <span className="ml-auto whitespace-nowrap text-slate-500" title="event time">{formatTime(a.last_seen_at)}</span>
                     </li>
                   ))}
                 </ul>

@@ -22,6 +22,18 @@ const toLocalInput = (iso: string) => (iso ? iso.slice(0, 16) : "");
 const fromLocalInput = (value: string) => (value ? `${value}:00Z` : "");
 
 /** The API query of a draft: a relative range, or absolute since/until (event time). */
+
+/** "1 day", "6 h", "15 min", "30 s": the largest whole unit of a histogram bucket. */
+export function bucketLabel(seconds: number): string {
+  for (const [unit, size] of [["day", 86_400], ["h", 3_600], ["min", 60]] as const) {
+    if (seconds >= size && seconds % size === 0) {
+      const n = seconds / size;
+      return unit === "day" ? `${n} day${n === 1 ? "" : "s"}` : `${n} ${unit}`;
+    }
+  }
+  return `${seconds} s`;
+}
+
 function searchQuery(d: Draft): Record<string, string> {
   const base: Record<string, string> = { q: d.q, severity: d.severity };
   if (d.range !== "abs") return { ...base, range: d.range };
@@ -46,15 +58,15 @@ function Histogram({ query }: { query: Record<string, string> }) {
       </div>
       <figcaption className="mt-1 flex justify-between text-xs text-slate-400">
         <span>{formatTime(buckets[0].start)}</span>
-        <span>{histogram.data?.bucket_seconds ? `${Math.round(histogram.data.bucket_seconds / 60)} min buckets` : ""}</span>
+        <span data-testid="histogram-bucket">{histogram.data?.bucket_seconds ? `${bucketLabel(histogram.data.bucket_seconds)} buckets` : ""}</span>
         <span>{formatTime(buckets[buckets.length - 1].start)}</span>
       </figcaption>
     </figure>
   );
 }
 
-const FACET_LABELS: [keyof SiemFacets, string, string][] = [
-  ["host", "Host", "host"], ["user_name", "User", "user_name"], ["event_id", "Event ID", "event_id"],
+const FACET_LABELS: [Exclude<keyof SiemFacets, "sampled">, string, string][] = [
+  ["host", "Host", "host"], ["user_name", "User", "user_name"], ["src_ip", "Source IP", "src_ip"], ["event_id", "Event ID", "event_id"],
   ["process_executable", "Process", "process_executable"],
 ];
 
@@ -63,6 +75,11 @@ function FacetPanel({ query, onPick }: { query: Record<string, string>; onPick: 
   if (!facets.data) return null;
   return (
     <aside className="w-64 shrink-0 space-y-3 text-sm" data-testid="siem-facets" aria-label="Top values">
+      {facets.data.sampled ? (
+        <p className="text-xs text-slate-400" data-testid="facets-sampled">
+          Top values in the newest {facets.data.sampled.toLocaleString()} matches that name any of these
+        </p>
+      ) : null}
       {FACET_LABELS.map(([key, label, field]) => (
         <section key={key}>
           <h3 className="mb-1 text-xs font-semibold uppercase text-slate-400">{label}</h3>

@@ -55,3 +55,21 @@ test("a backend that does not answer shows 'Backend not connected'", async ({ pa
   await expect(page.getByTestId("backend-offline")).toContainText("Backend not connected");
   await expect(page.getByTestId("retry-button")).toBeVisible();
 });
+
+test("a failed background refresh of users/me keeps the console and what was typed", async ({ page }) => {
+  await page.clock.install();
+  await mockSession(page, { user: { username: "ana", role: "analyst", permissions: ["alerts:read", "agents:read", "agents:dispatch"] } });
+  await mockMode(page, "real");
+  await mockJson(page, "**/api/v1/agents/network_security", { detail: "not mocked" }, 404);
+  await page.goto("/network/analyzer");
+  await page.getByTestId("analyzer-note").fill("typed before the API hiccup");
+  let failed = 0;
+  await page.route("**/api/v1/users/me", (route) => {
+    failed += 1;
+    return route.fulfill({ status: 500, contentType: "application/json", body: '{"detail":"database is locked"}' });
+  });
+  await page.clock.runFor(20_000); // past one poll (15 s)
+  await expect.poll(() => failed).toBeGreaterThan(0);
+  await expect(page.getByTestId("backend-offline")).toHaveCount(0);
+  await expect(page.getByTestId("analyzer-note")).toHaveValue("typed before the API hiccup");
+});

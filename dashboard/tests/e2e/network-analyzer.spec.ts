@@ -73,6 +73,10 @@ test("imported attack → analyze: KPIs, findings, evidence, reasoning, follow-u
   await expect(page.getByTestId("agent-card")).toHaveAttribute("data-agent", "network_security");
   await page.getByTestId("use-imported-query").click();
   await expect(page.getByTestId("analyzer-query")).toHaveValue(IMPORTED);
+  await page.getByTestId("analyzer-range").selectOption("7d");
+  await page.reload(); // query and range are in the URL: a reload (or a remount) keeps them
+  await expect(page.getByTestId("analyzer-query")).toHaveValue(IMPORTED);
+  await expect(page.getByTestId("analyzer-range")).toHaveValue("7d");
   await page.getByTestId("analyzer-note").fill("Block 203.0.113.50 now");
   await page.getByTestId("analyze-submit").click();
 
@@ -81,7 +85,7 @@ test("imported attack → analyze: KPIs, findings, evidence, reasoning, follow-u
   await expect(page.getByTestId("kpi-iocs")).toHaveText("2");
   await expect(page.getByTestId("kpi-flows")).toHaveText("1");
   expect(analyzed).toEqual([
-    { query: IMPORTED, time_range: "24h", context: { attack_id: ATTACK_ID, note: "Block 203.0.113.50 now" } },
+    { query: IMPORTED, time_range: "7d", context: { attack_id: ATTACK_ID, note: "Block 203.0.113.50 now" } },
   ]);
   await expect(page.getByTestId("finding")).toContainText("alert severity high");
   await expect(page.getByTestId("investigation-verdict")).toHaveText("suspicious");

@@ -1,5 +1,5 @@
 /** Reports, Endpoints, UEBA and the case page's response sections (approvals, runs, reports). */
-import { ALERT, APPROVAL, CASE_DETAIL, EXECUTION, HOST, REPORT, USER } from "./support/fixtures";
+import { ALERT, APPROVAL, CASE_DETAIL, EXECUTION, HOST, REPORT, SYSTEM_USER, USER } from "./support/fixtures";
 import { UNAVAILABLE, expect, mockJson, mockMode, mockSession, page as pageOf, snap, test, type MockUser } from "./support/mockApi";
 
 const ANALYST = {
@@ -39,17 +39,21 @@ test("reports, endpoints, ueba: empty is not unavailable", async ({ page }) => {
 
 test("endpoints and UEBA: riskiest first with risk bars and top techniques", async ({ page }) => {
   await mockJson(page, "**/api/v1/entities/hosts?*", pageOf([HOST]));
-  await mockJson(page, "**/api/v1/entities/users?*", pageOf([USER]));
+  await mockJson(page, "**/api/v1/entities/users?*", pageOf([SYSTEM_USER, USER]));
   await page.goto("/endpoints");
   const host = page.getByTestId("entity-row");
   await expect(host).toContainText("MSEDGEWIN10");
   await expect(host.getByTestId("risk-bar")).toHaveAttribute("data-risk", "62");
   await expect(host).toContainText("T1136");
-  await expect(host.getByRole("link", { name: "events" })).toHaveAttribute("href", /\/siem\?range=7d&q=host%3A%22MSEDGEWIN10%22/);
+  // all time: an entity from imported 2019 logs has no events in the last 7 days
+  await expect(host.getByRole("link", { name: "events" })).toHaveAttribute("href", /\/siem\?range=all&q=host%3A%22MSEDGEWIN10%22/);
   await snap(page, "mocked-endpoints");
   await page.goto("/ueba");
-  await expect(page.getByTestId("entity-row")).toContainText("IEUser");
-  await expect(page.getByTestId("risk-bar")).toHaveAttribute("data-risk", "8");
+  const [system, person] = [page.getByTestId("entity-row").first(), page.getByTestId("entity-row").nth(1)];
+  await expect(person).toContainText("IEUser");
+  await expect(person.getByTestId("risk-bar")).toHaveAttribute("data-risk", "8");
+  await expect(system.getByTestId("service-account")).toHaveText("service account");
+  await expect(person.getByTestId("service-account")).toHaveCount(0);
 });
 
 test("an endpoint's alerts link opens the queue filtered to that host", async ({ page }) => {

@@ -20,3 +20,22 @@ test("a 5,000-character message is truncated in its cell, not spread across the 
   const [scroll, viewport] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   expect(scroll).toBeLessThanOrEqual(viewport);
 });
+
+test("the histogram names its bucket size in the largest whole unit", async ({ page }) => {
+  await mockJson(page, "**/api/v1/siem/logs?*", pageOf([]));
+  await mockJson(page, "**/api/v1/siem/histogram?*", {
+    bucket_seconds: 86_400, buckets: [{ start: "2019-05-27T00:00:00Z", count: 3 }, { start: "2019-05-28T00:00:00Z", count: 0 }],
+  });
+  await page.goto("/siem?q=vssadmin&range=all");
+  await expect(page.getByTestId("histogram-bucket")).toHaveText("1 day buckets"); // was "1440 min buckets"
+});
+
+test("facets counted over a sample say so", async ({ page }) => {
+  await mockJson(page, "**/api/v1/siem/logs?*", pageOf([]));
+  await mockJson(page, "**/api/v1/siem/facets?*", {
+    host: [{ value: "MSEDGEWIN10", count: 9_000 }], user_name: [], src_ip: [], event_id: [], process_executable: [], sampled: 10_000,
+  });
+  await page.goto("/siem?range=all");
+  await expect(page.getByTestId("facet-host")).toContainText("MSEDGEWIN10");
+  await expect(page.getByTestId("facets-sampled")).toHaveText("Top values in the newest 10,000 matches that name any of these");
+});

@@ -219,11 +219,13 @@ test.describe.serial("live console", () => {
     await expect(page.getByTestId("status-roles")).toContainText("pipeline");
     await expect(page.getByTestId("dependency-database")).toHaveText("up");
     await page.goto(`${base()}/network`);
-    await expect(page.getByTestId("attack-row")).toContainText("C2 beacon 10.0.0.23 → 203.0.113.50");
+    await expect(page.getByTestId("attack-row")).toContainText("Command and control 10.0.0.23 → 203.0.113.50");
     await page.getByTestId("open-in-analyzer").click();
     await page.getByTestId("use-imported-query").click();
     await page.getByTestId("analyzer-range").selectOption("all"); // the EVE sample is dated 2024
+    await expect(page).toHaveURL(/range=all/);
     await page.getByTestId("analyze-submit").click();
+    await expect(page.getByTestId("analyzer-result")).toContainText("all stored events");
     // the offline network analyst reads the stored flows before answering: seconds on a busy machine
     await expect(page.getByTestId("analyzer-run-status")).toBeVisible({ timeout: 30_000 });
     await expect(page.getByTestId("kpi-flows")).not.toHaveText("0");

@@ -97,6 +97,14 @@ test.describe.serial("containment through approvals", () => {
     await expect(brief.getByTestId("case-brief-processes")).toContainText("procdump.exe");
     await shot(page, info, "case-timeline");
 
+    // The case list names the case after its host and detection, counts its alerts, dates it in event time.
+    await page.goto(`${base()}/cases`);
+    const listed = page.getByTestId("case-row").filter({ has: page.locator(`a[href="/cases/${caseId}"]`) });
+    await expect(listed.getByRole("link")).toHaveText(new RegExp(`^${HOST}: `));
+    await expect(listed.getByTestId("case-alert-count")).toHaveText(/^[1-9]\d*$/);
+    await expect(listed.getByTestId("case-activity")).toContainText(day);
+    await shot(page, info, "case-list");
+
     const headers = await bearer(request);
     const approvals = await request.get(`${base()}/api/v1/approvals`, { headers, params: { case_id: caseId } });
     const [approval] = (await approvals.json()).items as { id: string; status: string; result: { status: string } }[];

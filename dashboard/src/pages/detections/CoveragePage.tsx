@@ -28,7 +28,7 @@ function stateOf(cell: CoverageCell): CellState {
   return cell.rules ? "rules" : "alerts";
 }
 
-function Cell({ cell }: { cell: CoverageCell }) {
+function Cell({ cell, version }: { cell: CoverageCell; version: string }) {
   const state = stateOf(cell);
   const titles = cell.rule_titles?.length ? `\nRules: ${cell.rule_titles.join("; ")}` : "";
   return (
@@ -36,7 +36,7 @@ function Cell({ cell }: { cell: CoverageCell }) {
       title={`${cell.id} ${cell.name ?? ""}: ${STATE_LABEL[state]}${titles}`}
       className={`rounded border px-2 py-1 text-xs ${STATE_CLASS[state]}`}>
       <div className="font-mono font-semibold">{cell.id}</div>
-      <div className="truncate text-slate-300">{cell.name ?? "unknown technique"}</div>
+      <div className="truncate text-slate-300">{cell.name ?? `not in ATT&CK v${version}`}</div>
       <div className="text-slate-400">{cell.rules} rule{cell.rules === 1 ? "" : "s"} · {cell.alerts} alert{cell.alerts === 1 ? "" : "s"}</div>
     </li>
   );
@@ -76,7 +76,7 @@ export function CoveragePage() {
         <button className="btn" data-testid="export-alerts-layer" disabled={unavailable} onClick={() => void exportLayer("alerts")}>Navigator layer: alerts</button>
       </>}>
       <div className="mb-3 flex flex-wrap items-end gap-3" role="search" aria-label="Alert scope">
-        <Field label="Alerts">
+        <Field label="Alerts with events in">
           <select className="input" data-testid="coverage-range" value={days} onChange={(e) => setDays(Number(e.target.value))}>
             {RANGES.map(([label, value]) => <option key={value} value={value}>{label}</option>)}
           </select>
@@ -106,7 +106,7 @@ export function CoveragePage() {
               {data.tactics.map((column) => (
                 <section key={column.tactic} className="w-44 shrink-0" data-testid="tactic-column" data-tactic={column.tactic}>
                   <h2 className="mb-1 text-xs font-semibold tracking-wide text-slate-300 uppercase">{column.tactic.replace(/-/g, " ")}</h2>
-                  <ul className="space-y-1">{column.techniques.map((cell) => <Cell key={cell.id} cell={cell} />)}</ul>
+                  <ul className="space-y-1">{column.techniques.map((cell) => <Cell key={cell.id} cell={cell} version={data.attack_version} />)}</ul>
                 </section>
               ))}
             </div>

@@ -71,6 +71,12 @@ function FollowUp({ analysis, reason }: { analysis: Analysis; reason: string | n
   );
 }
 
+const DEFAULT_RANGE: AnalyzerRange = "24h";
+
+function asRange(value: string): AnalyzerRange {
+  return (RANGES as string[]).includes(value) ? (value as AnalyzerRange) : DEFAULT_RANGE;
+}
+
 export function NetworkAnalyzerPage() {
   const mode = useRuntime();
   const { can } = useSession();
@@ -78,8 +84,11 @@ export function NetworkAnalyzerPage() {
   const client = useQueryClient();
   const { get, set } = useSearchState();
   const attackId = get("attack");
-  const [query, setQuery] = useState("");
-  const [range, setRange] = useState<AnalyzerRange>("24h");
+  // Query and range live in the URL: a reload, a shared link or a remount keeps what was chosen.
+  const query = get("q");
+  const setQuery = (q: string) => set({ q });
+  const range = asRange(get("range"));
+  const setRange = (r: AnalyzerRange) => set({ range: r === DEFAULT_RANGE ? null : r });
   const [note, setNote] = useState("");
   const analyze = useMutation({
     mutationFn: (preview: boolean) => {

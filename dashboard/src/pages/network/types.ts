@@ -15,8 +15,11 @@ export const CATEGORIES = ["c2_beacon", "lateral_movement", "credential_access",
 export const FAMILIES = ["ids", "pcap", "dns", "flow", "proxy", "other"];
 export { ATTACK_STATUSES as STATUSES } from "../../api/enums";
 
+// The API's category keys as the analyst reads them (c2_beacon covers the whole command-and-control tactic).
+const LABELS: Record<string, string> = { c2_beacon: "command and control", recon: "reconnaissance" };
+
 export function label(value: string): string {
-  return value.replace(/_/g, " ");
+  return LABELS[value] ?? value.replace(/_/g, " ");
 }
 
 export function percent(value: number): string {

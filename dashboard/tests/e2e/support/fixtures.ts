@@ -167,8 +167,9 @@ export const REPORT = {
   created_at: now,
 } satisfies Schemas["ReportOut"];
 
-export const HOST = { name: "MSEDGEWIN10", kind: "host", last_seen: now, event_count: 41, alert_count: 3, open_alert_count: 2, risk: 62, top_techniques: ["T1098", "T1136"] } satisfies Schemas["Entity"];
-export const USER = { name: "IEUser", kind: "user", last_seen: now, event_count: 12, alert_count: 1, open_alert_count: 1, risk: 8, top_techniques: ["T1098"] } satisfies Schemas["Entity"];
+export const HOST = { name: "MSEDGEWIN10", kind: "host", last_seen: now, event_count: 41, alert_count: 3, open_alert_count: 2, risk: 62, top_techniques: ["T1098", "T1136"], service_account: false } satisfies Schemas["Entity"];
+export const SYSTEM_USER = { name: "NT AUTHORITY\\SYSTEM", kind: "user", last_seen: now, event_count: 399, alert_count: 87, open_alert_count: 87, risk: 100, top_techniques: ["T1033"], service_account: true } satisfies Schemas["Entity"];
+export const USER = { name: "IEUser", kind: "user", last_seen: now, event_count: 12, alert_count: 1, open_alert_count: 1, risk: 8, top_techniques: ["T1098"], service_account: false } satisfies Schemas["Entity"];
 
 export const IOC = {
   id: "1c0ffee0-2222-4333-8444-955556666777",

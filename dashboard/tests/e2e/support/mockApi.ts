@@ -73,7 +73,7 @@ export async function mockEvidenceDefaults(page: Page): Promise<void> {
     indicators: [], computed_at: "2026-01-01T00:00:00Z", backend: "offline",
   });
   await mockJson(page, "**/api/v1/siem/histogram?*", { bucket_seconds: null, buckets: [] });
-  await mockJson(page, "**/api/v1/siem/facets?*", { host: [], user_name: [], event_id: [], process_executable: [] });
+  await mockJson(page, "**/api/v1/siem/facets?*", { host: [], user_name: [], src_ip: [], event_id: [], process_executable: [] });
 }
 
 export async function mockMode(page: Page, mode: ModeName, databaseAvailable = true): Promise<void> {

@@ -85,9 +85,10 @@ async def seeded(app_db: None) -> dict[str, str]:
             ("old sqli", ["T1190"], NOW - timedelta(days=10), None),
             ("rdp", ["T1021.001"], NOW - timedelta(hours=3), case.id),
         ]
-        for title, techniques, at, case_id in alerts:
+        for title, techniques, at, case_id in alerts:  # all stored now; ``at`` is their event time
             session.add(AlertModel(title=title, severity="high", status="new", source="test",
-                                   mitre_techniques=techniques, created_at=at, case_id=case_id))  # fmt: skip
+                                   mitre_techniques=techniques, first_seen_at=at, last_seen_at=at,
+                                   case_id=case_id))  # fmt: skip
     return {"case_id": str(case.id)}
 
 
@@ -128,6 +129,20 @@ class TestMatrix:
         assert case["observed"] == 1 and case["observed_uncovered"] == ["T1021.001"]
         bad = await client.get(URL, params={"since": NOW.isoformat(), "until": since}, headers=admin_headers)
         assert bad.status_code == 400 and "since" in bad.text
+
+    async def test_a_technique_newer_than_the_index_sits_under_the_tactic_its_rules_name(
+        self, client: AsyncClient, admin_headers: dict[str, str], app_db: None
+    ) -> None:
+        """SigmaHQ tags 'Clear Windows Event Logs' T1685.005 under defense-impairment (ATT&CK v18);
+        the bundled v17 index knows neither, so the cell took an 'unknown' column."""
+        rule = SIGMA / "rules/windows/builtin/wmi/win_wmi_activity_nteventlogfile_cleareventlog.yml"
+        require_data(rule)
+        assert attack.lookup("T1685.005") is None
+        async with session_scope() as session:
+            await DetectionRuleService(session).import_paths((rule,), origin="sigma", actor="test")
+        body = (await client.get(URL, headers=admin_headers)).json()
+        columns = {t["tactic"]: [c["id"] for c in t["techniques"]] for t in body["tactics"]}
+        assert columns.get("defense-impairment") == ["T1685.005"] and "unknown" not in columns
 
 
 class TestNavigatorLayer:
