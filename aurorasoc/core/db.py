@@ -62,6 +62,7 @@ _probe_cache: tuple[float, bool] | None = None
 _Loop = asyncio.AbstractEventLoop
 _probes: weakref.WeakKeyDictionary[_Loop, asyncio.Task[bool]] = weakref.WeakKeyDictionary()  # in flight
 PROBE_TTL_SECONDS = 5.0
+PROBE_DOWN_TTL_SECONDS = 1.0
 PROBE_ATTEMPTS = 3
 PROBE_RETRY_SECONDS = 0.2
 PROBE_TIMEOUT_SECONDS = 2.0
@@ -91,7 +92,17 @@ def create_engine_from_settings(settings: Settings | None = None, *, url: str | 
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "checkout", _proves_up)
     return engine
+
+
+def _proves_up(*_args: Any) -> None:
+    """A connection the pool hands out has just connected or answered its pre-ping: the database
+    is up, whatever an earlier probe concluded. A probe that timed out on a loaded machine (a CI
+    lane's start-up probe took over 2 s) otherwise kept a working database "down" for seconds."""
+    global _probe_cache
+    if _probe_cache is not None and not _probe_cache[1]:
+        _probe_cache = (time.monotonic(), True)
 
 
 def get_engine() -> AsyncEngine:
@@ -181,15 +192,18 @@ def is_sqlite_busy(exc: BaseException) -> bool:
 
 
 async def probe_database(*, force: bool = False) -> bool:
-    """``SELECT 1`` with a short timeout; the answer is cached for a few seconds.
+    """``SELECT 1`` with a short timeout; "up" is cached for a few seconds, "down" for one, so a
+    recovered database (or a probe that only timed out) is seen again within a second.
 
     Concurrent callers share one probe (per event loop). A burst of 60 requests after the cache
     expired ran 60 probes at once, more than the pool holds; those waiting for a connection past
     the timeout reported the database down, and the requests were answered 503 by a healthy server.
     """
     now = time.monotonic()
-    if not force and _probe_cache is not None and now - _probe_cache[0] < PROBE_TTL_SECONDS:
-        return _probe_cache[1]
+    if not force and _probe_cache is not None:
+        checked_at, up = _probe_cache
+        if now - checked_at < (PROBE_TTL_SECONDS if up else PROBE_DOWN_TTL_SECONDS):
+            return up
     loop = asyncio.get_running_loop()
     probe = _probes.get(loop)
     if probe is None or probe.done():
