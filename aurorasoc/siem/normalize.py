@@ -263,5 +263,5 @@ def build_event(
     now = utcnow()
     values["received_at"] = now
     values["timestamp"] = timestamp if timestamp is not None else now
-    values["time_source"] = "record" if timestamp is not None else "received"
+    values.setdefault("time_source", "record" if timestamp is not None else "received")
     return _TEMPLATE.model_copy(update=values)

@@ -11,6 +11,7 @@ from evtx import PyEvtxParser
 
 from aurorasoc.core.vocabulary import NormalizedEvent, Severity
 from aurorasoc.siem.parsers import ParseError, detect_format, parse_bytes, parse_file
+from aurorasoc.siem.parsers.line_time import YEAR_ASSUMED
 
 DATA = TEST_DATA
 EVTX_SAMPLES = (
@@ -123,6 +124,7 @@ class TestSyslog:
         assert sshd.fields["facility"] == "auth" and sshd.fields["level"] == "info"
         assert sshd.message is not None and sshd.message.startswith("Failed password")
         assert (sshd.timestamp.month, sshd.timestamp.day, sshd.timestamp.hour) == (3, 3, 14)
+        assert {e.time_source for e in good} == {YEAR_ASSUMED}  # RFC 3164 has no year
         assert [e.service for e in good] == ["sshd", "sudo", "cron", "kernel"]
         assert good[1].fields["facility"] == "authpriv"
 

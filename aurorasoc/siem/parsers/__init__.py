@@ -11,6 +11,7 @@ import hashlib
 import io
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -36,6 +37,7 @@ from aurorasoc.siem.parsers.limits import (
     read_bounded,
     shift_position,
 )
+from aurorasoc.siem.parsers.line_time import YEAR_ASSUMED, leading_time
 from aurorasoc.siem.parsers.syslog import parse_syslog
 from aurorasoc.siem.parsers.w3c import W3CLog
 from aurorasoc.siem.parsers.weblog import parse_weblog
@@ -58,11 +60,21 @@ TextParser = Callable[..., ParseStream]
 def parse_lines(text: str, *, source: str) -> ParseStream:
     """Plain text: one event per non-empty line, message = the line; no host is guessed.
 
-    The file name is the event's log ``source``, never its host (spec §27.1).
+    The file name is the event's log ``source``, never its host (spec §27.1). A line that starts
+    with a time happened then (``line_time``); other lines carry their arrival time.
     """
+    now = datetime.now(UTC)
     for line in text.splitlines():
-        if line.strip():
+        if not line.strip():
+            continue
+        if (found := leading_time(line, now)) is None:
             yield build_event({"message": line}, format="line", source=source, raw=line)
+            continue
+        timestamp, year_assumed = found
+        yield build_event(
+            {"message": line}, format="line", source=source, raw=line, timestamp=timestamp,
+            time_source=YEAR_ASSUMED if year_assumed else "record",
+        )  # fmt: skip
 
 
 _TEXT_PARSERS: dict[str, TextParser] = {

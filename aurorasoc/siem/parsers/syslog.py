@@ -2,18 +2,19 @@
 
 Facility and severity come from PRI; ``program[pid]`` becomes ``fields["program"]`` (the Sigma service).
 BSD lines without ``<PRI>`` (plain ``/var/log/auth.log``) are accepted too. RFC 3164 carries no year: the
-current one is assumed, or the previous one when that would put the event more than a day in the future.
+current one is assumed (``line_time.assume_year``), and the event's ``time_source`` says so.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from aurorasoc.core.vocabulary import NormalizedEvent, Severity
 from aurorasoc.siem.normalize import build_event, parse_timestamp
 from aurorasoc.siem.parsers.base import ParseError, ParseStream
+from aurorasoc.siem.parsers.line_time import YEAR_ASSUMED, bsd_time
 from aurorasoc.siem.parsers.linux_syslog import add_program_fields
 
 FACILITIES = (
@@ -71,14 +72,6 @@ def parse_structured_data(text: str) -> tuple[dict[str, dict[str, str]], str]:
     return sd, text[pos:].lstrip(" ").removeprefix("\ufeff")
 
 
-def _bsd_time(text: str, now: datetime) -> datetime | None:
-    try:
-        parsed = datetime.strptime(f"{now.year} {text}", "%Y %b %d %H:%M:%S").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    return parsed.replace(year=now.year - 1) if parsed - now > timedelta(days=1) else parsed
-
-
 def _tagged(rest: str, fields: dict[str, Any]) -> str:
     match = _TAG.match(rest)
     if match is None:
@@ -99,13 +92,15 @@ def parse_syslog_line(line: str, *, source: str) -> NormalizedEvent | ParseError
         except ValueError as exc:
             return ParseError("", str(exc))
         timestamp = parse_timestamp(_nil(m.group(2)))
+        time_source = "record" if timestamp is not None else "received"
         for key, value in zip(("hostname", "program", "procid", "msgid"), m.group(3, 4, 5, 6), strict=True):
             if value != "-":
                 fields[key] = value
         fields["sd"] = sd
     elif (m := _RFC3164.match(line)) is not None:
         severity = _pri_fields(m.group(1), fields)
-        timestamp = _bsd_time(m.group(2), datetime.now(UTC))
+        timestamp = bsd_time(m.group(2), datetime.now(UTC))
+        time_source = YEAR_ASSUMED if timestamp is not None else "received"
         fields["hostname"] = m.group(3)
         message = _tagged(m.group(4), fields)
     else:
@@ -114,7 +109,7 @@ def parse_syslog_line(line: str, *, source: str) -> NormalizedEvent | ParseError
     add_program_fields(fields, message, source)
     return build_event(
         fields, format="syslog", source=source, raw=line, severity=severity, timestamp=timestamp,
-        host=fields.get("hostname"), message=message,
+        time_source=time_source, host=fields.get("hostname"), message=message,
     )  # fmt: skip
 
 

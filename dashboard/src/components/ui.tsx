@@ -29,6 +29,22 @@ export function formatTime(value?: string | null): string {
   return new Date(value).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
 }
 
+const TIME_SOURCES: Record<string, string> = {
+  record: "time from the record",
+  received: "the record has no time: arrival time shown",
+  year_assumed: "the record has no year: year assumed",
+};
+
+/** Tooltip of an event-time cell: when the event arrived and where its time came from. */
+export function eventTimeTitle(receivedAt: string, timeSource: string): string {
+  return `received ${formatTime(receivedAt)} · ${TIME_SOURCES[timeSource] ?? `time from ${timeSource}`}`;
+}
+
+/** A time not read whole from the record is underlined (dotted), so it is not taken at face value. */
+export function eventTimeClass(timeSource: string): string {
+  return timeSource === "record" ? "whitespace-nowrap" : "whitespace-nowrap underline decoration-dotted";
+}
+
 interface PagerProps {
   skip: number;
   limit: number;

@@ -4,7 +4,7 @@ import { Link } from "react-router-dom";
 import { api } from "../api/client";
 import { ActionButton } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
-import { Chip, formatTime } from "../components/ui";
+import { Chip, eventTimeClass, eventTimeTitle, formatTime } from "../components/ui";
 
 /** GET /alerts/{id}/evidence (a free-form object in the OpenAPI schema). */
 type ProcessNode = { entity_id?: string | null; pid?: number | null; executable?: string | null; command_line?: string | null };
@@ -96,7 +96,7 @@ export function EvidencePanel({ alertId }: { alertId: string }) {
         <thead><tr><th>Event time</th><th>Channel</th><th>Event</th><th>Host</th><th>Source IP</th><th>Process / message</th></tr></thead>
         <tbody>{evidence.events.map((e) => (
           <tr key={e.id} data-testid="evidence-event">
-            <td className="whitespace-nowrap" title={`received ${formatTime(e.received_at)} · time from ${e.time_source}`}>{formatTime(e.event_time)}</td>
+            <td className={eventTimeClass(e.time_source)} title={eventTimeTitle(e.received_at, e.time_source)}>{formatTime(e.event_time)}</td>
             <td>{e.channel ?? e.source}</td><td>{e.event_id ?? "—"}</td><td>{e.host ?? "—"}</td><td>{e.src_ip ?? "—"}</td>
             {/* a web request, a syslog line: no process, but the message says what happened */}
             <td className="font-mono break-all text-xs" data-testid="evidence-event-what">{e.process_executable ?? e.message ?? "—"}</td>

@@ -6,7 +6,7 @@ import { api } from "../api/client";
 import type { SiemFacets } from "../api/types";
 import { ActionButton, DataRegion, Page, useUnavailable } from "../components/Runtime";
 import { useToast } from "../components/Toasts";
-import { Field, Pager, SEVERITIES, SeverityBadge, activatable, formatTime, prettyRaw } from "../components/ui";
+import { Field, Pager, SEVERITIES, SeverityBadge, activatable, eventTimeClass, eventTimeTitle, formatTime, prettyRaw } from "../components/ui";
 import { AskInWords } from "./SiemAsk";
 
 const RANGES: [string, string][] = [
@@ -184,7 +184,7 @@ function SearchTab() {
               <thead><tr><th>Event time</th><th>Severity</th><th>Source</th><th>Host</th><th>User</th><th>Event</th><th>Message</th></tr></thead>
               <tbody>{query.data?.items.map((l) => (
                 <tr key={l.id} className="cursor-pointer hover:bg-slate-900" data-testid="log-row" {...activatable(() => setOpen(open === l.id ? null : l.id))}>
-                  <td className="whitespace-nowrap" title={`received ${formatTime(l.received_at)} · time from ${l.time_source}`}>{formatTime(l.timestamp)}</td>
+                  <td className={eventTimeClass(l.time_source)} title={eventTimeTitle(l.received_at, l.time_source)}>{formatTime(l.timestamp)}</td>
                   <td><SeverityBadge severity={l.severity} /></td>
                   <td>{l.source}</td><td>{l.host ?? "—"}</td><td>{l.user_name ?? "—"}</td><td>{l.event_id ?? "—"}</td>
                   {/* a table cell ignores max-width: the box inside it bounds the message, or a long one widens the page */}
