@@ -22,7 +22,7 @@ from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.sigma.engine import SigmaEngine
 from aurorasoc.siem.parsers import LimitExceeded, ParseError, parse_file
 from aurorasoc.siem.pipeline import BatchResult, DetectionPipeline
-from aurorasoc.siem.sources import IngestCount, count_ingest_many
+from aurorasoc.siem.sources import IMPORT_KIND, IngestCount, count_ingest_many
 from aurorasoc.workers.alert_pipeline import PIPELINE_BATCH, PIPELINE_GROUP, handle_alert_events
 
 LOG_SUFFIXES = frozenset(
@@ -116,7 +116,7 @@ async def _count_sources(tallies: list[tuple[Path, FileTally]], fmt: str, source
         for path, tally in tallies
     ]
     async with get_session_factory()() as session:
-        await count_ingest_many(session, counts, kind="file", format=fmt)
+        await count_ingest_many(session, counts, kind=IMPORT_KIND, format=fmt)
         await session.commit()
 
 

@@ -51,7 +51,8 @@ class LogSourceModel(_Mutable, Base):
     passthrough_alerts: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     offset: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     inode: Mapped[int | None] = mapped_column(BigInteger)
-    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the newest event's own time
+    last_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when a batch last arrived
     events_total: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     parse_errors: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     status: Mapped[str] = mapped_column(String(16), default="healthy", nullable=False)

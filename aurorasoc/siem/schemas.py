@@ -122,12 +122,13 @@ class LogSourceOut(BaseModel):
 
     id: uuid.UUID
     name: str
-    kind: str
+    kind: str = Field(description="file (followed), http, or import (stored once by `aurorasoc ingest`)")
     format: str
     path: str | None = None
     enabled: bool
     passthrough_alerts: bool
-    last_event_at: datetime | None = None
+    last_event_at: datetime | None = Field(None, description="The newest event's own time")
+    last_received_at: datetime | None = Field(None, description="When events last arrived")
     events_total: int
     parse_errors: int
     status: Literal["healthy", "stale", "erroring"]

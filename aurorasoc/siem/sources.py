@@ -1,7 +1,9 @@
 """Log sources (spec §13.1, §13.2): registry, ingest counters, health status and live rates.
 
 Status rules: ``erroring`` when more than 5 % of the last 1 000 lines failed to parse,
-``stale`` when a source that had events has been silent for 15 minutes, else ``healthy``.
+``stale`` when a source that had events has received nothing for 15 minutes, else ``healthy``.
+Silence is measured by arrival (``last_received_at``), never by event time: an import of 2019 logs
+is not stale on arrival. A one-shot import (kind ``import``, ``aurorasoc ingest``) is never stale.
 ``log_sources`` keeps lifetime counters only, so the 1 000-line window is exact while a source
 has seen ≤ 1 000 lines and is approximated by the latest ingest batch afterwards (batches under
 ``MIN_BATCH`` lines keep the previous verdict, so one bad line in a tiny batch does not flap).
@@ -37,6 +39,7 @@ ERROR_RATIO = 0.05
 ERROR_WINDOW = 1_000
 MIN_BATCH = 50
 STALE_AFTER = timedelta(minutes=15)
+IMPORT_KIND = "import"  # files stored once by ``aurorasoc ingest``
 EPS_WINDOW = timedelta(minutes=1)
 SOURCE_FORMATS = frozenset({"auto"} | FORMATS)
 _EDITABLE = frozenset({"enabled", "passthrough_alerts", "format"})
@@ -55,9 +58,10 @@ def ingest_status(
     return "erroring" if lines and errors / lines > ERROR_RATIO else "healthy"
 
 
-def effective_status(stored: str, last_event_at: datetime | None, now: datetime) -> str:
-    """The status to show now: silence for ``STALE_AFTER`` wins over the stored verdict."""
-    if last_event_at is not None and now - last_event_at > STALE_AFTER:
+def effective_status(stored: str, kind: str, last_received_at: datetime | None, now: datetime) -> str:
+    """The status to show now: silence for ``STALE_AFTER`` wins over the stored verdict, except for
+    an import, which has nothing more to send."""
+    if kind != IMPORT_KIND and last_received_at is not None and now - last_received_at > STALE_AFTER:
         return "stale"
     return stored
 
@@ -145,6 +149,7 @@ async def count_ingest_many(
     """
     merged = _merged(counts)
     sources = await _get_or_create_many(session, list(merged), kind=kind, format=format)
+    now = utcnow()
     previous = {name: source.status for name, source in sources.items()}
     for name, count in merged.items():
         source = sources[name]
@@ -152,6 +157,7 @@ async def count_ingest_many(
         EVENTS_PARSE_ERRORS.labels(name).inc(count.parse_errors)
         source.events_total = LogSourceModel.events_total + count.events
         source.parse_errors = LogSourceModel.parse_errors + count.parse_errors
+        source.last_received_at = now
         latest = count.last_event_at
         if latest is not None and (source.last_event_at is None or latest > source.last_event_at):
             source.last_event_at = latest
@@ -231,7 +237,7 @@ class LogSourceService:
         today = {name: count for name, count, _ in active if name in wanted}
         return {
             s.id: SourceStats(
-                status=effective_status(s.status, s.last_event_at, now),
+                status=effective_status(s.status, s.kind, s.last_received_at, now),
                 eps=round(last_minute.get(s.name, 0) / EPS_WINDOW.total_seconds(), 3),
                 events_today=today.get(s.name, 0),
             )

@@ -115,6 +115,36 @@ _BACKFILLED = [
 ]
 
 
+def _log_source_arrival(url: str, uuid_sql: str) -> list[tuple]:
+    """0027: an imported file (no followed path) becomes kind ``import``; arrival is the last count."""
+    migrate.upgrade(url, revision="0026_siem_entity_days")
+    sources = [
+        ("sample.evtx", "file", "NULL", 5),
+        ("auth", "file", "'/var/log/auth.log'", 3),
+        ("fw", "http", "NULL", 0),
+    ]
+    _sql(
+        url,
+        *(
+            'INSERT INTO log_sources (id, name, kind, format, path, enabled, passthrough_alerts, "offset",'
+            " events_total, parse_errors, status, created_at, updated_at) VALUES"
+            f" ({uuid_sql.format(n=n)}, '{name}', '{kind}', 'auto', {path}, true, false, 0, {events}, 0,"
+            " 'healthy', '2026-03-01 08:00:00', '2026-03-02 09:00:00')"
+            for n, (name, kind, path, events) in enumerate(sources)
+        ),
+    )
+    migrate.upgrade(url)
+    (rows,) = _sql(url, "SELECT name, kind, last_received_at FROM log_sources ORDER BY name")
+    return [(name, kind, str(at)[:19] if at else None) for name, kind, at in rows]
+
+
+_ARRIVALS = [
+    ("auth", "file", "2026-03-02 09:00:00"),
+    ("fw", "http", None),
+    ("sample.evtx", "import", "2026-03-02 09:00:00"),
+]
+
+
 class TestSQLiteMigrations:
     def test_upgrade_downgrade_upgrade_on_empty_file(self, tmp_path):
         _round_trip(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
@@ -122,6 +152,9 @@ class TestSQLiteMigrations:
     def test_entity_days_are_filled_from_stored_events(self, tmp_path):
         url = f"sqlite+aiosqlite:///{tmp_path / 'stored.db'}"
         assert _entity_days_backfill(url, "'{n:032x}'") == _BACKFILLED
+
+    def test_imports_and_arrival_times_of_log_sources(self, tmp_path):
+        assert _log_source_arrival(f"sqlite+aiosqlite:///{tmp_path / 'src.db'}", "'{n:032x}'") == _ARRIVALS
 
 
 @pytest.mark.integration
@@ -131,6 +164,9 @@ class TestPostgresMigrations:
 
     def test_entity_days_are_filled_from_stored_events(self, scratch_pg_url: str) -> None:
         assert _entity_days_backfill(scratch_pg_url, "gen_random_uuid()") == _BACKFILLED
+
+    def test_imports_and_arrival_times_of_log_sources(self, scratch_pg_url: str) -> None:
+        assert _log_source_arrival(scratch_pg_url, "gen_random_uuid()") == _ARRIVALS
 
     def test_siem_logs_move_into_day_partitions_and_back(self, scratch_pg_url: str) -> None:
         """0019 on a populated table: every row lands in its event day's partition, the search

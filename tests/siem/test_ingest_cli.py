@@ -207,7 +207,7 @@ class TestDamagedInput:
         [source] = db_rows(LogSourceModel)
         assert (source.name, source.kind, source.events_total, source.parse_errors) == (
             "app.ndjson",
-            "file",
+            "import",  # stored once: never "stale" (siem.sources.effective_status)
             2,
             1,
         )

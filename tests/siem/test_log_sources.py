@@ -12,10 +12,12 @@ from aurorasoc.core import runtime
 from aurorasoc.core.db import session_scope
 from aurorasoc.core.errors import Conflict, InvalidInput
 from aurorasoc.core.models import AuditLogModel, LogSourceModel
+from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.siem.entity_days import count_entity_days
 from aurorasoc.siem.log_store import store_unseen
 from aurorasoc.siem.sources import (
+    IMPORT_KIND,
     IngestCount,
     LogSourceService,
     count_ingest_many,
@@ -48,12 +50,16 @@ class TestStatusRules:
         assert ingest_status("healthy", **big, batch_lines=3, batch_errors=3) == "healthy"
 
     def test_silence_for_fifteen_minutes_is_stale(self):
-        assert effective_status("healthy", NOW - timedelta(minutes=16), NOW) == "stale"
-        assert effective_status("erroring", NOW - timedelta(minutes=16), NOW) == "stale"
-        assert effective_status("erroring", NOW - timedelta(minutes=14), NOW) == "erroring"
+        assert effective_status("healthy", "http", NOW - timedelta(minutes=16), NOW) == "stale"
+        assert effective_status("erroring", "file", NOW - timedelta(minutes=16), NOW) == "stale"
+        assert effective_status("erroring", "http", NOW - timedelta(minutes=14), NOW) == "erroring"
 
     def test_a_source_without_events_is_not_stale(self):
-        assert effective_status("healthy", None, NOW) == "healthy"
+        assert effective_status("healthy", "http", None, NOW) == "healthy"
+
+    def test_an_import_is_never_stale(self):
+        """It has nothing more to send: every file of an import read "stale" once it was stored."""
+        assert effective_status("healthy", IMPORT_KIND, NOW - timedelta(days=30), NOW) == "healthy"
 
 
 class TestRecordIngest:
@@ -92,6 +98,7 @@ class TestRecordIngest:
         stored = {s.name: s for s in (await any_db_session.scalars(select(LogSourceModel))).all()}
         known, new = stored["known.evtx"], stored["new.log"]
         assert (known.events_total, known.parse_errors, known.last_event_at) == (15, 0, NOW)
+        assert known.last_received_at is not None and known.last_received_at >= NOW  # arrival, not event time
         assert (new.events_total, new.parse_errors, new.last_event_at) == (100, 40, NOW)
         assert (new.kind, new.status) == ("file", "erroring")  # 40 of 140 lines failed
 
@@ -175,9 +182,16 @@ class TestApi:
 
     async def test_list_shows_live_status(self, client, role_headers):
         async with session_scope() as session:
-            session.add(LogSourceModel(name="quiet", kind="http", last_event_at=NOW - timedelta(hours=1)))
+            hour_ago, now = utcnow() - timedelta(hours=1), utcnow()
+            silent = {"last_received_at": hour_ago, "last_event_at": now}
+            session.add(LogSourceModel(name="quiet", kind="http", **silent))
+            old_logs = {"last_received_at": now, "last_event_at": datetime(2019, 3, 19, tzinfo=UTC)}
+            session.add(LogSourceModel(name="replay", kind="http", **old_logs))
+            session.add(LogSourceModel(name="sample.evtx", kind=IMPORT_KIND, last_received_at=hour_ago))
         listed = await client.get(URL, headers=role_headers["analyst"])
-        assert listed.json()["items"][0]["status"] == "stale"
+        status = {s["name"]: s["status"] for s in listed.json()["items"]}
+        # silence is measured by arrival; an import has nothing more to send
+        assert status == {"quiet": "stale", "replay": "healthy", "sample.evtx": "healthy"}
 
     async def test_patch_rejects_unknown_fields_and_formats(self, client, role_headers):
         h = role_headers["analyst"]

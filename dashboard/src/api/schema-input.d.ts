@@ -5423,10 +5423,21 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Kind */
+            /**
+             * Kind
+             * @description file (followed), http, or import (stored once by `aurorasoc ingest`)
+             */
             kind: string;
-            /** Last Event At */
+            /**
+             * Last Event At
+             * @description The newest event's own time
+             */
             last_event_at?: string | null;
+            /**
+             * Last Received At
+             * @description When events last arrived
+             */
+            last_received_at?: string | null;
             /** Name */
             name: string;
             /** Parse Errors */

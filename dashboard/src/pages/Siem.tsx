@@ -234,10 +234,10 @@ function SourcesTab() {
     <DataRegion query={query} unavailable={unavailable} unavailableTitle="Log sources unavailable"
       queueText="Source statistics live in the database, which is not reachable right now." empty={!query.data?.items.length} emptyText="No log sources configured">
       <table className="table" data-testid="sources-table">
-        <thead><tr><th>Name</th><th>Kind</th><th>Format</th><th>Status</th><th>EPS</th><th>Events today</th><th>Last event</th></tr></thead>
+        <thead><tr><th>Name</th><th>Kind</th><th>Format</th><th>Status</th><th>EPS</th><th>Events today</th><th title="When events last arrived: silence makes a source stale">Last received</th><th title="The newest event's own time">Last event</th></tr></thead>
         <tbody>{query.data?.items.map((s) => (
           <tr key={s.id}><td>{s.name}</td><td>{s.kind}</td><td>{s.format}</td><td>{s.status}</td><td>{s.eps.toFixed(2)}</td>
-            <td>{s.events_today.toLocaleString()}</td><td>{formatTime(s.last_event_at)}</td></tr>
+            <td>{s.events_today.toLocaleString()}</td><td>{formatTime(s.last_received_at)}</td><td>{formatTime(s.last_event_at)}</td></tr>
         ))}</tbody>
       </table>
     </DataRegion>

@@ -39,3 +39,31 @@ test("facets counted over a sample say so", async ({ page }) => {
   await expect(page.getByTestId("facet-host")).toContainText("MSEDGEWIN10");
   await expect(page.getByTestId("facets-sampled")).toHaveText("Top values in the newest 10,000 matches that name any of these");
 });
+
+test("an event time not read whole from the record is marked and explained", async ({ page }) => {
+  await mockJson(page, "**/api/v1/siem/logs?*", pageOf([{
+    id: "6f7c1a52-1d1e-4f5e-9f10-000000000002", timestamp: "2026-09-14T12:33:13Z", received_at: "2026-12-07T13:00:00Z",
+    time_source: "year_assumed", severity: "info", source: "netlogon.log", host: null, user_name: null, event_id: null,
+    message: "09/14 12:33:13 [SESSION] [3352] Domain01: NetrServerAuthenticate returns Success", raw: null,
+  }]));
+  await page.goto("/siem?range=all");
+  const cell = page.getByTestId("log-row").locator("td").first();
+  await expect(cell).toHaveAttribute("title", /the record has no year: year assumed/);
+  await expect(cell).toHaveClass(/decoration-dotted/);
+});
+
+test("sources show when events last arrived beside the newest event's own time", async ({ page }) => {
+  await mockJson(page, "**/api/v1/siem/sources?*", pageOf([{
+    id: "6f7c1a52-1d1e-4f5e-9f10-000000000003", name: "DE_1102_security_log_cleared.evtx", kind: "import", format: "auto",
+    path: null, enabled: true, passthrough_alerts: false, last_event_at: "2019-03-19T23:35:15Z",
+    last_received_at: "2026-12-07T13:01:59Z", events_total: 112, parse_errors: 0, status: "healthy", eps: 0,
+    events_today: 112, created_at: "2026-12-07T13:01:59Z", updated_at: "2026-12-07T13:01:59Z",
+  }]));
+  await page.goto("/siem?tab=sources");
+  const row = page.getByTestId("sources-table").locator("tbody tr");
+  await expect(row.locator("td").nth(1)).toHaveText("import");
+  await expect(row.locator("td").nth(3)).toHaveText("healthy");
+  await expect(page.getByTestId("sources-table").locator("th").nth(6)).toHaveText("Last received");
+  await expect(row.locator("td").nth(6)).toContainText("/26");
+  await expect(row.locator("td").nth(7)).toContainText("/19");
+});
