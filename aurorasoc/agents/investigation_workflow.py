@@ -61,7 +61,7 @@ def alert_plan(alert: AlertModel | None) -> list[AgentType]:
     steps = plan_for(
         has_alert=alert is not None,
         has_process=any(k in raw for k in PROCESS_KEYS),
-        has_entities=any(a.startswith(("host:", "user:")) for a in assets),
+        has_entities=any(a.startswith(("host:", "user:")) for a in assets) or bool(alert and alert.src_ip),
         has_iocs=bool(alert and alert.iocs),
         cps=alert is not None and cps_involved(alert),
     )

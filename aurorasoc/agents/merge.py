@@ -33,7 +33,7 @@ def _finding(s: Statement, confidence: float, agent: str = "") -> dict[str, Any]
 
 
 UNCHECKED_SCOPE = (
-    "nothing beyond the alert's own events; this run did not look at the host's other alerts "
+    "nothing beyond the alert's own events; this run did not look at the other alerts around it "
     "or where else its indicators occur"
 )
 

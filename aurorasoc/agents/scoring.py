@@ -61,7 +61,8 @@ def signals(ev: Evidence) -> list[Signal]:
         others = [a for a in r.get("alerts", []) if a["title"] != title]
         if others:
             refs = [ref for a in others for ref in a["event_refs"]][:10]
-            label = f"{r.get('total', len(others))} other alert(s) on {r.get('host')} within the window"
+            where = r.get("where") or f"on {r.get('host')}"
+            label = f"{r.get('total', len(others))} other alert(s) {where} within the window"
             out.append(_sig("other_detections", label, refs, src))
     for src, r in ev.of("where_else"):
         hosts = {x.get("host") for x in r.get("elsewhere", [])} - {ev.host}

@@ -178,18 +178,19 @@ HOST_ALERT_STATEMENTS = 8  # one per rule, earliest first; the rest are counted
 def _host_alerts(r: dict[str, Any], src: str) -> Iterator[Statement]:
     """Other detections on the host: the first of each rule, then how many there are in all."""
     alerts, host = r.get("alerts", []), r.get("host")
+    where = r.get("where") or f"on {host}"
     firsts = list({a["title"]: a for a in reversed(alerts)}.values())[::-1]
     for a in firsts[:HOST_ALERT_STATEMENTS]:
         tactics = ", ".join(a.get("tactics", [])) or "no tactic"
-        text = f"Also on {host} at {_when(a['first_event_at'])}: alert '{a['title']}' ({tactics})"
+        text = f"Also {where} at {_when(a['first_event_at'])}: alert '{a['title']}' ({tactics})"
         yield _stmt(f"host_alert:{a['id']}", "scope", a["first_event_at"], text, a["event_refs"], src)
     total = r.get("total", len(alerts))
     if total > min(len(firsts), HOST_ALERT_STATEMENTS):
         refs = [ref for a in alerts for ref in a["event_refs"]][:10]
         rules = f"at least {len(firsts)}" if total > len(alerts) else str(len(firsts))
-        text = f"{total} other alert(s) on {host} within the window, from {rules} rule(s)"
+        text = f"{total} other alert(s) {where} within the window, from {rules} rule(s)"
         first = alerts[0]["first_event_at"] if alerts else None
-        yield _stmt(f"host_alerts:{host}", "scope", first, text, refs, src)
+        yield _stmt(f"host_alerts:{host or r.get('source_address')}", "scope", first, text, refs, src)
 
 
 def scope(ev: Evidence) -> Iterator[Statement]:

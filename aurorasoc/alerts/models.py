@@ -54,7 +54,7 @@ class AlertModel(_Mutable, Base):
         # Entity lookups (spec §27.2, §28): case-insensitive through lower(), newest event time first.
         Index("ix_alerts_host_lower_last_seen", func.lower(text("host")), "last_seen_at"),
         Index("ix_alerts_user_lower_last_seen", func.lower(text("user_name")), "last_seen_at"),
-        Index("ix_alerts_src_ip", "src_ip"),
+        Index("ix_alerts_src_ip_last_seen", "src_ip", "last_seen_at"),  # also correlation by source
         Index("ix_alerts_dst_ip", "dst_ip"),
         Index("ix_alerts_process_executable", "process_executable"),
         Index("ix_alerts_last_seen_at", "last_seen_at"),

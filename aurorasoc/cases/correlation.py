@@ -12,6 +12,11 @@ database; :class:`CaseCorrelator` only looks candidates up and writes through :c
   ranked above the plain host match). Sharing only a technique, a log source or an observable that is
   not an indicator never links. Built-in service accounts (SYSTEM, LOCAL SERVICE, machine accounts
   ``HOST$``…) are not users for this purpose: every Windows host has them.
+* An alert that names no host and no user (a web-server log: the server is the log source, the
+  actor is the client) is known by its source address, ``source:<ip>``, and links to other such
+  alerts from that address (``alerts.src_ip``), private addresses included: an XSS probe and a path
+  traversal from one client nine seconds apart are one incident. An alert with a host never links
+  through its source address alone.
 * The look-up is bounded and indexed (``cases.peers``: at most ``PEER_SCAN_LIMIT`` newest peers per
   alert, one statement per batch), never a load of every open case. A case is therefore found
   through its alerts; a hand-made case without alerts is not a candidate.
@@ -60,6 +65,7 @@ ACTOR = "correlator"
 # Case metadata: the title (and description digest) correlation gave it; renamed by nobody while equal.
 AUTO_TITLE, AUTO_DESCRIPTION = "auto_title", "auto_description_sha256"
 ENTITY_PREFIXES = ("host:", "user:", "device:")
+SOURCE_PREFIX = "source:"  # the source address of an alert with no host or user
 _FINISHED = frozenset(s.value for s in FINISHED)
 ReasonKind = Literal["shared_ioc", "tactic_chain", "shared_entity"]
 _STRENGTH: dict[str, int] = {"shared_ioc": 0, "tactic_chain": 1, "shared_entity": 2}
@@ -86,9 +92,12 @@ class Facts:
         assets = [*(alert.affected_assets or [])]
         assets += [f"host:{alert.host}"] if alert.host else []
         assets += [f"user:{alert.user_name}"] if alert.user_name else []
+        entities = _entities(assets)
+        if not entities and alert.src_ip:  # a web attack: the client is all that names the actor
+            entities = frozenset({f"{SOURCE_PREFIX}{alert.src_ip}"})
         return cls(
             iocs=frozenset(alert.iocs or []),
-            entities=_entities(assets),
+            entities=entities,
             techniques=frozenset(alert.mitre_techniques or []),
             source=alert.source,
             alert_id=alert.id,
@@ -376,7 +385,7 @@ async def common_shared(
 
 def case_title(alert: AlertModel) -> str:
     """What an auto-opened case is called: its most severe detection, and where it happened (pure)."""
-    where = alert.host or alert.user_name
+    where = alert.host or alert.user_name or (f"from {alert.src_ip}" if alert.src_ip else None)
     return (f"{where}: {alert.title}" if where else alert.title)[:TITLE_MAX].strip()  # as create stores it
 
 
@@ -402,6 +411,9 @@ def lookup_of(alert: AlertModel, new: Facts) -> Lookup:
         hosts=frozenset(e[5:].lower() for e in new.entities if e.startswith("host:")),
         users=frozenset(e[5:].lower() for e in new.entities if e.startswith("user:")),
         iocs=new.iocs,
+        addresses=frozenset(
+            e.removeprefix(SOURCE_PREFIX) for e in new.entities if e.startswith(SOURCE_PREFIX)
+        ),
         first_seen_at=alert.first_seen_at,
         last_seen_at=alert.last_seen_at,
     )

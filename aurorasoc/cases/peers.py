@@ -1,7 +1,8 @@
 """Peer look-up for case correlation (spec §27.4, §28): one bounded, indexed statement per batch.
 
 A *peer* of a new alert is an open alert sharing a host or a user with it (the indexes on
-``lower(host)`` / ``lower(user_name)`` with ``last_seen_at``) or an indicator (``iocs.value`` and
+``lower(host)`` / ``lower(user_name)`` with ``last_seen_at``), a source address when neither has a
+host (``src_ip, last_seen_at``), or an indicator (``iocs.value`` and
 ``alert_iocs (ioc_id, last_seen_at)``: each link carries its alert's event time), whose event-time
 span comes within the correlation window of the new alert's span. Every branch reads only alerts
 seen since the window opens, so an indicator seen on thousands of older alerts costs no more. The
@@ -39,6 +40,7 @@ _COLUMNS = (
     "case_id",
     "host",
     "user_name",
+    "src_ip",
     "affected_assets",
     "iocs",
     "mitre_techniques",
@@ -57,6 +59,7 @@ class Peer:
     case_id: uuid.UUID | None
     host: str | None
     user_name: str | None
+    src_ip: str | None
     affected_assets: list[str]
     iocs: list[str]
     mitre_techniques: list[str]
@@ -67,7 +70,8 @@ class Peer:
 
 @dataclass(frozen=True)
 class Lookup:
-    """What one new alert is looked up by: lower-case hosts and users, indicator values, its span."""
+    """What one new alert is looked up by: lower-case hosts and users, indicator values, source
+    addresses (of an alert with no host or user), its span."""
 
     alert_id: uuid.UUID
     hosts: frozenset[str]
@@ -75,6 +79,7 @@ class Lookup:
     iocs: frozenset[str]
     first_seen_at: datetime
     last_seen_at: datetime
+    addresses: frozenset[str] = frozenset()
 
 
 class _Statement:
@@ -96,7 +101,7 @@ class _Statement:
         with nothing to look up by adds nothing, not even parameters (a parameter the text does not
         use makes the whole batch's statement invalid).
         """
-        if not (lookup.hosts or lookup.users or lookup.iocs):
+        if not (lookup.hosts or lookup.users or lookup.iocs or lookup.addresses):
             return
         since = self.bind(f"lo{k}", lookup.first_seen_at - window, "last_seen_at")
         until = self.bind(f"hi{k}", lookup.last_seen_at + window, "first_seen_at")
@@ -106,6 +111,10 @@ class _Statement:
                 wanted = self.bind(f"{kind}{k}", sorted(values), many=True)
                 where = f"lower({kind}) IN {wanted} AND last_seen_at >= {since}"
                 branches.append(f"SELECT id FROM alerts WHERE {where}")  # noqa: S608
+        if lookup.addresses:
+            wanted = self.bind(f"src{k}", sorted(lookup.addresses), many=True)
+            where = f"src_ip IN {wanted} AND host IS NULL AND last_seen_at >= {since}"
+            branches.append(f"SELECT id FROM alerts WHERE {where}")  # noqa: S608
         if lookup.iocs:
             wanted = self.bind(f"ioc{k}", sorted(lookup.iocs), many=True)
             join = "alert_iocs JOIN iocs ON iocs.id = alert_iocs.ioc_id"

@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PATH_TRAVERSAL_RULE, SHARED_DATA, require_data
+from conftest import PATH_TRAVERSAL_RULE, SHARED_DATA, WEB_RULES, require_data
 from sqlalchemy import select
 
 from aurorasoc.agents.statements import describe
 from aurorasoc.agents.tools import TOOLS, ToolContext
+from aurorasoc.cases.correlation import CaseCorrelator
 from aurorasoc.cli.rules import BUNDLED_RULES
 from aurorasoc.core.auth import ROLE_PERMISSIONS
 from aurorasoc.core.db import get_session_factory
@@ -194,3 +195,27 @@ async def test_a_web_request_is_told_from_its_client_not_as_host_none(app_db) ->
     assert anchor["fields"]["c-ip"] == alert.src_ip and anchor["message"].startswith("GET ")
     told = describe(anchor)
     assert f" from {alert.src_ip}: GET /" in told and "None" not in told
+
+
+async def test_a_web_attack_is_scoped_by_its_client_address(app_db) -> None:  # type: ignore[no-untyped-def]
+    """Web-server logs name no host: the client's other detected requests are the scope, and the
+    XSS probe and the path traversal it sent 9 s earlier are one case (``source:`` correlation)."""
+    log = SAMPLES / "Command and Control" / "web_attack_and_isp_webshell_localhost_access_log.txt"
+    require_data(log, WEB_RULES)
+    batch = [e for e in parse_file(log) if not isinstance(e, ParseError)]
+    await DetectionPipeline(SigmaEngine.from_paths([WEB_RULES])).process(batch)
+    async with get_session_factory()() as session:  # what the alert pipeline does with them
+        stored = (await session.scalars(select(AlertModel).order_by(AlertModel.first_seen_at))).all()
+        await CaseCorrelator(session).correlate_many(stored)
+        await session.commit()
+        alerts = [a for a in stored if a.src_ip == "192.168.105.64"]
+    by_title = {a.title: a for a in alerts}
+    xss, traversal = (
+        by_title["Cross Site Scripting Strings"],
+        by_title["Path Traversal Exploitation Attempts"],
+    )
+    assert xss.host is None and xss.case_id is not None and xss.case_id == traversal.case_id
+    out = await call("host_alerts", {"alert_id": str(xss.id), "window_minutes": 60})
+    assert out["where"] == "from 192.168.105.64" and out["host"] is None
+    assert [a["title"] for a in out["alerts"]] == ["Path Traversal Exploitation Attempts"]
+    assert out["alerts"][0]["event_refs"]  # the request itself, to cite

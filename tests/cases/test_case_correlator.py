@@ -385,3 +385,35 @@ class TestTacticChain:
         result = await correlate(db_session, second)
         assert result.created and first.case_id == second.case_id == result.case_id
         assert result.reasons[0].kind == "tactic_chain"
+
+
+class TestHostlessAlertsBySourceAddress:
+    """Web-server logs name no host or user: the client's address is what names the actor."""
+
+    def test_a_hostless_alert_is_known_by_its_source_address(self) -> None:
+        web = Facts.of_alert(make_alert(src_ip="192.168.105.64"))
+        assert web.entities == {"source:192.168.105.64"}
+        hosted = Facts.of_alert(make_alert(host="DC01", src_ip="192.168.105.64"))
+        assert hosted.entities == {"host:DC01"}  # a host names the actor: its address alone never links
+        assert match_reasons(web, [hosted]) == []
+
+    async def test_xss_and_path_traversal_from_one_client_are_one_case(
+        self, db_session: AsyncSession
+    ) -> None:
+        """The EVTX samples' access log: a low path traversal, then an XSS probe 9 s later from the
+        same client. The first opened nothing alone; the second now opens a case holding both."""
+        start = utcnow()
+        traversal = make_alert(title="Path Traversal Exploitation Attempts", src_ip="192.168.105.64",
+                               first_seen_at=start, last_seen_at=start)  # fmt: skip
+        assert (await correlate(db_session, traversal)).case_id is None
+        later = start + timedelta(seconds=9)
+        xss = make_alert(title="Cross Site Scripting Strings", severity="high", src_ip="192.168.105.64",
+                         first_seen_at=later, last_seen_at=later)  # fmt: skip
+        other = make_alert(title="Cross Site Scripting Strings", severity="high", src_ip="192.168.105.83",
+                           first_seen_at=later, last_seen_at=later)  # fmt: skip
+        result = await correlate(db_session, xss)
+        assert result.created and set(result.linked_alert_ids) == {xss.id, traversal.id}
+        assert [(r.kind, r.value) for r in result.reasons] == [("shared_entity", "source:192.168.105.64")]
+        created = await db_session.get(CaseModel, result.case_id)
+        assert created is not None and created.title == "from 192.168.105.64: Cross Site Scripting Strings"
+        assert (await correlate(db_session, other)).case_id != result.case_id  # another client

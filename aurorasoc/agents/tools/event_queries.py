@@ -167,3 +167,22 @@ async def alerts_on_host(
         .limit(limit)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def alerts_from_address(
+    session: AsyncSession, address: str, start: datetime, end: datetime, *, limit: int = 200
+) -> list[AlertModel]:
+    """Alerts naming no host whose source is ``address`` and whose events overlap ``[start, end]``
+    (``src_ip, last_seen_at`` index): a web attack's other requests that were detected."""
+    stmt = (
+        select(AlertModel)
+        .where(
+            AlertModel.src_ip == address,
+            AlertModel.host.is_(None),
+            AlertModel.last_seen_at >= start,
+            AlertModel.first_seen_at <= end,
+        )
+        .order_by(AlertModel.first_seen_at, AlertModel.id)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())

@@ -87,7 +87,8 @@ class HostAlertsInput(BaseModel):
 
 
 class HostAlerts(AuroraTool):
-    """Other alerts on the same host whose own events lie within ± window_minutes of this alert's
+    """Other alerts on the same host (for an alert with no host, such as a web attack: from the same
+    source address) whose own events lie within ± window_minutes of this alert's
     events (event time, not when they were stored): title, techniques, tactics, event refs; the
     earliest ``MAX_HOST_ALERTS`` are listed and ``total`` counts them all (up to 200)."""
 
@@ -98,13 +99,17 @@ class HostAlerts(AuroraTool):
 
     async def execute(self, ctx: ToolContext, args: HostAlertsInput) -> ToolResult:
         alert, anchors = await anchor_events(ctx, args.alert_id)
-        if not anchors or not anchors[0].host:
+        host = anchors[0].host if anchors else None
+        address = None if host else alert.src_ip
+        if not anchors or not (host or address):
             return {"status": "ok", "alert_id": str(alert.id), "alerts": []}
         start = anchors[0].time - timedelta(minutes=args.window_minutes)
         end = anchors[-1].time + timedelta(minutes=args.window_minutes)
-        near = [
-            a for a in await q.alerts_on_host(ctx.session, anchors[0].host, start, end) if a.id != alert.id
-        ]
+        if host:
+            found_near = await q.alerts_on_host(ctx.session, host, start, end)
+        else:
+            found_near = await q.alerts_from_address(ctx.session, str(address), start, end)
+        near = [a for a in found_near if a.id != alert.id]
         others = near[:MAX_HOST_ALERTS]
         ids = {a.id: [str(i) for i in (a.metadata_ or {}).get("log_ids", [])][:5] for a in others}
         stored = {e.id: e for e in await q.events_by_ids(ctx.session, [i for v in ids.values() for i in v])}
@@ -122,8 +127,11 @@ class HostAlerts(AuroraTool):
                     "event_refs": [e.id for e in sorted(events, key=lambda e: e.time)],
                 }
             )
-        host = anchors[0].host
-        return {"status": "ok", "alert_id": str(alert.id), "host": host, "total": len(near), "alerts": found}
+        where = f"on {host}" if host else f"from {address}"
+        return {
+            "status": "ok", "alert_id": str(alert.id), "host": host, "source_address": address,
+            "where": where, "total": len(near), "alerts": found,
+        }  # fmt: skip
 
 
 def tactics_of(technique_id: str) -> list[str]:
