@@ -67,6 +67,18 @@ def _playbooks(ev: Evidence) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _nothing_found(ev: Evidence) -> str:
+    """Why an agent has nothing to report. A responder that asked for playbooks and got none says
+    so: "none of this agent's evidence could be read" suggested missing events."""
+    asked = sorted({str(r["technique"]) for _, r in ev.of("list_playbooks") if r.get("technique")})
+    if asked:
+        return f"No playbook covers {', '.join(asked)}; containment, if any, is the analyst's call"
+    return (
+        "Inconclusive: none of this agent's evidence could be read (the alert's own events are not "
+        "stored or the tools returned nothing)"
+    )
+
+
 def build_result(ev: Evidence, states: frozenset[str] | None) -> dict[str, Any]:
     stmts = statements(ev, states)
     sigs = signals(ev)
@@ -84,8 +96,7 @@ def build_result(ev: Evidence, states: frozenset[str] | None) -> dict[str, Any]:
     }
     if not stmts and not sigs and not playbooks:
         return {
-            "summary": "Inconclusive: none of this agent's evidence could be read (the alert's own "
-            "events are not stored or the tools returned nothing)",
+            "summary": _nothing_found(ev),
             "confidence": 0.0,
             "verdict": "inconclusive",
             "report": report,

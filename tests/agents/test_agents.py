@@ -133,6 +133,24 @@ class TestOfflineVerdict:
         looked = conclude([*read, exchange("host_alerts", {"host": "PC1", "total": 0, "alerts": []})])
         assert "Basis: no corroborating evidence found." in looked["summary"]
 
+    def test_a_web_client_is_the_scope_of_a_hostless_alert(self):
+        listed = [{"id": "a1", "title": "Path Traversal Exploitation Attempts", "tactics": ["initial-access"],
+                   "first_event_at": "2018-07-11T07:31:04+00:00", "event_refs": ["e1"]}]  # fmt: skip
+        found = {"host": None, "source_address": "192.168.105.64", "where": "from 192.168.105.64",
+                 "total": 1, "alerts": listed}  # fmt: skip
+        result = conclude(
+            [exchange("search_alerts", {"alerts": [{"title": "XSS"}]}), exchange("host_alerts", found)]
+        )
+        scope = [f["evidence"] for f in result["findings"]]
+        assert any("Also from 192.168.105.64 at" in line for line in scope)
+        assert "Basis: 1 other alert(s) from 192.168.105.64 within the window" in result["summary"]
+        assert "None" not in result["summary"]
+
+    def test_no_playbook_is_said_as_such_not_as_unreadable_evidence(self):
+        result = conclude([exchange("list_playbooks", {"technique": "T1189", "playbooks": []})])
+        assert result["summary"].startswith("No playbook covers T1189")
+        assert result["verdict"] == "inconclusive" and "could be read" not in result["summary"]
+
     def test_failed_tools_add_no_evidence(self):
         result = conclude([ToolExchange("search_alerts", {}, {"status": "error", "error_code": "timeout"})])
         assert result["verdict"] == "inconclusive" and result["confidence"] == 0.0

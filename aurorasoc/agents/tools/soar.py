@@ -97,7 +97,7 @@ class ListPlaybooks(AuroraTool):
             for r in rows
             if not wanted or any(str(t).upper().startswith(wanted) for t in r["mitre_techniques"])
         ]
-        return {"status": "ok", "playbooks": fits}
+        return {"status": "ok", "technique": wanted or None, "playbooks": fits}
 
 
 class ApprovalInput(BaseModel):
