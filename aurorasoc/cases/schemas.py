@@ -185,6 +185,7 @@ class CaseSummaryOut(BaseModel):
     event_time_end: datetime | None = None
     hosts: list[str] = []
     users: list[str] = []
+    source_addresses: list[str] = Field([], description="Clients of the alerts that name no host (web logs)")
     techniques: list[SummaryTechnique] = []
     tactic_chain: list[str] = []
     processes: list[SummaryProcess] = []

@@ -126,6 +126,15 @@ def _process_text(proc: dict[str, Any]) -> str:
     return line + (f": {command}." if command else ".")
 
 
+def _where(facts: dict[str, Any]) -> str:
+    """Hosts; for alerts that name none (web-server logs), the clients they came from."""
+    if facts["hosts"]:
+        return f"on {', '.join(facts['hosts'])}"
+    if facts.get("source_addresses"):
+        return f"from {', '.join(facts['source_addresses'])} (no host named)"
+    return "on no named host"
+
+
 def _text(facts: dict[str, Any]) -> str:
     """One paragraph from the facts (deterministic), in the order an analyst asks."""
     if not facts["alert_count"]:
@@ -133,7 +142,7 @@ def _text(facts: dict[str, Any]) -> str:
     start, end = facts["event_time_start"], facts["event_time_end"]
     when = f" from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC (event time)" if start and end else ""
     who = f", as {', '.join(facts['users'])}" if facts["users"] else ""
-    parts = [f"{facts['alert_count']} alert(s){when} on {', '.join(facts['hosts']) or 'no named host'}{who}."]
+    parts = [f"{facts['alert_count']} alert(s){when} {_where(facts)}{who}."]
     if facts["techniques"]:
         parts.append("Techniques: " + "; ".join(_technique_text(t) for t in facts["techniques"]) + ".")
     if facts["tactic_chain"]:
@@ -161,6 +170,7 @@ async def compute(
         "event_time_end": end,
         "hosts": top_values(a.host for a in alerts),
         "users": top_values(a.user_name for a in alerts),
+        "source_addresses": top_values(a.src_ip for a in alerts if not a.host),
         "techniques": _techniques(alerts),
         "tactic_chain": tactic_chain(alerts),
         "processes": _processes(alerts),

@@ -127,3 +127,12 @@ async def test_reading_the_summary_is_not_an_update_of_the_case(db_session: Asyn
     after, metadata = (await db_session.execute(case_row)).one()
     assert after == before
     assert metadata[case_summary.KEY]["signature"] == stored["signature"]  # it was stored
+
+
+async def test_a_web_attack_is_told_by_the_client_it_came_from(db_session: AsyncSession) -> None:
+    """Web-server logs name no host: "on no named host" told the analyst nothing."""
+    probe = {"severity": "high", "src_ip": "192.168.105.64", "first_seen_at": T0, "last_seen_at": T0}
+    found = await add_case(db_session, make_alert(title="Cross Site Scripting Strings", **probe))
+    summary = await CaseSummaryService(db_session).current(found.id)
+    assert summary["source_addresses"] == ["192.168.105.64"]
+    assert "UTC (event time) from 192.168.105.64 (no host named)." in summary["text"]

@@ -3870,6 +3870,12 @@ export interface components {
              */
             processes: components["schemas"]["SummaryProcess"][];
             /**
+             * Source Addresses
+             * @description Clients of the alerts that name no host (web logs)
+             * @default []
+             */
+            source_addresses: string[];
+            /**
              * Tactic Chain
              * @default []
              */
