@@ -12,6 +12,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from publicsuffixlist import PublicSuffixList
+
 from aurorasoc.core.vocabulary import IOCType, NormalizedEvent
 
 MAX_IOCS_PER_ALERT = 50
@@ -281,6 +283,20 @@ def _hashed_path(event: NormalizedEvent) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _suffixes() -> PublicSuffixList:
+    return PublicSuffixList()  # the list the package ships (no download); ~40 ms, once
+
+
+def has_public_suffix(domain: str) -> bool:
+    """Whether ``domain`` ends in a known public suffix (``example.net``, ``evil.co.uk``).
+
+    Free text holds words joined by dots that are no domains: the EVTX samples' XSS requests made
+    ``document.cookie`` an observable of their case. Fields that name a domain (DNS queries, URLs)
+    are taken as they are, internal names like ``dc01.corp.local`` included."""
+    return _suffixes().publicsuffix(domain, accept_unknown=False) is not None
+
+
 def extract_observables(event: NormalizedEvent) -> list[dict[str, str]]:
     """Every observable in an event with the role it played (spec §27.3): known fields, then the message.
 
@@ -303,6 +319,8 @@ def extract_observables(event: NormalizedEvent) -> list[dict[str, str]]:
     for role, candidate in candidates:
         typed = classify_ioc(candidate)
         if typed is None or typed[0] not in _EVENT_IOC_TYPES or typed[1] in found:
+            continue
+        if role == "message" and typed[0] is IOCType.DOMAIN and not has_public_suffix(typed[1]):
             continue
         item = {"type": typed[0].value, "value": typed[1], "role": role}
         if typed[0] in (IOCType.HASH_MD5, IOCType.HASH_SHA1, IOCType.HASH_SHA256) and role != "message":

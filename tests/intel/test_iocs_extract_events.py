@@ -68,6 +68,12 @@ class TestMessageRegexes:
         iocs = extract_iocs(event("ran payload.exe and script.ps1 at 999.10.1.1, time 12:30:45, host ::1"))
         assert iocs == []
 
+    def test_dotted_words_in_free_text_are_domains_only_with_a_public_suffix(self):
+        """The EVTX samples' XSS requests made ``document.cookie`` an observable of their case."""
+        message = "GET /?<script>document.cookie=1</script>, then a beacon to evil.co.uk via dc01.corp.local"
+        assert extract_iocs(event(message)) == ["evil.co.uk"]
+        assert extract_iocs(event(QueryName="dc01.corp.local")) == ["dc01.corp.local"]  # a field names it
+
     def test_known_fields_come_before_message_matches(self):
         iocs = extract_iocs(event("contact 192.0.2.99", src_ip="198.51.100.2"))
         assert iocs == ["198.51.100.2", "192.0.2.99"]
