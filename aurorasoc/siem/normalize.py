@@ -26,6 +26,10 @@ from aurorasoc.core.vocabulary import NormalizedEvent, Severity
 from aurorasoc.detection.sigma.logsource import derive_logsource
 
 MAX_RAW_CHARS = 64 * 1024
+# Before this a record's clock was unset (Unix time 0, Windows FILETIME 0 = 1601), not the event's
+# time: the EVTX samples' access log has a "-" request at 01/Jan/1970 that stretched every
+# all-time chart over 48 years. Such a time is unusable (spec §27.1): the arrival time stands in.
+UNSET_CLOCK_BEFORE = datetime(1970, 1, 2, tzinfo=UTC)
 
 _ECS_ALIASES: tuple[tuple[str, str], ...] = (
     ("winlog.event_id", "EventID"),
@@ -219,6 +223,12 @@ def _port(value: Any) -> int | None:
     return port if port is not None and 0 <= port <= 65535 else None
 
 
+def unset_clock(timestamp: datetime) -> bool:
+    """A time from a clock that was never set (naive times are UTC)."""
+    aware = timestamp if timestamp.tzinfo is not None else timestamp.replace(tzinfo=UTC)
+    return aware < UNSET_CLOCK_BEFORE
+
+
 def build_event(
     fields: dict[str, Any],
     *,
@@ -231,6 +241,9 @@ def build_event(
     """Fill the columns not given in ``columns`` from ``fields`` and derive the Sigma logsource."""
     product, category, service = derive_logsource(fields, format)
     timestamp = columns.pop("timestamp", None) or parse_timestamp(_first(fields, _TIME_KEYS))
+    if timestamp is not None and unset_clock(timestamp):
+        timestamp = None
+        columns.pop("time_source", None)
     eid = fields.get("EventID")
     entities = extract_entities(fields)
     values: dict[str, Any] = {

@@ -68,3 +68,18 @@ def test_the_zerologon_netlogon_log_is_dated_by_its_lines() -> None:
     assert {e.time_source for e in events} == {YEAR_ASSUMED}
     assert {(e.timestamp.month, e.timestamp.day) for e in events} <= {(9, 14), (9, 15)}
     assert events[0].timestamp <= events[-1].timestamp
+
+
+def test_a_clock_that_was_never_set_is_no_event_time() -> None:
+    """The EVTX samples' access log holds a '-' request at 01/Jan/1970: it stretched every all-time
+    chart over 48 years. Unix time 0 and Windows' FILETIME 0 (1601) are unset clocks (spec §27.1)."""
+    before = datetime.now(UTC)
+    data = (
+        b'192.168.105.83 - - [01/Jan/1970:03:00:00 +0300] "-" 400 -\n'
+        b'192.168.105.83 - - [11/Jul/2018:10:32:19 +0300] "GET / HTTP/1.1" 200 5\n'
+    )
+    zero, real = (e for e in parse_bytes(data, source="access.log") if isinstance(e, NormalizedEvent))
+    assert zero.time_source == "received" and zero.timestamp >= before
+    assert real.time_source == "record" and real.timestamp.year == 2018
+    (filetime_zero,) = parse_bytes(b'{"@timestamp": "1601-01-01T00:00:00Z", "message": "x"}\n', source="app")
+    assert isinstance(filetime_zero, NormalizedEvent) and filetime_zero.time_source == "received"
