@@ -167,7 +167,7 @@ function SearchTab() {
       {newest && !query.data?.items.length && (
         <p className="mb-3 text-sm" data-testid="newest-at" role="status">
           No events in this range — the newest match is from {formatTime(newest)}.{" "}
-          <button className="btn-secondary" data-testid="jump-newest" onClick={jump}>Show the day before it</button>
+          <button className="btn ml-2" data-testid="jump-newest" onClick={jump}>Show the day before it</button>
         </p>
       )}
       <p className="mb-2 text-sm text-slate-400" data-testid="logs-total">
