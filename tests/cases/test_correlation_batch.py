@@ -130,6 +130,33 @@ async def test_the_batch_claim_looks_alerts_up_by_id_not_by_the_case_index(db_se
     assert sum("sqlite_autoindex_alerts_1" in line for line in details) == 2, details
 
 
+async def test_a_client_address_is_looked_up_through_its_index(db_session: AsyncSession) -> None:
+    """Alerts that name no host are correlated by source address, reading only those seen since the
+    window opens (``src_ip, last_seen_at``), never every alert a busy scanner's address ever raised."""
+    session = db_session
+    probes = [await stored(session, src_ip="192.168.105.64") for _ in range(3)]
+    lookups: list[tuple[str, Any]] = []
+    engine = session.get_bind().engine  # type: ignore[union-attr]
+
+    def keep(_conn: object, _cursor: object, statement: str, parameters: Any, *_rest: object) -> None:
+        if "src_ip IN" in statement:
+            lookups.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        results = await CaseCorrelator(session).correlate_many(probes)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert {r.case_id for r in results} == {probes[0].case_id} and probes[0].case_id is not None
+    statement, parameters = lookups[0]
+    connection = await session.connection()
+    plan = (await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)).all()
+    details = [str(row[-1]) for row in plan]
+    assert any("ix_alerts_src_ip_last_seen (src_ip=? AND last_seen_at>?)" in line for line in details), (
+        details
+    )
+
+
 def _sighting(title: str, host: str, seen: datetime) -> AlertCreate:
     return AlertCreate.model_validate(
         {
