@@ -54,7 +54,7 @@ test("edit saves status, TLP, confidence and tags; TLP:RED cannot be shared", as
 test("empty, unavailable and dry_run", async ({ page }) => {
   await mockJson(page, "**/api/v1/iocs?*", pageOf([]));
   await page.goto("/threat-intel");
-  await expect(page.getByTestId("empty-state")).toHaveText("No IOCs recorded");
+  await expect(page.getByTestId("empty-state")).toContainText("No IOCs recorded. What alerts extract stays an observable");
   await expect(page.getByTestId("add-ioc")).toBeEnabled();
 
   await mockMode(page, "dry_run", false);

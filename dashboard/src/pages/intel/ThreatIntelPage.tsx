@@ -11,6 +11,10 @@ import { IocDetailPanel } from "./IocDetail";
 import { FeedsPanel } from "./FeedsPanel";
 import { LookupPanel } from "./LookupPanel";
 
+/** Why the list can be empty after an import: observables are not indicators until someone says so. */
+const NO_IOCS =
+  "No IOCs recorded. What alerts extract stays an observable until a feed matches it, an analyst marks it or a rule names it; look any value up above.";
+
 const LIMIT = 50;
 
 function AddIoc({ onClose }: { onClose: () => void }) {
@@ -73,7 +77,7 @@ export function ThreatIntelPage() {
       </form>
       <DataRegion query={query} unavailable={unavailable} unavailableTitle="IOC database unavailable"
         queueText="IOCs extracted by the pipeline are stored with their alerts once the database is reachable."
-        empty={items.length === 0} emptyText={Object.values(filters).some(Boolean) ? "No IOCs match these filters" : "No IOCs recorded"}>
+        empty={items.length === 0} emptyText={Object.values(filters).some(Boolean) ? "No IOCs match these filters" : NO_IOCS}>
         <div className={open ? "grid gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]" : ""}>
           <div>
             <table className="table" data-testid="iocs-table">
