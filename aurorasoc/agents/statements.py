@@ -144,11 +144,15 @@ def chain(ev: Evidence) -> Iterator[Statement]:
         )
         refs = [n["event_ref"] for n in nodes if n.get("event_ref")]
         kids = [c for c in tree.get("children", [])]
-        text = f"Process chain on {tree.get('host')}: {links}"
-        if proc.get("integrity"):
-            text += (
-                f"; {base(proc.get('image'))} ran with {proc['integrity']} integrity as {proc.get('user')}"
+        if len(nodes) > 1:
+            text, who = f"Process chain on {tree.get('host')}: {links}", base(proc.get("image"))
+        else:  # read "chain: x.exe; x.exe ran with …" when no parent was stored
+            text, who = (
+                f"Process on {tree.get('host')}: {links}, its parent not among the stored events",
+                "it",
             )
+        if proc.get("integrity"):
+            text += f"; {who} ran with {proc['integrity']} integrity as {proc.get('user')}"
         if kids:
             text += "; children: " + ", ".join(
                 f"{base(c.get('image'))} (`{_clip(c.get('command_line', ''))}`)" for c in kids[:5]

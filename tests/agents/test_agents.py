@@ -146,6 +146,26 @@ class TestOfflineVerdict:
         assert "Basis: 1 other alert(s) from 192.168.105.64 within the window" in result["summary"]
         assert "None" not in result["summary"]
 
+    def test_a_process_without_a_stored_parent_is_not_called_a_chain(self):
+        """Seen on MalSeclogon: "Process chain on MSEDGEWIN10: malseclogon.exe; malseclogon.exe ran …"."""
+        proc = {
+            "image": "Z:\\x\\MalSeclogon.exe",
+            "integrity": "High",
+            "user": "PC\\IEUser",
+            "event_ref": "e1",
+        }
+        alone = conclude([exchange("process_tree", {"host": "PC", "process": proc, "ancestors": []})])
+        assert (
+            "Process on PC: malseclogon.exe, its parent not among the stored events; it ran with High"
+            in (alone["summary"])
+        )
+        parent = {"image": "C:\\Windows\\System32\\cmd.exe", "event_ref": "e0"}
+        chained = conclude([exchange("process_tree", {"host": "PC", "process": proc, "ancestors": [parent]})])
+        assert (
+            "Process chain on PC: cmd.exe → malseclogon.exe; malseclogon.exe ran with High"
+            in chained["summary"]
+        )
+
     def test_no_playbook_is_said_as_such_not_as_unreadable_evidence(self):
         result = conclude([exchange("list_playbooks", {"technique": "T1189", "playbooks": []})])
         assert result["summary"].startswith("No playbook covers T1189")
