@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aurorasoc.alerts.models import AlertModel
 from aurorasoc.cases.evidence import case_evidence
 from aurorasoc.cases.models import CaseModel
 from aurorasoc.cases.service import CaseService
@@ -26,11 +27,7 @@ from aurorasoc.intel.models import AlertIOCModel, IOCModel
 SNAPSHOT_VERSION = 1
 SECTIONS_GROUP = "aurorasoc.case_snapshot"
 SnapshotSection = Callable[[AsyncSession, uuid.UUID], Awaitable[dict[str, Any]]]
-DEFAULT_RECOMMENDATIONS = (
-    "Block the listed indicators at the perimeter and on endpoints.",
-    "Review the affected assets for persistence and credential exposure.",
-    "Tune the detections that fired so the next occurrence is caught earlier.",
-)
+TUNE_DETECTIONS = "Tune the detections that fired so the next occurrence is caught earlier."
 _CASE_FIELDS = (
     "title", "description", "severity", "status", "source", "assigned_to", "created_by",
     "confidence", "cps_involved", "resolution_notes",
@@ -55,6 +52,30 @@ def _techniques(ids: list[str]) -> list[dict[str, Any]]:
         name = found.name if found else None
         rows.append({"id": tid, "name": name, "tactics": attack.tactics_for(tid)})
     return rows
+
+
+def recommendations(
+    iocs: list[dict[str, Any]], assets: list[dict[str, str]], alerts: list[dict[str, Any]]
+) -> list[str]:
+    """What a case without an analyst's recommendations is advised, from what it holds (pure).
+
+    A fixed list told a web case with no indicator and no asset to "block the listed indicators"
+    and "review the affected assets"."""
+    out = []
+    if iocs:
+        out.append("Block the listed indicators at the perimeter and on endpoints.")
+    hosts = sorted(
+        {str(a["host"]) for a in alerts if a.get("host")} | {x["name"] for x in assets if x["kind"] == "host"}
+    )
+    if hosts:
+        out.append(f"Review {', '.join(hosts[:5])} for persistence and credential exposure.")
+    clients = sorted({str(a["src_ip"]) for a in alerts if not a.get("host") and a.get("src_ip")})
+    if clients:
+        out.append(
+            f"Search what else {', '.join(clients[:5])} sent (SIEM: src_ip) and what the server answered; "
+            "block the address if it is not a trusted scanner."
+        )
+    return [*out, TUNE_DETECTIONS]
 
 
 def _assets(values: list[str]) -> list[dict[str, str]]:
@@ -120,6 +141,9 @@ async def build_snapshot(session: AsyncSession, case: CaseModel) -> dict[str, An
     timeline = await cases.timeline(case.id)
     technique_ids = [*(case.mitre_techniques or []), *(t for a in alerts for t in a.mitre_techniques or [])]
     asset_values = [*(case.affected_assets or []), *(v for a in alerts for v in a.affected_assets or [])]
+    alert_rows = [_alert_row(a) for a in alerts]
+    iocs = await _iocs(session, case, [a.id for a in alerts])
+    assets = _assets(asset_values)
     return {
         "version": SNAPSHOT_VERSION,
         "case": _case_fields(case),
@@ -133,25 +157,28 @@ async def build_snapshot(session: AsyncSession, case: CaseModel) -> dict[str, An
             }
             for e in timeline
         ],
-        "alerts": [
-            {
-                "id": str(a.id),
-                "title": a.title,
-                "severity": a.severity,
-                "status": a.status,
-                "source": a.source,
-                "created_at": iso(a.created_at),
-                "first_seen_at": iso(a.first_seen_at),
-                "last_seen_at": iso(a.last_seen_at),
-                "host": a.host,
-                "user_name": a.user_name,
-            }
-            for a in alerts
-        ],
+        "alerts": alert_rows,
         "evidence": await _evidence(session, case),
-        "iocs": await _iocs(session, case, [a.id for a in alerts]),
+        "iocs": iocs,
         "techniques": _techniques(technique_ids),
-        "assets": _assets(asset_values),
+        "assets": assets,
         **await _sections(session, case.id),
-        "recommendations": [str(r) for r in case.recommendations or []] or list(DEFAULT_RECOMMENDATIONS),
+        "recommendations": [str(r) for r in case.recommendations or []]
+        or recommendations(iocs, assets, alert_rows),
+    }
+
+
+def _alert_row(a: AlertModel) -> dict[str, Any]:
+    return {
+        "id": str(a.id),
+        "title": a.title,
+        "severity": a.severity,
+        "status": a.status,
+        "source": a.source,
+        "created_at": iso(a.created_at),
+        "first_seen_at": iso(a.first_seen_at),
+        "last_seen_at": iso(a.last_seen_at),
+        "host": a.host,
+        "user_name": a.user_name,
+        "src_ip": a.src_ip,
     }

@@ -136,3 +136,22 @@ async def test_a_web_attack_is_told_by_the_client_it_came_from(db_session: Async
     summary = await CaseSummaryService(db_session).current(found.id)
     assert summary["source_addresses"] == ["192.168.105.64"]
     assert "UTC (event time) from 192.168.105.64 (no host named)." in summary["text"]
+
+
+def test_recommendations_follow_what_the_case_holds() -> None:
+    """A web case with no indicator and no asset was told to "block the listed indicators" and
+    "review the affected assets"."""
+    from aurorasoc.cases.snapshot import TUNE_DETECTIONS, recommendations
+
+    web = [{"host": None, "src_ip": "192.168.105.64"}, {"host": None, "src_ip": "192.168.105.64"}]
+    advised = recommendations([], [], web)
+    assert advised[0].startswith("Search what else 192.168.105.64 sent") and advised[-1] == TUNE_DETECTIONS
+    assert not any("indicators" in r or "affected assets" in r for r in advised)
+    windows = [{"host": "MSEDGEWIN10", "src_ip": "10.0.2.15"}]
+    advised = recommendations(
+        [{"type": "domain", "value": "evil.co.uk"}], [{"kind": "host", "name": "PC04"}], windows
+    )
+    assert advised[:2] == [
+        "Block the listed indicators at the perimeter and on endpoints.",
+        "Review MSEDGEWIN10, PC04 for persistence and credential exposure.",
+    ]
