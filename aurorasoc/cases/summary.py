@@ -193,8 +193,8 @@ async def with_model_text(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 # Part of the signature: a summary stored by an older version of the facts is recomputed on read
-# (v2: notable observables apart from the indicators).
-FACTS_VERSION = "v2"
+# (v2: notable observables apart from the indicators; v3: the client addresses of hostless alerts).
+FACTS_VERSION = "v3"
 
 
 async def signature(session: AsyncSession, case_id: uuid.UUID) -> str:
