@@ -109,12 +109,13 @@ class TestIngestTacticFolder:
 
     def test_identical_access_log_lines_stay_separate_requests_and_reingest_adds_none(self):
         """The real webshell access log repeats byte-identical lines (same client, same second):
-        each is a request, so all 2,656 are stored once, and a second ingest stores nothing."""
+        each is a request, so all 2,661 (those logged verbatim too) are stored once, and a second ingest
+        stores nothing."""
         require_data(ACCESS_LOG)
         first = runner.invoke(app, ["ingest", str(ACCESS_LOG)])
         stored = db_count(SiemLogModel)
         second = runner.invoke(app, ["ingest", str(ACCESS_LOG)])
-        assert summary_value(first.output, "events") == 2656 and stored == 2656, first.output
+        assert summary_value(first.output, "events") == 2661 and stored == 2661, first.output
         assert db_count(SiemLogModel) == stored and summary_value(second.output, "alerts created") == 0
 
 

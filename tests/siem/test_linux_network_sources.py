@@ -199,6 +199,35 @@ class TestWebAccessLog:
         assert benign.user_name == "bob" and benign.fields["cs-referer"] == "https://www.example.org/"
         assert benign.timestamp.isoformat() == "2026-12-06T06:31:09+00:00"
 
+    def test_requests_logged_verbatim_are_read_not_rejected(self) -> None:
+        """The EVTX samples' Tomcat log writes requests as sent: an unescaped quote (an XSS probe), a
+        raw NUL and a TLS handshake. All three were "not an access log line", lost as evidence."""
+        log = SHARED_DATA / "evtx-attack-samples" / "Command and Control"
+        path = log / "web_attack_and_isp_webshell_localhost_access_log.txt"
+        require_data(path)
+        results = list(parse_file(path))
+        assert [r for r in results if isinstance(r, ParseError)] == []
+        lines = path.read_bytes().splitlines()
+        probe, nul, tls = (results[n - 1] for n in (879, 853, 27))  # the lines the reader rejected
+        assert isinstance(probe, NormalizedEvent) and isinstance(nul, NormalizedEvent)
+        assert probe.fields["cs-uri-query"] == 'postdata="><script>foo</script>'
+        assert (probe.fields["cs-method"], probe.fields["sc-status"]) == ("GET", 404)  # what rules filter on
+        assert nul.fields["cs-uri-stem"] == "/\x00.jsp" and nul.fields["sc-status"] == 400
+        assert isinstance(tls, NormalizedEvent) and tls.raw == lines[26].decode("utf-8", "replace")
+        assert tls.fields["sc-status"] == 400 and tls.src_ip == "192.168.105.83"
+
+    def test_apache_escapes_are_read_back_and_never_backtracked_over(self) -> None:
+        """Apache writes a TLS handshake sent to its HTTP port as ``\\xhh`` escapes. ``apachelogs``'
+        pattern reads each escape two ways: refusing such a common-format line as combined took
+        96 s for 30 escapes (pytest-timeout fails this test if that comes back)."""
+        handshake = "".join(f"\\x{b:02x}" for b in bytes(range(1, 41)))
+        line = f'203.0.113.9 - - [11/Jul/2018:09:32:02 +0300] "{handshake}" 400 226\n'
+        quoted = '203.0.113.9 - - [11/Jul/2018:09:32:03 +0300] "GET /a\\"b HTTP/1.1" 404 0 "-" "curl/8"\n'
+        tls, probe = parse_bytes((line + quoted).encode(), format="weblog")
+        assert isinstance(tls, NormalizedEvent) and tls.message == bytes(range(1, 41)).decode() + " 400"
+        assert isinstance(probe, NormalizedEvent) and probe.fields["cs-uri-stem"] == '/a"b'
+        assert probe.fields["c-useragent"] == "curl/8"
+
     def test_a_line_that_is_not_an_access_log_line_is_reported(self) -> None:
         results = list(parse_bytes(b"hello world\n", format="nginx"))
         assert isinstance(results[0], ParseError) and "access log" in results[0].message

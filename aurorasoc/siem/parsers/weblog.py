@@ -13,13 +13,20 @@ import re
 from typing import Any
 
 from apachelogs import COMBINED, COMMON, VHOST_COMBINED, VHOST_COMMON, InvalidEntryError, LogEntry, LogParser
+from apachelogs.util import unescape
 
 from aurorasoc.core.vocabulary import Severity
 from aurorasoc.siem.normalize import build_event
 from aurorasoc.siem.parsers.base import ParseError, ParseStream
 
-_PARSERS = tuple(LogParser(fmt) for fmt in (COMBINED, COMMON, VHOST_COMBINED, VHOST_COMMON))
+_COMBINED = tuple(LogParser(fmt) for fmt in (COMBINED, VHOST_COMBINED))
+_COMMON = tuple(LogParser(fmt) for fmt in (COMMON, VHOST_COMMON))
 EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,10})$")
+# What follows the quoted request: `" <status> <size>`, then in combined logs the quoted referer and
+# user agent. Neither pattern can match one text two ways, so both run in linear time.
+_STATUS = re.compile(r'" \d{3} (?:\d+|-)')
+_REFERER_AGENT = re.compile(r' "(?:[^"\\]|\\.)*" "(?:[^"\\]|\\.)*"')
+_VERBATIM = re.compile(r'(?<!\\)"|[^\x20-\x7e]')  # what Apache would have escaped
 
 
 def status_severity(status: int | None) -> Severity:
@@ -27,17 +34,42 @@ def status_severity(status: int | None) -> Severity:
     return Severity.LOW if status is not None and status >= 500 else Severity.INFO
 
 
-def _parse(line: str) -> LogEntry | None:
-    for parser in _PARSERS:
-        try:
-            return parser.parse(line)
-        except InvalidEntryError:
+def _parse(line: str) -> tuple[LogEntry, str | None] | None:
+    """The entry and its request line as sent; ``None`` when the line is no common/combined line.
+
+    The request is cut out first, from the first `] "` to the last `" <status> <size>` that only a
+    referer and user agent may follow, and ``apachelogs`` reads the line with "-" in its place.
+    Handed the whole line, its pattern for an escaped string matches each ``\\xhh`` two ways: a
+    TLS handshake logged as 30 escapes took 96 s to be refused as a combined line, and a server that
+    logs requests verbatim (Tomcat's access log valve; the EVTX samples' log holds the XSS probe
+    ``GET /?postdata="><script>…``, a raw NUL and that handshake) was not parsed at all.
+    """
+    start = line.find('] "') + 3
+    if start < 3:
+        return None
+    for status in reversed(list(_STATUS.finditer(line, start))):
+        rest = line[status.end() :]
+        if rest and not _REFERER_AGENT.fullmatch(rest):
             continue
+        probe = f"{line[:start]}-{line[status.start() :]}"
+        for parser in _COMBINED if rest else _COMMON:
+            try:
+                return parser.parse(probe), _request_line(line[start : status.start()])
+            except InvalidEntryError:
+                continue
+        return None
     return None
 
 
-def _fields(entry: LogEntry) -> dict[str, Any]:
-    parts = (entry.request_line or "").split(" ")
+def _request_line(logged: str) -> str | None:
+    """Apache's escapes read back (as ``apachelogs`` reads them); a request logged verbatim as is."""
+    if logged in ("", "-"):
+        return None
+    return logged if _VERBATIM.search(logged) else unescape(logged).decode("iso-8859-1")
+
+
+def _fields(entry: LogEntry, request_line: str | None) -> dict[str, Any]:
+    parts = (request_line or "").split(" ")
     if len(parts) < 3:  # "-" or junk sent instead of a request line
         parts = ["", "", ""]
     method, target, version = parts[0], " ".join(parts[1:-1]), parts[-1]
@@ -69,11 +101,12 @@ def parse_weblog(text: str, *, source: str) -> ParseStream:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        entry = _parse(line)
-        if entry is None:
+        parsed = _parse(line)
+        if parsed is None:
             yield ParseError(f"line {number}", "not a common/combined access log line")
             continue
-        fields = _fields(entry)
+        entry, request_line = parsed
+        fields = _fields(entry, request_line)
         status = fields.get("sc-status")
         yield build_event(
             fields,
@@ -85,5 +118,5 @@ def parse_weblog(text: str, *, source: str) -> ParseStream:
             host=fields.get("cs-host"),
             user_name=fields.get("cs-username"),
             src_ip=fields.get("c-ip"),
-            message=f"{entry.request_line} {status if status is not None else '-'}",
+            message=f"{request_line or '-'} {status if status is not None else '-'}",
         )
