@@ -46,6 +46,7 @@ def _summary(report: IngestReport) -> Table:
         ("events", str(result.events)),
         ("already stored", str(result.replayed)),  # skipped: a re-import adds nothing (spec §27.5)
         ("parse errors", str(report.error_count)),
+        ("repaired", str(report.repaired)),  # stored with NUL / invalid UTF-8 / oversized values mended
         ("files failed", str(len(report.failed_files))),
         ("alerts created", str(result.alerts_created)),
         ("dedup hits", str(result.deduplicated)),

@@ -42,6 +42,8 @@ class Pipeline(Protocol):
 
 
 def _clean(value: str, where: str, notes: list[str]) -> str:
+    if len(value) <= MAX_VALUE_CHARS and value.isascii() and "\x00" not in value:
+        return value  # the common case, cheaply: an ASCII string holds no surrogate
     if "\x00" in value:
         value = value.replace("\x00", "")
         notes.append(f"{where}: NUL removed")

@@ -196,6 +196,20 @@ class TestDamagedInput:
         assert "could not be parsed at all" in result.output
         assert db_count(SiemLogModel) == 0 and db_count(AlertModel) == 0
 
+    def test_a_nul_in_a_request_is_repaired_not_the_end_of_the_import(self, tmp_path):
+        """On PostgreSQL one NUL (``GET /\\x00.jsp`` logged verbatim) refused the batch and ended the
+        whole ``aurorasoc ingest``; the HTTP and stream lanes already repaired events, the CLI now too."""
+        log = tmp_path / "access.log"
+        log.write_bytes(
+            b'192.168.105.83 - - [11/Jul/2018:09:32:26 +0300] "GET /\x00.jsp HTTP/1.1" 400 -\n'
+            b'192.168.105.83 - - [11/Jul/2018:09:32:27 +0300] "GET / HTTP/1.1" 200 5\n'
+        )
+        result = runner.invoke(app, ["ingest", str(log), "--no-bundled"])
+        assert result.exit_code == 0, result.output
+        assert summary_value(result.output, "repaired") == 1 and summary_value(result.output, "events") == 2
+        mended = next(r for r in db_rows(SiemLogModel) if "aurora.repaired" in r.fields)
+        assert mended.message == "GET /.jsp HTTP/1.1 400" and "\x00" not in (mended.raw or "")
+
     def test_corrupt_ndjson_line_is_reported_and_skipped(self, tmp_path):
         log = tmp_path / "app.ndjson"
         log.write_text(
