@@ -228,6 +228,17 @@ class TestWebAccessLog:
         assert isinstance(probe, NormalizedEvent) and probe.fields["cs-uri-stem"] == '/a"b'
         assert probe.fields["c-useragent"] == "curl/8"
 
+    def test_a_referer_of_escapes_beside_a_verbatim_agent_is_read_at_once(self) -> None:
+        """Both headers are the client's: 30 escapes in the referer and a user agent apachelogs
+        cannot read (raw UTF-8, as Tomcat logs it) hung the parser the same way."""
+        referer = "".join(f"\\x{b:02x}" for b in range(65, 95))
+        line = f'203.0.113.9 - - [11/Jul/2018:09:32:02 +0300] "GET / HTTP/1.1" 200 5 "{referer}" "curl é"\n'
+        (event,) = parse_bytes(line.encode(), format="weblog")
+        assert (
+            isinstance(event, NormalizedEvent) and event.fields["cs-referer"] == bytes(range(65, 95)).decode()
+        )
+        assert event.fields["c-useragent"] == "curl é" and event.fields["sc-status"] == 200
+
     def test_a_line_that_is_not_an_access_log_line_is_reported(self) -> None:
         results = list(parse_bytes(b"hello world\n", format="nginx"))
         assert isinstance(results[0], ParseError) and "access log" in results[0].message

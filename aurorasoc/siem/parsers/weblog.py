@@ -10,6 +10,7 @@ as logged), ``cs-uri-stem``, ``cs-uri-query`` (without ``?``), ``c-uri-extension
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from apachelogs import COMBINED, COMMON, VHOST_COMBINED, VHOST_COMMON, InvalidEntryError, LogEntry, LogParser
@@ -25,7 +26,7 @@ EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,10})$")
 # What follows the quoted request: `" <status> <size>`, then in combined logs the quoted referer and
 # user agent. Neither pattern can match one text two ways, so both run in linear time.
 _STATUS = re.compile(r'" \d{3} (?:\d+|-)')
-_REFERER_AGENT = re.compile(r' "(?:[^"\\]|\\.)*" "(?:[^"\\]|\\.)*"')
+_REFERER_AGENT = re.compile(r' "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"')
 _VERBATIM = re.compile(r'(?<!\\)"|[^\x20-\x7e]')  # what Apache would have escaped
 
 
@@ -34,47 +35,61 @@ def status_severity(status: int | None) -> Severity:
     return Severity.LOW if status is not None and status >= 500 else Severity.INFO
 
 
-def _parse(line: str) -> tuple[LogEntry, str | None] | None:
-    """The entry and its request line as sent; ``None`` when the line is no common/combined line.
+@dataclass(frozen=True)
+class _Request:
+    entry: LogEntry  # client, user, time, status, size (and virtual host) as apachelogs reads them
+    line: str | None  # the request line as sent
+    referer: str | None
+    agent: str | None
 
-    The request is cut out first, from the first `] "` to the last `" <status> <size>` that only a
-    referer and user agent may follow, and ``apachelogs`` reads the line with "-" in its place.
-    Handed the whole line, its pattern for an escaped string matches each ``\\xhh`` two ways: a
-    TLS handshake logged as 30 escapes took 96 s to be refused as a combined line, and a server that
-    logs requests verbatim (Tomcat's access log valve; the EVTX samples' log holds the XSS probe
-    ``GET /?postdata="><script>…``, a raw NUL and that handshake) was not parsed at all.
+
+def _parse(line: str) -> _Request | None:
+    """The request a line records; ``None`` when it is no common/combined line.
+
+    The quoted strings a client controls (request, referer, user agent) are cut out first, in linear
+    time: from the first `] "` to the last `" <status> <size>` that only a quoted referer and user
+    agent may follow. ``apachelogs`` reads the rest with "-" in their place. Handed whole lines, its
+    pattern for an escaped string matches each ``\\xhh`` two ways: a TLS handshake logged as 30
+    escapes took 96 s to be refused as a combined line, as did a referer of escapes beside a user
+    agent it could not read; and a server that logs requests verbatim (Tomcat's access log valve; the
+    EVTX samples' log holds the XSS probe ``GET /?postdata="><script>…``, a raw NUL and that
+    handshake) was not parsed at all.
     """
     start = line.find('] "') + 3
     if start < 3:
         return None
     for status in reversed(list(_STATUS.finditer(line, start))):
         rest = line[status.end() :]
-        if rest and not _REFERER_AGENT.fullmatch(rest):
+        quoted = _REFERER_AGENT.fullmatch(rest) if rest else None
+        if rest and quoted is None:
             continue
-        probe = f"{line[:start]}-{line[status.start() :]}"
-        for parser in _COMBINED if rest else _COMMON:
+        placeholders = ' "-" "-"' if quoted else ""
+        probe = f"{line[:start]}-{line[status.start() : status.end()]}{placeholders}"
+        for parser in _COMBINED if quoted else _COMMON:
             try:
-                return parser.parse(probe), _request_line(line[start : status.start()])
+                entry = parser.parse(probe)
             except InvalidEntryError:
                 continue
+            referer, agent = (quoted[1], quoted[2]) if quoted else (None, None)
+            return _Request(entry, _read(line[start : status.start()]), _read(referer), _read(agent))
         return None
     return None
 
 
-def _request_line(logged: str) -> str | None:
-    """Apache's escapes read back (as ``apachelogs`` reads them); a request logged verbatim as is."""
-    if logged in ("", "-"):
+def _read(logged: str | None) -> str | None:
+    """Apache's escapes read back (as ``apachelogs`` reads them); a string logged verbatim as is."""
+    if logged in (None, "", "-"):
         return None
     return logged if _VERBATIM.search(logged) else unescape(logged).decode("iso-8859-1")
 
 
-def _fields(entry: LogEntry, request_line: str | None) -> dict[str, Any]:
-    parts = (request_line or "").split(" ")
+def _fields(request: _Request) -> dict[str, Any]:
+    entry = request.entry
+    parts = (request.line or "").split(" ")
     if len(parts) < 3:  # "-" or junk sent instead of a request line
         parts = ["", "", ""]
     method, target, version = parts[0], " ".join(parts[1:-1]), parts[-1]
     stem, _, query = target.partition("?")
-    headers = getattr(entry, "headers_in", None) or {}
     fields: dict[str, Any] = {
         "c-ip": entry.remote_host,
         "cs-username": entry.remote_user,
@@ -86,9 +101,9 @@ def _fields(entry: LogEntry, request_line: str | None) -> dict[str, Any]:
         "cs-version": version,
         "sc-status": entry.final_status,
         "sc-bytes": getattr(entry, "bytes_sent", None) or getattr(entry, "bytes_out", None),
-        "cs-referer": headers.get("Referer"),
-        "c-useragent": headers.get("User-Agent"),
-        "cs-user-agent": headers.get("User-Agent"),
+        "cs-referer": request.referer,
+        "c-useragent": request.agent,
+        "cs-user-agent": request.agent,
         "cs-host": getattr(entry, "virtual_host", None),
     }
     if (ext := EXTENSION.search(stem)) is not None:
@@ -105,8 +120,7 @@ def parse_weblog(text: str, *, source: str) -> ParseStream:
         if parsed is None:
             yield ParseError(f"line {number}", "not a common/combined access log line")
             continue
-        entry, request_line = parsed
-        fields = _fields(entry, request_line)
+        fields = _fields(parsed)
         status = fields.get("sc-status")
         yield build_event(
             fields,
@@ -114,9 +128,9 @@ def parse_weblog(text: str, *, source: str) -> ParseStream:
             source=source,
             raw=line,
             severity=status_severity(status),
-            timestamp=entry.request_time,
+            timestamp=parsed.entry.request_time,
             host=fields.get("cs-host"),
             user_name=fields.get("cs-username"),
             src_ip=fields.get("c-ip"),
-            message=f"{request_line or '-'} {status if status is not None else '-'}",
+            message=f"{parsed.line or '-'} {status if status is not None else '-'}",
         )
