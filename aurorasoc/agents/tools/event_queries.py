@@ -148,41 +148,28 @@ async def known_host_count(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count(distinct(SiemLogModel.host)))) or 0)
 
 
-async def alerts_on_host(
-    session: AsyncSession, host: str, start: datetime, end: datetime, *, limit: int = 200
+async def alerts_near(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    *,
+    host: str | None = None,
+    address: str | None = None,
 ) -> list[AlertModel]:
-    """Alerts on ``host`` whose events overlap ``[start, end]`` (event time), earliest first.
+    """Alerts whose events overlap ``[start, end]`` (event time), earliest first (at most 200): on
+    ``host``, or, for an alert that names none (a web attack), from source ``address`` with no host.
 
-    Through the entity index (``lower(host)``, ``last_seen_at``): a host seen in years of imports
-    has thousands of alerts, and only those of the window matter.
+    Through the entity indexes (``lower(host)`` / ``src_ip`` with ``last_seen_at``): a host seen in
+    years of imports has thousands of alerts, and only those of the window matter.
     """
+    if host is not None:
+        entity = [func.lower(AlertModel.host) == host.lower()]
+    else:
+        entity = [AlertModel.src_ip == address, AlertModel.host.is_(None)]
     stmt = (
         select(AlertModel)
-        .where(
-            func.lower(AlertModel.host) == host.lower(),
-            AlertModel.last_seen_at >= start,
-            AlertModel.first_seen_at <= end,
-        )
+        .where(*entity, AlertModel.last_seen_at >= start, AlertModel.first_seen_at <= end)
         .order_by(AlertModel.first_seen_at, AlertModel.id)
-        .limit(limit)
-    )
-    return list((await session.scalars(stmt)).all())
-
-
-async def alerts_from_address(
-    session: AsyncSession, address: str, start: datetime, end: datetime, *, limit: int = 200
-) -> list[AlertModel]:
-    """Alerts naming no host whose source is ``address`` and whose events overlap ``[start, end]``
-    (``src_ip, last_seen_at`` index): a web attack's other requests that were detected."""
-    stmt = (
-        select(AlertModel)
-        .where(
-            AlertModel.src_ip == address,
-            AlertModel.host.is_(None),
-            AlertModel.last_seen_at >= start,
-            AlertModel.first_seen_at <= end,
-        )
-        .order_by(AlertModel.first_seen_at, AlertModel.id)
-        .limit(limit)
+        .limit(200)
     )
     return list((await session.scalars(stmt)).all())

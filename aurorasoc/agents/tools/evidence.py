@@ -105,11 +105,8 @@ class HostAlerts(AuroraTool):
             return {"status": "ok", "alert_id": str(alert.id), "alerts": []}
         start = anchors[0].time - timedelta(minutes=args.window_minutes)
         end = anchors[-1].time + timedelta(minutes=args.window_minutes)
-        if host:
-            found_near = await q.alerts_on_host(ctx.session, host, start, end)
-        else:
-            found_near = await q.alerts_from_address(ctx.session, str(address), start, end)
-        near = [a for a in found_near if a.id != alert.id]
+        in_window = await q.alerts_near(ctx.session, start, end, host=host, address=address)
+        near = [a for a in in_window if a.id != alert.id]
         others = near[:MAX_HOST_ALERTS]
         ids = {a.id: [str(i) for i in (a.metadata_ or {}).get("log_ids", [])][:5] for a in others}
         stored = {e.id: e for e in await q.events_by_ids(ctx.session, [i for v in ids.values() for i in v])}
