@@ -30,13 +30,12 @@ database; :class:`CaseCorrelator` only looks candidates up and writes through :c
   would place are claimed (:meth:`CaseCorrelator._claim`), a conditional ``UPDATE … WHERE case_id
   IS NULL`` that sees a link committed by an analyst (promotion, manual link) and, on PostgreSQL,
   locks the rows until the pipeline commits, so no link can interleave.
-* An opened case is named after its most severe detection and where it happened (:func:`case_title`);
+* An opened case is named after its most severe detection and where it happened (``naming.case_title``);
   while nobody has renamed it, a more severe alert joining renames it (a ``case_retitled`` entry).
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,8 +49,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.cases.lifecycle import FINISHED
 from aurorasoc.cases.models import CaseModel
+from aurorasoc.cases.naming import auto_naming, case_title, description_unedited, title_unedited
 from aurorasoc.cases.peers import Lookup, Peer, find_peers
-from aurorasoc.cases.service import TITLE_MAX, CaseService
+from aurorasoc.cases.service import CaseService
 from aurorasoc.core import runtime
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.ecs import is_service_account
@@ -62,8 +62,6 @@ from aurorasoc.intel import attack
 from aurorasoc.intel.observables import common_values
 
 ACTOR = "correlator"
-# Case metadata: the title (and description digest) correlation gave it; renamed by nobody while equal.
-AUTO_TITLE, AUTO_DESCRIPTION = "auto_title", "auto_description_sha256"
 ENTITY_PREFIXES = ("host:", "user:", "device:")
 SOURCE_PREFIX = "source:"  # the source address of an alert with no host or user
 _FINISHED = frozenset(s.value for s in FINISHED)
@@ -328,7 +326,7 @@ class CaseCorrelator:
     async def _link(self, target: CaseModel, alert: AlertModel, reasons: list[Reason]) -> None:
         raises = Severity(alert.severity).rank > Severity(target.severity).rank
         self.cases.attach_alert(target, alert, ACTOR)
-        if raises and target.title == (target.metadata_ or {}).get(AUTO_TITLE):
+        if raises and title_unedited(target):
             self._retitle(target, alert)
         self._explain(target, alert, reasons)
 
@@ -345,7 +343,7 @@ class CaseCorrelator:
             source=CaseSource.CORRELATION,
             status=CaseStatus.OPEN,
             details="Auto-created from alert correlation",
-            metadata=_auto_naming(title, lead.description),
+            metadata=auto_naming(title, lead.description),
         )
         self._case_rows[created.id] = created
         if reasons:
@@ -362,9 +360,9 @@ class CaseCorrelator:
             target, "case_retitled", ACTOR, f"Title follows a {alert.severity} alert: {title}", data
         )
         target.title = title
-        if _digest(target.description) == (target.metadata_ or {}).get(AUTO_DESCRIPTION):
+        if description_unedited(target):
             target.description = alert.description
-        target.metadata_ = {**(target.metadata_ or {}), **_auto_naming(target.title, target.description)}
+        target.metadata_ = {**(target.metadata_ or {}), **auto_naming(target.title, target.description)}
 
     def _explain(self, target: CaseModel, alert: AlertModel, reasons: list[Reason]) -> None:
         """The ``alert_correlated`` entry: the strongest reason in words, all of them in data."""
@@ -381,21 +379,6 @@ async def common_shared(
     for new, mine in zip(facts, peers, strict=True):
         shared |= new.iocs.intersection(i for p in mine for i in p.iocs or [])
     return frozenset(await common_values(session, shared)) if shared else frozenset()
-
-
-def case_title(alert: AlertModel) -> str:
-    """What an auto-opened case is called: its most severe detection, and where it happened (pure)."""
-    where = alert.host or alert.user_name or (f"from {alert.src_ip}" if alert.src_ip else None)
-    return (f"{where}: {alert.title}" if where else alert.title)[:TITLE_MAX].strip()  # as create stores it
-
-
-def _digest(text: str | None) -> str:
-    return hashlib.sha256((text or "").encode()).hexdigest()
-
-
-def _auto_naming(title: str, description: str | None) -> dict[str, str]:
-    """What correlation named the case (the description by digest: it can be 20,000 characters)."""
-    return {AUTO_TITLE: title, AUTO_DESCRIPTION: _digest(description)}
 
 
 def _not_placed(alert: AlertModel) -> CorrelationResult:
