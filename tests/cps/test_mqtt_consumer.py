@@ -103,6 +103,10 @@ async def online(broker: tuple[str, int], api: AsyncClient, sim: SimulatedDevice
         yield
     finally:
         task.cancel()
+        # Bounded: a device that ignores its cancellation fails here, with where it is stuck,
+        # instead of holding the test until pytest-timeout.
+        done, _ = await asyncio.wait({task}, timeout=20)
+        assert done, f"the simulated device did not stop: {task.get_stack()}"
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
