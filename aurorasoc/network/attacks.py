@@ -13,11 +13,13 @@ are on the new case either way.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, String, case, cast, func, select
+from sqlalchemy import ColumnElement, String, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.events import publish_alert_event
@@ -35,6 +37,12 @@ from aurorasoc.network.models import NetworkAttackModel
 from aurorasoc.siem.models import SiemLogModel
 
 ATTACK_STATUSES = ("triage", "case", "dismissed")
+_AttackKey = tuple[str | None, str | None, str]  # (src_ip, dst_ip, category)
+_Pool = dict[_AttackKey, builtins.list[NetworkAttackModel]]
+
+
+def _key_of(facts: nf.NetworkFacts) -> _AttackKey:
+    return facts.src_ip, facts.dst_ip, facts.category
 
 
 @dataclass(frozen=True)
@@ -194,14 +202,29 @@ class NetworkAttackCorrelator:
 
     async def correlate(self, alert: AlertModel) -> NetworkAttackModel | None:
         """The attack the alert joined or started; None when it is not a placeable network alert."""
+        return (await self.correlate_many([alert]))[0]
+
+    async def correlate_many(self, alerts: Sequence[AlertModel]) -> builtins.list[NetworkAttackModel | None]:
+        """:meth:`correlate` for a batch, in order: an alert sees the attacks those before it joined
+        or started. The batch's endpoints and candidate attacks are read with one statement each
+        and the attacks written with one flush (a statement and a flush per alert were a quarter
+        of the alert pipeline's CPU); only an attack that opens a case is flushed on the way."""
         if not runtime.write_allowed("pipeline"):
-            return None
-        facts = await self.facts(alert)
-        if facts is None:
-            return None
-        attack = await self._candidate(facts)
+            return [None for _ in alerts]
+        columns = await self._log_columns(alerts)
+        facts = [self._facts(alert, columns.get(alert.id, (None, None))) for alert in alerts]
+        pool = await self._candidates([f for f in facts if f is not None])
+        placed: builtins.list[NetworkAttackModel | None] = []
+        for alert, found in zip(alerts, facts, strict=True):
+            placed.append(None if found is None else await self._place(alert, found, pool))
+        await self.session.flush()
+        return placed
+
+    async def _place(self, alert: AlertModel, facts: nf.NetworkFacts, pool: _Pool) -> NetworkAttackModel:
+        attack = self._pick(facts, pool.get(_key_of(facts), []))
         if attack is None:
             attack = NetworkAttackModel(
+                id=uuid.uuid4(),
                 title=nf.title_for(facts.category, facts.src_ip, facts.dst_ip),
                 category=facts.category,
                 severity=facts.severity,
@@ -213,12 +236,13 @@ class NetworkAttackCorrelator:
                 status="triage",
             )
             self.session.add(attack)
+            pool.setdefault(_key_of(facts), []).append(attack)
             NETWORK_ATTACK_DETECTIONS.labels(facts.category).inc()
         elif str(alert.id) in (attack.alert_ids or []):
             return attack
         absorb(attack, facts)
-        await self.session.flush()
         if attack.case_id is None and nf.should_open_case(attack.confidence, attack.severity):
+            await self.session.flush()
             await NetworkAttackService(self.session).open_case(attack, "system")
         elif attack.case_id is not None and alert.case_id is None:
             found = await self.session.get(CaseModel, attack.case_id)
@@ -226,14 +250,23 @@ class NetworkAttackCorrelator:
                 await CaseService(self.session).link_alert(found, alert, "correlator")
         return attack
 
-    async def facts(self, alert: AlertModel) -> nf.NetworkFacts | None:
+    def _pick(
+        self, facts: nf.NetworkFacts, attacks: Sequence[NetworkAttackModel]
+    ) -> NetworkAttackModel | None:
+        """The latest attack on the alert's (src, dst, category) that is not dismissed and whose
+        span comes within the window of the alert's time."""
+        since, until = facts.seen_at - self.window, facts.seen_at + self.window
+        live = [a for a in attacks if a.status != "dismissed"]
+        fits = [a for a in live if a.first_seen <= until and since <= a.last_seen]
+        return max(fits, key=lambda a: a.last_seen, default=None)
+
+    @staticmethod
+    def _facts(alert: AlertModel, log_columns: nf.Endpoints) -> nf.NetworkFacts | None:
         techniques = tuple(alert.mitre_techniques or [])
         family = nf.network_family(alert.source, alert.metadata_, techniques)
         if family is None:
             return None
-        src, dst = nf.endpoints(
-            alert.metadata_, alert.raw_log, alert.iocs or [], await self._log_columns(alert)
-        )
+        src, dst = nf.endpoints(alert.metadata_, alert.raw_log, alert.iocs or [], log_columns)
         if src is None and dst is None:
             return None
         return nf.NetworkFacts(
@@ -248,31 +281,38 @@ class NetworkAttackCorrelator:
             seen_at=alert.first_seen_at,
         )
 
-    async def _log_columns(self, alert: AlertModel) -> nf.Endpoints:
-        """src/dst of the first ``siem_logs`` row behind the alert (normalised by the parsers)."""
-        log_ids = (alert.metadata_ or {}).get("log_ids") or []
-        try:
-            first = uuid.UUID(str(log_ids[0]))
-        except (IndexError, ValueError):
-            return None, None
-        row = (await self.session.execute(
-            select(SiemLogModel.src_ip, SiemLogModel.dst_ip).where(SiemLogModel.id == first)
-        )).first()  # fmt: skip
-        return (row[0], row[1]) if row else (None, None)
-
-    async def _candidate(self, facts: nf.NetworkFacts) -> NetworkAttackModel | None:
-        model = NetworkAttackModel
-        stmt = (
-            select(model)
-            .where(
-                model.src_ip.is_(None) if facts.src_ip is None else model.src_ip == facts.src_ip,
-                model.dst_ip.is_(None) if facts.dst_ip is None else model.dst_ip == facts.dst_ip,
-                model.category == facts.category,
-                model.status != "dismissed",
-                model.last_seen >= facts.seen_at - self.window,
-                model.first_seen <= facts.seen_at + self.window,
-            )
-            .order_by(model.last_seen.desc())
-            .limit(1)
+    async def _log_columns(self, alerts: Sequence[AlertModel]) -> dict[uuid.UUID, nf.Endpoints]:
+        """Per alert: src/dst of the first ``siem_logs`` row behind it (normalised by the parsers)."""
+        first: dict[uuid.UUID, uuid.UUID] = {}
+        for alert in alerts:
+            log_ids = (alert.metadata_ or {}).get("log_ids") or []
+            with contextlib.suppress(IndexError, ValueError):
+                first[alert.id] = uuid.UUID(str(log_ids[0]))
+        if not first:
+            return {}
+        stmt = select(SiemLogModel.id, SiemLogModel.src_ip, SiemLogModel.dst_ip).where(
+            SiemLogModel.id.in_(set(first.values()))
         )
-        return (await self.session.scalars(stmt)).first()
+        rows = {log_id: (src, dst) for log_id, src, dst in (await self.session.execute(stmt)).tuples()}
+        return {alert_id: rows[log_id] for alert_id, log_id in first.items() if log_id in rows}
+
+    async def _candidates(self, facts: Sequence[nf.NetworkFacts]) -> _Pool:
+        """The stored attacks any of ``facts`` could join, by (src, dst, category): one read."""
+        if not facts:
+            return {}
+        model = NetworkAttackModel
+        keys = {_key_of(f) for f in facts}
+        stmt = select(model).where(
+            model.category.in_({category for _, _, category in keys}),
+            or_(model.src_ip.in_({src for src, _, _ in keys if src}), model.src_ip.is_(None)),
+            or_(model.dst_ip.in_({dst for _, dst, _ in keys if dst}), model.dst_ip.is_(None)),
+            model.status != "dismissed",
+            model.last_seen >= min(f.seen_at for f in facts) - self.window,
+            model.first_seen <= max(f.seen_at for f in facts) + self.window,
+        )
+        pool: _Pool = {}
+        for attack in (await self.session.scalars(stmt)).all():
+            key = (attack.src_ip, attack.dst_ip, attack.category)
+            if key in keys:
+                pool.setdefault(key, []).append(attack)
+        return pool

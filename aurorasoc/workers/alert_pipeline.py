@@ -106,9 +106,7 @@ async def _handle(
         outcomes = await CaseCorrelator(session).correlate_many(todo)
         results = dict(zip([a.id for a in todo], outcomes, strict=True))
         if first:
-            network = NetworkAttackCorrelator(session)
-            for alert in alerts:
-                await network.correlate(alert)
+            await NetworkAttackCorrelator(session).correlate_many(alerts)
             await evaluate_automation_rules(session, *alerts)
         linked_ids = list(dict.fromkeys(i for result in results.values() for i in result.linked_alert_ids))
         stmt = select(AlertModel).where(AlertModel.id.in_(linked_ids))

@@ -204,6 +204,25 @@ class TestCorrelator:
         await correlate(db_session, late)
         assert late.case_id == found.id
 
+    async def test_a_batch_places_its_alerts_as_one_by_one_would(self, db_session: AsyncSession) -> None:
+        """The pipeline correlates a batch with one read of the candidates: alerts later in the
+        batch still join the attack an earlier one started, and the case it opened."""
+        batch = [network_alert(s) for s in ("suricata", "zeek", "dns", "firewall", "suricata")]
+        batch.insert(2, network_alert("suricata", minutes_ago=40))  # outside the window: its own
+        batch.append(network_alert("windows", mitre_techniques=["T1059"]))  # not a network alert
+        db_session.add_all(batch)
+        await db_session.flush()
+        placed = await NetworkAttackCorrelator(db_session).correlate_many(batch)
+        assert placed[-1] is None and placed[2] is not None
+        joined = {a.id for a in placed[:2] + placed[3:-1] if a is not None}
+        assert len(joined) == 1 and placed[2].id not in joined
+        attack = placed[0]
+        assert attack is not None and attack.status == "case" and attack.case_id is not None
+        assert attack.alert_ids == [str(a.id) for a in batch[:2] + batch[3:-1]]
+        assert batch[-2].case_id == attack.case_id  # the alert after the case opened joined it
+        stored = (await db_session.scalars(select(NetworkAttackModel))).all()
+        assert len(stored) == 2
+
 
 def eve_events() -> list[NormalizedEvent]:
     return [e for e in parse_file(EVE_SAMPLE) if isinstance(e, NormalizedEvent)]
