@@ -231,7 +231,7 @@ class CaseCorrelator:
                 placed[alert.id] = result = await self._place(alert, new, mine, common)
                 for linked in [as_peer[i] for i in result.linked_alert_ids if i in as_peer]:
                     linked.case_id = result.case_id  # later alerts of the batch see the case
-        await self.session.flush()
+        await self.cases.flush()
         return [placed.get(a.id) or _not_placed(a) for a in alerts]
 
     async def _place(
@@ -331,15 +331,16 @@ class CaseCorrelator:
         self._explain(target, alert, reasons)
 
     async def _open_case(self, alert: AlertModel, peer: Peer | None, reasons: list[Reason]) -> CaseModel:
-        lead = alert
+        members = [alert]
         if peer is not None and (pulled := await self.session.get(AlertModel, peer.id)) is not None:
-            lead = max(alert, pulled, key=lambda a: Severity(a.severity).rank)  # ties: the new alert
-        created = await self.cases.create(
+            members.insert(0, pulled)
+        lead = max(reversed(members), key=lambda a: Severity(a.severity).rank)  # ties: the new alert
+        created = self.cases.add(
             title=(title := case_title(lead)),
             severity=alert.severity,
             actor="system",
             description=lead.description,
-            alert_ids=[peer.id, alert.id] if peer else [alert.id],
+            alerts=members,
             source=CaseSource.CORRELATION,
             status=CaseStatus.OPEN,
             details="Auto-created from alert correlation",

@@ -10,6 +10,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from aurorasoc.cases.activity import CaseActivity, case_activity, showcase_activity
+from aurorasoc.cases.filters import CaseFilters, SortKey
 from aurorasoc.cases.schemas import (
     AssignBody,
     CaseCreateBody,
@@ -21,7 +22,7 @@ from aurorasoc.cases.schemas import (
     CommentCreate,
     TimelineEntryOut,
 )
-from aurorasoc.cases.service import CaseFilters, CaseService, SortKey
+from aurorasoc.cases.service import CaseService
 from aurorasoc.cases.workflow import CaseWorkflow
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission

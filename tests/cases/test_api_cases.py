@@ -6,7 +6,8 @@ import uuid
 
 from sqlalchemy import func, select
 
-from aurorasoc.cases.service import CaseFilters, CaseService
+from aurorasoc.cases.filters import CaseFilters
+from aurorasoc.cases.service import CaseService
 from aurorasoc.core import runtime
 from aurorasoc.core.api_keys import generate_api_key, hash_api_key
 from aurorasoc.core.db import session_scope
