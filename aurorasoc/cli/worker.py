@@ -90,8 +90,11 @@ class _WorkerBus:
         *,
         consumer: str | None = None,
         batch_size: int = 100,
+        linger: float = 0.0,
     ) -> None:
-        self.inner.subscribe_batch(stream, group, handler, consumer=self.consumer, batch_size=self.batch_size)
+        self.inner.subscribe_batch(
+            stream, group, handler, consumer=self.consumer, batch_size=self.batch_size, linger=linger
+        )
 
 
 def _register(role: Role) -> Callable[[EventBus], None]:

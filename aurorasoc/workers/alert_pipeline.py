@@ -37,6 +37,9 @@ from aurorasoc.soar.automation import evaluate_automation_rules
 log = logging.getLogger(__name__)
 PIPELINE_GROUP = "alert-pipeline"
 PIPELINE_BATCH = 100  # stream entries read, and alerts correlated, per transaction
+# In a burst a batch waits this long to fill: a transaction's statements cost the same for one
+# alert as for fifty (10k alerts correlated one per batch took 5x the CPU of batches of 100).
+PIPELINE_LINGER_SECONDS = 0.05
 BUSY_RETRIES = 20
 BUSY_PAUSE_SECONDS = 0.05
 
@@ -47,7 +50,9 @@ def register_alert_pipeline(bus: EventBus) -> None:
     async def _handle(messages: list[BusMessage]) -> None:
         await handle_alert_events(messages, bus)
 
-    bus.subscribe_batch(ALERTS_STREAM, PIPELINE_GROUP, _handle, batch_size=PIPELINE_BATCH)
+    bus.subscribe_batch(
+        ALERTS_STREAM, PIPELINE_GROUP, _handle, batch_size=PIPELINE_BATCH, linger=PIPELINE_LINGER_SECONDS
+    )
 
 
 def created_alert_ids(messages: Sequence[BusMessage]) -> list[uuid.UUID]:

@@ -20,6 +20,7 @@ from aurorasoc.core.bus.base import (
     AGENT_TASKS_STREAM,
     DEAD_LETTER,
     BusMessage,
+    EventBus,
 )
 from aurorasoc.core.bus.current import get_bus, set_bus
 from aurorasoc.core.bus.inprocess import InProcessBus
@@ -69,6 +70,32 @@ def batch_rejecting(poison: str, into: list[list[int]]) -> Callable[[list[BusMes
     return handle
 
 
+def held_first(into: list[list[int]], gate: asyncio.Event) -> Callable[[list[BusMessage]], Awaitable[None]]:
+    """A batch handler that records each batch's ``n`` values and holds the first until ``gate``."""
+
+    async def handle(messages: list[BusMessage]) -> None:
+        into.append([m.data["n"] for m in messages])
+        if len(into) == 1:
+            await gate.wait()
+
+    return handle
+
+
+async def burst(bus: EventBus, stream: str, batches: list[list[int]]) -> None:
+    """Message 0 alone, then 1 arriving while 0 is handled, then 2 and 3 while 1 lingers."""
+    gate = asyncio.Event()
+    bus.subscribe_batch(stream, "g", held_first(batches, gate), batch_size=10, linger=1.0)
+    await bus.start()
+    await bus.publish(stream, {"n": 0})
+    await wait_until(lambda: batches == [[0]])
+    await bus.publish(stream, {"n": 1})
+    gate.set()
+    await asyncio.sleep(0.2)  # the consumer has read 1 and lingers
+    for n in (2, 3):
+        await bus.publish(stream, {"n": n})
+    await wait_until(lambda: sum(map(len, batches)) == 4)
+
+
 @pytest.fixture
 async def inproc() -> AsyncIterator[InProcessBus]:
     bus = InProcessBus(max_deliveries=3, backoff_base=0)
@@ -109,6 +136,22 @@ class TestInProcessBus:
         await inproc.start()
         await inproc.join("s", "g")
         assert batches == [[0, 1, 2], [3, 4]]
+
+    async def test_in_a_burst_a_batch_lingers_to_fill(self, inproc: InProcessBus) -> None:
+        batches: list[list[int]] = []
+        await burst(inproc, "s", batches)
+        assert batches == [[0], [1, 2, 3]]
+
+    async def test_a_lone_message_is_handled_at_once_however_long_the_linger(
+        self, inproc: InProcessBus
+    ) -> None:
+        batches: list[list[int]] = []
+        inproc.subscribe_batch("s", "g", batch_rejecting("none", batches), batch_size=10, linger=60)
+        await inproc.start()
+        for n in range(2):
+            await inproc.publish("s", {"n": n})
+            await asyncio.wait_for(inproc.join("s", "g"), timeout=10)
+        assert batches == [[0], [1]]
 
     async def test_a_failed_batch_is_delivered_one_by_one_and_only_the_bad_one_dead_letters(
         self, inproc: InProcessBus
@@ -365,6 +408,14 @@ class TestRedisStreamsBus:
         await wait_until(lambda: sum(map(len, batches)) == 4)
         await settled(raw, stream, "workers")
         assert batches == [[0, 1, 2, 3]]
+
+    async def test_in_a_burst_a_read_lingers_to_fill_the_batch(
+        self, make_bus: BusFactory, raw: Redis, stream: str
+    ) -> None:
+        batches: list[list[int]] = []
+        await burst(make_bus(), stream, batches)
+        await settled(raw, stream, "g")
+        assert batches == [[0], [1, 2, 3]]
 
     async def test_a_failed_batch_is_retried_one_by_one_and_only_the_bad_one_dead_letters(
         self, make_bus: BusFactory, raw: Redis, stream: str

@@ -60,4 +60,10 @@ class EventBus(Protocol):
         *,
         consumer: str | None = None,
         batch_size: int = 100,
-    ) -> None: ...
+        linger: float = 0.0,
+    ) -> None:
+        """``handler`` gets the messages waiting, up to ``batch_size``. During a burst (messages
+        kept arriving while the last batch was handled) a batch that is not full waits ``linger``
+        seconds for more: a handler whose cost is mostly per call (one transaction) then handles a
+        stream of single messages in a few larger batches instead of one call each."""
+        ...

@@ -35,6 +35,7 @@ class _Subscription:
     queue: asyncio.Queue[BusMessage]
     batch: BatchHandler | None = None
     batch_size: int = 1
+    linger: float = 0.0
 
 
 class InProcessBus:
@@ -101,15 +102,17 @@ class InProcessBus:
         *,
         consumer: str | None = None,
         batch_size: int = 100,
+        linger: float = 0.0,
     ) -> None:
-        """The messages waiting (up to ``batch_size``) reach ``handler`` together; when it raises,
-        each is delivered again alone, with the usual retries and dead-lettering."""
+        """The messages waiting (up to ``batch_size``, lingering in a burst as the protocol says)
+        reach ``handler`` together; when it raises, each is delivered again alone, with the usual
+        retries and dead-lettering."""
 
         async def alone(message: BusMessage) -> None:
             await handler([message])
 
         queue = self._queues[stream].setdefault(group, asyncio.Queue())
-        self._add(_Subscription(group, alone, queue, handler, batch_size))
+        self._add(_Subscription(group, alone, queue, handler, batch_size, linger))
 
     def _add(self, sub: _Subscription) -> None:
         self._subscriptions.append(sub)
@@ -131,17 +134,21 @@ class InProcessBus:
 
     async def _consume(self, sub: _Subscription) -> None:
         _IN_HANDLER.set(True)  # this task's own context only
+        burst = False  # messages arrived while the last batch was handled
         while True:
             messages = [await sub.queue.get()]
-            while len(messages) < sub.batch_size and not sub.queue.empty():
-                messages.append(sub.queue.get_nowait())
-            async with self._room:
-                self._room.notify_all()
             try:
+                _take_waiting(sub, messages)
+                if burst and sub.linger and len(messages) < sub.batch_size:
+                    await asyncio.sleep(sub.linger)
+                    _take_waiting(sub, messages)
+                async with self._room:
+                    self._room.notify_all()
                 if not await self._deliver_batch(sub, messages):
                     for message in messages:
                         await self._deliver(sub.group, sub.handler, message)
             finally:
+                burst = not sub.queue.empty()  # before task_done: join() wakes no publisher yet
                 for _ in messages:
                     sub.queue.task_done()
             _raise_if_cancelling()
@@ -192,6 +199,11 @@ class InProcessBus:
             {"source_stream": message.stream, "group": group, "message_id": message.id, "data": message.data}
             | {"error": error},
         )
+
+
+def _take_waiting(sub: _Subscription, messages: list[BusMessage]) -> None:
+    while len(messages) < sub.batch_size and not sub.queue.empty():
+        messages.append(sub.queue.get_nowait())
 
 
 def _raise_if_cancelling() -> None:

@@ -55,6 +55,8 @@ class _Subscription:
     batch_size: int
     key: str  # the stream's Redis key in this deployment's namespace
     batch: BatchHandler | None = None  # entries read together go to it in one call
+    linger: float = 0.0
+    burst: bool = False  # the last read found entries
 
     @property
     def start_id(self) -> str:
@@ -185,14 +187,17 @@ class RedisStreamsBus:
         *,
         consumer: str | None = None,
         batch_size: int = 100,
+        linger: float = 0.0,
     ) -> None:
         """Like :meth:`subscribe`, but the entries of one read reach ``handler`` together and are
-        acknowledged together; retries, claims and dead-lettering take them one by one."""
+        acknowledged together; retries, claims and dead-lettering take them one by one. In a
+        burst (the last read found entries) a read that does not fill the batch reads again after
+        ``linger`` seconds."""
 
         async def alone(message: BusMessage) -> None:
             await handler([message])
 
-        self._add(stream, group, alone, consumer, batch_size, handler)
+        self._add(stream, group, alone, consumer, batch_size, handler, linger)
 
     def _add(
         self,
@@ -202,10 +207,11 @@ class RedisStreamsBus:
         consumer: str | None,
         batch_size: int,
         batch: BatchHandler | None = None,
+        linger: float = 0.0,
     ) -> None:
         name = consumer or f"{socket.gethostname()}:{os.getpid()}:{len(self._subscriptions)}"
         key = redis_key(stream, self.namespace)
-        sub = _Subscription(stream, group, handler, name, batch_size, key, batch)
+        sub = _Subscription(stream, group, handler, name, batch_size, key, batch, linger)
         self._subscriptions.append(sub)
         if self._running:
             self._spawn(sub)
@@ -303,16 +309,26 @@ class RedisStreamsBus:
                 await asyncio.sleep(delay)
 
     async def _read_new(self, sub: _Subscription) -> None:
+        entries = await self._read(sub, sub.batch_size, self.block_ms)
+        if sub.burst and sub.linger and 0 < len(entries) < sub.batch_size:
+            await asyncio.sleep(sub.linger)
+            entries += await self._read(sub, sub.batch_size - len(entries), None)
+        sub.burst = bool(entries)
+        if not entries or (sub.batch is not None and await self._process_batch(sub, sub.batch, entries)):
+            return
+        for entry_id, fields in entries:
+            if not self._reading:
+                return
+            await self._process(sub, entry_id, fields, deliveries=1)
+
+    async def _read(
+        self, sub: _Subscription, count: int, block: int | None
+    ) -> list[tuple[str, dict[str, str]]]:
+        """New entries for ``sub`` (one stream key), waiting up to ``block`` ms for the first."""
         response = await self.client.xreadgroup(
-            sub.group, sub.consumer, {sub.key: ">"}, count=sub.batch_size, block=self.block_ms
+            sub.group, sub.consumer, {sub.key: ">"}, count=count, block=block
         )
-        for _stream, entries in response or []:
-            if sub.batch is not None and await self._process_batch(sub, sub.batch, entries):
-                continue
-            for entry_id, fields in entries:
-                if not self._reading:
-                    return
-                await self._process(sub, entry_id, fields, deliveries=1)
+        return [entry for _stream, entries in response or [] for entry in entries]
 
     async def _process_batch(
         self, sub: _Subscription, handler: BatchHandler, entries: list[tuple[str, dict[str, str]]]
