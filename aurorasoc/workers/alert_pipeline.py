@@ -113,9 +113,11 @@ async def _handle(
         if first:
             await NetworkAttackCorrelator(session).correlate_many(alerts)
             await evaluate_automation_rules(session, *alerts)
-        linked_ids = list(dict.fromkeys(i for result in results.values() for i in result.linked_alert_ids))
-        stmt = select(AlertModel).where(AlertModel.id.in_(linked_ids))
-        linked = [alert_event_payload(a, "updated") for a in (await session.scalars(stmt)).all()]
+        linked_ids = dict.fromkeys(i for result in results.values() for i in result.linked_alert_ids)
+        # The batch's alerts and the peers it pulled into cases are in the session already: a
+        # read for them was one statement in twelve of a batch of one.
+        found = [alert for i in linked_ids if (alert := await session.get(AlertModel, i)) is not None]
+        linked = [alert_event_payload(alert, "updated") for alert in found]
         await session.commit()
     tasks = [task for task in map(requested_agent_task, alerts) if task is not None] if first else []
     for alert in alerts if first else []:
