@@ -11,6 +11,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -54,6 +55,9 @@ class Unindexed(ColumnElement[Any]):
     """
 
     inherit_cache = True
+    # The column is part of the statement's cache key: without it, two statements that differ only
+    # in the column wrapped here shared one compiled SQL.
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, column: ColumnElement[Any] | QueryableAttribute[Any]) -> None:
         self.column = column.expression if isinstance(column, QueryableAttribute) else column
