@@ -331,10 +331,10 @@ class CaseCorrelator:
         self._explain(target, alert, reasons)
 
     async def _open_case(self, alert: AlertModel, peer: Peer | None, reasons: list[Reason]) -> CaseModel:
-        members = [alert]
-        if peer is not None and (pulled := await self.session.get(AlertModel, peer.id)) is not None:
-            members.insert(0, pulled)
-        lead = max(reversed(members), key=lambda a: Severity(a.severity).rank)  # ties: the new alert
+        pulled = await self.session.get(AlertModel, peer.id) if peer is not None else None
+        members = [alert] if pulled is None else [pulled, alert]
+        # the case is named after the more severe of the two; on a tie, the new alert
+        lead = alert if pulled is None else max(alert, pulled, key=lambda a: Severity(a.severity).rank)
         created = self.cases.add(
             title=(title := case_title(lead)),
             severity=alert.severity,

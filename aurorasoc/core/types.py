@@ -55,8 +55,8 @@ class Unindexed(ColumnElement[Any]):
     """
 
     inherit_cache = True
-    # The column is part of the statement's cache key: without it, two statements that differ only
-    # in the column wrapped here shared one compiled SQL.
+    # The column is part of the statement's cache key: without it SQLAlchemy found no key for a
+    # statement using this element ("[no key]" in its log) and compiled that statement every time.
     _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, column: ColumnElement[Any] | QueryableAttribute[Any]) -> None:
