@@ -587,6 +587,32 @@ class TestRedisStreamsDrain:
         assert handled == [0]
         assert await pending_count(raw, stream, "workers") == 2  # read, never started: another's to claim
 
+    async def test_a_batch_in_hand_finishes_and_is_acknowledged(
+        self, make_bus: BusFactory, raw: Redis, stream: str
+    ) -> None:
+        bus = make_bus(claim_interval=60)
+        for n in range(3):
+            await bus.publish(stream, {"n": n})
+        started, release = asyncio.Event(), asyncio.Event()
+        handled: list[list[int]] = []
+
+        async def handle(messages: list[BusMessage]) -> None:
+            started.set()
+            await release.wait()
+            handled.append([m.data["n"] for m in messages])
+
+        bus.subscribe_batch(stream, "workers", handle, batch_size=3)
+        await bus.start()
+        await wait_until(started.is_set)
+        draining = asyncio.create_task(bus.drain(30))
+        await asyncio.sleep(0.05)
+        assert not draining.done()  # the batch is in flight: drain waits for it
+        release.set()
+        await asyncio.wait_for(draining, 10)
+        await bus.close()
+        assert handled == [[0, 1, 2]]
+        assert await pending_count(raw, stream, "workers") == 0
+
     async def test_past_the_grace_period_the_entry_is_cancelled_and_stays_pending(
         self, make_bus: BusFactory, raw: Redis, stream: str
     ) -> None:

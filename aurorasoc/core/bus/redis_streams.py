@@ -19,6 +19,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -309,17 +310,23 @@ class RedisStreamsBus:
                 await asyncio.sleep(delay)
 
     async def _read_new(self, sub: _Subscription) -> None:
+        """A batch read before :meth:`drain` is in hand and finishes (lingering included); what a
+        read returns once draining has begun is left pending for another consumer to claim."""
         entries = await self._read(sub, sub.batch_size, self.block_ms)
-        if sub.burst and sub.linger and 0 < len(entries) < sub.batch_size:
-            await asyncio.sleep(sub.linger)
-            entries += await self._read(sub, sub.batch_size - len(entries), None)
-        sub.burst = bool(entries)
-        if not entries or (sub.batch is not None and await self._process_batch(sub, sub.batch, entries)):
+        burst, sub.burst = sub.burst, bool(entries)
+        if not entries or not self._reading:
             return
-        for entry_id, fields in entries:
-            if not self._reading:
+        with self._busy():
+            if burst and sub.linger and len(entries) < sub.batch_size:
+                await asyncio.sleep(sub.linger)
+                if self._reading:
+                    entries += await self._read(sub, sub.batch_size - len(entries), None)
+            if sub.batch is not None and await self._process_batch(sub, sub.batch, entries):
                 return
-            await self._process(sub, entry_id, fields, deliveries=1)
+            for entry_id, fields in entries:
+                if not self._reading:
+                    return  # one by one, only the entry in hand finishes
+                await self._process(sub, entry_id, fields, deliveries=1)
 
     async def _read(
         self, sub: _Subscription, count: int, block: int | None
@@ -376,10 +383,16 @@ class RedisStreamsBus:
         self, sub: _Subscription, entry_id: str, fields: dict[str, str], deliveries: int
     ) -> None:
         """One entry, counted in flight while it is handled (see :meth:`drain`)."""
+        with self._busy():
+            await self._deliver(sub, entry_id, fields, deliveries)
+
+    @contextlib.contextmanager
+    def _busy(self) -> Iterator[None]:
+        """Count a handler in flight: :meth:`drain` waits for it to finish and acknowledge."""
         self._in_flight += 1
         self._idle.clear()
         try:
-            await self._deliver(sub, entry_id, fields, deliveries)
+            yield
         finally:
             self._in_flight -= 1
             if not self._in_flight:
