@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
 import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -69,6 +70,17 @@ def _walk(value: Any, where: str, notes: list[str]) -> Any:
     return value
 
 
+def _storable(value: Any) -> bool:
+    """True when no string in ``value`` needs repair, decided in C: orjson refuses lone surrogates
+    and non-string keys, escapes NUL as ``\\u0000``, and a dump no longer than the limit holds no
+    longer string. A false alarm (a literal backslash-u0000, a large event) only costs the walk."""
+    try:
+        dumped = orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return False
+    return len(dumped) <= MAX_VALUE_CHARS and b"\\u0000" not in dumped
+
+
 def repair(event: NormalizedEvent) -> NormalizedEvent:
     """The event made storable; the same object when nothing needed repair."""
     notes: list[str] = []
@@ -77,6 +89,8 @@ def repair(event: NormalizedEvent) -> NormalizedEvent:
         value = getattr(event, name)
         if isinstance(value, str) and (cleaned := _clean(value, name, notes)) is not value:
             update[name] = cleaned
+    if not notes and _storable([event.fields, event.entities]):
+        return event  # the common case: walking every field (building each path) cost ~20 % of ingest
     for name in ("fields", "entities"):
         before = len(notes)
         walked = _walk(getattr(event, name), name, notes)

@@ -67,6 +67,25 @@ class TestRepair:
     def test_a_clean_event_is_returned_untouched(self) -> None:
         clean = event(message="fine", fields={"n": 1})
         assert repair(clean) is clean
+        literal = event(message="fine", fields={"path": r"C:\u0000\dir", "list": [r"\u0000"]})
+        assert repair(literal) is literal  # a backslash and "u0000" as text is no NUL
+
+    @pytest.mark.parametrize(
+        ("fields", "repaired"),
+        [
+            ({"deep": [{"cmd": "a\x00b"}]}, {"deep": [{"cmd": "ab"}]}),
+            ({"deep": {"x": ["\udc80"]}}, {"deep": {"x": ["\ufffd"]}}),
+            ({"many": ["y" * 1000] * 300}, None),  # large, yet every value within the limit
+        ],
+    )
+    def test_only_a_nested_field_is_bad(self, fields: dict[str, object], repaired: object) -> None:
+        """The text attributes are clean: the fields alone decide, however deep the bad value."""
+        bad = event(message="fine", fields=fields, raw=f"record {len(str(fields))}")
+        fixed = repair(bad)
+        if repaired is None:
+            assert fixed is bad
+        else:
+            assert {k: fixed.fields[k] for k in fields} == repaired and REPAIRED_KEY in fixed.fields
 
 
 # --- PostgreSQL acceptance -------------------------------------------------------------------
