@@ -10,7 +10,6 @@ can therefore share the stream without losing or double-counting an event.
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -27,6 +26,7 @@ from aurorasoc.core.bus.base import DEAD_LETTER, BusMessage, EventBus
 from aurorasoc.core.bus.redis_streams import RedisStreamsBus
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.errors import DomainError
+from aurorasoc.core.heap import keep_long_lived
 from aurorasoc.core.vocabulary import NormalizedEvent
 from aurorasoc.detection.rules import load_engine, rules_version
 from aurorasoc.detection.sigma.engine import SigmaEngine
@@ -231,7 +231,7 @@ class ReloadingEngine:
                 if self._engine is None or version != self._built_version:
                     self._engine = await self._build()
                     self._built_version = version
-                    gc.freeze()  # the rules live until the next reload: kept out of full collections
+                    keep_long_lived()  # the rules live until the next reload
                     log.info("detection_rules_loaded", rules=len(self._engine.rules), version=str(version))
                 self._next_check = time.monotonic() + self.interval
             return self._engine
