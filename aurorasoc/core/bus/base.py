@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,3 +68,17 @@ class EventBus(Protocol):
         seconds for more: a handler whose cost is mostly per call (one transaction) then handles a
         stream of single messages in a few larger batches instead of one call each."""
         ...
+
+
+def handler_failed(log: logging.Logger, exc: Exception, message: BusMessage, group: str, attempt: int) -> str:
+    """Log a handler's failure with its stream, message and attempt; the error text a dead-letter
+    entry carries (bounded: an exception can hold a whole batch's data)."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    log.warning(
+        "bus handler failed on %s message %s: %s",
+        message.stream,
+        message.id,
+        error,
+        extra={"group": group, "stream": message.stream, "attempt": attempt},
+    )
+    return error

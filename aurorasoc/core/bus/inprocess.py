@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
-from aurorasoc.core.bus.base import BatchHandler, BusMessage, Handler, dead_letter_stream
+from aurorasoc.core.bus.base import BatchHandler, BusMessage, Handler, dead_letter_stream, handler_failed
 from aurorasoc.core.config import get_settings
 
 log = logging.getLogger(__name__)
@@ -183,14 +183,7 @@ class InProcessBus:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"[:2000]
-                log.warning(
-                    "bus handler failed on %s message %s: %s",
-                    message.stream,
-                    message.id,
-                    error,
-                    extra={"group": group, "stream": message.stream, "attempt": attempt},
-                )
+                error = handler_failed(log, exc, message, group, attempt)
                 if attempt < self.max_deliveries:
                     await asyncio.sleep(self.backoff_base * 2 ** (attempt - 1))
         log.error("dead-lettering %s message %s (group %s): %s", message.stream, message.id, group, error)

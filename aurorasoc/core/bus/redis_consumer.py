@@ -23,7 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from aurorasoc.core.bus.base import BatchHandler, BusMessage, Handler, dead_letter_stream
+from aurorasoc.core.bus.base import BatchHandler, BusMessage, Handler, dead_letter_stream, handler_failed
 
 log = logging.getLogger(__name__)
 
@@ -235,14 +235,7 @@ class StreamConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"[:2000]
-                log.warning(
-                    "bus handler failed on %s message %s: %s",
-                    sub.stream,
-                    message.id,
-                    error,
-                    extra={"group": sub.group, "stream": sub.stream, "attempt": message.deliveries},
-                )
+                error = handler_failed(log, exc, message, sub.group, message.deliveries)
             else:
                 await self.client.xack(sub.key, sub.group, entry_id)
                 return
