@@ -7,7 +7,9 @@ API requests and background workers do not trip over each other; PostgreSQL goes
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import orjson
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -89,11 +92,30 @@ def create_engine_from_settings(settings: Settings | None = None, *, url: str | 
         kwargs = {"connect_args": {"timeout": 5}}
     else:
         kwargs.update(pool_size=10, max_overflow=20, connect_args={"timeout": PROBE_TIMEOUT_SECONDS * 5})
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, json_deserializer=read_json, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     event.listen(engine.sync_engine, "checkout", _proves_up)
     return engine
+
+
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def read_json(text: str) -> Any:
+    """JSON columns as the ORM reads them: orjson, several times faster than the stdlib (loading
+    alerts' and cases' JSON columns was a twentieth of the alert pipeline's CPU).
+
+    The stdlib still reads what orjson refuses (NaN) or would change: orjson turns an integer past
+    64 bits into a float, so a text with a run of 19 digits (the shortest such integer) goes to the
+    stdlib, which keeps it exact.
+    """
+    if not _LONG_DIGITS.search(text):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
 
 
 def _proves_up(*_args: Any) -> None:
