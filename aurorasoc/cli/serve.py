@@ -19,6 +19,7 @@ from aurorasoc.core.auth import ensure_jwt_secret
 from aurorasoc.core.config import Settings, get_settings, reset_settings
 from aurorasoc.core.data_files import ensure_private_dir
 from aurorasoc.core.db import DATABASE_ERRORS, dispose_engine, session_scope
+from aurorasoc.core.heap import keep_long_lived
 from aurorasoc.core.logging import configure_logging
 from aurorasoc.core.migrate import upgrade
 from aurorasoc.core.passwords import generate_password
@@ -146,6 +147,7 @@ def serve(
     server = uvicorn.Server(config)
     deadline = settings.server.shutdown_timeout_seconds
     server.handle_exit = _arming_deadline(server.handle_exit, deadline)  # type: ignore[method-assign,assignment]
+    keep_long_lived()  # the app, its routes and models live as long as the process
     server.run()
 
 

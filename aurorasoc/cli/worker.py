@@ -30,6 +30,7 @@ from aurorasoc.core.bus.nats_jetstream import start_publisher, stop_publisher
 from aurorasoc.core.bus.redis_streams import RedisStreamsBus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.db import probe_database
+from aurorasoc.core.heap import keep_long_lived
 from aurorasoc.core.logging import configure_logging
 from aurorasoc.cps.mqtt import MQTTEdgeConsumer
 from aurorasoc.network.federation import federation_active, federation_service
@@ -148,6 +149,7 @@ async def _run(role: Role, consumer: str, batch_size: int) -> None:
     service = _role_service(role, consumer)
     if service is not None:
         await service.start()
+    keep_long_lived()  # what the role set up lives as long as the process
     log.info("worker_started", role=role.value, consumer=consumer, batch_size=batch_size)
     try:
         await stopping.wait()

@@ -1,4 +1,4 @@
-"""The cyclic garbage collector tuned for processes that hold a large rule set and churn events.
+"""The cyclic garbage collector tuned for long-running processes that churn events and alerts.
 
 Detection loads a few million long-lived objects (compiled Sigma rules, automata) and then creates
 and drops short-lived ones by the hundred thousand (events, rows, alerts). With CPython's defaults
