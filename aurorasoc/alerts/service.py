@@ -32,7 +32,7 @@ from aurorasoc.alerts.paging import (
     expect_few,
     page_query,
 )
-from aurorasoc.alerts.sql import alert_upsert
+from aurorasoc.alerts.sql import alert_upsert, upsert_param_names
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.ecs import ENTITY_COLUMNS
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
@@ -46,6 +46,7 @@ log = structlog.get_logger(__name__)
 CLOSED_STATUSES = (AlertStatus.RESOLVED.value, AlertStatus.FALSE_POSITIVE.value)
 MAX_LOG_IDS = 100
 EDITABLE_FIELDS = ("status", "severity", "assigned_agent", "resolution")
+_COLUMN_NAMES = tuple(c.name for c in WRITTEN_COLUMNS)
 UPSERT_ROWS = 256  # rows per statement at most: ~9k bound parameters, under SQLite's and asyncpg's limits
 # Entity columns of ``alerts`` and their widths (``parent_entity_id`` lives on events only).
 _ALERT_ENTITY_COLUMNS = {
@@ -103,7 +104,7 @@ def _insert_row(data: AlertCreate) -> dict[str, Any]:
     now = datetime.now(UTC)
     first_seen = data.first_seen_at or data.last_seen_at or now
     last_seen = max(data.last_seen_at or first_seen, first_seen)
-    row = dict.fromkeys(c.name for c in WRITTEN_COLUMNS)
+    row = dict.fromkeys(_COLUMN_NAMES)
     row.update(
         id=uuid.uuid4(),
         title=data.title,
@@ -178,7 +179,9 @@ class AlertService:
         written: dict[str, AlertModel] = {}
         for start, size in _chunks(len(folded)):
             chunk = folded[start : start + size]
-            params = {f"{name}_{i}": value for i, row in enumerate(chunk) for name, value in row.items()}
+            params: dict[str, Any] = {}
+            for names, row in zip(upsert_param_names(size), chunk, strict=True):
+                params.update(zip(names, map(row.__getitem__, _COLUMN_NAMES), strict=True))
             result = await self.session.scalars(
                 alert_upsert(len(chunk)),
                 params,
