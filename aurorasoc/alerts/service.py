@@ -209,7 +209,11 @@ class AlertService:
             if created:
                 created_by_label[(alert.severity, alert.source)] += 1
                 log.info(
-                    "alert_created", alert_id=str(alert.id), severity=alert.severity, source=alert.source
+                    "alert_created",
+                    alert_id=str(alert.id),
+                    severity=alert.severity,
+                    source=alert.source,
+                    dedup_hash=alert.dedup_hash,  # spec §10: what later repeats fold into
                 )
             else:
                 self._merge_log_ids(alert, row["metadata"].get("log_ids"))

@@ -6,6 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from structlog.testing import capture_logs
 
 from aurorasoc.alerts.service import AlertService, dedup_hash
 from aurorasoc.core.models import AlertIOCModel, AlertModel, IOCModel
@@ -31,6 +32,24 @@ class TestDedup:
         assert again.occurrence_count == 2
         assert again.last_seen_at >= again.first_seen_at
         assert await _count(any_db_session) == 1
+
+    async def test_a_new_alert_is_logged_with_its_dedup_hash_and_a_repeat_is_not(self, any_db_session):
+        """Spec §10: ``alert_created`` with alert_id, severity, source, dedup_hash."""
+        service = AlertService(any_db_session)
+        with capture_logs() as logs:
+            first, _ = await service.create(_alert())
+            await service.create(_alert())
+        created = [entry for entry in logs if entry["event"] == "alert_created"]
+        assert created == [
+            {
+                "event": "alert_created",
+                "log_level": "info",
+                "alert_id": str(first.id),
+                "severity": "high",
+                "source": "linux",
+                "dedup_hash": first.dedup_hash,
+            }
+        ]
 
     async def test_ioc_order_case_and_whitespace_do_not_matter(self, any_db_session):
         service = AlertService(any_db_session)
