@@ -88,8 +88,8 @@ class Facts:
 
     @cached_property
     def lowered(self) -> frozenset[str]:
-        """The entities lower-cased: an alert is compared with many others, each comparison used to
-        lower-case both sides again (a tenth of a correlation batch's CPU)."""
+        """The entities lower-cased once: a peer is compared with every alert of its batch, and each
+        comparison used to lower-case both sides again."""
         return frozenset(e.lower() for e in self.entities)
 
     @classmethod

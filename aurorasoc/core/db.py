@@ -103,8 +103,8 @@ _LONG_DIGITS = re.compile(r"\d{19}")
 
 
 def read_json(text: str) -> Any:
-    """JSON columns as the ORM reads them: orjson, several times faster than the stdlib (loading
-    alerts' and cases' JSON columns was a twentieth of the alert pipeline's CPU).
+    """JSON columns as the ORM reads them: orjson, several times faster than the stdlib (the
+    pipeline and the batch endpoint read back the JSON columns of every alert and case they write).
 
     The stdlib still reads what orjson refuses (NaN) or would change: orjson turns an integer past
     64 bits into a float, so a text with a run of 19 digits (the shortest such integer) goes to the
