@@ -115,7 +115,7 @@ class CaseService:
         **fields: Unpack[CaseFields],
     ) -> CaseModel:
         """Create a case and link ``alert_ids`` (unknown id → NotFound before anything is added)."""
-        clean_title = _clean_title(title)
+        clean_title = _clean_title(title)  # a bad title is refused before an unknown alert
         alerts = await self._load_alerts(alert_ids)
         new_case = self.add(title=clean_title, severity=severity, actor=actor, alerts=alerts, **fields)
         await self.flush()

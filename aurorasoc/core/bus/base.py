@@ -70,10 +70,15 @@ class EventBus(Protocol):
         ...
 
 
+def _error_text(exc: Exception) -> str:
+    """Bounded: an exception can hold a whole batch's data."""
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
 def handler_failed(log: logging.Logger, exc: Exception, message: BusMessage, group: str, attempt: int) -> str:
     """Log a handler's failure with its stream, message and attempt; the error text a dead-letter
-    entry carries (bounded: an exception can hold a whole batch's data)."""
-    error = f"{type(exc).__name__}: {exc}"[:2000]
+    entry carries."""
+    error = _error_text(exc)
     log.warning(
         "bus handler failed on %s message %s: %s",
         message.stream,
@@ -82,3 +87,14 @@ def handler_failed(log: logging.Logger, exc: Exception, message: BusMessage, gro
         extra={"group": group, "stream": message.stream, "attempt": attempt},
     )
     return error
+
+
+def batch_failed(log: logging.Logger, exc: Exception, stream: str, group: str, count: int) -> None:
+    """Log a batch handler's failure; its messages are then delivered one by one."""
+    log.warning(
+        "bus batch handler failed on %s (%d messages), delivering them one by one: %s",
+        stream,
+        count,
+        _error_text(exc),
+        extra={"group": group, "stream": stream},
+    )

@@ -17,7 +17,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
-from aurorasoc.core.bus.base import BatchHandler, BusMessage, Handler, dead_letter_stream, handler_failed
+from aurorasoc.core.bus.base import (
+    BatchHandler,
+    BusMessage,
+    Handler,
+    batch_failed,
+    dead_letter_stream,
+    handler_failed,
+)
 from aurorasoc.core.config import get_settings
 
 log = logging.getLogger(__name__)
@@ -164,13 +171,7 @@ class InProcessBus:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning(
-                "bus batch handler failed on %s (%d messages), delivering them one by one: %s",
-                messages[0].stream,
-                len(messages),
-                f"{type(exc).__name__}: {exc}"[:2000],
-                extra={"group": sub.group, "stream": messages[0].stream},
-            )
+            batch_failed(log, exc, messages[0].stream, sub.group, len(messages))
             return False
         return True
 

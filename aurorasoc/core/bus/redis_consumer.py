@@ -23,7 +23,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from aurorasoc.core.bus.base import BatchHandler, BusMessage, Handler, dead_letter_stream, handler_failed
+from aurorasoc.core.bus.base import (
+    BatchHandler,
+    BusMessage,
+    Handler,
+    batch_failed,
+    dead_letter_stream,
+    handler_failed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -177,13 +184,7 @@ class StreamConsumer:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.warning(
-                "bus batch handler failed on %s (%d messages), delivering them one by one: %s",
-                sub.stream,
-                len(entries),
-                f"{type(exc).__name__}: {exc}"[:2000],
-                extra={"group": sub.group, "stream": sub.stream},
-            )
+            batch_failed(log, exc, sub.stream, sub.group, len(entries))
             return False
         await self.client.xack(sub.key, sub.group, *(entry_id for entry_id, _fields in entries))
         return True
