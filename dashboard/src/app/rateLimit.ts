@@ -6,18 +6,25 @@
 import { useSyncExternalStore } from "react";
 
 let until = 0;
+let reportedAt = 0;
 let reason = "Rate limited";
 const listeners = new Set<() => void>();
 
 /** A 429 says "Rate limited"; a 503 `server_busy` (the server shedding load) says "Server busy". */
 export function reportRateLimited(retryAfterSeconds: number, why = "Rate limited"): void {
-  until = Math.max(until, Date.now() + retryAfterSeconds * 1000);
+  reportedAt = Date.now();
+  until = Math.max(until, reportedAt + retryAfterSeconds * 1000);
   reason = why;
   listeners.forEach((notify) => notify());
 }
 
 export function retryReason(): string {
   return reason;
+}
+
+/** When the last 429/503 was reported: a countdown's clock may have ticked up to a second before it. */
+export function lastReportedAt(): number {
+  return reportedAt;
 }
 
 /** The Retry-After of a 429 (seconds), defaulting to 5 s, capped at 120 s. */

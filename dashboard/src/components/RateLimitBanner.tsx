@@ -1,10 +1,12 @@
 /** "Rate limited (or Server busy), retrying in N s" while the server's Retry-After runs; hidden otherwise. */
-import { retryReason, useRateLimitedUntil } from "../app/rateLimit";
+import { lastReportedAt, retryReason, useRateLimitedUntil } from "../app/rateLimit";
 import { useNow } from "../hooks/useNow";
 
 export function RateLimitBanner() {
   const until = useRateLimitedUntil();
-  const now = useNow(1000);
+  // The clock ticks once a second: right after a report it can be up to a second old, which made a
+  // Retry-After of 1 s read "retrying in 2 s".
+  const now = Math.max(useNow(1000), lastReportedAt());
   const seconds = Math.ceil((until - now) / 1000);
   if (seconds <= 0) return null;
   return (
