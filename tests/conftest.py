@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, c
 from sqlalchemy.pool import StaticPool
 
 from aurorasoc.core.config import reset_settings
+from aurorasoc.core.db import JSON_CODECS
 from aurorasoc.core.models import AlertModel, Base
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -216,7 +217,7 @@ async def _transactional_session(engine: AsyncEngine) -> AsyncIterator[AsyncSess
 @pytest.fixture
 async def db_session() -> AsyncIterator[AsyncSession]:
     """In-memory SQLite session inside one outer transaction, rolled back after the test."""
-    engine = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
+    engine = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool, **JSON_CODECS)
     _sqlite_savepoint_recipe(engine)
     async for session in _transactional_session(engine):
         yield session
@@ -226,7 +227,7 @@ async def db_session() -> AsyncIterator[AsyncSession]:
 async def pg_session() -> AsyncIterator[AsyncSession]:
     """The same transactional session on a real PostgreSQL (integration)."""
     url = require_service("postgresql")
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, **JSON_CODECS)
     async for session in _transactional_session(engine):
         yield session
 
@@ -293,7 +294,7 @@ async def _reset_postgres_schema(conn: AsyncConnection) -> None:
     global _pg_schema_fresh
     if not _pg_schema_fresh:
         _pg_schema_fresh = True
-        engine = create_async_engine(conn.engine.url)
+        engine = create_async_engine(conn.engine.url, **JSON_CODECS)
         async with engine.begin() as fresh:
             await fresh.run_sync(Base.metadata.drop_all)
             await fresh.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -92,7 +92,7 @@ def create_engine_from_settings(settings: Settings | None = None, *, url: str | 
         kwargs = {"connect_args": {"timeout": 5}}
     else:
         kwargs.update(pool_size=10, max_overflow=20, connect_args={"timeout": PROBE_TIMEOUT_SECONDS * 5})
-    engine = create_async_engine(url, json_deserializer=read_json, **kwargs)
+    engine = create_async_engine(url, **JSON_CODECS, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     event.listen(engine.sync_engine, "checkout", _proves_up)
@@ -100,6 +100,27 @@ def create_engine_from_settings(settings: Settings | None = None, *, url: str | 
 
 
 _LONG_DIGITS = re.compile(r"\d{19}")
+# What the stdlib refuses (dates, dataclasses, subclasses of str/int/dict/list) orjson hands back
+# to it, so such a value is written, or refused, exactly as before.
+_ORJSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def write_json(value: Any) -> str:
+    """JSON columns as the ORM writes them: orjson, several times faster than the stdlib (a batch of
+    alerts or events writes five JSON columns per row).
+
+    The stdlib writes what orjson refuses (integers past 64 bits, non-string keys, lone surrogates)
+    and what it would change: orjson writes NaN and infinities as ``null``, so a text holding
+    ``null`` is written again by the stdlib (``NaN``, read back by :func:`read_json`). Non-ASCII
+    text is stored as UTF-8 rather than ``\\u`` escapes: the same JSON, and searchable as written.
+    """
+    try:
+        text = orjson.dumps(value, option=_ORJSON_OPTIONS)
+    except TypeError:
+        return json.dumps(value)
+    return json.dumps(value) if b"null" in text else text.decode()
 
 
 def read_json(text: str) -> Any:
@@ -116,6 +137,10 @@ def read_json(text: str) -> Any:
         except orjson.JSONDecodeError:
             pass
     return json.loads(text)
+
+
+JSON_CODECS: dict[str, Any] = {"json_serializer": write_json, "json_deserializer": read_json}
+"""The engine options of JSON columns (tests build their engines with them too)."""
 
 
 def _proves_up(*_args: Any) -> None:

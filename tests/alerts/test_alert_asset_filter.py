@@ -44,3 +44,14 @@ async def test_route_filters_by_asset(client, admin_headers):
         assert (await client.post("/api/v1/alerts", json=body, headers=admin_headers)).status_code == 201
     resp = await client.get("/api/v1/alerts", params={"asset": "host:ws-8"}, headers=admin_headers)
     assert [a["title"] for a in resp.json()["items"]] == ["b"]
+
+
+async def test_a_non_ascii_asset_is_found(any_db_session):
+    """JSON columns are stored as UTF-8 text: on SQLite the stdlib's ``\\u00e9`` escapes once kept
+    ``user:josé`` from matching its own alerts."""
+    any_db_session.add_all([_alert("josé", ["user:josé", "host:büro-pc"]), _alert("jose", ["user:jose"])])
+    await any_db_session.flush()
+    service = AlertService(any_db_session)
+    for asset in ("user:josé", "host:büro-pc"):
+        page = await service.list(AlertFilters(asset=asset), skip=0, limit=50)
+        assert [a.title for a in page.items] == ["josé"]
