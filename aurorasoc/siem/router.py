@@ -75,7 +75,7 @@ async def list_logs(
         skip=paging.skip,
         limit=paging.limit,
         truncated=found.truncated,
-        total_is_estimate=found.truncated,
+        total_is_estimate=found.truncated or found.estimated,
         newest_at=found.newest_at,
         next_cursor=found.next_cursor,
     )

@@ -28,11 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import InvalidInput, NotFound
 from aurorasoc.core.types import Unindexed, utcnow
+from aurorasoc.siem.counting import COUNT_CAP, Total, budgeted_count, capped_count
 from aurorasoc.siem.models import SiemLogModel
 from aurorasoc.siem.query import compile_query, covered_prefix, parse
 
 SEARCH_CAP = 1_000
-COUNT_CAP = 100_000
 FEW_MATCHES = 2_000  # PostgreSQL: up to this many matches are read through their filter and sorted
 MIN_STRETCH = timedelta(hours=1)  # PostgreSQL: the shortest recent stretch sorted for a page
 FACET_FIELDS = ("host", "user_name", "src_ip", "event_id", "process_executable")
@@ -119,10 +119,11 @@ class LogFilters:
 @dataclass(frozen=True)
 class SearchResult:
     rows: list[SiemLogModel]
-    total: int  # exact up to COUNT_CAP
+    total: int  # exact up to COUNT_CAP, unless ``estimated``
     truncated: bool  # more than COUNT_CAP rows matched: ``total`` is a lower bound
     newest_at: datetime | None = None  # newest match over all time, when the range held none
     next_cursor: str | None = None  # opaque: the page after this one (None on the last page)
+    estimated: bool = False  # ``total`` is scaled from the newest matches (see siem.counting)
 
 
 def encode_cursor(row: SiemLogModel) -> str:
@@ -194,6 +195,7 @@ def _by_count(item: tuple[str, int]) -> tuple[int, str]:
 class SiemSearchService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._span: tuple[datetime, datetime] | tuple[()] | None = None
 
     async def get(self, log_id: uuid.UUID) -> SiemLogModel:
         found = await self.session.get(SiemLogModel, log_id)
@@ -213,7 +215,8 @@ class SiemSearchService:
         clauses = filters.clauses()
         paged = [*clauses, after_cursor(cursor)] if cursor is not None else clauses
         skip = 0 if cursor is not None else skip
-        matched = await self._count_first(clauses) if limit else None
+        counted = await self._count_first(clauses, filters) if limit else None
+        matched = counted.matched if counted else None
         rows: list[SiemLogModel] = []
         spread = (
             matched is not None and FEW_MATCHES < matched <= COUNT_CAP and not filters.keys_in_one_index()
@@ -230,13 +233,14 @@ class SiemSearchService:
         if matched is None:  # else counted before the page
             first_page = cursor is None and not skip and limit and len(rows) < limit
             # a first page holding every match needs no second pass to count them
-            matched = len(rows) if first_page else await self._capped_count(clauses)
+            matched = len(rows) if first_page else await capped_count(self.session, clauses)
         newest = None
         if matched == 0 and (filters.since or filters.until):
             untimed = filters.untimed().clauses()
             newest = await self.session.scalar(select(func.max(SiemLogModel.timestamp)).where(*untimed))
         following = encode_cursor(rows[-1]) if rows and len(rows) == limit else None
-        return SearchResult(rows, min(matched, COUNT_CAP), matched > COUNT_CAP, newest, following)
+        estimated = counted is not None and counted.estimated
+        return SearchResult(rows, min(matched, COUNT_CAP), matched > COUNT_CAP, newest, following, estimated)
 
     async def _recent_first(
         self,
@@ -253,10 +257,10 @@ class SiemSearchService:
         match read all of them; a stretch holding the page is exact, since every older match sorts
         after it. The first stretch is sized from the count, assuming matches spread evenly, and ends
         where the page can start (``newest``: the cursor's or the range's end)."""
-        ts = SiemLogModel.timestamp  # the store's span: two index look-ups (the matches' would be a walk)
-        low, high = (await self.session.execute(select(func.min(ts), func.max(ts)))).one()
-        if low is None or high is None:
+        ts = SiemLogModel.timestamp
+        if (span := await self._store_span()) is None:
             return []
+        low, high = span
         high = min([high, *newest])  # a later page starts at its cursor, a bounded range at its end
         wanted = skip + limit
         stretch = max((high - low) * min(1.0, 4 * wanted / matched), MIN_STRETCH)
@@ -269,17 +273,27 @@ class SiemSearchService:
                 return rows
             stretch *= 4
 
-    async def _capped_count(self, clauses: Sequence[ColumnElement[bool]]) -> int:
-        """Matches up to ``COUNT_CAP + 1``; a constant is selected so an index alone can answer."""
-        window = select(literal(1)).select_from(SiemLogModel).where(*clauses).limit(COUNT_CAP + 1).subquery()
-        return int(await self.session.scalar(select(func.count()).select_from(window)) or 0)
+    async def _store_span(self) -> tuple[datetime, datetime] | None:
+        """The oldest and newest event time stored: two index look-ups (the matches' would be a
+        walk), read once per search (the count and the page both size their stretches from it)."""
+        if self._span is None:
+            ts = SiemLogModel.timestamp
+            low, high = (await self.session.execute(select(func.min(ts), func.max(ts)))).one()
+            self._span = () if low is None or high is None else (low, high)
+        return self._span or None
 
-    async def _count_first(self, clauses: Sequence[ColumnElement[bool]]) -> int | None:
-        """PostgreSQL: the capped count, taken before the page because it picks the page's plan
-        (few matches are sorted by themselves, see :func:`page_statement`); None elsewhere."""
+    async def _count_first(self, clauses: Sequence[ColumnElement[bool]], filters: LogFilters) -> Total | None:
+        """PostgreSQL: the total, taken before the page because it picks the page's plan (few
+        matches are sorted by themselves, see :func:`page_statement`), and within a time budget
+        (:func:`~aurorasoc.siem.counting.budgeted_count`); None elsewhere."""
         if not clauses or self.session.get_bind().dialect.name != "postgresql":
             return None
-        return await self._capped_count(clauses)
+        if (span := await self._store_span()) is None:
+            return Total(0)
+        low, high = span  # the range, where it is narrower (a range past the data counts at once)
+        return await budgeted_count(
+            self.session, clauses, (max(low, filters.since or low), min(high, filters.until or high))
+        )
 
     async def histogram(self, filters: LogFilters) -> dict[str, Any]:
         """Event counts per time bucket (bucket size picked so the span fits ``MAX_BUCKETS``)."""

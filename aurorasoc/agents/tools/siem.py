@@ -115,6 +115,7 @@ class SearchLogs(AuroraTool):
             "status": "ok",
             "total": found.total,
             "truncated": found.truncated,
+            "total_is_estimate": found.truncated or found.estimated,
             "events": [{**log_view(r), "event_ref": str(r.id)} for r in found.rows],
         }
 

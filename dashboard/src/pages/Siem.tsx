@@ -23,6 +23,13 @@ const fromLocalInput = (value: string) => (value ? `${value}:00Z` : "");
 
 /** The API query of a draft: a relative range, or absolute since/until (event time). */
 
+/** "1,234"; "≈ 5,100" when the server scaled it from the newest days' matches; "100,000+" past its cap. */
+export function totalLabel(page?: { total: number; truncated?: boolean; total_is_estimate?: boolean }): string {
+  const total = (page?.total ?? 0).toLocaleString();
+  if (page?.truncated) return `${total}+`;
+  return page?.total_is_estimate ? `≈ ${total}` : total;
+}
+
 /** "1 day", "6 h", "15 min", "30 s": the largest whole unit of a histogram bucket. */
 export function bucketLabel(seconds: number): string {
   for (const [unit, size] of [["day", 86_400], ["h", 3_600], ["min", 60]] as const) {
@@ -171,7 +178,7 @@ function SearchTab() {
         </p>
       )}
       <p className="mb-2 text-sm text-slate-400" data-testid="logs-total">
-        {(query.data?.total ?? 0).toLocaleString()}{query.data?.total_is_estimate ? "+" : ""} events
+        {totalLabel(query.data)} events
       </p>
       <Histogram query={apiQuery} />
       <div className="flex gap-4">

@@ -21,6 +21,15 @@ test("a 5,000-character message is truncated in its cell, not spread across the 
   expect(scroll).toBeLessThanOrEqual(viewport);
 });
 
+test("a total scaled from the newest days reads as about, one past the cap as at least", async ({ page }) => {
+  await mockJson(page, "**/api/v1/siem/logs?*", { ...pageOf([], 5_120), truncated: false, total_is_estimate: true });
+  await page.goto("/siem?q=%22failed%20password%22&range=all");
+  await expect(page.getByTestId("logs-total")).toHaveText("≈ 5,120 events");
+  await mockJson(page, "**/api/v1/siem/logs?*", { ...pageOf([], 100_000), truncated: true, total_is_estimate: true });
+  await page.goto("/siem?q=password&range=all");
+  await expect(page.getByTestId("logs-total")).toHaveText("100,000+ events");
+});
+
 test("the histogram names its bucket size in the largest whole unit", async ({ page }) => {
   await mockJson(page, "**/api/v1/siem/logs?*", pageOf([]));
   await mockJson(page, "**/api/v1/siem/histogram?*", {
