@@ -5327,6 +5327,8 @@ export interface components {
         /**
          * LogPage
          * @description ``total`` is exact up to 100 000 matches; beyond, ``total_is_estimate`` (and ``truncated``) is set.
+         *     On PostgreSQL a total too slow to count exactly (matches over many days) is scaled from the
+         *     newest days' matches: ``total_is_estimate`` without ``truncated``.
          *
          *     ``newest_at``: when the range holds no match, the event time of the newest match over all time.
          *     ``next_cursor``: pass it as ``cursor`` for the next page (absent on the last page).
