@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core import runtime
 from aurorasoc.core.actor import Actor
+from aurorasoc.core.bulk import execute_many
 from aurorasoc.core.bus.nats_jetstream import share
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
@@ -54,7 +55,7 @@ async def upsert_iocs(
          "sightings": count, **common, **stamps}
         for (kind, value), count in sightings.items()
     ]  # fmt: skip
-    await session.execute(ioc_upsert(), rows)
+    await execute_many(session, ioc_upsert(), rows)
     found = await session.execute(
         select(IOCModel.type, IOCModel.value, IOCModel.id).where(
             tuple_(IOCModel.type, IOCModel.value).in_(list(sightings))
@@ -81,14 +82,14 @@ async def index_alert_iocs(session: AsyncSession, alerts: Sequence[AlertModel]) 
         for k in ks
     ]
     if links:
-        await session.execute(alert_ioc_link(), links)
+        await execute_many(session, alert_ioc_link(), links)
 
 
 async def extend_alert_ioc_times(session: AsyncSession, alerts: Sequence[AlertModel]) -> None:
     """Repeats extended these alerts' event span: their indicator links follow (one statement)."""
     moved = [{"alert_id": a.id, "last_seen_at": a.last_seen_at} for a in alerts if a.iocs]
     if moved:
-        await session.execute(alert_ioc_times(), moved)
+        await execute_many(session, alert_ioc_times(), moved)
 
 
 def _key(value: str) -> IOCKey | None:

@@ -1,0 +1,56 @@
+"""Executemany of hot-path textual statements, their rows' values converted in one tight loop.
+
+SQLAlchemy builds each row of an executemany through its general parameter machinery (~28 us a
+row); an alert batch of 500 writes ~1,800 such rows (IOC upserts, alert-IOC links and their event
+times), which cost a quarter of the batch's CPU. Here a statement is compiled once per dialect and
+each row's values go through the same bind processors of the same types, straight to the driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import TextClause
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # the value of each positional placeholder, in order
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+_COMPILED: dict[tuple[int, str], tuple[TextClause, _Compiled]] = {}
+
+
+def _compiled(clause: TextClause, dialect: Dialect) -> _Compiled:
+    key = (id(clause), dialect.name)
+    if (found := _COMPILED.get(key)) is not None and found[0] is clause:
+        return found[1]
+    compiled = clause.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    if not names and compiled.binds:
+        raise ValueError(f"execute_many needs a positional paramstyle, not {dialect.paramstyle}")
+    processors = tuple(compiled.binds[name].type._cached_bind_processor(dialect) for name in names)
+    made = _Compiled(compiled.string, names, processors)
+    _COMPILED[key] = (clause, made)  # the clause is kept: its id stays its own
+    return made
+
+
+async def execute_many(session: AsyncSession, clause: TextClause, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run ``clause`` once per row, in the session's transaction (what ``session.execute(clause,
+    rows)`` does, the values converted by the same types). ``clause`` must be long-lived (cached):
+    its compiled form is kept per dialect."""
+    if not rows:
+        return
+    connection = await session.connection()
+    compiled = _compiled(clause, connection.dialect)
+    pairs = tuple(zip(compiled.names, compiled.processors, strict=True))
+    values = [
+        tuple(row[name] if process is None else process(row[name]) for name, process in pairs) for row in rows
+    ]
+    await connection.exec_driver_sql(compiled.sql, values)
