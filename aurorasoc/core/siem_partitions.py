@@ -93,6 +93,14 @@ async def _expired(session: AsyncSession, name: str, cutoff: datetime) -> bool:
     return bool(newest < cutoff) if newest is not None else day_end <= cutoff
 
 
+async def partition_days(session: AsyncSession) -> list[date]:
+    """The days that have a partition, oldest first (one catalog query; none on SQLite)."""
+    if session.bind.dialect.name != "postgresql":
+        return []
+    names = (await session.scalars(_DAY_PARTITIONS, {"parent": TABLE, "pattern": f"{DAY_PREFIX}%"})).all()
+    return [partition_day(name) for name in names if is_partition(name) and name != DEFAULT_PARTITION]
+
+
 async def drop_days_before(session: AsyncSession, cutoff: datetime) -> tuple[int, int]:
     """Drop the day partitions every row of which was received before ``cutoff``; returns
     (partitions dropped, rows they held).

@@ -4,10 +4,12 @@ On PostgreSQL ``siem_logs`` is partitioned by day and each day has its own full-
 phrase of common words (``"failed password for user042"``) costs every day's index a walk of the
 common words' postings whatever the number of matches: ~5 ms per day, so 325 ms over the 60 days
 of 10M events, where the first page (the newest days) took a few. The total is therefore counted
-newest day first, a stretch at a time, within a time budget; when the budget runs out before the
-oldest event, the matches counted so far are scaled by the share of the span they covered and the
-total is flagged as an estimate. A count that is cheap everywhere (a field, a rare word) finishes
-within the budget and stays exact.
+over the newest days that hold events first, within a time budget; when the rest of the days
+would not fit it, the matches counted so far are scaled by the share of those days they covered,
+and the total is flagged as an estimate. Counting by days that hold events (not by calendar time)
+keeps an import spread over years (EVTX samples from 2017 to 2021) from being scaled by its empty
+years, and prices the rest by what it costs: one index per day. A count that is cheap everywhere
+(a field, a rare word) finishes within the budget and stays exact.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime
+from datetime import time as day_start
 
 from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,14 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aurorasoc.siem.models import SiemLogModel
 
 COUNT_CAP = 100_000
-COUNT_BUDGET_SECONDS = 0.04  # PostgreSQL: counting stops after the stretch that passes this
-COUNT_STRETCH = timedelta(days=7)  # PostgreSQL: the span counted per statement
+COUNT_BUDGET_SECONDS = 0.04  # PostgreSQL: counting goes on only while the rest is expected to fit this
+COUNT_DAYS = 7  # PostgreSQL: the newest days counted first (then twice as many each time)
 MIN_SAMPLE = 100  # matches counted before any estimate: fewer say too little about the rest
 
 
 @dataclass(frozen=True)
 class Total:
-    """Matches counted up to ``COUNT_CAP + 1``; ``estimated``: scaled from the newest ``covered``."""
+    """Matches counted up to ``COUNT_CAP + 1``; ``estimated``: scaled from the newest days."""
 
     matched: int
     estimated: bool = False
@@ -42,44 +45,46 @@ async def capped_count(session: AsyncSession, clauses: Sequence[ColumnElement[bo
     return int(await session.scalar(select(func.count()).select_from(window)) or 0)
 
 
-def extrapolate(counted: int, covered: timedelta, span: timedelta) -> int:
-    """``counted`` matches over the newest ``covered`` of ``span``, spread evenly over all of it."""
-    if covered >= span or covered <= timedelta(0):
+def extrapolate(counted: int, covered_days: int, days: int) -> int:
+    """``counted`` matches over the newest ``covered_days`` of ``days``, as many on every day."""
+    if covered_days >= days or covered_days <= 0:
         return counted
-    return round(counted * (span / covered))
+    return round(counted * days / covered_days)
 
 
 async def budgeted_count(
     session: AsyncSession,
     clauses: Sequence[ColumnElement[bool]],
-    span: tuple[datetime, datetime],
+    days: Sequence[date],
     *,
     budget: float | None = None,
-    stretch: timedelta | None = None,
+    first_days: int | None = None,
 ) -> Total:
-    """Count the newest ``stretch`` of ``span`` (oldest, newest event time the search can match),
-    then the rest: in one statement when the time taken so far says it fits the ``budget`` (a
-    cheap count stays exact in two statements), otherwise scaled from what was counted once that
-    is ``MIN_SAMPLE`` matches (see the module). Fewer matches keep the count going, a stretch
-    twice as long each time: an estimate from a handful would say "about none" of a search whose
-    older matches the page then shows."""
-    low, high = span
+    """Count the newest ``first_days`` of ``days`` (the days holding events the search can match,
+    oldest first), then the rest: in one statement when the pace so far says it fits the
+    ``budget``, otherwise scaled from what was counted once that is ``MIN_SAMPLE`` matches (see
+    the module). Fewer matches keep the count going over twice as many days each time: an
+    estimate from a handful would say "about none" of a search whose older matches the page shows."""
     budget = COUNT_BUDGET_SECONDS if budget is None else budget
-    stretch = stretch or COUNT_STRETCH
-    started, counted, end = time.monotonic(), 0, high
+    stretch = first_days or COUNT_DAYS
     ts = SiemLogModel.timestamp
+    started, counted, newest = time.monotonic(), 0, len(days)
+    end: datetime | None = None  # counted from here on
     while True:
-        start = end - stretch
-        if start <= low:
-            bounds = [ts <= end] if end < high else []
-            return Total(counted + await capped_count(session, [*clauses, *bounds]))
-        bounds = [ts > start, ts <= end] if end < high else [ts > start]
-        counted += await capped_count(session, [*clauses, *bounds])
-        spent, covered = time.monotonic() - started, high - start
+        oldest = newest - stretch
+        if oldest <= 0:  # the rest holds every older event (and any outside the listed days)
+            return Total(counted + await capped_count(session, [*clauses, *_before(end)]))
+        start = datetime.combine(days[oldest], day_start.min, UTC)
+        counted += await capped_count(session, [*clauses, ts >= start, *_before(end)])
+        spent, covered = time.monotonic() - started, len(days) - oldest
         if counted > COUNT_CAP:
             return Total(counted)
-        if spent + spent * ((start - low) / covered) <= budget:  # the rest, at the same pace, fits
-            return Total(counted + await capped_count(session, [*clauses, ts <= start]))
+        if spent * (1 + oldest / covered) <= budget:  # the rest, at the same pace per day, fits
+            return Total(counted + await capped_count(session, [*clauses, ts < start]))
         if counted >= MIN_SAMPLE:
-            return Total(min(extrapolate(counted, covered, high - low), COUNT_CAP + 1), estimated=True)
-        end, stretch = start, stretch * 2
+            return Total(min(extrapolate(counted, covered, len(days)), COUNT_CAP + 1), estimated=True)
+        newest, end, stretch = oldest, start, stretch * 2
+
+
+def _before(end: datetime | None) -> list[ColumnElement[bool]]:
+    return [] if end is None else [SiemLogModel.timestamp < end]

@@ -19,7 +19,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import orjson
@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, cast, func, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.core.errors import InvalidInput, NotFound
+from aurorasoc.core.siem_partitions import partition_days
 from aurorasoc.core.types import Unindexed, utcnow
 from aurorasoc.siem.counting import COUNT_CAP, Total, budgeted_count, capped_count
 from aurorasoc.siem.models import SiemLogModel
@@ -195,7 +196,6 @@ def _by_count(item: tuple[str, int]) -> tuple[int, str]:
 class SiemSearchService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._span: tuple[datetime, datetime] | tuple[()] | None = None
 
     async def get(self, log_id: uuid.UUID) -> SiemLogModel:
         found = await self.session.get(SiemLogModel, log_id)
@@ -257,10 +257,10 @@ class SiemSearchService:
         match read all of them; a stretch holding the page is exact, since every older match sorts
         after it. The first stretch is sized from the count, assuming matches spread evenly, and ends
         where the page can start (``newest``: the cursor's or the range's end)."""
-        ts = SiemLogModel.timestamp
-        if (span := await self._store_span()) is None:
+        ts = SiemLogModel.timestamp  # the store's span: two index look-ups (the matches' would be a walk)
+        low, high = (await self.session.execute(select(func.min(ts), func.max(ts)))).one()
+        if low is None or high is None:
             return []
-        low, high = span
         high = min([high, *newest])  # a later page starts at its cursor, a bounded range at its end
         wanted = skip + limit
         stretch = max((high - low) * min(1.0, 4 * wanted / matched), MIN_STRETCH)
@@ -273,27 +273,17 @@ class SiemSearchService:
                 return rows
             stretch *= 4
 
-    async def _store_span(self) -> tuple[datetime, datetime] | None:
-        """The oldest and newest event time stored: two index look-ups (the matches' would be a
-        walk), read once per search (the count and the page both size their stretches from it)."""
-        if self._span is None:
-            ts = SiemLogModel.timestamp
-            low, high = (await self.session.execute(select(func.min(ts), func.max(ts)))).one()
-            self._span = () if low is None or high is None else (low, high)
-        return self._span or None
-
     async def _count_first(self, clauses: Sequence[ColumnElement[bool]], filters: LogFilters) -> Total | None:
         """PostgreSQL: the total, taken before the page because it picks the page's plan (few
         matches are sorted by themselves, see :func:`page_statement`), and within a time budget
-        (:func:`~aurorasoc.siem.counting.budgeted_count`); None elsewhere."""
+        over the days that hold events (:func:`~aurorasoc.siem.counting.budgeted_count`); None
+        elsewhere."""
         if not clauses or self.session.get_bind().dialect.name != "postgresql":
             return None
-        if (span := await self._store_span()) is None:
-            return Total(0)
-        low, high = span  # the range, where it is narrower (a range past the data counts at once)
-        return await budgeted_count(
-            self.session, clauses, (max(low, filters.since or low), min(high, filters.until or high))
-        )
+        first = filters.since.date() if filters.since else date.min
+        last = filters.until.date() if filters.until else date.max
+        days = [day for day in await partition_days(self.session) if first <= day <= last]
+        return await budgeted_count(self.session, clauses, days)
 
     async def histogram(self, filters: LogFilters) -> dict[str, Any]:
         """Event counts per time bucket (bucket size picked so the span fits ``MAX_BUCKETS``)."""

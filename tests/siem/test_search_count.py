@@ -2,81 +2,92 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import TEST_START
 
 from aurorasoc.core.models import SiemLogModel
+from aurorasoc.core.siem_partitions import ensure_day_partitions
 from aurorasoc.siem import counting
 from aurorasoc.siem.counting import Total, budgeted_count, extrapolate
 from aurorasoc.siem.search import LogFilters, SiemSearchService
 
-NOW = TEST_START
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)  # noon: an event's day does not depend on when tests run
 DAYS, PER_DAY = 30, 10  # every other event of a day is a failed logon: 150 matches in all
 FAILED = SiemLogModel.message.like("Failed password%")
+RARE = SiemLogModel.message.like("Failed password for user042 from 10.0.0.9")  # 30 matches in all
 
 
-def test_matches_of_the_newest_stretch_are_spread_over_the_span() -> None:
-    assert extrapolate(70, timedelta(days=7), timedelta(days=70)) == 700
-    assert extrapolate(70, timedelta(days=70), timedelta(days=7)) == 70  # the stretch held everything
-    assert extrapolate(5, timedelta(0), timedelta(days=1)) == 5
+def _days(count: int = DAYS) -> list[date]:
+    return [(NOW - timedelta(days=day)).date() for day in reversed(range(count))]
+
+
+def test_matches_of_the_newest_days_are_spread_over_all_of_them() -> None:
+    assert extrapolate(70, 7, 70) == 700
+    assert extrapolate(70, 70, 7) == 70  # the newest days were all of them
+    assert extrapolate(5, 0, 1) == 5
 
 
 @pytest.fixture
 async def logons(any_db_session):
+    stamps = [NOW - timedelta(days=day, minutes=k) for day in range(DAYS) for k in range(PER_DAY)]
+    await ensure_day_partitions(any_db_session, stamps)  # PostgreSQL: a partition per day, as ingest makes
     any_db_session.add_all(
         SiemLogModel(
-            timestamp=NOW - timedelta(days=day, minutes=k),
+            timestamp=stamp,
             source="auth.log",
             format="syslog",
             severity="info",
             fields={},
-            message=f"Failed password for user042 from 10.0.0.{k}"
+            message=f"Failed password for user042 from 10.0.0.{k % 10}"
             if k % 2
-            else f"Accepted password for user{k}",
+            else "Accepted password for bob",
         )
-        for day in range(DAYS)
-        for k in range(PER_DAY)
+        for k, stamp in enumerate(stamps)
     )
     await any_db_session.flush()
     return any_db_session
 
 
-def _span() -> tuple:
-    return NOW - timedelta(days=DAYS - 1, minutes=PER_DAY - 1), NOW
-
-
 async def test_a_count_within_its_budget_is_exact(logons) -> None:
-    assert await budgeted_count(logons, [FAILED], _span(), budget=60, stretch=timedelta(days=6)) == Total(150)
+    assert await budgeted_count(logons, [FAILED], _days(), budget=60, first_days=6) == Total(150)
 
 
 async def test_past_the_budget_the_rest_is_scaled_and_flagged(logons, monkeypatch) -> None:
     monkeypatch.setattr(counting, "MIN_SAMPLE", 10)
-    total = await budgeted_count(logons, [FAILED], _span(), budget=0, stretch=timedelta(days=6))
-    low, high = _span()
-    # the newest 6 days hold 30 matches; the span is 29 days and 9 minutes
-    assert total == Total(round(30 * ((high - low) / timedelta(days=6))), estimated=True) == Total(145, True)
+    # the newest 6 days hold 30 matches: 5 a day over the 30 days that hold events
+    assert await budgeted_count(logons, [FAILED], _days(), budget=0, first_days=6) == Total(
+        150, estimated=True
+    )
+
+
+async def test_days_without_events_do_not_scale_the_estimate(logons, monkeypatch) -> None:
+    """Only the days that hold events count: years of empty days between imports scale nothing."""
+    monkeypatch.setattr(counting, "MIN_SAMPLE", 10)
+    days = [date(2019, 7, 19), date(2021, 12, 7), *_days()[-6:]]  # two old imports, then 6 days
+    assert await budgeted_count(logons, [FAILED], days, budget=0, first_days=6) == Total(40, estimated=True)
 
 
 async def test_too_few_matches_to_scale_keep_the_count_going(logons, monkeypatch) -> None:
     # 30 matches in the newest 6 days are fewer than 40: the next 12 days are counted, then it scales
     monkeypatch.setattr(counting, "MIN_SAMPLE", 40)
-    total = await budgeted_count(logons, [FAILED], _span(), budget=0, stretch=timedelta(days=6))
-    low, high = _span()
-    assert total == Total(round(90 * ((high - low) / timedelta(days=18))), estimated=True)
-    rare = SiemLogModel.message.like("Failed password for user042 from 10.0.0.9")  # 30 matches in all
-    assert await budgeted_count(logons, [rare], _span(), budget=0, stretch=timedelta(days=6)) == Total(30)
+    assert await budgeted_count(logons, [FAILED], _days(), budget=0, first_days=6) == Total(
+        150, estimated=True
+    )
+    # 30 matches in all, never MIN_SAMPLE: counted to the end, exact
+    assert await budgeted_count(logons, [RARE], _days(), budget=0, first_days=6) == Total(30)
+    assert await budgeted_count(logons, [FAILED], [], budget=0) == Total(150)  # no days known: one count
 
 
 async def test_a_search_says_when_its_total_is_an_estimate(logons, monkeypatch) -> None:
     """PostgreSQL counts before the page, within the budget; SQLite's FTS5 count stays exact."""
     monkeypatch.setattr(counting, "COUNT_BUDGET_SECONDS", 0.0)
-    monkeypatch.setattr(counting, "COUNT_STRETCH", timedelta(days=6))
+    monkeypatch.setattr(counting, "COUNT_DAYS", 6)
     monkeypatch.setattr(counting, "MIN_SAMPLE", 10)
     found = await SiemSearchService(logons).search(LogFilters(q='"failed password"', range="all"), limit=50)
     assert len(found.rows) == 50 and all(r.message.startswith("Failed password") for r in found.rows)
-    if logons.get_bind().dialect.name == "postgresql":
-        assert (found.total, found.estimated, found.truncated) == (145, True, False)
-    else:
-        assert (found.total, found.estimated, found.truncated) == (150, False, False)
+    postgresql = logons.get_bind().dialect.name == "postgresql"
+    assert (found.total, found.estimated, found.truncated) == (150, postgresql, False)
+    bounded = LogFilters(q='"failed password"', since=NOW - timedelta(days=2, hours=13))
+    found = await SiemSearchService(logons).search(bounded, limit=50)
+    assert (found.total, found.estimated) == (15, False)  # 3 days: fewer than the first stretch
