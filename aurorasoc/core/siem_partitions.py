@@ -46,10 +46,11 @@ def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
         session.info.pop(_PENDING, None)
 
 
-# The day partitions with their lower bound, oldest first.
+# The day partitions, oldest first, with the rows the statistics count (0 before the first analyse).
 _DAY_PARTITIONS = text(
-    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-    "WHERE i.inhparent = CAST(:parent AS regclass) AND c.relname LIKE :pattern ORDER BY c.relname"
+    "SELECT c.relname, greatest(c.reltuples, 0)::bigint"
+    " FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+    " WHERE i.inhparent = CAST(:parent AS regclass) AND c.relname LIKE :pattern ORDER BY c.relname"
 )
 
 
@@ -93,12 +94,13 @@ async def _expired(session: AsyncSession, name: str, cutoff: datetime) -> bool:
     return bool(newest < cutoff) if newest is not None else day_end <= cutoff
 
 
-async def partition_days(session: AsyncSession) -> list[date]:
-    """The days that have a partition, oldest first (one catalog query; none on SQLite)."""
+async def partition_days(session: AsyncSession) -> list[tuple[date, int]]:
+    """The days that have a partition, oldest first, each with the rows PostgreSQL's statistics say
+    it holds (0 before its first analyse); one catalog query, none on SQLite."""
     if session.bind.dialect.name != "postgresql":
         return []
-    names = (await session.scalars(_DAY_PARTITIONS, {"parent": TABLE, "pattern": f"{DAY_PREFIX}%"})).all()
-    return [partition_day(name) for name in names if is_partition(name) and name != DEFAULT_PARTITION]
+    found = await session.execute(_DAY_PARTITIONS, {"parent": TABLE, "pattern": f"{DAY_PREFIX}%"})
+    return [(partition_day(name), int(rows)) for name, rows in found if is_partition(name)]
 
 
 async def drop_days_before(session: AsyncSession, cutoff: datetime) -> tuple[int, int]:

@@ -282,7 +282,7 @@ class SiemSearchService:
             return None
         first = filters.since.date() if filters.since else date.min
         last = filters.until.date() if filters.until else date.max
-        days = [day for day in await partition_days(self.session) if first <= day <= last]
+        days = [(day, rows) for day, rows in await partition_days(self.session) if first <= day <= last]
         return await budgeted_count(self.session, clauses, days)
 
     async def histogram(self, filters: LogFilters) -> dict[str, Any]:

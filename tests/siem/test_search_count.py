@@ -18,14 +18,21 @@ FAILED = SiemLogModel.message.like("Failed password%")
 RARE = SiemLogModel.message.like("Failed password for user042 from 10.0.0.9")  # 30 matches in all
 
 
-def _days(count: int = DAYS) -> list[date]:
-    return [(NOW - timedelta(days=day)).date() for day in reversed(range(count))]
+def _days(count: int = DAYS) -> list[tuple[date, int]]:
+    return [((NOW - timedelta(days=day)).date(), PER_DAY) for day in reversed(range(count))]
 
 
-def test_matches_of_the_newest_days_are_spread_over_all_of_them() -> None:
-    assert extrapolate(70, 7, 70) == 700
-    assert extrapolate(70, 70, 7) == 70  # the newest days were all of them
-    assert extrapolate(5, 0, 1) == 5
+def test_matches_of_the_newest_days_are_spread_over_their_events() -> None:
+    day = date(2026, 11, 1)
+    assert extrapolate(70, [(day, 1_000)], [(day, 1_000), (day, 9_000)]) == 700  # 70 per 1,000 events
+    assert extrapolate(70, [(day, 0)], [(day, 0)] * 10) == 700  # no statistics yet: per day
+    assert extrapolate(70, [(day, 5)], [(day, 5)]) == 70  # the newest days were all of them
+
+
+@pytest.fixture(autouse=True)
+def _any_store_may_be_estimated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These stores are small: below ESTIMATE_ROWS every count finishes, so it is lowered here."""
+    monkeypatch.setattr(counting, "ESTIMATE_ROWS", 0)
 
 
 @pytest.fixture
@@ -64,8 +71,14 @@ async def test_past_the_budget_the_rest_is_scaled_and_flagged(logons, monkeypatc
 async def test_days_without_events_do_not_scale_the_estimate(logons, monkeypatch) -> None:
     """Only the days that hold events count: years of empty days between imports scale nothing."""
     monkeypatch.setattr(counting, "MIN_SAMPLE", 10)
-    days = [date(2019, 7, 19), date(2021, 12, 7), *_days()[-6:]]  # two old imports, then 6 days
+    days = [(date(2019, 7, 19), 10), (date(2021, 12, 7), 10), *_days()[-6:]]  # two old imports, then 6 days
     assert await budgeted_count(logons, [FAILED], days, budget=0, first_days=6) == Total(40, estimated=True)
+
+
+async def test_a_store_below_the_estimate_floor_is_always_counted_exactly(logons, monkeypatch) -> None:
+    monkeypatch.setattr(counting, "MIN_SAMPLE", 10)
+    monkeypatch.setattr(counting, "ESTIMATE_ROWS", 241)  # the 24 older days hold 240 events
+    assert await budgeted_count(logons, [FAILED], _days(), budget=0, first_days=6) == Total(150)
 
 
 async def test_too_few_matches_to_scale_keep_the_count_going(logons, monkeypatch) -> None:
