@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    names: tuple[str, ...]  # the value of each positional placeholder, in order
-    processors: tuple[Callable[[Any], Any] | None, ...]
+    # Per positional placeholder, in order: the row key it takes and its type's bind processor.
+    pairs: tuple[tuple[str, Callable[[Any], Any] | None], ...]
 
 
 _COMPILED: dict[tuple[int, str], tuple[TextClause, _Compiled]] = {}
@@ -32,11 +32,10 @@ def _compiled(clause: TextClause, dialect: Dialect) -> _Compiled:
     if (found := _COMPILED.get(key)) is not None and found[0] is clause:
         return found[1]
     compiled = clause.compile(dialect=dialect)
-    names = tuple(compiled.positiontup or ())
-    if not names and compiled.binds:
-        raise ValueError(f"execute_many needs a positional paramstyle, not {dialect.paramstyle}")
-    processors = tuple(compiled.binds[name].type._cached_bind_processor(dialect) for name in names)
-    made = _Compiled(compiled.string, names, processors)
+    names = compiled.positiontup or ()  # SQLite's and asyncpg's paramstyles are positional
+    made = _Compiled(
+        compiled.string, tuple((n, compiled.binds[n].type._cached_bind_processor(dialect)) for n in names)
+    )
     _COMPILED[key] = (clause, made)  # the clause is kept: its id stays its own
     return made
 
@@ -49,8 +48,8 @@ async def execute_many(session: AsyncSession, clause: TextClause, rows: Sequence
         return
     connection = await session.connection()
     compiled = _compiled(clause, connection.dialect)
-    pairs = tuple(zip(compiled.names, compiled.processors, strict=True))
     values = [
-        tuple(row[name] if process is None else process(row[name]) for name, process in pairs) for row in rows
+        tuple(row[name] if process is None else process(row[name]) for name, process in compiled.pairs)
+        for row in rows
     ]
     await connection.exec_driver_sql(compiled.sql, values)

@@ -4,6 +4,8 @@ Time is event time (``timestamp``, spec §27.1); ranges are relative (``15m`` �
 absolute ``since``/``until``. Pages are addressed by an opaque cursor (keyset on event time and
 id, so new events never shift a page); ``skip`` still works for old clients. ``total`` is exact up
 to ``COUNT_CAP`` matches; beyond it the count stops and ``total_is_estimate`` says so (spec §28).
+On PostgreSQL a large store's total that is slow to count is scaled from its newest days and
+flagged the same way (``siem.counting``).
 The histogram and facets filter with the same compiled query as the search. When a range holds
 nothing but the query matches older or newer events, ``newest_at`` says where the newest of them
 is, so the console can jump there.
