@@ -200,7 +200,7 @@ def pick_best(scored: Sequence[tuple[T, list[Reason], datetime]]) -> tuple[T, li
 class CaseCorrelator:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.cases = CaseService(session)
+        self.cases = CaseService(session, deferred_timeline=True)  # correlate_many ends with its flush
         detection = get_settings().detection
         self.window_minutes = detection.correlation_window_minutes
         self.min_severity = Severity(detection.auto_case_min_severity)
@@ -370,7 +370,7 @@ class CaseCorrelator:
         its description follows too, unless someone has edited it."""
         title = case_title(alert)
         data = {"alert_id": str(alert.id), "before": target.title, "after": title}
-        self.cases._entry(
+        self.cases.record_entry(
             target, "case_retitled", ACTOR, f"Title follows a {alert.severity} alert: {title}", data
         )
         target.title = title
@@ -381,7 +381,8 @@ class CaseCorrelator:
     def _explain(self, target: CaseModel, alert: AlertModel, reasons: list[Reason]) -> None:
         """The ``alert_correlated`` entry: the strongest reason in words, all of them in data."""
         data = {"reasons": [r.as_data() for r in reasons], "alert_id": str(alert.id)}
-        self.cases._entry(target, "alert_correlated", ACTOR, reasons[0].describe(self.window_minutes), data)
+        described = reasons[0].describe(self.window_minutes)
+        self.cases.record_entry(target, "alert_correlated", ACTOR, described, data)
 
 
 async def common_shared(

@@ -12,9 +12,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import TextClause
+from sqlalchemy import Table, TextClause, bindparam, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def typed_text(table: Table, names: Sequence[str], sql: str) -> TextClause:
+    """``sql`` with each named parameter typed as ``table``'s column of that name, so UUIDs, JSON
+    and UTC times are stored as the ORM stores them."""
+    columns = table.columns
+    return text(sql).bindparams(*(bindparam(n, type_=columns[n].type) for n in names))
+
+
+def insert_rows(table: Table, names: Sequence[str]) -> TextClause:
+    """A typed ``INSERT`` of one row of ``names`` into ``table``, for :func:`execute_many`."""
+    placeholders = ", ".join(f":{n}" for n in names)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"  # noqa: S608 (our names)
+    return typed_text(table, names, sql)
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Table, TextClause, bindparam, text
+from sqlalchemy import Table, TextClause
 
+from aurorasoc.core.bulk import typed_text
 from aurorasoc.intel.models import AlertIOCModel, IOCModel
-
-
-def _typed(table: Table, names: list[str], sql: str) -> TextClause:
-    columns = table.columns
-    return text(sql).bindparams(*(bindparam(n, type_=columns[n].type) for n in names))
 
 
 @cache
@@ -32,7 +28,7 @@ def ioc_upsert() -> TextClause:
         "last_seen = excluded.last_seen, updated_at = excluded.updated_at, confidence = CASE "
         "WHEN excluded.confidence > iocs.confidence THEN excluded.confidence ELSE iocs.confidence END"
     )
-    return _typed(table, names, sql)
+    return typed_text(table, names, sql)
 
 
 @cache
@@ -42,7 +38,7 @@ def alert_ioc_link() -> TextClause:
         "INSERT INTO alert_iocs (alert_id, ioc_id, last_seen_at) VALUES (:alert_id, :ioc_id, :last_seen_at) "
         "ON CONFLICT DO NOTHING"
     )
-    return _typed(table, ["alert_id", "ioc_id", "last_seen_at"], sql)
+    return typed_text(table, ["alert_id", "ioc_id", "last_seen_at"], sql)
 
 
 @cache
@@ -53,4 +49,4 @@ def alert_ioc_times() -> TextClause:
         "UPDATE alert_iocs SET last_seen_at = :last_seen_at WHERE alert_id = :alert_id "
         "AND (last_seen_at IS NULL OR last_seen_at < :last_seen_at)"
     )
-    return _typed(table, ["alert_id", "last_seen_at"], sql)
+    return typed_text(table, ["alert_id", "last_seen_at"], sql)
