@@ -5,7 +5,9 @@ Case correlation's peer look-up and the queue's pages are planned from the stati
 off, or its next round minutes away) is planned as if empty: the peer query took 6-14 s per batch
 and the pipeline fell hours behind. So this process analyses those tables itself each time the
 alerts it has created double (from ``ANALYZE_FIRST_ROWS``): a logarithmic number of ``ANALYZE``
-runs (sampled, about a second at a million rows), in the background, one at a time.
+runs (sampled, about a second at a million rows), in the background, one at a time. The first comes
+early: unanalysed, a store of a few thousand alerts had the peer look-up scan them by time range
+for every alert of a batch (~130 ms per batch of 100 instead of ~6 ms).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aurorasoc.core.db import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
-ANALYZE_FIRST_ROWS = 5000
+ANALYZE_FIRST_ROWS = 1000
 TABLES = ("alerts", "alert_iocs", "iocs")
 
 

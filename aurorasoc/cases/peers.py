@@ -26,8 +26,10 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,9 +84,14 @@ class Lookup:
     last_seen_at: datetime
     addresses: frozenset[str] = frozenset()
 
+    @property
+    def searchable(self) -> bool:
+        """An alert with nothing to look up by has no peers (and adds nothing to the statement)."""
+        return bool(self.hosts or self.users or self.iocs or self.addresses)
 
-class _Statement:
-    """The batch's SQL text in the driver's own paramstyle, and its values, added part by part.
+
+class _UnionStatement:
+    """SQLite: the batch's SQL text (``qmark`` parameters) and its values, added part by part.
 
     Built as driver SQL rather than a ``text()`` clause: the text changes with every batch, and
     parsing it for named parameters, binding ~500 of them and expanding the IN lists took a quarter
@@ -94,13 +101,12 @@ class _Statement:
     def __init__(self, dialect: Dialect) -> None:
         self.parts: list[str] = []
         self.values: list[Any] = []
-        self._numbered = dialect.paramstyle != "qmark"  # asyncpg: $1, $2 …
         self._time = _TYPES["last_seen_at"].type._cached_bind_processor(dialect)
         self._id = _TYPES["id"].type._cached_bind_processor(dialect)
 
     def bind(self, value: Any) -> str:
         self.values.append(value)
-        return f"${len(self.values)}" if self._numbered else "?"
+        return "?"
 
     def bind_many(self, values: Iterable[Any]) -> str:
         return "(" + ", ".join(self.bind(value) for value in values) + ")"
@@ -108,11 +114,8 @@ class _Statement:
     def add(self, k: int, lookup: Lookup, window: timedelta, *, open_only: bool = True) -> None:
         """The newest ``PEER_SCAN_LIMIT`` peers of one alert, tagged with its position ``k``.
 
-        Only our own column names and constants go into the text; every value is bound. An alert
-        with nothing to look up by adds nothing.
+        Only our own column names and constants go into the text; every value is bound.
         """
-        if not (lookup.hosts or lookup.users or lookup.iocs or lookup.addresses):
-            return
         low, high = lookup.first_seen_at - window, lookup.last_seen_at + window
         since_value = self._time(low) if self._time else low
         branches = []
@@ -138,8 +141,64 @@ class _Statement:
             f"SELECT * FROM (SELECT {k} AS position, id FROM alerts "  # noqa: S608
             f"WHERE id IN ({' UNION '.join(branches)}) AND id != {itself} "
             f"{status}AND last_seen_at >= {since} AND first_seen_at <= {until} "
-            f"ORDER BY last_seen_at DESC LIMIT {PEER_SCAN_LIMIT}) AS peers{k}"
+            f"ORDER BY last_seen_at DESC, id LIMIT {PEER_SCAN_LIMIT}) AS peers{k}"
         )
+
+
+@cache
+def _lateral_sql(open_only: bool) -> str:
+    """PostgreSQL: one fixed statement for any batch, the look-ups in one ``jsonb`` parameter.
+
+    The ``UNION ALL`` of a sub-select per alert took PostgreSQL ~30 ms to plan and ~60 ms in all
+    per batch of 100; as a ``LATERAL`` join over the look-ups it is planned once per connection
+    (asyncpg prepares it) and each look-up runs the same index scans: ~6 ms for the same rows.
+    """
+    status = f"AND {OPEN_ALERT_PREDICATE} " if open_only else ""
+    return (
+        "SELECT l.k, p.id FROM jsonb_to_recordset($1::jsonb) AS l(k int, alert_id uuid, "  # noqa: S608
+        "since timestamptz, until timestamptz, hosts text[], users text[], src text[], iocs text[]) "
+        "CROSS JOIN LATERAL (SELECT id, last_seen_at FROM alerts WHERE id IN ("
+        "SELECT id FROM alerts WHERE lower(host) = ANY(l.hosts) AND last_seen_at >= l.since "
+        "UNION SELECT id FROM alerts WHERE lower(user_name) = ANY(l.users) AND last_seen_at >= l.since "
+        "UNION SELECT id FROM alerts WHERE src_ip = ANY(l.src) AND host IS NULL AND last_seen_at >= l.since "
+        "UNION SELECT alert_iocs.alert_id FROM alert_iocs JOIN iocs ON iocs.id = alert_iocs.ioc_id "
+        "WHERE iocs.value = ANY(l.iocs) AND alert_iocs.last_seen_at >= l.since) "
+        f"AND id != l.alert_id {status}AND last_seen_at >= l.since AND first_seen_at <= l.until "
+        f"ORDER BY last_seen_at DESC, id LIMIT {PEER_SCAN_LIMIT}) AS p "
+        "ORDER BY l.k, p.last_seen_at DESC, p.id"
+    )
+
+
+def _lateral_lookups(lookups: Iterable[tuple[int, Lookup]], window: timedelta) -> str:
+    rows = [
+        {"k": k, "alert_id": str(lookup.alert_id), "since": (lookup.first_seen_at - window).isoformat(),
+         "until": (lookup.last_seen_at + window).isoformat(), "hosts": sorted(lookup.hosts),
+         "users": sorted(lookup.users), "src": sorted(lookup.addresses), "iocs": sorted(lookup.iocs)}
+        for k, lookup in lookups
+    ]  # fmt: skip
+    return orjson.dumps(rows).decode()
+
+
+async def _pairs(
+    session: AsyncSession, lookups: Sequence[Lookup], window: timedelta, open_only: bool
+) -> list[tuple[int, uuid.UUID]]:
+    """(position of the look-up, peer id) for every peer found, each look-up's newest first."""
+    wanted = [(k, lookup) for k, lookup in enumerate(lookups) if lookup.searchable]
+    if not wanted:
+        return []
+    connection = await session.connection()
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        params: tuple[Any, ...] = (_lateral_lookups(wanted, window),)
+        sql = _lateral_sql(open_only)
+    else:
+        statement = _UnionStatement(dialect)
+        for k, lookup in wanted:
+            statement.add(k, lookup, window, open_only=open_only)
+        sql, params = " UNION ALL ".join(statement.parts), tuple(statement.values)
+    rows = (await connection.exec_driver_sql(sql, params)).all()
+    to_id = cast(Callable[[Any], uuid.UUID] | None, _TYPES["id"].type._cached_result_processor(dialect, None))
+    return [(int(k), to_id(raw) if to_id else raw) for k, raw in rows]
 
 
 async def find_peers(
@@ -151,18 +210,8 @@ async def find_peers(
     given later in the batch is seen by every alert that has it as a peer. Correlation places
     alerts among open ones only; an investigation (``open_only=False``) also wants the closed.
     """
-    connection = await session.connection()
-    statement = _Statement(connection.dialect)
-    for k, lookup in enumerate(lookups):
-        statement.add(k, lookup, window, open_only=open_only)
     found: list[list[Peer]] = [[] for _ in lookups]
-    if not statement.parts:
-        return found
-    sql = " UNION ALL ".join(statement.parts)
-    rows = (await connection.exec_driver_sql(sql, tuple(statement.values))).all()
-    processor = _TYPES["id"].type._cached_result_processor(connection.dialect, None)
-    to_id = cast(Callable[[Any], uuid.UUID] | None, processor)
-    pairs: list[tuple[int, uuid.UUID]] = [(int(p), to_id(raw) if to_id else raw) for p, raw in rows]
+    pairs = await _pairs(session, lookups, window, open_only)
     shared = await _peer_rows(session, list(dict.fromkeys(peer_id for _, peer_id in pairs)))
     for position, peer_id in pairs:
         if (peer := shared.get(peer_id)) is not None:
