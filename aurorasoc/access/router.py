@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import Depends, Path, Request, Response, status
 from sqlalchemy.exc import SQLAlchemyError
 
 from aurorasoc.access.schemas import Me, PasswordChange, UserCreate, UserOut, UserUpdate
@@ -15,10 +15,11 @@ from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import CurrentPrincipal, DbSession, Paging, client_ip, require_database
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import SHOWCASE_HEADER
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/users", tags=["users"])
+router = IndexedRouter(prefix="/users", tags=["users"])
 
 ManageUsers = Depends(require_permission("users:manage"))
 Username = Annotated[str, Path(min_length=1, max_length=64, description="Login name")]

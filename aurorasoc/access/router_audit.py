@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 
 from aurorasoc.access.audit_query import AuditFilters, search_audit
 from aurorasoc.access.schemas_audit import AuditEntry
 from aurorasoc.core.auth import require_permission
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import SHOWCASE_HEADER
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = IndexedRouter(prefix="/audit", tags=["audit"])
 
 
 @router.get(

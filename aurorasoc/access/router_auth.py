@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import Depends, HTTPException, Request, Response, status
 
 from aurorasoc.access.api_keys import ApiKeyService
 from aurorasoc.access.schemas_auth import (
@@ -23,9 +23,10 @@ from aurorasoc.core.config import get_settings
 from aurorasoc.core.rate_limit import enforce_login_limit
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import CurrentPrincipal, DbSession, Paging, client_ip, require_database
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import SHOWCASE_HEADER
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = IndexedRouter(prefix="/auth", tags=["auth"])
 
 COOKIE_NAME = "access_token"
 OIDC_LOGIN_URL = "/api/v1/auth/oidc/login"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import HTTPException, Query, Request, status
 from fastapi.responses import RedirectResponse
 
 from aurorasoc.access.oidc import OIDCClient, OIDCError
@@ -23,8 +23,9 @@ from aurorasoc.access.oidc_sessions import (
 from aurorasoc.access.router_auth import _cookie_secure, set_session_cookie
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.web.deps import DbSession, client_ip
+from aurorasoc.core.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/auth/oidc", tags=["auth"])
+router = IndexedRouter(prefix="/auth/oidc", tags=["auth"])
 
 PENDING_COOKIE = "aurora_oidc"
 CALLBACK_PATH = "/api/v1/auth/oidc/callback"

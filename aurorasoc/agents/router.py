@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from aurorasoc.agents.fleet import fleet_status, mesh
 from aurorasoc.agents.schemas import AgentList, AgentStatusOut, MeshOut
@@ -10,8 +10,9 @@ from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.web.deps import DbSession
+from aurorasoc.core.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/agents", tags=["agents"])
+router = IndexedRouter(prefix="/agents", tags=["agents"])
 
 
 @router.get("", response_model=AgentList, summary="Fleet status of every agent. Permission: agents:read")

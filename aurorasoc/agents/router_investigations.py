@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from aurorasoc.agents import investigations
 from aurorasoc.agents.investigations import InvestigationFilters, InvestigationService
@@ -32,10 +32,11 @@ from aurorasoc.core.web.deps import (
     require_mutations,
     require_pipeline_writes,
 )
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.soar.schemas import ApprovalOut
 
-router = APIRouter(tags=["investigations"])
+router = IndexedRouter(tags=["investigations"])
 DEFAULT_PROMPT = "Investigate this alert: establish what happened, how bad it is, and what to do next."
 
 

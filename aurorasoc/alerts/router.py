@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from aurorasoc.alerts.commands import Actor, AlertCommands
 from aurorasoc.alerts.filters import AlertFilters, AlertSort
@@ -32,9 +32,10 @@ from aurorasoc.core.web.deps import (
     require_mutations,
     require_pipeline_writes,
 )
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import load_showcase, stamp_source
 
-router = APIRouter(prefix="/alerts", tags=["alerts"])
+router = IndexedRouter(prefix="/alerts", tags=["alerts"])
 ASSET_PATTERN = r"^(host|user|device|ip):[^\"\\]{1,200}$"
 
 

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from aurorasoc.alerts.ioc_alerts import alerts_with_ioc
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.web.deps import DataSourceDep, DbSession
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.intel.enrichment import default_intel_service
 from aurorasoc.intel.schemas import AlertRef, IOCDetail, IOCOut, LookupRequest, LookupResult
 from aurorasoc.intel.service import IOCService, parse_ioc
 
-router = APIRouter(prefix="/iocs", tags=["iocs"])
+router = IndexedRouter(prefix="/iocs", tags=["iocs"])
 
 
 @router.post(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from aurorasoc.agents.investigations import recent_investigations
 from aurorasoc.agents.schemas import InvestigationOut
@@ -18,10 +18,11 @@ from aurorasoc.cases.models import CaseModel
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.web.deps import DataSourceDep, DbSession
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import find_showcase, stamp_source
 from aurorasoc.intel.service import iocs_for_alert
 
-router = APIRouter(prefix="/alerts", tags=["alerts"])
+router = IndexedRouter(prefix="/alerts", tags=["alerts"])
 
 
 @router.get(

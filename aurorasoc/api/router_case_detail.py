@@ -6,7 +6,7 @@ approvals and executions), so it is composed here, above all of them, like the d
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from aurorasoc.agents.investigations import recent_investigations
 from aurorasoc.agents.schemas import InvestigationOut
@@ -15,12 +15,13 @@ from aurorasoc.cases.router import CaseId, ReadCases, showcase_case
 from aurorasoc.cases.schemas import CaseAlertRef, CaseDetail, CaseOut, TimelineEntryOut
 from aurorasoc.cases.service import CaseService
 from aurorasoc.core.web.deps import DataSourceDep, DbSession
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import SHOWCASE_HEADER
 from aurorasoc.reports.service import case_reports
 from aurorasoc.soar.case_responses import case_responses
 from aurorasoc.soar.schemas import ApprovalOut, ExecutionOut
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+router = IndexedRouter(prefix="/cases", tags=["cases"])
 
 
 async def case_detail(service: CaseService, found: CaseModel) -> CaseDetail:

@@ -11,7 +11,7 @@ import itertools
 from collections import Counter
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 from pydantic import BaseModel
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,13 +25,14 @@ from aurorasoc.core.schemas import DataSource
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import CaseStatus, Severity
 from aurorasoc.core.web.deps import DataSourceDep, DbSession
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import load_showcase, stamp_source
 from aurorasoc.cps.schemas import FleetSummary
 from aurorasoc.cps.service import CPSService
 from aurorasoc.network.attacks import NetworkAttackService
 from aurorasoc.network.schemas import NetworkAttackOut
 
-router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+router = IndexedRouter(prefix="/dashboard", tags=["dashboard"])
 
 TREND_HOURS = 24
 RECENT_ALERTS = 10

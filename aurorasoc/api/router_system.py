@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
@@ -22,9 +22,10 @@ from aurorasoc.core.redis import get_redis
 from aurorasoc.core.system_mode import change_mode
 from aurorasoc.core.vocabulary import RuntimeMode, SystemMode
 from aurorasoc.core.web.deps import CurrentPrincipal, DbSession, client_ip, require_database
+from aurorasoc.core.web.routing import IndexedRouter
 
-public = APIRouter(tags=["system"])
-router = APIRouter(prefix="/system", tags=["system"])
+public = IndexedRouter(tags=["system"])
+router = IndexedRouter(prefix="/system", tags=["system"])
 
 Up = Literal["up", "down", "disabled"]
 

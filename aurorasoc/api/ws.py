@@ -13,7 +13,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, WebSocket
+from fastapi import HTTPException, WebSocket
 from starlette.status import WS_1008_POLICY_VIOLATION
 
 from aurorasoc.alerts.events import ALERTS_STREAM
@@ -21,10 +21,11 @@ from aurorasoc.api.ws_manager import ConnectionManager
 from aurorasoc.core.audit import AUDIT_STREAM
 from aurorasoc.core.auth import Principal, resolve_principal
 from aurorasoc.core.bus.base import BusMessage, EventBus
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.cps.outbox import CPS_EVENTS_STREAM
 from aurorasoc.soar.approvals import APPROVALS_STREAM
 
-router = APIRouter()
+router = IndexedRouter()
 
 alerts_manager = ConnectionManager("alerts")
 approvals_manager = ConnectionManager("approvals")

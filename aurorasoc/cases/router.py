@@ -7,7 +7,7 @@ import uuid
 from dataclasses import asdict
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 
 from aurorasoc.cases.activity import CaseActivity, case_activity, showcase_activity
 from aurorasoc.cases.filters import CaseFilters, SortKey
@@ -30,9 +30,10 @@ from aurorasoc.core.errors import NotFound
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import CaseStatus, Severity
 from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import SHOWCASE_HEADER, find_showcase, load_showcase
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+router = IndexedRouter(prefix="/cases", tags=["cases"])
 
 ReadCases = require_permission("cases:read")
 WriteCases = require_permission("cases:write")

@@ -5,7 +5,7 @@ It lives in ``cases`` (above ``alerts``) because one of its actions creates a ca
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
 from aurorasoc.alerts.commands import Actor, AlertCommands
 from aurorasoc.alerts.schemas import BulkAction, BulkResult
@@ -14,8 +14,9 @@ from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import PermissionDenied
 from aurorasoc.core.vocabulary import AlertStatus
 from aurorasoc.core.web.deps import DbSession, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/alerts", tags=["alerts"])
+router = IndexedRouter(prefix="/alerts", tags=["alerts"])
 
 
 @router.post(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import Depends, Path, Request, Response, status
 
 from aurorasoc.cases.schemas import CaseLinkBody, CaseLinkOut, CaseOut, PromoteBody
 from aurorasoc.cases.workflow import CaseWorkflow
@@ -17,8 +17,9 @@ from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.schemas import Preview
 from aurorasoc.core.web.deps import DbSession, OperatorOrPreview, client_ip
+from aurorasoc.core.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/alerts", tags=["alerts", "cases"])
+router = IndexedRouter(prefix="/alerts", tags=["alerts", "cases"])
 
 # Declared before OperatorOrPreview in each signature, so a missing permission wins over the mode.
 AlertCaseWriter = Annotated[Principal, Depends(require_permission("alerts:write", "cases:write"))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import Depends, Path, Request
 
 from aurorasoc.cases.router import CaseId, WriteCases
 from aurorasoc.cases.schemas import CaseOut
@@ -13,8 +13,9 @@ from aurorasoc.cases.workflow import CaseWorkflow
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal
 from aurorasoc.core.web.deps import DbSession, client_ip, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+router = IndexedRouter(prefix="/cases", tags=["cases"])
 
 AlertId = Annotated[uuid.UUID, Path(description="Alert id")]
 

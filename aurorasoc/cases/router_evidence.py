@@ -9,17 +9,18 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import Depends, Query, Request, status
 from pydantic import BaseModel, Field
 
 from aurorasoc.cases.evidence import alert_evidence, case_evidence
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.web.deps import DbSession, client_ip, require_database, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.intel.observables import ObservableService
 from aurorasoc.intel.schemas import AllowOut, IOCOut
 
-router = APIRouter(tags=["evidence"], dependencies=[Depends(require_database)])
+router = IndexedRouter(tags=["evidence"], dependencies=[Depends(require_database)])
 
 
 class PromoteBody(BaseModel):

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile, status
+from fastapi import Depends, File, Form, Path, Request, UploadFile, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -19,8 +19,9 @@ from aurorasoc.cases.service import CaseService
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.web.deps import DbSession, client_ip, require_database, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+router = IndexedRouter(prefix="/cases", tags=["cases"])
 
 ReadCases = require_permission("cases:read")
 WriteCases = require_permission("cases:write")

@@ -5,18 +5,19 @@ It lives in ``cases`` (above ``siem``): it creates a case; the SIEM router keeps
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import Depends, Request, status
 
 from aurorasoc.cases.schemas import CaseOut
 from aurorasoc.cases.siem_promotion import promote_log
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.web.deps import DbSession, client_ip, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.siem.router import LogId
 from aurorasoc.siem.schemas import LogPromoteBody
 from aurorasoc.siem.search import SiemSearchService
 
-router = APIRouter(prefix="/siem", tags=["siem"])
+router = IndexedRouter(prefix="/siem", tags=["siem"])
 
 
 @router.post(

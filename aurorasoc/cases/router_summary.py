@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from aurorasoc.cases.schemas import CaseSummaryOut
 from aurorasoc.cases.summary import CaseSummaryService
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.web.deps import DbSession
+from aurorasoc.core.web.routing import IndexedRouter
 
-router = APIRouter(tags=["cases"])
+router = IndexedRouter(tags=["cases"])
 
 
 @router.get(

@@ -16,17 +16,16 @@ import builtins
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import TextClause, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.cases import lifecycle
 from aurorasoc.cases.filters import CaseFilters
 from aurorasoc.cases.models import CaseModel, TimelineEntryModel
-from aurorasoc.core.bulk import execute_many, insert_rows
+from aurorasoc.cases.timeline_rows import insert_timeline_rows, timeline_row
 from aurorasoc.core.errors import Conflict, InvalidInput, NotFound
 from aurorasoc.core.types import utcnow
 from aurorasoc.core.vocabulary import AlertStatus, CaseSource, CaseStatus, Severity
@@ -65,14 +64,6 @@ def _severity(value: Severity | str) -> Severity:
 def _merged(existing: Iterable[str], extra: Iterable[str]) -> list[str]:
     """Order-preserving union, so the first-seen observables stay first."""
     return list(dict.fromkeys([*existing, *extra]))
-
-
-_TIMELINE_COLUMNS = ("id", "created_at", "case_id", "action", "actor", "details", "data", "timestamp")
-
-
-@cache
-def _timeline_insert() -> TextClause:
-    return insert_rows(TimelineEntryModel.__table__, _TIMELINE_COLUMNS)  # type: ignore[arg-type]
 
 
 class CaseService:
@@ -143,7 +134,7 @@ class CaseService:
             self._added.clear()
         await self.session.flush()
         if self._deferred:  # after the cases they name
-            await execute_many(self.session, _timeline_insert(), self._deferred)
+            await insert_timeline_rows(self.session, self._deferred)
             self._deferred.clear()
 
     def add(
@@ -225,7 +216,7 @@ class CaseService:
         body = (text or "").strip()
         if not body:
             raise InvalidInput("comment must not be blank")
-        entry = self._entry(target, "comment", actor, body)
+        entry = self._new_entry(target, "comment", actor, body)
         target.updated_at = utcnow()
         await self.session.flush()
         return entry
@@ -234,7 +225,7 @@ class CaseService:
         self, target: CaseModel, filename: str, data: dict[str, Any], actor: str
     ) -> TimelineEntryModel:
         """The ``evidence_added`` timeline entry of an uploaded file (CaseEvidenceService stores it)."""
-        entry = self._entry(target, "evidence_added", actor, filename, data)
+        entry = self._new_entry(target, "evidence_added", actor, filename, data)
         target.updated_at = utcnow()
         await self.session.flush()
         return entry
@@ -361,29 +352,18 @@ class CaseService:
         details: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        """Add a timeline entry (deferred or not, see ``deferred_timeline``)."""
+        """Add a timeline entry: an ORM object, or a row for the next flush (``deferred_timeline``)."""
+        row = timeline_row(target.id, action, actor, self._timestamp(), details, data)
         if self._deferred is None:
-            self._entry(target, action, actor, details, data)
-            return
-        now = self._timestamp()
-        self._deferred.append(
-            {"id": uuid.uuid4(), "created_at": now, "case_id": target.id, "action": action, "actor": actor,
-             "details": details, "data": data or {}, "timestamp": now}
-        )  # fmt: skip
+            self.session.add(TimelineEntryModel(**row))
+        else:
+            self._deferred.append(row)
 
-    def _entry(
-        self,
-        target: CaseModel,
-        action: str,
-        actor: str,
-        details: str | None = None,
-        data: dict[str, Any] | None = None,
+    def _new_entry(
+        self, target: CaseModel, action: str, actor: str, details: str, data: Any = None
     ) -> TimelineEntryModel:
-        """Add a timeline entry as an ORM object, for a caller that returns it."""
-        entry = TimelineEntryModel(
-            case_id=target.id, action=action, actor=actor, details=details, data=data or {},
-            timestamp=self._timestamp(),
-        )  # fmt: skip
+        """A timeline entry as an ORM object, for a caller that returns it."""
+        entry = TimelineEntryModel(**timeline_row(target.id, action, actor, self._timestamp(), details, data))
         self.session.add(entry)
         return entry
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import Depends, Query, Request, status
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
@@ -19,6 +19,7 @@ from aurorasoc.core.web.deps import (
     require_mutations,
     require_pipeline_writes,
 )
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.cps.correlation_query import recent_correlations
 from aurorasoc.cps.devices import DeviceService
 from aurorasoc.cps.models import CPSDeviceModel
@@ -41,7 +42,7 @@ from aurorasoc.cps.schemas import (
 )
 from aurorasoc.cps.service import MAX_TELEMETRY_POINTS, CPSService, DeviceFilters
 
-router = APIRouter(prefix="/cps", tags=["cps"])
+router = IndexedRouter(prefix="/cps", tags=["cps"])
 
 
 def _out(device: CPSDeviceModel) -> DeviceOut:

@@ -9,19 +9,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
+from fastapi import Depends, File, Form, Request, UploadFile, status
 from sqlalchemy import select
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import DbSession, Paging, client_ip, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.cps.firmware import MAX_BUNDLE_BYTES, FirmwareService
 from aurorasoc.cps.firmware_rollouts import ALLOWED, RolloutAction, RolloutService, covered
 from aurorasoc.cps.models import FirmwareBundleModel, FirmwareRolloutModel
 from aurorasoc.cps.schemas_firmware import BundleOut, PauseBody, RolloutCreate, RolloutOut
 
-router = APIRouter(prefix="/firmware", tags=["firmware"])
+router = IndexedRouter(prefix="/firmware", tags=["firmware"])
 Reader = Depends(require_permission("firmware:read"))
 Updater = Depends(require_permission("firmware:update"))
 MUTATES = [Depends(require_mutations)]

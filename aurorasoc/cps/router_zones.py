@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import Depends, Request, status
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import DbSession, Paging, client_ip, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.cps.models import AccessBadgeModel, CPSConduitModel, CPSZoneModel
 from aurorasoc.cps.schemas import (
     BadgeCreate,
@@ -29,7 +30,7 @@ from aurorasoc.cps.schemas import (
 from aurorasoc.cps.zones import ZoneService
 from aurorasoc.soar.schemas import ApprovalOut
 
-router = APIRouter(prefix="/cps", tags=["cps"])
+router = IndexedRouter(prefix="/cps", tags=["cps"])
 Writer = Depends(require_permission("cps:write"))
 Reader = Depends(require_permission("cps:read"))
 MUTATES = [Depends(require_mutations)]

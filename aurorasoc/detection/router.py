@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import DomainError
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import DbSession, Paging, client_ip, require_database, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.detection.rules import DetectionRuleService, RuleFilters
 from aurorasoc.detection.schemas import (
@@ -24,7 +25,7 @@ from aurorasoc.detection.schemas import (
     RulesCreated,
 )
 
-router = APIRouter(prefix="/detections", tags=["detections"])
+router = IndexedRouter(prefix="/detections", tags=["detections"])
 
 MAX_BODY_BYTES = MAX_YAML_CHARS + 64 * 1024  # the YAML plus JSON framing and escapes
 WriteRules = Depends(require_permission("detections:write"))

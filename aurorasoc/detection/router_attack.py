@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import CurrentPrincipal, Paging
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.detection.schemas_attack import TechniqueDetail, TechniqueOut
 from aurorasoc.intel import attack
 
-router = APIRouter(prefix="/attack", tags=["attack"])
+router = IndexedRouter(prefix="/attack", tags=["attack"])
 TID_PATTERN = r"^[Tt]\d{4}(\.\d{3})?$"
 
 

@@ -10,15 +10,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.web.deps import DbSession, require_database
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.detection.coverage import AlertScope, LayerSource, coverage, matrix, navigator_layer
 from aurorasoc.intel import attack
 from aurorasoc.intel.schemas_feeds import CoverageMatrix
 
-router = APIRouter(prefix="/attack/coverage", tags=["attack"], dependencies=[Depends(require_database)])
+router = IndexedRouter(prefix="/attack/coverage", tags=["attack"], dependencies=[Depends(require_database)])
 
 
 def alert_scope(

@@ -6,15 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.web.deps import DbSession, client_ip, require_database, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.detection.exceptions import RuleExceptionService
 
-router = APIRouter(prefix="/detections/exceptions", tags=["detections"])
+router = IndexedRouter(prefix="/detections/exceptions", tags=["detections"])
 WriteTuning = Depends(require_permission("detections:write"))
 ReadTuning = Depends(require_permission("siem:read"))
 

@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from aurorasoc.core.actor import Actor
@@ -14,10 +14,11 @@ from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import InvalidInput
 from aurorasoc.core.web.deps import DbSession, client_ip, require_database, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.detection.packs import DEFAULT_PACK, PackReport, RulePackService
 from aurorasoc.detection.packs_archive import ArchiveRefused, open_archive
 
-router = APIRouter(prefix="/detections/packs", tags=["detections"])
+router = IndexedRouter(prefix="/detections/packs", tags=["detections"])
 WritePacks = Depends(require_permission("detections:write"))
 ReadPacks = Depends(require_permission("siem:read"))
 PackName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from aurorasoc.core.auth import require_permission
 from aurorasoc.core.web.deps import DbSession, require_database
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.detection.stats import rule_stats
 
-router = APIRouter(prefix="/detections", tags=["detections"])
+router = IndexedRouter(prefix="/detections", tags=["detections"])
 
 
 class RuleActivityOut(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from aurorasoc.core import runtime
 from aurorasoc.core.actor import Actor
@@ -23,6 +23,7 @@ from aurorasoc.core.web.deps import (
     require_database,
     require_mutations,
 )
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.intel.schemas import (
     IOCCreate,
@@ -34,7 +35,7 @@ from aurorasoc.intel.schemas import (
 )
 from aurorasoc.intel.service import IOC_SHARING_SUBJECT, IOCFilters, IOCService
 
-router = APIRouter(prefix="/iocs", tags=["iocs"])
+router = IndexedRouter(prefix="/iocs", tags=["iocs"])
 
 
 def ioc_filters(

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import Depends, Request, Response, status
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.web.deps import DbSession, client_ip, require_database, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.intel.feeds import FeedSpec, IntelFeedService
 from aurorasoc.intel.schemas_feeds import FeedCreate, FeedOut, FeedRefreshResult
 
-router = APIRouter(prefix="/intel/feeds", tags=["intel"])
+router = IndexedRouter(prefix="/intel/feeds", tags=["intel"])
 
 
 @router.get(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 from sqlalchemy import select
 
 from aurorasoc.agents import investigations
@@ -32,13 +32,14 @@ from aurorasoc.core.web.deps import (
     require_mutations,
     require_pipeline_writes,
 )
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.network import facts as nf
 from aurorasoc.network.attacks import AttackFilters, NetworkAttackService
 from aurorasoc.network.models import NetworkAttackModel
 from aurorasoc.network.schemas import AttackDispatchRequest, NetworkAttackDetail, NetworkAttackOut
 
-router = APIRouter(prefix="/network", tags=["network"])
+router = IndexedRouter(prefix="/network", tags=["network"])
 AttackId = Annotated[uuid.UUID, Path(description="Network attack id")]
 Reader = Depends(require_permission("alerts:read"))
 

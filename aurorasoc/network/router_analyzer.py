@@ -6,19 +6,20 @@ works in every mode and answers the KPIs and the run that would start, storing n
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, status
+from fastapi import Depends, status
 
 from aurorasoc.agents.schemas import InvestigationOut
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.vocabulary import AgentType
 from aurorasoc.core.web.deps import DbSession, PipelineOrPreview
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.intel.schemas import IOCOut
 from aurorasoc.network.analyzer import Analysis, NetworkAnalyzer, read_only
 from aurorasoc.network.schemas_analyzer import AnalyzeRequest, AnalyzeResponse, AnalyzerKpis
 from aurorasoc.siem.schemas import SiemLogOut
 
-router = APIRouter(prefix="/network-analyzer", tags=["network"])
+router = IndexedRouter(prefix="/network-analyzer", tags=["network"])
 
 
 @router.post(

@@ -6,17 +6,18 @@ database down in dummy mode they answer the local site from settings (``data_sou
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.schemas import DataSource
 from aurorasoc.core.web.deps import DataSourceDep, DbSession
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.network.schemas import SiteLinkOut, SiteOut, SitesOut, TopologyOut
 from aurorasoc.network.sites import SiteService, Topology, local_site
 
-router = APIRouter(tags=["sites"])
+router = IndexedRouter(tags=["sites"])
 Reader = Depends(require_permission("sites:read"))
 
 

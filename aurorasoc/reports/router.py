@@ -9,7 +9,7 @@ import re
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from aurorasoc.core.actor import Actor
@@ -23,12 +23,13 @@ from aurorasoc.core.web.deps import (
     client_ip,
     require_database,
 )
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.reports.pdf import render_pdf
 from aurorasoc.reports.schemas import ReportDetail, ReportGenerate, ReportOut, ReportPreview
 from aurorasoc.reports.service import ReportService, ReportType
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = IndexedRouter(prefix="/reports", tags=["reports"])
 
 ReadReports = require_permission("reports:read")
 # Declared before OperatorOrPreview in the signature, so a missing permission wins over the mode.

@@ -10,17 +10,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import Depends, Path, Query, Response
 
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.errors import NotFound
 from aurorasoc.core.vocabulary import Severity
 from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.siem.schemas import Facets, Histogram, LogPage, SiemLogOut
 from aurorasoc.siem.search import LogFilters, SiemSearchService, TimeRange
 
-router = APIRouter(prefix="/siem", tags=["siem"])
+router = IndexedRouter(prefix="/siem", tags=["siem"])
 LogId = Annotated[uuid.UUID, Path(description="siem_logs id")]
 
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.web.deps import DbSession
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.siem.ask import AskField, Condition, ask, build_query, stored_values
 
-router = APIRouter(prefix="/siem/ask", tags=["siem"])
+router = IndexedRouter(prefix="/siem/ask", tags=["siem"])
 
 
 class AskRequest(BaseModel):

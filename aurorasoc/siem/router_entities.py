@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from aurorasoc.core.auth import require_permission
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import SHOWCASE_HEADER
 from aurorasoc.siem.entities import EntityKind, entity_inventory
 
-router = APIRouter(prefix="/entities", tags=["entities"])
+router = IndexedRouter(prefix="/entities", tags=["entities"])
 
 
 class Entity(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import Depends, Path, Query, Request, Response, status
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
@@ -23,13 +23,14 @@ from aurorasoc.core.web.deps import (
     require_mutations,
     require_pipeline_writes,
 )
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.siem.hunts import HuntService, Viewer
 from aurorasoc.siem.models import SiemHuntModel
 from aurorasoc.siem.schemas import HuntCreate, HuntOut, HuntPatch, HuntRunOut, SiemLogOut
 from aurorasoc.siem.search import SEARCH_CAP
 
-router = APIRouter(prefix="/siem/hunts", tags=["siem"])
+router = IndexedRouter(prefix="/siem/hunts", tags=["siem"])
 HuntId = Annotated[uuid.UUID, Path(description="siem_hunts id")]
 Reader = Annotated[Principal, Depends(require_permission("siem:read"))]
 

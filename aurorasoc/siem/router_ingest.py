@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from aurorasoc.core.auth import Principal, require_permission
@@ -23,6 +23,7 @@ from aurorasoc.core.bus.current import get_bus
 from aurorasoc.core.config import get_settings
 from aurorasoc.core.errors import DomainError, InvalidInput
 from aurorasoc.core.web.deps import DbSession, require_pipeline_writes
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.siem.log_stream import (
     PipelineFactory,
     enqueue_bytes,
@@ -33,7 +34,7 @@ from aurorasoc.siem.parsers import InputLimits
 from aurorasoc.siem.parsers.detect import canonical_format
 from aurorasoc.siem.sources import record_ingest
 
-router = APIRouter(prefix="/siem", tags=["siem"])
+router = IndexedRouter(prefix="/siem", tags=["siem"])
 _RAW_BODY = {
     "requestBody": {
         "required": True,

@@ -6,14 +6,15 @@ stored logs; the detection router keeps the rest of ``/detections``.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from aurorasoc.core.web.deps import DbSession, require_database
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.detection.router import ReadRules, limit_body
 from aurorasoc.detection.schemas import RuleTest, RuleTestResult, TestedRule
 from aurorasoc.siem import rule_testing
 
-router = APIRouter(prefix="/detections", tags=["detections"])
+router = IndexedRouter(prefix="/detections", tags=["detections"])
 
 
 @router.post(

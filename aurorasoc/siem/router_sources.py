@@ -6,18 +6,19 @@ import uuid
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import Depends, Path, Request, Response, status
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.siem.models import LogSourceModel
 from aurorasoc.siem.schemas import LogSourceCreate, LogSourceOut, LogSourcePatch
 from aurorasoc.siem.sources import LogSourceService
 
-router = APIRouter(prefix="/siem/sources", tags=["siem"])
+router = IndexedRouter(prefix="/siem/sources", tags=["siem"])
 SourceId = Annotated[uuid.UUID, Path(description="log_sources id")]
 Writer = Annotated[Principal, Depends(require_permission("siem:write"))]
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import Depends, Request, status
 
 from aurorasoc.core.auth import Principal
 from aurorasoc.core.web.deps import DbSession, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.detection.router_exceptions import ExceptionOut, SuppressSimilar, WriteTuning, actor_of
 from aurorasoc.siem.suppress import exception_from_alert
 
-router = APIRouter(prefix="/detections/exceptions", tags=["detections"])
+router = IndexedRouter(prefix="/detections/exceptions", tags=["detections"])
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
@@ -18,6 +18,7 @@ from aurorasoc.core.web.deps import (
     client_ip,
     require_mutations,
 )
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.soar.default_actions import default_registry
 from aurorasoc.soar.executions import ExecutionService
@@ -33,7 +34,7 @@ from aurorasoc.soar.schemas import (
     ValidationResult,
 )
 
-router = APIRouter(tags=["playbooks"])
+router = IndexedRouter(tags=["playbooks"])
 MAX_BODY_BYTES = 256 * 1024
 _BODY_DOC = {
     "requestBody": {

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import ApprovalStatus, Severity
 from aurorasoc.core.web.deps import DbSession, Paging, client_ip, require_database, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.soar.approvals import ApprovalService, Decider
 from aurorasoc.soar.executions import ExecutionService
 from aurorasoc.soar.schemas import ApprovalOut, DecisionBody
 
-router = APIRouter(prefix="/approvals", tags=["approvals"])
+router = IndexedRouter(prefix="/approvals", tags=["approvals"])
 
 
 @router.get(

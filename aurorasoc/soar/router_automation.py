@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
 from aurorasoc.core.actor import Actor
 from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.soar.automation import RuleDefinition
 from aurorasoc.soar.automation_rules import AutomationRuleService
 from aurorasoc.soar.schemas import AutomationRuleOut, AutomationRulePatch
 
-router = APIRouter(prefix="/automation-rules", tags=["playbooks"])
+router = IndexedRouter(prefix="/automation-rules", tags=["playbooks"])
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from sqlalchemy import func, select
 
 from aurorasoc.core.actor import Actor
@@ -12,12 +12,13 @@ from aurorasoc.core.auth import Principal, require_permission
 from aurorasoc.core.schemas import Page
 from aurorasoc.core.vocabulary import ExecutionStatus
 from aurorasoc.core.web.deps import DataSourceDep, DbSession, Paging, client_ip, require_mutations
+from aurorasoc.core.web.routing import IndexedRouter
 from aurorasoc.core.web.showcase import stamp_source
 from aurorasoc.soar.executions import ExecutionFilters, ExecutionService
 from aurorasoc.soar.models import ConnectorActionModel
 from aurorasoc.soar.schemas import ConnectorActionOut, ExecutionOut
 
-router = APIRouter(tags=["playbooks"])
+router = IndexedRouter(tags=["playbooks"])
 
 
 @router.get(
