@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from aurorasoc.alerts.events import AlertEvent, publish_alert_events
 from aurorasoc.alerts.models import AlertModel
 from aurorasoc.alerts.service import AlertService
+from aurorasoc.alerts.statistics import note_alerts_created
 from aurorasoc.core.db import get_session_factory
 from aurorasoc.core.ecs import ENTITY_COLUMNS
 from aurorasoc.core.metrics import DETECTION_EVAL, DETECTION_RULE_HITS
@@ -268,6 +269,7 @@ class DetectionPipeline:
             await self._count_rule_hits(session, result.rule_hits)
             await count_entity_days(session, fresh)
             await session.commit()
+        note_alerts_created(session.bind, sum(1 for _, created in outcomes if created))
         await self._publish(outcomes, result)
         return result
 

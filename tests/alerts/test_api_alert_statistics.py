@@ -9,6 +9,9 @@ from sqlalchemy import select, text
 from aurorasoc.alerts import paging, statistics
 from aurorasoc.core.db import get_engine, get_session_factory
 from aurorasoc.core.models import AlertModel
+from aurorasoc.core.vocabulary import NormalizedEvent
+from aurorasoc.detection.sigma.engine import SigmaEngine
+from aurorasoc.siem.pipeline import DetectionPipeline
 
 pytestmark = pytest.mark.postgresql_app  # ANALYZE is PostgreSQL's; SQLite plans without it
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -38,6 +41,45 @@ async def test_bulk_writes_analyse_the_alert_tables(client, admin_headers, monke
     assert await _reltuples("alerts") == 30
     assert await _reltuples("alert_iocs") == 30
     assert statistics._analyzer.next_at == 60  # the next run once the count has doubled
+
+
+RULE = """
+title: Test beacon
+id: 0b6c2f7e-51c4-4f0e-9a4e-3f1d7f3f0a11
+status: test
+logsource:
+  product: linux
+detection:
+  keywords:
+    - beacon-to-c2
+  condition: keywords
+level: high
+"""
+
+
+async def test_alerts_from_log_ingest_analyse_the_alert_tables(client, monkeypatch) -> None:
+    """The detection pipeline (log ingest: CLI, HTTP, Redis lane) creates alerts without the batch
+    endpoint: it keeps the statistics current too."""
+    monkeypatch.setattr(statistics, "ANALYZE_FIRST_ROWS", 20)
+    monkeypatch.setattr(statistics, "_analyzer", statistics._Analyzer())
+    async with get_engine().begin() as conn:
+        await conn.execute(text("ANALYZE alerts"))
+    assert await _reltuples("alerts") == 0
+    engine = SigmaEngine()
+    engine.add_yaml(RULE)
+    events = [
+        NormalizedEvent(
+            source="syslog", format="line", product="linux", host=f"srv-{i}", message=f"beacon-to-c2 #{i}",
+            fields={"n": i}, entities={"host.name": f"srv-{i}"},
+        )
+        for i in range(30)
+    ]  # fmt: skip
+    result = await DetectionPipeline(engine).process(events)
+    assert result.alerts_created == 30
+    task = statistics._analyzer.task
+    assert task is not None
+    await task
+    assert await _reltuples("alerts") == 30
 
 
 async def test_the_queue_total_estimate_counts_live_rows_not_dead_ones(client, monkeypatch) -> None:
