@@ -11,11 +11,13 @@ walk the ``last_seen_at`` index through every newer alert instead); of them at m
 ``PEER_SCAN_LIMIT`` are read per new alert, newest first, so the work per alert grows with
 how often its host, user and indicators occur in the window, never with the size of the store.
 
-The alerts of a batch are looked up together: a ``UNION ALL`` of one limited sub-select per alert,
-each tagged with the alert's position, returning peer ids; then each distinct peer's compared
-columns are read once (no ORM objects). The first statement is driver SQL: built as SQLAlchemy
-constructs, its shape changes with every batch, and building and compiling it cost more CPU than
-the whole correlation of the batch. Every value is a bound parameter. The
+The alerts of a batch are looked up together, each look-up tagged with the alert's position, in one
+statement returning peer ids (newest first; equal event times in id order); then each distinct
+peer's compared columns are read once (no ORM objects). On SQLite the statement is a ``UNION ALL``
+of one limited sub-select per alert; on PostgreSQL one fixed ``LATERAL`` join over the look-ups
+passed as ``jsonb`` (a text that changed with every batch was planned anew each time). Both are
+driver SQL: built as SQLAlchemy constructs, the batch's statement cost more CPU than the whole
+correlation of the batch. Every value is a bound parameter. The
 rows are plain :class:`Peer` records whose ``case_id`` the correlator updates as it places alerts,
 so an alert of the batch sees the cases its predecessors joined.
 """

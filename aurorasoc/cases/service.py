@@ -353,14 +353,13 @@ class CaseService:
         data: dict[str, Any] | None = None,
     ) -> None:
         """Add a timeline entry: an ORM object, or a row for the next flush (``deferred_timeline``)."""
-        row = timeline_row(target.id, action, actor, self._timestamp(), details, data)
         if self._deferred is None:
-            self.session.add(TimelineEntryModel(**row))
+            self._new_entry(target, action, actor, details, data)
         else:
-            self._deferred.append(row)
+            self._deferred.append(timeline_row(target.id, action, actor, self._timestamp(), details, data))
 
     def _new_entry(
-        self, target: CaseModel, action: str, actor: str, details: str, data: Any = None
+        self, target: CaseModel, action: str, actor: str, details: str | None, data: Any = None
     ) -> TimelineEntryModel:
         """A timeline entry as an ORM object, for a caller that returns it."""
         entry = TimelineEntryModel(**timeline_row(target.id, action, actor, self._timestamp(), details, data))

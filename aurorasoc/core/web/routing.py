@@ -21,7 +21,7 @@ class IndexedRouter(APIRouter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._heads: tuple[str, ...] | None = None
+        self._heads: tuple[str, ...] = ()
         self._indexed = -1  # how many routes the heads were taken from
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -43,4 +43,4 @@ class IndexedRouter(APIRouter):
                     break
                 heads.add(head)
             self._heads, self._indexed = tuple(sorted(heads)), len(self.routes)
-        return self._heads or ()
+        return self._heads
